@@ -1,0 +1,443 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"mottagning/app/personnummer"
+)
+
+// Session is a signed-in staff member working in one clinic.
+type Session struct {
+	Staff    *Staff
+	ClinicID ID
+}
+
+// Limits on what staff type.
+const (
+	MaxSubjectLen = 200
+	MaxTextLen    = 20000
+)
+
+// CaseService is the staff side of cases: the two case lists, opening a
+// case, Skicka ärende, replies, notes, assignment, closing and reopening.
+// Roles are enforced here, not only by hidden buttons.
+type CaseService struct {
+	store Store
+	clock Clock
+}
+
+// NewCaseService returns a CaseService over store, reading time from clock.
+func NewCaseService(store Store, clock Clock) *CaseService {
+	return &CaseService{store: store, clock: clock}
+}
+
+// CaseRow is one line of a case list: the header plus what the list shows
+// about the resident.
+type CaseRow struct {
+	Case
+	ResidentName string
+	PNR          personnummer.Number
+	// ReserveNumber is shown when the resident has no personnummer.
+	ReserveNumber string
+}
+
+// RowPage is a page of case rows.
+type RowPage struct {
+	Rows []CaseRow
+	Next string
+}
+
+func forbid(op string, id ID) error { return fmt.Errorf("%s %s: %w", op, id, ErrForbidden) }
+
+// ClinicCases is "Mottagningens ärenden": every case of the session's
+// clinic, for an ärendemottagare.
+func (s *CaseService) ClinicCases(ctx context.Context, sess Session, q CaseQuery) (RowPage, error) {
+	if !sess.Staff.Has(sess.ClinicID, RoleCaseReceiver) {
+		return RowPage{}, forbid("list clinic cases", sess.ClinicID)
+	}
+	q.ClinicID = sess.ClinicID
+	return s.rows(ctx, q)
+}
+
+// MyCases is "Mina ärenden": the cases assigned to the signed-in staff member.
+func (s *CaseService) MyCases(ctx context.Context, sess Session, q CaseQuery) (RowPage, error) {
+	if !sess.Staff.Has(sess.ClinicID, RoleCaseHandler) && !sess.Staff.Has(sess.ClinicID, RoleCaseReceiver) {
+		return RowPage{}, forbid("list my cases", sess.ClinicID)
+	}
+	q.ClinicID, q.AssigneeID = sess.ClinicID, sess.Staff.ID
+	return s.rows(ctx, q)
+}
+
+func (s *CaseService) rows(ctx context.Context, q CaseQuery) (RowPage, error) {
+	page, err := s.store.ListCases(ctx, q)
+	if err != nil {
+		return RowPage{}, fmt.Errorf("list cases of clinic %s: %w", q.ClinicID, err)
+	}
+	ids := make([]ID, 0, len(page.Cases))
+	for _, c := range page.Cases {
+		ids = append(ids, c.ResidentID)
+	}
+	rs, err := s.store.ResidentsByID(ctx, ids)
+	if err != nil {
+		return RowPage{}, fmt.Errorf("list cases of clinic %s: residents: %w", q.ClinicID, err)
+	}
+	out := RowPage{Rows: make([]CaseRow, len(page.Cases)), Next: page.Next}
+	for i, c := range page.Cases {
+		out.Rows[i].Case = c
+		if r := rs[c.ResidentID]; r != nil {
+			out.Rows[i].ResidentName = r.Register.FullName()
+			out.Rows[i].PNR = r.PNR
+			out.Rows[i].ReserveNumber = r.ReserveNumber
+		}
+	}
+	return out, nil
+}
+
+// mayHandle: an ärendemottagare handles any case of the clinic; an
+// ärendehanterare the cases assigned to them. Nobody sees a case of a
+// clinic they have no role in.
+func mayHandle(sess Session, c *Case) bool {
+	if c.ClinicID != sess.ClinicID || !sess.Staff.InClinic(c.ClinicID) {
+		return false
+	}
+	return sess.Staff.Has(c.ClinicID, RoleCaseReceiver) ||
+		(sess.Staff.Has(c.ClinicID, RoleCaseHandler) && c.AssigneeID == sess.Staff.ID)
+}
+
+func (s *CaseService) record(ctx context.Context, sess Session, action AccessAction, residentID, caseID ID) error {
+	err := s.store.Record(ctx, AccessEntry{
+		ID: NewID(s.clock.Now()), At: s.clock.Now(), StaffID: sess.Staff.ID, ClinicID: sess.ClinicID,
+		ResidentID: residentID, CaseID: caseID, Action: action,
+	})
+	if err != nil {
+		return fmt.Errorf("access log %s case %s: %w", action, caseID, err)
+	}
+	return nil
+}
+
+// OpenCase returns the thread with notes, records the access, and clears
+// the unread marker.
+func (s *CaseService) OpenCase(ctx context.Context, sess Session, id ID) (*Thread, error) {
+	c, err := s.store.Case(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("open case %s: %w", id, err)
+	}
+	if !mayHandle(sess, c) {
+		return nil, forbid("open case", id)
+	}
+	// Log before showing anything: no log entry, no access.
+	if err := s.record(ctx, sess, AccessOpenCase, c.ResidentID, c.ID); err != nil {
+		return nil, err
+	}
+	t, err := s.store.Thread(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("open case %s: %w", id, err)
+	}
+	if t.Case.UnreadByStaff {
+		// Only write when there is something to clear: opening a case is
+		// the most frequent action and should not cost an fsync.
+		err = s.store.UpdateThread(ctx, id, func(u *Thread) error {
+			u.Case.UnreadByStaff = false
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("open case %s: %w", id, err)
+		}
+		t.Case.UnreadByStaff = false
+	}
+	return t, nil
+}
+
+// ResidentView is what staff may see of a resident: never the address of a
+// person with protected identity (R9), phone and e-mail only when the
+// resident shares them (R13, R14), the notification choice read-only.
+type ResidentView struct {
+	ID            ID
+	PNR           personnummer.Number
+	ReserveNumber string
+	Name          string
+	// Address is nil for protected identity (R9).
+	Address           *Address
+	ProtectedIdentity bool
+	Deceased          bool
+	Age               int
+	Child             bool
+	Choice            NotifyChoice
+	// Mobile and Email are set only when the resident shares them (R13).
+	Mobile, Email string
+	LoginLocked   bool
+	JournalSealed bool
+	Activated     bool
+	Guardians     []GuardianView
+	Reach         Reachability
+}
+
+// GuardianView is a child's guardian as staff see it.
+type GuardianView struct {
+	ID       ID
+	Name     string
+	MayAct   bool
+	Blocked  bool
+	Notified bool
+}
+
+// view builds the staff view of r on the date of s's clock.
+func (s *CaseService) view(r *Resident, guardians map[ID]*Resident) *ResidentView {
+	now := s.clock.Now()
+	v := &ResidentView{
+		ID: r.ID, PNR: r.PNR, ReserveNumber: r.ReserveNumber, Name: r.Register.FullName(),
+		ProtectedIdentity: r.Register.ProtectedIdentity, Deceased: r.Register.Deceased,
+		Child: IsChild(r, now), LoginLocked: r.Account.LoginLocked, JournalSealed: r.Account.JournalSealed,
+		Activated: r.Account.Activated, Reach: Reach(r, guardians, now),
+	}
+	if !r.PNR.IsZero() {
+		v.Age = r.PNR.AgeOn(now)
+	}
+	if !r.Register.ProtectedIdentity {
+		a := r.Register.Address
+		v.Address = &a
+	}
+	set := EffectiveSettings(r, now)
+	v.Choice = set.Choice()
+	if set.ShareWithCare {
+		v.Mobile, v.Email = set.Mobile, set.Email
+	}
+	notified := map[ID]bool{}
+	for _, g := range v.Reach.NotifiedGuardians {
+		notified[g] = true
+	}
+	for _, g := range r.Guardians {
+		gv := GuardianView{ID: g.GuardianID, Blocked: g.Blocked, Notified: notified[g.GuardianID]}
+		if gr := guardians[g.GuardianID]; gr != nil {
+			gv.Name = gr.Register.FullName()
+			gv.MayAct = MayActAsProxy(gr, r, now) == nil
+		}
+		v.Guardians = append(v.Guardians, gv)
+	}
+	return v
+}
+
+func (s *CaseService) guardiansOf(ctx context.Context, r *Resident) (map[ID]*Resident, error) {
+	if len(r.Guardians) == 0 {
+		return nil, nil
+	}
+	ids := make([]ID, len(r.Guardians))
+	for i, g := range r.Guardians {
+		ids[i] = g.GuardianID
+	}
+	return s.store.ResidentsByID(ctx, ids)
+}
+
+// LookupResident finds a resident by personnummer for Skicka ärende and
+// records the lookup in the access log. Any staff member with a case role
+// in the clinic may look up.
+func (s *CaseService) LookupResident(ctx context.Context, sess Session, pnr personnummer.Number) (*ResidentView, error) {
+	if !sess.Staff.Has(sess.ClinicID, RoleCaseHandler) && !sess.Staff.Has(sess.ClinicID, RoleCaseReceiver) {
+		return nil, forbid("look up resident in clinic", sess.ClinicID)
+	}
+	r, err := s.store.ResidentByPNR(ctx, pnr)
+	if err != nil {
+		return nil, fmt.Errorf("look up resident: %w", err)
+	}
+	if err := s.record(ctx, sess, AccessLookupResident, r.ID, ""); err != nil {
+		return nil, err
+	}
+	gs, err := s.guardiansOf(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("look up resident %s: guardians: %w", r.ID, err)
+	}
+	return s.view(r, gs), nil
+}
+
+// SendRequest is Skicka ärende: a template, a resident, and the text as
+// edited by staff.
+type SendRequest struct {
+	TemplateID ID
+	ResidentID ID
+	Subject    string
+	Text       string
+}
+
+func checkText(subject, text string) error {
+	switch {
+	case strings.TrimSpace(subject) == "":
+		return fmt.Errorf("subject is empty: %w", ErrInvalid)
+	case utf8.RuneCountInString(subject) > MaxSubjectLen:
+		return fmt.Errorf("subject longer than %d characters: %w", MaxSubjectLen, ErrInvalid)
+	}
+	return checkBody(text)
+}
+
+func checkBody(text string) error {
+	switch {
+	case strings.TrimSpace(text) == "":
+		return fmt.Errorf("message text is empty: %w", ErrInvalid)
+	case utf8.RuneCountInString(text) > MaxTextLen:
+		return fmt.Errorf("message text longer than %d characters: %w", MaxTextLen, ErrInvalid)
+	}
+	return nil
+}
+
+// UnreachableError is returned by SendCase when the resident cannot be
+// reached; it carries the reasons for the UI. It matches ErrUnreachable.
+type UnreachableError struct {
+	ResidentID ID
+	Reasons    []BlockReason
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("send to resident %s: unreachable: %v", e.ResidentID, e.Reasons)
+}
+
+// Is makes errors.Is(err, ErrUnreachable) true.
+func (e *UnreachableError) Is(target error) bool { return target == ErrUnreachable }
+
+// SendCase starts a case from a template in the resident's inbox (R16).
+// Reachability is re-checked here (R1, R5, R7, R10): a blocked resident is
+// refused with the reasons, and nothing is written. The sender becomes the
+// assignee. A question waits for the resident; an information case is
+// closed at once, since nothing is expected back (it can be reopened).
+func (s *CaseService) SendCase(ctx context.Context, sess Session, req SendRequest) (*Case, error) {
+	if !sess.Staff.Has(sess.ClinicID, RoleCaseHandler) && !sess.Staff.Has(sess.ClinicID, RoleCaseReceiver) {
+		return nil, forbid("send case in clinic", sess.ClinicID)
+	}
+	if err := checkText(req.Subject, req.Text); err != nil {
+		return nil, fmt.Errorf("send case: %w", err)
+	}
+	tpl, err := s.store.Template(ctx, req.TemplateID)
+	if err != nil {
+		return nil, fmt.Errorf("send case: template %s: %w", req.TemplateID, err)
+	}
+	if tpl.ClinicID != sess.ClinicID {
+		return nil, forbid("send case with template", tpl.ID)
+	}
+	r, err := s.store.Resident(ctx, req.ResidentID)
+	if err != nil {
+		return nil, fmt.Errorf("send case: resident %s: %w", req.ResidentID, err)
+	}
+	gs, err := s.guardiansOf(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("send case: guardians of %s: %w", r.ID, err)
+	}
+	now := s.clock.Now()
+	if reach := Reach(r, gs, now); !reach.OK() {
+		return nil, &UnreachableError{ResidentID: r.ID, Reasons: reach.Blocking}
+	}
+	c := Case{
+		ID: NewID(now), ClinicID: sess.ClinicID, ResidentID: r.ID, Kind: tpl.Kind, TemplateID: tpl.ID,
+		Subject: strings.TrimSpace(req.Subject), AssigneeID: sess.Staff.ID, StartedBy: StartedByClinic,
+		CreatedAt: now, LastActivity: now, Status: StatusWaiting,
+	}
+	if tpl.Kind == KindInformation {
+		c.Status, c.ClosedAt = StatusClosed, now
+	}
+	t := &Thread{Case: c, Messages: []Message{{
+		ID: NewID(now), CaseID: c.ID, Author: AuthorStaff, AuthorID: sess.Staff.ID, At: now, Text: req.Text,
+	}}}
+	if err := s.record(ctx, sess, AccessSend, r.ID, c.ID); err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateThread(ctx, t); err != nil {
+		return nil, fmt.Errorf("send case %s: %w", c.ID, err)
+	}
+	return &t.Case, nil
+}
+
+// update runs fn on a case the session may handle.
+func (s *CaseService) update(ctx context.Context, sess Session, op string, id ID, fn func(t *Thread) error) error {
+	err := s.store.UpdateThread(ctx, id, func(t *Thread) error {
+		if !mayHandle(sess, &t.Case) {
+			return forbid(op, id)
+		}
+		return fn(t)
+	})
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", op, id, err)
+	}
+	return nil
+}
+
+// Reply adds a staff message to the thread. Replying to a question puts it
+// back to "Väntar på invånaren"; replying reopens nothing: a closed case
+// must be reopened first.
+func (s *CaseService) Reply(ctx context.Context, sess Session, id ID, text string) error {
+	if err := checkBody(text); err != nil {
+		return fmt.Errorf("reply to case %s: %w", id, err)
+	}
+	now := s.clock.Now()
+	return s.update(ctx, sess, "reply to case", id, func(t *Thread) error {
+		if t.Case.Status == StatusClosed {
+			return fmt.Errorf("case is closed: %w", ErrConflict)
+		}
+		t.Messages = append(t.Messages, Message{ID: NewID(now), CaseID: id, Author: AuthorStaff, AuthorID: sess.Staff.ID, At: now, Text: text})
+		t.Case.LastActivity = now
+		if t.Case.Answerable() {
+			t.Case.Status = StatusWaiting
+		}
+		if t.Case.AssigneeID == "" {
+			t.Case.AssigneeID = sess.Staff.ID
+		}
+		return nil
+	})
+}
+
+// AddNote adds an internal note; residents never see notes.
+func (s *CaseService) AddNote(ctx context.Context, sess Session, id ID, text string) error {
+	if err := checkBody(text); err != nil {
+		return fmt.Errorf("note on case %s: %w", id, err)
+	}
+	now := s.clock.Now()
+	return s.update(ctx, sess, "note on case", id, func(t *Thread) error {
+		t.Notes = append(t.Notes, Note{ID: NewID(now), CaseID: id, StaffID: sess.Staff.ID, At: now, Text: text})
+		return nil
+	})
+}
+
+// Assign gives a case to an ärendehanterare of the clinic (ärendemottagare
+// only). A new case becomes Pågående.
+func (s *CaseService) Assign(ctx context.Context, sess Session, id, assignee ID) error {
+	if !sess.Staff.Has(sess.ClinicID, RoleCaseReceiver) {
+		return forbid("assign case", id)
+	}
+	to, err := s.store.Staff(ctx, assignee)
+	if err != nil {
+		return fmt.Errorf("assign case %s: staff %s: %w", id, assignee, err)
+	}
+	if !to.Has(sess.ClinicID, RoleCaseHandler) && !to.Has(sess.ClinicID, RoleCaseReceiver) {
+		return fmt.Errorf("assign case %s to staff %s: no case role in clinic: %w", id, assignee, ErrInvalid)
+	}
+	return s.update(ctx, sess, "assign case", id, func(t *Thread) error {
+		t.Case.AssigneeID = assignee
+		if t.Case.Status == StatusNew {
+			t.Case.Status = StatusOngoing
+		}
+		return nil
+	})
+}
+
+// Close closes a case.
+func (s *CaseService) Close(ctx context.Context, sess Session, id ID) error {
+	now := s.clock.Now()
+	return s.update(ctx, sess, "close case", id, func(t *Thread) error {
+		t.Case.Status, t.Case.ClosedAt, t.Case.LastActivity = StatusClosed, now, now
+		return nil
+	})
+}
+
+// Reopen reopens a closed case as Pågående (or Ny when unassigned).
+func (s *CaseService) Reopen(ctx context.Context, sess Session, id ID) error {
+	now := s.clock.Now()
+	return s.update(ctx, sess, "reopen case", id, func(t *Thread) error {
+		if t.Case.Status != StatusClosed {
+			return fmt.Errorf("case is not closed: %w", ErrConflict)
+		}
+		t.Case.Status, t.Case.ClosedAt, t.Case.LastActivity = StatusOngoing, zeroTime, now
+		if t.Case.AssigneeID == "" {
+			t.Case.Status = StatusNew
+		}
+		return nil
+	})
+}

@@ -1,0 +1,427 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"mottagning/app"
+)
+
+// appendFill is the fill percent for buckets whose keys arrive in
+// increasing order (time-ordered ids): bbolt's default of 50 % would leave
+// every page half empty when keys only ever go at the end.
+const appendFill = 0.9
+
+const (
+	itemMessage = 'm'
+	itemNote    = 'n'
+	// importBatch is how many threads ImportThreads writes per transaction.
+	importBatch = 1000
+)
+
+func isNotFound(err error) bool { return errors.Is(err, app.ErrNotFound) }
+
+// join builds an index key: parts separated by a 0 byte.
+func join(parts ...string) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	b := make([]byte, 0, n)
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = append(b, p...)
+	}
+	if len(parts) == 1 {
+		b = append(b, 0) // a one-part key is used as a prefix
+	}
+	return b
+}
+
+func tsBytes(t time.Time) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(t.UnixMilli()))
+	return string(b[:])
+}
+
+func activityKey(clinic string, at time.Time, id string) []byte {
+	return append(join(clinic, tsBytes(at)), id...)
+}
+
+func statusKey(clinic string, st app.Status, at time.Time, id string) []byte {
+	return append(join(clinic, string(st), tsBytes(at)), id...)
+}
+
+func assigneeKey(clinic, assignee string, at time.Time, id string) []byte {
+	return append(join(clinic, assignee, tsBytes(at)), id...)
+}
+
+func itemKey(caseID app.ID, kind byte, id app.ID) []byte {
+	k := make([]byte, 0, len(caseID)+1+len(id))
+	k = append(k, caseID...)
+	k = append(k, kind)
+	return append(k, id...)
+}
+
+// caseIndexKeys are the index entries a case header owns.
+func caseIndexKeys(c *app.Case) (activity, status, assignee, resident []byte) {
+	id := string(c.ID)
+	activity = activityKey(string(c.ClinicID), c.LastActivity, id)
+	status = statusKey(string(c.ClinicID), c.Status, c.LastActivity, id)
+	if c.AssigneeID != "" {
+		assignee = assigneeKey(string(c.ClinicID), string(c.AssigneeID), c.LastActivity, id)
+	}
+	resident = append([]byte(c.ResidentID), c.ID...)
+	return
+}
+
+type caseBuckets struct {
+	cases, items, act, status, assignee, resident *bolt.Bucket
+}
+
+func bucketsOf(tx *bolt.Tx) caseBuckets {
+	b := caseBuckets{
+		cases: tx.Bucket(bCases), items: tx.Bucket(bCaseItems), act: tx.Bucket(bIdxActivity),
+		status: tx.Bucket(bIdxStatus), assignee: tx.Bucket(bIdxAssignee), resident: tx.Bucket(bIdxResident),
+	}
+	b.cases.FillPercent, b.items.FillPercent, b.resident.FillPercent = appendFill, appendFill, appendFill
+	return b
+}
+
+func (b caseBuckets) putIndexes(c *app.Case) error {
+	a, st, as, r := caseIndexKeys(c)
+	for _, kv := range []struct {
+		b *bolt.Bucket
+		k []byte
+	}{{b.act, a}, {b.status, st}, {b.assignee, as}, {b.resident, r}} {
+		if kv.k == nil {
+			continue
+		}
+		if err := kv.b.Put(kv.k, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b caseBuckets) deleteIndexes(c *app.Case) error {
+	a, st, as, _ := caseIndexKeys(c)
+	for _, kv := range []struct {
+		b *bolt.Bucket
+		k []byte
+	}{{b.act, a}, {b.status, st}, {b.assignee, as}} {
+		if kv.k == nil {
+			continue
+		}
+		if err := kv.b.Delete(kv.k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validCase(c *app.Case) error {
+	switch {
+	case c.ID == "" || c.ClinicID == "" || c.ResidentID == "":
+		return fmt.Errorf("case %s: missing id, clinic or resident: %w", c.ID, app.ErrInvalid)
+	case !c.Status.Valid():
+		return fmt.Errorf("case %s: unknown status: %w", c.ID, app.ErrInvalid)
+	}
+	return nil
+}
+
+func (s *Store) createThread(tx *bolt.Tx, b caseBuckets, t *app.Thread) error {
+	if err := validCase(&t.Case); err != nil {
+		return err
+	}
+	if b.cases.Get([]byte(t.Case.ID)) != nil {
+		return fmt.Errorf("create case %s: exists: %w", t.Case.ID, app.ErrConflict)
+	}
+	if err := s.putBucket(b.cases, bCases, []byte(t.Case.ID), &t.Case); err != nil {
+		return err
+	}
+	if err := b.putIndexes(&t.Case); err != nil {
+		return err
+	}
+	return s.putItems(b, t)
+}
+
+func (s *Store) putBucket(bk *bolt.Bucket, name, key []byte, v any) error {
+	data, err := encode(s.codec, name, key, v)
+	if err != nil {
+		return err
+	}
+	return bk.Put(key, data)
+}
+
+func (s *Store) putItems(b caseBuckets, t *app.Thread) error {
+	for i := range t.Messages {
+		m := &t.Messages[i]
+		m.CaseID = t.Case.ID
+		if err := s.putBucket(b.items, bCaseItems, itemKey(t.Case.ID, itemMessage, m.ID), m); err != nil {
+			return err
+		}
+	}
+	for i := range t.Notes {
+		n := &t.Notes[i]
+		n.CaseID = t.Case.ID
+		if err := s.putBucket(b.items, bCaseItems, itemKey(t.Case.ID, itemNote, n.ID), n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateThread implements app.CaseStore.
+func (s *Store) CreateThread(ctx context.Context, t *app.Thread) error {
+	return s.update("create case "+string(t.Case.ID), func(tx *bolt.Tx) error {
+		return s.createThread(tx, bucketsOf(tx), t)
+	})
+}
+
+// ImportThreads implements app.CaseStore: importBatch threads per
+// transaction, so 100,000 cases cost 100 fsyncs, not 100,000.
+func (s *Store) ImportThreads(ctx context.Context, ts []app.Thread) error {
+	for start := 0; start < len(ts); start += importBatch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		end := min(start+importBatch, len(ts))
+		err := s.update("import cases", func(tx *bolt.Tx) error {
+			b := bucketsOf(tx)
+			for i := start; i < end; i++ {
+				if err := s.createThread(tx, b, &ts[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Case implements app.CaseStore.
+func (s *Store) Case(ctx context.Context, id app.ID) (*app.Case, error) {
+	var c app.Case
+	if err := s.view(func(tx *bolt.Tx) error { return s.get(tx, bCases, string(id), &c) }); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (s *Store) readThread(tx *bolt.Tx, id app.ID) (*app.Thread, error) {
+	var t app.Thread
+	if err := s.get(tx, bCases, string(id), &t.Case); err != nil {
+		return nil, err
+	}
+	c := tx.Bucket(bCaseItems).Cursor()
+	prefix := []byte(id)
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) > len(prefix); k, v = c.Next() {
+		switch k[len(prefix)] {
+		case itemMessage:
+			var m app.Message
+			if err := decode(s.codec, bCaseItems, k, v, &m); err != nil {
+				return nil, err
+			}
+			t.Messages = append(t.Messages, m)
+		case itemNote:
+			var n app.Note
+			if err := decode(s.codec, bCaseItems, k, v, &n); err != nil {
+				return nil, err
+			}
+			t.Notes = append(t.Notes, n)
+		}
+	}
+	return &t, nil
+}
+
+// Thread implements app.CaseStore.
+func (s *Store) Thread(ctx context.Context, id app.ID) (*app.Thread, error) {
+	var t *app.Thread
+	err := s.view(func(tx *bolt.Tx) (err error) { t, err = s.readThread(tx, id); return err })
+	return t, err
+}
+
+// UpdateThread implements app.CaseStore. Messages and notes are append-only:
+// fn may add them and set read marks, not remove them.
+func (s *Store) UpdateThread(ctx context.Context, id app.ID, fn func(t *app.Thread) error) error {
+	return s.update("update case "+string(id), func(tx *bolt.Tx) error {
+		t, err := s.readThread(tx, id)
+		if err != nil {
+			return err
+		}
+		old := t.Case
+		nm, nn := len(t.Messages), len(t.Notes)
+		if err := fn(t); err != nil {
+			return err
+		}
+		if len(t.Messages) < nm || len(t.Notes) < nn {
+			return fmt.Errorf("update case %s: messages and notes cannot be removed: %w", id, app.ErrInvalid)
+		}
+		t.Case.ID, t.Case.ClinicID, t.Case.ResidentID = old.ID, old.ClinicID, old.ResidentID
+		if err := validCase(&t.Case); err != nil {
+			return err
+		}
+		b := bucketsOf(tx)
+		if err := b.deleteIndexes(&old); err != nil {
+			return err
+		}
+		if err := b.putIndexes(&t.Case); err != nil {
+			return err
+		}
+		if err := s.putBucket(b.cases, bCases, []byte(id), &t.Case); err != nil {
+			return err
+		}
+		return s.putItems(b, t)
+	})
+}
+
+// ListCases implements app.CaseStore. It walks the narrowest index for the
+// query backwards (newest activity first) and decodes only the cases on
+// the page; an assignee query filtered by status checks the status of the
+// assignee's cases, which are few.
+func (s *Store) ListCases(ctx context.Context, q app.CaseQuery) (app.CasePage, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 500)
+	var bucket, prefix []byte
+	switch {
+	case q.AssigneeID != "":
+		bucket, prefix = bIdxAssignee, join(string(q.ClinicID), string(q.AssigneeID), "")
+	case q.Status != "":
+		bucket, prefix = bIdxStatus, join(string(q.ClinicID), string(q.Status), "")
+	default:
+		bucket, prefix = bIdxActivity, join(string(q.ClinicID), "")
+	}
+	var after []byte
+	if q.After != "" {
+		var err error
+		if after, err = base64.RawURLEncoding.DecodeString(q.After); err != nil || !bytes.HasPrefix(after, prefix) {
+			return app.CasePage{}, fmt.Errorf("list cases: bad cursor: %w", app.ErrInvalid)
+		}
+	}
+	var page app.CasePage
+	var lastKey []byte
+	err := s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucket).Cursor()
+		var k []byte
+		if after != nil {
+			c.Seek(after)
+			k, _ = c.Prev()
+		} else {
+			k = seekLastWithPrefix(c, prefix)
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
+			if len(page.Cases) == limit {
+				page.Next = base64.RawURLEncoding.EncodeToString(lastKey)
+				return nil
+			}
+			if len(k) < len(prefix)+8 {
+				return fmt.Errorf("list cases: short index key: %w", ErrCorruptValue)
+			}
+			id := k[len(prefix)+8:]
+			var cs app.Case
+			if err := s.get(tx, bCases, string(id), &cs); err != nil {
+				return err
+			}
+			if q.Status != "" && cs.Status != q.Status {
+				continue
+			}
+			page.Cases = append(page.Cases, cs)
+			lastKey = append(lastKey[:0], k...)
+		}
+		return nil
+	})
+	return page, err
+}
+
+// seekLastWithPrefix positions c on the last key starting with prefix
+// (which ends in a 0 separator byte) and returns it, or nil.
+func seekLastWithPrefix(c *bolt.Cursor, prefix []byte) []byte {
+	upper := append([]byte(nil), prefix...)
+	upper[len(upper)-1]++
+	k, _ := c.Seek(upper)
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	if k == nil || !bytes.HasPrefix(k, prefix) {
+		return nil
+	}
+	return k
+}
+
+// CasesOfResident implements app.CaseStore, oldest first.
+func (s *Store) CasesOfResident(ctx context.Context, residentID app.ID) ([]app.Case, error) {
+	var out []app.Case
+	prefix := []byte(residentID)
+	err := s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bIdxResident).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			var cs app.Case
+			if err := s.get(tx, bCases, string(k[len(prefix):]), &cs); err != nil {
+				return err
+			}
+			out = append(out, cs)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// checkIndexes verifies that every case has exactly its index entries and
+// that every index entry points at a case that owns it.
+func (s *Store) checkIndexes(tx *bolt.Tx) error {
+	want := map[string]map[string]bool{
+		string(bIdxActivity): {}, string(bIdxStatus): {}, string(bIdxAssignee): {}, string(bIdxResident): {},
+	}
+	err := tx.Bucket(bCases).ForEach(func(k, v []byte) error {
+		var c app.Case
+		if err := decode(s.codec, bCases, k, v, &c); err != nil {
+			return err
+		}
+		a, st, as, r := caseIndexKeys(&c)
+		want[string(bIdxActivity)][string(a)] = true
+		want[string(bIdxStatus)][string(st)] = true
+		if as != nil {
+			want[string(bIdxAssignee)][string(as)] = true
+		}
+		want[string(bIdxResident)][string(r)] = true
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for name, keys := range want {
+		n := 0
+		err := tx.Bucket([]byte(name)).ForEach(func(k, _ []byte) error {
+			if !keys[string(k)] {
+				return fmt.Errorf("index %s: entry without its case", name)
+			}
+			n++
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if n != len(keys) {
+			return fmt.Errorf("index %s: %d entries, want %d", name, n, len(keys))
+		}
+	}
+	return nil
+}

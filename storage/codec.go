@@ -1,0 +1,78 @@
+package storage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Codec turns a value's plaintext into the bytes stored on disk and back.
+// Every value except meta goes through exactly one Codec, so sealing the
+// database with an AEAD later (the patient-data safety issue) changes no
+// caller. ad is the bucket and key the value is stored under: an AEAD codec
+// binds the value to its place so that swapping two values is detected.
+type Codec interface {
+	// ID is stored in every envelope so a reader knows how a value was written.
+	ID() byte
+	Seal(plaintext, ad []byte) ([]byte, error)
+	Open(sealed, ad []byte) ([]byte, error)
+}
+
+// plainCodec stores plaintext: the standalone desktop until encryption lands.
+type plainCodec struct{}
+
+func (plainCodec) ID() byte                              { return 0 }
+func (plainCodec) Seal(p, _ []byte) ([]byte, error)      { return p, nil }
+func (plainCodec) Open(sealed, _ []byte) ([]byte, error) { return sealed, nil }
+
+// Envelope layout: one byte envelope format (1), one byte codec id, then the
+// codec's output of the JSON record. JSON ignores fields it does not know
+// and zero-fills fields it lacks, so a newer binary adds fields without a
+// migration and an older record still decodes; a field that changes meaning
+// needs a migration.
+const envelopeFormat = 1
+
+// ErrCorruptValue is returned when a stored value cannot be decoded.
+var ErrCorruptValue = errors.New("stored value cannot be read")
+
+func encode(c Codec, bucket, key []byte, v any) ([]byte, error) {
+	p, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", bucket, err)
+	}
+	sealed, err := c.Seal(p, adFor(bucket, key))
+	if err != nil {
+		return nil, fmt.Errorf("seal %s: %w", bucket, err)
+	}
+	out := make([]byte, 2+len(sealed))
+	out[0], out[1] = envelopeFormat, c.ID()
+	copy(out[2:], sealed)
+	return out, nil
+}
+
+// decode reads an envelope. It must run inside the transaction that read
+// data: json.Unmarshal copies everything it keeps, so nothing refers to
+// bbolt's memory after the transaction ends.
+func decode(c Codec, bucket, key, data []byte, v any) error {
+	if len(data) < 2 || data[0] != envelopeFormat {
+		return fmt.Errorf("%s value: unknown envelope: %w", bucket, ErrCorruptValue)
+	}
+	if data[1] != c.ID() {
+		return fmt.Errorf("%s value: written with codec %d, opened with %d: %w", bucket, data[1], c.ID(), ErrCorruptValue)
+	}
+	p, err := c.Open(data[2:], adFor(bucket, key))
+	if err != nil {
+		return fmt.Errorf("%s value: %w: %w", bucket, ErrCorruptValue, err)
+	}
+	if err := json.Unmarshal(p, v); err != nil {
+		return fmt.Errorf("%s value: %w: %w", bucket, ErrCorruptValue, err)
+	}
+	return nil
+}
+
+func adFor(bucket, key []byte) []byte {
+	ad := make([]byte, 0, len(bucket)+1+len(key))
+	ad = append(ad, bucket...)
+	ad = append(ad, 0)
+	return append(ad, key...)
+}

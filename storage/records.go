@@ -1,0 +1,285 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"mottagning/app"
+	"mottagning/app/personnummer"
+)
+
+// get decodes bucket[key] into v, or returns app.ErrNotFound.
+func (s *Store) get(tx *bolt.Tx, bucket []byte, key string, v any) error {
+	data := tx.Bucket(bucket).Get([]byte(key))
+	if data == nil {
+		return fmt.Errorf("%s %s: %w", bucket, key, app.ErrNotFound)
+	}
+	return decode(s.codec, bucket, []byte(key), data, v)
+}
+
+func (s *Store) put(tx *bolt.Tx, bucket []byte, key string, v any) error {
+	data, err := encode(s.codec, bucket, []byte(key), v)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucket).Put([]byte(key), data)
+}
+
+func (s *Store) update(op string, fn func(tx *bolt.Tx) error) error {
+	return writeError(op, s.db.Update(fn))
+}
+
+func (s *Store) view(fn func(tx *bolt.Tx) error) error { return s.db.View(fn) }
+
+// --- residents ---
+
+// PutResident implements app.ResidentStore.
+func (s *Store) PutResident(ctx context.Context, r *app.Resident) error {
+	return s.update("put resident "+string(r.ID), func(tx *bolt.Tx) error { return s.putResident(tx, r) })
+}
+
+// PutResidents stores many residents in one transaction (register import, demo).
+func (s *Store) PutResidents(ctx context.Context, rs []*app.Resident) error {
+	return s.update("put residents", func(tx *bolt.Tx) error {
+		for _, r := range rs {
+			if err := s.putResident(tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) putResident(tx *bolt.Tx, r *app.Resident) error {
+	if r.ID == "" {
+		return fmt.Errorf("put resident: empty id: %w", app.ErrInvalid)
+	}
+	idx := tx.Bucket(bResidentPNR)
+	var old app.Resident
+	if err := s.get(tx, bResidents, string(r.ID), &old); err == nil && !old.PNR.IsZero() && old.PNR != r.PNR {
+		if err := idx.Delete(s.pnrIndexKey(old.PNR)); err != nil {
+			return err
+		}
+	}
+	if !r.PNR.IsZero() {
+		k := s.pnrIndexKey(r.PNR)
+		if other := idx.Get(k); other != nil && string(other) != string(r.ID) {
+			return fmt.Errorf("put resident %s: personnummer already belongs to resident %s: %w", r.ID, other, app.ErrConflict)
+		}
+		if err := idx.Put(k, []byte(r.ID)); err != nil {
+			return err
+		}
+	}
+	return s.put(tx, bResidents, string(r.ID), r)
+}
+
+// Resident implements app.ResidentStore.
+func (s *Store) Resident(ctx context.Context, id app.ID) (*app.Resident, error) {
+	var r app.Resident
+	if err := s.view(func(tx *bolt.Tx) error { return s.get(tx, bResidents, string(id), &r) }); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// ResidentByPNR implements app.ResidentStore.
+func (s *Store) ResidentByPNR(ctx context.Context, n personnummer.Number) (*app.Resident, error) {
+	var r app.Resident
+	err := s.view(func(tx *bolt.Tx) error {
+		id := tx.Bucket(bResidentPNR).Get(s.pnrIndexKey(n))
+		if id == nil {
+			return fmt.Errorf("resident by personnummer: %w", app.ErrNotFound)
+		}
+		return s.get(tx, bResidents, string(id), &r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// ResidentsByID implements app.ResidentStore.
+func (s *Store) ResidentsByID(ctx context.Context, ids []app.ID) (map[app.ID]*app.Resident, error) {
+	out := make(map[app.ID]*app.Resident, len(ids))
+	err := s.view(func(tx *bolt.Tx) error {
+		for _, id := range ids {
+			if _, ok := out[id]; ok {
+				continue
+			}
+			var r app.Resident
+			err := s.get(tx, bResidents, string(id), &r)
+			if err != nil {
+				if isNotFound(err) {
+					continue
+				}
+				return err
+			}
+			out[id] = &r
+		}
+		return nil
+	})
+	return out, err
+}
+
+// UpdateResident implements app.ResidentStore.
+func (s *Store) UpdateResident(ctx context.Context, id app.ID, fn func(r *app.Resident) error) error {
+	return s.update("update resident "+string(id), func(tx *bolt.Tx) error {
+		var r app.Resident
+		if err := s.get(tx, bResidents, string(id), &r); err != nil {
+			return err
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+		r.ID = id
+		return s.putResident(tx, &r)
+	})
+}
+
+// AllResidents lists every resident (small databases: demo, tests).
+func (s *Store) AllResidents(ctx context.Context) ([]app.Resident, error) {
+	var out []app.Resident
+	err := s.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bResidents).ForEach(func(k, v []byte) error {
+			var r app.Resident
+			if err := decode(s.codec, bResidents, k, v, &r); err != nil {
+				return err
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// --- directory: clinics, staff, templates, e-services ---
+
+// PutClinic implements app.DirectoryStore.
+func (s *Store) PutClinic(ctx context.Context, c *app.Clinic) error {
+	return s.update("put clinic "+string(c.ID), func(tx *bolt.Tx) error { return s.put(tx, bClinics, string(c.ID), c) })
+}
+
+// Clinic implements app.DirectoryStore.
+func (s *Store) Clinic(ctx context.Context, id app.ID) (*app.Clinic, error) {
+	var c app.Clinic
+	if err := s.view(func(tx *bolt.Tx) error { return s.get(tx, bClinics, string(id), &c) }); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Clinics implements app.DirectoryStore, sorted by name.
+func (s *Store) Clinics(ctx context.Context) ([]app.Clinic, error) {
+	out, err := all[app.Clinic](s, bClinics, nil)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, err
+}
+
+// PutStaff implements app.DirectoryStore.
+func (s *Store) PutStaff(ctx context.Context, st *app.Staff) error {
+	return s.update("put staff "+string(st.ID), func(tx *bolt.Tx) error { return s.put(tx, bStaff, string(st.ID), st) })
+}
+
+// Staff implements app.DirectoryStore.
+func (s *Store) Staff(ctx context.Context, id app.ID) (*app.Staff, error) {
+	var st app.Staff
+	if err := s.view(func(tx *bolt.Tx) error { return s.get(tx, bStaff, string(id), &st) }); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// AllStaff implements app.DirectoryStore, sorted by name.
+func (s *Store) AllStaff(ctx context.Context) ([]app.Staff, error) {
+	out, err := all[app.Staff](s, bStaff, nil)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, err
+}
+
+// PutTemplate implements app.DirectoryStore.
+func (s *Store) PutTemplate(ctx context.Context, t *app.MessageTemplate) error {
+	return s.update("put template "+string(t.ID), func(tx *bolt.Tx) error { return s.put(tx, bTemplates, string(t.ID), t) })
+}
+
+// Template implements app.DirectoryStore.
+func (s *Store) Template(ctx context.Context, id app.ID) (*app.MessageTemplate, error) {
+	var t app.MessageTemplate
+	if err := s.view(func(tx *bolt.Tx) error { return s.get(tx, bTemplates, string(id), &t) }); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// Templates implements app.DirectoryStore: the clinic's templates by name.
+func (s *Store) Templates(ctx context.Context, clinicID app.ID) ([]app.MessageTemplate, error) {
+	out, err := all(s, bTemplates, func(t *app.MessageTemplate) bool { return t.ClinicID == clinicID })
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, err
+}
+
+// PutEService implements app.DirectoryStore.
+func (s *Store) PutEService(ctx context.Context, e *app.EService) error {
+	return s.update("put e-service "+string(e.ID), func(tx *bolt.Tx) error { return s.put(tx, bEServices, string(e.ID), e) })
+}
+
+// EServices implements app.DirectoryStore: the clinic's local e-services.
+func (s *Store) EServices(ctx context.Context, clinicID app.ID) ([]app.EService, error) {
+	out, err := all(s, bEServices, func(e *app.EService) bool { return e.ClinicID == clinicID })
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, err
+}
+
+// all decodes every value of a small bucket, keeping those keep accepts.
+func all[T any](s *Store, bucket []byte, keep func(*T) bool) ([]T, error) {
+	var out []T
+	err := s.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucket).ForEach(func(k, v []byte) error {
+			var x T
+			if err := decode(s.codec, bucket, k, v, &x); err != nil {
+				return err
+			}
+			if keep == nil || keep(&x) {
+				out = append(out, x)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// --- access log (plain now; the tamper-evident chain comes later) ---
+
+// Record implements app.AccessLog.
+func (s *Store) Record(ctx context.Context, e app.AccessEntry) error {
+	return s.update("record access", func(tx *bolt.Tx) error {
+		if err := s.put(tx, bAccessLog, string(e.ID), &e); err != nil {
+			return err
+		}
+		return tx.Bucket(bIdxAccessLog).Put(join(string(e.ClinicID), string(e.ID)), nil)
+	})
+}
+
+// Entries implements app.AccessLog.
+func (s *Store) Entries(ctx context.Context, clinicID app.ID, from, to time.Time) ([]app.AccessEntry, error) {
+	var out []app.AccessEntry
+	prefix := join(string(clinicID))
+	err := s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bIdxAccessLog).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			var e app.AccessEntry
+			if err := s.get(tx, bAccessLog, string(k[len(prefix):]), &e); err != nil {
+				return err
+			}
+			if !e.At.Before(from) && e.At.Before(to) {
+				out = append(out, e)
+			}
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,162 @@
+package storage
+
+// The bbolt schema. Every value goes through the codec (codec.go) inside an
+// envelope; no key contains a personnummer, a name or message text — keys
+// are record ids (time-ordered, see app.NewID), fixed codes, timestamps, or
+// a keyed hash of a personnummer.
+//
+//	meta                      raw values, never through the codec
+//	  version                 uint64 big-endian: schema version (len(migrations))
+//	  created                 RFC 3339 time the database was made
+//	  pnrkey                  32 random bytes: HMAC key for personnummer index keys
+//	  demo                    "1" when the database holds the demo data set
+//	residents                 <residentID>                  → env(app.Resident)
+//	resident_pnr              <hmac(pnrkey, pnr)[:16]>      → residentID
+//	clinics                   <clinicID>                    → env(app.Clinic)
+//	staff                     <staffID>                     → env(app.Staff)
+//	templates                 <templateID>                  → env(app.MessageTemplate)
+//	eservices                 <eserviceID>                  → env(app.EService)
+//	cases                     <caseID>                      → env(app.Case) (header only)
+//	case_items                <caseID> 'm' <messageID>      → env(app.Message)
+//	                          <caseID> 'n' <noteID>         → env(app.Note)
+//	idx_case_activity         <clinicID> 0 <ts> <caseID>                → empty
+//	idx_case_status           <clinicID> 0 <status> 0 <ts> <caseID>     → empty
+//	idx_case_assignee (v2)    <clinicID> 0 <assigneeID> 0 <ts> <caseID> → empty
+//	idx_resident_case         <residentID> <caseID>         → empty
+//	accesslog                 <entryID>                     → env(app.AccessEntry)
+//	idx_accesslog_clinic      <clinicID> 0 <entryID>        → empty
+//
+// <ts> is the case's last activity as 8 bytes big-endian Unix milliseconds,
+// so a reverse cursor walk over one clinic prefix gives "newest activity
+// first" without reading any case that is not on the page.
+//
+// Version history (each a migration below; a checked-in database of every
+// version lives in testdata/ and is opened and upgraded by the tests):
+//
+//	1  the buckets above except idx_case_assignee
+//	2  idx_case_assignee, back-filled from cases (Mina ärenden without a scan)
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"mottagning/app"
+)
+
+var (
+	bMeta         = []byte("meta")
+	bResidents    = []byte("residents")
+	bResidentPNR  = []byte("resident_pnr")
+	bClinics      = []byte("clinics")
+	bStaff        = []byte("staff")
+	bTemplates    = []byte("templates")
+	bEServices    = []byte("eservices")
+	bCases        = []byte("cases")
+	bCaseItems    = []byte("case_items")
+	bIdxActivity  = []byte("idx_case_activity")
+	bIdxStatus    = []byte("idx_case_status")
+	bIdxAssignee  = []byte("idx_case_assignee")
+	bIdxResident  = []byte("idx_resident_case")
+	bAccessLog    = []byte("accesslog")
+	bIdxAccessLog = []byte("idx_accesslog_clinic")
+
+	kVersion = []byte("version")
+	kCreated = []byte("created")
+	kPNRKey  = []byte("pnrkey")
+	kDemo    = []byte("demo")
+)
+
+// migration moves the database up one schema version, inside the single
+// write transaction that also stores the new version number.
+type migration struct {
+	name string
+	up   func(tx *bolt.Tx, codec Codec) error
+}
+
+// migrations is the ordered schema history; never edit a released entry,
+// append a new one.
+var migrations = []migration{
+	{"create buckets", migrate1},
+	{"index cases by assignee", migrate2},
+}
+
+// SchemaVersion is the schema version this binary writes.
+var SchemaVersion = uint64(len(migrations))
+
+func migrate1(tx *bolt.Tx, _ Codec) error {
+	for _, b := range [][]byte{bResidents, bResidentPNR, bClinics, bStaff, bTemplates, bEServices,
+		bCases, bCaseItems, bIdxActivity, bIdxStatus, bIdxResident, bAccessLog, bIdxAccessLog} {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return fmt.Errorf("create bucket %s: %w", b, err)
+		}
+	}
+	meta := tx.Bucket(bMeta)
+	if meta.Get(kPNRKey) == nil {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return fmt.Errorf("make index key: %w", err)
+		}
+		if err := meta.Put(kPNRKey, key); err != nil {
+			return err
+		}
+	}
+	if meta.Get(kCreated) == nil {
+		if err := meta.Put(kCreated, []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func migrate2(tx *bolt.Tx, codec Codec) error {
+	idx, err := tx.CreateBucketIfNotExists(bIdxAssignee)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bCases).ForEach(func(k, v []byte) error {
+		var c app.Case
+		if err := decode(codec, bCases, k, v, &c); err != nil {
+			return err
+		}
+		if c.AssigneeID == "" {
+			return nil
+		}
+		return idx.Put(assigneeKey(string(c.ClinicID), string(c.AssigneeID), c.LastActivity, string(c.ID)), nil)
+	})
+}
+
+func readVersion(tx *bolt.Tx) uint64 {
+	meta := tx.Bucket(bMeta)
+	if meta == nil {
+		return 0
+	}
+	v := meta.Get(kVersion)
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+func writeVersion(tx *bolt.Tx, v uint64) error {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return tx.Bucket(bMeta).Put(kVersion, b[:])
+}
+
+// migrate runs the migrations from version from up to version to, and
+// records the new version, all in tx: either the whole upgrade lands or none of it.
+func migrate(tx *bolt.Tx, codec Codec, from, to uint64) error {
+	if _, err := tx.CreateBucketIfNotExists(bMeta); err != nil {
+		return err
+	}
+	for i := from; i < to; i++ {
+		if err := migrations[i].up(tx, codec); err != nil {
+			return fmt.Errorf("migration %d (%s): %w", i+1, migrations[i].name, err)
+		}
+	}
+	return writeVersion(tx, to)
+}

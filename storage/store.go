@@ -1,0 +1,215 @@
+// Package storage keeps Mottagning's data in a bbolt file and implements
+// the store ports of package app. The schema (schema.go) is versioned with
+// an ordered list of migrations; a database newer than the binary is
+// refused, and the file is copied before it is migrated.
+package storage
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"mottagning/app/personnummer"
+)
+
+// FileName is the database file inside the data directory.
+const FileName = "mottagning.db"
+
+// Errors Open and writes return. Each names the problem; the UI adds what to do.
+var (
+	// ErrAlreadyRunning: another Mottagning holds the database open.
+	ErrAlreadyRunning = errors.New("the database is already open in another Mottagning")
+	// ErrTooNew: the database was written by a newer version of Mottagning.
+	ErrTooNew = errors.New("the database was written by a newer version of Mottagning")
+	// ErrUnreadable: the file is not a Mottagning database or is damaged.
+	ErrUnreadable = errors.New("the database file cannot be read")
+	// ErrDiskFull: a write failed because the disk is full; nothing was changed.
+	ErrDiskFull = errors.New("the disk is full")
+)
+
+// Options tune Open.
+type Options struct {
+	// Timeout is how long Open waits for the file lock before reporting
+	// ErrAlreadyRunning (default 1 s).
+	Timeout time.Duration
+	// Codec seals values (default: plaintext).
+	Codec Codec
+	// NoSync skips fsync on commit. Only for benchmarks of CPU cost and
+	// generators of throw-away data; never for user data.
+	NoSync bool
+	// migrateTo stops migrations at a version (tests that build old files).
+	migrateTo uint64
+}
+
+// Store is the bbolt implementation of app.Store.
+type Store struct {
+	db     *bolt.DB
+	codec  Codec
+	pnrKey []byte
+	path   string
+	// Backup is the copy made before the last migration ("" when none).
+	Backup string
+}
+
+// Open opens (creating when missing) the database in dir, migrating an
+// older schema after copying the file to <file>.v<old>-<time>.bak.
+func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
+	if opt.Timeout == 0 {
+		opt.Timeout = time.Second
+	}
+	if opt.Codec == nil {
+		opt.Codec = plainCodec{}
+	}
+	if opt.migrateTo == 0 {
+		opt.migrateTo = SchemaVersion
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open database: make directory: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opt.Timeout, NoSync: opt.NoSync, NoFreelistSync: false})
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	s := &Store{db: db, codec: opt.Codec, path: path}
+	if err := s.prepare(opt.migrateTo); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openError(path string, err error) error {
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return fmt.Errorf("open %s: %w", path, ErrAlreadyRunning)
+	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrVersionMismatch),
+		errors.Is(err, bolterrors.ErrChecksum):
+		return fmt.Errorf("open %s: %w: %w", path, ErrUnreadable, err)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("open %s: %w", path, err)
+	case isDiskFull(err):
+		return fmt.Errorf("open %s: %w", path, ErrDiskFull)
+	}
+	// bbolt reports a file too short to hold its meta pages with a plain
+	// error; anything else at open time means the file is not usable.
+	return fmt.Errorf("open %s: %w: %w", path, ErrUnreadable, err)
+}
+
+func isDiskFull(err error) bool { return errors.Is(err, syscall.ENOSPC) }
+
+// writeError maps a failed write transaction to the error kind callers test.
+func writeError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if isDiskFull(err) {
+		return fmt.Errorf("%s: %w", op, ErrDiskFull)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func (s *Store) prepare(to uint64) error {
+	var version uint64
+	var hasData bool
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		version = readVersion(tx)
+		hasData = tx.Bucket(bMeta) != nil
+		return nil
+	}); err != nil {
+		return fmt.Errorf("open %s: %w: %w", s.path, ErrUnreadable, err)
+	}
+	if hasData && version == 0 {
+		return fmt.Errorf("open %s: no schema version: %w", s.path, ErrUnreadable)
+	}
+	if version > SchemaVersion {
+		return fmt.Errorf("open %s: schema version %d, this program knows up to %d: %w", s.path, version, SchemaVersion, ErrTooNew)
+	}
+	if version < to {
+		if hasData {
+			// Copy before migrating, from a read transaction: a consistent
+			// snapshot while we keep the lock.
+			s.Backup = fmt.Sprintf("%s.v%d-%s.bak", s.path, version, time.Now().UTC().Format("20060102T150405Z"))
+			if err := s.db.View(func(tx *bolt.Tx) error { return tx.CopyFile(s.Backup, 0o600) }); err != nil {
+				return writeError(fmt.Sprintf("copy %s before migrating", s.path), err)
+			}
+		}
+		if err := s.db.Update(func(tx *bolt.Tx) error { return migrate(tx, s.codec, version, to) }); err != nil {
+			return writeError(fmt.Sprintf("migrate %s from version %d", s.path, version), err)
+		}
+	}
+	return s.db.View(func(tx *bolt.Tx) error {
+		s.pnrKey = append([]byte(nil), tx.Bucket(bMeta).Get(kPNRKey)...)
+		if len(s.pnrKey) != 32 {
+			return fmt.Errorf("open %s: index key missing: %w", s.path, ErrUnreadable)
+		}
+		return nil
+	})
+}
+
+// Close closes the database file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path is the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Version is the schema version of the open database.
+func (s *Store) Version() (v uint64) {
+	_ = s.db.View(func(tx *bolt.Tx) error { v = readVersion(tx); return nil })
+	return v
+}
+
+// IsDemo reports whether the database holds the demo data set. A demo
+// database is never connected to a server.
+func (s *Store) IsDemo() (demo bool) {
+	_ = s.db.View(func(tx *bolt.Tx) error { demo = string(tx.Bucket(bMeta).Get(kDemo)) == "1"; return nil })
+	return demo
+}
+
+// MarkDemo marks the database as holding demo data.
+func (s *Store) MarkDemo(ctx context.Context) error {
+	return writeError("mark demo", s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put(kDemo, []byte("1")) }))
+}
+
+// IsEmpty reports whether no clinic has been stored yet (a fresh database).
+func (s *Store) IsEmpty() (empty bool) {
+	_ = s.db.View(func(tx *bolt.Tx) error { empty = tx.Bucket(bClinics).Stats().KeyN == 0; return nil })
+	return empty
+}
+
+// Check runs bbolt's consistency check and our own index checks (every
+// case has exactly its index entries, every index entry has its case).
+func (s *Store) Check() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		var first error
+		for err := range tx.Check() { // drain: the checker goroutine blocks otherwise
+			if first == nil {
+				first = fmt.Errorf("bbolt check: %w", err)
+			}
+		}
+		if first != nil {
+			return first
+		}
+		return s.checkIndexes(tx)
+	})
+}
+
+// pnrIndexKey is the keyed hash under which a personnummer is indexed: an
+// HMAC with a per-database random key, so the file holds no personnummer in
+// a key and a hash cannot be matched against a list of numbers without the
+// key.
+func (s *Store) pnrIndexKey(n personnummer.Number) []byte {
+	m := hmac.New(sha256.New, s.pnrKey)
+	m.Write([]byte(n.String()))
+	return m.Sum(nil)[:16]
+}
