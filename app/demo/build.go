@@ -87,6 +87,9 @@ func Build(now time.Time) *Dataset {
 
 	// A child who turns 13 tomorrow: today a guardian is notified; from
 	// tomorrow nobody until the child signs in and fills in settings (R8).
+	// (Seeded on 28 February of a leap year, tomorrow is 29 February and
+	// nobody was born 13 years earlier on that day: the child then turns
+	// 13 on 1 March, the day after tomorrow.)
 	g13 := b.resident(GuardianOf13, "Ingrid", "Berg", b.adultPNR())
 	c13 := b.resident(ChildTurns13, "Hugo", "Berg", b.builtPNR(app.DateIn(now).AddDate(-13, 0, 1), false))
 	c13.Demo = true
