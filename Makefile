@@ -1,0 +1,96 @@
+# Makefile for Mottagning: the desktop app (root package, Fyne, needs cgo) and
+# the central server (cmd/mottagning-server, pure Go).
+#
+#   make run            build and start the desktop with the demo clinic
+#   make run DATA=dir   ... with its data in dir instead of the user's config dir
+#   make test           everything CI runs (.ci/run calls exactly this)
+#
+# Targets that need system packages install the missing ones first
+# (scripts/apt-install.sh; Debian/Ubuntu only, elsewhere see README.md).
+
+GO       ?= go
+# How long `make fuzz` runs each fuzz target.
+FUZZTIME ?= 2m
+# Optional data directory for `make run`; empty means the app's default.
+DATA     ?=
+
+# System packages to build and run the desktop (cgo, OpenGL, X11 for GLFW).
+RUN_PKGS  := gcc libc6-dev libgl1-mesa-dev libx11-dev libxcursor-dev \
+             libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+# Extra system packages for tests and screenshots (virtual X display, capture).
+TEST_PKGS := xvfb xauth imagemagick x11-utils
+
+# Packages run under the race detector. Not the root main package nor ./ui/...:
+# building Fyne with -race takes minutes and they hold no concurrency of ours.
+RACE_PKGS := ./app/... ./storage/... ./sync/... ./notify/... ./cmd/...
+# Packages whose fuzz targets `make fuzz` runs.
+FUZZ_PKGS := ./app/... ./storage/...
+
+SHELL       := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+# Prerequisites are steps in order (install, then build, then run), not
+# independent jobs: keep them serial even under `make -j`.
+.NOTPARALLEL:
+
+.PHONY: deps-run deps-test build run test bench fuzz crash screenshots clean
+
+# Install the system packages the desktop needs to build and run.
+deps-run:
+	scripts/apt-install.sh $(RUN_PKGS)
+
+# deps-run plus what the tests need, in one apt-get run.
+deps-test:
+	scripts/apt-install.sh $(RUN_PKGS) $(TEST_PKGS)
+# ---- Go-installed test tools: later issues add their recipe lines here, ----
+# ---- one `$(GO) install module@version` per tool, pinned.                ----
+
+# Build the desktop app and the server (the server without cgo, as it ships).
+build:
+	$(GO) build -o mottagning .
+	CGO_ENABLED=0 $(GO) build -o mottagning-server ./cmd/mottagning-server
+
+# Start the desktop with the demo clinic (seeded when the data dir is empty).
+run: deps-run build
+	./mottagning --demo $(if $(DATA),--data '$(DATA)')
+
+# Format check, vet, all tests, then the race detector on the logic packages.
+test: deps-test
+	@unformatted="$$(gofmt -l .)"; \
+	if [[ -n "$$unformatted" ]]; then \
+		echo "gofmt: these files need formatting (run gofmt -w):"; \
+		echo "$$unformatted"; \
+		exit 1; \
+	fi
+	$(GO) vet ./...
+	$(GO) test -timeout 20m ./...
+	$(GO) test -race -timeout 20m $(RACE_PKGS)
+	@echo "make test: gofmt, vet, tests and race tests passed."
+
+# Benchmarks of the store and the domain, with allocations.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./storage/... ./app/...
+
+# Run every fuzz target for FUZZTIME each. `go test -fuzz` accepts one package
+# and one target per run, so list the targets package by package.
+fuzz:
+	@pkgs="$$($(GO) list $(FUZZ_PKGS))"; \
+	for pkg in $$pkgs; do \
+		targets="$$($(GO) test -list '^Fuzz' "$$pkg")"; \
+		for name in $$(grep '^Fuzz' <<<"$$targets" || true); do \
+			echo "== fuzz $$pkg $$name for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+		done; \
+	done
+
+# Kill-and-reopen crash tests of the store, many rounds.
+crash:
+	CRASH_KILLS=1000 $(GO) test -run 'Crash' -timeout 60m ./storage/...
+
+# Regenerate docs/screenshots/start.png on a virtual display.
+screenshots: deps-test
+	scripts/screenshots.sh
+
+# Remove what `make build` and `go test -c`/profiling leave at the root.
+clean:
+	rm -f mottagning mottagning-server *.test *.prof
