@@ -320,8 +320,14 @@ func (s *Store) ListCases(ctx context.Context, q app.CaseQuery) (app.CasePage, e
 		c := tx.Bucket(bucket).Cursor()
 		var k []byte
 		if after != nil {
-			c.Seek(after)
-			k, _ = c.Prev()
+			// Continue below the previous page's last key, also when that
+			// key is gone (the case moved since): Seek lands on the next
+			// greater key, or past the end.
+			if k, _ = c.Seek(after); k == nil {
+				k, _ = c.Last()
+			} else {
+				k, _ = c.Prev()
+			}
 		} else {
 			k = seekLastWithPrefix(c, prefix)
 		}

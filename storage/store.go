@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -77,6 +78,9 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open database: make directory: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
+	if err := checkLength(path, opt.Timeout); err != nil {
+		return nil, err
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opt.Timeout, NoSync: opt.NoSync, NoFreelistSync: false})
 	if err != nil {
 		return nil, openError(path, err)
@@ -87,6 +91,45 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkLength refuses an existing file that cannot be a whole database,
+// before bbolt opens it for writing.
+//
+// An empty file: bbolt would turn it into a new database. Where a database
+// should be, it is a lost one (a failed copy or restore), not a first
+// start: say so rather than show an empty inbox. (A crash in the
+// milliseconds between bbolt creating a new file and writing its first
+// pages leaves one too; deleting the file fixes that.)
+//
+// A truncated file keeps valid meta pages, and bbolt maps the missing
+// pages as if they were there: a read-write bolt.Open reads the freelist
+// from them and panics, or the process dies of SIGBUS. A read-only open
+// reads only the meta pages, which say how long the file must be.
+func checkLength(path string, timeout time.Duration) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // a new database
+	}
+	if err != nil {
+		return openError(path, err)
+	}
+	if fi.Size() == 0 {
+		return fmt.Errorf("open %s: empty file: %w", path, ErrUnreadable)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
+	if err != nil {
+		return openError(path, err)
+	}
+	defer db.Close()
+	var need int64
+	if err := db.View(func(tx *bolt.Tx) error { need = tx.Size(); return nil }); err != nil {
+		return openError(path, err)
+	}
+	if fi.Size() < need {
+		return fmt.Errorf("open %s: file is %d bytes, its pages need %d (truncated): %w", path, fi.Size(), need, ErrUnreadable)
+	}
+	return nil
 }
 
 func openError(path string, err error) error {
@@ -124,7 +167,9 @@ func (s *Store) prepare(to uint64) error {
 	var hasData bool
 	if err := s.db.View(func(tx *bolt.Tx) error {
 		version = readVersion(tx)
-		hasData = tx.Bucket(bMeta) != nil
+		// Any bucket means someone wrote here: a bbolt file of another
+		// program has buckets but no meta, and must not be "migrated".
+		hasData = tx.ForEach(func([]byte, *bolt.Bucket) error { return errStop }) != nil
 		return nil
 	}); err != nil {
 		return fmt.Errorf("open %s: %w: %w", s.path, ErrUnreadable, err)
@@ -140,7 +185,7 @@ func (s *Store) prepare(to uint64) error {
 			// Copy before migrating, from a read transaction: a consistent
 			// snapshot while we keep the lock.
 			s.Backup = fmt.Sprintf("%s.v%d-%s.bak", s.path, version, time.Now().UTC().Format("20060102T150405Z"))
-			if err := s.db.View(func(tx *bolt.Tx) error { return tx.CopyFile(s.Backup, 0o600) }); err != nil {
+			if err := s.db.View(func(*bolt.Tx) error { return copyFileSynced(s.path, s.Backup) }); err != nil {
 				return writeError(fmt.Sprintf("copy %s before migrating", s.path), err)
 			}
 		}
@@ -155,6 +200,39 @@ func (s *Store) prepare(to uint64) error {
 		}
 		return nil
 	})
+}
+
+// errStop ends a bbolt ForEach early.
+var errStop = errors.New("stop")
+
+// copyFileSynced copies the file at src to dst byte for byte and
+// makes it durable before the migration's commit can overwrite anything.
+// Byte for byte (rather than bbolt's Tx.CopyFile, which rewrites the meta
+// pages and does not fsync): we hold the lock and have written nothing, so
+// the file is exactly what the older version left, and the copy is what
+// that version opens again.
+func copyFileSynced(src, dst string) (err error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(dst)
+		}
+	}()
+	if _, err = io.Copy(out, in); err != nil {
+		return err
+	}
+	return out.Sync()
 }
 
 // Close closes the database file.

@@ -1,0 +1,250 @@
+// Command mottagning is the desktop program of Mottagning: a clinic's staff
+// work with the 1177 e-service cases of their clinic.
+//
+// This file is the composition root and nothing else: it reads the flags,
+// opens the store, seeds the demo data set when asked to, builds the
+// services and hands them to the user interface.
+//
+//	mottagning [--data DIR] [--demo [--demo-size N]]
+//
+//	--data DIR     the data directory (default: <user config dir>/Mottagning)
+//	--demo         on an empty data directory, create the demo data set;
+//	               a directory with real data is refused and left unchanged
+//	--demo-size N  with --demo on an empty directory, also generate N cases
+//
+// For screenshots of a demo database, MOTTAGNING_AUTOSELECT="anna:1" chooses
+// the staff member with that username and their clinic at that position in
+// the start screen's list (from 0) and opens the case lists. It is read only
+// together with --demo.
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"mottagning/app"
+	"mottagning/app/demo"
+	"mottagning/storage"
+	"mottagning/ui"
+)
+
+// fyneAppTOML is the packaging metadata. `fyne package` reads it at build
+// time; a plain `go build` does not, so the program reads its own copy and
+// the app id, version and the fyneDo migration are the same either way.
+//
+//go:embed FyneApp.toml
+var fyneAppTOML []byte
+
+// Batch size for --demo-size: one write transaction per batch, and never
+// more than one batch of generated cases in memory.
+const demoBatch = 1000
+
+func main() { os.Exit(run()) }
+
+func run() int {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
+
+	dataDir := flag.String("data", defaultDataDir(), "datakatalog för databasen")
+	demoOn := flag.Bool("demo", false, "skapa demodata när databasen är tom")
+	demoSize := flag.Int("demo-size", 0, "med --demo: skapa även så här många påhittade ärenden")
+	flag.Parse()
+	switch {
+	case *dataDir == "":
+		fmt.Fprintln(os.Stderr, "Ingen datakatalog hittades för din användare. Ange en med --data KATALOG.")
+		return 2
+	case *demoSize < 0 || (*demoSize > 0 && !*demoOn):
+		fmt.Fprintln(os.Stderr, "--demo-size kräver --demo och ett antal som är 0 eller större.")
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	store, err := storage.Open(ctx, *dataDir, storage.Options{})
+	if err != nil {
+		slog.Error("open database", "err", err)
+		fmt.Fprintln(os.Stderr, openMessage(*dataDir, err))
+		return 1
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			slog.Error("close database", "err", err)
+		}
+	}()
+
+	var pre *ui.Preselect
+	if *demoOn {
+		if err := prepareDemo(ctx, store, *dataDir, *demoSize); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		pre = autoselect(os.Getenv("MOTTAGNING_AUTOSELECT"))
+	}
+
+	if err := setMetadata(); err != nil {
+		slog.Error("read FyneApp.toml", "err", err) // the window works without it
+	}
+	a := fyneapp.New()
+	a.SetIcon(ui.Icon())
+	w := a.NewWindow("Mottagning")
+	w.Resize(fyne.NewSize(1200, 760))
+	ui.New(ctx, w, ui.Deps{
+		Directory: store,
+		Cases:     app.NewCaseService(store, app.SystemClock{}),
+		Demo:      store.IsDemo(),
+		Preselect: pre,
+	})
+
+	// Ctrl+C or SIGTERM closes the window like the user would, so that the
+	// store is closed and its lock released.
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			fyne.Do(a.Quit)
+		case <-done:
+		}
+	}()
+	w.ShowAndRun()
+	close(done)
+	stop() // end the UI's reads before the deferred Close of the store
+	return 0
+}
+
+func defaultDataDir() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "Mottagning")
+}
+
+// openMessage says in Swedish what is wrong with the data directory and
+// what to do about it.
+func openMessage(dir string, err error) string {
+	switch {
+	case errors.Is(err, storage.ErrAlreadyRunning):
+		return fmt.Sprintf("Mottagning körs redan med datakatalogen %s. Stäng det andra fönstret och försök igen.", dir)
+	case errors.Is(err, storage.ErrTooNew):
+		return fmt.Sprintf("Databasen i %s har skapats av en nyare version av Mottagning. "+
+			"Uppdatera programmet och försök igen. Filen har inte ändrats.", dir)
+	case errors.Is(err, storage.ErrUnreadable):
+		return fmt.Sprintf("Filen %s är inte en databas för Mottagning, eller så är den skadad. Ingenting har ändrats. "+
+			"Återställ filen från en säkerhetskopia, eller välj en annan datakatalog med --data.",
+			filepath.Join(dir, storage.FileName))
+	case errors.Is(err, storage.ErrDiskFull):
+		return fmt.Sprintf("Disken är full, så databasen i %s kunde inte öppnas. Ingenting har ändrats. "+
+			"Frigör utrymme på disken och försök igen.", dir)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Sprintf("Mottagning får inte läsa eller skriva i datakatalogen %s. "+
+			"Kontrollera behörigheterna, eller välj en annan datakatalog med --data.", dir)
+	}
+	return fmt.Sprintf("Databasen i %s kunde inte öppnas (%v). Välj en annan datakatalog med --data, eller kontakta support.", dir, err)
+}
+
+// prepareDemo seeds the demo data set into an empty database. It never
+// mixes demo data into real data: a database that holds anything but the
+// demo set is refused. Its errors are Swedish messages for the user.
+func prepareDemo(ctx context.Context, store *storage.Store, dir string, size int) error {
+	switch {
+	case store.IsEmpty():
+	case !store.IsDemo():
+		return fmt.Errorf("Datakatalogen %s innehåller riktiga data, och demodata blandas aldrig med riktiga data. "+
+			"Starta utan --demo, eller välj en tom katalog med --data.", dir)
+	default:
+		if size > 0 {
+			fmt.Fprintf(os.Stderr, "Demodatabasen i %s finns redan; --demo-size används bara när den skapas. "+
+				"Välj en tom katalog med --data för att skapa en ny.\n", dir)
+		}
+		return nil
+	}
+
+	now := time.Now()
+	ds := demo.Build(now)
+	if err := demo.Seed(ctx, store, ds); err != nil {
+		slog.Error("seed demo data", "err", err)
+		return seedMessage(dir, err)
+	}
+	slog.Info("seeded demo data", "clinics", len(ds.Clinics), "staff", len(ds.Staff), "cases", len(ds.Threads))
+	if size == 0 {
+		return nil
+	}
+	done, shown := 0, -1
+	err := demo.GenerateThreads(ctx, ds, now, size, demoBatch, 1, func(ts []app.Thread) error {
+		if err := store.ImportThreads(ctx, ts); err != nil {
+			return err
+		}
+		done += len(ts)
+		if pct := done * 100 / size; pct/10 != shown/10 || done == size {
+			shown = pct
+			fmt.Fprintf(os.Stderr, "Skapar demoärenden: %d av %d (%d %%)\n", done, size, pct)
+		}
+		return nil
+	})
+	if err != nil {
+		slog.Error("generate demo cases", "done", done, "err", err)
+		return seedMessage(dir, err)
+	}
+	return nil
+}
+
+func seedMessage(dir string, err error) error {
+	switch {
+	case errors.Is(err, storage.ErrDiskFull):
+		return fmt.Errorf("Disken blev full när demodata skrevs till %s. Frigör utrymme, ta bort katalogen och försök igen.", dir)
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("Avbrutet. Demodatabasen i %s är ofullständig: ta bort katalogen och försök igen.", dir)
+	}
+	return fmt.Errorf("Demodata kunde inte skrivas till %s (%v). Ta bort katalogen och försök igen.", dir, err)
+}
+
+// autoselect parses MOTTAGNING_AUTOSELECT ("username:clinic-index").
+func autoselect(v string) *ui.Preselect {
+	if v == "" {
+		return nil
+	}
+	user, idx, ok := strings.Cut(v, ":")
+	n, err := strconv.Atoi(idx)
+	if !ok || user == "" || err != nil || n < 0 {
+		slog.Warn("MOTTAGNING_AUTOSELECT ignored: want username:clinic-index")
+		return nil
+	}
+	return &ui.Preselect{Username: user, Clinic: n}
+}
+
+// setMetadata gives Fyne the app id, name, version and migrations from the
+// embedded FyneApp.toml (a `fyne package` build sets the same values).
+func setMetadata() error {
+	var m struct {
+		Details struct {
+			ID, Name, Version string
+			Build             int
+		}
+		Migrations map[string]bool
+	}
+	if _, err := toml.Decode(string(fyneAppTOML), &m); err != nil {
+		return err
+	}
+	fyneapp.SetMetadata(fyne.AppMetadata{
+		ID: m.Details.ID, Name: m.Details.Name, Version: m.Details.Version, Build: m.Details.Build,
+		Icon: ui.Icon(), Migrations: m.Migrations,
+	})
+	return nil
+}

@@ -1,0 +1,348 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"mottagning/app"
+	"mottagning/app/demo"
+)
+
+// Each benchmark of our store has a raw bbolt baseline doing the same
+// writes in the plainest way, in the same run on the same disk: the goals
+// (ours ≤ 1.3× raw for one case, import rate ≥ 0.8× raw and file ≤ 1.2×
+// raw, a list page < 5 ms out of 100,000 cases) are ratios, not absolutes.
+//
+//	CGO_ENABLED=0 go test -run '^$' -bench . -benchtime 1x ./storage/   (import)
+//	CGO_ENABLED=0 go test -run '^$' -bench 'SaveCase|ListPage' ./storage/
+
+const benchCases = 100_000
+
+// bench holds what the benchmarks share, built once per process: the
+// generated threads (outside any timer) and the 100,000-case database of
+// the list benchmarks (written with NoSync, as a fixture, not measured).
+var bench struct {
+	threadsOnce sync.Once
+	ds          *demo.Dataset
+	threads     []app.Thread
+
+	listOnce sync.Once
+	listDir  string
+	listErr  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bench.listDir != "" {
+		os.RemoveAll(bench.listDir)
+	}
+	os.Exit(code)
+}
+
+// benchThreads returns the demo data set and 100,000 threads generated
+// over it (repeatable: fixed seed).
+func benchThreads(b *testing.B) (*demo.Dataset, []app.Thread) {
+	bench.threadsOnce.Do(func() {
+		bench.ds = demo.Build(testNow)
+		bench.threads = make([]app.Thread, 0, benchCases)
+		err := demo.GenerateThreads(context.Background(), bench.ds, testNow, benchCases, 1000, 42, func(ts []app.Thread) error {
+			bench.threads = append(bench.threads, ts...)
+			return nil
+		})
+		if err != nil {
+			panic(err)
+		}
+	})
+	return bench.ds, bench.threads
+}
+
+// BenchmarkSaveCase: one new case with one message, as Skicka ärende
+// writes it (CreateThread: header, message, four index entries, fsync).
+func BenchmarkSaveCase(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ds := seedDemo(b, s)
+	ths := saveCaseThreads(ds, b.N)
+	before := s.db.Stats()
+	b.ResetTimer()
+	for i := range ths {
+		if err := s.CreateThread(ctx, &ths[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportWrites(b, s.db, &before)
+}
+
+// reportWrites reports the page writes per operation: with a fast fsync
+// the time of a commit follows the pages it writes.
+func reportWrites(b *testing.B, db *bolt.DB, before *bolt.Stats) {
+	after := db.Stats()
+	d := after.Sub(before)
+	b.ReportMetric(float64(d.TxStats.GetWrite())/float64(b.N), "pagewrites/op")
+}
+
+// BenchmarkSaveCaseRawBolt: the baseline of BenchmarkSaveCase, one Update
+// that puts the same case as one JSON record.
+func BenchmarkSaveCaseRawBolt(b *testing.B) {
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket(bCases); return err }); err != nil {
+		b.Fatal(err)
+	}
+	ths := saveCaseThreads(demo.Build(testNow), b.N)
+	before := db.Stats()
+	b.ResetTimer()
+	for i := range ths {
+		err := db.Update(func(tx *bolt.Tx) error {
+			data, err := json.Marshal(&ths[i])
+			if err != nil {
+				return err
+			}
+			return tx.Bucket(bCases).Put([]byte(ths[i].Case.ID), data)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportWrites(b, db, &before)
+}
+
+func saveCaseThreads(ds *demo.Dataset, n int) []app.Thread {
+	ths := make([]app.Thread, n)
+	for i := range ths {
+		ths[i] = newThread(ds.Clinics[0].ID, ds.Residents[i%len(ds.Residents)].ID, ds.StaffBy[demo.StaffHandler], app.StatusOngoing,
+			testNow, "Hej! Jag behöver förnya mitt recept på blodtrycksmedicin, det tar slut nästa vecka.")
+	}
+	return ths
+}
+
+// BenchmarkImport100k: ImportThreads of 100,000 generated threads into a
+// new database, fsync on. Reports the rate and the file size.
+func BenchmarkImport100k(b *testing.B) {
+	ctx := context.Background()
+	_, ths := benchThreads(b)
+	var size, used int64
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		s, err := Open(ctx, b.TempDir(), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := s.ImportThreads(ctx, ths); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		size, used = fileSizes(b, s.db)
+		s.Close()
+	}
+	reportImport(b, len(ths), size, used)
+}
+
+// BenchmarkImport100kRawBolt: the baseline of BenchmarkImport100k. The
+// same records (JSON of the case header and of each message) and the same
+// index entries under the same keys, 1,000 threads per transaction, with
+// bbolt's defaults.
+func BenchmarkImport100kRawBolt(b *testing.B) {
+	_, ths := benchThreads(b)
+	var size, used int64
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		db, err := bolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, &bolt.Options{Timeout: time.Second})
+		if err != nil {
+			b.Fatal(err)
+		}
+		err = db.Update(func(tx *bolt.Tx) error {
+			for _, name := range [][]byte{bCases, bCaseItems, bIdxActivity, bIdxStatus, bIdxAssignee, bIdxResident} {
+				if _, err := tx.CreateBucket(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := rawImport(db, ths); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		size, used = fileSizes(b, db)
+		db.Close()
+	}
+	reportImport(b, len(ths), size, used)
+}
+
+func rawImport(db *bolt.DB, ths []app.Thread) error {
+	for start := 0; start < len(ths); start += importBatch {
+		end := min(start+importBatch, len(ths))
+		err := db.Update(func(tx *bolt.Tx) error {
+			cases, items := tx.Bucket(bCases), tx.Bucket(bCaseItems)
+			idx := []*bolt.Bucket{tx.Bucket(bIdxActivity), tx.Bucket(bIdxStatus), tx.Bucket(bIdxAssignee), tx.Bucket(bIdxResident)}
+			for i := start; i < end; i++ {
+				t := &ths[i]
+				data, err := json.Marshal(&t.Case)
+				if err != nil {
+					return err
+				}
+				if err := cases.Put([]byte(t.Case.ID), data); err != nil {
+					return err
+				}
+				for j := range t.Messages {
+					data, err := json.Marshal(&t.Messages[j])
+					if err != nil {
+						return err
+					}
+					if err := items.Put(itemKey(t.Case.ID, itemMessage, t.Messages[j].ID), data); err != nil {
+						return err
+					}
+				}
+				a, st, as, r := caseIndexKeys(&t.Case)
+				for k, key := range [][]byte{a, st, as, r} {
+					if key == nil {
+						continue
+					}
+					if err := idx[k].Put(key, nil); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fileSizes returns the database file's size and the bytes its pages use
+// (the file grows in steps, up to 16 MB, ahead of its pages).
+func fileSizes(b *testing.B, db *bolt.DB) (file, used int64) {
+	fi, err := os.Stat(db.Path())
+	if err != nil {
+		b.Fatal(err)
+	}
+	db.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil })
+	return fi.Size(), used
+}
+
+func reportImport(b *testing.B, n int, size, used int64) {
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "cases/s")
+	b.ReportMetric(float64(size), "bytes")
+	b.ReportMetric(float64(used), "used-bytes")
+}
+
+// listStore opens the shared database of 100,000 generated cases plus the
+// demo data, building it on first use.
+func listStore(b *testing.B) (*Store, *demo.Dataset) {
+	ctx := context.Background()
+	ds, ths := benchThreads(b)
+	bench.listOnce.Do(func() {
+		bench.listDir, bench.listErr = os.MkdirTemp("", "storage-bench-")
+		if bench.listErr != nil {
+			return
+		}
+		s, err := Open(ctx, bench.listDir, Options{NoSync: true})
+		if err != nil {
+			bench.listErr = err
+			return
+		}
+		defer s.Close()
+		if bench.listErr = demo.Seed(ctx, s, ds); bench.listErr != nil {
+			return
+		}
+		bench.listErr = s.ImportThreads(ctx, ths)
+	})
+	if bench.listErr != nil {
+		b.Fatal(bench.listErr)
+	}
+	s, err := Open(ctx, bench.listDir, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s, ds
+}
+
+// BenchmarkListPage100k: one page (50) of a clinic's case list out of
+// 100,000 cases, through the store and through CaseService.ClinicCases
+// (which adds the residents' names); goal < 5 ms a page.
+func BenchmarkListPage100k(b *testing.B) {
+	ctx := context.Background()
+	s, ds := listStore(b)
+	clinic := ds.Clinics[0].ID
+	handler := ds.StaffBy[demo.StaffHandler]
+	second, err := s.ListCases(ctx, app.CaseQuery{ClinicID: clinic})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		q    app.CaseQuery
+	}{
+		{"ListCases", app.CaseQuery{ClinicID: clinic}},
+		{"ListCases/page2", app.CaseQuery{ClinicID: clinic, After: second.Next}},
+		{"ListCases/status", app.CaseQuery{ClinicID: clinic, Status: app.StatusWaiting}},
+		{"ListCases/assignee", app.CaseQuery{ClinicID: clinic, AssigneeID: handler}},
+		{"ListCases/assignee+status", app.CaseQuery{ClinicID: clinic, AssigneeID: handler, Status: app.StatusClosed}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var n int
+			for b.Loop() {
+				page, err := s.ListCases(ctx, bc.q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(page.Cases)
+			}
+			if n != 50 {
+				b.Fatalf("page of %d cases, want 50", n)
+			}
+			b.ReportMetric(float64(n), "cases/page")
+		})
+	}
+
+	staff, err := s.Staff(ctx, ds.StaffBy[demo.StaffReceiver])
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc := app.NewCaseService(s, app.FixedClock(testNow))
+	sess := app.Session{Staff: staff, ClinicID: clinic}
+	b.Run("ClinicCases", func(b *testing.B) {
+		var n int
+		for b.Loop() {
+			page, err := svc.ClinicCases(ctx, sess, app.CaseQuery{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			n = len(page.Rows)
+			if page.Rows[0].ResidentName == "" {
+				b.Fatal("row without the resident's name")
+			}
+		}
+		if n != 50 {
+			b.Fatalf("page of %d rows, want 50", n)
+		}
+		b.ReportMetric(float64(n), "cases/page")
+	})
+}

@@ -1,0 +1,360 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	bolt "go.etcd.io/bbolt"
+
+	"mottagning/app"
+	"mottagning/app/demo"
+)
+
+var updateSchemaFiles = flag.Bool("update-schema-files", false,
+	"rewrite testdata/v*.db and testdata/schema-files.json (go test ./storage -run TestGenerateSchemaFiles -update-schema-files)")
+
+// goldenPath holds, as JSON, the records every testdata/v*.db was written
+// with: the upgrade tests compare what they read against it, not against
+// what the code under test wrote.
+const goldenPath = "testdata/schema-files.json"
+
+func schemaFile(v uint64) string { return filepath.Join("testdata", fmt.Sprintf("v%d.db", v)) }
+
+// schemaGolden is the content of the checked-in databases.
+type schemaGolden struct {
+	Clinics   []app.Clinic
+	Staff     []app.Staff
+	Residents []*app.Resident
+	Templates []app.MessageTemplate
+	Threads   []app.Thread
+	Access    []app.AccessEntry
+}
+
+// TestGenerateSchemaFiles writes a small database of every schema version
+// to testdata/, from a slice of the demo data set.
+//
+// Every file is written by today's code, then taken back to the layout of
+// its version:
+//
+//   - v2 (current): written through a store opened with migrateTo: 2.
+//   - v1: the v2 file with bucket idx_case_assignee deleted and meta/version
+//     set to 1, with raw bbolt. That is exactly the v1 layout: migration 2
+//     only adds that bucket. (Opening a store with migrateTo: 1 and writing
+//     cases through it does not work: today's code writes the assignee
+//     index, whose bucket v1 lacks.)
+//
+// A new migration N+1 adds a step here that writes vN+1 and derives vN from
+// it by undoing that migration's change, and a TestOpenV… for the new file.
+// Regenerate only when the files must change: they stand for databases
+// that users have on disk.
+func TestGenerateSchemaFiles(t *testing.T) {
+	if !*updateSchemaFiles {
+		t.Skip("run with -update-schema-files to rewrite the checked-in databases")
+	}
+	ctx := context.Background()
+	g := schemaSubset(demo.Build(testNow))
+
+	dir := t.TempDir()
+	s, err := Open(ctx, dir, Options{migrateTo: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = demo.Seed(ctx, s, &demo.Dataset{Clinics: g.Clinics, Staff: g.Staff, Residents: g.Residents, Templates: g.Templates, Threads: g.Threads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range g.Access {
+		if err := s.Record(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
+	}
+	v2 := s.Path()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	compactTo(t, v2, schemaFile(2))
+
+	v1 := filepath.Join(t.TempDir(), "v1.db")
+	copyFile(t, v2, v1)
+	db, err := bolt.Open(v1, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bIdxAssignee); err != nil {
+			return err
+		}
+		return writeVersion(tx, 1)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	compactTo(t, v1, schemaFile(1))
+
+	golden, err := json.MarshalIndent(g, "", "\t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(goldenPath, append(golden, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for v := uint64(1); v <= SchemaVersion; v++ {
+		fi, err := os.Stat(schemaFile(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %d bytes", schemaFile(v), fi.Size())
+	}
+}
+
+// compactTo writes a compacted copy of the bbolt file src to dst: the
+// pages freed by the seed's many transactions would double the size of the
+// checked-in files.
+func compactTo(t *testing.T, src, dst string) {
+	t.Helper()
+	from, err := bolt.Open(src, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer from.Close()
+	os.Remove(dst)
+	to, err := bolt.Open(dst, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bolt.Compact(to, from, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := to.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// schemaSubset picks a few records of the demo set, to keep the files
+// small (64 KB): both clinics, all staff and templates, the first case of
+// each status, the first case a guardian started, the residents of those
+// cases and their guardians, and two access entries.
+func schemaSubset(ds *demo.Dataset) *schemaGolden {
+	g := &schemaGolden{Clinics: ds.Clinics, Staff: ds.Staff, Templates: ds.Templates}
+	seen := map[string]bool{}
+	need := map[app.ID]bool{}
+	for _, th := range ds.Threads {
+		k := string(th.Case.Status)
+		if th.Case.StartedBy == app.StartedByGuardian {
+			k = "guardian"
+		}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		g.Threads = append(g.Threads, th)
+		need[th.Case.ResidentID], need[th.Case.StartedByGuardian] = true, true
+	}
+	for _, r := range ds.Residents {
+		if need[r.ID] {
+			for _, gd := range r.Guardians {
+				need[gd.GuardianID] = true
+			}
+		}
+	}
+	for _, r := range ds.Residents {
+		if need[r.ID] {
+			g.Residents = append(g.Residents, r)
+		}
+	}
+	for i, th := range g.Threads[:2] {
+		at := th.Case.LastActivity.Add(-30 * time.Minute)
+		g.Access = append(g.Access, app.AccessEntry{ID: app.NewID(at), At: at, StaffID: ds.Staff[i].ID,
+			ClinicID: th.Case.ClinicID, ResidentID: th.Case.ResidentID, CaseID: th.Case.ID, Action: app.AccessOpenCase})
+	}
+	return g
+}
+
+// TestSchemaFileForEveryVersion: every schema version has its checked-in
+// database, in the layout of that version.
+func TestSchemaFileForEveryVersion(t *testing.T) {
+	for v := uint64(1); v <= SchemaVersion; v++ {
+		db, err := bolt.Open(schemaFile(v), 0o600, &bolt.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatalf("schema version %d has no readable %s (see TestGenerateSchemaFiles): %v", v, schemaFile(v), err)
+		}
+		err = db.View(func(tx *bolt.Tx) error {
+			if got := readVersion(tx); got != v {
+				t.Errorf("%s: meta/version %d, want %d", schemaFile(v), got, v)
+			}
+			if has := tx.Bucket(bIdxAssignee) != nil; has != (v >= 2) {
+				t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), bIdxAssignee, has, v >= 2)
+			}
+			return nil
+		})
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestUpgradeFromV1: a v1 database is copied aside byte for byte and
+// upgraded; everything in it is still there, and Mina ärenden lists every
+// assigned case through the index migration 2 back-fills.
+func TestUpgradeFromV1(t *testing.T) { testSchemaFile(t, 1) }
+
+// TestOpenV2: the current version opens as it is, without a backup.
+func TestOpenV2(t *testing.T) { testSchemaFile(t, 2) }
+
+func testSchemaFile(t *testing.T, v uint64) {
+	ctx := context.Background()
+	g := loadGolden(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, FileName)
+	copyFile(t, schemaFile(v), path)
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s := openTestAt(t, dir, Options{})
+	if got := s.Version(); got != SchemaVersion {
+		t.Errorf("Version() after Open = %d, want %d", got, SchemaVersion)
+	}
+	baks, _ := filepath.Glob(filepath.Join(dir, "*.bak"))
+	if v < SchemaVersion {
+		if s.Backup == "" {
+			t.Fatal("no backup made before migrating")
+		}
+		if filepath.Dir(s.Backup) != dir || !slices.Equal(baks, []string{s.Backup}) {
+			t.Errorf("backup %s, backups in the directory %v; want exactly the one next to the database", s.Backup, baks)
+		}
+		bak, err := os.ReadFile(s.Backup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(bak, orig) {
+			t.Errorf("backup (%d bytes) differs from the v%d file (%d bytes)", len(bak), v, len(orig))
+		}
+	} else if s.Backup != "" || len(baks) > 0 {
+		t.Errorf("opening a current database made backups %q %v", s.Backup, baks)
+	}
+	if err := s.Check(); err != nil {
+		t.Fatalf("Check after upgrade: %v", err)
+	}
+
+	wantGolden(t, s, g)
+
+	// Mina ärenden: every assigned case, through the assignee index.
+	var cases []app.Case
+	for _, th := range g.Threads {
+		cases = append(cases, th.Case)
+	}
+	assigned := 0
+	for _, c := range g.Clinics {
+		for _, st := range g.Staff {
+			q := app.CaseQuery{ClinicID: c.ID, AssigneeID: st.ID}
+			want := wantList(cases, q)
+			assigned += len(want)
+			if got := listAll(t, s, q, 2); !slices.Equal(got, want) {
+				t.Errorf("Mina ärenden of %s in %s: got %v, want %v", st.Name, c.Name, got, want)
+			}
+		}
+	}
+	if assigned < 3 {
+		t.Errorf("only %d assigned cases in the v%d file: it does not test the assignee index", assigned, v)
+	}
+
+	// The upgraded database takes writes and keeps its indexes.
+	th := newThread(g.Clinics[0].ID, g.Residents[0].ID, g.Staff[0].ID, app.StatusOngoing, testNow, "Efter uppgraderingen")
+	if err := s.CreateThread(ctx, &th); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.ListCases(ctx, app.CaseQuery{ClinicID: th.Case.ClinicID, AssigneeID: th.Case.AssigneeID})
+	if err != nil || len(page.Cases) == 0 || page.Cases[0].ID != th.Case.ID {
+		t.Errorf("new case not first in Mina ärenden after upgrade (err %v)", err)
+	}
+
+	// A second Open finds nothing to migrate.
+	checkClose(t, s)
+	s = openTestAt(t, dir, Options{})
+	if s.Backup != "" {
+		t.Errorf("second Open made another backup %s", s.Backup)
+	}
+	wantGolden(t, s, g)
+}
+
+func loadGolden(t *testing.T) *schemaGolden {
+	t.Helper()
+	data, err := os.ReadFile(goldenPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g schemaGolden
+	if err := json.Unmarshal(data, &g); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Clinics) == 0 || len(g.Threads) == 0 || len(g.Residents) == 0 {
+		t.Fatalf("%s is empty", goldenPath)
+	}
+	return &g
+}
+
+// wantGolden checks that s holds every record of g.
+func wantGolden(t *testing.T, s *Store, g *schemaGolden) {
+	t.Helper()
+	ctx := context.Background()
+	check := func(what string, want any, get func() (any, error)) {
+		t.Helper()
+		got, err := get()
+		if err != nil {
+			t.Errorf("%s: %v", what, err)
+			return
+		}
+		if d := cmp.Diff(want, got, cmpOpts); d != "" {
+			t.Errorf("%s (-file +read):\n%s", what, d)
+		}
+	}
+	for _, c := range g.Clinics {
+		check("clinic "+string(c.ID), &c, func() (any, error) { return s.Clinic(ctx, c.ID) })
+		var tpls []app.MessageTemplate
+		for _, tpl := range g.Templates {
+			if tpl.ClinicID == c.ID {
+				tpls = append(tpls, tpl)
+			}
+		}
+		slices.SortFunc(tpls, func(a, b app.MessageTemplate) int { return strings.Compare(a.Name, b.Name) })
+		check("templates of "+string(c.ID), tpls, func() (any, error) { return s.Templates(ctx, c.ID) })
+		var log []app.AccessEntry
+		for _, e := range g.Access {
+			if e.ClinicID == c.ID {
+				log = append(log, e)
+			}
+		}
+		check("access log of "+string(c.ID), log, func() (any, error) {
+			return s.Entries(ctx, c.ID, testNow.AddDate(-10, 0, 0), testNow.AddDate(1, 0, 0))
+		})
+	}
+	for _, st := range g.Staff {
+		check("staff "+string(st.ID), &st, func() (any, error) { return s.Staff(ctx, st.ID) })
+	}
+	for _, r := range g.Residents {
+		check("resident "+string(r.ID), r, func() (any, error) { return s.Resident(ctx, r.ID) })
+		if !r.PNR.IsZero() {
+			check("resident by number "+string(r.ID), r, func() (any, error) { return s.ResidentByPNR(ctx, r.PNR) })
+		}
+	}
+	for _, th := range g.Threads {
+		check("thread "+string(th.Case.ID), &th, func() (any, error) { return s.Thread(ctx, th.Case.ID) })
+	}
+}

@@ -1,0 +1,175 @@
+// Package ui is Mottagning's desktop user interface, built with Fyne.
+//
+// It depends on the domain only: the services and stores of package app,
+// through the small interfaces declared here, so that the same screens run
+// over the local bbolt store today and the sync client later. It never
+// imports storage or bbolt (its tests do, to drive real parts).
+//
+// Every screen is an unexported struct made by newXScreen(deps). Reads that
+// touch the database run off the UI goroutine (see tasks) and apply their
+// result with fyne.Do.
+package ui
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"fyne.io/fyne/v2"
+
+	"mottagning/app"
+	"mottagning/assets"
+)
+
+// Directory is what the screens read about clinics and staff.
+// app.DirectoryStore satisfies it.
+type Directory interface {
+	Clinics(ctx context.Context) ([]app.Clinic, error)
+	AllStaff(ctx context.Context) ([]app.Staff, error)
+	// EServices lists a clinic's local e-services, whose names the case
+	// lists show as the case type.
+	EServices(ctx context.Context, clinicID app.ID) ([]app.EService, error)
+}
+
+// CaseLists is the part of app.CaseService the case lists use.
+type CaseLists interface {
+	ClinicCases(ctx context.Context, sess app.Session, q app.CaseQuery) (app.RowPage, error)
+	MyCases(ctx context.Context, sess app.Session, q app.CaseQuery) (app.RowPage, error)
+}
+
+// Deps are what the UI needs from the composition root.
+type Deps struct {
+	Directory Directory
+	Cases     CaseLists
+	// Demo is true when the database holds the demo data set; the start
+	// screen then says that every person and case is made up.
+	Demo bool
+	// Preselect, when set, chooses a staff member and clinic as soon as the
+	// start screen has loaded and continues to the case lists. main sets it
+	// only for a demo database, to take screenshots.
+	Preselect *Preselect
+}
+
+// Preselect names a staff member by username and one of their clinics by
+// its position in the start screen's clinic choice (sorted by name, from 0).
+// With a position out of range it stops at the clinic choice.
+type Preselect struct {
+	Username string
+	Clinic   int
+}
+
+// UI is the content of the main window: the start screen, then the
+// workspace of one staff member in one clinic.
+type UI struct {
+	ctx   context.Context
+	win   fyne.Window
+	deps  Deps
+	tasks tasks
+
+	start *startScreen
+	work  *workspaceScreen
+}
+
+// New shows the start screen in w and starts loading staff and clinics.
+// Reads use ctx; cancel it when the window closes.
+func New(ctx context.Context, w fyne.Window, d Deps) *UI {
+	u := &UI{ctx: ctx, win: w, deps: d}
+	u.showStart(d.Preselect)
+	return u
+}
+
+// Icon is the application icon as a Fyne resource.
+func Icon() fyne.Resource { return fyne.NewStaticResource("icon.png", assets.Icon) }
+
+// showStart (re)builds the start screen, so that a switch reads staff and
+// roles afresh.
+func (u *UI) showStart(pre *Preselect) {
+	u.work = nil
+	u.start = newStartScreen(startDeps{
+		ctx: u.ctx, tasks: &u.tasks, dir: u.deps.Directory, demo: u.deps.Demo, preselect: pre,
+		onContinue: u.showWorkspace,
+	})
+	u.win.SetContent(u.start.content)
+}
+
+func (u *UI) showWorkspace(staff app.Staff, clinic app.Clinic) {
+	u.work = newWorkspaceScreen(workspaceDeps{
+		ctx: u.ctx, tasks: &u.tasks, dir: u.deps.Directory, cases: u.deps.Cases, demo: u.deps.Demo,
+		onSwitch: func() { u.showStart(nil) },
+	}, app.Session{Staff: &staff, ClinicID: clinic.ID}, clinic)
+	u.win.SetContent(u.work.content)
+}
+
+// tasks runs database reads off the UI goroutine. A job returns the
+// function that shows its result; that function runs through fyne.Do, on
+// the UI goroutine.
+type tasks struct {
+	wg sync.WaitGroup
+
+	mu   sync.Mutex
+	held []func()
+}
+
+// holdResults is set by the tests (TestMain) before any UI exists. Fyne's
+// test driver runs a fyne.Do function at once on the calling goroutine,
+// which would race with the test; held results are applied by wait, on
+// the test's goroutine, the way the real driver applies them on its own.
+var holdResults bool
+
+func (t *tasks) run(job func() (apply func())) {
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		apply := job()
+		switch {
+		case apply == nil:
+		case holdResults:
+			t.mu.Lock()
+			t.held = append(t.held, apply)
+			t.mu.Unlock()
+		default:
+			fyne.Do(apply)
+		}
+	}()
+}
+
+// wait is for tests: it waits for every job and applies the held results,
+// again and again while applying them starts new jobs.
+func (t *tasks) wait() {
+	for {
+		t.wg.Wait()
+		t.mu.Lock()
+		held := t.held
+		t.held = nil
+		t.mu.Unlock()
+		if len(held) == 0 {
+			return
+		}
+		for _, apply := range held {
+			apply()
+		}
+	}
+}
+
+// Texts shown for errors. The detail goes to the log (ids only, never
+// personal data); the user gets what happened and what to do.
+const (
+	textForbidden   = "Du har inte behörighet att se det här."
+	textCasesFailed = "Något gick fel när ärendena skulle hämtas. Försök igen."
+	textStartFailed = "Något gick fel när medarbetare och mottagningar skulle hämtas. Försök igen."
+)
+
+// caseListError maps an error from a case list to the text the user sees.
+func caseListError(err error) string {
+	if errors.Is(err, app.ErrForbidden) {
+		return textForbidden
+	}
+	return textCasesFailed
+}
+
+// logError logs a failed operation with its error code. Callers pass ids
+// only; app's errors carry ids, never names or personnummer.
+func logError(op string, err error, attrs ...any) {
+	slog.Error(op, append([]any{"code", app.Code(err), "err", err}, attrs...)...)
+}

@@ -1,0 +1,428 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"mottagning/app"
+	"mottagning/app/demo"
+	"mottagning/storage"
+)
+
+// The UI tests drive real parts: a bbolt store in t.TempDir() seeded with
+// the demo data set, and the real CaseService. Only the clock is fixed, so
+// that the goldens do not change from day to day.
+
+var update = flag.Bool("update", false, "rewrite the markup goldens in testdata/")
+
+func TestMain(m *testing.M) {
+	holdResults = true // see tasks: results are applied in wait, on the test's goroutine
+	os.Exit(m.Run())
+}
+
+// now is the fixed time of the demo data set. Every rendered text derives
+// from it (ids are random but never rendered).
+var now = time.Date(2025, time.March, 12, 9, 30, 0, 0, app.Stockholm)
+
+type fixture struct {
+	store *storage.Store
+	ds    *demo.Dataset
+	win   fyne.Window
+	ui    *UI
+}
+
+// newFixture opens a store, seeds the demo set unless empty is asked for,
+// lets more add to it, and shows the UI in a 1200×760 test window.
+func newFixture(t *testing.T, empty bool, pre *Preselect, more ...func(*storage.Store, *demo.Dataset)) *fixture {
+	t.Helper()
+	test.NewTempApp(t)
+	ctx := context.Background()
+	st, err := storage.Open(ctx, t.TempDir(), storage.Options{})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := st.Check(); err != nil {
+			t.Errorf("store check: %v", err)
+		}
+		st.Close()
+	})
+	f := &fixture{store: st}
+	if !empty {
+		f.ds = demo.Build(now)
+		if err := demo.Seed(ctx, st, f.ds); err != nil {
+			t.Fatalf("seed: %v", err)
+		}
+		for _, fn := range more {
+			fn(st, f.ds)
+		}
+	}
+	f.win = test.NewTempWindow(t, nil)
+	f.win.Resize(fyne.NewSize(1200, 760))
+	f.ui = New(ctx, f.win, Deps{
+		Directory: st, Cases: app.NewCaseService(st, app.FixedClock(now)), Demo: st.IsDemo(), Preselect: pre,
+	})
+	f.ui.tasks.wait()
+	return f
+}
+
+func (f *fixture) wait() { f.ui.tasks.wait() }
+
+// chooseStaff selects a staff member in the start screen's list by name.
+func (f *fixture) chooseStaff(t *testing.T, name string) {
+	t.Helper()
+	s := f.ui.start
+	i := slices.IndexFunc(s.staff, func(st app.Staff) bool { return st.Name == name })
+	if i < 0 {
+		t.Fatalf("staff %q not in the start screen's list", name)
+	}
+	s.staffList.Select(i)
+}
+
+// open chooses staff and clinic and taps Fortsätt.
+func (f *fixture) open(t *testing.T, staff, clinic string) *workspaceScreen {
+	t.Helper()
+	f.chooseStaff(t, staff)
+	s := f.ui.start
+	if s.clinicPick.Visible() {
+		s.clinicPick.SetSelected(clinic)
+	} else if s.clinicOne.Text != clinic {
+		t.Fatalf("%s works in %q, not in %q", staff, s.clinicOne.Text, clinic)
+	}
+	test.Tap(s.proceed)
+	f.wait()
+	if f.ui.work == nil {
+		t.Fatal("Fortsätt did not open the workspace")
+	}
+	if f.win.Content() != f.ui.work.content {
+		t.Fatal("the window does not show the workspace")
+	}
+	return f.ui.work
+}
+
+func (f *fixture) clinic(name string) app.Clinic {
+	for _, c := range f.ds.Clinics {
+		if c.Name == name {
+			return c
+		}
+	}
+	panic("no clinic " + name)
+}
+
+// casesOf returns the demo cases of a clinic, newest activity first (ties:
+// newer id first), as the store lists them.
+func (f *fixture) casesOf(clinic app.ID, keep func(*app.Case) bool) []app.Case {
+	var out []app.Case
+	for _, th := range f.ds.Threads {
+		if th.Case.ClinicID == clinic && (keep == nil || keep(&th.Case)) {
+			out = append(out, th.Case)
+		}
+	}
+	slices.SortFunc(out, func(a, b app.Case) int {
+		if c := b.LastActivity.Compare(a.LastActivity); c != 0 {
+			return c
+		}
+		return strings.Compare(string(b.ID), string(a.ID))
+	})
+	return out
+}
+
+// assertMarkup compares the window with a golden in testdata; -update
+// writes the golden first.
+func assertMarkup(t *testing.T, name string, c fyne.Canvas) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("testdata", name), []byte(test.RenderToMarkup(c)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	test.AssertRendersToMarkup(t, name, c)
+}
+
+func TestStartScreen_ListsEveryDemoStaffMember(t *testing.T) {
+	f := newFixture(t, false, nil)
+	s := f.ui.start
+	var want, got []string
+	for _, st := range f.ds.Staff {
+		want = append(want, st.Name)
+	}
+	slices.Sort(want)
+	for _, st := range s.staff {
+		got = append(got, st.Name)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("start screen lists %q, want every demo staff member %q", got, want)
+	}
+	if s.staffList.Length() != len(want) {
+		t.Errorf("list shows %d rows, want %d", s.staffList.Length(), len(want))
+	}
+	if !s.main.Visible() || s.message.Visible() {
+		t.Error("the staff and clinic columns should show, without a message")
+	}
+	if s.proceed.Disabled() == false {
+		t.Error("Fortsätt should be disabled before a choice")
+	}
+}
+
+func TestStartScreen_DemoDatabaseSaysSo(t *testing.T) {
+	f := newFixture(t, false, nil)
+	if !strings.Contains(test.RenderToMarkup(f.win.Canvas()), textDemo) {
+		t.Errorf("start screen of a demo database should say %q", textDemo)
+	}
+}
+
+func TestStartScreen_EmptyDatabaseExplainsDemo(t *testing.T) {
+	f := newFixture(t, true, nil)
+	s := f.ui.start
+	if s.message.Text != textEmpty || !s.message.Visible() {
+		t.Errorf("message = %q (visible %v), want %q", s.message.Text, s.message.Visible(), textEmpty)
+	}
+	if s.main.Visible() {
+		t.Error("an empty database has nothing to choose; the columns should be hidden")
+	}
+	if strings.Contains(test.RenderToMarkup(f.win.Canvas()), textDemo) {
+		t.Error("an empty (non-demo) database must not be called a demo database")
+	}
+}
+
+func TestStartScreen_AnnaChoosesBetweenTwoClinics(t *testing.T) {
+	f := newFixture(t, false, nil)
+	f.chooseStaff(t, "Anna Lindqvist")
+	s := f.ui.start
+	want := []string{"Barn- och ungdomsmottagningen Huskvarna", "Vårdcentralen Centrum"}
+	if !s.clinicPick.Visible() || !slices.Equal(s.clinicPick.Options, want) {
+		t.Fatalf("clinic choice = %q (visible %v), want %q", s.clinicPick.Options, s.clinicPick.Visible(), want)
+	}
+	if !s.proceed.Disabled() {
+		t.Error("the clinic is never chosen by default: Fortsätt should wait for a choice")
+	}
+	assertMarkup(t, "start_anna.xml", f.win.Canvas())
+
+	s.clinicPick.SetSelected("Vårdcentralen Centrum")
+	if s.proceed.Disabled() {
+		t.Error("Fortsätt should be enabled after choosing a clinic")
+	}
+	if want := "Roller i Vårdcentralen Centrum: Ärendemottagare, Ärendehanterare"; s.roles.Text != want {
+		t.Errorf("roles = %q, want %q", s.roles.Text, want)
+	}
+}
+
+func TestStartScreen_OneClinicIsChosenWithoutAsking(t *testing.T) {
+	f := newFixture(t, false, nil)
+	f.chooseStaff(t, "Björn Ekström")
+	s := f.ui.start
+	if s.clinicPick.Visible() || s.clinicOne.Text != "Vårdcentralen Centrum" || s.proceed.Disabled() {
+		t.Errorf("one clinic: want it shown as chosen and Fortsätt enabled; pick visible %v, clinic %q, disabled %v",
+			s.clinicPick.Visible(), s.clinicOne.Text, s.proceed.Disabled())
+	}
+}
+
+func TestStartScreen_ContactCentreHasNoClinic(t *testing.T) {
+	f := newFixture(t, false, nil)
+	f.chooseStaff(t, "Greta Lundgren")
+	s := f.ui.start
+	if !s.proceed.Disabled() || !strings.Contains(s.hint.Text, "ingen roll i någon mottagning") {
+		t.Errorf("kontaktcenter without clinic roles: hint %q, Fortsätt disabled %v", s.hint.Text, s.proceed.Disabled())
+	}
+}
+
+// R16: an ärendemottagare sees "Mottagningens ärenden", newest activity
+// first, next to "Mina ärenden".
+func TestR16_ClinicCasesNewestFirst(t *testing.T) {
+	f := newFixture(t, false, nil)
+	w := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum")
+	if w.tabs == nil || len(w.tabs.Items) != 2 || w.tabs.Items[0].Text != textClinicCases || w.tabs.Items[1].Text != textMyCases {
+		t.Fatalf("an ärendemottagare and ärendehanterare should see the tabs %q and %q", textClinicCases, textMyCases)
+	}
+	want := f.casesOf(f.clinic("Vårdcentralen Centrum").ID, nil)
+	l := w.clinicCases
+	if len(l.rows) != len(want) {
+		t.Fatalf("case list has %d rows, want the clinic's %d demo cases", len(l.rows), len(want))
+	}
+	if rows, _ := l.table.Length(); rows != len(want) {
+		t.Errorf("table shows %d rows, want %d", rows, len(want))
+	}
+	if l.rows[0].Subject != want[0].Subject {
+		t.Errorf("first row is %q, want the newest case %q", l.rows[0].Subject, want[0].Subject)
+	}
+	for i := range want {
+		if l.rows[i].ID != want[i].ID {
+			t.Errorf("row %d is case %s, want %s (newest activity first)", i, l.rows[i].ID, want[i].ID)
+		}
+	}
+	if l.more.Visible() {
+		t.Error("all cases fit on one page; Visa fler should be hidden")
+	}
+	if !w.send.Visible() || !w.send.Disabled() {
+		t.Error("Skicka ärende should show, disabled, until the staff-tool issue")
+	}
+	assertMarkup(t, "arenden_anna_centrum.xml", f.win.Canvas())
+}
+
+func TestR16_StatusFilterNy(t *testing.T) {
+	f := newFixture(t, false, nil)
+	l := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum").clinicCases
+	l.status.SetSelected(app.StatusNew.Label())
+	f.wait()
+	want := f.casesOf(f.clinic("Vårdcentralen Centrum").ID, func(c *app.Case) bool { return c.Status == app.StatusNew })
+	if len(want) == 0 {
+		t.Fatal("the demo set has no Ny case in Vårdcentralen Centrum")
+	}
+	if len(l.rows) != len(want) {
+		t.Errorf("filter Ny shows %d rows, want %d", len(l.rows), len(want))
+	}
+	for _, r := range l.rows {
+		if r.Status != app.StatusNew {
+			t.Errorf("filter Ny shows a case with status %s", r.Status.Label())
+		}
+	}
+	l.status.SetSelected(textAll)
+	f.wait()
+	if all := f.casesOf(f.clinic("Vårdcentralen Centrum").ID, nil); len(l.rows) != len(all) {
+		t.Errorf("back to Alla: %d rows, want %d", len(l.rows), len(all))
+	}
+}
+
+// R16 and the role table: an ärendehanterare without ärendemottagare sees
+// only "Mina ärenden", the cases assigned to them.
+func TestR16_HandlerSeesOnlyMyCases(t *testing.T) {
+	f := newFixture(t, false, nil)
+	w := f.open(t, "Björn Ekström", "Vårdcentralen Centrum")
+	if w.tabs != nil || w.clinicCases != nil || w.myCases == nil {
+		t.Fatal("an ärendehanterare should see Mina ärenden only")
+	}
+	bjorn := f.ds.StaffBy[demo.StaffHandler]
+	want := f.casesOf(f.clinic("Vårdcentralen Centrum").ID, func(c *app.Case) bool { return c.AssigneeID == bjorn })
+	if len(w.myCases.rows) != len(want) || len(want) == 0 {
+		t.Errorf("Mina ärenden has %d rows, want the %d cases assigned to Björn", len(w.myCases.rows), len(want))
+	}
+	for _, r := range w.myCases.rows {
+		if r.AssigneeID != bjorn {
+			t.Errorf("Mina ärenden shows case %s assigned to %s", r.ID, r.AssigneeID)
+		}
+	}
+}
+
+func TestRoles_AuditorSeesNoCaseList(t *testing.T) {
+	f := newFixture(t, false, nil)
+	w := f.open(t, "Fredrik Nordin", "Vårdcentralen Centrum")
+	if w.tabs != nil || w.clinicCases != nil || w.myCases != nil {
+		t.Error("a granskare must not see a case list")
+	}
+	if w.roleInfo == nil || !strings.Contains(w.roleInfo.Text, "granskare") {
+		t.Error("a granskare should get an explanation of what the role will do here")
+	}
+	if w.send.Visible() {
+		t.Error("a granskare cannot send cases; Skicka ärende should not show")
+	}
+}
+
+func TestCaseList_ForbiddenShowsSwedishText(t *testing.T) {
+	f := newFixture(t, false, nil)
+	var auditor app.Staff
+	for _, st := range f.ds.Staff {
+		if st.ID == f.ds.StaffBy[demo.StaffAuditor] {
+			auditor = st
+		}
+	}
+	ctx := context.Background()
+	l := newCaseList(caseListDeps{
+		ctx: ctx, tasks: &f.ui.tasks, dir: f.store, cases: app.NewCaseService(f.store, app.FixedClock(now)),
+		sess: app.Session{Staff: &auditor, ClinicID: f.clinic("Vårdcentralen Centrum").ID},
+	}, clinicList)
+	f.wait()
+	if !l.errText.Visible() || l.errText.Text != textForbidden {
+		t.Errorf("error text = %q (visible %v), want %q", l.errText.Text, l.errText.Visible(), textForbidden)
+	}
+	if len(l.rows) != 0 {
+		t.Error("a refused list must show no rows")
+	}
+}
+
+func TestCaseListError_Texts(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("list clinic cases X: %w", app.ErrForbidden), textForbidden},
+		{fmt.Errorf("list cases: %w", app.ErrNotFound), textCasesFailed},
+		{errors.New("disk on fire"), textCasesFailed},
+	} {
+		if got := caseListError(tc.err); got != tc.want {
+			t.Errorf("caseListError(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
+
+// Visa fler reads the next page through RowPage.Next.
+func TestCaseList_VisaFlerLoadsNextPage(t *testing.T) {
+	generate := func(st *storage.Store, ds *demo.Dataset) {
+		err := demo.GenerateThreads(context.Background(), ds, now, 400, 200, 7, func(ts []app.Thread) error {
+			ds.Threads = append(ds.Threads, ts...)
+			return st.ImportThreads(context.Background(), ts)
+		})
+		if err != nil {
+			t.Fatalf("generate: %v", err)
+		}
+	}
+	f := newFixture(t, false, nil, generate)
+	l := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum").clinicCases
+	all := f.casesOf(f.clinic("Vårdcentralen Centrum").ID, nil)
+	if len(all) <= 2*pageSize {
+		t.Fatalf("want more than two pages of cases, have %d", len(all))
+	}
+	if len(l.rows) != pageSize || !l.more.Visible() {
+		t.Fatalf("first page: %d rows, Visa fler visible %v; want %d and visible", len(l.rows), l.more.Visible(), pageSize)
+	}
+	test.Tap(l.more)
+	f.wait()
+	if len(l.rows) != 2*pageSize {
+		t.Fatalf("after Visa fler: %d rows, want %d", len(l.rows), 2*pageSize)
+	}
+	for i := range l.rows {
+		if l.rows[i].ID != all[i].ID {
+			t.Fatalf("row %d is case %s, want %s", i, l.rows[i].ID, all[i].ID)
+		}
+	}
+	for l.more.Visible() {
+		test.Tap(l.more)
+		f.wait()
+	}
+	if len(l.rows) != len(all) {
+		t.Errorf("after the last page: %d rows, want %d", len(l.rows), len(all))
+	}
+}
+
+func TestWorkspace_BytReturnsToStart(t *testing.T) {
+	f := newFixture(t, false, nil)
+	w := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum")
+	test.Tap(w.switchBtn)
+	f.wait()
+	if f.ui.work != nil || f.win.Content() != f.ui.start.content {
+		t.Error("Byt should show the start screen")
+	}
+	if len(f.ui.start.staff) != len(f.ds.Staff) {
+		t.Error("the start screen should list the staff again")
+	}
+}
+
+func TestPreselect_OpensTheClinic(t *testing.T) {
+	f := newFixture(t, false, &Preselect{Username: "anna", Clinic: 1})
+	if f.ui.work == nil || f.ui.work.clinicName.Text != "Vårdcentralen Centrum" {
+		t.Fatal("Preselect anna:1 should open Vårdcentralen Centrum")
+	}
+}
