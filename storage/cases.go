@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -310,7 +311,10 @@ func (s *Store) ListCases(ctx context.Context, q app.CaseQuery) (app.CasePage, e
 	var after []byte
 	if q.After != "" {
 		var err error
-		if after, err = base64.RawURLEncoding.DecodeString(q.After); err != nil || !bytes.HasPrefix(after, prefix) {
+		// The cursor names its index, so a cursor of a filtered list is not
+		// taken by the unfiltered list (whose prefix it also matches).
+		tag, enc, ok := strings.Cut(q.After, ":")
+		if after, err = base64.RawURLEncoding.DecodeString(enc); !ok || tag != string(bucket) || err != nil || !bytes.HasPrefix(after, prefix) {
 			return app.CasePage{}, fmt.Errorf("list cases: bad cursor: %w", app.ErrInvalid)
 		}
 	}
@@ -333,7 +337,7 @@ func (s *Store) ListCases(ctx context.Context, q app.CaseQuery) (app.CasePage, e
 		}
 		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
 			if len(page.Cases) == limit {
-				page.Next = base64.RawURLEncoding.EncodeToString(lastKey)
+				page.Next = string(bucket) + ":" + base64.RawURLEncoding.EncodeToString(lastKey)
 				return nil
 			}
 			if len(k) < len(prefix)+8 {

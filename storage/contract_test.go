@@ -383,11 +383,16 @@ func storeContract(t *testing.T, open func(t *testing.T) app.Store) {
 		if err != nil || page.Next == "" {
 			t.Fatalf("first page: next %q, err %v; want a cursor", page.Next, err)
 		}
+		filtered, err := s.ListCases(ctx, app.CaseQuery{ClinicID: a, Status: app.StatusNew, Limit: 1})
+		if err != nil || filtered.Next == "" {
+			t.Fatalf("filtered first page: next %q, err %v; want a cursor", filtered.Next, err)
+		}
 		for name, q := range map[string]app.CaseQuery{
-			"not base64":          {ClinicID: a, After: "inte en markör!"},
-			"not a key":           {ClinicID: a, After: "AAAA"},
-			"other clinic's page": {ClinicID: b, After: page.Next},
-			"other filter's page": {ClinicID: a, Status: app.StatusNew, After: page.Next},
+			"filtered page, unfiltered list": {ClinicID: a, After: filtered.Next},
+			"not base64":                     {ClinicID: a, After: "inte en markör!"},
+			"not a key":                      {ClinicID: a, After: "AAAA"},
+			"other clinic's page":            {ClinicID: b, After: page.Next},
+			"other filter's page":            {ClinicID: a, Status: app.StatusNew, After: page.Next},
 		} {
 			if _, err := s.ListCases(ctx, q); !errors.Is(err, app.ErrInvalid) {
 				t.Errorf("ListCases with cursor %s: got %v, want ErrInvalid", name, err)
