@@ -20,8 +20,13 @@ import (
 // (ours ≤ 1.3× raw for one case, import rate ≥ 0.8× raw and file ≤ 1.2×
 // raw, a list page < 5 ms out of 100,000 cases) are ratios, not absolutes.
 //
-//	CGO_ENABLED=0 go test -run '^$' -bench . -benchtime 1x ./storage/   (import)
+//	CGO_ENABLED=0 go test -run '^$' -bench Import100k -benchtime 1x -count 2 ./storage/
+//	CGO_ENABLED=0 go test -run '^$' -bench 'SaveCaseInterleaved' -benchtime 5000x -count 6 ./storage/
 //	CGO_ENABLED=0 go test -run '^$' -bench 'SaveCase|ListPage' ./storage/
+//
+// The one-case goal is read from BenchmarkSaveCaseInterleaved (median of
+// the -count runs): fsync time here drifts too much between two separate
+// benchmarks for a 1.3× bound to mean anything.
 
 const benchCases = 100_000
 
@@ -123,6 +128,63 @@ func BenchmarkSaveCaseRawBolt(b *testing.B) {
 	reportWrites(b, db, &before)
 }
 
+// BenchmarkSaveCaseInterleaved is the measurement behind the ≤ 1.3× goal:
+// fsync time on a shared virtual disk drifts by ±40 % between runs, so
+// two separate benchmarks compare different disks. Here each iteration
+// saves one case in our store and then one record in a raw bbolt file
+// beside it, so both see the same disk at the same moment. ns/op is ours;
+// raw-ns/op the baseline; ratio = ours/raw.
+func BenchmarkSaveCaseInterleaved(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	s, err := Open(ctx, filepath.Join(dir, "ours"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ds := seedDemo(b, s)
+	raw, err := bolt.Open(filepath.Join(dir, "raw.db"), 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	if err := raw.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket(bCases); return err }); err != nil {
+		b.Fatal(err)
+	}
+	ths := saveCaseThreads(ds, b.N)
+	rawThs := saveCaseThreads(ds, b.N)
+	var ours, base time.Duration
+	oursBefore, rawBefore := s.db.Stats(), raw.Stats()
+	b.ResetTimer()
+	for i := range ths {
+		t0 := time.Now()
+		if err := s.CreateThread(ctx, &ths[i]); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		err := raw.Update(func(tx *bolt.Tx) error {
+			data, err := json.Marshal(&rawThs[i])
+			if err != nil {
+				return err
+			}
+			return tx.Bucket(bCases).Put([]byte(rawThs[i].Case.ID), data)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ours += t1.Sub(t0)
+		base += time.Since(t1)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(ours.Nanoseconds())/float64(b.N), "ns/op")
+	b.ReportMetric(float64(base.Nanoseconds())/float64(b.N), "raw-ns/op")
+	b.ReportMetric(float64(ours)/float64(base), "ratio")
+	oursAfter, rawAfter := s.db.Stats(), raw.Stats()
+	od, rd := oursAfter.Sub(&oursBefore), rawAfter.Sub(&rawBefore)
+	b.ReportMetric(float64(od.TxStats.GetWrite())/float64(b.N), "pagewrites/op")
+	b.ReportMetric(float64(rd.TxStats.GetWrite())/float64(b.N), "raw-pagewrites/op")
+}
+
 func saveCaseThreads(ds *demo.Dataset, n int) []app.Thread {
 	ths := make([]app.Thread, n)
 	for i := range ths {
@@ -171,7 +233,7 @@ func BenchmarkImport100kRawBolt(b *testing.B) {
 			b.Fatal(err)
 		}
 		err = db.Update(func(tx *bolt.Tx) error {
-			for _, name := range [][]byte{bCases, bCaseItems, bIdxActivity, bIdxStatus, bIdxAssignee, bIdxResident} {
+			for _, name := range [][]byte{bCases, bCaseItems, bIdxStatus, bIdxAssignee, bIdxResident} {
 				if _, err := tx.CreateBucket(name); err != nil {
 					return err
 				}
@@ -197,7 +259,7 @@ func rawImport(db *bolt.DB, ths []app.Thread) error {
 		end := min(start+importBatch, len(ths))
 		err := db.Update(func(tx *bolt.Tx) error {
 			cases, items := tx.Bucket(bCases), tx.Bucket(bCaseItems)
-			idx := []*bolt.Bucket{tx.Bucket(bIdxActivity), tx.Bucket(bIdxStatus), tx.Bucket(bIdxAssignee), tx.Bucket(bIdxResident)}
+			idx := []*bolt.Bucket{tx.Bucket(bIdxStatus), tx.Bucket(bIdxAssignee), tx.Bucket(bIdxResident)}
 			for i := start; i < end; i++ {
 				t := &ths[i]
 				data, err := json.Marshal(&t.Case)
@@ -216,8 +278,8 @@ func rawImport(db *bolt.DB, ths []app.Thread) error {
 						return err
 					}
 				}
-				a, st, as, r := caseIndexKeys(&t.Case)
-				for k, key := range [][]byte{a, st, as, r} {
+				st, as, r := caseIndexKeys(&t.Case)
+				for k, key := range [][]byte{st, as, r} {
 					if key == nil {
 						continue
 					}

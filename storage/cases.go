@@ -21,6 +21,7 @@ import (
 const appendFill = 0.9
 
 const (
+	itemHeader  = 0
 	itemMessage = 'm'
 	itemNote    = 'n'
 	// importBatch is how many threads ImportThreads writes per transaction.
@@ -54,16 +55,35 @@ func tsBytes(t time.Time) string {
 	return string(b[:])
 }
 
-func activityKey(clinic string, at time.Time, id string) []byte {
-	return append(join(clinic, tsBytes(at)), id...)
-}
-
 func statusKey(clinic string, st app.Status, at time.Time, id string) []byte {
 	return append(join(clinic, string(st), tsBytes(at)), id...)
 }
 
 func assigneeKey(clinic, assignee string, at time.Time, id string) []byte {
 	return append(join(clinic, assignee, tsBytes(at)), id...)
+}
+
+// headerKey is the key of a case header in case_items: the case id and a 0
+// byte, which sorts before the case's messages and notes, so a new case's
+// header and first message land on the same page (schema v3).
+func headerKey(caseID app.ID) []byte {
+	k := make([]byte, 0, len(caseID)+1)
+	k = append(k, caseID...)
+	return append(k, itemHeader)
+}
+
+// isHeaderKey tells a header key from an item key: item ids are base32 and
+// never end in a 0 byte.
+func isHeaderKey(k []byte) bool { return len(k) > 1 && k[len(k)-1] == itemHeader }
+
+// getCase reads the header of case id.
+func (s *Store) getCase(tx *bolt.Tx, id app.ID, c *app.Case) error {
+	k := headerKey(id)
+	data := tx.Bucket(bCaseItems).Get(k)
+	if data == nil {
+		return fmt.Errorf("case %s: %w", id, app.ErrNotFound)
+	}
+	return decode(s.codec, bCaseItems, k, data, c)
 }
 
 func itemKey(caseID app.ID, kind byte, id app.ID) []byte {
@@ -74,9 +94,8 @@ func itemKey(caseID app.ID, kind byte, id app.ID) []byte {
 }
 
 // caseIndexKeys are the index entries a case header owns.
-func caseIndexKeys(c *app.Case) (activity, status, assignee, resident []byte) {
+func caseIndexKeys(c *app.Case) (status, assignee, resident []byte) {
 	id := string(c.ID)
-	activity = activityKey(string(c.ClinicID), c.LastActivity, id)
 	status = statusKey(string(c.ClinicID), c.Status, c.LastActivity, id)
 	if c.AssigneeID != "" {
 		assignee = assigneeKey(string(c.ClinicID), string(c.AssigneeID), c.LastActivity, id)
@@ -86,24 +105,24 @@ func caseIndexKeys(c *app.Case) (activity, status, assignee, resident []byte) {
 }
 
 type caseBuckets struct {
-	cases, items, act, status, assignee, resident *bolt.Bucket
+	items, status, assignee, resident *bolt.Bucket
 }
 
 func bucketsOf(tx *bolt.Tx) caseBuckets {
 	b := caseBuckets{
-		cases: tx.Bucket(bCases), items: tx.Bucket(bCaseItems), act: tx.Bucket(bIdxActivity),
+		items:  tx.Bucket(bCaseItems),
 		status: tx.Bucket(bIdxStatus), assignee: tx.Bucket(bIdxAssignee), resident: tx.Bucket(bIdxResident),
 	}
-	b.cases.FillPercent, b.items.FillPercent, b.resident.FillPercent = appendFill, appendFill, appendFill
+	b.items.FillPercent, b.resident.FillPercent = appendFill, appendFill
 	return b
 }
 
 func (b caseBuckets) putIndexes(c *app.Case) error {
-	a, st, as, r := caseIndexKeys(c)
+	st, as, r := caseIndexKeys(c)
 	for _, kv := range []struct {
 		b *bolt.Bucket
 		k []byte
-	}{{b.act, a}, {b.status, st}, {b.assignee, as}, {b.resident, r}} {
+	}{{b.status, st}, {b.assignee, as}, {b.resident, r}} {
 		if kv.k == nil {
 			continue
 		}
@@ -115,11 +134,11 @@ func (b caseBuckets) putIndexes(c *app.Case) error {
 }
 
 func (b caseBuckets) deleteIndexes(c *app.Case) error {
-	a, st, as, _ := caseIndexKeys(c)
+	st, as, _ := caseIndexKeys(c)
 	for _, kv := range []struct {
 		b *bolt.Bucket
 		k []byte
-	}{{b.act, a}, {b.status, st}, {b.assignee, as}} {
+	}{{b.status, st}, {b.assignee, as}} {
 		if kv.k == nil {
 			continue
 		}
@@ -144,10 +163,10 @@ func (s *Store) createThread(tx *bolt.Tx, b caseBuckets, t *app.Thread) error {
 	if err := validCase(&t.Case); err != nil {
 		return err
 	}
-	if b.cases.Get([]byte(t.Case.ID)) != nil {
+	if b.items.Get(headerKey(t.Case.ID)) != nil {
 		return fmt.Errorf("create case %s: exists: %w", t.Case.ID, app.ErrConflict)
 	}
-	if err := s.putBucket(b.cases, bCases, []byte(t.Case.ID), &t.Case); err != nil {
+	if err := s.putBucket(b.items, bCaseItems, headerKey(t.Case.ID), &t.Case); err != nil {
 		return err
 	}
 	if err := b.putIndexes(&t.Case); err != nil {
@@ -216,7 +235,7 @@ func (s *Store) ImportThreads(ctx context.Context, ts []app.Thread) error {
 // Case implements app.CaseStore.
 func (s *Store) Case(ctx context.Context, id app.ID) (*app.Case, error) {
 	var c app.Case
-	if err := s.view(func(tx *bolt.Tx) error { return s.get(tx, bCases, string(id), &c) }); err != nil {
+	if err := s.view(func(tx *bolt.Tx) error { return s.getCase(tx, id, &c) }); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -224,7 +243,7 @@ func (s *Store) Case(ctx context.Context, id app.ID) (*app.Case, error) {
 
 func (s *Store) readThread(tx *bolt.Tx, id app.ID) (*app.Thread, error) {
 	var t app.Thread
-	if err := s.get(tx, bCases, string(id), &t.Case); err != nil {
+	if err := s.getCase(tx, id, &t.Case); err != nil {
 		return nil, err
 	}
 	c := tx.Bucket(bCaseItems).Cursor()
@@ -282,7 +301,7 @@ func (s *Store) UpdateThread(ctx context.Context, id app.ID, fn func(t *app.Thre
 		if err := b.putIndexes(&t.Case); err != nil {
 			return err
 		}
-		if err := s.putBucket(b.cases, bCases, []byte(id), &t.Case); err != nil {
+		if err := s.putBucket(b.items, bCaseItems, headerKey(id), &t.Case); err != nil {
 			return err
 		}
 		return s.putItems(b, t)
@@ -299,64 +318,119 @@ func (s *Store) ListCases(ctx context.Context, q app.CaseQuery) (app.CasePage, e
 		limit = 50
 	}
 	limit = min(limit, 500)
-	var bucket, prefix []byte
+	// One reverse walk per index range: the assignee's range, the
+	// status's range, or, unfiltered, the clinic's four status ranges
+	// merged newest first (schema v3 has no separate activity index: one
+	// tree less to write per case).
+	var tag string
+	var prefixes [][]byte
+	scope := join(string(q.ClinicID), "")
 	switch {
 	case q.AssigneeID != "":
-		bucket, prefix = bIdxAssignee, join(string(q.ClinicID), string(q.AssigneeID), "")
+		tag, prefixes = string(bIdxAssignee), [][]byte{join(string(q.ClinicID), string(q.AssigneeID), "")}
+		scope = prefixes[0]
 	case q.Status != "":
-		bucket, prefix = bIdxStatus, join(string(q.ClinicID), string(q.Status), "")
+		tag, prefixes = string(bIdxStatus), [][]byte{join(string(q.ClinicID), string(q.Status), "")}
+		scope = prefixes[0]
 	default:
-		bucket, prefix = bIdxActivity, join(string(q.ClinicID), "")
+		tag = "all"
+		for _, st := range app.AllStatuses {
+			prefixes = append(prefixes, join(string(q.ClinicID), string(st), ""))
+		}
 	}
+	bucket := bIdxStatus
+	if q.AssigneeID != "" {
+		bucket = bIdxAssignee
+	}
+	// The cursor is the list's kind, then its scope (clinic and filter)
+	// and the last listed position (<ts> <caseID>), so a cursor is taken
+	// only by the list that made it.
 	var after []byte
 	if q.After != "" {
-		var err error
-		// The cursor names its index, so a cursor of a filtered list is not
-		// taken by the unfiltered list (whose prefix it also matches).
-		tag, enc, ok := strings.Cut(q.After, ":")
-		if after, err = base64.RawURLEncoding.DecodeString(enc); !ok || tag != string(bucket) || err != nil || !bytes.HasPrefix(after, prefix) {
+		t, enc, ok := strings.Cut(q.After, ":")
+		raw, err := base64.RawURLEncoding.DecodeString(enc)
+		if !ok || t != tag || err != nil || !bytes.HasPrefix(raw, scope) || len(raw) < len(scope)+9 {
 			return app.CasePage{}, fmt.Errorf("list cases: bad cursor: %w", app.ErrInvalid)
 		}
+		after = raw[len(scope):]
 	}
 	var page app.CasePage
-	var lastKey []byte
 	err := s.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucket).Cursor()
-		var k []byte
-		if after != nil {
-			// Continue below the previous page's last key, also when that
-			// key is gone (the case moved since): Seek lands on the next
-			// greater key, or past the end.
-			if k, _ = c.Seek(after); k == nil {
-				k, _ = c.Last()
-			} else {
-				k, _ = c.Prev()
-			}
-		} else {
-			k = seekLastWithPrefix(c, prefix)
+		walks := make([]rangeWalk, len(prefixes))
+		for i, p := range prefixes {
+			walks[i] = rangeWalk{c: tx.Bucket(bucket).Cursor(), prefix: p}
+			walks[i].start(after)
 		}
-		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
-			if len(page.Cases) == limit {
-				page.Next = string(bucket) + ":" + base64.RawURLEncoding.EncodeToString(lastKey)
+		var last []byte
+		for {
+			// The newest position among the ranges.
+			best := -1
+			for i := range walks {
+				if walks[i].pos != nil && (best < 0 || bytes.Compare(walks[i].pos, walks[best].pos) > 0) {
+					best = i
+				}
+			}
+			if best < 0 {
 				return nil
 			}
-			if len(k) < len(prefix)+8 {
+			if len(page.Cases) == limit {
+				page.Next = tag + ":" + base64.RawURLEncoding.EncodeToString(append(scope, last...))
+				return nil
+			}
+			pos := walks[best].pos
+			if len(pos) < 9 {
 				return fmt.Errorf("list cases: short index key: %w", ErrCorruptValue)
 			}
-			id := k[len(prefix)+8:]
 			var cs app.Case
-			if err := s.get(tx, bCases, string(id), &cs); err != nil {
+			if err := s.getCase(tx, app.ID(pos[8:]), &cs); err != nil {
 				return err
 			}
-			if q.Status != "" && cs.Status != q.Status {
-				continue
+			if q.Status == "" || cs.Status == q.Status {
+				page.Cases = append(page.Cases, cs)
+				last = append(last[:0], pos...)
 			}
-			page.Cases = append(page.Cases, cs)
-			lastKey = append(lastKey[:0], k...)
+			walks[best].prev()
 		}
-		return nil
 	})
 	return page, err
+}
+
+// rangeWalk walks one index range (keys prefix <ts> <caseID>) backwards;
+// pos is the current key without the prefix, nil at the end.
+type rangeWalk struct {
+	c      *bolt.Cursor
+	prefix []byte
+	pos    []byte
+}
+
+// start positions the walk on the newest key, or, with after, on the
+// newest key below prefix+after, also when that key itself is gone (the
+// case moved since the page was listed).
+func (w *rangeWalk) start(after []byte) {
+	var k []byte
+	if after == nil {
+		k = seekLastWithPrefix(w.c, w.prefix)
+	} else {
+		if k, _ = w.c.Seek(append(append([]byte(nil), w.prefix...), after...)); k == nil {
+			k, _ = w.c.Last()
+		} else {
+			k, _ = w.c.Prev()
+		}
+	}
+	w.set(k)
+}
+
+func (w *rangeWalk) prev() {
+	k, _ := w.c.Prev()
+	w.set(k)
+}
+
+func (w *rangeWalk) set(k []byte) {
+	if k == nil || !bytes.HasPrefix(k, w.prefix) {
+		w.pos = nil
+		return
+	}
+	w.pos = k[len(w.prefix):]
 }
 
 // seekLastWithPrefix positions c on the last key starting with prefix
@@ -384,7 +458,7 @@ func (s *Store) CasesOfResident(ctx context.Context, residentID app.ID) ([]app.C
 		c := tx.Bucket(bIdxResident).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 			var cs app.Case
-			if err := s.get(tx, bCases, string(k[len(prefix):]), &cs); err != nil {
+			if err := s.getCase(tx, app.ID(k[len(prefix):]), &cs); err != nil {
 				return err
 			}
 			out = append(out, cs)
@@ -398,15 +472,17 @@ func (s *Store) CasesOfResident(ctx context.Context, residentID app.ID) ([]app.C
 // that every index entry points at a case that owns it.
 func (s *Store) checkIndexes(tx *bolt.Tx) error {
 	want := map[string]map[string]bool{
-		string(bIdxActivity): {}, string(bIdxStatus): {}, string(bIdxAssignee): {}, string(bIdxResident): {},
+		string(bIdxStatus): {}, string(bIdxAssignee): {}, string(bIdxResident): {},
 	}
-	err := tx.Bucket(bCases).ForEach(func(k, v []byte) error {
+	err := tx.Bucket(bCaseItems).ForEach(func(k, v []byte) error {
+		if !isHeaderKey(k) {
+			return nil
+		}
 		var c app.Case
-		if err := decode(s.codec, bCases, k, v, &c); err != nil {
+		if err := decode(s.codec, bCaseItems, k, v, &c); err != nil {
 			return err
 		}
-		a, st, as, r := caseIndexKeys(&c)
-		want[string(bIdxActivity)][string(a)] = true
+		st, as, r := caseIndexKeys(&c)
 		want[string(bIdxStatus)][string(st)] = true
 		if as != nil {
 			want[string(bIdxAssignee)][string(as)] = true

@@ -226,9 +226,12 @@ loop:
 func wantWholeCases(t *testing.T, s *Store, from app.ID, kill int) app.ID {
 	t.Helper()
 	err := s.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bCases).Cursor()
-		for k, _ := c.Seek([]byte(from)); k != nil; k, _ = c.Next() {
-			id := app.ID(k)
+		c := tx.Bucket(bCaseItems).Cursor()
+		for k, _ := c.Seek(headerKey(from)); k != nil; k, _ = c.Next() {
+			if !isHeaderKey(k) {
+				continue
+			}
+			id := app.ID(k[:len(k)-1])
 			if id == from {
 				continue
 			}

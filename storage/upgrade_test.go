@@ -41,31 +41,44 @@ type schemaGolden struct {
 }
 
 // TestGenerateSchemaFiles writes a small database of every schema version
-// to testdata/, from a slice of the demo data set.
+// that has none yet to testdata/, from testdata/schema-files.json (made
+// once from a slice of the demo data set when it does not exist). A
+// checked-in file is never rewritten: it stands for databases users have
+// on disk, so the upgrade tests must keep reading the bytes of the day.
 //
-// Every file is written by today's code, then taken back to the layout of
-// its version:
+// Every missing file is written by today's code, then taken back to the
+// layout of its version by undoing the later migrations with raw bbolt:
 //
-//   - v2 (current): written through a store opened with migrateTo: 2.
-//   - v1: the v2 file with bucket idx_case_assignee deleted and meta/version
-//     set to 1, with raw bbolt. That is exactly the v1 layout: migration 2
-//     only adds that bucket. (Opening a store with migrateTo: 1 and writing
-//     cases through it does not work: today's code writes the assignee
-//     index, whose bucket v1 lacks.)
+//   - current: written through a store opened with migrateTo: SchemaVersion.
+//   - v2: case headers moved back from case_items (<id> 0) to bucket cases
+//     under <id>, re-sealed for that bucket, and idx_case_activity rebuilt
+//     from them (undoes migration 3).
+//   - v1: bucket idx_case_assignee deleted (undoes migration 2, which only
+//     adds it).
 //
-// A new migration N+1 adds a step here that writes vN+1 and derives vN from
-// it by undoing that migration's change, and a TestOpenV… for the new file.
-// Regenerate only when the files must change: they stand for databases
-// that users have on disk.
+// A new migration N+1 adds its undo step to undo below and a TestOpenV…
+// for the new file.
 func TestGenerateSchemaFiles(t *testing.T) {
 	if !*updateSchemaFiles {
-		t.Skip("run with -update-schema-files to rewrite the checked-in databases")
+		t.Skip("run with -update-schema-files to write the missing checked-in databases")
 	}
 	ctx := context.Background()
-	g := schemaSubset(demo.Build(testNow))
+	var g *schemaGolden
+	if _, err := os.Stat(goldenPath); err == nil {
+		g = loadGolden(t)
+	} else {
+		g = schemaSubset(demo.Build(testNow))
+		golden, err := json.MarshalIndent(g, "", "\t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(goldenPath, append(golden, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	dir := t.TempDir()
-	s, err := Open(ctx, dir, Options{migrateTo: 2})
+	s, err := Open(ctx, dir, Options{migrateTo: SchemaVersion})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,43 +94,83 @@ func TestGenerateSchemaFiles(t *testing.T) {
 	if err := s.Check(); err != nil {
 		t.Fatal(err)
 	}
-	v2 := s.Path()
+	cur := s.Path()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	compactTo(t, v2, schemaFile(2))
+	for v := SchemaVersion; v >= 1; v-- {
+		if v < SchemaVersion {
+			undo(t, cur, v)
+		}
+		if _, err := os.Stat(schemaFile(v)); err == nil {
+			t.Logf("%s exists, kept", schemaFile(v))
+			continue
+		}
+		compactTo(t, cur, schemaFile(v))
+		t.Logf("%s written", schemaFile(v))
+	}
+}
 
-	v1 := filepath.Join(t.TempDir(), "v1.db")
-	copyFile(t, v2, v1)
-	db, err := bolt.Open(v1, 0o600, nil)
+// undo takes the database at path from version v+1 back to version v.
+func undo(t *testing.T, path string, v uint64) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer db.Close()
+	codec := plainCodec{}
 	err = db.Update(func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket(bIdxAssignee); err != nil {
-			return err
+		switch v {
+		case 2:
+			cases, err := tx.CreateBucket(bCases)
+			if err != nil {
+				return err
+			}
+			act, err := tx.CreateBucket(bIdxActivity)
+			if err != nil {
+				return err
+			}
+			items := tx.Bucket(bCaseItems)
+			var heads [][]byte
+			err = items.ForEach(func(k, val []byte) error {
+				if !isHeaderKey(k) {
+					return nil
+				}
+				var c app.Case
+				if err := decode(codec, bCaseItems, k, val, &c); err != nil {
+					return err
+				}
+				id := k[:len(k)-1]
+				data, err := encode(codec, bCases, id, &c)
+				if err != nil {
+					return err
+				}
+				heads = append(heads, append([]byte(nil), k...))
+				if err := act.Put(append(join(string(c.ClinicID), tsBytes(c.LastActivity)), id...), nil); err != nil {
+					return err
+				}
+				return cases.Put(id, data)
+			})
+			if err != nil {
+				return err
+			}
+			for _, k := range heads {
+				if err := items.Delete(k); err != nil {
+					return err
+				}
+			}
+		case 1:
+			if err := tx.DeleteBucket(bIdxAssignee); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("no undo step down to version %d", v)
 		}
-		return writeVersion(tx, 1)
+		return writeVersion(tx, v)
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	db.Close()
-	compactTo(t, v1, schemaFile(1))
-
-	golden, err := json.MarshalIndent(g, "", "\t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(goldenPath, append(golden, '\n'), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for v := uint64(1); v <= SchemaVersion; v++ {
-		fi, err := os.Stat(schemaFile(v))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("%s: %d bytes", schemaFile(v), fi.Size())
 	}
 }
 
@@ -199,6 +252,11 @@ func TestSchemaFileForEveryVersion(t *testing.T) {
 			if has := tx.Bucket(bIdxAssignee) != nil; has != (v >= 2) {
 				t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), bIdxAssignee, has, v >= 2)
 			}
+			for _, old := range [][]byte{bCases, bIdxActivity} {
+				if has := tx.Bucket(old) != nil; has != (v < 3) {
+					t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), old, has, v < 3)
+				}
+			}
 			return nil
 		})
 		db.Close()
@@ -213,8 +271,12 @@ func TestSchemaFileForEveryVersion(t *testing.T) {
 // assigned case through the index migration 2 back-fills.
 func TestUpgradeFromV1(t *testing.T) { testSchemaFile(t, 1) }
 
-// TestOpenV2: the current version opens as it is, without a backup.
-func TestOpenV2(t *testing.T) { testSchemaFile(t, 2) }
+// TestUpgradeFromV2: a v2 database (headers in bucket cases) is upgraded;
+// every header now reads from case_items and bucket cases is gone.
+func TestUpgradeFromV2(t *testing.T) { testSchemaFile(t, 2) }
+
+// TestOpenV3: the current version opens as it is, without a backup.
+func TestOpenV3(t *testing.T) { testSchemaFile(t, 3) }
 
 func testSchemaFile(t *testing.T, v uint64) {
 	ctx := context.Background()
