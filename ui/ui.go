@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"mottagning/app"
+	"mottagning/app/personnummer"
 	"mottagning/assets"
 )
 
@@ -36,6 +37,20 @@ type Directory interface {
 type CaseLists interface {
 	ClinicCases(ctx context.Context, sess app.Session, q app.CaseQuery) (app.RowPage, error)
 	MyCases(ctx context.Context, sess app.Session, q app.CaseQuery) (app.RowPage, error)
+}
+
+// CaseWork is the part of app.CaseService the case view, Skicka ärende
+// and bulk send use. app.CaseService satisfies it.
+type CaseWork interface {
+	CaseLists
+	OpenCase(ctx context.Context, sess app.Session, id app.ID) (*app.Thread, error)
+	Reply(ctx context.Context, sess app.Session, id app.ID, text string) error
+	AddNote(ctx context.Context, sess app.Session, id app.ID, text string) error
+	Assign(ctx context.Context, sess app.Session, id, assignee app.ID) error
+	Close(ctx context.Context, sess app.Session, id app.ID) error
+	Reopen(ctx context.Context, sess app.Session, id app.ID) error
+	LookupResident(ctx context.Context, sess app.Session, pnr personnummer.Number) (*app.ResidentView, error)
+	SendCase(ctx context.Context, sess app.Session, req app.SendRequest) (*app.Case, error)
 }
 
 // Deps are what the UI needs from the composition root.
