@@ -437,3 +437,23 @@ func (s *CaseService) Reopen(ctx context.Context, sess Session, id ID) error {
 		return nil
 	})
 }
+
+// ExportCase returns the thread for printing or export as PDF (for copying
+// into the journal) and records the access as AccessExport or AccessPrint.
+// It clears no unread marker: exporting is not reading the reply.
+func (s *CaseService) ExportCase(ctx context.Context, sess Session, id ID, action AccessAction) (*Thread, error) {
+	if action != AccessExport && action != AccessPrint {
+		return nil, fmt.Errorf("export case %s: action %q: %w", id, action, ErrInvalid)
+	}
+	t, err := s.store.Thread(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("export case %s: %w", id, err)
+	}
+	if !mayHandle(sess, &t.Case) {
+		return nil, forbid("export case", id)
+	}
+	if err := s.record(ctx, sess, action, t.Case.ResidentID, t.Case.ID); err != nil {
+		return nil, err
+	}
+	return t, nil
+}

@@ -51,6 +51,7 @@ type CaseWork interface {
 	Reopen(ctx context.Context, sess app.Session, id app.ID) error
 	LookupResident(ctx context.Context, sess app.Session, pnr personnummer.Number) (*app.ResidentView, error)
 	SendCase(ctx context.Context, sess app.Session, req app.SendRequest) (*app.Case, error)
+	ExportCase(ctx context.Context, sess app.Session, id app.ID, action app.AccessAction) (*app.Thread, error)
 }
 
 // Deps are what the UI needs from the composition root.
