@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"mottagning/app/personnummer"
@@ -360,15 +361,27 @@ func (s *CaseService) update(ctx context.Context, sess Session, op string, id ID
 // back to "Väntar på invånaren"; replying reopens nothing: a closed case
 // must be reopened first.
 func (s *CaseService) Reply(ctx context.Context, sess Session, id ID, text string) error {
+	return s.ReplyWithFiles(ctx, sess, id, text, nil)
+}
+
+// ReplyWithFiles is Reply with attachments (PDF, JPEG or PNG, see
+// NewAttachment). The message and the bytes of its files are written in
+// one transaction: either the reply lands whole or not at all.
+func (s *CaseService) ReplyWithFiles(ctx context.Context, sess Session, id ID, text string, files []File) error {
 	if err := checkBody(text); err != nil {
 		return fmt.Errorf("reply to case %s: %w", id, err)
 	}
 	now := s.clock.Now()
+	atts, blobs, err := attachmentsOf(files, now)
+	if err != nil {
+		return fmt.Errorf("reply to case %s: %w", id, err)
+	}
 	return s.update(ctx, sess, "reply to case", id, func(t *Thread) error {
 		if t.Case.Status == StatusClosed {
 			return fmt.Errorf("case is closed: %w", ErrConflict)
 		}
-		t.Messages = append(t.Messages, Message{ID: NewID(now), CaseID: id, Author: AuthorStaff, AuthorID: sess.Staff.ID, At: now, Text: text})
+		t.Messages = append(t.Messages, Message{ID: NewID(now), CaseID: id, Author: AuthorStaff, AuthorID: sess.Staff.ID, At: now, Text: text, Attachments: atts})
+		t.Blobs = blobs
 		t.Case.LastActivity = now
 		if t.Case.Answerable() {
 			t.Case.Status = StatusWaiting
@@ -378,6 +391,56 @@ func (s *CaseService) Reply(ctx context.Context, sess Session, id ID, text strin
 		}
 		return nil
 	})
+}
+
+// attachmentsOf checks files and gives each an id.
+func attachmentsOf(files []File, now time.Time) ([]Attachment, map[ID][]byte, error) {
+	if len(files) == 0 {
+		return nil, nil, nil
+	}
+	if len(files) > MaxAttachmentsPerMessage {
+		return nil, nil, ErrTooManyAttachments
+	}
+	atts := make([]Attachment, 0, len(files))
+	blobs := make(map[ID][]byte, len(files))
+	for i, f := range files {
+		a, err := NewAttachment(f.Name, f.Data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("attachment %d: %w", i+1, err)
+		}
+		a.ID = NewID(now)
+		atts = append(atts, a)
+		blobs[a.ID] = f.Data
+	}
+	return atts, blobs, nil
+}
+
+// AttachmentData returns the bytes of an attachment on a case the session
+// may handle, checked against the digest on its message, and records the
+// reading in the access log.
+func (s *CaseService) AttachmentData(ctx context.Context, sess Session, caseID, attID ID) (Attachment, []byte, error) {
+	t, err := s.store.Thread(ctx, caseID)
+	if err != nil {
+		return Attachment{}, nil, fmt.Errorf("attachment of case %s: %w", caseID, err)
+	}
+	if !mayHandle(sess, &t.Case) {
+		return Attachment{}, nil, forbid("attachment of case", caseID)
+	}
+	a, ok := t.attachment(attID)
+	if !ok {
+		return Attachment{}, nil, fmt.Errorf("attachment %s of case %s: %w", attID, caseID, ErrNotFound)
+	}
+	if err := s.record(ctx, sess, AccessReadMessage, t.Case.ResidentID, caseID); err != nil {
+		return Attachment{}, nil, err
+	}
+	data, err := s.store.AttachmentData(ctx, attID)
+	if err != nil {
+		return Attachment{}, nil, fmt.Errorf("attachment %s of case %s: %w", attID, caseID, err)
+	}
+	if err := a.verify(data); err != nil {
+		return Attachment{}, nil, fmt.Errorf("attachment %s of case %s: %w", attID, caseID, err)
+	}
+	return a, data, nil
 }
 
 // AddNote adds an internal note; residents never see notes.

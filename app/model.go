@@ -386,6 +386,9 @@ type Message struct {
 	// ReadByResident is when the resident (or guardian in proxy mode)
 	// first read it; zero while unread. Staff see it per message.
 	ReadByResident time.Time
+	// Attachments describe the files on the message; their bytes are in
+	// the store under each attachment's id.
+	Attachments []Attachment `json:",omitempty"`
 }
 
 // Note is an internal note on a case. Residents never see notes.
@@ -402,6 +405,10 @@ type Thread struct {
 	Case     Case
 	Messages []Message
 	Notes    []Note
+	// Blobs are the bytes of attachments new in this change, by attachment
+	// id. The store writes them in the same transaction as the thread and
+	// never reads them back here (see CaseStore.AttachmentData).
+	Blobs map[ID][]byte `json:"-"`
 }
 
 // TemplateKind is the kind of case a message template starts.

@@ -61,6 +61,9 @@ type CaseStore interface {
 	ListCases(ctx context.Context, q CaseQuery) (CasePage, error)
 	// CasesOfResident lists the headers of every case of one resident.
 	CasesOfResident(ctx context.Context, residentID ID) ([]Case, error)
+	// AttachmentData returns the bytes of an attachment written with a
+	// thread's Blobs; ErrNotFound when there is none.
+	AttachmentData(ctx context.Context, id ID) ([]byte, error)
 }
 
 // DirectoryStore holds clinics, staff, templates and e-services.
@@ -94,4 +97,5 @@ type Store interface {
 	CaseStore
 	DirectoryStore
 	AccessLog
+	CredentialStore
 }

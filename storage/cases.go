@@ -105,12 +105,13 @@ func caseIndexKeys(c *app.Case) (status, assignee, resident []byte) {
 }
 
 type caseBuckets struct {
+	tx                                *bolt.Tx
 	items, status, assignee, resident *bolt.Bucket
 }
 
 func bucketsOf(tx *bolt.Tx) caseBuckets {
 	b := caseBuckets{
-		items:  tx.Bucket(bCaseItems),
+		tx: tx, items: tx.Bucket(bCaseItems),
 		status: tx.Bucket(bIdxStatus), assignee: tx.Bucket(bIdxAssignee), resident: tx.Bucket(bIdxResident),
 	}
 	b.items.FillPercent, b.resident.FillPercent = appendFill, appendFill
@@ -184,6 +185,9 @@ func (s *Store) putBucket(bk *bolt.Bucket, name, key []byte, v any) error {
 }
 
 func (s *Store) putItems(b caseBuckets, t *app.Thread) error {
+	if err := s.putBlobs(b.tx, t); err != nil {
+		return err
+	}
 	for i := range t.Messages {
 		m := &t.Messages[i]
 		m.CaseID = t.Case.ID
@@ -510,4 +514,50 @@ func (s *Store) checkIndexes(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// putBlobs writes the bytes of a thread's new attachments, each checked
+// against a message's description of it, in the thread's transaction.
+func (s *Store) putBlobs(tx *bolt.Tx, t *app.Thread) error {
+	if len(t.Blobs) == 0 {
+		return nil
+	}
+	described := map[app.ID]bool{}
+	for _, m := range t.Messages {
+		for _, a := range m.Attachments {
+			described[a.ID] = true
+		}
+	}
+	bk := tx.Bucket(bAttachments)
+	for id, data := range t.Blobs {
+		if !described[id] {
+			return fmt.Errorf("case %s: attachment %s on no message: %w", t.Case.ID, id, app.ErrInvalid)
+		}
+		if bk.Get([]byte(id)) != nil {
+			return fmt.Errorf("case %s: attachment %s exists: %w", t.Case.ID, id, app.ErrConflict)
+		}
+		enc, err := encodeRaw(s.codec, bAttachments, []byte(id), data)
+		if err != nil {
+			return err
+		}
+		if err := bk.Put([]byte(id), enc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AttachmentData implements app.CaseStore.
+func (s *Store) AttachmentData(ctx context.Context, id app.ID) ([]byte, error) {
+	var out []byte
+	err := s.view(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bAttachments).Get([]byte(id))
+		if v == nil {
+			return fmt.Errorf("attachment %s: %w", id, app.ErrNotFound)
+		}
+		var err error
+		out, err = decodeRaw(s.codec, bAttachments, []byte(id), v)
+		return err
+	})
+	return out, err
 }

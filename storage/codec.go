@@ -76,3 +76,33 @@ func adFor(bucket, key []byte) []byte {
 	ad = append(ad, 0)
 	return append(ad, key...)
 }
+
+// rawFormat is the envelope of a value stored as bytes, not JSON
+// (attachment blobs): one byte rawFormat, one byte codec id, then the
+// codec's output of the bytes.
+const rawFormat = 2
+
+func encodeRaw(c Codec, bucket, key, p []byte) ([]byte, error) {
+	sealed, err := c.Seal(p, adFor(bucket, key))
+	if err != nil {
+		return nil, fmt.Errorf("seal %s: %w", bucket, err)
+	}
+	out := make([]byte, 2+len(sealed))
+	out[0], out[1] = rawFormat, c.ID()
+	copy(out[2:], sealed)
+	return out, nil
+}
+
+func decodeRaw(c Codec, bucket, key, data []byte) ([]byte, error) {
+	if len(data) < 2 || data[0] != rawFormat {
+		return nil, fmt.Errorf("%s value: unknown envelope: %w", bucket, ErrCorruptValue)
+	}
+	if data[1] != c.ID() {
+		return nil, fmt.Errorf("%s value: written with codec %d, opened with %d: %w", bucket, data[1], c.ID(), ErrCorruptValue)
+	}
+	p, err := c.Open(data[2:], adFor(bucket, key))
+	if err != nil {
+		return nil, fmt.Errorf("%s value: %w: %w", bucket, ErrCorruptValue, err)
+	}
+	return append([]byte(nil), p...), nil
+}

@@ -283,3 +283,37 @@ func (s *Store) Entries(ctx context.Context, clinicID app.ID, from, to time.Time
 	})
 	return out, err
 }
+
+// PutCredential implements app.CredentialStore.
+func (s *Store) PutCredential(ctx context.Context, c *app.Credential) error {
+	if c.StaffID == "" {
+		return fmt.Errorf("put credential: no staff id: %w", app.ErrInvalid)
+	}
+	return s.update("put credential "+string(c.StaffID), func(tx *bolt.Tx) error {
+		return s.put(tx, bCredentials, string(c.StaffID), c)
+	})
+}
+
+// Credential implements app.CredentialStore.
+func (s *Store) Credential(ctx context.Context, staffID app.ID) (*app.Credential, error) {
+	var c app.Credential
+	if err := s.view(func(tx *bolt.Tx) error { return s.get(tx, bCredentials, string(staffID), &c) }); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// UpdateCredential implements app.CredentialStore.
+func (s *Store) UpdateCredential(ctx context.Context, staffID app.ID, fn func(c *app.Credential) error) error {
+	return s.update("update credential "+string(staffID), func(tx *bolt.Tx) error {
+		var c app.Credential
+		if err := s.get(tx, bCredentials, string(staffID), &c); err != nil {
+			return err
+		}
+		if err := fn(&c); err != nil {
+			return err
+		}
+		c.StaffID = staffID
+		return s.put(tx, bCredentials, string(staffID), &c)
+	})
+}

@@ -22,6 +22,8 @@ package storage
 //	idx_case_status           <clinicID> 0 <status> 0 <ts> <caseID>     → empty
 //	idx_case_assignee (v2)    <clinicID> 0 <assigneeID> 0 <ts> <caseID> → empty
 //	idx_resident_case         <residentID> <caseID>         → empty
+//	attachments (v4)          <attachmentID>                → raw(bytes)
+//	credentials (v4)          <staffID>                     → env(app.Credential)
 //	accesslog                 <entryID>                     → env(app.AccessEntry)
 //	idx_accesslog_clinic      <clinicID> 0 <entryID>        → empty
 //
@@ -38,6 +40,8 @@ package storage
 //	   beside their messages, and idx_case_activity is dropped (the
 //	   unfiltered list merges the clinic's four status ranges instead): a new
 //	   case writes two trees fewer per fsync'd commit (BenchmarkSaveCase*)
+//	4  attachments (bytes of message attachments, written in the message's
+//	   transaction) and credentials (staff password verifiers for sign-in)
 
 import (
 	"crypto/rand"
@@ -66,6 +70,8 @@ var (
 	bIdxResident  = []byte("idx_resident_case")
 	bAccessLog    = []byte("accesslog")
 	bIdxAccessLog = []byte("idx_accesslog_clinic")
+	bAttachments  = []byte("attachments")
+	bCredentials  = []byte("credentials")
 
 	kVersion = []byte("version")
 	kCreated = []byte("created")
@@ -86,6 +92,7 @@ var migrations = []migration{
 	{"create buckets", migrate1},
 	{"index cases by assignee", migrate2},
 	{"case headers beside their items, no activity index", migrate3},
+	{"attachments and credentials", migrate4},
 }
 
 // SchemaVersion is the schema version this binary writes.
@@ -157,6 +164,15 @@ func migrate3(tx *bolt.Tx, codec Codec) error {
 		return err
 	}
 	return tx.DeleteBucket(bIdxActivity)
+}
+
+func migrate4(tx *bolt.Tx, _ Codec) error {
+	for _, b := range [][]byte{bAttachments, bCredentials} {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return fmt.Errorf("create bucket %s: %w", b, err)
+		}
+	}
+	return nil
 }
 
 func readVersion(tx *bolt.Tx) uint64 {

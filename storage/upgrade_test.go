@@ -50,6 +50,7 @@ type schemaGolden struct {
 // layout of its version by undoing the later migrations with raw bbolt:
 //
 //   - current: written through a store opened with migrateTo: SchemaVersion.
+//   - v3: buckets attachments and credentials deleted (undoes migration 4).
 //   - v2: case headers moved back from case_items (<id> 0) to bucket cases
 //     under <id>, re-sealed for that bucket, and idx_case_activity rebuilt
 //     from them (undoes migration 3).
@@ -122,6 +123,12 @@ func undo(t *testing.T, path string, v uint64) {
 	codec := plainCodec{}
 	err = db.Update(func(tx *bolt.Tx) error {
 		switch v {
+		case 3:
+			for _, b := range [][]byte{bAttachments, bCredentials} {
+				if err := tx.DeleteBucket(b); err != nil {
+					return err
+				}
+			}
 		case 2:
 			cases, err := tx.CreateBucket(bCases)
 			if err != nil {
@@ -252,6 +259,11 @@ func TestSchemaFileForEveryVersion(t *testing.T) {
 			if has := tx.Bucket(bIdxAssignee) != nil; has != (v >= 2) {
 				t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), bIdxAssignee, has, v >= 2)
 			}
+			for _, nb := range [][]byte{bAttachments, bCredentials} {
+				if has := tx.Bucket(nb) != nil; has != (v >= 4) {
+					t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), nb, has, v >= 4)
+				}
+			}
 			for _, old := range [][]byte{bCases, bIdxActivity} {
 				if has := tx.Bucket(old) != nil; has != (v < 3) {
 					t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), old, has, v < 3)
@@ -275,8 +287,11 @@ func TestUpgradeFromV1(t *testing.T) { testSchemaFile(t, 1) }
 // every header now reads from case_items and bucket cases is gone.
 func TestUpgradeFromV2(t *testing.T) { testSchemaFile(t, 2) }
 
-// TestOpenV3: the current version opens as it is, without a backup.
-func TestOpenV3(t *testing.T) { testSchemaFile(t, 3) }
+// TestUpgradeFromV3: a v3 database gains the attachments and credentials buckets.
+func TestUpgradeFromV3(t *testing.T) { testSchemaFile(t, 3) }
+
+// TestOpenV4: the current version opens as it is, without a backup.
+func TestOpenV4(t *testing.T) { testSchemaFile(t, 4) }
 
 func testSchemaFile(t *testing.T, v uint64) {
 	ctx := context.Background()

@@ -60,6 +60,10 @@ type Dataset struct {
 	Persona map[string]app.ID
 	// StaffBy names staff by short key.
 	StaffBy map[string]app.ID
+	// Now is the time the set was built for.
+	Now time.Time
+	// WithPasswords makes Seed store each staff member's demo Password.
+	WithPasswords bool
 }
 
 // Persona keys: each resident who shows one rule state.

@@ -17,7 +17,17 @@ type Seeder interface {
 	PutTemplate(ctx context.Context, t *app.MessageTemplate) error
 	ImportThreads(ctx context.Context, ts []app.Thread) error
 	MarkDemo(ctx context.Context) error
+	app.CredentialStore
 }
+
+// PasswordParams is the argon2id cost of the demo passwords: they are
+// printed on the sign-in screen, so a high cost would protect nothing and
+// only slow every demo seed (and every test that seeds one) down.
+var PasswordParams = app.PasswordParams{Time: 1, MemKiB: 8 * 1024, Threads: 1}
+
+// Password is the demo password of a demo staff member; the sign-in screen
+// of a demo database lists them.
+func Password(username string) string { return username + "-demo" }
 
 // Seed writes the data set into an empty store and marks it as demo data.
 func Seed(ctx context.Context, s Seeder, ds *Dataset) error {
@@ -32,6 +42,12 @@ func Seed(ctx context.Context, s Seeder, ds *Dataset) error {
 	for i := range ds.Staff {
 		if err := s.PutStaff(ctx, &ds.Staff[i]); err != nil {
 			return fmt.Errorf("seed demo staff: %w", err)
+		}
+		if !ds.WithPasswords {
+			continue
+		}
+		if err := app.SetPassword(ctx, s, ds.Staff[i].ID, Password(ds.Staff[i].Username), PasswordParams, ds.Now); err != nil {
+			return fmt.Errorf("seed demo password: %w", err)
 		}
 	}
 	if err := s.PutResidents(ctx, ds.Residents); err != nil {
