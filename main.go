@@ -105,11 +105,15 @@ func run() int {
 	a.SetIcon(ui.Icon())
 	w := a.NewWindow("Mottagning")
 	w.Resize(fyne.NewSize(1200, 760))
+	clock := app.SystemClock{}
 	ui.New(ctx, w, ui.Deps{
-		Directory: store,
-		Cases:     app.NewCaseService(store, app.SystemClock{}),
-		Demo:      store.IsDemo(),
-		Preselect: pre,
+		Directory:    store,
+		Cases:        app.NewCaseService(store, clock),
+		Auth:         app.NewLocalAuth(store, store, clock),
+		Clock:        clock,
+		Demo:         store.IsDemo(),
+		DemoPassword: demo.Password,
+		Preselect:    pre,
 	})
 
 	// Ctrl+C or SIGTERM closes the window like the user would, so that the

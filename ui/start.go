@@ -15,55 +15,79 @@ import (
 	"mottagning/app"
 )
 
-// Texts of the start screen.
+// Texts of the sign-in screen.
 const (
-	textStartTitle  = "Välj medarbetare och mottagning"
-	textDemo        = "Demodatabas – alla personer och ärenden är påhittade."
-	textEmpty       = "Databasen är tom. Starta med --demo för att prova med demodata."
-	textNoStaff     = "Det finns inga medarbetare i databasen ännu."
-	textLoading     = "Hämtar medarbetare och mottagningar …"
-	textChooseStaff = "Välj medarbetare i listan."
-	textContinue    = "Fortsätt"
+	textStartTitle   = "Logga in i Mottagning"
+	textDemo         = "Demodatabas – alla personer och ärenden är påhittade."
+	textEmpty        = "Databasen är tom. Starta med --demo för att prova med demodata."
+	textNoStaff      = "Det finns inga medarbetare i databasen ännu."
+	textLoading      = "Hämtar medarbetare och mottagningar …"
+	textUsername     = "Användarnamn"
+	textPassword     = "Lösenord"
+	textSignIn       = "Logga in"
+	textSigningIn    = "Loggar in …"
+	textNeedUsername = "Skriv ditt användarnamn."
+	textNeedPassword = "Skriv ditt lösenord."
+	textDemoAccounts = "Demokonton"
+	textDemoHelp     = "Välj ett konto för att fylla i användarnamn och lösenord."
+	textChooseClinic = "Välj mottagning"
+	textContinue     = "Fortsätt"
+	textSignOut      = "Logga ut"
 )
 
 type startDeps struct {
-	ctx        context.Context
-	tasks      *tasks
-	dir        Directory
-	demo       bool
-	preselect  *Preselect
+	ctx   context.Context
+	tasks *tasks
+	dir   Directory
+	auth  app.Authenticator
+	clock app.Clock
+	demo  bool
+	// demoPassword gives the demo password of a username; nil unless the
+	// database holds the demo data set.
+	demoPassword func(username string) string
+	preselect    *Preselect
+	// resume, when set, is a signed-in staff member changing clinic ("Byt
+	// mottagning"): the screen opens on the clinic step, no password asked.
+	resume     *app.Staff
 	onContinue func(app.Staff, app.Clinic)
 }
 
-// startScreen is "Välj medarbetare och mottagning": choose who you are and
-// in which clinic you work. There is no sign-in yet (it comes with the
-// central server's accounts); the choice only decides what the workspace
-// shows, and the services check the roles again.
+// startScreen is the sign-in: a username and a password checked by the
+// app's Authenticator (argon2id verifiers in the local store today, the
+// central server later), then the choice of clinic for staff who work in
+// several. A demo database lists its accounts and their passwords.
 type startScreen struct {
 	startDeps
 
-	staff   []app.Staff  // active staff, by name
+	staff   []app.Staff  // active staff, by name (the demo account list)
 	clinics []app.Clinic // every clinic, by name
-	chosen  int          // index into staff; -1 before a choice
-	options []app.Clinic // the chosen staff member's clinics, by name
+	signed  *app.Staff   // the signed-in staff member; nil before sign-in
+	options []app.Clinic // the signed-in staff member's clinics, by name
 	clinic  int          // index into options; -1 before a choice
 
-	content    fyne.CanvasObject
-	message    *widget.Label   // loading, empty database, errors
-	retry      *fyne.Container // "Försök igen" after a failed read
-	top        *fyne.Container // title, demo line, message
-	main       *fyne.Container // the two columns, hidden until there is something to choose
-	right      *fyne.Container // the clinic column
-	staffList  *widget.List
-	hint       *widget.Label // what to do next / why there is nothing to choose
-	clinicOne  *widget.Label // the clinic, when the staff member has exactly one
+	content   fyne.CanvasObject
+	message   *widget.Label   // loading, empty database, errors reading
+	retry     *fyne.Container // "Försök igen" after a failed read
+	top       *fyne.Container // title, demo line, message
+	main      *fyne.Container // form (and demo accounts), hidden until loaded
+	form      *fyne.Container // the sign-in form
+	username  *widget.Entry
+	password  *widget.Entry
+	signIn    *widget.Button
+	errText   *widget.Label // a failed sign-in, in Swedish
+	staffList *widget.List  // demo accounts; nil without demo
+
+	// After sign-in.
+	choose     *fyne.Container // the clinic step
+	hint       *widget.Label
 	clinicPick *widget.RadioGroup
-	roles      *widget.Label // the chosen staff member's roles in the chosen clinic
+	roles      *widget.Label
 	proceed    *widget.Button
+	signOut    *widget.Button
 }
 
 func newStartScreen(d startDeps) *startScreen {
-	s := &startScreen{startDeps: d, chosen: -1, clinic: -1}
+	s := &startScreen{startDeps: d, clinic: -1}
 
 	title := widget.NewLabel(textStartTitle)
 	title.SizeName = theme.SizeNameHeadingText
@@ -71,10 +95,8 @@ func newStartScreen(d startDeps) *startScreen {
 	top := container.NewVBox(title)
 	if d.demo {
 		info := widget.NewLabelWithStyle(textDemo, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
-		info.Importance = widget.MediumImportance
 		top.Add(container.NewHBox(widget.NewIcon(theme.InfoIcon()), info))
 	}
-
 	s.message = widget.NewLabel(textLoading)
 	s.message.Wrapping = fyne.TextWrapWord
 	s.retry = container.NewHBox(widget.NewButtonWithIcon("Försök igen", theme.ViewRefreshIcon(), s.load))
@@ -82,37 +104,59 @@ func newStartScreen(d startDeps) *startScreen {
 	top.Add(s.message)
 	top.Add(s.retry)
 
-	s.staffList = widget.NewList(
-		func() int { return len(s.staff) },
-		func() fyne.CanvasObject { return widget.NewRichText() },
-		func(id widget.ListItemID, o fyne.CanvasObject) {
-			rt := o.(*widget.RichText)
-			rt.Segments = s.staffSegments(&s.staff[id])
-			rt.Refresh()
-		},
+	s.username = widget.NewEntry()
+	s.username.SetPlaceHolder(textUsername)
+	s.password = widget.NewPasswordEntry()
+	s.password.SetPlaceHolder(textPassword)
+	s.username.OnSubmitted = func(string) { s.submit() }
+	s.password.OnSubmitted = func(string) { s.submit() }
+	s.signIn = widget.NewButtonWithIcon(textSignIn, theme.LoginIcon(), s.submit)
+	s.signIn.Importance = widget.HighImportance
+	s.errText = widget.NewLabel("")
+	s.errText.Wrapping = fyne.TextWrapWord
+	s.errText.Importance = widget.DangerImportance
+	s.errText.Hide()
+	s.form = container.NewVBox(
+		sectionTitle(textSignIn),
+		widget.NewForm(widget.NewFormItem(textUsername, s.username), widget.NewFormItem(textPassword, s.password)),
+		s.errText,
+		container.NewHBox(layout.NewSpacer(), s.signIn),
 	)
-	s.staffList.OnSelected = s.chooseStaff
 
-	s.hint = widget.NewLabel(textChooseStaff)
+	s.hint = widget.NewLabel("")
 	s.hint.Wrapping = fyne.TextWrapWord
-	s.clinicOne = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	s.clinicOne.Hide()
 	s.clinicPick = widget.NewRadioGroup(nil, s.chooseClinic)
-	s.clinicPick.Hide()
 	s.roles = widget.NewLabel("")
 	s.roles.Wrapping = fyne.TextWrapWord
 	s.roles.Hide()
 	s.proceed = widget.NewButtonWithIcon(textContinue, theme.NavigateNextIcon(), s.continueToWorkspace)
 	s.proceed.Importance = widget.HighImportance
 	s.proceed.Disable()
+	s.signOut = widget.NewButtonWithIcon(textSignOut, theme.LogoutIcon(), s.reset)
+	s.choose = container.NewVBox(sectionTitle(textChooseClinic), s.hint, s.clinicPick, s.roles,
+		container.NewHBox(s.signOut, layout.NewSpacer(), s.proceed))
+	s.choose.Hide()
 
-	left := container.NewBorder(sectionTitle("Medarbetare"), nil, nil, nil, s.staffList)
-	s.right = container.NewVBox(
-		sectionTitle("Mottagning"),
-		s.hint, s.clinicOne, s.clinicPick, s.roles,
-		container.NewHBox(layout.NewSpacer(), s.proceed),
-	)
-	s.main = container.NewGridWithColumns(2, container.NewPadded(left), container.NewPadded(s.right))
+	left := container.NewVBox(s.form, s.choose)
+	if d.demoPassword != nil {
+		s.staffList = widget.NewList(
+			func() int { return len(s.staff) },
+			func() fyne.CanvasObject { return widget.NewRichText() },
+			func(id widget.ListItemID, o fyne.CanvasObject) {
+				rt := o.(*widget.RichText)
+				rt.Segments = s.staffSegments(&s.staff[id])
+				rt.Refresh()
+			},
+		)
+		s.staffList.OnSelected = s.fillDemoAccount
+		help := widget.NewLabel(textDemoHelp)
+		help.Wrapping = fyne.TextWrapWord
+		right := container.NewBorder(container.NewVBox(sectionTitle(textDemoAccounts), help), nil, nil, nil, s.staffList)
+		s.main = container.NewGridWithColumns(2, container.NewPadded(left), container.NewPadded(right))
+	} else {
+		// Without demo accounts the form stands alone, at a readable width.
+		s.main = container.NewGridWithColumns(3, container.NewPadded(left))
+	}
 	s.main.Hide()
 
 	s.top = top
@@ -127,7 +171,8 @@ func sectionTitle(text string) fyne.CanvasObject {
 	return container.NewVBox(l, widget.NewSeparator())
 }
 
-// load reads clinics and staff off the UI goroutine.
+// load reads clinics and staff off the UI goroutine: the clinics for the
+// clinic step, the staff for the demo account list.
 func (s *startScreen) load() {
 	s.retry.Hide()
 	s.message.SetText(textLoading)
@@ -154,8 +199,6 @@ func (s *startScreen) loaded(clinics []app.Clinic, staff []app.Staff, err error)
 	s.clinics = clinics
 	s.staff = s.staff[:0]
 	for _, st := range staff {
-		// A disabled account may not work in any clinic; it stays in the
-		// database for the access log only.
 		if !st.Disabled {
 			s.staff = append(s.staff, st)
 		}
@@ -170,43 +213,52 @@ func (s *startScreen) loaded(clinics []app.Clinic, staff []app.Staff, err error)
 	}
 	s.message.Hide()
 	s.main.Show()
-	// Showing an object does not lay out its parents again.
 	s.content.Refresh()
-	// Items differ in height: one line per clinic the person has roles in.
-	for i := range s.staff {
-		s.staffList.SetItemHeight(i, s.itemHeight(&s.staff[i]))
-	}
-	s.staffList.Refresh()
-	if p := s.preselect; p != nil {
-		s.preselect = nil
-		s.apply(p)
-	}
-}
-
-func (s *startScreen) itemHeight(st *app.Staff) float32 {
-	return widget.NewRichText(s.staffSegments(st)...).MinSize().Height
-}
-
-// apply carries out a Preselect: choose, pick the clinic, continue.
-func (s *startScreen) apply(p *Preselect) {
-	for i := range s.staff {
-		if s.staff[i].Username != p.Username {
-			continue
+	if s.staffList != nil {
+		for i := range s.staff {
+			s.staffList.SetItemHeight(i, widget.NewRichText(s.staffSegments(&s.staff[i])...).MinSize().Height)
 		}
-		s.staffList.Select(i)
-		if p.Clinic >= 0 && p.Clinic < len(s.options) {
-			s.chooseClinic(s.options[p.Clinic].Name)
-			s.continueToWorkspace()
-		}
+		s.staffList.Refresh()
+	}
+	if s.resume != nil {
+		st := s.resume
+		s.resume = nil
+		s.signedIn(st)
 		return
 	}
+	if p := s.preselect; p != nil && s.demoPassword != nil {
+		s.preselect = nil
+		s.username.SetText(p.Username)
+		s.password.SetText(s.demoPassword(p.Username))
+		s.submitThen(func() {
+			if p.Clinic >= 0 && p.Clinic < len(s.options) {
+				s.chooseClinic(s.options[p.Clinic].Name)
+				s.continueToWorkspace()
+			}
+		})
+		return
+	}
+	if c := fyne.CurrentApp().Driver().CanvasForObject(s.username); c != nil {
+		c.Focus(s.username)
+	}
 }
 
-// staffSegments show a staff member as "Name · Title" and, one line per
-// clinic, the roles held there in Swedish.
+// fillDemoAccount puts a demo account's username and password in the form.
+func (s *startScreen) fillDemoAccount(id widget.ListItemID) {
+	st := s.staff[id]
+	s.username.SetText(st.Username)
+	s.password.SetText(s.demoPassword(st.Username))
+	s.errText.Hide()
+	if c := fyne.CurrentApp().Driver().CanvasForObject(s.signIn); c != nil {
+		c.Focus(s.password)
+	}
+}
+
+// staffSegments show a demo account: "Name · Title", one line per clinic
+// with the roles held there, and the username and password.
 func (s *startScreen) staffSegments(st *app.Staff) []widget.RichTextSegment {
 	name := widget.RichTextStyleStrong
-	name.Inline = st.Title != "" // else the name is a paragraph of its own
+	name.Inline = st.Title != ""
 	segs := []widget.RichTextSegment{&widget.TextSegment{Style: name, Text: st.Name}}
 	if st.Title != "" {
 		segs = append(segs, &widget.TextSegment{Style: widget.RichTextStyleParagraph, Text: " · " + st.Title})
@@ -222,6 +274,9 @@ func (s *startScreen) staffSegments(st *app.Staff) []widget.RichTextSegment {
 	}
 	if len(lines) == 0 {
 		lines = append(lines, "Inga roller")
+	}
+	if s.demoPassword != nil {
+		lines = append(lines, fmt.Sprintf("Användarnamn: %s   Lösenord: %s", st.Username, s.demoPassword(st.Username)))
 	}
 	for _, l := range lines {
 		segs = append(segs, &widget.TextSegment{Style: widget.RichTextStyleParagraph, Text: l})
@@ -245,42 +300,86 @@ func roleLabels(roles []app.Role) string {
 	return strings.Join(out, ", ")
 }
 
-func (s *startScreen) chooseStaff(id widget.ListItemID) {
-	s.chosen, s.clinic = id, -1
-	st := &s.staff[id]
+func (s *startScreen) showError(text string) {
+	s.errText.SetText(text)
+	s.errText.Show()
+	s.form.Refresh()
+}
+
+func (s *startScreen) submit() { s.submitThen(nil) }
+
+// submitThen checks the form, signs in off the UI goroutine (argon2id
+// takes a noticeable moment) and goes on to the clinic step; then runs
+// after a successful sign-in.
+func (s *startScreen) submitThen(then func()) {
+	user, pw := strings.TrimSpace(s.username.Text), s.password.Text
+	switch {
+	case s.signIn.Disabled():
+		return
+	case user == "":
+		s.showError(textNeedUsername)
+		return
+	case pw == "":
+		s.showError(textNeedPassword)
+		return
+	}
+	s.errText.Hide()
+	s.signIn.SetText(textSigningIn)
+	s.signIn.Disable()
+	s.tasks.run(func() func() {
+		st, err := s.auth.SignIn(s.ctx, user, pw)
+		return func() {
+			s.signIn.SetText(textSignIn)
+			s.signIn.Enable()
+			s.password.SetText("")
+			if err != nil {
+				logError("sign in", err)
+				s.showError(app.SignInMessage(err, s.clock.Now()))
+				return
+			}
+			s.signedIn(st)
+			if then != nil {
+				then()
+			}
+		}
+	})
+}
+
+// signedIn shows the clinic step, or goes straight on for one clinic.
+func (s *startScreen) signedIn(st *app.Staff) {
+	s.signed, s.clinic = st, -1
 	s.options = s.options[:0]
 	for _, c := range s.clinics {
 		if st.InClinic(c.ID) {
 			s.options = append(s.options, c)
 		}
 	}
+	if len(s.options) == 1 {
+		s.clinic = 0
+		s.continueToWorkspace()
+		return
+	}
+	s.form.Hide()
+	s.choose.Show()
 	s.proceed.Disable()
 	s.roles.Hide()
-	s.clinicOne.Hide()
-	s.clinicPick.Hide()
-	switch len(s.options) {
-	case 0:
+	if len(s.options) == 0 {
 		s.hint.SetText(noClinicText(st))
-	case 1:
-		s.hint.SetText(st.Name + " har roller i:")
-		s.clinicOne.SetText(s.options[0].Name)
-		s.clinicOne.Show()
-		s.chooseClinic(s.options[0].Name)
-	default:
-		s.hint.SetText("Välj mottagning för " + st.Name + ":")
+		s.clinicPick.Hide()
+	} else {
+		s.hint.SetText(st.Name + ", välj den mottagning du arbetar i nu:")
 		names := make([]string, len(s.options))
 		for i, c := range s.options {
 			names[i] = c.Name
 		}
-		// Set the options without a selection: the choice of clinic decides
-		// whose patients' data is shown, so it is never made by default.
+		// No default: the clinic decides whose patients' data is shown.
 		s.clinicPick.Required = false
 		s.clinicPick.Options = names
 		s.clinicPick.Selected = ""
 		s.clinicPick.Show()
 		s.clinicPick.Refresh()
 	}
-	s.right.Refresh()
+	s.content.Refresh()
 }
 
 func noClinicText(st *app.Staff) string {
@@ -291,8 +390,7 @@ func noClinicText(st *app.Staff) string {
 	return text
 }
 
-// chooseClinic is the radio group's callback and is also called directly
-// for a staff member with one clinic.
+// chooseClinic is the radio group's callback.
 func (s *startScreen) chooseClinic(name string) {
 	s.clinic = -1
 	for i, c := range s.options {
@@ -300,26 +398,37 @@ func (s *startScreen) chooseClinic(name string) {
 			s.clinic = i
 		}
 	}
-	if s.clinic < 0 || s.chosen < 0 {
+	if s.clinic < 0 || s.signed == nil {
 		s.proceed.Disable()
 		s.roles.Hide()
-		s.right.Refresh()
+		s.choose.Refresh()
 		return
 	}
-	if len(s.options) > 1 && s.clinicPick.Selected != name {
+	if s.clinicPick.Selected != name {
 		s.clinicPick.SetSelected(name) // calls back here once more; harmless
 	}
-	s.clinicPick.Required = true // once chosen, a tap on it again must not clear it
+	s.clinicPick.Required = true
 	c := s.options[s.clinic]
-	s.roles.SetText(fmt.Sprintf("Roller i %s: %s", c.Name, roleLabels(s.staff[s.chosen].Roles[c.ID])))
+	s.roles.SetText(fmt.Sprintf("Roller i %s: %s", c.Name, roleLabels(s.signed.Roles[c.ID])))
 	s.roles.Show()
 	s.proceed.Enable()
-	s.right.Refresh()
+	s.choose.Refresh()
 }
 
 func (s *startScreen) continueToWorkspace() {
-	if s.chosen < 0 || s.clinic < 0 {
+	if s.signed == nil || s.clinic < 0 || s.clinic >= len(s.options) {
 		return
 	}
-	s.onContinue(s.staff[s.chosen], s.options[s.clinic])
+	s.onContinue(*s.signed, s.options[s.clinic])
+}
+
+// reset signs out of the clinic step, back to an empty form.
+func (s *startScreen) reset() {
+	s.signed, s.clinic = nil, -1
+	s.choose.Hide()
+	s.form.Show()
+	s.username.SetText("")
+	s.password.SetText("")
+	s.errText.Hide()
+	s.content.Refresh()
 }

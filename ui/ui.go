@@ -15,8 +15,10 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 
 	"mottagning/app"
 	"mottagning/app/personnummer"
@@ -58,6 +60,17 @@ type CaseWork interface {
 type Deps struct {
 	Directory Directory
 	Cases     CaseLists
+	// Auth signs staff in (app.LocalAuth in standalone mode).
+	Auth app.Authenticator
+	// Clock is the time the screens show and count idle time by; nil
+	// means app.SystemClock.
+	Clock app.Clock
+	// IdleLock is the idle time after which the window locks; 0 means
+	// DefaultIdleLock, a negative value never locks.
+	IdleLock time.Duration
+	// DemoPassword gives a demo account's password, listed on the sign-in
+	// screen; main sets it only for a demo database.
+	DemoPassword func(username string) string
 	// Demo is true when the database holds the demo data set; the start
 	// screen then says that every person and case is made up.
 	Demo bool
@@ -67,9 +80,13 @@ type Deps struct {
 	Preselect *Preselect
 }
 
-// Preselect names a staff member by username and one of their clinics by
-// its position in the start screen's clinic choice (sorted by name, from 0).
-// With a position out of range it stops at the clinic choice.
+// DefaultIdleLock is the idle time before the window locks.
+const DefaultIdleLock = 10 * time.Minute
+
+// Preselect names a demo staff member by username, signed in with the demo
+// password, and one of their clinics by its position in the clinic choice
+// (sorted by name, from 0). With a position out of range it stops at the
+// clinic choice. It works only on a demo database.
 type Preselect struct {
 	Username string
 	Clinic   int
@@ -85,34 +102,116 @@ type UI struct {
 
 	start *startScreen
 	work  *workspaceScreen
+	lock  *lockScreen // non-nil while locked
+
+	idleMu       sync.Mutex
+	lastActivity time.Time
 }
 
-// New shows the start screen in w and starts loading staff and clinics.
-// Reads use ctx; cancel it when the window closes.
+// New shows the sign-in screen in w and starts loading staff and clinics.
+// Reads use ctx; cancel it when the window closes. While someone is signed
+// in, the window locks after d.IdleLock without activity.
 func New(ctx context.Context, w fyne.Window, d Deps) *UI {
+	if d.Clock == nil {
+		d.Clock = app.SystemClock{}
+	}
+	if d.IdleLock == 0 {
+		d.IdleLock = DefaultIdleLock
+	}
 	u := &UI{ctx: ctx, win: w, deps: d}
-	u.showStart(d.Preselect)
+	u.tasks.onRun = u.touch
+	if dc, ok := w.Canvas().(desktop.Canvas); ok {
+		dc.SetOnKeyDown(func(*fyne.KeyEvent) { u.touch() })
+	}
+	u.showStart(d.Preselect, nil)
+	if d.IdleLock > 0 {
+		go u.watchIdle(ctx)
+	}
 	return u
+}
+
+// touch records user activity: every key press and every action that
+// reads or writes (they all go through tasks.run). Fyne has no global
+// pointer hook, so moving the mouse alone does not count.
+func (u *UI) touch() {
+	u.idleMu.Lock()
+	u.lastActivity = u.deps.Clock.Now()
+	u.idleMu.Unlock()
+}
+
+func (u *UI) watchIdle(ctx context.Context) {
+	t := time.NewTicker(min(u.deps.IdleLock/4, 15*time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			now := u.deps.Clock.Now()
+			fyne.Do(func() { u.checkIdle(now) })
+		}
+	}
+}
+
+// checkIdle locks the workspace when nothing happened for IdleLock.
+func (u *UI) checkIdle(now time.Time) {
+	u.idleMu.Lock()
+	idle := now.Sub(u.lastActivity)
+	u.idleMu.Unlock()
+	if u.work != nil && u.lock == nil && u.deps.IdleLock > 0 && idle >= u.deps.IdleLock {
+		u.lockNow()
+	}
+}
+
+// lockNow hides the workspace behind the lock screen.
+func (u *UI) lockNow() {
+	if u.work == nil || u.lock != nil {
+		return
+	}
+	work := u.work
+	u.lock = newLockScreen(lockDeps{
+		ctx: u.ctx, tasks: &u.tasks, auth: u.deps.Auth, clock: u.deps.Clock, staff: *work.sess.Staff,
+		onUnlock: func() {
+			u.lock = nil
+			u.touch()
+			u.win.SetContent(work.content)
+		},
+		onSignOut: func() {
+			u.lock = nil
+			u.showStart(nil, nil)
+		},
+	})
+	u.win.SetContent(u.lock.content)
+	u.win.Canvas().Focus(u.lock.password)
 }
 
 // Icon is the application icon as a Fyne resource.
 func Icon() fyne.Resource { return fyne.NewStaticResource("icon.png", assets.Icon) }
 
-// showStart (re)builds the start screen, so that a switch reads staff and
-// roles afresh.
-func (u *UI) showStart(pre *Preselect) {
+// showStart (re)builds the sign-in screen, so that it reads staff and
+// roles afresh; with resume it opens on the clinic step for that staff
+// member ("Byt mottagning").
+func (u *UI) showStart(pre *Preselect, resume *app.Staff) {
 	u.work = nil
+	var demoPW func(string) string
+	if u.deps.Demo {
+		demoPW = u.deps.DemoPassword
+	}
 	u.start = newStartScreen(startDeps{
-		ctx: u.ctx, tasks: &u.tasks, dir: u.deps.Directory, demo: u.deps.Demo, preselect: pre,
+		ctx: u.ctx, tasks: &u.tasks, dir: u.deps.Directory, auth: u.deps.Auth, clock: u.deps.Clock,
+		demo: u.deps.Demo, demoPassword: demoPW, preselect: pre, resume: resume,
 		onContinue: u.showWorkspace,
 	})
 	u.win.SetContent(u.start.content)
 }
 
 func (u *UI) showWorkspace(staff app.Staff, clinic app.Clinic) {
+	u.touch()
 	u.work = newWorkspaceScreen(workspaceDeps{
 		ctx: u.ctx, tasks: &u.tasks, dir: u.deps.Directory, cases: u.deps.Cases, demo: u.deps.Demo,
-		onSwitch: func() { u.showStart(nil) },
+		onSwitchClinic: func() { u.showStart(nil, &staff) },
+		onSignOut:      func() { u.showStart(nil, nil) },
+		onLock:         u.lockNow,
 	}, app.Session{Staff: &staff, ClinicID: clinic.ID}, clinic)
 	u.win.SetContent(u.work.content)
 }
@@ -122,6 +221,8 @@ func (u *UI) showWorkspace(staff app.Staff, clinic app.Clinic) {
 // the UI goroutine.
 type tasks struct {
 	wg sync.WaitGroup
+	// onRun is called at the start of every job: user activity.
+	onRun func()
 
 	mu   sync.Mutex
 	held []func()
@@ -134,6 +235,9 @@ type tasks struct {
 var holdResults bool
 
 func (t *tasks) run(job func() (apply func())) {
+	if t.onRun != nil {
+		t.onRun()
+	}
 	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()

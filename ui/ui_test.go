@@ -72,6 +72,8 @@ func newFixture(t *testing.T, empty bool, pre *Preselect, more ...func(*storage.
 	f.win.Resize(fyne.NewSize(1200, 760))
 	f.ui = New(ctx, f.win, Deps{
 		Directory: st, Cases: app.NewCaseService(st, app.FixedClock(now)), Demo: st.IsDemo(), Preselect: pre,
+		Auth: app.NewLocalAuth(st, st, app.FixedClock(now)), Clock: app.FixedClock(now), IdleLock: -1,
+		DemoPassword: demo.Password,
 	})
 	f.ui.tasks.wait()
 	return f
@@ -79,34 +81,52 @@ func newFixture(t *testing.T, empty bool, pre *Preselect, more ...func(*storage.
 
 func (f *fixture) wait() { f.ui.tasks.wait() }
 
-// chooseStaff selects a staff member in the start screen's list by name.
-func (f *fixture) chooseStaff(t *testing.T, name string) {
+// staffNamed finds a demo staff member by name.
+func (f *fixture) staffNamed(t *testing.T, name string) app.Staff {
 	t.Helper()
-	s := f.ui.start
-	i := slices.IndexFunc(s.staff, func(st app.Staff) bool { return st.Name == name })
-	if i < 0 {
-		t.Fatalf("staff %q not in the start screen's list", name)
+	for _, st := range f.ds.Staff {
+		if st.Name == name {
+			return st
+		}
 	}
-	s.staffList.Select(i)
+	t.Fatalf("no demo staff member %q", name)
+	return app.Staff{}
 }
 
-// open chooses staff and clinic and taps Fortsätt.
+// signIn types a demo staff member's username and password into the
+// sign-in form and taps Logga in.
+func (f *fixture) signIn(t *testing.T, name string) {
+	t.Helper()
+	st := f.staffNamed(t, name)
+	s := f.ui.start
+	test.Type(s.username, st.Username)
+	test.Type(s.password, demo.Password(st.Username))
+	test.Tap(s.signIn)
+	f.wait()
+}
+
+// open signs in as a staff member, chooses the clinic when asked, and
+// returns the workspace.
 func (f *fixture) open(t *testing.T, staff, clinic string) *workspaceScreen {
 	t.Helper()
-	f.chooseStaff(t, staff)
-	s := f.ui.start
-	if s.clinicPick.Visible() {
-		s.clinicPick.SetSelected(clinic)
-	} else if s.clinicOne.Text != clinic {
-		t.Fatalf("%s works in %q, not in %q", staff, s.clinicOne.Text, clinic)
-	}
-	test.Tap(s.proceed)
-	f.wait()
+	f.signIn(t, staff)
 	if f.ui.work == nil {
-		t.Fatal("Fortsätt did not open the workspace")
+		s := f.ui.start
+		if !s.choose.Visible() || !slices.Contains(s.clinicPick.Options, clinic) {
+			t.Fatalf("%s: no clinic choice with %q after signing in (error %q)", staff, clinic, s.errText.Text)
+		}
+		s.clinicPick.SetSelected(clinic)
+		test.Tap(s.proceed)
+		f.wait()
+	}
+	if f.ui.work == nil {
+		t.Fatal("signing in did not open the workspace")
 	}
 	if f.win.Content() != f.ui.work.content {
 		t.Fatal("the window does not show the workspace")
+	}
+	if got := f.ui.work.clinicName.Text; got != clinic {
+		t.Fatalf("%s works in %q, not in %q", staff, got, clinic)
 	}
 	return f.ui.work
 }
@@ -153,7 +173,7 @@ func assertMarkup(t *testing.T, name string, c fyne.Canvas) {
 	test.AssertRendersToMarkup(t, name, c)
 }
 
-func TestStartScreen_ListsEveryDemoStaffMember(t *testing.T) {
+func TestSignIn_DemoListsEveryAccountWithItsPassword(t *testing.T) {
 	f := newFixture(t, false, nil)
 	s := f.ui.start
 	var want, got []string
@@ -164,54 +184,96 @@ func TestStartScreen_ListsEveryDemoStaffMember(t *testing.T) {
 	for _, st := range s.staff {
 		got = append(got, st.Name)
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("start screen lists %q, want every demo staff member %q", got, want)
+	if !slices.Equal(got, want) || s.staffList.Length() != len(want) {
+		t.Errorf("demo accounts %q, want every demo staff member %q", got, want)
 	}
-	if s.staffList.Length() != len(want) {
-		t.Errorf("list shows %d rows, want %d", s.staffList.Length(), len(want))
+	markup := test.RenderToMarkup(f.win.Canvas())
+	if !strings.Contains(markup, "Lösenord: "+demo.Password("anna")) {
+		t.Error("the demo account list should show each password")
 	}
 	if !s.main.Visible() || s.message.Visible() {
-		t.Error("the staff and clinic columns should show, without a message")
+		t.Error("the form and the accounts should show, without a message")
 	}
-	if s.proceed.Disabled() == false {
-		t.Error("Fortsätt should be disabled before a choice")
+	// Choosing an account fills the form.
+	s.staffList.Select(slices.Index(got, "Björn Ekström"))
+	if s.username.Text != "bjorn" || s.password.Text != demo.Password("bjorn") {
+		t.Errorf("after choosing Björn: username %q", s.username.Text)
 	}
+	assertMarkup(t, "start_demo.xml", f.win.Canvas())
 }
 
-func TestStartScreen_DemoDatabaseSaysSo(t *testing.T) {
+func TestSignIn_DemoDatabaseSaysSo(t *testing.T) {
 	f := newFixture(t, false, nil)
 	if !strings.Contains(test.RenderToMarkup(f.win.Canvas()), textDemo) {
-		t.Errorf("start screen of a demo database should say %q", textDemo)
+		t.Errorf("sign-in screen of a demo database should say %q", textDemo)
 	}
 }
 
-func TestStartScreen_EmptyDatabaseExplainsDemo(t *testing.T) {
+func TestSignIn_EmptyDatabaseExplainsDemo(t *testing.T) {
 	f := newFixture(t, true, nil)
 	s := f.ui.start
 	if s.message.Text != textEmpty || !s.message.Visible() {
 		t.Errorf("message = %q (visible %v), want %q", s.message.Text, s.message.Visible(), textEmpty)
 	}
 	if s.main.Visible() {
-		t.Error("an empty database has nothing to choose; the columns should be hidden")
+		t.Error("an empty database has nobody to sign in; the form should be hidden")
 	}
 	if strings.Contains(test.RenderToMarkup(f.win.Canvas()), textDemo) {
 		t.Error("an empty (non-demo) database must not be called a demo database")
 	}
 }
 
-func TestStartScreen_AnnaChoosesBetweenTwoClinics(t *testing.T) {
+// A wrong password gets one Swedish message (never saying whether the
+// username exists), nothing opens, and the password field is cleared;
+// after app.FreeAttempts the account is locked with the wait in words.
+func TestSignIn_WrongPasswordIsRateLimited(t *testing.T) {
 	f := newFixture(t, false, nil)
-	f.chooseStaff(t, "Anna Lindqvist")
+	s := f.ui.start
+	test.Tap(s.signIn)
+	if !s.errText.Visible() || s.errText.Text != textNeedUsername {
+		t.Errorf("empty form: %q", s.errText.Text)
+	}
+	for i := 1; i <= app.FreeAttempts; i++ {
+		s.username.SetText("anna")
+		test.Type(s.password, "inte-rätt")
+		test.Tap(s.signIn)
+		f.wait()
+		if f.ui.work != nil {
+			t.Fatal("a wrong password opened the workspace")
+		}
+		if s.password.Text != "" {
+			t.Error("the password field should be cleared after a failed sign-in")
+		}
+		want := "Fel användarnamn eller lösenord."
+		if i == app.FreeAttempts {
+			want = "För många felaktiga försök. Vänta 30 sekunder och försök igen."
+		}
+		if s.errText.Text != want {
+			t.Errorf("attempt %d: %q, want %q", i, s.errText.Text, want)
+		}
+	}
+	// Now even the right password waits.
+	test.Type(s.password, demo.Password("anna"))
+	test.Tap(s.signIn)
+	f.wait()
+	if f.ui.work != nil || !strings.HasPrefix(s.errText.Text, "För många") {
+		t.Errorf("right password while locked: workspace %v, %q", f.ui.work != nil, s.errText.Text)
+	}
+	assertMarkup(t, "start_locked_out.xml", f.win.Canvas())
+}
+
+func TestSignIn_AnnaChoosesBetweenTwoClinics(t *testing.T) {
+	f := newFixture(t, false, nil)
+	f.signIn(t, "Anna Lindqvist")
 	s := f.ui.start
 	want := []string{"Barn- och ungdomsmottagningen Huskvarna", "Vårdcentralen Centrum"}
-	if !s.clinicPick.Visible() || !slices.Equal(s.clinicPick.Options, want) {
-		t.Fatalf("clinic choice = %q (visible %v), want %q", s.clinicPick.Options, s.clinicPick.Visible(), want)
+	if f.ui.work != nil || !s.choose.Visible() || !slices.Equal(s.clinicPick.Options, want) {
+		t.Fatalf("clinic choice = %q (visible %v), want %q", s.clinicPick.Options, s.choose.Visible(), want)
 	}
 	if !s.proceed.Disabled() {
 		t.Error("the clinic is never chosen by default: Fortsätt should wait for a choice")
 	}
 	assertMarkup(t, "start_anna.xml", f.win.Canvas())
-
 	s.clinicPick.SetSelected("Vårdcentralen Centrum")
 	if s.proceed.Disabled() {
 		t.Error("Fortsätt should be enabled after choosing a clinic")
@@ -221,22 +283,27 @@ func TestStartScreen_AnnaChoosesBetweenTwoClinics(t *testing.T) {
 	}
 }
 
-func TestStartScreen_OneClinicIsChosenWithoutAsking(t *testing.T) {
+func TestSignIn_OneClinicOpensAtOnce(t *testing.T) {
 	f := newFixture(t, false, nil)
-	f.chooseStaff(t, "Björn Ekström")
-	s := f.ui.start
-	if s.clinicPick.Visible() || s.clinicOne.Text != "Vårdcentralen Centrum" || s.proceed.Disabled() {
-		t.Errorf("one clinic: want it shown as chosen and Fortsätt enabled; pick visible %v, clinic %q, disabled %v",
-			s.clinicPick.Visible(), s.clinicOne.Text, s.proceed.Disabled())
+	f.signIn(t, "Björn Ekström")
+	if f.ui.work == nil || f.ui.work.clinicName.Text != "Vårdcentralen Centrum" {
+		t.Fatal("a staff member in one clinic should go straight to it")
+	}
+	if f.ui.work.switchBtn != nil {
+		t.Error("Byt mottagning makes no sense for one clinic")
 	}
 }
 
-func TestStartScreen_ContactCentreHasNoClinic(t *testing.T) {
+func TestSignIn_ContactCentreHasNoClinic(t *testing.T) {
 	f := newFixture(t, false, nil)
-	f.chooseStaff(t, "Greta Lundgren")
+	f.signIn(t, "Greta Lundgren")
 	s := f.ui.start
-	if !s.proceed.Disabled() || !strings.Contains(s.hint.Text, "ingen roll i någon mottagning") {
+	if f.ui.work != nil || !s.proceed.Disabled() || !strings.Contains(s.hint.Text, "ingen roll i någon mottagning") {
 		t.Errorf("kontaktcenter without clinic roles: hint %q, Fortsätt disabled %v", s.hint.Text, s.proceed.Disabled())
+	}
+	test.Tap(s.signOut)
+	if !s.form.Visible() || s.username.Text != "" {
+		t.Error("Logga ut should return to an empty form")
 	}
 }
 
@@ -266,9 +333,6 @@ func TestR16_ClinicCasesNewestFirst(t *testing.T) {
 	}
 	if l.more.Visible() {
 		t.Error("all cases fit on one page; Visa fler should be hidden")
-	}
-	if !w.send.Visible() || !w.send.Disabled() {
-		t.Error("Skicka ärende should show, disabled, until the staff-tool issue")
 	}
 	assertMarkup(t, "arenden_anna_centrum.xml", f.win.Canvas())
 }
@@ -407,16 +471,57 @@ func TestCaseList_VisaFlerLoadsNextPage(t *testing.T) {
 	}
 }
 
-func TestWorkspace_BytReturnsToStart(t *testing.T) {
+func TestWorkspace_SwitchClinicAndSignOut(t *testing.T) {
 	f := newFixture(t, false, nil)
 	w := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum")
 	test.Tap(w.switchBtn)
 	f.wait()
-	if f.ui.work != nil || f.win.Content() != f.ui.start.content {
-		t.Error("Byt should show the start screen")
+	s := f.ui.start
+	if f.ui.work != nil || !s.choose.Visible() || s.form.Visible() {
+		t.Fatal("Byt mottagning should open the clinic choice without asking for the password")
 	}
-	if len(f.ui.start.staff) != len(f.ds.Staff) {
-		t.Error("the start screen should list the staff again")
+	s.clinicPick.SetSelected("Barn- och ungdomsmottagningen Huskvarna")
+	test.Tap(s.proceed)
+	if f.ui.work == nil || f.ui.work.clinicName.Text != "Barn- och ungdomsmottagningen Huskvarna" {
+		t.Fatal("the new clinic should open")
+	}
+	test.Tap(f.ui.work.signOut)
+	f.wait()
+	if f.ui.work != nil || !f.ui.start.form.Visible() || f.win.Content() != f.ui.start.content {
+		t.Error("Logga ut should show the sign-in form")
+	}
+}
+
+// The window locks after the idle time; only the same staff member's
+// password opens it, to the same workspace object (nothing lost).
+func TestIdleLock_LocksAndUnlocksToTheSameWorkspace(t *testing.T) {
+	f := newFixture(t, false, nil)
+	w := f.open(t, "Björn Ekström", "Vårdcentralen Centrum")
+	f.ui.deps.IdleLock = 10 * time.Minute
+	f.ui.checkIdle(now.Add(9 * time.Minute))
+	if f.ui.lock != nil {
+		t.Fatal("locked before the idle time")
+	}
+	f.ui.checkIdle(now.Add(10 * time.Minute))
+	if f.ui.lock == nil || f.win.Content() != f.ui.lock.content {
+		t.Fatal("not locked after the idle time")
+	}
+	if strings.Contains(test.RenderToMarkup(f.win.Canvas()), "Ärende") {
+		t.Error("the lock screen must hide the cases")
+	}
+	assertMarkup(t, "locked.xml", f.win.Canvas())
+	l := f.ui.lock
+	test.Type(l.password, demo.Password("anna"))
+	test.Tap(l.unlock)
+	f.wait()
+	if f.ui.lock == nil || l.errText.Text != "Fel användarnamn eller lösenord." {
+		t.Fatalf("someone else's password unlocked (%q)", l.errText.Text)
+	}
+	test.Type(l.password, demo.Password("bjorn"))
+	test.Tap(l.unlock)
+	f.wait()
+	if f.ui.lock != nil || f.ui.work != w || f.win.Content() != w.content {
+		t.Error("the right password should return to the same workspace")
 	}
 }
 

@@ -18,7 +18,7 @@ const (
 	textClinicCases = "Mottagningens ärenden"
 	textMyCases     = "Mina ärenden"
 	textSend        = "Skicka ärende"
-	textSwitch      = "Byt"
+	textSwitch      = "Byt mottagning"
 	textDemoBadge   = "Demodatabas"
 )
 
@@ -28,7 +28,10 @@ type workspaceDeps struct {
 	dir      Directory
 	cases    CaseLists
 	demo     bool
-	onSwitch func()
+	// onSwitchClinic is "Byt mottagning" (staff in several clinics).
+	onSwitchClinic func()
+	onSignOut      func()
+	onLock         func()
 }
 
 // workspaceScreen is one staff member at work in one clinic: a header bar
@@ -36,10 +39,13 @@ type workspaceDeps struct {
 // handling, what that role will be able to do here.
 type workspaceScreen struct {
 	content fyne.CanvasObject
+	sess    app.Session
 
 	clinicName *widget.Label
 	staffName  *widget.Label
-	switchBtn  *widget.Button
+	switchBtn  *widget.Button // Byt mottagning; nil for staff in one clinic
+	signOut    *widget.Button
+	lockBtn    *widget.Button
 	// send is Skicka ärende. It is shown, disabled, to staff who may send:
 	// sending comes with the staff-tool issue, and a visible but disabled
 	// button says where it will be without promising anything today.
@@ -52,7 +58,7 @@ type workspaceScreen struct {
 }
 
 func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *workspaceScreen {
-	s := &workspaceScreen{}
+	s := &workspaceScreen{sess: sess}
 	st := sess.Staff
 	receiver := st.Has(clinic.ID, app.RoleCaseReceiver)
 	handler := st.Has(clinic.ID, app.RoleCaseHandler)
@@ -64,7 +70,11 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 		who += " · " + st.Title
 	}
 	s.staffName = widget.NewLabel(who)
-	s.switchBtn = widget.NewButtonWithIcon(textSwitch, theme.AccountIcon(), d.onSwitch)
+	if clinics := len(st.Roles); clinics > 1 {
+		s.switchBtn = widget.NewButtonWithIcon(textSwitch, theme.HomeIcon(), d.onSwitchClinic)
+	}
+	s.lockBtn = widget.NewButtonWithIcon(textLockNow, theme.VisibilityOffIcon(), d.onLock)
+	s.signOut = widget.NewButtonWithIcon(textSignOut, theme.LogoutIcon(), d.onSignOut)
 	s.send = widget.NewButtonWithIcon(textSend, theme.MailSendIcon(), nil)
 	s.send.Disable()
 	if !receiver && !handler {
@@ -76,7 +86,11 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 		right.Add(badge)
 	}
 	right.Add(s.send)
-	right.Add(s.switchBtn)
+	if s.switchBtn != nil {
+		right.Add(s.switchBtn)
+	}
+	right.Add(s.lockBtn)
+	right.Add(s.signOut)
 	header := container.NewBorder(nil, nil,
 		container.NewHBox(s.clinicName, container.NewCenter(s.staffName)), container.NewCenter(right))
 

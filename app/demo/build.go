@@ -9,7 +9,7 @@ import (
 
 // Build returns the demo data set as of now.
 func Build(now time.Time) *Dataset {
-	b := &builder{now: now, numbers: TestNumbers(), ds: &Dataset{Persona: map[string]app.ID{}, StaffBy: map[string]app.ID{}}}
+	b := &builder{now: now, numbers: TestNumbers(), ds: &Dataset{Persona: map[string]app.ID{}, StaffBy: map[string]app.ID{}, Now: now, WithPasswords: true}}
 	ds := b.ds
 
 	centrum := app.Clinic{ID: b.id(), Name: "Vårdcentralen Centrum", Region: "Region Jönköpings län (demo)"}
