@@ -28,6 +28,7 @@ const (
 type CaseService struct {
 	store Store
 	clock Clock
+	idx   caseIndexes
 }
 
 // NewCaseService returns a CaseService over store, reading time from clock.
@@ -340,20 +341,28 @@ func (s *CaseService) SendCase(ctx context.Context, sess Session, req SendReques
 	if err := s.store.CreateThread(ctx, t); err != nil {
 		return nil, fmt.Errorf("send case %s: %w", c.ID, err)
 	}
+	s.indexCase(ctx, &t.Case)
 	return &t.Case, nil
 }
 
-// update runs fn on a case the session may handle.
+// update runs fn on a case the session may handle, then brings the new
+// header into the case lists.
 func (s *CaseService) update(ctx context.Context, sess Session, op string, id ID, fn func(t *Thread) error) error {
+	var hdr Case
 	err := s.store.UpdateThread(ctx, id, func(t *Thread) error {
 		if !mayHandle(sess, &t.Case) {
 			return forbid(op, id)
 		}
-		return fn(t)
+		if err := fn(t); err != nil {
+			return err
+		}
+		hdr = t.Case
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", op, id, err)
 	}
+	s.indexCase(ctx, &hdr)
 	return nil
 }
 
