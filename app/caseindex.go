@@ -64,7 +64,7 @@ type CaseFilter struct {
 	// Search is a personnummer (whole, or the digits typed so far) or text
 	// found in the subject or the resident's name, case-insensitively.
 	Search string
-	Sort CaseSort
+	Sort   CaseSort
 	// Reverse turns the natural order around (the natural order is newest
 	// first for activity, A–Ö for text columns, workflow order for status).
 	Reverse bool

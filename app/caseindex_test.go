@@ -3,9 +3,9 @@ package app_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
-	"runtime"
 	"testing"
 	"time"
 
