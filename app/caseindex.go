@@ -140,8 +140,9 @@ func (x *clinicIndex) in(s string) string {
 type CaseResult struct {
 	clinic ID
 	rows   []*indexRow
-	// Total is the number of cases of the list before filtering.
-	Total int
+	// Total is the number of cases of the list before filtering, Unread
+	// how many of those have a reply staff have not opened (the badge).
+	Total, Unread int
 }
 
 // Len is the number of matching cases.
@@ -168,6 +169,7 @@ func (r *CaseResult) Index(id ID) int {
 type caseIndexes struct {
 	mu      sync.Mutex
 	clinics map[ID]*clinicIndex
+	alert   func(c Case)
 }
 
 // index returns the clinic's index, building it on first use; concurrent
@@ -345,13 +347,48 @@ func (s *CaseService) indexCase(ctx context.Context, c *Case) {
 
 // CaseChanged brings a case changed outside this service (a resident's
 // reply, a sync pull) into the lists. It reads the header from the store.
+// When the change is a new reply staff have not opened, the alert set with
+// SetReplyAlert is raised.
 func (s *CaseService) CaseChanged(ctx context.Context, id ID) error {
 	c, err := s.store.Case(ctx, id)
 	if err != nil {
 		return fmt.Errorf("case changed %s: %w", id, err)
 	}
+	wasUnread := false
+	s.idx.mu.Lock()
+	x := s.idx.clinics[c.ClinicID]
+	alert := s.idx.alert
+	s.idx.mu.Unlock()
+	if x != nil {
+		<-x.done
+		x.mu.RLock()
+		if r := x.byID[id]; r != nil {
+			wasUnread = r.unread && r.last.Equal(c.LastActivity)
+		}
+		x.mu.RUnlock()
+	}
 	s.indexCase(ctx, c)
+	if c.UnreadByStaff && !wasUnread && alert != nil {
+		alert(*c)
+	}
 	return nil
+}
+
+// SetReplyAlert sets the function raised when a resident's reply arrives
+// (CaseChanged): the desktop shows a notification and refreshes the
+// unread badge. It receives the header; what it shows must carry no
+// personal data or message text (a desktop notification is seen by anyone
+// near the screen).
+func (s *CaseService) SetReplyAlert(fn func(c Case)) {
+	s.idx.mu.Lock()
+	s.idx.alert = fn
+	s.idx.mu.Unlock()
+}
+
+// ReplyAlertText is the title and body of the desktop notification for a
+// reply in a clinic: no name, no subject, no text.
+func ReplyAlertText(clinicName string) (title, body string) {
+	return "Nytt svar i Mottagning", "Ett ärende i " + clinicName + " har fått ett nytt svar från en invånare."
 }
 
 // FindCases filters, searches and sorts a case list of the session's
@@ -406,6 +443,9 @@ func (s *CaseService) FindCases(ctx context.Context, sess Session, f CaseFilter)
 			continue
 		}
 		out.Total++
+		if r.unread {
+			out.Unread++
+		}
 		switch {
 		case f.Status != "" && r.status != f.Status,
 			f.Type != "" && r.typeKey != f.Type,

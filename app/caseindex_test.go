@@ -378,3 +378,54 @@ func heapInUse() uint64 {
 	runtime.ReadMemStats(&m)
 	return m.HeapInuse
 }
+
+// Item 8 of the staff tool: a resident's reply raises the injected alert
+// once, with the header only, and the list's unread count follows; the
+// alert text carries no name, subject or message text.
+func TestReplyAlert_RaisedOncePerReply(t *testing.T) {
+	f := newFixture(t)
+	anna := f.session(demo.StaffReceiver, 0)
+	c, err := f.send(anna, demo.AdultSMS, app.KindQuestion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := f.cases.FindCases(f.ctx, anna, app.CaseFilter{})
+	var alerts []app.Case
+	f.cases.SetReplyAlert(func(c app.Case) { alerts = append(alerts, c) })
+	f.now = f.now.Add(time.Minute)
+	if err := f.res.Reply(f.ctx, c.ResidentID, c.ID, "Tack, jag kommer på tisdag."); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.cases.CaseChanged(f.ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 1 || alerts[0].ID != c.ID {
+		t.Fatalf("alerts after one reply: %d", len(alerts))
+	}
+	// The same change reported again (a repeated sync page) is not a new reply.
+	if err := f.cases.CaseChanged(f.ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 1 {
+		t.Errorf("a repeated change raised %d alerts", len(alerts))
+	}
+	after, _ := f.cases.FindCases(f.ctx, anna, app.CaseFilter{})
+	if after.Unread != before.Unread+1 || after.Row(0).ID != c.ID || !after.Row(0).UnreadByStaff {
+		t.Errorf("unread %d → %d; first row %s", before.Unread, after.Unread, after.Row(0).ID)
+	}
+	title, body := app.ReplyAlertText(f.ds.Clinics[0].Name)
+	r := f.resident(demo.AdultSMS)
+	for _, s := range []string{r.Register.FullName(), r.Register.GivenName, r.PNR.String(), c.Subject, "tisdag"} {
+		if s != "" && (strings.Contains(title, s) || strings.Contains(body, s)) {
+			t.Errorf("alert text carries %q", s)
+		}
+	}
+	// Opening the case clears the marker in the list.
+	if _, err := f.cases.OpenCase(f.ctx, anna, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	opened, _ := f.cases.FindCases(f.ctx, anna, app.CaseFilter{})
+	if opened.Unread != before.Unread {
+		t.Errorf("unread after opening: %d, want %d", opened.Unread, before.Unread)
+	}
+}

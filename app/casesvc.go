@@ -145,6 +145,7 @@ func (s *CaseService) OpenCase(ctx context.Context, sess Session, id ID) (*Threa
 			return nil, fmt.Errorf("open case %s: %w", id, err)
 		}
 		t.Case.UnreadByStaff = false
+		s.indexCase(ctx, &t.Case)
 	}
 	return t, nil
 }
