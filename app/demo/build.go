@@ -140,7 +140,7 @@ func Build(now time.Time) *Dataset {
 		adults = append(adults, r)
 	}
 
-	// Templates of both kinds per clinic.
+	// Templates of both kinds per clinic, and standard replies.
 	tpl := func(c app.ID, name string, kind app.CaseKind, subject, body string) app.ID {
 		t := app.MessageTemplate{ID: b.id(), ClinicID: c, Name: name, Kind: kind, Subject: subject, Body: body, UpdatedAt: now.AddDate(0, -1, 0)}
 		ds.Templates = append(ds.Templates, t)
@@ -158,6 +158,18 @@ func Build(now time.Time) *Dataset {
 		"Hej!\n\nEnligt vaccinationsprogrammet är det dags för nästa vaccination. Boka en tid hos oss.\n\nVänliga hälsningar\nBarn- och ungdomsmottagningen")
 	tBarnFraga := tpl(barn.ID, "Fråga till vårdnadshavare", app.KindQuestion, "Hur mår barnet?",
 		"Hej!\n\nHur mår barnet efter besöket? Svara gärna här.\n\nVänliga hälsningar\nBarn- och ungdomsmottagningen")
+	// Standard replies (standardsvar): texts staff insert when replying in
+	// a case. They have no subject; the reply goes into an existing case.
+	tpl(centrum.ID, "Recept förnyat", app.KindStandardReply, "",
+		"Hej!\n\nDitt recept är förnyat och finns hos apoteket inom en arbetsdag.\n\nVänliga hälsningar\nVårdcentralen Centrum")
+	tpl(centrum.ID, "Tid bokad", app.KindStandardReply, "",
+		"Hej!\n\nVi har bokat en tid åt dig. Du ser tiden under Bokade tider när du har loggat in.\n\nVänliga hälsningar\nVårdcentralen Centrum")
+	tpl(centrum.ID, "Hänvisning till 1177 Vårdguiden på telefon", app.KindStandardReply, "",
+		"Hej!\n\nDin fråga behöver bedömas av en sjuksköterska samma dag. Ring 1177 så får du hjälp direkt.\n\nVänliga hälsningar\nVårdcentralen Centrum")
+	tpl(barn.ID, "Tack för informationen", app.KindStandardReply, "",
+		"Hej!\n\nTack för informationen. Vi återkommer om vi behöver veta något mer.\n\nVänliga hälsningar\nBarn- och ungdomsmottagningen")
+	tpl(barn.ID, "Intyg skickat", app.KindStandardReply, "",
+		"Hej!\n\nIntyget är klart och skickat med post till den adress som finns i folkbokföringen.\n\nVänliga hälsningar\nBarn- och ungdomsmottagningen")
 
 	// Cases with threads in every status.
 	day := func(d int) time.Time {

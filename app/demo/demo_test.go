@@ -129,6 +129,23 @@ func TestDemoCoversEveryRuleState(t *testing.T) {
 	if !kinds[app.KindInformation] || !kinds[app.KindQuestion] {
 		t.Error("templates of both kinds missing")
 	}
+	replies := map[app.ID]int{}
+	for _, tpl := range ds.Templates {
+		if tpl.Kind == app.KindStandardReply {
+			replies[tpl.ClinicID]++
+			if tpl.Subject != "" {
+				t.Errorf("standard reply %q has a subject", tpl.Name)
+			}
+		}
+		if issues := app.LintTemplate(&tpl); app.HasLintErrors(issues) {
+			t.Errorf("demo template %q fails the linter: %v", tpl.Name, issues)
+		}
+	}
+	for _, c := range ds.Clinics {
+		if replies[c.ID] == 0 {
+			t.Errorf("clinic %s has no standard replies", c.Name)
+		}
+	}
 	roles := map[app.Role]bool{}
 	for _, s := range ds.Staff {
 		for _, rs := range s.Roles {
