@@ -313,6 +313,10 @@ func (s *CaseService) SendCase(ctx context.Context, sess Session, req SendReques
 	if tpl.ClinicID != sess.ClinicID {
 		return nil, forbid("send case with template", tpl.ID)
 	}
+	if tpl.Kind != KindInformation && tpl.Kind != KindQuestion {
+		// A standard reply is inserted into a reply; it starts no case.
+		return nil, fmt.Errorf("send case: template %s of kind %s starts no case: %w", tpl.ID, tpl.Kind, ErrInvalid)
+	}
 	r, err := s.store.Resident(ctx, req.ResidentID)
 	if err != nil {
 		return nil, fmt.Errorf("send case: resident %s: %w", req.ResidentID, err)

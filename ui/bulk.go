@@ -1,0 +1,755 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	fstorage "fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mottagning/app"
+)
+
+// BulkWork is the part of app.CaseService massutskick uses.
+// app.CaseService satisfies it.
+type BulkWork interface {
+	CheckRecipients(ctx context.Context, sess app.Session, text string) ([]app.RecipientCheck, error)
+	SendBulk(ctx context.Context, sess app.Session, req app.BulkRequest) ([]app.BulkResult, error)
+}
+
+// Texts of massutskick.
+const (
+	textBulkTitle       = "Massutskick"
+	textStepRecipients  = "2. Mottagare"
+	textRecipientsHint  = "Ett personnummer per rad, eller åtskilda med komma eller semikolon."
+	textLoadFile        = "Läs in fil …"
+	textCheck           = "Kontrollera mottagare"
+	textChecking        = "Kontrollerar mottagarna …"
+	textReport          = "Kontroll före utskick"
+	textResults         = "Resultat"
+	textReportEmpty     = "Klistra in eller läs in en lista och tryck på Kontrollera mottagare. Då ser du för varje person om meddelandet kan skickas, innan något skickas."
+	textListChanged     = "Listan har ändrats. Kontrollera mottagarna igen innan du skickar."
+	textListEmpty       = "Listan innehåller inga personnummer."
+	textCheckFailed     = "Något gick fel när mottagarna skulle kontrolleras. Försök igen."
+	textBulkFailed      = "Något gick fel vid utskicket. Se resultatet för varje mottagare nedan."
+	textBulkSendFailed  = "Något gick fel, och inget har skickats. Försök igen."
+	textFileFailed      = "Filen kunde inte läsas. Kontrollera att det är en textfil (.txt eller .csv)."
+	textDone            = "Klar"
+	textSelectRowDetail = "Markera en rad för att se hela förklaringen."
+	textWillSend        = "Skickas"
+	textWillNotSend     = "Skickas inte"
+	textWasSent         = "Skickat"
+	textWasNotSent      = "Inte skickat"
+)
+
+// blockShort is the short reason of the report table; the row's full
+// text (BlockReason.Message) shows below it when the row is selected.
+func blockShort(b app.BlockReason) string {
+	switch b {
+	case app.BlockDeceased:
+		return "Avliden"
+	case app.BlockReserveNumber:
+		return "Reservnummer"
+	case app.BlockLoginLocked:
+		return "Låst inloggning"
+	case app.BlockNeverSignedIn:
+		return "Har aldrig loggat in"
+	case app.BlockChildNotActivated:
+		return "Barn: ombudsläge inte aktiverat"
+	case app.BlockChildProtected:
+		return "Barn: skyddade personuppgifter"
+	case app.BlockChildAllBlocked:
+		return "Barn: alla vårdnadshavare spärrade"
+	}
+	return string(b)
+}
+
+func blockLong(bs []app.BlockReason) string {
+	var out []string
+	for _, b := range bs {
+		out = append(out, b.Message())
+	}
+	return strings.Join(out, "\n")
+}
+
+// checkReason is the short and the full text of a report row.
+func checkReason(c *app.RecipientCheck) (short, long string) {
+	switch c.Status {
+	case app.RecipientInvalid:
+		if c.Err != nil {
+			long = c.Err.Error() // the personnummer errors are Swedish and carry no input
+		}
+		return "Ogiltigt personnummer", long
+	case app.RecipientNotFound:
+		return "Okänd invånare", textNotFound
+	case app.RecipientDuplicate:
+		return fmt.Sprintf("Dubblett av rad %d", c.DuplicateOf),
+			fmt.Sprintf("Samma person står redan på rad %d och får bara ett meddelande.", c.DuplicateOf)
+	case app.RecipientBlocked:
+		if len(c.Reach.Blocking) > 0 {
+			return blockShort(c.Reach.Blocking[0]), blockLong(c.Reach.Blocking)
+		}
+	}
+	// Sendable: the facts that do not stop the send (R5, R6, R9).
+	var shorts, longs []string
+	for _, f := range c.Reach.Facts {
+		switch f {
+		case app.FactChildInbox:
+			shorts = append(shorts, fmt.Sprintf("Barn: %d vårdnadshavare aviseras", len(c.Reach.NotifiedGuardians)))
+		case app.FactProtectedIdentity:
+			shorts = append(shorts, "Skyddade personuppgifter")
+		case app.FactNoNotification:
+			shorts = append(shorts, "Ingen avisering")
+		}
+		longs = append(longs, factText(f, &app.ResidentView{Child: hasFactKind(c.Reach, app.FactChildInbox)}))
+	}
+	return strings.Join(shorts, ", "), strings.Join(longs, "\n")
+}
+
+func hasFactKind(r app.Reachability, k app.FactKind) bool {
+	for _, f := range r.Facts {
+		if f == k {
+			return true
+		}
+	}
+	return false
+}
+
+// resultReason is the short and the full text of a result row.
+func resultReason(r *app.BulkResult) (short, long string) {
+	var ue *app.UnreachableError
+	switch {
+	case r.Sent():
+		return "", ""
+	case errors.As(r.Err, &ue) && len(ue.Reasons) > 0:
+		return blockShort(ue.Reasons[0]), blockLong(ue.Reasons)
+	case errors.Is(r.Err, app.ErrNotFound):
+		return "Invånaren finns inte längre", "Invånaren finns inte längre i registret."
+	case errors.Is(r.Err, context.Canceled), errors.Is(r.Err, context.DeadlineExceeded):
+		return "Avbrutet", "Utskicket avbröts innan meddelandet till den här mottagaren skickades."
+	case errors.Is(r.Err, app.ErrForbidden):
+		return "Saknar behörighet", textForbidden
+	}
+	return "Tekniskt fel", "Något gick fel när meddelandet skulle skickas. Skicka till den här mottagaren igen senare."
+}
+
+// thousands writes n with a space between thousands, as Swedish does.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "\u00a0" + s[i:]
+	}
+	return s
+}
+
+type bulkDeps struct {
+	ctx       context.Context
+	tasks     *tasks
+	cases     BulkWork
+	templates TemplateSource
+	sess      app.Session
+	clinic    app.Clinic
+	// win is the parent of the file dialog.
+	win fyne.Window
+	// onDone is called by "Klar" after the send, with every result.
+	onDone   func(results []app.BulkResult)
+	onCancel func()
+}
+
+// bulkScreen is massutskick: choose a template, paste or load a list of
+// personnummer, see a reachability report per recipient, send to the
+// reachable ones, and read the result per recipient. Parsing, duplicates
+// and reachability are app's (CheckRecipients); the send re-checks every
+// recipient (SendBulk).
+type bulkScreen struct {
+	bulkDeps
+	content fyne.CanvasObject
+
+	tpls                      []app.MessageTemplate
+	tpl                       *app.MessageTemplate
+	filledSubject, filledText string
+	checks                    []app.RecipientCheck
+	checked                   string // the list text the report belongs to
+	results                   []app.BulkResult
+	byResident                map[app.ID]*app.RecipientCheck // first report row per resident
+	busy                      bool
+	gen                       int
+
+	template   *widget.Select
+	tplMsg     *widget.Label
+	list       *widget.Entry
+	listMsg    *widget.Label
+	loadFile   *widget.Button
+	check      *widget.Button
+	subject    *widget.Entry
+	subjectMsg *widget.Label
+	text       *widget.Entry
+	textMsg    *widget.Label
+	edited     *fyne.Container
+	useTpl     *widget.Button
+
+	tableTitle *widget.Label
+	summary    *widget.Label
+	table      *widget.Table
+	detail     *widget.Label
+	errText    *widget.Label
+	progress   *widget.ProgressBarInfinite
+	send       *widget.Button
+	done       *widget.Button
+	cancel     *widget.Button
+}
+
+// Report and result columns.
+var (
+	reportCols = []struct {
+		title string
+		width float32
+	}{{"Rad", 40}, {"Personnummer", 130}, {"Namn", 150}, {"Utskick", 100}, {"Orsak eller notering", 240}}
+	resultCols = []struct {
+		title string
+		width float32
+	}{{"Personnummer", 130}, {"Namn", 150}, {"Resultat", 110}, {"Orsak", 270}}
+)
+
+func newBulkScreen(d bulkDeps) *bulkScreen {
+	s := &bulkScreen{bulkDeps: d}
+
+	s.template = widget.NewSelect(nil, func(string) { s.chooseTemplate() })
+	s.template.PlaceHolder = textChooseTemplate
+	s.template.Disable()
+	s.tplMsg = newFieldMessage()
+	fieldMessage(s.tplMsg, textLoadingTpl, false)
+
+	hint := widget.NewLabel(textRecipientsHint)
+	hint.Wrapping = fyne.TextWrapWord
+	s.list = widget.NewMultiLineEntry()
+	s.list.SetPlaceHolder("ÅÅÅÅMMDD-NNNN\nÅÅÅÅMMDD-NNNN\n…")
+	s.list.SetMinRowsVisible(5)
+	s.list.OnChanged = func(string) { s.listChanged() }
+	s.listMsg = newFieldMessage()
+	s.loadFile = widget.NewButtonWithIcon(textLoadFile, theme.FolderOpenIcon(), s.openFile)
+	s.check = widget.NewButtonWithIcon(textCheck, theme.SearchIcon(), s.doCheck)
+	s.check.Disable()
+
+	s.subject = widget.NewEntry()
+	s.subject.OnChanged = func(string) { s.textChanged() }
+	s.subjectMsg = newFieldMessage()
+	s.text = widget.NewMultiLineEntry()
+	s.text.Wrapping = fyne.TextWrapWord
+	s.text.SetMinRowsVisible(3)
+	s.text.OnChanged = func(string) { s.textChanged() }
+	s.textMsg = newFieldMessage()
+	s.useTpl = widget.NewButtonWithIcon(textUseTemplate, theme.ContentUndoIcon(), s.fillFromTemplate)
+	editedNote := widget.NewLabel(textEdited)
+	editedNote.Wrapping = fyne.TextWrapWord
+	s.edited = container.NewBorder(nil, nil, nil, s.useTpl, editedNote)
+	s.edited.Hide()
+
+	s.tableTitle = heading(textReport)
+	s.summary = widget.NewLabel(textReportEmpty)
+	s.summary.Wrapping = fyne.TextWrapWord
+	s.table = widget.NewTableWithHeaders(s.tableSize, func() fyne.CanvasObject {
+		l := widget.NewLabel("")
+		l.Truncation = fyne.TextTruncateEllipsis
+		return l
+	}, s.updateCell)
+	s.table.ShowHeaderColumn = false
+	s.table.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	s.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		o.(*widget.Label).SetText(s.colTitle(id.Col))
+	}
+	s.table.OnSelected = s.showDetail
+	s.setColumns()
+	s.table.Hide()
+	s.detail = widget.NewLabel("")
+	s.detail.Wrapping = fyne.TextWrapWord
+	s.detail.Hide()
+
+	s.errText = newFieldMessage()
+	s.progress = widget.NewProgressBarInfinite()
+	s.progress.Stop()
+	s.progress.Hide()
+	s.send = widget.NewButtonWithIcon(sendLabel(0), theme.MailSendIcon(), s.doSend)
+	s.send.Importance = widget.HighImportance
+	s.send.Disable()
+	s.done = widget.NewButtonWithIcon(textDone, theme.ConfirmIcon(), func() {
+		if s.onDone != nil {
+			s.onDone(s.results)
+		}
+	})
+	s.done.Importance = widget.HighImportance
+	s.done.Hide()
+	s.cancel = widget.NewButton(textCancel, func() {
+		if s.onCancel != nil {
+			s.onCancel()
+		}
+	})
+
+	title := widget.NewLabel(textBulkTitle)
+	title.SizeName = theme.SizeNameHeadingText
+	title.TextStyle.Bold = true
+	header := container.NewBorder(nil, nil, container.NewHBox(title, container.NewCenter(widget.NewLabel(d.clinic.Name))), nil)
+
+	// The left column fits the window without scrolling: the message
+	// text takes what the other fields leave.
+	subjectRow := container.NewBorder(nil, nil, widget.NewLabel(textSubject), nil, s.subject)
+	left := container.NewBorder(
+		container.NewVBox(
+			heading(textStepTemplate), s.template, s.tplMsg,
+			widget.NewSeparator(),
+			heading(textStepRecipients), hint, s.list, s.listMsg,
+			container.NewHBox(s.loadFile, layout.NewSpacer(), s.check),
+			widget.NewSeparator(),
+			heading(textStepMessage), subjectRow, s.subjectMsg),
+		container.NewVBox(s.textMsg, s.edited), nil, nil, s.text)
+	right := container.NewBorder(container.NewVBox(s.tableTitle, s.summary), s.detail, nil, nil, s.table)
+	split := container.NewHSplit(container.NewPadded(left), container.NewPadded(right))
+	split.Offset = 0.42
+	footer := container.NewVBox(widget.NewSeparator(), s.errText,
+		container.NewHBox(layout.NewSpacer(), s.progress, s.cancel, s.send, s.done))
+	s.content = container.NewBorder(
+		container.NewVBox(container.NewPadded(header), widget.NewSeparator()),
+		container.NewPadded(footer), nil, nil, split)
+	s.loadTemplates()
+	return s
+}
+
+func sendLabel(n int) string {
+	if n == 0 {
+		return "Skicka"
+	}
+	return "Skicka till " + thousands(n) + " mottagare"
+}
+
+func (s *bulkScreen) loadTemplates() {
+	s.tasks.run(func() func() {
+		all, err := s.templates.Templates(s.ctx, s.sess.ClinicID)
+		return func() {
+			if err != nil {
+				logError("list templates", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
+				fieldMessage(s.tplMsg, textTplFailed, true)
+				return
+			}
+			s.tpls = offeredTemplates(all)
+			if len(s.tpls) == 0 {
+				fieldMessage(s.tplMsg, textNoTemplates, true)
+				return
+			}
+			var opts []string
+			for _, t := range s.tpls {
+				opts = append(opts, templateOption(t))
+			}
+			s.template.SetOptions(opts)
+			s.template.Enable()
+			fieldMessage(s.tplMsg, "", false)
+		}
+	})
+}
+
+func (s *bulkScreen) chooseTemplate() {
+	i := s.template.SelectedIndex()
+	if i < 0 || i >= len(s.tpls) {
+		return
+	}
+	t := s.tpls[i]
+	s.tpl = &t
+	fieldMessage(s.tplMsg, kindText(t.Kind), false)
+	if s.untouched() {
+		s.fillFromTemplate()
+	} else {
+		s.edited.Show()
+	}
+	s.updateSend()
+}
+
+func (s *bulkScreen) untouched() bool {
+	return (s.subject.Text == "" || s.subject.Text == s.filledSubject) && (s.text.Text == "" || s.text.Text == s.filledText)
+}
+
+func (s *bulkScreen) fillFromTemplate() {
+	if s.tpl == nil {
+		return
+	}
+	s.filledSubject, s.filledText = s.tpl.Subject, s.tpl.Body
+	s.subject.SetText(s.tpl.Subject)
+	s.text.SetText(s.tpl.Body)
+	s.edited.Hide()
+}
+
+func (s *bulkScreen) textChanged() {
+	if s.untouched() {
+		s.edited.Hide()
+	}
+	if strings.TrimSpace(s.subject.Text) != "" {
+		fieldMessage(s.subjectMsg, "", false)
+	}
+	if strings.TrimSpace(s.text.Text) != "" {
+		fieldMessage(s.textMsg, "", false)
+	}
+}
+
+// listChanged invalidates a report of another list: what is sent is
+// always what was checked.
+func (s *bulkScreen) listChanged() {
+	fieldMessage(s.listMsg, "", false)
+	if s.busy || s.results != nil {
+		return
+	}
+	if strings.TrimSpace(s.list.Text) == "" {
+		s.check.Disable()
+	} else {
+		s.check.Enable()
+	}
+	if s.checks != nil && s.list.Text != s.checked {
+		s.gen++
+		s.checks, s.byResident = nil, nil
+		s.summary.SetText(textListChanged)
+		s.table.Hide()
+		s.detail.Hide()
+		s.content.Refresh()
+	}
+	s.updateSend()
+}
+
+func (s *bulkScreen) sendable() (ids []app.ID) {
+	for _, c := range s.checks {
+		if c.Sendable() {
+			ids = append(ids, c.ResidentID)
+		}
+	}
+	return ids
+}
+
+func (s *bulkScreen) updateSend() {
+	n := len(s.sendable())
+	s.send.SetText(sendLabel(n))
+	if s.tpl != nil && n > 0 && !s.busy && s.results == nil && s.list.Text == s.checked {
+		s.send.Enable()
+	} else {
+		s.send.Disable()
+	}
+}
+
+// openFile lets staff pick a text or CSV file; its text goes into the list
+// as it is, to be checked like a pasted list.
+func (s *bulkScreen) openFile() {
+	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil {
+			logError("open recipient file", err, "clinic", s.sess.ClinicID)
+			fieldMessage(s.listMsg, textFileFailed, true)
+			return
+		}
+		if rc == nil {
+			return // cancelled
+		}
+		s.readList(rc)
+	}, s.win)
+	d.SetFilter(fstorage.NewExtensionFileFilter([]string{".txt", ".csv"}))
+	d.Resize(fyne.NewSize(800, 560))
+	d.Show()
+}
+
+// readList reads a recipient file off the UI goroutine into the list.
+func (s *bulkScreen) readList(rc io.ReadCloser) {
+	s.tasks.run(func() func() {
+		defer rc.Close()
+		b, err := io.ReadAll(io.LimitReader(rc, app.MaxBulkInput+1))
+		return func() {
+			switch {
+			case err != nil:
+				logError("read recipient file", err, "clinic", s.sess.ClinicID)
+				fieldMessage(s.listMsg, textFileFailed, true)
+			case len(b) > app.MaxBulkInput:
+				fieldMessage(s.listMsg, fmt.Sprintf("Filen är för stor. En lista får vara högst %d kB, det räcker till %s personnummer.",
+					app.MaxBulkInput>>10, thousands(app.MaxBulkRecipients)), true)
+			default:
+				// Personnummer are ASCII; a file saved in another
+				// encoding keeps them, only its other letters turn into '?'.
+				text := strings.ToValidUTF8(strings.TrimPrefix(string(b), "\ufeff"), "?")
+				s.list.SetText(text)
+			}
+		}
+	})
+}
+
+func (s *bulkScreen) doCheck() {
+	if s.busy || strings.TrimSpace(s.list.Text) == "" {
+		return
+	}
+	text := s.list.Text
+	s.gen++
+	gen := s.gen
+	s.setBusy(true)
+	s.summary.SetText(textChecking)
+	fieldMessage(s.errText, "", false)
+	s.tasks.run(func() func() {
+		checks, err := s.cases.CheckRecipients(s.ctx, s.sess, text)
+		return func() {
+			s.setBusy(false)
+			if gen != s.gen {
+				return
+			}
+			s.showReport(text, checks, err)
+		}
+	})
+}
+
+func (s *bulkScreen) showReport(text string, checks []app.RecipientCheck, err error) {
+	var tl *app.ListTooLongError
+	switch {
+	case errors.As(err, &tl):
+		msg := fmt.Sprintf("Listan är för lång. Högst %s personnummer går att skicka till på en gång; dela upp listan.", thousands(tl.Max))
+		if tl.Entries > 0 {
+			msg = fmt.Sprintf("Listan har %s personnummer. Högst %s går att skicka till på en gång; dela upp listan.", thousands(tl.Entries), thousands(tl.Max))
+		}
+		fieldMessage(s.listMsg, msg, true)
+		s.summary.SetText(textReportEmpty)
+		return
+	case errors.Is(err, app.ErrForbidden):
+		logError("check recipients", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
+		fieldMessage(s.errText, textForbidden, true)
+		s.summary.SetText(textReportEmpty)
+		return
+	case err != nil:
+		logError("check recipients", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
+		fieldMessage(s.errText, textCheckFailed, true)
+		s.summary.SetText(textReportEmpty)
+		return
+	case len(checks) == 0:
+		fieldMessage(s.listMsg, textListEmpty, true)
+		return
+	}
+	s.checks, s.checked = checks, text
+	s.byResident = map[app.ID]*app.RecipientCheck{}
+	ok, dup := 0, 0
+	for i := range checks {
+		c := &checks[i]
+		if c.ResidentID != "" && s.byResident[c.ResidentID] == nil {
+			s.byResident[c.ResidentID] = c
+		}
+		switch {
+		case c.Sendable():
+			ok++
+		case c.Status == app.RecipientDuplicate:
+			dup++
+		}
+	}
+	sum := fmt.Sprintf("%s personnummer i listan: %s skickas, %s skickas inte.", thousands(len(checks)), thousands(ok), thousands(len(checks)-ok))
+	if dup > 0 {
+		sum += fmt.Sprintf(" %s av dem är dubbletter av personer som redan finns i listan.", thousands(dup))
+	}
+	if ok > 0 {
+		sum += " " + textSelectRowDetail
+	}
+	s.summary.SetText(sum)
+	s.showTable()
+	s.updateSend()
+}
+
+func (s *bulkScreen) showTable() {
+	s.setColumns()
+	s.table.UnselectAll()
+	s.table.ScrollToTop()
+	s.table.Show()
+	s.table.Refresh()
+	s.detail.Hide()
+	s.content.Refresh()
+}
+
+func (s *bulkScreen) setBusy(b bool) {
+	s.busy = b
+	if b {
+		s.progress.Show()
+		s.progress.Start()
+		s.check.Disable()
+		s.loadFile.Disable()
+	} else {
+		s.progress.Stop()
+		s.progress.Hide()
+		if s.results == nil {
+			s.check.Enable()
+			s.loadFile.Enable()
+		}
+	}
+	s.updateSend()
+}
+
+func (s *bulkScreen) doSend() {
+	ids := s.sendable()
+	if s.busy || s.tpl == nil || len(ids) == 0 || s.results != nil || s.list.Text != s.checked {
+		return
+	}
+	fieldMessage(s.errText, "", false)
+	if !checkMessageFields(s.subject.Text, s.text.Text, s.subjectMsg, s.textMsg) {
+		return
+	}
+	req := app.BulkRequest{TemplateID: s.tpl.ID, Subject: s.subject.Text, Text: s.text.Text, ResidentIDs: ids}
+	s.setBusy(true)
+	s.summary.SetText(fmt.Sprintf("Skickar till %s mottagare …", thousands(len(ids))))
+	s.tasks.run(func() func() {
+		res, err := s.cases.SendBulk(s.ctx, s.sess, req)
+		return func() { s.showResults(res, err) }
+	})
+}
+
+func (s *bulkScreen) showResults(res []app.BulkResult, err error) {
+	if res == nil {
+		// Refused as a whole: nothing was sent.
+		s.setBusy(false)
+		switch {
+		case errors.Is(err, app.ErrForbidden):
+			fieldMessage(s.errText, textForbidden, true)
+		case errors.Is(err, app.ErrInvalid):
+			fieldMessage(s.errText, textSendInvalid, true)
+		default:
+			fieldMessage(s.errText, textBulkSendFailed, true)
+		}
+		logError("bulk send", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
+		s.summary.SetText(textBulkSendFailed)
+		return
+	}
+	s.results = res
+	s.setBusy(false)
+	if err != nil {
+		logError("bulk send", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
+		fieldMessage(s.errText, textBulkFailed, true)
+	}
+	sent := 0
+	for _, r := range res {
+		if r.Sent() {
+			sent++
+			continue
+		}
+		if !errors.Is(r.Err, app.ErrUnreachable) {
+			logError("bulk send to resident", r.Err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID, "resident", r.ResidentID)
+		}
+	}
+	sum := fmt.Sprintf("Skickat till %s av %s mottagare.", thousands(sent), thousands(len(res)))
+	if n := len(res) - sent; n > 0 {
+		sum += fmt.Sprintf(" %s inte skickat – se orsaken i listan.", thousands(n))
+	}
+	s.summary.SetText(sum)
+	s.tableTitle.SetText(textResults)
+	for _, w := range []fyne.Disableable{s.template, s.list, s.loadFile, s.check, s.subject, s.text, s.useTpl} {
+		w.Disable()
+	}
+	s.send.Hide()
+	s.cancel.Hide()
+	s.done.Show()
+	s.showTable()
+}
+
+func (s *bulkScreen) tableSize() (int, int) {
+	if s.results != nil {
+		return len(s.results), len(resultCols)
+	}
+	return len(s.checks), len(reportCols)
+}
+
+func (s *bulkScreen) colTitle(col int) string {
+	if s.results != nil {
+		return resultCols[col].title
+	}
+	return reportCols[col].title
+}
+
+func (s *bulkScreen) setColumns() {
+	if s.results != nil {
+		for i, c := range resultCols {
+			s.table.SetColumnWidth(i, c.width)
+		}
+		return
+	}
+	for i, c := range reportCols {
+		s.table.SetColumnWidth(i, c.width)
+	}
+}
+
+// cellText is the text of one cell and whether it says "not sent".
+func (s *bulkScreen) cellText(row, col int) (string, bool) {
+	if s.results != nil {
+		if row >= len(s.results) {
+			return "", false
+		}
+		r := &s.results[row]
+		c := s.byResident[r.ResidentID]
+		switch col {
+		case 0:
+			if c != nil {
+				return c.PNR.String(), false
+			}
+		case 1:
+			if c != nil {
+				return c.Name, false
+			}
+		case 2:
+			if r.Sent() {
+				return textWasSent, false
+			}
+			return textWasNotSent, true
+		case 3:
+			short, _ := resultReason(r)
+			return short, false
+		}
+		return "", false
+	}
+	if row >= len(s.checks) {
+		return "", false
+	}
+	c := &s.checks[row]
+	switch col {
+	case 0:
+		return strconv.Itoa(c.Line), false
+	case 1:
+		if c.PNR.IsZero() {
+			return c.Input, false // as written, so that staff can find the mistake
+		}
+		return c.PNR.String(), false
+	case 2:
+		return c.Name, false
+	case 3:
+		if c.Sendable() {
+			return textWillSend, false
+		}
+		return textWillNotSend, true
+	case 4:
+		short, _ := checkReason(c)
+		return short, false
+	}
+	return "", false
+}
+
+func (s *bulkScreen) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
+	l := o.(*widget.Label)
+	text, not := s.cellText(id.Row, id.Col)
+	l.Importance = widget.MediumImportance
+	if not {
+		l.Importance = widget.DangerImportance
+	}
+	l.SetText(text)
+}
+
+// showDetail shows the full reason of the selected row below the table.
+func (s *bulkScreen) showDetail(id widget.TableCellID) {
+	var long string
+	switch {
+	case s.results != nil && id.Row < len(s.results):
+		_, long = resultReason(&s.results[id.Row])
+	case s.results == nil && id.Row < len(s.checks):
+		_, long = checkReason(&s.checks[id.Row])
+	}
+	s.detail.SetText(long)
+	s.detail.Hidden = long == ""
+	s.content.Refresh()
+}

@@ -1,0 +1,790 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mottagning/app"
+	"mottagning/app/personnummer"
+)
+
+// TemplateSource lists a clinic's message templates. app.DirectoryStore
+// satisfies it.
+type TemplateSource interface {
+	Templates(ctx context.Context, clinicID app.ID) ([]app.MessageTemplate, error)
+}
+
+// Texts of Skicka ärende (and, where shared, massutskick).
+const (
+	textSendTitle      = "Skicka ärende"
+	textStepTemplate   = "1. Meddelandemall"
+	textStepResident   = "2. Invånarens personnummer"
+	textStepMessage    = "3. Meddelande"
+	textChooseTemplate = "Välj meddelandemall"
+	textLoadingTpl     = "Hämtar meddelandemallar …"
+	textNoTemplates    = "Mottagningen har inga meddelandemallar ännu. En lokal administratör lägger upp dem."
+	textTplFailed      = "Något gick fel när meddelandemallarna skulle hämtas. Försök igen."
+	textKindInfo       = "Information: invånaren kan inte svara. Ärendet avslutas när det har skickats."
+	textKindQuestion   = "Fråga: invånaren kan svara. Ärendet väntar på invånaren tills svaret kommer."
+	textPNRHint        = "ÅÅÅÅMMDD-NNNN"
+	textPNRHelp        = "Skriv personnumret med 12 siffror (ÅÅÅÅMMDD-NNNN) eller 10 siffror (ÅÅMMDD-NNNN)."
+	textPNRPressEnter  = "Tryck Enter för att hämta invånaren, eller skriv numret med 12 siffror."
+	textLookingUp      = "Hämtar invånaren …"
+	textNotFound       = "Det finns ingen invånare med det personnumret. Kontrollera numret."
+	textLookupFailed   = "Något gick fel när invånaren skulle hämtas. Försök igen."
+	textSubject        = "Ämne"
+	textMessage        = "Meddelande"
+	textSubjectEmpty   = "Skriv ett ämne."
+	textTextEmpty      = "Skriv ett meddelande."
+	textUseTemplate    = "Använd mallens text"
+	textEdited         = "Du har ändrat texten, så den byttes inte mot den nya mallens."
+	textCancel         = "Avbryt"
+	textSendButton     = "Skicka"
+	textSending        = "Skickar …"
+	textShortcutHint   = "Ctrl+Enter skickar"
+	textSendFailed     = "Något gick fel när ärendet skulle skickas. Försök igen."
+	textSendInvalid    = "Kontrollera ämne och meddelande."
+	textCannotSend     = "Ärendet kan inte skickas"
+	textCanReceive     = "Invånaren kan ta emot ärendet."
+	textAddressHidden  = "Visas inte – skyddade personuppgifter"
+	textChoiceCaption  = "Bara invånaren kan ändra valet, i sina inställningar på 1177."
+	textChoiceChild    = "Barnet är under 13 år: vårdnadshavarna aviseras, se ovan."
+	textNoContact      = "Invånaren delar inte sitt mobilnummer eller sin e-postadress med vården."
+)
+
+// choiceOptions are the four notification choices as staff see them,
+// read-only (R14), in the order of app.NotifyChoice.
+var choiceOptions = []struct {
+	choice app.NotifyChoice
+	label  string
+}{
+	{app.NotifySMS, "SMS"},
+	{app.NotifyEmail, "E-post"},
+	{app.NotifyBoth, "Båda"},
+	{app.NotifyNone, "Ingen"},
+}
+
+func choiceLabel(c app.NotifyChoice) string {
+	for _, o := range choiceOptions {
+		if o.choice == c {
+			return o.label
+		}
+	}
+	return "Ingen"
+}
+
+// factText is the plain-Swedish text of a non-blocking fact.
+func factText(f app.FactKind, v *app.ResidentView) string {
+	switch f {
+	case app.FactChildInbox:
+		return "Barnet är under 13 år. Meddelandet hamnar i barnets inkorg, där vårdnadshavare i ombudsläge kan läsa det."
+	case app.FactProtectedIdentity:
+		return "Invånaren har skyddade personuppgifter. Adressen visas inte."
+	case app.FactNoNotification:
+		if v != nil && v.Child {
+			return "Ingen vårdnadshavare aviseras: ingen som får vara ombud har fyllt i kontaktuppgifter under barnets inställningar. Meddelandet hamnar ändå i barnets inkorg."
+		}
+		return "Invånaren har inte valt någon avisering. Meddelandet hamnar i inkorgen, men ingen får sms eller e-post om det."
+	}
+	return string(f)
+}
+
+// guardianText says what happens for one guardian of a child (R5, R6, R7,
+// blocked guardian).
+func guardianText(g app.GuardianView) string {
+	name := g.Name
+	if name == "" {
+		name = "Vårdnadshavare"
+	}
+	switch {
+	case g.Notified:
+		return name + " – aviseras"
+	case g.Blocked:
+		return name + " – ombudsbehörigheten är spärrad, aviseras inte"
+	case !g.MayAct:
+		return name + " – kan inte vara ombud, aviseras inte"
+	}
+	return name + " – aviseras inte (har inte fyllt i kontaktuppgifter under barnets inställningar)"
+}
+
+// offeredTemplates keeps the templates Skicka ärende and massutskick start
+// a case from: Information and Fråga. Other kinds (standard replies) are
+// not messages to send.
+func offeredTemplates(all []app.MessageTemplate) []app.MessageTemplate {
+	var out []app.MessageTemplate
+	for _, t := range all {
+		if t.Kind == app.KindInformation || t.Kind == app.KindQuestion {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func templateOption(t app.MessageTemplate) string { return t.Name + " (" + t.Kind.Label() + ")" }
+
+func kindText(k app.CaseKind) string {
+	if k == app.KindInformation {
+		return textKindInfo
+	}
+	return textKindQuestion
+}
+
+// fieldMessage is the text under a field; empty hides it.
+func fieldMessage(l *widget.Label, text string, danger bool) {
+	l.Importance = widget.MediumImportance
+	if danger {
+		l.Importance = widget.DangerImportance
+	}
+	l.SetText(text)
+	l.Hidden = text == ""
+	l.Refresh()
+}
+
+func newFieldMessage() *widget.Label {
+	l := widget.NewLabel("")
+	l.Wrapping = fyne.TextWrapWord
+	l.Hide()
+	return l
+}
+
+func heading(text string) *widget.Label {
+	l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	return l
+}
+
+// checkMessageFields puts a Swedish message under an empty or too long
+// subject or text and reports whether both are fine. The service checks
+// again (app.SendCase); this only puts the message at the right field.
+func checkMessageFields(subject, text string, subjectMsg, textMsg *widget.Label) bool {
+	ok := true
+	switch {
+	case strings.TrimSpace(subject) == "":
+		fieldMessage(subjectMsg, textSubjectEmpty, true)
+		ok = false
+	case utf8.RuneCountInString(subject) > app.MaxSubjectLen:
+		fieldMessage(subjectMsg, fmt.Sprintf("Ämnet får vara högst %d tecken.", app.MaxSubjectLen), true)
+		ok = false
+	default:
+		fieldMessage(subjectMsg, "", false)
+	}
+	switch {
+	case strings.TrimSpace(text) == "":
+		fieldMessage(textMsg, textTextEmpty, true)
+		ok = false
+	case utf8.RuneCountInString(text) > app.MaxTextLen:
+		fieldMessage(textMsg, fmt.Sprintf("Meddelandet får vara högst %d tecken.", app.MaxTextLen), true)
+		ok = false
+	default:
+		fieldMessage(textMsg, "", false)
+	}
+	return ok
+}
+
+// sendShortcuts are the keys that send: Ctrl+Enter (Cmd+Enter on macOS),
+// on the main and the keypad Enter key.
+var sendShortcuts = []*desktop.CustomShortcut{
+	{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierShortcutDefault},
+	{KeyName: fyne.KeyEnter, Modifier: fyne.KeyModifierShortcutDefault},
+	{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierControl},
+	{KeyName: fyne.KeyEnter, Modifier: fyne.KeyModifierControl},
+}
+
+func isSendShortcut(s fyne.Shortcut) bool {
+	for _, k := range sendShortcuts {
+		if s.ShortcutName() == k.ShortcutName() {
+			return true
+		}
+	}
+	return false
+}
+
+// bindShortcuts registers the send keys on a canvas and returns the
+// function that removes them. A focused Entry receives every shortcut
+// itself (the canvas never sees it), so the screens' entries are
+// shortcutEntry; the canvas binding covers focus anywhere else.
+func bindShortcuts(c fyne.Canvas, send func()) (unbind func()) {
+	for _, k := range sendShortcuts {
+		c.AddShortcut(k, func(fyne.Shortcut) { send() })
+	}
+	return func() {
+		for _, k := range sendShortcuts {
+			c.RemoveShortcut(k)
+		}
+	}
+}
+
+// shortcutEntry is an Entry that hands Ctrl+Enter to the screen.
+type shortcutEntry struct {
+	widget.Entry
+	onShortcut func()
+}
+
+func newShortcutEntry(multiLine bool, onShortcut func()) *shortcutEntry {
+	e := &shortcutEntry{onShortcut: onShortcut}
+	e.MultiLine = multiLine
+	if multiLine {
+		e.Wrapping = fyne.TextWrapWord
+	}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedShortcut sends on Ctrl+Enter and leaves every other shortcut to the Entry.
+func (e *shortcutEntry) TypedShortcut(s fyne.Shortcut) {
+	if e.onShortcut != nil && isSendShortcut(s) {
+		e.onShortcut()
+		return
+	}
+	e.Entry.TypedShortcut(s)
+}
+
+// pnrShape says how far a typed personnummer has come.
+type pnrShape int
+
+const (
+	pnrEmpty      pnrShape = iota
+	pnrTyping              // could still become a number: say nothing yet
+	pnrAmbiguous           // ten digits without separator: may be the start of twelve
+	pnrComplete            // as long as it gets: parse it
+	pnrImpossible          // can never become a number: parse it for the error
+)
+
+// shapeOf classifies s while it is typed, so that an error shows as soon
+// as the input is wrong or complete, and not while the user is still on
+// the first digits. It only decides when to parse; personnummer.Parse
+// decides what is valid.
+func shapeOf(s string) pnrShape {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return pnrEmpty
+	}
+	sep := strings.IndexAny(s, "-+")
+	if sep >= 0 {
+		head, tail := s[:sep], s[sep+1:]
+		switch {
+		case strings.ContainsAny(tail, "-+") || (len(head) != 6 && len(head) != 8) || !allDigits(head):
+			return pnrImpossible
+		case len(tail) < 4:
+			return pnrTyping
+		case len(tail) == 4:
+			return pnrComplete
+		}
+		return pnrImpossible
+	}
+	for i, r := range s {
+		letter := ('A' <= r && r <= 'Z') || ('a' <= r && r <= 'z')
+		// Letters belong only among the last four (a reserve number,
+		// which Parse names as such); the date part is digits.
+		if !('0' <= r && r <= '9') && (!letter || i < 6) {
+			return pnrImpossible
+		}
+	}
+	switch n := len(s); {
+	case n < 10 || n == 11:
+		return pnrTyping
+	case n == 12:
+		return pnrComplete
+	case n == 10 && allDigits(s):
+		return pnrAmbiguous
+	case n == 10:
+		return pnrComplete
+	}
+	return pnrImpossible
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+type sendDeps struct {
+	ctx       context.Context
+	tasks     *tasks
+	cases     CaseWork
+	templates TemplateSource
+	sess      app.Session
+	clinic    app.Clinic
+	// now is the clock personnummer are parsed against; nil means time.Now.
+	now      func() time.Time
+	onDone   func(c *app.Case)
+	onCancel func()
+}
+
+// sendScreen is Skicka ärende (R14, R16): choose a message template, enter
+// the personnummer, see the resident's reachability and notification
+// choice read-only, edit the text and send. Rules stay in app: the panel
+// shows app.ResidentView as it is, and SendCase checks again.
+//
+// Ctrl+Enter sends from any of the screen's entries; to send with focus
+// elsewhere, the owner binds it on the window: unbind :=
+// bindShortcuts(win.Canvas(), s.shortcutSend) while the screen is shown.
+type sendScreen struct {
+	sendDeps
+	content fyne.CanvasObject
+
+	tpls     []app.MessageTemplate // offered, in the store's order
+	tpl      *app.MessageTemplate  // chosen
+	resident *app.ResidentView     // looked up; nil before
+	gen      int                   // bumped by every change of the number; late lookups are dropped
+	sending  bool
+	sent     bool
+	// filled is the subject and text last put in from a template: the
+	// user has not edited them while they still match.
+	filledSubject, filledText string
+
+	template   *widget.Select
+	tplMsg     *widget.Label
+	pnr        *shortcutEntry
+	pnrMsg     *widget.Label
+	panel      *fyne.Container // the reachability panel, hidden before a look-up
+	name       *widget.Label
+	age        *widget.Label
+	address    *widget.Label
+	choice     *widget.RadioGroup
+	choiceNote *widget.Label
+	contact    *widget.Label
+	blockBox   *fyne.Container
+	blockText  *widget.Label
+	factBox    *fyne.Container
+	factText   *widget.Label
+	guardians  *widget.Label // a child's guardians and who is notified
+	okBox      *fyne.Container
+	subject    *shortcutEntry
+	subjectMsg *widget.Label
+	text       *shortcutEntry
+	textMsg    *widget.Label
+	edited     *fyne.Container // "Använd mallens text"
+	useTpl     *widget.Button
+	errText    *widget.Label
+	send       *widget.Button
+	cancel     *widget.Button
+	progress   *widget.ProgressBarInfinite
+}
+
+func newSendScreen(d sendDeps) *sendScreen {
+	if d.now == nil {
+		d.now = time.Now
+	}
+	s := &sendScreen{sendDeps: d}
+
+	s.template = widget.NewSelect(nil, func(string) { s.chooseTemplate() })
+	s.template.PlaceHolder = textChooseTemplate
+	s.template.Disable()
+	s.tplMsg = newFieldMessage()
+	fieldMessage(s.tplMsg, textLoadingTpl, false)
+
+	s.pnr = newShortcutEntry(false, s.shortcutSend)
+	s.pnr.SetPlaceHolder(textPNRHint)
+	s.pnr.OnChanged = func(string) { s.pnrChanged(false) }
+	s.pnr.OnSubmitted = func(string) { s.pnrChanged(true) }
+	s.pnrMsg = newFieldMessage()
+	s.buildPanel()
+
+	s.subject = newShortcutEntry(false, s.shortcutSend)
+	s.subject.OnChanged = func(string) { s.textChanged() }
+	s.subjectMsg = newFieldMessage()
+	s.text = newShortcutEntry(true, s.shortcutSend)
+	s.text.SetMinRowsVisible(10)
+	s.text.OnChanged = func(string) { s.textChanged() }
+	s.textMsg = newFieldMessage()
+	s.useTpl = widget.NewButtonWithIcon(textUseTemplate, theme.ContentUndoIcon(), s.fillFromTemplate)
+	editedNote := widget.NewLabel(textEdited)
+	editedNote.Wrapping = fyne.TextWrapWord
+	s.edited = container.NewBorder(nil, nil, nil, s.useTpl, editedNote)
+	s.edited.Hide()
+
+	s.errText = newFieldMessage()
+	s.send = widget.NewButtonWithIcon(textSendButton, theme.MailSendIcon(), s.doSend)
+	s.send.Importance = widget.HighImportance
+	s.send.Disable()
+	s.cancel = widget.NewButton(textCancel, func() {
+		if s.onCancel != nil {
+			s.onCancel()
+		}
+	})
+	s.progress = widget.NewProgressBarInfinite()
+	s.progress.Stop()
+	s.progress.Hide()
+
+	title := widget.NewLabel(textSendTitle)
+	title.SizeName = theme.SizeNameHeadingText
+	title.TextStyle.Bold = true
+	header := container.NewBorder(nil, nil, container.NewHBox(title, container.NewCenter(widget.NewLabel(d.clinic.Name))), nil)
+
+	left := container.NewVBox(
+		heading(textStepTemplate), s.template, s.tplMsg,
+		widget.NewSeparator(),
+		heading(textStepResident), s.pnr, s.pnrMsg,
+		s.panel,
+	)
+	right := container.NewBorder(
+		container.NewVBox(heading(textStepMessage), widget.NewLabel(textSubject), s.subject, s.subjectMsg, widget.NewLabel(textMessage)),
+		container.NewVBox(s.textMsg, s.edited),
+		nil, nil, s.text)
+	hint := widget.NewLabelWithStyle(textShortcutHint, fyne.TextAlignTrailing, fyne.TextStyle{Italic: true})
+	footer := container.NewVBox(widget.NewSeparator(), s.errText,
+		container.NewHBox(layout.NewSpacer(), s.progress, hint, s.cancel, s.send))
+	body := container.NewGridWithColumns(2, container.NewVScroll(container.NewPadded(left)), container.NewPadded(right))
+	s.content = container.NewBorder(
+		container.NewVBox(container.NewPadded(header), widget.NewSeparator()),
+		container.NewPadded(footer), nil, nil, body)
+	s.loadTemplates()
+	return s
+}
+
+// buildPanel makes the reachability panel: who the resident is, whether
+// the message can be sent (first, since it decides what to do next), and
+// the details: age, address, the notification choice read-only, contact.
+func (s *sendScreen) buildPanel() {
+	s.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.name.SizeName = theme.SizeNameSubHeadingText
+	s.age = widget.NewLabel("")
+	s.address = widget.NewLabel("")
+	s.address.Wrapping = fyne.TextWrapWord
+	var opts []string
+	for _, o := range choiceOptions {
+		opts = append(opts, o.label)
+	}
+	s.choice = widget.NewRadioGroup(opts, nil)
+	s.choice.Horizontal = true
+	s.choice.Disable() // only the resident changes it (R14)
+	s.choiceNote = widget.NewLabelWithStyle(textChoiceCaption, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	s.choiceNote.Wrapping = fyne.TextWrapWord
+	s.contact = widget.NewLabel("")
+	s.contact.Wrapping = fyne.TextWrapWord
+
+	blockTitle := widget.NewLabelWithStyle(textCannotSend, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	blockTitle.Importance = widget.DangerImportance
+	s.blockText = widget.NewLabel("")
+	s.blockText.Wrapping = fyne.TextWrapWord
+	s.blockBox = callout(theme.NewErrorThemedResource(theme.ErrorIcon()), container.NewVBox(blockTitle, s.blockText))
+	s.factText = widget.NewLabel("")
+	s.factText.Wrapping = fyne.TextWrapWord
+	s.guardians = widget.NewLabel("")
+	s.guardians.Wrapping = fyne.TextWrapWord
+	s.factBox = callout(theme.NewPrimaryThemedResource(theme.InfoIcon()), container.NewVBox(s.factText, s.guardians))
+	ok := widget.NewLabel(textCanReceive)
+	ok.Importance = widget.SuccessImportance
+	s.okBox = container.NewHBox(widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon())), ok)
+
+	form := widget.NewForm(
+		widget.NewFormItem("Ålder", s.age),
+		widget.NewFormItem("Adress", s.address),
+		widget.NewFormItem("Avisering", container.NewVBox(s.choice, s.choiceNote)),
+		widget.NewFormItem("Kontakt", s.contact),
+	)
+	s.panel = container.NewVBox(widget.NewSeparator(), s.name, s.blockBox, s.okBox, s.factBox, form)
+	s.panel.Hide()
+}
+
+// callout is a framed box with an icon for what staff must read.
+func callout(icon fyne.Resource, content fyne.CanvasObject) *fyne.Container {
+	card := widget.NewCard("", "", container.NewBorder(nil, nil,
+		container.NewVBox(widget.NewIcon(icon)), nil, content))
+	return container.NewStack(card)
+}
+
+func (s *sendScreen) loadTemplates() {
+	s.tasks.run(func() func() {
+		all, err := s.templates.Templates(s.ctx, s.sess.ClinicID)
+		return func() {
+			if err != nil {
+				logError("list templates", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
+				fieldMessage(s.tplMsg, textTplFailed, true)
+				return
+			}
+			s.tpls = offeredTemplates(all)
+			if len(s.tpls) == 0 {
+				fieldMessage(s.tplMsg, textNoTemplates, true)
+				return
+			}
+			var opts []string
+			for _, t := range s.tpls {
+				opts = append(opts, templateOption(t))
+			}
+			s.template.SetOptions(opts)
+			s.template.Enable()
+			fieldMessage(s.tplMsg, "", false)
+		}
+	})
+}
+
+// chooseTemplate puts the template's subject and text in, unless the user
+// has edited them; then "Använd mallens text" offers to.
+func (s *sendScreen) chooseTemplate() {
+	i := s.template.SelectedIndex()
+	if i < 0 || i >= len(s.tpls) {
+		return
+	}
+	t := s.tpls[i]
+	s.tpl = &t
+	fieldMessage(s.tplMsg, kindText(t.Kind), false)
+	if s.untouched() {
+		s.fillFromTemplate()
+	} else {
+		s.edited.Show()
+	}
+	s.updateSend()
+}
+
+// untouched reports whether subject and text are as a template (or
+// nothing) put them.
+func (s *sendScreen) untouched() bool {
+	return (s.subject.Text == "" || s.subject.Text == s.filledSubject) && (s.text.Text == "" || s.text.Text == s.filledText)
+}
+
+func (s *sendScreen) fillFromTemplate() {
+	if s.tpl == nil {
+		return
+	}
+	s.filledSubject, s.filledText = s.tpl.Subject, s.tpl.Body
+	s.subject.SetText(s.tpl.Subject)
+	s.text.SetText(s.tpl.Body)
+	s.edited.Hide()
+	fieldMessage(s.subjectMsg, "", false)
+	fieldMessage(s.textMsg, "", false)
+}
+
+func (s *sendScreen) textChanged() {
+	if s.untouched() {
+		s.edited.Hide()
+	}
+	if strings.TrimSpace(s.subject.Text) != "" {
+		fieldMessage(s.subjectMsg, "", false)
+	}
+	if strings.TrimSpace(s.text.Text) != "" {
+		fieldMessage(s.textMsg, "", false)
+	}
+}
+
+// pnrChanged validates the number as it is typed and looks the resident
+// up as soon as it is complete; submitted is Enter in the field.
+func (s *sendScreen) pnrChanged(submitted bool) {
+	s.gen++
+	s.resident = nil
+	s.panel.Hide()
+	fieldMessage(s.errText, "", false)
+	s.updateSend()
+	in := s.pnr.Text
+	shape := shapeOf(in)
+	switch {
+	case shape == pnrEmpty && !submitted:
+		fieldMessage(s.pnrMsg, "", false)
+		return
+	case shape == pnrTyping && !submitted:
+		fieldMessage(s.pnrMsg, textPNRHelp, false)
+		return
+	}
+	n, err := personnummer.ParseAt(in, s.now())
+	switch {
+	case err != nil && shape == pnrAmbiguous && !submitted:
+		// Perhaps the first ten of twelve digits: not wrong yet.
+		fieldMessage(s.pnrMsg, textPNRHelp, false)
+		return
+	case err != nil:
+		// The personnummer errors are Swedish, say what to do and
+		// never contain the input.
+		fieldMessage(s.pnrMsg, err.Error(), true)
+		return
+	case shape == pnrAmbiguous && !submitted:
+		// A valid ten-digit number may still be the start of another
+		// twelve-digit one: look up only when asked, so that no
+		// stranger's data is opened (and logged) by accident.
+		fieldMessage(s.pnrMsg, textPNRPressEnter, false)
+		return
+	}
+	s.lookup(n)
+}
+
+func (s *sendScreen) lookup(n personnummer.Number) {
+	fieldMessage(s.pnrMsg, textLookingUp, false)
+	gen := s.gen
+	s.tasks.run(func() func() {
+		v, err := s.cases.LookupResident(s.ctx, s.sess, n)
+		return func() {
+			if gen != s.gen {
+				return // the number changed meanwhile
+			}
+			switch {
+			case errors.Is(err, app.ErrNotFound):
+				fieldMessage(s.pnrMsg, textNotFound, true)
+				return
+			case errors.Is(err, app.ErrForbidden):
+				logError("look up resident", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
+				fieldMessage(s.pnrMsg, textForbidden, true)
+				return
+			case err != nil:
+				logError("look up resident", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
+				fieldMessage(s.pnrMsg, textLookupFailed, true)
+				return
+			}
+			fieldMessage(s.pnrMsg, "", false)
+			s.showResident(v)
+		}
+	})
+}
+
+// showResident fills the panel from the view, as the service made it: the
+// address is nil for protected identity (R9), phone and e-mail are empty
+// unless shared (R13).
+func (s *sendScreen) showResident(v *app.ResidentView) {
+	s.resident = v
+	s.name.SetText(v.Name)
+	s.age.SetText(fmt.Sprintf("%d år", v.Age))
+	if v.Address == nil {
+		s.address.SetText(textAddressHidden)
+	} else {
+		s.address.SetText(strings.TrimSpace(v.Address.Street + "\n" + v.Address.PostalCode + " " + v.Address.City))
+	}
+	s.choice.Enable()
+	s.choice.SetSelected(choiceLabel(v.Choice))
+	s.choice.Disable()
+	s.choiceNote.SetText(textChoiceCaption)
+	if v.Child {
+		s.choiceNote.SetText(textChoiceCaption + " " + textChoiceChild)
+	}
+	var contact []string
+	if v.Mobile != "" {
+		contact = append(contact, "Mobil: "+v.Mobile)
+	}
+	if v.Email != "" {
+		contact = append(contact, "E-post: "+v.Email)
+	}
+	if len(contact) == 0 {
+		contact = append(contact, textNoContact)
+	}
+	s.contact.SetText(strings.Join(contact, "\n"))
+
+	s.showReach(v.Reach)
+	s.panel.Show()
+	s.updateSend()
+	s.content.Refresh()
+}
+
+// showReach shows the reachability exactly as app classified it.
+func (s *sendScreen) showReach(r app.Reachability) {
+	v := s.resident
+	var blocks []string
+	for _, b := range r.Blocking {
+		blocks = append(blocks, b.Message())
+	}
+	s.blockText.SetText(strings.Join(blocks, "\n\n"))
+	s.blockBox.Hidden = len(blocks) == 0
+
+	var facts []string
+	child := false
+	for _, f := range r.Facts {
+		facts = append(facts, factText(f, v))
+		child = child || f == app.FactChildInbox
+	}
+	s.factText.SetText(strings.Join(facts, "\n\n"))
+	var gs []string
+	if child && v != nil && r.OK() {
+		gs = append(gs, "Vårdnadshavare:")
+		for _, g := range v.Guardians {
+			gs = append(gs, "• "+guardianText(g))
+		}
+	}
+	s.guardians.SetText(strings.Join(gs, "\n"))
+	s.guardians.Hidden = len(gs) == 0
+	s.factBox.Hidden = len(facts) == 0
+	s.okBox.Hidden = !r.OK()
+	s.panel.Refresh()
+}
+
+// notifiedGuardians are the names the panel lists as notified (for tests
+// and the golden).
+func (s *sendScreen) notifiedGuardians() []string {
+	var out []string
+	if s.resident == nil {
+		return nil
+	}
+	for _, g := range s.resident.Guardians {
+		if g.Notified {
+			out = append(out, g.Name)
+		}
+	}
+	return out
+}
+
+func (s *sendScreen) updateSend() {
+	if s.tpl != nil && s.resident != nil && s.resident.Reach.OK() && !s.sending && !s.sent {
+		s.send.Enable()
+	} else {
+		s.send.Disable()
+	}
+}
+
+// shortcutSend is Ctrl+Enter: it sends when the Skicka button could be pressed.
+func (s *sendScreen) shortcutSend() {
+	if !s.send.Disabled() {
+		s.doSend()
+	}
+}
+
+func (s *sendScreen) doSend() {
+	if s.tpl == nil || s.resident == nil || !s.resident.Reach.OK() || s.sending || s.sent {
+		return
+	}
+	fieldMessage(s.errText, "", false)
+	if !checkMessageFields(s.subject.Text, s.text.Text, s.subjectMsg, s.textMsg) {
+		return
+	}
+	s.sending = true
+	s.updateSend()
+	s.progress.Show()
+	s.progress.Start()
+	req := app.SendRequest{TemplateID: s.tpl.ID, ResidentID: s.resident.ID, Subject: s.subject.Text, Text: s.text.Text}
+	s.tasks.run(func() func() {
+		c, err := s.cases.SendCase(s.ctx, s.sess, req)
+		return func() { s.sendDone(c, err) }
+	})
+}
+
+func (s *sendScreen) sendDone(c *app.Case, err error) {
+	s.sending = false
+	s.progress.Stop()
+	s.progress.Hide()
+	var ue *app.UnreachableError
+	switch {
+	case err == nil:
+		s.sent = true
+		s.updateSend()
+		fieldMessage(s.errText, "Ärendet är skickat.", false)
+		if s.onDone != nil {
+			s.onDone(c)
+		}
+		return
+	case errors.As(err, &ue):
+		// Something changed since the look-up: show the reasons as the
+		// service found them now.
+		s.resident.Reach.Blocking = ue.Reasons
+		s.showReach(s.resident.Reach)
+		fieldMessage(s.errText, textCannotSend+". Inget har skickats.", true)
+	case errors.Is(err, app.ErrForbidden):
+		logError("send case", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
+		fieldMessage(s.errText, textForbidden, true)
+	case errors.Is(err, app.ErrInvalid):
+		fieldMessage(s.errText, textSendInvalid, true)
+	default:
+		logError("send case", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID, "resident", s.resident.ID)
+		fieldMessage(s.errText, textSendFailed, true)
+	}
+	s.updateSend()
+	s.content.Refresh()
+}
