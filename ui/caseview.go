@@ -1,0 +1,860 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"image/color"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mottagning/app"
+	"mottagning/export"
+)
+
+// ReplySource gives the clinic's templates; the case view offers those of
+// kind standardsvar under "Infoga standardsvar". app.DirectoryStore
+// satisfies it.
+type ReplySource interface {
+	Templates(ctx context.Context, clinicID app.ID) ([]app.MessageTemplate, error)
+}
+
+// kindStandardReply is the template kind of a standard reply.
+const kindStandardReply = app.KindStandardReply
+
+// Texts of the case view.
+const (
+	cvBack          = "Tillbaka"
+	cvLoadingCase   = "Hämtar ärendet …"
+	cvReplyTitle    = "Svar eller anteckning"
+	cvReplyHint     = "Skriv ett svar till invånaren, eller en intern anteckning …"
+	cvInsertReply   = "Infoga standardsvar"
+	cvNoStdReplies  = "Inga standardsvar"
+	cvSendReply     = "Skicka svar"
+	cvShortcutHint  = "Ctrl+Enter skickar"
+	cvAddNote       = "Lägg till anteckning"
+	cvCloseCase     = "Avsluta ärende"
+	cvReopenCase    = "Öppna igen"
+	cvAssign        = "Tilldela…"
+	cvExportPDF     = "Exportera PDF"
+	cvPrint         = "Skriv ut"
+	cvEmptyReply    = "Skriv svaret i rutan först."
+	cvEmptyNote     = "Skriv anteckningen i rutan först."
+	cvTooLong       = "Texten är för lång – högst 20 000 tecken."
+	cvClosedReply   = "Ärendet är avslutat. Öppna det igen för att svara."
+	cvNoMessages    = "Ärendet har inga meddelanden."
+	cvNobody        = "Ingen ännu"
+	cvUnknownStaff  = "Okänd medarbetare"
+	cvNotFound      = "Ärendet finns inte längre. Gå tillbaka till listan."
+	cvNotAllowed    = "Du har inte behörighet att göra det här."
+	cvChanged       = "Ärendet har ändrats under tiden. Det visas nu som det ser ut just nu."
+	cvNotAssignable = "Medarbetaren kan inte tilldelas ärenden i den här mottagningen."
+	cvInvalidText   = "Texten kunde inte sparas: den är tom eller för lång."
+	cvActionFailed  = "Något gick fel. Försök igen."
+	cvExportFailed  = "PDF-filen kunde inte skapas. Försök igen."
+	cvPrintFallback = "PDF-visaren kunde inte öppnas. Spara filen och skriv ut den därifrån."
+)
+
+// cvSendShortcut is Ctrl+Enter (Cmd+Enter on macOS): "Skicka svar". The
+// reply field handles it itself, because Fyne gives a shortcut to the
+// focused widget and not to the canvas while a field has focus. The view
+// does not register it on the canvas: it has no hook for leaving the
+// window, and a canvas shortcut left behind would send from a view that
+// is gone. Whoever shows the view can bind it on the canvas while the view
+// is shown (bindShortcuts in send.go does that) with shortcutSend, and
+// unbind it when leaving.
+var cvSendShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierShortcutDefault}
+
+// isCaseSendShortcut: Ctrl or the platform's shortcut key (Cmd on macOS)
+// with either Enter key.
+func isCaseSendShortcut(s fyne.Shortcut) bool {
+	cs, ok := s.(*desktop.CustomShortcut)
+	return ok && (cs.Modifier == fyne.KeyModifierControl || cs.Modifier == fyne.KeyModifierShortcutDefault) &&
+		(cs.KeyName == fyne.KeyReturn || cs.KeyName == fyne.KeyEnter)
+}
+
+type caseViewDeps struct {
+	ctx     context.Context
+	tasks   *tasks
+	cases   CaseWork
+	dir     Directory
+	replies ReplySource
+	sess    app.Session
+	clinic  app.Clinic
+	// residentName and pnr come from the case-list row: the thread holds
+	// ids only. pnr is the personnummer, samordningsnummer or
+	// reservnummer as the list shows it.
+	residentName, pnr string
+	// export builds the PDF; nil means export.CasePDF with the view's names.
+	export func(t *app.Thread) ([]byte, error)
+	// save hands a finished PDF to the user (the lead supplies a file-save
+	// dialog; tests capture). It runs on the UI goroutine.
+	save func(name string, data []byte)
+	// onClose goes back to the list.
+	onClose func()
+	// onChanged tells the list that a case changed (reply, note, assign,
+	// close, reopen), with the header as stored.
+	onChanged func(c app.Case)
+}
+
+// caseView is the ärendevy: the case's facts, its thread with read status,
+// internal notes, and what staff do with it — reply, note, assign, close,
+// reopen, export and print. The service checks every role again; the view
+// only hides what a role never uses (Tilldela… without ärendemottagare).
+type caseView struct {
+	caseViewDeps
+	id app.ID
+
+	thread    *app.Thread
+	loaded    bool                   // directory data read (staff, templates, e-services)
+	staff     map[app.ID]string      // names of every staff member, for authors
+	assignees []app.Staff            // staff with a case role in the clinic, by name
+	eservices map[app.ID]string      // e-service names, for the case type
+	standard  []app.MessageTemplate  // standard replies, by name
+	busy      bool                   // a write or export is running
+	tempFiles []string               // printed PDFs, see removePrinted
+	open      func(u *url.URL) error // opens a file with the OS; tests replace it
+
+	content  *fyne.Container
+	back     *widget.Button
+	title    *widget.Label
+	status   *widget.Label
+	kind     *widget.Label
+	started  *widget.Label
+	resident *widget.Label
+	assignee *widget.Label
+	banner   *widget.Label // loading, errors, the print fallback
+	body     *fyne.Container
+	messages *fyne.Container // the thread's cards
+	scroll   *container.Scroll
+	// attachments is where the list of a case's attachments goes (bilagor,
+	// added by the lead later); empty and hidden until then.
+	attachments *fyne.Container
+	insert      *widget.Select
+	reply       *cvReplyEntry
+	replyErr    *widget.Label
+	send        *widget.Button
+	note        *widget.Button
+	closeBtn    *widget.Button
+	assign      *widget.Select
+	exportBtn   *widget.Button
+	printBtn    *widget.Button
+}
+
+// newCaseView builds the view of case id and starts reading it (OpenCase,
+// which logs the access). Put v.content in the window; results arrive
+// through d.tasks.
+func newCaseView(d caseViewDeps, id app.ID) *caseView {
+	v := &caseView{caseViewDeps: d, id: id}
+	v.open = func(u *url.URL) error {
+		a := fyne.CurrentApp()
+		if a == nil {
+			return errors.New("no app")
+		}
+		return a.OpenURL(u)
+	}
+
+	v.back = widget.NewButtonWithIcon(cvBack, theme.NavigateBackIcon(), func() {
+		if v.onClose != nil {
+			v.onClose()
+		}
+	})
+	v.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.title.SizeName = theme.SizeNameSubHeadingText
+	v.title.Truncation = fyne.TextTruncateEllipsis
+	v.status = widget.NewLabel("")
+	v.kind = widget.NewLabel("")
+	v.started = widget.NewLabel("")
+	v.resident = widget.NewLabel("")
+	v.assignee = widget.NewLabel("")
+	v.banner = widget.NewLabel(cvLoadingCase)
+	v.banner.Wrapping = fyne.TextWrapWord
+
+	v.exportBtn = widget.NewButtonWithIcon(cvExportPDF, theme.DocumentSaveIcon(), func() { v.exportCase(app.AccessExport) })
+	v.printBtn = widget.NewButtonWithIcon(cvPrint, theme.DocumentPrintIcon(), func() { v.exportCase(app.AccessPrint) })
+	v.closeBtn = widget.NewButtonWithIcon(cvCloseCase, theme.ConfirmIcon(), v.toggleClosed)
+	v.assign = widget.NewSelect(nil, v.assignTo)
+	v.assign.PlaceHolder = cvAssign
+	if !d.sess.Staff.Has(d.clinic.ID, app.RoleCaseReceiver) {
+		v.assign.Hide() // only an ärendemottagare assigns; the service checks too
+	}
+
+	v.messages = container.NewVBox()
+	v.scroll = container.NewVScroll(v.messages)
+	v.attachments = container.NewVBox()
+	v.attachments.Hide()
+
+	v.insert = widget.NewSelect(nil, v.insertStandard)
+	v.insert.PlaceHolder = cvInsertReply
+	v.reply = newCVReplyEntry(v.shortcutSend)
+	v.reply.SetPlaceHolder(cvReplyHint)
+	v.reply.SetMinRowsVisible(4)
+	v.reply.Wrapping = fyne.TextWrapWord
+	v.reply.OnChanged = func(string) {
+		if v.replyErr.Visible() {
+			v.replyErr.Hide()
+		}
+	}
+	v.replyErr = widget.NewLabel("")
+	v.replyErr.Importance = widget.DangerImportance
+	v.replyErr.Wrapping = fyne.TextWrapWord
+	v.replyErr.Hide()
+	v.send = widget.NewButtonWithIcon(cvSendReply, theme.MailReplyIcon(), v.sendReply)
+	v.send.Importance = widget.HighImportance
+	v.note = widget.NewButtonWithIcon(cvAddNote, theme.DocumentCreateIcon(), v.addNote)
+	hint := widget.NewLabel(cvShortcutHint)
+	hint.SizeName = theme.SizeNameCaptionText
+
+	facts := container.NewGridWithColumns(2,
+		cvForm("Status", v.status, "Ärendetyp", v.kind, "Startad av", v.started),
+		cvForm("Invånare", v.resident, "Hanteras av", v.assignee),
+	)
+	head := container.NewBorder(nil, nil, v.back,
+		container.NewHBox(v.assign, v.closeBtn, v.exportBtn, v.printBtn), v.title)
+	replyTitle := widget.NewLabelWithStyle(cvReplyTitle, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	replyBox := container.NewVBox(
+		widget.NewSeparator(),
+		v.attachments,
+		container.NewBorder(nil, nil, replyTitle, v.insert),
+		v.reply,
+		v.replyErr,
+		container.NewHBox(v.note, layout.NewSpacer(), hint, v.send),
+	)
+	v.body = container.NewBorder(container.NewVBox(facts, widget.NewSeparator()), replyBox, nil, nil, v.scroll)
+	v.body.Hide()
+	v.content = container.NewBorder(container.NewVBox(head, v.banner), nil, nil, nil, v.body)
+	v.setBusy(true)
+	v.load(nil)
+	return v
+}
+
+// cvForm lays out label–value pairs as a two-column form with bold keys.
+func cvForm(pairs ...any) *fyne.Container {
+	c := container.New(layout.NewFormLayout())
+	for i := 0; i < len(pairs); i += 2 {
+		key := widget.NewLabelWithStyle(pairs[i].(string), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		c.Add(key)
+		c.Add(pairs[i+1].(fyne.CanvasObject))
+	}
+	return c
+}
+
+// cvReplyEntry is the multi-line reply field; it sends on Ctrl+Enter.
+type cvReplyEntry struct {
+	widget.Entry
+	onSend func()
+}
+
+func newCVReplyEntry(onSend func()) *cvReplyEntry {
+	e := &cvReplyEntry{onSend: onSend}
+	e.MultiLine = true
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedShortcut sends on Ctrl+Enter (either Enter key) and leaves every
+// other shortcut to the entry.
+func (e *cvReplyEntry) TypedShortcut(s fyne.Shortcut) {
+	if isCaseSendShortcut(s) {
+		e.onSend()
+		return
+	}
+	e.Entry.TypedShortcut(s)
+}
+
+// shortcutSend is what Ctrl+Enter does: the same as tapping Skicka svar.
+func (v *caseView) shortcutSend() {
+	if !v.send.Disabled() {
+		v.sendReply()
+	}
+}
+
+// load reads the thread through OpenCase, which records the access, and,
+// the first time, the names the thread refers to by id. Every reload after
+// a change is an OpenCase too, so it is logged: CaseWork has no read that
+// is not. after, when set, runs on the UI goroutine once the thread shows.
+func (v *caseView) load(after func()) {
+	first := !v.loaded
+	v.tasks.run(func() func() {
+		t, err := v.cases.OpenCase(v.ctx, v.sess, v.id)
+		if err != nil {
+			return func() { v.fail("open case", err, caseOpenError(err)) }
+		}
+		var staff []app.Staff
+		var templates []app.MessageTemplate
+		var eservices map[app.ID]string
+		if first {
+			// A failed directory read costs names, not the case: log it
+			// and show the case with what is known.
+			if staff, err = v.dir.AllStaff(v.ctx); err != nil {
+				logError("case view: list staff", err, "case", v.id, "staff", v.sess.Staff.ID)
+			}
+			if v.replies != nil {
+				if templates, err = v.replies.Templates(v.ctx, v.clinic.ID); err != nil {
+					logError("case view: list templates", err, "clinic", v.clinic.ID, "staff", v.sess.Staff.ID)
+				}
+			}
+			eservices = eserviceNames(v.ctx, v.dir, v.clinic.ID)
+		}
+		return func() {
+			if first {
+				v.setDirectory(staff, templates, eservices)
+			}
+			v.show(t)
+			if after != nil {
+				after()
+			}
+		}
+	})
+}
+
+func (v *caseView) setDirectory(staff []app.Staff, templates []app.MessageTemplate, eservices map[app.ID]string) {
+	v.loaded = true
+	v.eservices = eservices
+	v.staff = make(map[app.ID]string, len(staff))
+	v.assignees = nil
+	for _, s := range staff {
+		v.staff[s.ID] = s.Name
+		if s.Has(v.clinic.ID, app.RoleCaseHandler) || s.Has(v.clinic.ID, app.RoleCaseReceiver) {
+			v.assignees = append(v.assignees, s)
+		}
+	}
+	slices.SortFunc(v.assignees, func(a, b app.Staff) int { return strings.Compare(a.Name, b.Name) })
+	opts := make([]string, len(v.assignees))
+	for i, s := range v.assignees {
+		opts[i] = cvAssigneeOption(s)
+	}
+	v.assign.SetOptions(opts)
+
+	v.standard = nil
+	for _, t := range templates {
+		if t.Kind == kindStandardReply && t.ClinicID == v.clinic.ID {
+			v.standard = append(v.standard, t)
+		}
+	}
+	slices.SortFunc(v.standard, func(a, b app.MessageTemplate) int { return strings.Compare(a.Name, b.Name) })
+	names := make([]string, len(v.standard))
+	for i, t := range v.standard {
+		names[i] = t.Name
+	}
+	v.insert.SetOptions(names)
+	if len(names) == 0 {
+		v.insert.PlaceHolder = cvNoStdReplies
+	}
+}
+
+// cvAssigneeOption is how a staff member appears in Tilldela…: the name and,
+// so that two people of the same name can be told apart, the title.
+func cvAssigneeOption(s app.Staff) string {
+	if s.Title == "" {
+		return s.Name
+	}
+	return s.Name + " · " + s.Title
+}
+
+func (v *caseView) staffName(id app.ID) string {
+	if id == "" {
+		return cvNobody
+	}
+	if n, ok := v.staff[id]; ok {
+		return n
+	}
+	return cvUnknownStaff
+}
+
+// kindText is the e-service's name, or Information / Fråga, with R16 in
+// words: whether the resident can answer.
+func (v *caseView) kindText(c *app.Case) string {
+	k := c.Kind.Label()
+	if c.Kind == app.KindEService {
+		if n, ok := v.eservices[c.EServiceID]; ok {
+			k = n
+		}
+	}
+	return k + " – " + export.AnswerText(c)
+}
+
+// show puts a freshly read thread on screen.
+func (v *caseView) show(t *app.Thread) {
+	v.thread = t
+	c := &t.Case
+	v.title.SetText(c.Subject)
+	v.status.SetText(c.Status.Label())
+	v.kind.SetText(v.kindText(c))
+	v.started.SetText(c.StartedBy.Label())
+	who := v.residentName
+	if v.pnr != "" {
+		if who != "" {
+			who += ", "
+		}
+		who += v.pnr
+	}
+	v.resident.SetText(who)
+	v.assignee.SetText(v.staffName(c.AssigneeID))
+	if c.Status == app.StatusClosed {
+		v.closeBtn.SetText(cvReopenCase)
+		v.closeBtn.SetIcon(theme.ViewRefreshIcon())
+	} else {
+		v.closeBtn.SetText(cvCloseCase)
+		v.closeBtn.SetIcon(theme.ConfirmIcon())
+	}
+
+	v.messages.RemoveAll()
+	for _, e := range export.Entries(t) {
+		v.messages.Add(v.card(e))
+	}
+	if len(t.Messages)+len(t.Notes) == 0 {
+		v.messages.Add(widget.NewLabel(cvNoMessages))
+	}
+	v.banner.Hide()
+	v.body.Show()
+	v.setBusy(false)
+	v.content.Refresh()
+	v.scroll.ScrollToBottom() // the newest entry is where work continues
+}
+
+// card shows one message or note. Messages from the resident's side and
+// from staff have different shades; a note has a warm shade and says it
+// is internal, so that nobody takes it for something the resident saw.
+func (v *caseView) card(e export.Entry) fyne.CanvasObject {
+	var who, text string
+	tone := theme.ColorNameInputBackground
+	var lines []fyne.CanvasObject
+	switch {
+	case e.Note != nil:
+		who, text, tone = v.staffName(e.Note.StaffID), e.Note.Text, cvColorNote
+		internal := widget.NewLabelWithStyle(export.TextNote, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		internal.SizeName = theme.SizeNameCaptionText
+		lines = append(lines, cvIndent(container.NewHBox(widget.NewIcon(theme.VisibilityOffIcon()), internal)))
+	case e.Message.Author == app.AuthorStaff:
+		who, text, tone = v.staffName(e.Message.AuthorID), e.Message.Text, cvColorStaff
+	default:
+		who, text = export.Author(e.Message, v.staffName), e.Message.Text
+	}
+	author := widget.NewLabelWithStyle(who, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	at := widget.NewLabel(export.DateTime(e.At))
+	lines = append(lines, container.NewBorder(nil, nil, author, at))
+	body := widget.NewLabel(strings.TrimRight(text, "\n "))
+	body.Wrapping = fyne.TextWrapWord
+	body.Selectable = true // staff copy from here into the journal
+	lines = append(lines, body)
+	if e.Message != nil && e.Message.Author == app.AuthorStaff {
+		read := widget.NewLabelWithStyle(export.ReadText(e.Message), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+		read.SizeName = theme.SizeNameCaptionText
+		icon := theme.ConfirmIcon() // read: a check mark
+		if e.Message.ReadByResident.IsZero() {
+			icon = theme.MailComposeIcon() // waiting in the inbox
+		}
+		lines = append(lines, cvIndent(container.NewHBox(widget.NewIcon(icon), read)))
+	}
+	bg := newCVShade(tone)
+	return container.NewPadded(container.NewStack(bg, container.NewPadded(container.NewVBox(lines...))))
+}
+
+// cvIndent lines an icon row up with the text of the labels around it,
+// which sits one inner padding in from the label's edge.
+func cvIndent(o fyne.CanvasObject) fyne.CanvasObject {
+	return container.New(layout.NewCustomPaddedLayout(0, 0, theme.InnerPadding(), 0), o)
+}
+
+// setBusy disables the actions while a write or export runs, so that a
+// double tap does not send a reply twice.
+func (v *caseView) setBusy(busy bool) {
+	v.busy = busy
+	for _, w := range []fyne.Disableable{v.send, v.note, v.closeBtn, v.exportBtn, v.printBtn, v.assign, v.insert} {
+		if busy {
+			w.Disable()
+		} else {
+			w.Enable()
+		}
+	}
+	if !busy && len(v.standard) == 0 {
+		v.insert.Disable()
+	}
+}
+
+// fail shows why the case cannot be shown (forbidden, gone, read error):
+// the thread and the actions disappear, Tillbaka stays.
+func (v *caseView) fail(op string, err error, text string) {
+	logError(op, err, "case", v.id, "staff", v.sess.Staff.ID, "clinic", v.clinic.ID)
+	v.thread = nil
+	v.body.Hide()
+	v.assign.Hide()
+	v.closeBtn.Hide()
+	v.exportBtn.Hide()
+	v.printBtn.Hide()
+	v.showBanner(text, widget.DangerImportance)
+}
+
+func (v *caseView) showBanner(text string, imp widget.Importance) {
+	v.banner.Importance = imp
+	v.banner.SetText(text)
+	v.banner.Show()
+	v.content.Refresh()
+}
+
+// caseOpenError maps an error from OpenCase to what the user sees.
+func caseOpenError(err error) string {
+	switch {
+	case errors.Is(err, app.ErrForbidden):
+		return textForbidden
+	case errors.Is(err, app.ErrNotFound):
+		return cvNotFound
+	}
+	return cvActionFailed
+}
+
+// Operations of the case view, for the log and for caseActionError.
+const (
+	opReply  = "reply to case"
+	opNote   = "note on case"
+	opAssign = "assign case"
+	opClose  = "close case"
+	opReopen = "reopen case"
+	opExport = "export case"
+)
+
+// caseActionError maps an error from a write to what the user sees.
+func caseActionError(op string, err error) string {
+	switch {
+	case errors.Is(err, app.ErrConflict) && op == opReply:
+		return cvClosedReply
+	case errors.Is(err, app.ErrInvalid) && op == opAssign:
+		return cvNotAssignable
+	case errors.Is(err, app.ErrForbidden):
+		return cvNotAllowed
+	case errors.Is(err, app.ErrNotFound):
+		return cvNotFound
+	case errors.Is(err, app.ErrConflict):
+		return cvChanged
+	case errors.Is(err, app.ErrInvalid):
+		return cvInvalidText
+	}
+	return cvActionFailed
+}
+
+// write runs a change off the UI goroutine, then reads the case again and
+// tells the list. A refused change shows its Swedish text (at the reply
+// field when it concerns the text) and reloads too, since the case may
+// have changed under the user.
+func (v *caseView) write(op string, atField bool, fn func() error, done func()) {
+	if v.busy || v.thread == nil {
+		return
+	}
+	v.setBusy(true)
+	v.banner.Hide()
+	v.replyErr.Hide() // an older field message no longer applies
+	v.tasks.run(func() func() {
+		err := fn()
+		return func() {
+			if err != nil {
+				logError(op, err, "case", v.id, "staff", v.sess.Staff.ID, "clinic", v.clinic.ID)
+				text := caseActionError(op, err)
+				v.load(func() {
+					if atField && (errors.Is(err, app.ErrInvalid) || errors.Is(err, app.ErrConflict)) {
+						v.fieldError(text)
+					} else {
+						v.showBanner(text, widget.DangerImportance)
+					}
+				})
+				return
+			}
+			v.load(func() {
+				if done != nil {
+					done()
+				}
+				if v.onChanged != nil && v.thread != nil {
+					v.onChanged(v.thread.Case)
+				}
+			})
+		}
+	})
+}
+
+func (v *caseView) fieldError(text string) {
+	v.replyErr.SetText(text)
+	v.replyErr.Show()
+	v.content.Refresh()
+}
+
+// checkText is the field check before anything is written: the service
+// checks the same, this only saves a round trip and says it at the field.
+func (v *caseView) checkText(empty string) (string, bool) {
+	text := v.reply.Text
+	switch {
+	case strings.TrimSpace(text) == "":
+		v.fieldError(empty)
+		return "", false
+	case utf8.RuneCountInString(text) > app.MaxTextLen:
+		v.fieldError(cvTooLong)
+		return "", false
+	}
+	return text, true
+}
+
+// sendReply is Skicka svar: a closed case must be reopened first.
+func (v *caseView) sendReply() {
+	if v.thread == nil || v.busy {
+		return
+	}
+	text, ok := v.checkText(cvEmptyReply)
+	if !ok {
+		return
+	}
+	if v.thread.Case.Status == app.StatusClosed {
+		v.fieldError(cvClosedReply)
+		return
+	}
+	v.write(opReply, true, func() error {
+		return v.cases.Reply(v.ctx, v.sess, v.id, text)
+	}, func() { v.reply.SetText("") })
+}
+
+// addNote is Lägg till anteckning: internal, never shown to the resident.
+func (v *caseView) addNote() {
+	if v.thread == nil || v.busy {
+		return
+	}
+	text, ok := v.checkText(cvEmptyNote)
+	if !ok {
+		return
+	}
+	v.write(opNote, true, func() error {
+		return v.cases.AddNote(v.ctx, v.sess, v.id, text)
+	}, func() { v.reply.SetText("") })
+}
+
+// toggleClosed is Avsluta ärende / Öppna igen.
+func (v *caseView) toggleClosed() {
+	if v.thread == nil {
+		return
+	}
+	if v.thread.Case.Status == app.StatusClosed {
+		v.write(opReopen, false, func() error { return v.cases.Reopen(v.ctx, v.sess, v.id) }, nil)
+		return
+	}
+	v.write(opClose, false, func() error { return v.cases.Close(v.ctx, v.sess, v.id) }, nil)
+}
+
+// assignTo is Tilldela…: the select goes back to its placeholder, since
+// the header says who has the case.
+func (v *caseView) assignTo(option string) {
+	if option == "" {
+		return
+	}
+	i := slices.IndexFunc(v.assignees, func(s app.Staff) bool { return cvAssigneeOption(s) == option })
+	v.assign.ClearSelected()
+	if i < 0 {
+		return
+	}
+	to := v.assignees[i].ID
+	v.write(opAssign, false, func() error { return v.cases.Assign(v.ctx, v.sess, v.id, to) }, nil)
+}
+
+// insertStandard puts a standard reply's text into the reply field, after
+// what is already written, for staff to adjust before sending.
+func (v *caseView) insertStandard(name string) {
+	if name == "" {
+		return
+	}
+	i := slices.IndexFunc(v.standard, func(t app.MessageTemplate) bool { return t.Name == name })
+	v.insert.ClearSelected()
+	if i < 0 {
+		return
+	}
+	body := v.standard[i].Body
+	if strings.TrimSpace(v.reply.Text) != "" {
+		body = strings.TrimRight(v.reply.Text, "\n ") + "\n\n" + body
+	}
+	v.reply.SetText(body)
+	v.reply.CursorRow = strings.Count(body, "\n")
+	v.reply.Refresh()
+}
+
+// exportName is the PDF's file name: the case id only, since a subject or
+// a name in a file name would show in folders and recent-file lists.
+func (v *caseView) exportName() string { return "arende-" + string(v.id) + ".pdf" }
+
+// pdfFunc is d.export, or export.CasePDF with the names this view knows.
+// It runs off the UI goroutine, on data read before the job started.
+func (v *caseView) pdfFunc() func(t *app.Thread) ([]byte, error) {
+	if v.export != nil {
+		return v.export
+	}
+	names := export.Names{
+		Clinic: v.clinic.Name, Resident: v.residentName, PNR: v.pnr,
+		Staff: v.staff, // not written after setDirectory: safe to read from the job
+	}
+	if v.thread != nil && v.thread.Case.Kind == app.KindEService {
+		names.Kind = v.eservices[v.thread.Case.EServiceID]
+	}
+	return func(t *app.Thread) ([]byte, error) { return export.CasePDF(t, names) }
+}
+
+// exportCase is Exportera PDF and Skriv ut. Both go through
+// CaseWork.ExportCase, which records the access as export or print before
+// anything leaves the system. Export hands the PDF to save (a file dialog
+// in the app). Print writes it to a temporary file and asks the OS to open
+// it in its PDF viewer, where the user prints; Fyne has no print API. When
+// the viewer cannot be opened, the PDF goes to save instead, with a note.
+func (v *caseView) exportCase(action app.AccessAction) {
+	if v.busy || v.thread == nil {
+		return
+	}
+	v.setBusy(true)
+	v.banner.Hide()
+	build := v.pdfFunc()
+	name := v.exportName()
+	v.tasks.run(func() func() {
+		t, err := v.cases.ExportCase(v.ctx, v.sess, v.id, action)
+		if err != nil {
+			return func() { v.exportFailed(action, err, caseActionError(opExport, err)) }
+		}
+		data, err := build(t)
+		if err != nil {
+			return func() { v.exportFailed(action, err, cvExportFailed) }
+		}
+		var path string
+		if action == app.AccessPrint {
+			path, err = cvWriteTemp(data)
+			if err != nil {
+				logError("print case: temp file", err, "case", v.id, "staff", v.sess.Staff.ID)
+			}
+		}
+		return func() {
+			v.setBusy(false)
+			if action == app.AccessPrint && path != "" {
+				v.tempFiles = append(v.tempFiles, path)
+				err := v.open(cvFileURL(path))
+				if err == nil {
+					return
+				}
+				logError("print case: open viewer", err, "case", v.id, "staff", v.sess.Staff.ID)
+			}
+			if action == app.AccessPrint {
+				v.showBanner(cvPrintFallback, widget.MediumImportance)
+			}
+			if v.save != nil {
+				v.save(name, data)
+			}
+		}
+	})
+}
+
+func (v *caseView) exportFailed(action app.AccessAction, err error, text string) {
+	logError(opExport, err, "action", string(action), "case", v.id, "staff", v.sess.Staff.ID, "clinic", v.clinic.ID)
+	v.setBusy(false)
+	v.showBanner(text, widget.DangerImportance)
+}
+
+// cvWriteTemp writes a PDF for the OS viewer, readable by the user only.
+func cvWriteTemp(data []byte) (string, error) {
+	f, err := os.CreateTemp("", "mottagning-arende-*.pdf") // mode 0600
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// removePrinted deletes the temporary PDFs this view handed to the OS
+// viewer. They hold patient data; call it when the view is left or the
+// window closes (a viewer that still has a file open keeps its copy on
+// Unix; on Windows the remove may fail and is logged).
+func (v *caseView) removePrinted() {
+	for _, p := range v.tempFiles {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			logError("print case: remove temp file", err, "case", v.id)
+		}
+	}
+	v.tempFiles = nil
+}
+
+func cvFileURL(path string) *url.URL {
+	p := filepath.ToSlash(path)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // C:/… on Windows
+	}
+	return &url.URL{Scheme: "file", Path: p}
+}
+
+// Shades of the thread's cards, resolved against the current theme so that
+// light and dark variants both work.
+const (
+	cvColorStaff fyne.ThemeColorName = "mottagning-staff-message"
+	cvColorNote  fyne.ThemeColorName = "mottagning-note"
+)
+
+// cvShade is a rounded background that follows the theme.
+type cvShade struct {
+	widget.BaseWidget
+	name fyne.ThemeColorName
+}
+
+func newCVShade(name fyne.ThemeColorName) *cvShade {
+	s := &cvShade{name: name}
+	s.ExtendBaseWidget(s)
+	return s
+}
+
+func (s *cvShade) CreateRenderer() fyne.WidgetRenderer {
+	r := &cvShadeRenderer{s: s, rect: canvas.NewRectangle(color.Transparent)}
+	r.Refresh()
+	return r
+}
+
+type cvShadeRenderer struct {
+	s    *cvShade
+	rect *canvas.Rectangle
+}
+
+func (r *cvShadeRenderer) Layout(size fyne.Size)        { r.rect.Resize(size) }
+func (r *cvShadeRenderer) MinSize() fyne.Size           { return fyne.Size{} }
+func (r *cvShadeRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.rect} }
+func (r *cvShadeRenderer) Destroy()                     {}
+
+func (r *cvShadeRenderer) Refresh() {
+	th := r.s.Theme()
+	v := fyne.CurrentApp().Settings().ThemeVariant()
+	r.rect.CornerRadius = th.Size(theme.SizeNameInputRadius)
+	switch r.s.name {
+	case cvColorNote:
+		// A warm cvTint of the theme's warning colour: noticeable, not alarming.
+		r.rect.FillColor = cvTint(th.Color(theme.ColorNameWarning, v), 0x38)
+		r.rect.StrokeColor = cvTint(th.Color(theme.ColorNameWarning, v), 0x90)
+		r.rect.StrokeWidth = 1
+	case cvColorStaff:
+		r.rect.FillColor = cvTint(th.Color(theme.ColorNamePrimary, v), 0x1c)
+		r.rect.StrokeWidth = 0
+	default:
+		r.rect.FillColor = th.Color(r.s.name, v)
+		r.rect.StrokeWidth = 0
+	}
+	r.rect.Refresh()
+}
+
+// cvTint is c at alpha a (non-premultiplied).
+func cvTint(c color.Color, a uint8) color.Color {
+	n := color.NRGBAModel.Convert(c).(color.NRGBA)
+	n.A = a
+	return n
+}

@@ -1,0 +1,624 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image/color"
+	"image/png"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+
+	"mottagning/app"
+	"mottagning/app/demo"
+	"mottagning/export"
+)
+
+// The case-view tests open a view straight on a demo case (the lead wires
+// it into the lists), over the real bbolt store and CaseService.
+
+type savedFile struct {
+	name string
+	data []byte
+}
+
+type caseViewFixture struct {
+	*fixture
+	v       *caseView
+	id      app.ID
+	clinic  app.Clinic
+	saved   []savedFile
+	changed []app.Case
+	closed  int
+}
+
+// replyFunc is a ReplySource made of a function, for a clinic without
+// standard replies or a failing read.
+type replyFunc func(ctx context.Context, clinicID app.ID) ([]app.MessageTemplate, error)
+
+func (f replyFunc) Templates(ctx context.Context, clinicID app.ID) ([]app.MessageTemplate, error) {
+	return f(ctx, clinicID)
+}
+
+// standardReplies are the demo set's standardsvar of a clinic, by name.
+func (f *caseViewFixture) standardReplies(t *testing.T) []app.MessageTemplate {
+	t.Helper()
+	var out []app.MessageTemplate
+	for _, tpl := range f.ds.Templates {
+		if tpl.ClinicID == f.clinic.ID && tpl.Kind == kindStandardReply {
+			out = append(out, tpl)
+		}
+	}
+	if len(out) < 2 {
+		t.Skipf("the demo set has %d standard replies in %s; the test needs two", len(out), f.clinic.Name)
+	}
+	slices.SortFunc(out, func(a, b app.MessageTemplate) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// openCase shows the case view of the first demo case of clinic that pick
+// accepts, as the staff member with the demo key staffKey.
+func openCase(t *testing.T, staffKey, clinic string, pick func(c *app.Case) bool, opts ...func(*caseViewDeps)) *caseViewFixture {
+	t.Helper()
+	f := &caseViewFixture{fixture: newFixture(t, false, nil)}
+	f.clinic = f.fixture.clinic(clinic)
+	var th *app.Thread
+	for i := range f.ds.Threads {
+		if c := &f.ds.Threads[i].Case; c.ClinicID == f.clinic.ID && pick(c) {
+			th = &f.ds.Threads[i]
+			break
+		}
+	}
+	if th == nil {
+		t.Fatalf("no demo case in %s fits", clinic)
+	}
+	f.id = th.Case.ID
+	var staff app.Staff
+	for _, s := range f.ds.Staff {
+		if s.ID == f.ds.StaffBy[staffKey] {
+			staff = s
+		}
+	}
+	var name, pnr string
+	for _, r := range f.ds.Residents {
+		if r.ID == th.Case.ResidentID {
+			name, pnr = r.Register.FullName(), r.PNR.String()
+		}
+	}
+	d := caseViewDeps{
+		ctx: context.Background(), tasks: &f.ui.tasks, cases: app.NewCaseService(f.store, app.FixedClock(now)),
+		dir: f.store, replies: f.store, sess: app.Session{Staff: &staff, ClinicID: f.clinic.ID}, clinic: f.clinic,
+		residentName: name, pnr: pnr,
+		save:      func(n string, d []byte) { f.saved = append(f.saved, savedFile{n, d}) },
+		onClose:   func() { f.closed++ },
+		onChanged: func(c app.Case) { f.changed = append(f.changed, c) },
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	f.v = newCaseView(d, f.id)
+	f.win.SetContent(f.v.content)
+	f.wait()
+	return f
+}
+
+func (f *caseViewFixture) stored(t *testing.T) *app.Thread {
+	t.Helper()
+	th, err := f.store.Thread(context.Background(), f.id)
+	if err != nil {
+		t.Fatalf("read thread: %v", err)
+	}
+	return th
+}
+
+func (f *caseViewFixture) entries(t *testing.T, action app.AccessAction) []app.AccessEntry {
+	t.Helper()
+	all, err := f.store.Entries(context.Background(), f.clinic.ID, now.Add(-time.Hour), now.Add(time.Hour))
+	if err != nil {
+		t.Fatalf("access log: %v", err)
+	}
+	var out []app.AccessEntry
+	for _, e := range all {
+		if e.Action == action && e.CaseID == f.id {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (f *caseViewFixture) markup() string { return test.RenderToMarkup(f.win.Canvas()) }
+
+// typeReply replaces the reply field's text the way typing does.
+func (f *caseViewFixture) typeReply(text string) {
+	f.v.reply.SetText("")
+	test.Type(f.v.reply, text)
+}
+
+func subject(s string) func(*app.Case) bool { return func(c *app.Case) bool { return c.Subject == s } }
+
+// The thread shows oldest first with author, time and, for staff
+// messages, whether the resident has read them.
+func TestCaseView_ThreadWithAuthorsTimesAndReadStatus(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Intyg för sjukskrivning"))
+	v := f.v
+	if v.thread == nil || !v.body.Visible() {
+		t.Fatalf("the case should show; banner %q", v.banner.Text)
+	}
+	th := f.stored(t)
+	if got := len(v.messages.Objects); got != len(th.Messages) {
+		t.Errorf("thread shows %d entries, want %d messages", got, len(th.Messages))
+	}
+	m := f.markup()
+	first, reply := th.Messages[0], th.Messages[1]
+	for _, want := range []string{
+		"Intyg för sjukskrivning", app.StatusOngoing.Label(), "Beställ intyg – Invånaren kan svara",
+		app.StartedByResident.Label(), "Lars Andersson", "Björn Ekström",
+		"Invånaren", export.DateTime(first.At), export.DateTime(reply.At), export.TextUnread,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("case view lacks %q", want)
+		}
+	}
+	if strings.Index(m, first.Text) > strings.Index(m, reply.Text) {
+		t.Error("messages should show oldest first")
+	}
+	if n := len(f.entries(t, app.AccessOpenCase)); n != 1 {
+		t.Errorf("opening the case logged %d entries, want 1", n)
+	}
+	assertMarkup(t, "caseview_thread.xml", f.win.Canvas())
+}
+
+func TestCaseView_ReadByResidentIsShown(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Ditt provsvar"))
+	msg := f.stored(t).Messages[0]
+	if msg.ReadByResident.IsZero() {
+		t.Fatal("the demo's closed information case should be read")
+	}
+	want := "Läst av invånaren " + export.DayTime(msg.ReadByResident, msg.At)
+	if !strings.Contains(f.markup(), want) {
+		t.Errorf("case view lacks %q", want)
+	}
+}
+
+// R5: staff see that a guardian wrote in proxy mode.
+func TestR5_CaseView_GuardianAuthor(t *testing.T) {
+	f := openCase(t, demo.StaffChildClinic, "Barn- och ungdomsmottagningen Huskvarna", subject("Utslag på armarna"))
+	if m := f.markup(); strings.Count(m, app.StartedByGuardian.Label()) < 2 {
+		t.Error("the guardian should show as author and as who started the case")
+	}
+}
+
+// R16: information cases cannot be answered by the resident, questions can.
+func TestR16_CaseView_KindSaysWhetherResidentCanAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		subject, want string
+	}{
+		{"Ditt provsvar", "Information – Invånaren kan inte svara"},
+		{"Hur mår du efter besöket?", "Fråga – Invånaren kan svara"},
+	} {
+		f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject(tc.subject))
+		if f.v.kind.Text != tc.want {
+			t.Errorf("%s: kind %q, want %q", tc.subject, f.v.kind.Text, tc.want)
+		}
+	}
+}
+
+// R16: a reply to a question waits for the resident.
+func TestR16_CaseView_ReplyToQuestionWaitsForResident(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", func(c *app.Case) bool {
+		return c.Kind == app.KindQuestion && c.Status == app.StatusOngoing
+	})
+	before := len(f.stored(t).Messages)
+	f.typeReply("Skönt att höra! Hör av dig om något ändras.")
+	test.Tap(f.v.send)
+	f.wait()
+	th := f.stored(t)
+	if len(th.Messages) != before+1 {
+		t.Fatalf("store has %d messages, want %d", len(th.Messages), before+1)
+	}
+	last := th.Messages[len(th.Messages)-1]
+	if last.Author != app.AuthorStaff || last.AuthorID != f.ds.StaffBy[demo.StaffReceiver] || last.Text != "Skönt att höra! Hör av dig om något ändras." {
+		t.Errorf("stored reply = %+v", last)
+	}
+	if th.Case.Status != app.StatusWaiting {
+		t.Errorf("status %s, want %s", th.Case.Status.Label(), app.StatusWaiting.Label())
+	}
+	if f.v.status.Text != app.StatusWaiting.Label() || f.v.reply.Text != "" {
+		t.Errorf("after sending: status %q, reply field %q; want %q and empty", f.v.status.Text, f.v.reply.Text, app.StatusWaiting.Label())
+	}
+	if len(f.v.messages.Objects) != before+1 || !strings.Contains(f.markup(), export.TextUnread) {
+		t.Error("the new reply should show, not yet read")
+	}
+	if len(f.changed) != 1 || f.changed[0].Status != app.StatusWaiting {
+		t.Errorf("onChanged got %v, want the case once, Väntar", f.changed)
+	}
+}
+
+func TestCaseView_CtrlEnterSends(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
+	before := len(f.stored(t).Messages)
+	f.typeReply("Vi har flyttat din tid.")
+	f.v.reply.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierControl})
+	f.wait()
+	if got := len(f.stored(t).Messages); got != before+1 {
+		t.Errorf("Ctrl+Enter: store has %d messages, want %d", got, before+1)
+	}
+	// Another shortcut stays with the entry.
+	f.v.reply.TypedShortcut(&fyne.ShortcutSelectAll{})
+	f.wait()
+	if got := len(f.stored(t).Messages); got != before+1 {
+		t.Error("Ctrl+A must not send")
+	}
+}
+
+func TestCaseView_EmptyReplyIsRefusedAtTheField(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
+	before := f.stored(t)
+	f.typeReply("  \n ")
+	test.Tap(f.v.send)
+	f.wait()
+	if !f.v.replyErr.Visible() || f.v.replyErr.Text != cvEmptyReply {
+		t.Errorf("field message %q (visible %v), want %q", f.v.replyErr.Text, f.v.replyErr.Visible(), cvEmptyReply)
+	}
+	test.Tap(f.v.note)
+	f.wait()
+	if f.v.replyErr.Text != cvEmptyNote {
+		t.Errorf("empty note: field message %q, want %q", f.v.replyErr.Text, cvEmptyNote)
+	}
+	after := f.stored(t)
+	if len(after.Messages) != len(before.Messages) || len(after.Notes) != len(before.Notes) {
+		t.Error("an empty text must write nothing")
+	}
+	assertMarkup(t, "caseview_empty_reply.xml", f.win.Canvas())
+	test.Type(f.v.reply, "Hej")
+	if f.v.replyErr.Visible() {
+		t.Error("typing should clear the field message")
+	}
+}
+
+func TestCaseView_NoteIsStoredAndShownAsInternal(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
+	before := f.stored(t)
+	f.typeReply("Ringde invånaren, tiden flyttad till tisdag.")
+	test.Tap(f.v.note)
+	f.wait()
+	th := f.stored(t)
+	if len(th.Notes) != len(before.Notes)+1 || len(th.Messages) != len(before.Messages) {
+		t.Fatalf("notes %d→%d, messages %d→%d; want one note more and no message",
+			len(before.Notes), len(th.Notes), len(before.Messages), len(th.Messages))
+	}
+	if n := th.Notes[len(th.Notes)-1]; n.Text != "Ringde invånaren, tiden flyttad till tisdag." || n.StaffID != f.ds.StaffBy[demo.StaffReceiver] {
+		t.Errorf("stored note = %+v", n)
+	}
+	if th.Case.Status != before.Case.Status {
+		t.Errorf("a note changed the status to %s", th.Case.Status.Label())
+	}
+	if m := f.markup(); !strings.Contains(m, export.TextNote) || !strings.Contains(m, "Ringde invånaren") {
+		t.Error("the note should show, marked as internal")
+	}
+	assertMarkup(t, "caseview_note.xml", f.win.Canvas())
+}
+
+func TestCaseView_CloseRefusesReplyThenReopen(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
+	if f.v.closeBtn.Text != cvCloseCase {
+		t.Fatalf("button %q, want %q", f.v.closeBtn.Text, cvCloseCase)
+	}
+	test.Tap(f.v.closeBtn)
+	f.wait()
+	if st := f.stored(t).Case.Status; st != app.StatusClosed {
+		t.Fatalf("status %s after Avsluta ärende", st.Label())
+	}
+	if f.v.closeBtn.Text != cvReopenCase || f.v.status.Text != app.StatusClosed.Label() {
+		t.Errorf("after closing: button %q, status %q", f.v.closeBtn.Text, f.v.status.Text)
+	}
+	before := len(f.stored(t).Messages)
+	f.typeReply("Ett svar för sent.")
+	test.Tap(f.v.send)
+	f.wait()
+	if f.v.replyErr.Text != cvClosedReply || !f.v.replyErr.Visible() {
+		t.Errorf("reply to a closed case: field message %q, want %q", f.v.replyErr.Text, cvClosedReply)
+	}
+	if len(f.stored(t).Messages) != before {
+		t.Error("a reply to a closed case must not be stored")
+	}
+	assertMarkup(t, "caseview_closed.xml", f.win.Canvas())
+
+	test.Tap(f.v.closeBtn)
+	f.wait()
+	if st := f.stored(t).Case.Status; st != app.StatusOngoing {
+		t.Errorf("status %s after Öppna igen, want %s", st.Label(), app.StatusOngoing.Label())
+	}
+	if f.v.closeBtn.Text != cvCloseCase {
+		t.Errorf("after reopening the button says %q", f.v.closeBtn.Text)
+	}
+	if len(f.changed) != 2 {
+		t.Errorf("onChanged called %d times, want 2 (close, reopen)", len(f.changed))
+	}
+}
+
+// A reply the service refuses as a conflict (closed meanwhile, elsewhere)
+// shows the same text at the field.
+func TestCaseView_ClosedElsewhereShowsClosedText(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
+	err := f.store.UpdateThread(context.Background(), f.id, func(th *app.Thread) error {
+		th.Case.Status, th.Case.ClosedAt = app.StatusClosed, now
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.typeReply("Hej")
+	test.Tap(f.v.send)
+	f.wait()
+	if f.v.replyErr.Text != cvClosedReply {
+		t.Errorf("field message %q, want %q", f.v.replyErr.Text, cvClosedReply)
+	}
+	if f.v.closeBtn.Text != cvReopenCase {
+		t.Error("the view should show the case as it now is: closed")
+	}
+}
+
+// Role table: an ärendemottagare assigns and reassigns.
+func TestRoles_CaseView_ReceiverAssigns(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", func(c *app.Case) bool { return c.Status == app.StatusNew })
+	if !f.v.assign.Visible() {
+		t.Fatal("Tilldela… should show for an ärendemottagare")
+	}
+	bjorn := "Björn Ekström · Distriktsläkare"
+	if !slices.Contains(f.v.assign.Options, bjorn) || slices.ContainsFunc(f.v.assign.Options, func(s string) bool {
+		return strings.HasPrefix(s, "Fredrik") || strings.HasPrefix(s, "Cecilia")
+	}) {
+		t.Errorf("assignees %q: want the clinic's case staff only", f.v.assign.Options)
+	}
+	f.v.assign.SetSelected(bjorn)
+	f.wait()
+	c := f.stored(t).Case
+	if c.AssigneeID != f.ds.StaffBy[demo.StaffHandler] || c.Status != app.StatusOngoing {
+		t.Errorf("stored assignee %s, status %s; want Björn, Pågående", c.AssigneeID, c.Status.Label())
+	}
+	if f.v.assignee.Text != "Björn Ekström" || f.v.assign.Selected != "" {
+		t.Errorf("header says %q, select %q; want Björn and the placeholder back", f.v.assignee.Text, f.v.assign.Selected)
+	}
+	f.v.assign.SetSelected("Anna Lindqvist · Sjuksköterska")
+	f.wait()
+	if got := f.stored(t).Case.AssigneeID; got != f.ds.StaffBy[demo.StaffReceiver] {
+		t.Errorf("reassign: stored assignee %s, want Anna", got)
+	}
+}
+
+// Role table: an ärendehanterare does not assign; the service refuses even
+// when the view is bypassed, and the view says so in Swedish.
+func TestRoles_CaseView_HandlerAssignIsRefused(t *testing.T) {
+	f := openCase(t, demo.StaffHandler, "Vårdcentralen Centrum", subject("Intyg för sjukskrivning"))
+	if f.v.assign.Visible() {
+		t.Error("Tilldela… should not show for an ärendehanterare")
+	}
+	f.v.assign.SetSelected(f.v.assign.Options[0])
+	f.wait()
+	if !f.v.banner.Visible() || f.v.banner.Text != cvNotAllowed {
+		t.Errorf("banner %q (visible %v), want %q", f.v.banner.Text, f.v.banner.Visible(), cvNotAllowed)
+	}
+	if got := f.stored(t).Case.AssigneeID; got != f.ds.StaffBy[demo.StaffHandler] {
+		t.Error("a refused assignment must not change the assignee")
+	}
+}
+
+// Role table: an ärendehanterare handles only the cases assigned to them.
+func TestRoles_CaseView_HandlerCannotOpenOthersCase(t *testing.T) {
+	f := openCase(t, demo.StaffHandler, "Vårdcentralen Centrum", subject("Omboka tid")) // assigned to Anna
+	if f.v.banner.Text != textForbidden || !f.v.banner.Visible() {
+		t.Errorf("banner %q, want %q", f.v.banner.Text, textForbidden)
+	}
+	if f.v.body.Visible() || f.v.exportBtn.Visible() || f.v.closeBtn.Visible() {
+		t.Error("a refused case must show no thread and no actions")
+	}
+	if m := f.markup(); strings.Contains(m, "Hej, kan jag flytta") {
+		t.Error("a refused case must not show its messages")
+	}
+	if len(f.entries(t, app.AccessOpenCase)) != 0 {
+		t.Error("a refused opening must not be logged as an access")
+	}
+	assertMarkup(t, "caseview_forbidden.xml", f.win.Canvas())
+	test.Tap(f.v.back)
+	if f.closed != 1 {
+		t.Error("Tillbaka should call onClose")
+	}
+}
+
+func TestCaseView_InsertStandardReply(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
+	std := f.standardReplies(t)
+	var names []string
+	for _, tpl := range std {
+		names = append(names, tpl.Name)
+	}
+	if f.v.insert.Disabled() || !slices.Equal(f.v.insert.Options, names) {
+		t.Fatalf("Infoga standardsvar: options %q (disabled %v), want %q", f.v.insert.Options, f.v.insert.Disabled(), names)
+	}
+	f.v.insert.SetSelected(std[1].Name)
+	if f.v.reply.Text != std[1].Body || f.v.insert.Selected != "" {
+		t.Errorf("reply %q, select %q", f.v.reply.Text, f.v.insert.Selected)
+	}
+	f.v.insert.SetSelected(std[0].Name)
+	if want := strings.TrimRight(std[1].Body, "\n ") + "\n\n" + std[0].Body; f.v.reply.Text != want {
+		t.Errorf("second insert: reply %q, want %q", f.v.reply.Text, want)
+	}
+}
+
+// Only standardsvar are offered, not the message templates a case starts from.
+func TestCaseView_InsertOffersStandardRepliesOnly(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
+	for _, tpl := range f.ds.Templates {
+		if tpl.Kind != kindStandardReply && slices.Contains(f.v.insert.Options, tpl.Name) {
+			t.Errorf("the message template %q is offered as a standard reply", tpl.Name)
+		}
+	}
+}
+
+// Without standard replies (or when they cannot be read) the select says
+// so, disabled, and the case still shows.
+func TestCaseView_NoStandardReplies(t *testing.T) {
+	for name, src := range map[string]replyFunc{
+		"none":   func(context.Context, app.ID) ([]app.MessageTemplate, error) { return nil, nil },
+		"failed": func(context.Context, app.ID) ([]app.MessageTemplate, error) { return nil, errors.New("disk") },
+	} {
+		f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"),
+			func(d *caseViewDeps) { d.replies = src })
+		if !f.v.insert.Disabled() || f.v.insert.PlaceHolder != cvNoStdReplies || !f.v.body.Visible() {
+			t.Errorf("%s: select disabled %v, placeholder %q, case shown %v", name, f.v.insert.Disabled(), f.v.insert.PlaceHolder, f.v.body.Visible())
+		}
+	}
+}
+
+// Export is logged before the PDF leaves the system.
+func TestCaseView_ExportSavesPDFAndLogsAccess(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Intyg för sjukskrivning"))
+	test.Tap(f.v.exportBtn)
+	f.wait()
+	if len(f.saved) != 1 {
+		t.Fatalf("save called %d times, want 1", len(f.saved))
+	}
+	s := f.saved[0]
+	if !bytes.HasPrefix(s.data, []byte("%PDF")) {
+		t.Error("saved data is not a PDF")
+	}
+	if s.name != "arende-"+string(f.id)+".pdf" {
+		t.Errorf("file name %q: want the case id only, no personal data", s.name)
+	}
+	if n := len(f.entries(t, app.AccessExport)); n != 1 {
+		t.Errorf("access log has %d export entries, want 1", n)
+	}
+}
+
+func TestCaseView_PrintOpensTempPDFAndLogsAccess(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Intyg för sjukskrivning"))
+	var opened []*url.URL
+	f.v.open = func(u *url.URL) error { opened = append(opened, u); return nil }
+	test.Tap(f.v.printBtn)
+	f.wait()
+	if len(opened) != 1 || len(f.saved) != 0 {
+		t.Fatalf("opened %d, saved %d; want the OS viewer once and no save", len(opened), len(f.saved))
+	}
+	path := filepath.FromSlash(opened[0].Path)
+	if filepath.VolumeName(path) == "" && !strings.HasPrefix(opened[0].Path, "/") {
+		t.Errorf("not an absolute file URL: %v", opened[0])
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("printed file: %v", err)
+	}
+	if !bytes.HasPrefix(data, []byte("%PDF")) {
+		t.Error("printed file is not a PDF")
+	}
+	if n := len(f.entries(t, app.AccessPrint)); n != 1 {
+		t.Errorf("access log has %d print entries, want 1", n)
+	}
+	f.v.removePrinted()
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Error("removePrinted should delete the temporary PDF")
+	}
+
+	// Without a viewer, print falls back to saving, and says so.
+	f.v.open = func(*url.URL) error { return errors.New("no viewer") }
+	test.Tap(f.v.printBtn)
+	f.wait()
+	f.v.removePrinted()
+	if len(f.saved) != 1 || f.v.banner.Text != cvPrintFallback {
+		t.Errorf("fallback: saved %d, banner %q", len(f.saved), f.v.banner.Text)
+	}
+}
+
+func TestCaseView_ExportFailureShowsText(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Intyg för sjukskrivning"))
+	f.v.export = func(*app.Thread) ([]byte, error) { return nil, errors.New("pdf: boom") }
+	test.Tap(f.v.exportBtn)
+	f.wait()
+	if len(f.saved) != 0 || f.v.banner.Text != cvExportFailed {
+		t.Errorf("saved %d, banner %q; want nothing saved and %q", len(f.saved), f.v.banner.Text, cvExportFailed)
+	}
+	if f.v.exportBtn.Disabled() {
+		t.Error("the buttons should work again after a failure")
+	}
+}
+
+func TestCaseActionError_Texts(t *testing.T) {
+	for _, tc := range []struct {
+		op   string
+		err  error
+		want string
+	}{
+		{opReply, fmt.Errorf("reply: %w", app.ErrConflict), cvClosedReply},
+		{opReopen, fmt.Errorf("reopen: %w", app.ErrConflict), cvChanged},
+		{opAssign, fmt.Errorf("assign: %w", app.ErrForbidden), cvNotAllowed},
+		{opAssign, fmt.Errorf("assign: %w", app.ErrInvalid), cvNotAssignable},
+		{opNote, fmt.Errorf("note: %w", app.ErrInvalid), cvInvalidText},
+		{opClose, fmt.Errorf("close: %w", app.ErrNotFound), cvNotFound},
+		{opExport, errors.New("disk on fire"), cvActionFailed},
+	} {
+		if got := caseActionError(tc.op, tc.err); got != tc.want {
+			t.Errorf("caseActionError(%s, %v) = %q, want %q", tc.op, tc.err, got, tc.want)
+		}
+	}
+}
+
+// TestCaseView_PNG writes the main states as PNG files with the real
+// theme, for a person to look at: CASEVIEW_PNG=/tmp/caseview go test -run PNG.
+func TestCaseView_PNG(t *testing.T) {
+	dir := os.Getenv("CASEVIEW_PNG")
+	if dir == "" {
+		t.Skip("set CASEVIEW_PNG to a directory to write screenshots")
+	}
+	shot := func(f *caseViewFixture, name string) {
+		th := theme.DefaultTheme()
+		if os.Getenv("CASEVIEW_LIGHT") != "" {
+			th = lightTheme{th}
+		}
+		fyne.CurrentApp().Settings().SetTheme(th)
+		f.win.Resize(fyne.NewSize(1200, 760))
+		fh, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fh.Close()
+		if err := png.Encode(fh, f.win.Canvas().Capture()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Intyg för sjukskrivning"))
+	f.typeReply("Ringde invånaren: intyget hämtas i receptionen.")
+	test.Tap(f.v.note)
+	f.wait()
+	f.typeReply("Hej Lars! Intyget är klart.")
+	shot(f, "caseview_thread.png")
+	f.typeReply(" ")
+	test.Tap(f.v.send)
+	f.wait()
+	shot(f, "caseview_empty.png")
+	test.Tap(f.v.closeBtn)
+	f.wait()
+	shot(f, "caseview_closed.png")
+	g := openCase(t, demo.StaffHandler, "Vårdcentralen Centrum", subject("Omboka tid"))
+	shot(g, "caseview_forbidden.png")
+}
+
+// lightTheme is the default theme in its light variant, for screenshots.
+type lightTheme struct{ fyne.Theme }
+
+func (l lightTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	return l.Theme.Color(n, theme.VariantLight)
+}
