@@ -47,6 +47,10 @@ func Code(err error) string {
 		return "login_locked"
 	case errors.Is(err, ErrConflict):
 		return "conflict"
+	case errors.Is(err, ErrBadCredentials):
+		return "bad_credentials"
+	case errors.Is(err, ErrAccountDisabled):
+		return "account_disabled"
 	}
 	return "internal"
 }

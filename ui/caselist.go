@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -38,18 +40,32 @@ type caseListDeps struct {
 	dir   Directory
 	cases CaseLists
 	sess  app.Session
+	// onOpen opens a case (the case view); nil leaves rows unselectable.
+	onOpen func(r app.CaseRow)
+	// onUnread reports the list's unread count, for the tab badge.
+	onUnread func(n int)
 }
 
-// caseList is one case list with its status filter, a table of the rows
-// read so far and "Visa fler" for the next page.
+// caseList is one case list: filters, search, a sortable table.
+//
+// Two sources fill it. The first paint reads one page through bbolt's
+// indexes (a millisecond, however many cases there are) while the clinic's
+// in-memory index builds in the background (app.CaseService.FindCases);
+// from then on every filter, search and sort runs on the index and the
+// table holds every matching case (it draws only the visible rows). While
+// the list shows a page, "Visa fler" reads the next one.
 type caseList struct {
 	caseListDeps
 	kind listKind
 
-	rows  []app.CaseRow
-	next  string            // cursor of the next page; "" at the end
-	gen   int               // bumped by every reload; late pages of an older query are dropped
+	page  []app.CaseRow     // page mode: the rows read so far
+	res   *app.CaseResult   // index mode: every matching case; nil in page mode
+	next  string            // page mode: cursor of the next page; "" at the end
+	gen   int               // bumped by every reload; late results of an older query are dropped
 	names map[app.ID]string // e-service names by id, read with the first page
+	staff []app.Staff       // the clinic's case staff, for the assignee filter
+	sort  app.CaseSort
+	rev   bool
 
 	natural  []float32    // per column: fits the title and the usual texts on one line
 	narrow   []float32    // per column: width when wrapped onto two lines; 0 when it never wraps
@@ -59,13 +75,17 @@ type caseList struct {
 	tallH    float32      // height of a two-line row
 	tall     map[int]bool // rows set to tallH
 
-	content *fyne.Container
-	status  *widget.Select
-	count   *widget.Label
-	errText *widget.Label // what went wrong, above the table
-	empty   *widget.Label // "Inga ärenden att visa." over the empty table
-	table   *widget.Table
-	more    *widget.Button
+	content  *fyne.Container
+	status   *widget.Select
+	typ      *widget.Select
+	assignee *widget.Select // nil in Mina ärenden
+	unread   *widget.Check
+	search   *widget.Entry
+	count    *widget.Label
+	errText  *widget.Label // what went wrong, above the table
+	empty    *widget.Label // "Inga ärenden att visa." over the empty table
+	table    *widget.Table
+	more     *widget.Button
 }
 
 // column is one column of the case table. Its width is computed from the
@@ -129,11 +149,34 @@ func kindSamples() []string {
 	return out
 }
 
+// Texts of the filters.
+const (
+	textSearch       = "Sök personnummer, namn eller ämne"
+	textUnreadOnly   = "Bara olästa"
+	textUnassigned   = "Ej tilldelade"
+	textAllTypes     = "Alla typer"
+	textAllAssignees = "Alla handläggare"
+	textSearching    = "Söker …"
+)
+
+// sortOf maps a column to the sort it offers; -1 for none.
+var sortOf = []app.CaseSort{app.SortStatus, app.SortSubject, app.SortType, app.SortResident, -1, app.SortStartedBy, app.SortActivity, -1}
+
 func newCaseList(d caseListDeps, kind listKind) *caseList {
 	l := &caseList{caseListDeps: d, kind: kind}
 
 	l.status = widget.NewSelect(append([]string{textAll}, statusLabels()...), func(string) { l.reload() })
 	l.status.Selected = textAll
+	l.typ = widget.NewSelect([]string{textAllTypes}, func(string) { l.reload() })
+	l.typ.Selected = textAllTypes
+	if kind == clinicList {
+		l.assignee = widget.NewSelect([]string{textAllAssignees, textUnassigned}, func(string) { l.reload() })
+		l.assignee.Selected = textAllAssignees
+	}
+	l.unread = widget.NewCheck(textUnreadOnly, func(bool) { l.reload() })
+	l.search = widget.NewEntry()
+	l.search.SetPlaceHolder(textSearch)
+	l.search.OnChanged = func(string) { l.reload() }
 	l.count = widget.NewLabel("")
 	l.errText = widget.NewLabel("")
 	l.errText.Wrapping = fyne.TextWrapWord
@@ -145,7 +188,7 @@ func newCaseList(d caseListDeps, kind listKind) *caseList {
 	l.more.Hide()
 
 	l.table = widget.NewTableWithHeaders(
-		func() (int, int) { return len(l.rows), len(columns) },
+		func() (int, int) { return l.len(), len(columns) },
 		func() fyne.CanvasObject {
 			lbl := widget.NewLabel("")
 			lbl.Truncation = fyne.TextTruncateEllipsis
@@ -154,26 +197,81 @@ func newCaseList(d caseListDeps, kind listKind) *caseList {
 		l.updateCell,
 	)
 	l.table.ShowHeaderColumn = false
+	// Column titles are buttons: a tap sorts by the column, a second tap
+	// turns the order around.
 	l.table.CreateHeader = func() fyne.CanvasObject {
-		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		b := widget.NewButton("", nil)
+		b.Alignment = widget.ButtonAlignLeading
+		b.Importance = widget.LowImportance
+		return b
 	}
 	l.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		lbl := o.(*widget.Label)
-		lbl.SetText(columns[id.Col].title)
+		b := o.(*widget.Button)
+		title := columns[id.Col].title
+		col := id.Col
+		if sortOf[col] == l.sort && sortOf[col] >= 0 {
+			if l.rev {
+				title += " ▲"
+			} else {
+				title += " ▼"
+			}
+		}
+		b.SetText(title)
+		b.OnTapped = func() { l.sortBy(col) }
 	}
-	// Opening a case comes with the staff tool; until then a selected cell
-	// would suggest an action that does not exist.
-	l.table.OnSelected = func(id widget.TableCellID) { l.table.Unselect(id) }
+	l.table.OnSelected = func(id widget.TableCellID) {
+		l.table.Unselect(id)
+		if id.Row >= 0 && id.Row < l.len() && l.onOpen != nil {
+			l.onOpen(l.row(id.Row))
+		}
+	}
 	l.sizeColumns()
 
-	filter := container.NewHBox(widget.NewLabel("Status:"), l.status, layout.NewSpacer())
-	top := container.NewVBox(container.NewBorder(nil, nil, filter, l.count), l.errText)
+	filters := container.NewHBox(l.status, l.typ)
+	if l.assignee != nil {
+		filters.Add(l.assignee)
+	}
+	filters.Add(l.unread)
+	top := container.NewVBox(
+		container.NewBorder(nil, nil, nil, l.count, l.search),
+		container.NewBorder(nil, nil, filters, nil),
+		l.errText)
 	bottom := container.NewHBox(layout.NewSpacer(), l.more, layout.NewSpacer())
 	table := container.New(fillSubject{l}, l.table)
 	l.content = container.NewBorder(top, bottom, nil, nil,
 		container.NewStack(table, container.NewCenter(l.empty)))
 	l.reload()
 	return l
+}
+
+// len is the number of rows the table holds.
+func (l *caseList) len() int {
+	if l.res != nil {
+		return l.res.Len()
+	}
+	return len(l.page)
+}
+
+// row returns row i.
+func (l *caseList) row(i int) app.CaseRow {
+	if l.res != nil {
+		return l.res.Row(i)
+	}
+	return l.page[i]
+}
+
+// sortBy sorts by a column's sort, or turns the order around.
+func (l *caseList) sortBy(col int) {
+	by := sortOf[col]
+	if by < 0 {
+		return
+	}
+	if by == l.sort {
+		l.rev = !l.rev
+	} else {
+		l.sort, l.rev = by, false
+	}
+	l.reload()
 }
 
 // sizeColumns measures the columns with the table's theme, as labels, so
@@ -274,16 +372,28 @@ func (l *caseList) fit(width float32) {
 
 // fitRows gives two lines to the rows from index from on whose wrappable
 // texts do not fit their narrow column, and one line to every other row
-// that had two.
+// that had two. Which texts need two lines is measured once per text, not
+// per row: with 100,000 rows only the comparisons are per row.
 func (l *caseList) fitRows(from int) {
 	if l.tall == nil {
 		l.tall = map[int]bool{}
 	}
 	need := map[int]bool{}
 	if l.wrap {
-		for i := from; i < len(l.rows); i++ {
+		twoLines := map[string]bool{}
+		measured := map[string]bool{}
+		for i := from; i < l.len(); i++ {
+			r := l.row(i)
 			for c, w := range l.narrow {
-				if w > 0 && widget.NewLabel(columns[c].text(l, &l.rows[i])).MinSize().Width > w {
+				if w == 0 {
+					continue
+				}
+				t := columns[c].text(l, &r)
+				if !measured[t] {
+					measured[t] = true
+					twoLines[t] = widget.NewLabel(t).MinSize().Width > w
+				}
+				if twoLines[t] {
 					need[i] = true
 				}
 			}
@@ -305,11 +415,11 @@ func (l *caseList) fitRows(from int) {
 
 func (l *caseList) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 	lbl := o.(*widget.Label)
-	if id.Row < 0 || id.Row >= len(l.rows) {
+	if id.Row < 0 || id.Row >= l.len() {
 		lbl.SetText("")
 		return
 	}
-	r := &l.rows[id.Row]
+	r := l.row(id.Row)
 	lbl.Wrapping, lbl.Truncation = fyne.TextWrapOff, fyne.TextTruncateEllipsis
 	if l.wrap && l.narrow[id.Col] > 0 {
 		lbl.Wrapping, lbl.Truncation = fyne.TextWrapWord, fyne.TextTruncateOff
@@ -322,7 +432,7 @@ func (l *caseList) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 		lbl.Alignment = fyne.TextAlignCenter
 		lbl.Importance = widget.HighImportance
 	}
-	lbl.SetText(columns[id.Col].text(l, r))
+	lbl.SetText(columns[id.Col].text(l, &r))
 }
 
 // kindText is the e-service's name for an e-service case, otherwise the
@@ -336,46 +446,135 @@ func (l *caseList) kindText(r *app.CaseRow) string {
 	return r.Kind.Label()
 }
 
-func (l *caseList) query(after string) app.CaseQuery {
-	q := app.CaseQuery{Limit: pageSize, After: after}
+// filter is the list's filter as the app's index takes it.
+func (l *caseList) filter() app.CaseFilter {
+	f := app.CaseFilter{List: app.ClinicList, Sort: l.sort, Reverse: l.rev, UnreadOnly: l.unread.Checked, Search: l.search.Text}
+	if l.kind == myList {
+		f.List = app.MyList
+	}
 	for _, s := range app.AllStatuses {
 		if s.Label() == l.status.Selected {
-			q.Status = s
+			f.Status = s
 		}
 	}
-	return q
+	if l.typ.Selected != textAllTypes {
+		for _, k := range []app.CaseKind{app.KindInformation, app.KindQuestion} {
+			if k.Label() == l.typ.Selected {
+				f.Type = string(k)
+			}
+		}
+		for id, n := range l.names {
+			if n == l.typ.Selected {
+				f.Type = string(id)
+			}
+		}
+	}
+	if l.assignee != nil {
+		switch l.assignee.Selected {
+		case textAllAssignees:
+		case textUnassigned:
+			f.Unassigned = true
+		default:
+			for _, st := range l.staff {
+				if st.Name == l.assignee.Selected {
+					f.AssigneeID = st.ID
+				}
+			}
+		}
+	}
+	return f
 }
 
-// reload reads the first page again, for the current filter.
+// pageable reports whether bbolt's indexes alone can answer the filter
+// (status, newest first): then the first paint needs no in-memory index.
+func pageable(f app.CaseFilter) bool {
+	return f.Type == "" && f.AssigneeID == "" && !f.Unassigned && !f.UnreadOnly &&
+		strings.TrimSpace(f.Search) == "" && f.Sort == app.SortActivity && !f.Reverse
+}
+
+// reload shows the list for the current filter. Before the index is
+// ready, a filter bbolt can answer shows its first page at once; the
+// index result replaces it when it comes.
 func (l *caseList) reload() {
 	l.gen++
-	l.rows, l.next = nil, ""
-	l.fitRows(0)
-	l.table.ScrollToTop()
-	l.more.Hide()
+	f := l.filter()
 	l.errText.Hide()
 	l.empty.Hide()
-	l.count.SetText(textLoadingC)
-	l.content.Refresh() // lay out again what was shown or hidden
-	l.fetch(l.query(""))
+	l.more.Hide()
+	if l.res == nil && pageable(f) {
+		l.page, l.next = nil, ""
+		l.fitRows(0)
+		l.table.ScrollToTop()
+		l.count.SetText(textLoadingC)
+		l.content.Refresh()
+		q := app.CaseQuery{Limit: pageSize, Status: f.Status}
+		l.fetch(q)
+	} else {
+		l.count.SetText(textSearching)
+	}
+	l.find(f)
 }
 
-// loadMore reads the page after the rows shown.
+// loadMore reads the page after the rows shown (page mode only).
 func (l *caseList) loadMore() {
-	if l.next == "" {
+	if l.next == "" || l.res != nil {
 		return
 	}
 	l.more.Disable()
 	l.errText.Hide()
 	l.content.Refresh()
-	l.fetch(l.query(l.next))
+	q := app.CaseQuery{Limit: pageSize, After: l.next, Status: l.filter().Status}
+	l.fetch(q)
 }
 
+// loadNames reads the e-service names and the clinic's case staff once.
+func (l *caseList) loadNames() (map[app.ID]string, []app.Staff) {
+	names := eserviceNames(l.ctx, l.dir, l.sess.ClinicID)
+	all, err := l.dir.AllStaff(l.ctx)
+	if err != nil {
+		logError("list staff", err, "clinic", l.sess.ClinicID)
+	}
+	var staff []app.Staff
+	for _, st := range all {
+		if st.Has(l.sess.ClinicID, app.RoleCaseHandler) || st.Has(l.sess.ClinicID, app.RoleCaseReceiver) {
+			staff = append(staff, st)
+		}
+	}
+	return names, staff
+}
+
+// setNames fills the type and assignee filters.
+func (l *caseList) setNames(names map[app.ID]string, staff []app.Staff) {
+	if l.names != nil {
+		return
+	}
+	l.names, l.staff = names, staff
+	types := []string{textAllTypes, app.KindInformation.Label(), app.KindQuestion.Label()}
+	var es []string
+	for _, n := range names {
+		es = append(es, n)
+	}
+	slices.Sort(es)
+	l.typ.Options = append(types, es...)
+	l.typ.Refresh()
+	if l.assignee != nil {
+		opts := []string{textAllAssignees, textUnassigned}
+		for _, st := range staff {
+			opts = append(opts, st.Name)
+		}
+		l.assignee.Options = opts
+		l.assignee.Refresh()
+	}
+}
+
+// fetch reads one page through bbolt's indexes.
 func (l *caseList) fetch(q app.CaseQuery) {
-	gen, names := l.gen, l.names
+	gen, needNames := l.gen, l.names == nil
 	l.tasks.run(func() func() {
-		if names == nil {
-			names = eserviceNames(l.ctx, l.dir, l.sess.ClinicID)
+		var names map[app.ID]string
+		var staff []app.Staff
+		if needNames {
+			names, staff = l.loadNames()
 		}
 		var page app.RowPage
 		var err error
@@ -385,37 +584,65 @@ func (l *caseList) fetch(q app.CaseQuery) {
 			page, err = l.cases.MyCases(l.ctx, l.sess, q)
 		}
 		return func() {
-			if gen != l.gen {
-				return // the filter changed meanwhile
+			if needNames {
+				l.setNames(names, staff)
 			}
-			l.names = names
-			l.show(page, q.After != "", err)
+			if gen != l.gen || l.res != nil {
+				return // the filter changed, or the index answered first
+			}
+			l.showPage(page, q.After != "", err)
 		}
 	})
 }
 
-func (l *caseList) show(page app.RowPage, appended bool, err error) {
+// find asks the in-memory index; the first call waits for it to build.
+func (l *caseList) find(f app.CaseFilter) {
+	gen, needNames := l.gen, l.names == nil
+	l.tasks.run(func() func() {
+		var names map[app.ID]string
+		var staff []app.Staff
+		if needNames {
+			names, staff = l.loadNames()
+		}
+		res, err := l.cases.FindCases(l.ctx, l.sess, f)
+		return func() {
+			if needNames {
+				l.setNames(names, staff)
+			}
+			if gen != l.gen {
+				return
+			}
+			l.showResult(res, err)
+		}
+	})
+}
+
+func (l *caseList) showError(err error) {
+	logError("list cases", err, "list", l.kind.String(), "clinic", l.sess.ClinicID, "staff", l.sess.Staff.ID)
+	if l.len() == 0 {
+		l.count.SetText("")
+	}
+	l.errText.SetText(caseListError(err))
+	l.errText.Show()
+	l.content.Refresh()
+}
+
+func (l *caseList) showPage(page app.RowPage, appended bool, err error) {
 	l.more.Enable()
 	if err != nil {
-		logError("list cases", err, "list", l.kind.String(), "clinic", l.sess.ClinicID, "staff", l.sess.Staff.ID)
-		if len(l.rows) == 0 {
-			l.count.SetText("")
-		}
-		l.errText.SetText(caseListError(err))
-		l.errText.Show()
-		l.content.Refresh()
+		l.showError(err)
 		return
 	}
 	if !appended {
-		l.rows = l.rows[:0]
+		l.page = l.page[:0]
 	}
-	from := len(l.rows)
-	l.rows = append(l.rows, page.Rows...)
+	from := len(l.page)
+	l.page = append(l.page, page.Rows...)
 	l.next = page.Next
 	l.fitRows(from)
 	l.more.Hidden = l.next == ""
-	defer l.content.Refresh() // the table, and what was shown or hidden
-	switch n := len(l.rows); {
+	defer l.content.Refresh()
+	switch n := len(l.page); {
 	case n == 0:
 		l.count.SetText("")
 		l.empty.Show()
@@ -427,6 +654,37 @@ func (l *caseList) show(page app.RowPage, appended bool, err error) {
 		l.count.SetText(fmt.Sprintf("Visar %d ärenden", n))
 	}
 }
+
+func (l *caseList) showResult(res *app.CaseResult, err error) {
+	if err != nil {
+		l.showError(err)
+		return
+	}
+	l.res, l.page, l.next = res, nil, ""
+	l.more.Hide()
+	l.errText.Hide()
+	l.fitRows(0)
+	l.table.ScrollToTop()
+	l.table.Refresh()
+	if l.onUnread != nil {
+		l.onUnread(res.Unread)
+	}
+	defer l.content.Refresh()
+	n := res.Len()
+	l.empty.Hidden = n != 0
+	switch {
+	case n == res.Total && n == 1:
+		l.count.SetText("1 ärende")
+	case n == res.Total:
+		l.count.SetText(fmt.Sprintf("%d ärenden", n))
+	default:
+		l.count.SetText(fmt.Sprintf("%d av %d ärenden", n, res.Total))
+	}
+}
+
+// refresh reads the list again for the current filter, keeping the
+// scroll position where it can (after a change to a case).
+func (l *caseList) refresh() { l.gen++; l.find(l.filter()) }
 
 func (k listKind) String() string {
 	if k == clinicList {

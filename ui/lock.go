@@ -27,12 +27,12 @@ const (
 var errOtherStaff = errors.New("unlocked by another staff member")
 
 type lockDeps struct {
-	ctx      context.Context
-	tasks    *tasks
-	auth     app.Authenticator
-	clock    app.Clock
-	staff    app.Staff
-	onUnlock func()
+	ctx       context.Context
+	tasks     *tasks
+	auth      app.Authenticator
+	clock     app.Clock
+	staff     app.Staff
+	onUnlock  func()
 	onSignOut func()
 }
 

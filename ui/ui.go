@@ -39,6 +39,7 @@ type Directory interface {
 type CaseLists interface {
 	ClinicCases(ctx context.Context, sess app.Session, q app.CaseQuery) (app.RowPage, error)
 	MyCases(ctx context.Context, sess app.Session, q app.CaseQuery) (app.RowPage, error)
+	FindCases(ctx context.Context, sess app.Session, f app.CaseFilter) (*app.CaseResult, error)
 }
 
 // CaseWork is the part of app.CaseService the case view, Skicka ärende

@@ -317,18 +317,18 @@ func TestR16_ClinicCasesNewestFirst(t *testing.T) {
 	}
 	want := f.casesOf(f.clinic("Vårdcentralen Centrum").ID, nil)
 	l := w.clinicCases
-	if len(l.rows) != len(want) {
-		t.Fatalf("case list has %d rows, want the clinic's %d demo cases", len(l.rows), len(want))
+	if l.len() != len(want) {
+		t.Fatalf("case list has %d rows, want the clinic's %d demo cases", l.len(), len(want))
 	}
 	if rows, _ := l.table.Length(); rows != len(want) {
 		t.Errorf("table shows %d rows, want %d", rows, len(want))
 	}
-	if l.rows[0].Subject != want[0].Subject {
-		t.Errorf("first row is %q, want the newest case %q", l.rows[0].Subject, want[0].Subject)
+	if l.row(0).Subject != want[0].Subject {
+		t.Errorf("first row is %q, want the newest case %q", l.row(0).Subject, want[0].Subject)
 	}
 	for i := range want {
-		if l.rows[i].ID != want[i].ID {
-			t.Errorf("row %d is case %s, want %s (newest activity first)", i, l.rows[i].ID, want[i].ID)
+		if l.row(i).ID != want[i].ID {
+			t.Errorf("row %d is case %s, want %s (newest activity first)", i, l.row(i).ID, want[i].ID)
 		}
 	}
 	if l.more.Visible() {
@@ -346,18 +346,18 @@ func TestR16_StatusFilterNy(t *testing.T) {
 	if len(want) == 0 {
 		t.Fatal("the demo set has no Ny case in Vårdcentralen Centrum")
 	}
-	if len(l.rows) != len(want) {
-		t.Errorf("filter Ny shows %d rows, want %d", len(l.rows), len(want))
+	if l.len() != len(want) {
+		t.Errorf("filter Ny shows %d rows, want %d", l.len(), len(want))
 	}
-	for _, r := range l.rows {
+	for _, r := range l.rowsForTest() {
 		if r.Status != app.StatusNew {
 			t.Errorf("filter Ny shows a case with status %s", r.Status.Label())
 		}
 	}
 	l.status.SetSelected(textAll)
 	f.wait()
-	if all := f.casesOf(f.clinic("Vårdcentralen Centrum").ID, nil); len(l.rows) != len(all) {
-		t.Errorf("back to Alla: %d rows, want %d", len(l.rows), len(all))
+	if all := f.casesOf(f.clinic("Vårdcentralen Centrum").ID, nil); l.len() != len(all) {
+		t.Errorf("back to Alla: %d rows, want %d", l.len(), len(all))
 	}
 }
 
@@ -371,10 +371,10 @@ func TestR16_HandlerSeesOnlyMyCases(t *testing.T) {
 	}
 	bjorn := f.ds.StaffBy[demo.StaffHandler]
 	want := f.casesOf(f.clinic("Vårdcentralen Centrum").ID, func(c *app.Case) bool { return c.AssigneeID == bjorn })
-	if len(w.myCases.rows) != len(want) || len(want) == 0 {
-		t.Errorf("Mina ärenden has %d rows, want the %d cases assigned to Björn", len(w.myCases.rows), len(want))
+	if w.myCases.len() != len(want) || len(want) == 0 {
+		t.Errorf("Mina ärenden has %d rows, want the %d cases assigned to Björn", w.myCases.len(), len(want))
 	}
-	for _, r := range w.myCases.rows {
+	for _, r := range w.myCases.rowsForTest() {
 		if r.AssigneeID != bjorn {
 			t.Errorf("Mina ärenden shows case %s assigned to %s", r.ID, r.AssigneeID)
 		}
@@ -412,7 +412,7 @@ func TestCaseList_ForbiddenShowsSwedishText(t *testing.T) {
 	if !l.errText.Visible() || l.errText.Text != textForbidden {
 		t.Errorf("error text = %q (visible %v), want %q", l.errText.Text, l.errText.Visible(), textForbidden)
 	}
-	if len(l.rows) != 0 {
+	if l.len() != 0 {
 		t.Error("a refused list must show no rows")
 	}
 }
@@ -432,10 +432,17 @@ func TestCaseListError_Texts(t *testing.T) {
 	}
 }
 
-// Visa fler reads the next page through RowPage.Next.
-func TestCaseList_VisaFlerLoadsNextPage(t *testing.T) {
-	generate := func(st *storage.Store, ds *demo.Dataset) {
-		err := demo.GenerateThreads(context.Background(), ds, now, 400, 200, 7, func(ts []app.Thread) error {
+func (l *caseList) rowsForTest() []app.CaseRow {
+	out := make([]app.CaseRow, l.len())
+	for i := range out {
+		out[i] = l.row(i)
+	}
+	return out
+}
+
+func generate(t *testing.T, n int) func(*storage.Store, *demo.Dataset) {
+	return func(st *storage.Store, ds *demo.Dataset) {
+		err := demo.GenerateThreads(context.Background(), ds, now, n, 200, 7, func(ts []app.Thread) error {
 			ds.Threads = append(ds.Threads, ts...)
 			return st.ImportThreads(context.Background(), ts)
 		})
@@ -443,31 +450,109 @@ func TestCaseList_VisaFlerLoadsNextPage(t *testing.T) {
 			t.Fatalf("generate: %v", err)
 		}
 	}
-	f := newFixture(t, false, nil, generate)
+}
+
+// Page mode (the first paint, before the index is built): Visa fler reads
+// the next page through RowPage.Next until the end.
+func TestCaseList_PageModeVisaFler(t *testing.T) {
+	f := newFixture(t, false, nil, generate(t, 400))
 	l := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum").clinicCases
 	all := f.casesOf(f.clinic("Vårdcentralen Centrum").ID, nil)
 	if len(all) <= 2*pageSize {
 		t.Fatalf("want more than two pages of cases, have %d", len(all))
 	}
-	if len(l.rows) != pageSize || !l.more.Visible() {
-		t.Fatalf("first page: %d rows, Visa fler visible %v; want %d and visible", len(l.rows), l.more.Visible(), pageSize)
+	// The index answered; go back to the state of the first paint.
+	page, err := f.ui.deps.Cases.ClinicCases(context.Background(), f.ui.work.sess, app.CaseQuery{Limit: pageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.res, l.page = nil, nil
+	l.showPage(page, false, nil)
+	if l.len() != pageSize || !l.more.Visible() {
+		t.Fatalf("first page: %d rows, Visa fler visible %v; want %d and visible", l.len(), l.more.Visible(), pageSize)
 	}
 	test.Tap(l.more)
 	f.wait()
-	if len(l.rows) != 2*pageSize {
-		t.Fatalf("after Visa fler: %d rows, want %d", len(l.rows), 2*pageSize)
-	}
-	for i := range l.rows {
-		if l.rows[i].ID != all[i].ID {
-			t.Fatalf("row %d is case %s, want %s", i, l.rows[i].ID, all[i].ID)
-		}
+	if l.len() != 2*pageSize {
+		t.Fatalf("after Visa fler: %d rows, want %d", l.len(), 2*pageSize)
 	}
 	for l.more.Visible() {
 		test.Tap(l.more)
 		f.wait()
 	}
-	if len(l.rows) != len(all) {
-		t.Errorf("after the last page: %d rows, want %d", len(l.rows), len(all))
+	for i, r := range l.rowsForTest() {
+		if r.ID != all[i].ID {
+			t.Fatalf("row %d is case %s, want %s", i, r.ID, all[i].ID)
+		}
+	}
+	if l.len() != len(all) {
+		t.Errorf("after the last page: %d rows, want %d", l.len(), len(all))
+	}
+}
+
+// Index mode: every case in one table (no paging), filters, search and
+// sorting by a tap on a column title.
+func TestCaseList_FiltersSearchAndSort(t *testing.T) {
+	f := newFixture(t, false, nil, generate(t, 400))
+	l := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum").clinicCases
+	centrum := f.clinic("Vårdcentralen Centrum").ID
+	all := f.casesOf(centrum, nil)
+	if l.res == nil || l.len() != len(all) || l.more.Visible() {
+		t.Fatalf("index mode: %d rows of %d, Visa fler %v", l.len(), len(all), l.more.Visible())
+	}
+	if l.count.Text != fmt.Sprintf("%d ärenden", len(all)) {
+		t.Errorf("count %q", l.count.Text)
+	}
+	// Unread only.
+	l.unread.SetChecked(true)
+	f.wait()
+	unread := f.casesOf(centrum, func(c *app.Case) bool { return c.UnreadByStaff })
+	if l.len() != len(unread) || l.count.Text != fmt.Sprintf("%d av %d ärenden", len(unread), len(all)) {
+		t.Errorf("unread: %d rows (%q), want %d", l.len(), l.count.Text, len(unread))
+	}
+	l.unread.SetChecked(false)
+	// Type: Fråga.
+	l.typ.SetSelected(app.KindQuestion.Label())
+	f.wait()
+	q := f.casesOf(centrum, func(c *app.Case) bool { return c.Kind == app.KindQuestion })
+	if l.len() != len(q) {
+		t.Errorf("type Fråga: %d rows, want %d", l.len(), len(q))
+	}
+	l.typ.SetSelected(textAllTypes)
+	// Assignee: Ej tilldelade.
+	l.assignee.SetSelected(textUnassigned)
+	f.wait()
+	un := f.casesOf(centrum, func(c *app.Case) bool { return c.AssigneeID == "" })
+	if l.len() != len(un) {
+		t.Errorf("unassigned: %d rows, want %d", l.len(), len(un))
+	}
+	l.assignee.SetSelected(textAllAssignees)
+	// Search by personnummer.
+	var r *app.Resident
+	for _, x := range f.ds.Residents {
+		if x.ID == f.ds.Persona[demo.AdultSMS] {
+			r = x
+		}
+	}
+	test.Type(l.search, r.PNR.String())
+	f.wait()
+	theirs := f.casesOf(centrum, func(c *app.Case) bool { return c.ResidentID == r.ID })
+	if l.len() != len(theirs) || len(theirs) == 0 {
+		t.Errorf("search by personnummer: %d rows, want %d", l.len(), len(theirs))
+	}
+	l.search.SetText("")
+	f.wait()
+	// Sort by Invånare (tap the title), then turn it around.
+	l.sortBy(3)
+	f.wait()
+	first, last := l.row(0).ResidentName, l.row(l.len()-1).ResidentName
+	l.sortBy(3)
+	f.wait()
+	if l.row(0).ResidentName != last || l.row(l.len()-1).ResidentName != first || first == last {
+		t.Errorf("sort by resident: %q…%q, reversed %q…%q", first, last, l.row(0).ResidentName, l.row(l.len()-1).ResidentName)
+	}
+	if !strings.Contains(test.RenderToMarkup(f.win.Canvas()), "Invånare ▲") {
+		t.Error("the sorted column's title should show the order")
 	}
 }
 

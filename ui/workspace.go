@@ -23,11 +23,11 @@ const (
 )
 
 type workspaceDeps struct {
-	ctx      context.Context
-	tasks    *tasks
-	dir      Directory
-	cases    CaseLists
-	demo     bool
+	ctx   context.Context
+	tasks *tasks
+	dir   Directory
+	cases CaseLists
+	demo  bool
 	// onSwitchClinic is "Byt mottagning" (staff in several clinics).
 	onSwitchClinic func()
 	onSignOut      func()
