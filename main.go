@@ -104,13 +104,28 @@ func run() int {
 	a := fyneapp.New()
 	a.SetIcon(ui.Icon())
 	w := a.NewWindow("Mottagning")
-	w.Resize(fyne.NewSize(1200, 760))
+	// The window opens at the size it had when it was last closed.
+	prefs := a.Preferences()
+	w.Resize(fyne.NewSize(
+		float32(prefs.FloatWithFallback("window.width", 1200)),
+		float32(prefs.FloatWithFallback("window.height", 760))))
+	w.SetCloseIntercept(func() {
+		size := w.Canvas().Size()
+		prefs.SetFloat("window.width", float64(size.Width))
+		prefs.SetFloat("window.height", float64(size.Height))
+		w.Close()
+	})
 	clock := app.SystemClock{}
+	cases := app.NewCaseService(store, clock)
 	ui.New(ctx, w, ui.Deps{
 		Directory:    store,
-		Cases:        app.NewCaseService(store, clock),
+		Cases:        cases,
+		Bulk:         cases,
+		Templates:    app.NewTemplateService(store, clock),
 		Auth:         app.NewLocalAuth(store, store, clock),
 		Clock:        clock,
+		Prefs:        prefs,
+		Notify:       func(title, body string) { a.SendNotification(fyne.NewNotification(title, body)) },
 		Demo:         store.IsDemo(),
 		DemoPassword: demo.Password,
 		Preselect:    pre,

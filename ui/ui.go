@@ -33,6 +33,8 @@ type Directory interface {
 	// EServices lists a clinic's local e-services, whose names the case
 	// lists show as the case type.
 	EServices(ctx context.Context, clinicID app.ID) ([]app.EService, error)
+	// Templates lists a clinic's message templates and standard replies.
+	Templates(ctx context.Context, clinicID app.ID) ([]app.MessageTemplate, error)
 }
 
 // CaseLists is the part of app.CaseService the case lists use.
@@ -60,7 +62,16 @@ type CaseWork interface {
 // Deps are what the UI needs from the composition root.
 type Deps struct {
 	Directory Directory
-	Cases     CaseLists
+	Cases     CaseWork
+	// Bulk is massutskick (app.CaseService); nil hides it.
+	Bulk BulkWork
+	// Templates is the lokal administratör's template service; nil hides it.
+	Templates TemplateAdmin
+	// Notify shows a desktop notification (fyne.App.SendNotification in
+	// main); nil shows none. It gets content-free texts only.
+	Notify func(title, body string)
+	// Prefs remembers the last tab per staff member; nil remembers nothing.
+	Prefs fyne.Preferences
 	// Auth signs staff in (app.LocalAuth in standalone mode).
 	Auth app.Authenticator
 	// Clock is the time the screens show and count idle time by; nil
@@ -124,11 +135,33 @@ func New(ctx context.Context, w fyne.Window, d Deps) *UI {
 	if dc, ok := w.Canvas().(desktop.Canvas); ok {
 		dc.SetOnKeyDown(func(*fyne.KeyEvent) { u.touch() })
 	}
+	if a, ok := d.Cases.(replyAlerts); ok {
+		a.SetReplyAlert(func(c app.Case) { fyne.Do(func() { u.replyArrived(c) }) })
+	}
 	u.showStart(d.Preselect, nil)
 	if d.IdleLock > 0 {
 		go u.watchIdle(ctx)
 	}
 	return u
+}
+
+// replyAlerts is implemented by app.CaseService: the function it raises
+// when a resident's reply arrives (from sync, later).
+type replyAlerts interface {
+	SetReplyAlert(fn func(c app.Case))
+}
+
+// replyArrived raises the desktop notification (content-free, R4 in
+// spirit: it may show on a lock screen) and refreshes the lists and the
+// unread badge, when the reply is for the clinic being worked in.
+func (u *UI) replyArrived(c app.Case) {
+	if u.work == nil || u.work.sess.ClinicID != c.ClinicID {
+		return
+	}
+	if u.deps.Notify != nil {
+		u.deps.Notify(app.ReplyAlertText(u.work.clinic.Name))
+	}
+	u.work.refreshLists()
 }
 
 // touch records user activity: every key press and every action that
@@ -193,6 +226,9 @@ func Icon() fyne.Resource { return fyne.NewStaticResource("icon.png", assets.Ico
 // roles afresh; with resume it opens on the clinic step for that staff
 // member ("Byt mottagning").
 func (u *UI) showStart(pre *Preselect, resume *app.Staff) {
+	if u.work != nil {
+		u.work.leave()
+	}
 	u.work = nil
 	var demoPW func(string) string
 	if u.deps.Demo {
@@ -209,7 +245,8 @@ func (u *UI) showStart(pre *Preselect, resume *app.Staff) {
 func (u *UI) showWorkspace(staff app.Staff, clinic app.Clinic) {
 	u.touch()
 	u.work = newWorkspaceScreen(workspaceDeps{
-		ctx: u.ctx, tasks: &u.tasks, dir: u.deps.Directory, cases: u.deps.Cases, demo: u.deps.Demo,
+		ctx: u.ctx, tasks: &u.tasks, win: u.win, dir: u.deps.Directory, cases: u.deps.Cases,
+		bulk: u.deps.Bulk, templates: u.deps.Templates, clock: u.deps.Clock, demo: u.deps.Demo, prefs: u.deps.Prefs,
 		onSwitchClinic: func() { u.showStart(nil, &staff) },
 		onSignOut:      func() { u.showStart(nil, nil) },
 		onLock:         u.lockNow,

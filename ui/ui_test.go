@@ -14,6 +14,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"mottagning/app"
 	"mottagning/app/demo"
@@ -36,10 +37,12 @@ func TestMain(m *testing.M) {
 var now = time.Date(2025, time.March, 12, 9, 30, 0, 0, app.Stockholm)
 
 type fixture struct {
-	store *storage.Store
-	ds    *demo.Dataset
-	win   fyne.Window
-	ui    *UI
+	store    *storage.Store
+	ds       *demo.Dataset
+	win      fyne.Window
+	ui       *UI
+	svc      *app.CaseService
+	notified []string // desktop notifications shown: title + "|" + body
 }
 
 // newFixture opens a store, seeds the demo set unless empty is asked for,
@@ -70,10 +73,13 @@ func newFixture(t *testing.T, empty bool, pre *Preselect, more ...func(*storage.
 	}
 	f.win = test.NewTempWindow(t, nil)
 	f.win.Resize(fyne.NewSize(1200, 760))
+	f.svc = app.NewCaseService(st, app.FixedClock(now))
 	f.ui = New(ctx, f.win, Deps{
-		Directory: st, Cases: app.NewCaseService(st, app.FixedClock(now)), Demo: st.IsDemo(), Preselect: pre,
+		Directory: st, Cases: f.svc, Bulk: f.svc, Templates: app.NewTemplateService(st, app.FixedClock(now)),
+		Demo: st.IsDemo(), Preselect: pre,
 		Auth: app.NewLocalAuth(st, st, app.FixedClock(now)), Clock: app.FixedClock(now), IdleLock: -1,
 		DemoPassword: demo.Password,
+		Notify:       func(title, body string) { f.notified = append(f.notified, title+"|"+body) },
 	})
 	f.ui.tasks.wait()
 	return f
@@ -312,7 +318,7 @@ func TestSignIn_ContactCentreHasNoClinic(t *testing.T) {
 func TestR16_ClinicCasesNewestFirst(t *testing.T) {
 	f := newFixture(t, false, nil)
 	w := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum")
-	if w.tabs == nil || len(w.tabs.Items) != 2 || w.tabs.Items[0].Text != textClinicCases || w.tabs.Items[1].Text != textMyCases {
+	if w.tabs == nil || len(w.tabs.Items) != 2 || w.tabs.Items[0].Text != textClinicCases || !strings.HasPrefix(w.tabs.Items[1].Text, textMyCases) {
 		t.Fatalf("an ärendemottagare and ärendehanterare should see the tabs %q and %q", textClinicCases, textMyCases)
 	}
 	want := f.casesOf(f.clinic("Vårdcentralen Centrum").ID, nil)
@@ -366,7 +372,7 @@ func TestR16_StatusFilterNy(t *testing.T) {
 func TestR16_HandlerSeesOnlyMyCases(t *testing.T) {
 	f := newFixture(t, false, nil)
 	w := f.open(t, "Björn Ekström", "Vårdcentralen Centrum")
-	if w.tabs != nil || w.clinicCases != nil || w.myCases == nil {
+	if w.clinicCases != nil || w.myCases == nil || len(w.tabs.Items) != 1 {
 		t.Fatal("an ärendehanterare should see Mina ärenden only")
 	}
 	bjorn := f.ds.StaffBy[demo.StaffHandler]
@@ -614,5 +620,87 @@ func TestPreselect_OpensTheClinic(t *testing.T) {
 	f := newFixture(t, false, &Preselect{Username: "anna", Clinic: 1})
 	if f.ui.work == nil || f.ui.work.clinicName.Text != "Vårdcentralen Centrum" {
 		t.Fatal("Preselect anna:1 should open Vårdcentralen Centrum")
+	}
+}
+
+// A tap on a row opens the case in place of the lists; Tillbaka returns.
+func TestWorkspace_OpenCaseFromListAndBack(t *testing.T) {
+	f := newFixture(t, false, nil)
+	w := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum")
+	l := w.clinicCases
+	first := l.row(0)
+	l.table.Select(widget.TableCellID{Row: 0, Col: 1})
+	f.wait()
+	if w.open == nil || w.main.Objects[0] != w.open.content {
+		t.Fatal("selecting a row should open the case")
+	}
+	if w.open.thread == nil || w.open.thread.Case.ID != first.ID {
+		t.Fatalf("the open case is not the row's case")
+	}
+	test.Tap(w.open.back)
+	f.wait()
+	if w.open != nil || w.main.Objects[0] != w.tabs {
+		t.Error("Tillbaka should show the lists again")
+	}
+}
+
+// Ctrl+N opens Skicka ärende; a sent case shows in the list with a notice.
+func TestWorkspace_CtrlNOpensSkickaArende(t *testing.T) {
+	f := newFixture(t, false, nil)
+	w := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum")
+	before := w.clinicCases.len()
+	typedShortcut(f.win, keyNew)
+	if w.sendScr == nil || w.main.Objects[0] != w.sendScr.content {
+		t.Fatal("Ctrl+N should open Skicka ärende")
+	}
+	w.sendScr.onDone(nil)
+	f.wait()
+	if w.sendScr != nil || !w.notice.Visible() || w.clinicCases.len() != before {
+		t.Errorf("after sending: screen %v, notice %v", w.sendScr != nil, w.notice.Visible())
+	}
+}
+
+// typedShortcut presses a window shortcut (the test canvas embeds a
+// fyne.ShortcutHandler, as the real one does).
+func typedShortcut(w fyne.Window, s fyne.Shortcut) {
+	w.Canvas().(interface{ TypedShortcut(fyne.Shortcut) }).TypedShortcut(s)
+}
+
+// A resident's reply raises the desktop notification (content-free) and
+// the unread badge on Mina ärenden.
+func TestWorkspace_ReplyAlertNotifiesAndBadges(t *testing.T) {
+	f := newFixture(t, false, nil)
+	w := f.open(t, "Björn Ekström", "Vårdcentralen Centrum")
+	ctx := context.Background()
+	// Björn sends a question; the resident answers it.
+	var c *app.Case
+	for _, tpl := range f.ds.Templates {
+		if tpl.ClinicID == w.clinic.ID && tpl.Kind == app.KindQuestion {
+			var err error
+			c, err = f.svc.SendCase(ctx, w.sess, app.SendRequest{TemplateID: tpl.ID, ResidentID: f.ds.Persona[demo.AdultSMS], Subject: tpl.Subject, Text: tpl.Body})
+			if err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	f.wait()
+	res := app.NewResidentService(f.store, app.FixedClock(now.Add(time.Minute)))
+	if err := res.Reply(ctx, c.ResidentID, c.ID, "Tack för beskedet."); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.CaseChanged(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.wait()
+	if len(f.notified) != 1 || strings.Contains(f.notified[0], "Tack") {
+		t.Fatalf("notifications: %q", f.notified)
+	}
+	mine := w.tabs.Items[0].Text
+	if !strings.HasPrefix(mine, textMyCases+" (") {
+		t.Errorf("Mina ärenden tab %q, want an unread count", mine)
+	}
+	if w.myCases.row(0).ID != c.ID || !w.myCases.row(0).UnreadByStaff {
+		t.Error("the answered case should be first in Mina ärenden, unread")
 	}
 }

@@ -2,10 +2,13 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -18,50 +21,75 @@ const (
 	textClinicCases = "Mottagningens ärenden"
 	textMyCases     = "Mina ärenden"
 	textSend        = "Skicka ärende"
+	textBulk        = "Massutskick"
+	textTemplates   = "Mallar"
 	textSwitch      = "Byt mottagning"
 	textDemoBadge   = "Demodatabas"
+	textSent        = "Ärendet är skickat."
+	textSaveFailed  = "Filen kunde inte sparas. Välj en annan plats och försök igen."
 )
 
 type workspaceDeps struct {
-	ctx   context.Context
-	tasks *tasks
-	dir   Directory
-	cases CaseLists
-	demo  bool
+	ctx       context.Context
+	tasks     *tasks
+	win       fyne.Window
+	dir       Directory
+	cases     CaseWork
+	bulk      BulkWork      // nil: no massutskick
+	templates TemplateAdmin // nil: no template screen
+	extra     []section     // screens of other roles (granskare, behörighetsadministratör …)
+	clock     app.Clock
+	demo      bool
+	prefs     fyne.Preferences // remembers the last tab; nil in some tests
 	// onSwitchClinic is "Byt mottagning" (staff in several clinics).
 	onSwitchClinic func()
 	onSignOut      func()
 	onLock         func()
 }
 
-// workspaceScreen is one staff member at work in one clinic: a header bar
-// and the case lists their roles allow (R16), or, for a role without case
-// handling, what that role will be able to do here.
+// section is one tab of the workspace.
+type section struct {
+	title   string
+	content fyne.CanvasObject
+}
+
+// workspaceScreen is one staff member at work in one clinic: a header bar,
+// the tabs their roles give (case lists, templates, the screens of other
+// roles), and in their place, while open, a case, Skicka ärende or
+// massutskick. The services check every role again.
 type workspaceScreen struct {
+	workspaceDeps
 	content fyne.CanvasObject
 	sess    app.Session
+	clinic  app.Clinic
 
 	clinicName *widget.Label
 	staffName  *widget.Label
 	switchBtn  *widget.Button // Byt mottagning; nil for staff in one clinic
 	signOut    *widget.Button
 	lockBtn    *widget.Button
-	// send is Skicka ärende. It is shown, disabled, to staff who may send:
-	// sending comes with the staff-tool issue, and a visible but disabled
-	// button says where it will be without promising anything today.
-	send *widget.Button
+	send       *widget.Button // Skicka ärende (Ctrl+N); hidden without a case role
+	bulkBtn    *widget.Button // Massutskick; hidden without a case role
+	notice     *widget.Label  // "Ärendet är skickat." and the like
 
-	tabs        *container.AppTabs // both lists; nil unless both roles
+	main        *fyne.Container    // the tabs, or the open screen in their place
+	tabs        *container.AppTabs // nil when there is nothing to show in tabs
 	clinicCases *caseList          // nil without ärendemottagare
-	myCases     *caseList          // nil without ärendehanterare
-	roleInfo    *widget.Label      // nil when there is a case list
+	myCases     *caseList          // nil without a case role
+	templ       *templatesScreen   // nil without lokal administratör
+	roleInfo    *widget.Label      // nil when there is a tab
+	open        *caseView          // the open case; nil in the lists
+	sendScr     *sendScreen        // Skicka ärende while open
+	bulkScr     *bulkScreen        // massutskick while open
+	unbind      func()             // removes the open screen's Ctrl+Enter
 }
 
 func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *workspaceScreen {
-	s := &workspaceScreen{sess: sess}
+	s := &workspaceScreen{workspaceDeps: d, sess: sess, clinic: clinic}
 	st := sess.Staff
 	receiver := st.Has(clinic.ID, app.RoleCaseReceiver)
 	handler := st.Has(clinic.ID, app.RoleCaseHandler)
+	caseRole := receiver || handler
 
 	s.clinicName = widget.NewLabelWithStyle(clinic.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.clinicName.SizeName = theme.SizeNameSubHeadingText
@@ -70,74 +98,314 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 		who += " · " + st.Title
 	}
 	s.staffName = widget.NewLabel(who)
-	if clinics := len(st.Roles); clinics > 1 {
+	clinics := 0
+	for _, roles := range st.Roles {
+		if len(roles) > 0 {
+			clinics++
+		}
+	}
+	if clinics > 1 {
 		s.switchBtn = widget.NewButtonWithIcon(textSwitch, theme.HomeIcon(), d.onSwitchClinic)
 	}
 	s.lockBtn = widget.NewButtonWithIcon(textLockNow, theme.VisibilityOffIcon(), d.onLock)
 	s.signOut = widget.NewButtonWithIcon(textSignOut, theme.LogoutIcon(), d.onSignOut)
-	s.send = widget.NewButtonWithIcon(textSend, theme.MailSendIcon(), nil)
-	s.send.Disable()
-	if !receiver && !handler {
+	s.send = widget.NewButtonWithIcon(textSend, theme.MailSendIcon(), s.showSend)
+	s.send.Importance = widget.HighImportance
+	s.bulkBtn = widget.NewButtonWithIcon(textBulk, theme.MailForwardIcon(), s.showBulk)
+	if !caseRole {
 		s.send.Hide()
+		s.bulkBtn.Hide()
 	}
+	if d.bulk == nil {
+		s.bulkBtn.Hide()
+	}
+	s.notice = widget.NewLabel("")
+	s.notice.Importance = widget.SuccessImportance
+	s.notice.Hide()
 	right := container.NewHBox()
 	if d.demo {
-		badge := widget.NewLabelWithStyle(textDemoBadge, fyne.TextAlignTrailing, fyne.TextStyle{Italic: true})
-		right.Add(badge)
+		right.Add(widget.NewLabelWithStyle(textDemoBadge, fyne.TextAlignTrailing, fyne.TextStyle{Italic: true}))
 	}
 	right.Add(s.send)
+	right.Add(s.bulkBtn)
 	if s.switchBtn != nil {
 		right.Add(s.switchBtn)
 	}
 	right.Add(s.lockBtn)
 	right.Add(s.signOut)
 	header := container.NewBorder(nil, nil,
-		container.NewHBox(s.clinicName, container.NewCenter(s.staffName)), container.NewCenter(right))
+		container.NewHBox(s.clinicName, container.NewCenter(s.staffName), s.notice), container.NewCenter(right))
 
-	lists := caseListDeps{ctx: d.ctx, tasks: d.tasks, dir: d.dir, cases: d.cases, sess: sess}
+	var items []*container.TabItem
+	lists := caseListDeps{ctx: d.ctx, tasks: d.tasks, dir: d.dir, cases: d.cases, sess: sess, onOpen: s.openCase}
+	if receiver {
+		s.clinicCases = newCaseList(lists, clinicList)
+		items = append(items, container.NewTabItem(textClinicCases, s.clinicCases.content))
+	}
+	if caseRole {
+		mine := lists
+		mine.onUnread = s.setMyUnread
+		s.myCases = newCaseList(mine, myList)
+		items = append(items, container.NewTabItem(textMyCases, s.myCases.content))
+	}
+	if st.Has(clinic.ID, app.RoleLocalAdmin) && d.templates != nil {
+		s.templ = newTemplatesScreen(templatesDeps{ctx: d.ctx, tasks: d.tasks, svc: d.templates, sess: sess, clinic: clinic})
+		items = append(items, container.NewTabItem(textTemplates, s.templ.content))
+	}
+	for _, x := range d.extra {
+		items = append(items, container.NewTabItem(x.title, x.content))
+	}
 	var body fyne.CanvasObject
-	switch {
-	case receiver && handler:
-		s.clinicCases = newCaseList(lists, clinicList)
-		s.myCases = newCaseList(lists, myList)
-		s.tabs = container.NewAppTabs(
-			container.NewTabItem(textClinicCases, s.clinicCases.content),
-			container.NewTabItem(textMyCases, s.myCases.content),
-		)
+	if len(items) > 0 {
+		s.tabs = container.NewAppTabs(items...)
+		s.restoreTab()
+		s.tabs.OnSelected = func(*container.TabItem) { s.rememberTab() }
 		body = s.tabs
-	case receiver:
-		s.clinicCases = newCaseList(lists, clinicList)
-		body = titled(textClinicCases, s.clinicCases.content)
-	case handler:
-		s.myCases = newCaseList(lists, myList)
-		body = titled(textMyCases, s.myCases.content)
-	default:
+	}
+	if len(items) == 0 {
 		s.roleInfo = widget.NewLabel(roleInfoText(st, clinic))
 		s.roleInfo.Wrapping = fyne.TextWrapWord
 		body = container.NewVBox(s.roleInfo)
 	}
-
+	s.main = container.NewStack(body)
 	s.content = container.NewBorder(
 		container.NewVBox(container.NewPadded(header), widget.NewSeparator()), nil, nil, nil,
-		container.NewPadded(body))
+		container.NewPadded(s.main))
+	s.bindKeys()
 	return s
 }
+
+// Keyboard: Ctrl+N Skicka ärende, Ctrl+F the search of the list shown.
+// (Ctrl+Enter sends in Skicka ärende and in a case, bound while open.)
+var (
+	keyNew    = &desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault}
+	keySearch = &desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}
+)
+
+func (s *workspaceScreen) bindKeys() {
+	if s.win == nil {
+		return
+	}
+	c := s.win.Canvas()
+	// Only while the workspace is what the window shows (not locked).
+	shown := func() bool { return s.win.Content() == s.content }
+	c.AddShortcut(keyNew, func(fyne.Shortcut) {
+		if shown() && s.send.Visible() && !s.send.Disabled() {
+			s.showSend()
+		}
+	})
+	c.AddShortcut(keySearch, func(fyne.Shortcut) {
+		if shown() {
+			s.focusSearch()
+		}
+	})
+}
+
+// leave removes what the workspace bound on the window, before another
+// screen takes it.
+func (s *workspaceScreen) leave() {
+	s.closeScreen()
+	if s.win != nil {
+		c := s.win.Canvas()
+		c.RemoveShortcut(keyNew)
+		c.RemoveShortcut(keySearch)
+	}
+}
+
+// focusSearch puts the cursor in the search field of the list shown.
+func (s *workspaceScreen) focusSearch() {
+	l := s.currentList()
+	if l == nil || s.win == nil || s.main.Objects[0] != s.tabs {
+		return
+	}
+	s.win.Canvas().Focus(l.search)
+}
+
+func (s *workspaceScreen) currentList() *caseList {
+	if s.tabs == nil {
+		return nil
+	}
+	switch s.tabs.Selected().Text {
+	case textClinicCases:
+		return s.clinicCases
+	default:
+		if strings.HasPrefix(s.tabs.Selected().Text, textMyCases) {
+			return s.myCases
+		}
+	}
+	return nil
+}
+
+func (s *workspaceScreen) prefKey() string { return "lastTab." + string(s.sess.Staff.ID) }
+
+func (s *workspaceScreen) rememberTab() {
+	if s.prefs != nil && s.tabs != nil {
+		s.prefs.SetInt(s.prefKey(), s.tabs.SelectedIndex())
+	}
+}
+
+func (s *workspaceScreen) restoreTab() {
+	if s.prefs == nil {
+		return
+	}
+	if i := s.prefs.IntWithFallback(s.prefKey(), 0); i > 0 && i < len(s.tabs.Items) {
+		s.tabs.SelectIndex(i)
+	}
+}
+
+// setMyUnread shows the unread count on the Mina ärenden tab.
+func (s *workspaceScreen) setMyUnread(n int) {
+	if s.tabs == nil {
+		return
+	}
+	for _, it := range s.tabs.Items {
+		if strings.HasPrefix(it.Text, textMyCases) {
+			it.Text = textMyCases
+			if n > 0 {
+				it.Text = fmt.Sprintf("%s (%d)", textMyCases, n)
+			}
+		}
+	}
+	s.tabs.Refresh()
+}
+
+// refreshLists reads the lists again (a case changed).
+func (s *workspaceScreen) refreshLists() {
+	for _, l := range []*caseList{s.clinicCases, s.myCases} {
+		if l != nil {
+			l.refresh()
+		}
+	}
+}
+
+// show puts a screen in place of the tabs.
+func (s *workspaceScreen) show(o fyne.CanvasObject) {
+	s.notice.Hide()
+	s.main.Objects = []fyne.CanvasObject{o}
+	s.main.Refresh()
+}
+
+// closeScreen goes back to the tabs.
+func (s *workspaceScreen) closeScreen() {
+	if s.unbind != nil {
+		s.unbind()
+		s.unbind = nil
+	}
+	if s.open != nil {
+		s.open.removePrinted()
+	}
+	s.open, s.sendScr, s.bulkScr = nil, nil, nil
+	body := fyne.CanvasObject(s.roleInfo)
+	if s.tabs != nil {
+		body = s.tabs
+	}
+	s.main.Objects = []fyne.CanvasObject{body}
+	s.main.Refresh()
+}
+
+func (s *workspaceScreen) bindSend(send func()) {
+	if s.win != nil {
+		s.unbind = bindShortcuts(s.win.Canvas(), send)
+	}
+}
+
+// openCase shows a case in place of the lists.
+func (s *workspaceScreen) openCase(r app.CaseRow) {
+	s.closeScreen()
+	pnr := r.ReserveNumber
+	if !r.PNR.IsZero() {
+		pnr = r.PNR.String()
+	}
+	s.open = newCaseView(caseViewDeps{
+		ctx: s.ctx, tasks: s.tasks, cases: s.cases, dir: s.dir, replies: s.dir, sess: s.sess, clinic: s.clinic,
+		residentName: r.ResidentName, pnr: pnr, save: s.saveFile,
+		onClose: func() {
+			s.closeScreen()
+			s.refreshLists()
+		},
+		onChanged: func(app.Case) { s.refreshLists() },
+	}, r.ID)
+	s.bindSend(s.open.shortcutSend)
+	s.show(s.open.content)
+}
+
+// showSend opens Skicka ärende.
+func (s *workspaceScreen) showSend() {
+	s.closeScreen()
+	s.sendScr = newSendScreen(sendDeps{
+		ctx: s.ctx, tasks: s.tasks, cases: s.cases, templates: s.dir, sess: s.sess, clinic: s.clinic,
+		now: s.clock.Now,
+		onDone: func(*app.Case) {
+			s.closeScreen()
+			s.refreshLists()
+			s.notice.SetText(textSent)
+			s.notice.Show()
+		},
+		onCancel: s.closeScreen,
+	})
+	s.bindSend(s.sendScr.shortcutSend)
+	s.show(s.sendScr.content)
+	if s.win != nil {
+		s.win.Canvas().Focus(s.sendScr.pnr)
+	}
+}
+
+// showBulk opens massutskick.
+func (s *workspaceScreen) showBulk() {
+	if s.bulk == nil {
+		return
+	}
+	s.closeScreen()
+	s.bulkScr = newBulkScreen(bulkDeps{
+		ctx: s.ctx, tasks: s.tasks, cases: s.bulk, templates: s.dir, sess: s.sess, clinic: s.clinic, win: s.win,
+		onDone: func([]app.BulkResult) {
+			s.closeScreen()
+			s.refreshLists()
+		},
+		onCancel: s.closeScreen,
+	})
+	s.show(s.bulkScr.content)
+}
+
+// saveFile asks where to save an exported PDF.
+func (s *workspaceScreen) saveFile(name string, data []byte) {
+	if s.win == nil {
+		return
+	}
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			return // cancelled
+		}
+		_, werr := w.Write(data)
+		if cerr := w.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			logError("save exported case", werr)
+			dialog.ShowInformation(textExportTitle, textSaveFailed, s.win)
+		}
+	}, s.win)
+	d.SetFileName(name)
+	d.Show()
+}
+
+const textExportTitle = "Exportera PDF"
 
 func titled(title string, o fyne.CanvasObject) fyne.CanvasObject {
 	l := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	return container.NewBorder(container.NewHBox(l, layout.NewSpacer()), nil, nil, nil, o)
 }
 
-// roleTexts say what a role without case handling will do in this window.
+// roleTexts say what a role without case handling does in this window.
 var roleTexts = map[app.Role]string{
-	app.RoleLocalAdmin: "Som lokal administratör kommer du här att hantera mottagningens meddelandemallar, " +
-		"standardsvar, e-tjänster och inställningar, och kunna spärra en vårdnadshavares ombudsbehörighet för ett barn.",
-	app.RolePermissionAdmin: "Som behörighetsadministratör kommer du här att ge och ta bort medarbetares roller i mottagningen.",
-	app.RoleAuditor: "Som granskare kommer du här att kunna läsa mottagningens åtkomstlogg: " +
+	app.RoleLocalAdmin: "Som lokal administratör hanterar du mottagningens meddelandemallar och standardsvar " +
+		"och kan spärra en vårdnadshavares ombudsbehörighet för ett barn.",
+	app.RolePermissionAdmin: "Som behörighetsadministratör ger och tar du bort medarbetares roller i mottagningen.",
+	app.RoleAuditor: "Som granskare läser du mottagningens åtkomstlogg: " +
 		"vem som öppnade vilket ärende eller vilken invånares uppgifter, och när.",
 }
 
-// roleInfoText explains, calmly, why there is no case list and what comes.
+// roleInfoText explains, calmly, why there is no case list.
 func roleInfoText(st *app.Staff, clinic app.Clinic) string {
 	parts := []string{"Ärendelistorna visas för ärendemottagare och ärendehanterare. " +
 		"Dina roller i " + clinic.Name + " omfattar inte ärendehantering."}
@@ -146,6 +414,5 @@ func roleInfoText(st *app.Staff, clinic app.Clinic) string {
 			parts = append(parts, t)
 		}
 	}
-	parts = append(parts, "De funktionerna kommer i senare versioner.")
 	return strings.Join(parts, "\n\n")
 }
