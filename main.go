@@ -234,18 +234,27 @@ func seedMessage(dir string, err error) error {
 	return fmt.Errorf("Demodata kunde inte skrivas till %s (%v). Ta bort katalogen och försök igen.", dir, err)
 }
 
-// autoselect parses MOTTAGNING_AUTOSELECT ("username:clinic-index").
+// autoselect parses MOTTAGNING_AUTOSELECT ("username:clinic-index" or
+// "username:clinic-index:screen", screen being case, send or bulk).
 func autoselect(v string) *ui.Preselect {
 	if v == "" {
 		return nil
 	}
-	user, idx, ok := strings.Cut(v, ":")
-	n, err := strconv.Atoi(idx)
-	if !ok || user == "" || err != nil || n < 0 {
-		slog.Warn("MOTTAGNING_AUTOSELECT ignored: want username:clinic-index")
+	parts := strings.Split(v, ":")
+	var n int
+	var err error
+	if len(parts) >= 2 {
+		n, err = strconv.Atoi(parts[1])
+	}
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || err != nil || n < 0 {
+		slog.Warn("MOTTAGNING_AUTOSELECT ignored: want username:clinic-index[:screen]")
 		return nil
 	}
-	return &ui.Preselect{Username: user, Clinic: n}
+	p := &ui.Preselect{Username: parts[0], Clinic: n}
+	if len(parts) == 3 {
+		p.Screen = parts[2]
+	}
+	return p
 }
 
 // setMetadata gives Fyne the app id, name, version and migrations from the

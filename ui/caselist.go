@@ -66,6 +66,8 @@ type caseList struct {
 	staff []app.Staff       // the clinic's case staff, for the assignee filter
 	sort  app.CaseSort
 	rev   bool
+	// autoOpen opens the first row when the index answers (screenshots).
+	autoOpen bool
 
 	natural  []float32    // per column: fits the title and the usual texts on one line
 	narrow   []float32    // per column: width when wrapped onto two lines; 0 when it never wraps
@@ -668,6 +670,10 @@ func (l *caseList) showResult(res *app.CaseResult, err error) {
 	l.table.Refresh()
 	if l.onUnread != nil {
 		l.onUnread(res.Unread)
+	}
+	if l.autoOpen && res.Len() > 0 && l.onOpen != nil {
+		l.autoOpen = false
+		defer l.onOpen(l.row(0))
 	}
 	defer l.content.Refresh()
 	n := res.Len()

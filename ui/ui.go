@@ -102,6 +102,9 @@ const DefaultIdleLock = 10 * time.Minute
 type Preselect struct {
 	Username string
 	Clinic   int
+	// Screen, when set, opens one more screen in the workspace: "case"
+	// (the newest case of the first list), "send" or "bulk".
+	Screen string
 }
 
 // UI is the content of the main window: the start screen, then the
@@ -243,6 +246,15 @@ func (u *UI) showStart(pre *Preselect, resume *app.Staff) {
 }
 
 func (u *UI) showWorkspace(staff app.Staff, clinic app.Clinic) {
+	screen := ""
+	if u.deps.Preselect != nil {
+		screen, u.deps.Preselect = u.deps.Preselect.Screen, nil
+	}
+	defer func() {
+		if u.work != nil {
+			u.work.preselect(screen)
+		}
+	}()
 	u.touch()
 	u.work = newWorkspaceScreen(workspaceDeps{
 		ctx: u.ctx, tasks: &u.tasks, win: u.win, dir: u.deps.Directory, cases: u.deps.Cases,

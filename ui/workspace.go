@@ -175,6 +175,24 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 	return s
 }
 
+// preselect opens a screen for screenshots (see Preselect.Screen).
+func (s *workspaceScreen) preselect(screen string) {
+	switch screen {
+	case "send":
+		s.showSend()
+	case "bulk":
+		s.showBulk()
+	case "case":
+		l := s.clinicCases
+		if l == nil {
+			l = s.myCases
+		}
+		if l != nil {
+			l.autoOpen = true
+		}
+	}
+}
+
 // Keyboard: Ctrl+N Skicka ärende, Ctrl+F the search of the list shown.
 // (Ctrl+Enter sends in Skicka ärende and in a case, bound while open.)
 var (

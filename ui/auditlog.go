@@ -1,0 +1,420 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mottagning/app"
+	"mottagning/app/personnummer"
+)
+
+// AuditReader is the part of app.AuditService the access-log view uses.
+// app.AuditService satisfies it.
+type AuditReader interface {
+	Entries(ctx context.Context, sess app.Session, q app.AuditQuery) ([]app.AuditRow, error)
+}
+
+// Texts of the access-log view.
+const (
+	textAudTitle      = "Åtkomstlogg"
+	textAudIntro      = "Vem som öppnade vilket ärende eller vilken invånares uppgifter, och när. Perioden får vara högst ett år."
+	textAudFrom       = "Från"
+	textAudTo         = "Till och med"
+	textAudStaff      = "Medarbetare"
+	textAudAllStaff   = "Alla medarbetare"
+	textAudPNR        = "Invånarens personnummer"
+	textAudPNRHint    = "Alla invånare"
+	textAudShow       = "Visa"
+	textAudEmpty      = "Inga loggposter för urvalet."
+	textAudLoading    = "Hämtar loggposter …"
+	textAudBadDate    = "Skriv datumet som ÅÅÅÅ-MM-DD."
+	textAudBackwards  = "Till-datumet ligger före från-datumet."
+	textAudTooLong    = "Perioden får vara högst ett år."
+	textAudFixFields  = "Rätta det som är markerat med rött."
+	textAudInvalid    = "Urvalet kunde inte användas. Kontrollera datumen och försök igen."
+	textAudFailed     = "Något gick fel när loggen skulle hämtas. Försök igen."
+	textAudNoCase     = "–"
+	audDateLayout     = "2006-01-02"
+	audTimeLayout     = "2006-01-02 15:04:05"
+	audDefaultDays    = 7
+	audFieldDateWidth = 150
+)
+
+type auditDeps struct {
+	ctx    context.Context
+	tasks  *tasks
+	svc    AuditReader
+	dir    Directory
+	sess   app.Session
+	clinic app.Clinic
+	// clock gives today's date for the default period and the century of
+	// ten-digit personnummer; nil means app.SystemClock.
+	clock app.Clock
+}
+
+// auditScreen is the granskare's view of the clinic's access log: a
+// period, optionally one staff member or one resident, and the entries
+// newest first. It only reads; the service decides who may.
+type auditScreen struct {
+	auditDeps
+	content fyne.CanvasObject
+
+	from, to *widget.Entry
+	staff    *widget.Select
+	pnr      *widget.Entry
+	show     *widget.Button
+	fromMsg  *widget.Label
+	toMsg    *widget.Label
+	pnrMsg   *widget.Label
+	count    *widget.Label
+	errText  *widget.Label
+	empty    *widget.Label
+	table    *widget.Table
+
+	staffIDs map[string]app.ID // staff select option → id
+	rows     []app.AuditRow
+	gen      int
+}
+
+// auditColumn is one column of the log table.
+type auditColumn struct {
+	title  string
+	sample string
+	text   func(r *app.AuditRow) string
+}
+
+var auditColumns = []auditColumn{
+	{"Tid", "2025-12-31 23:59:59", func(r *app.AuditRow) string { return r.At.In(app.Stockholm).Format(audTimeLayout) }},
+	{"Medarbetare", "Fredrik Nordin", func(r *app.AuditRow) string { return r.StaffName }},
+	{"Åtgärd", app.AccessLookupResident.Label(), func(r *app.AuditRow) string { return r.ActionLabel }},
+	{"Invånare", "", func(r *app.AuditRow) string { return r.ResidentName }}, // takes what is left
+	{"Personnummer", "20001231-0000", func(r *app.AuditRow) string {
+		if r.PNR.IsZero() {
+			return r.ReserveNumber
+		}
+		return r.PNR.String()
+	}},
+	{"Ärende", "01JQ7Z0000000000000000000W", func(r *app.AuditRow) string {
+		if r.CaseID == "" {
+			return textAudNoCase
+		}
+		return string(r.CaseID)
+	}},
+}
+
+const auditFillCol = 3
+
+func newAuditScreen(d auditDeps) *auditScreen {
+	if d.clock == nil {
+		d.clock = app.SystemClock{}
+	}
+	s := &auditScreen{auditDeps: d}
+	today := app.DateIn(d.clock.Now())
+
+	s.from = widget.NewEntry()
+	s.from.SetText(today.AddDate(0, 0, -(audDefaultDays - 1)).Format(audDateLayout))
+	s.from.PlaceHolder = "ÅÅÅÅ-MM-DD"
+	s.to = widget.NewEntry()
+	s.to.SetText(today.Format(audDateLayout))
+	s.to.PlaceHolder = "ÅÅÅÅ-MM-DD"
+	s.staff = widget.NewSelect([]string{textAudAllStaff}, nil)
+	s.staff.Selected = textAudAllStaff
+	s.pnr = widget.NewEntry()
+	s.pnr.PlaceHolder = textAudPNRHint
+	s.fromMsg, s.toMsg, s.pnrMsg = newFieldMessage(), newFieldMessage(), newFieldMessage()
+	// A field's error goes as soon as it is edited; Visa checks again.
+	s.from.OnChanged = func(string) { fieldMessage(s.fromMsg, "", false) }
+	s.to.OnChanged = func(string) { fieldMessage(s.toMsg, "", false) }
+	s.pnr.OnChanged = func(string) { fieldMessage(s.pnrMsg, "", false) }
+	for _, e := range []*widget.Entry{s.from, s.to, s.pnr} {
+		e.OnSubmitted = func(string) { s.load() }
+	}
+	s.show = widget.NewButtonWithIcon(textAudShow, theme.SearchIcon(), s.load)
+	s.show.Importance = widget.HighImportance
+
+	s.count = widget.NewLabel("")
+	s.errText = newFieldMessage()
+	s.empty = widget.NewLabel(textAudEmpty)
+	s.empty.Hide()
+
+	s.table = widget.NewTableWithHeaders(
+		func() (int, int) { return len(s.rows), len(auditColumns) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(id widget.TableCellID, o fyne.CanvasObject) {
+			l := o.(*widget.Label)
+			if id.Row < 0 || id.Row >= len(s.rows) {
+				l.SetText("")
+				return
+			}
+			l.SetText(auditColumns[id.Col].text(&s.rows[id.Row]))
+		},
+	)
+	s.table.ShowHeaderColumn = false
+	s.table.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	s.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		l := o.(*widget.Label)
+		if id.Col >= 0 && id.Col < len(auditColumns) {
+			l.SetText(auditColumns[id.Col].title)
+		}
+	}
+	widths := s.sizeColumns()
+
+	field := func(label string, o fyne.CanvasObject, msg *widget.Label) fyne.CanvasObject {
+		return container.NewVBox(widget.NewLabelWithStyle(label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), o, msg)
+	}
+	filters := container.New(&fixedColumns{widths: []float32{audFieldDateWidth, audFieldDateWidth, 240, 300, 0}},
+		field(textAudFrom, s.from, s.fromMsg),
+		field(textAudTo, s.to, s.toMsg),
+		field(textAudStaff, s.staff, newFieldMessage()),
+		field(textAudPNR, s.pnr, s.pnrMsg),
+		container.NewVBox(widget.NewLabel(" "), s.show),
+	)
+	title := widget.NewLabelWithStyle(textAudTitle+" – "+d.clinic.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.SizeName = theme.SizeNameSubHeadingText
+	intro := widget.NewLabel(textAudIntro)
+	intro.Wrapping = fyne.TextWrapWord
+	top := container.NewVBox(title, intro, widget.NewSeparator(), filters, s.errText,
+		container.NewHBox(s.count, layout.NewSpacer()))
+	table := container.New(&fillColumn{table: s.table, widths: widths, fill: auditFillCol}, s.table)
+	s.content = container.NewBorder(top, nil, nil, nil, container.NewStack(table, container.NewCenter(s.empty)))
+
+	s.loadStaff()
+	s.load()
+	return s
+}
+
+// sizeColumns measures each column's title and sample as the table draws them.
+func (s *auditScreen) sizeColumns() []float32 {
+	slack := s.table.Theme().Size(theme.SizeNamePadding)
+	w := make([]float32, len(auditColumns))
+	for i, c := range auditColumns {
+		w[i] = widget.NewLabelWithStyle(c.title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}).MinSize().Width + slack
+		if c.sample != "" {
+			w[i] = max(w[i], widget.NewLabel(c.sample).MinSize().Width+slack)
+		}
+		s.table.SetColumnWidth(i, w[i])
+	}
+	return w
+}
+
+// loadStaff fills the staff choice with the clinic's staff, by name.
+func (s *auditScreen) loadStaff() {
+	s.tasks.run(func() func() {
+		all, err := s.dir.AllStaff(s.ctx)
+		return func() {
+			if err != nil {
+				// Only the filter is lost: the log still shows everyone.
+				logError("list staff", err, "clinic", s.sess.ClinicID)
+				return
+			}
+			slices.SortStableFunc(all, func(a, b app.Staff) int { return strings.Compare(a.Name, b.Name) })
+			s.staffIDs = map[string]app.ID{}
+			opts := []string{textAudAllStaff}
+			for _, st := range all {
+				if len(st.Roles[s.sess.ClinicID]) == 0 {
+					continue
+				}
+				name := st.Name
+				if _, dup := s.staffIDs[name]; dup {
+					name += " (" + st.Username + ")"
+				}
+				s.staffIDs[name] = st.ID
+				opts = append(opts, name)
+			}
+			s.staff.Options = opts
+			s.staff.Refresh()
+		}
+	})
+}
+
+// query reads the filter; ok is false when a field is wrong (its message
+// then says what to do).
+func (s *auditScreen) query() (q app.AuditQuery, ok bool) {
+	ok = true
+	from, err := time.ParseInLocation(audDateLayout, strings.TrimSpace(s.from.Text), app.Stockholm)
+	if err != nil {
+		fieldMessage(s.fromMsg, textAudBadDate, true)
+		ok = false
+	}
+	to, err := time.ParseInLocation(audDateLayout, strings.TrimSpace(s.to.Text), app.Stockholm)
+	if err != nil {
+		fieldMessage(s.toMsg, textAudBadDate, true)
+		ok = false
+	}
+	// "Till och med" the day: the period ends at the next midnight.
+	q.From, q.To = from, to.AddDate(0, 0, 1)
+	if ok {
+		switch {
+		case !q.To.After(q.From):
+			fieldMessage(s.toMsg, textAudBackwards, true)
+			ok = false
+		case q.To.After(q.From.AddDate(1, 0, 0)):
+			fieldMessage(s.toMsg, textAudTooLong, true)
+			ok = false
+		}
+	}
+	if in := strings.TrimSpace(s.pnr.Text); in != "" {
+		n, err := personnummer.ParseAt(in, s.clock.Now())
+		if err != nil {
+			// Swedish, says what to do, never contains the input.
+			fieldMessage(s.pnrMsg, err.Error(), true)
+			ok = false
+		}
+		q.PNR = n
+	}
+	if id, found := s.staffIDs[s.staff.Selected]; found {
+		q.StaffID = id
+	}
+	return q, ok
+}
+
+// load reads the log for the filter.
+func (s *auditScreen) load() {
+	s.gen++
+	for _, l := range []*widget.Label{s.fromMsg, s.toMsg, s.pnrMsg, s.errText} {
+		fieldMessage(l, "", false)
+	}
+	q, ok := s.query()
+	if !ok {
+		s.rows = nil
+		s.empty.Hide()
+		s.count.SetText("")
+		fieldMessage(s.errText, textAudFixFields, true)
+		s.table.Refresh()
+		s.content.Refresh()
+		return
+	}
+	s.count.SetText(textAudLoading)
+	s.empty.Hide()
+	gen := s.gen
+	s.tasks.run(func() func() {
+		rows, err := s.svc.Entries(s.ctx, s.sess, q)
+		return func() {
+			if gen == s.gen {
+				s.showRows(rows, err)
+			}
+		}
+	})
+}
+
+func (s *auditScreen) showRows(rows []app.AuditRow, err error) {
+	defer s.content.Refresh()
+	if err != nil {
+		logError("read access log", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
+		s.rows = nil
+		s.table.Refresh()
+		s.count.SetText("")
+		fieldMessage(s.errText, auditError(err), true)
+		return
+	}
+	s.rows = rows
+	s.table.ScrollToTop()
+	s.table.Refresh()
+	s.empty.Hidden = len(rows) != 0
+	switch len(rows) {
+	case 0:
+		s.count.SetText("")
+	case 1:
+		s.count.SetText("1 loggpost")
+	default:
+		s.count.SetText(fmt.Sprintf("%d loggposter, senaste först", len(rows)))
+	}
+}
+
+// auditError maps an error from the access log to the text the user sees.
+func auditError(err error) string {
+	switch {
+	case errors.Is(err, app.ErrForbidden):
+		return textForbidden
+	case errors.Is(err, app.ErrInvalid):
+		return textAudInvalid
+	}
+	return textAudFailed
+}
+
+// fixedColumns lays its objects out side by side, each as wide as its
+// entry in widths (0: its own minimum width), and as tall as the tallest.
+// Unlike an HBox it lets a field's wrapped message use the field's width.
+type fixedColumns struct{ widths []float32 }
+
+func (f *fixedColumns) width(i int, o fyne.CanvasObject) float32 {
+	if i < len(f.widths) && f.widths[i] > 0 {
+		return f.widths[i]
+	}
+	return o.MinSize().Width
+}
+
+func (f *fixedColumns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	pad := theme.Padding()
+	x := float32(0)
+	for i, o := range objs {
+		w := f.width(i, o)
+		o.Move(fyne.NewPos(x, 0))
+		o.Resize(fyne.NewSize(w, size.Height))
+		x += w + pad*2
+	}
+}
+
+func (f *fixedColumns) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	pad := theme.Padding()
+	var s fyne.Size
+	for i, o := range objs {
+		if i > 0 {
+			s.Width += pad * 2
+		}
+		s.Width += f.width(i, o)
+		s.Height = max(s.Height, o.MinSize().Height)
+	}
+	return s
+}
+
+// fillColumn lays a table over its whole space and gives one column what
+// the others leave, so the table fills the window.
+type fillColumn struct {
+	table  *widget.Table
+	widths []float32
+	fill   int
+	last   float32
+}
+
+func (f *fillColumn) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	pad := f.table.Theme().Size(theme.SizeNamePadding)
+	rest := size.Width - pad*float32(len(f.widths)-1)
+	for i, w := range f.widths {
+		if i != f.fill {
+			rest -= w
+		}
+	}
+	if w := max(rest, f.widths[f.fill], 160); w != f.last {
+		f.last = w
+		f.table.SetColumnWidth(f.fill, w)
+	}
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+func (f *fillColumn) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var s fyne.Size
+	for _, o := range objs {
+		s = s.Max(o.MinSize())
+	}
+	return s
+}
