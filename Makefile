@@ -17,8 +17,12 @@ DATA     ?=
 # System packages to build and run the desktop (cgo, OpenGL, X11 for GLFW).
 RUN_PKGS  := gcc libc6-dev libgl1-mesa-dev libx11-dev libxcursor-dev \
              libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
-# Extra system packages for tests and screenshots (virtual X display, capture).
-TEST_PKGS := xvfb xauth imagemagick x11-utils
+# Extra system packages for tests and screenshots (virtual X display, capture)
+# and for the SMS tests (Kannel's bearerbox and smsbox, fakesmsc as operator).
+TEST_PKGS := xvfb xauth imagemagick x11-utils kannel kannel-extras
+# mailpit, the SMTP server the notification tests send to (go install, pinned).
+MAILPIT_VERSION := v1.33.1
+GOBIN ?= $(shell $(GO) env GOPATH)/bin
 
 # Packages run under the race detector. Not the root main package nor ./ui/...:
 # building Fyne with -race takes minutes and they hold no concurrency of ours.
@@ -42,8 +46,10 @@ deps-run:
 # deps-run plus what the tests need, in one apt-get run.
 deps-test:
 	scripts/apt-install.sh $(RUN_PKGS) $(TEST_PKGS)
-# ---- Go-installed test tools: later issues add their recipe lines here, ----
-# ---- one `$(GO) install module@version` per tool, pinned.                ----
+	@if ! $(GO) version -m "$(GOBIN)/mailpit" 2>/dev/null | grep -q "github.com/axllent/mailpit[[:space:]]*$(MAILPIT_VERSION)"; then \
+		echo "go install github.com/axllent/mailpit@$(MAILPIT_VERSION)"; \
+		$(GO) install github.com/axllent/mailpit@$(MAILPIT_VERSION); \
+	fi
 
 # Build the desktop app and the server (the server without cgo, as it ships).
 build:
