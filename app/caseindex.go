@@ -78,23 +78,24 @@ type indexRow struct {
 	subject    string
 	resident   *indexResident
 	residentID ID
-	last       time.Time
-	assignee   ID
-	typeKey    string // e-service id, or the kind of a staff-started case
-	status     Status
-	startedBy  StartedBy
-	unread     bool
+	last       int64 // last activity, Unix milliseconds
+	// Codes into the index's table of repeated strings (0 is ""): the
+	// assignee, the type (e-service id, or the kind of a staff-started
+	// case), the status and who started it.
+	assignee, typ, status, startedBy uint16
+	unread                           bool
 }
 
 // header gives the list fields of the row as a Case.
-func (r *indexRow) header(clinic ID) Case {
-	c := Case{ID: r.id, ClinicID: clinic, ResidentID: r.residentID, Subject: r.subject, Status: r.status,
-		AssigneeID: r.assignee, StartedBy: r.startedBy, LastActivity: r.last, UnreadByStaff: r.unread}
-	switch k := CaseKind(r.typeKey); k {
+func (r *indexRow) header(clinic ID, str []string) Case {
+	c := Case{ID: r.id, ClinicID: clinic, ResidentID: r.residentID, Subject: r.subject, Status: Status(str[r.status]),
+		AssigneeID: ID(str[r.assignee]), StartedBy: StartedBy(str[r.startedBy]),
+		LastActivity: time.UnixMilli(r.last).In(Stockholm), UnreadByStaff: r.unread}
+	switch k := CaseKind(str[r.typ]); k {
 	case KindInformation, KindQuestion:
 		c.Kind = k
 	default:
-		c.Kind, c.EServiceID = KindEService, ID(r.typeKey)
+		c.Kind, c.EServiceID = KindEService, ID(k)
 	}
 	return c
 }
@@ -120,9 +121,40 @@ type clinicIndex struct {
 	byID      map[ID]*indexRow
 	residents map[ID]*indexResident
 	intern    map[string]string
+	codes     map[string]uint16
+	str       []string // code → string; str[0] == ""
 	ready     bool
 	err       error
 	done      chan struct{}
+}
+
+// code returns the code of a repeated string, adding it when new.
+func (x *clinicIndex) code(s string) uint16 {
+	if s == "" {
+		return 0
+	}
+	if c, ok := x.codes[s]; ok {
+		return c
+	}
+	if len(x.str) == 0 {
+		x.str = []string{""}
+	}
+	if len(x.str) > 0xFFFF {
+		panic("app: case index: more than 65535 distinct assignees, types and statuses")
+	}
+	c := uint16(len(x.str))
+	x.str = append(x.str, s)
+	x.codes[s] = c
+	return c
+}
+
+// lookup is code without adding: ok is false for a string no row has.
+func (x *clinicIndex) lookup(s string) (uint16, bool) {
+	if s == "" {
+		return 0, true
+	}
+	c, ok := x.codes[s]
+	return c, ok
 }
 
 func (x *clinicIndex) in(s string) string {
@@ -139,6 +171,7 @@ func (x *clinicIndex) in(s string) string {
 // CaseResult is one filtered, sorted case list: an immutable snapshot.
 type CaseResult struct {
 	clinic ID
+	str    []string
 	rows   []*indexRow
 	// Total is the number of cases of the list before filtering, Unread
 	// how many of those have a reply staff have not opened (the badge).
@@ -153,7 +186,7 @@ func (r *CaseResult) Len() int { return len(r.rows) }
 // guardian's id: open the case for those).
 func (r *CaseResult) Row(i int) CaseRow {
 	x := r.rows[i]
-	out := CaseRow{Case: x.header(r.clinic)}
+	out := CaseRow{Case: x.header(r.clinic, r.str)}
 	if x.resident != nil {
 		out.ResidentName, out.PNR, out.ReserveNumber = x.resident.name, x.resident.pnr, x.resident.reserve
 	}
@@ -181,7 +214,7 @@ func (s *CaseService) index(ctx context.Context, clinic ID) (*clinicIndex, error
 	}
 	x, ok := s.idx.clinics[clinic]
 	if !ok {
-		x = &clinicIndex{clinic: clinic, byID: map[ID]*indexRow{}, residents: map[ID]*indexResident{}, intern: map[string]string{}, done: make(chan struct{})}
+		x = &clinicIndex{clinic: clinic, codes: map[string]uint16{}, str: []string{""}, byID: map[ID]*indexRow{}, residents: map[ID]*indexResident{}, intern: map[string]string{}, done: make(chan struct{})}
 		s.idx.clinics[clinic] = x
 		go s.build(context.WithoutCancel(ctx), clinic, x)
 	}
@@ -286,7 +319,7 @@ func digitsOf(s string) string {
 
 // before is the index order: newest activity first, then higher id.
 func before(a, b *indexRow) int {
-	if c := b.last.Compare(a.last); c != 0 {
+	if c := cmp.Compare(b.last, a.last); c != 0 {
 		return c
 	}
 	return strings.Compare(string(b.id), string(a.id))
@@ -309,11 +342,12 @@ func (x *clinicIndex) put(c *Case) {
 
 func (x *clinicIndex) newRow(c *Case) *indexRow {
 	row := &indexRow{id: c.ID, subject: c.Subject, resident: x.residents[c.ResidentID], residentID: ID(x.in(string(c.ResidentID))),
-		last: c.LastActivity, assignee: ID(x.in(string(c.AssigneeID))), status: Status(x.in(string(c.Status))),
-		startedBy: StartedBy(x.in(string(c.StartedBy))), unread: c.UnreadByStaff}
-	row.typeKey = x.in(string(c.EServiceID))
-	if row.typeKey == "" {
-		row.typeKey = x.in(string(c.Kind))
+		last: c.LastActivity.UnixMilli(), assignee: x.code(string(c.AssigneeID)), status: x.code(string(c.Status)),
+		startedBy: x.code(string(c.StartedBy)), unread: c.UnreadByStaff}
+	if c.EServiceID != "" {
+		row.typ = x.code(string(c.EServiceID))
+	} else {
+		row.typ = x.code(string(c.Kind))
 	}
 	return row
 }
@@ -363,7 +397,7 @@ func (s *CaseService) CaseChanged(ctx context.Context, id ID) error {
 		<-x.done
 		x.mu.RLock()
 		if r := x.byID[id]; r != nil {
-			wasUnread = r.unread && r.last.Equal(c.LastActivity)
+			wasUnread = r.unread && r.last == c.LastActivity.UnixMilli()
 		}
 		x.mu.RUnlock()
 	}
@@ -437,9 +471,16 @@ func (s *CaseService) FindCases(ctx context.Context, sess Session, f CaseFilter)
 	}
 
 	x.mu.RLock()
-	out := &CaseResult{clinic: sess.ClinicID, rows: make([]*indexRow, 0, len(x.rows)/4)}
+	out := &CaseResult{clinic: sess.ClinicID, str: x.str, rows: make([]*indexRow, 0, len(x.rows)/4)}
+	// Filter values as codes; a value no row has matches nothing.
+	status, okS := x.lookup(string(f.Status))
+	typ, okT := x.lookup(f.Type)
+	assignee, okA := x.lookup(string(f.AssigneeID))
+	if !okS || !okT || !okA {
+		out.rows = nil
+	}
 	for _, r := range x.rows {
-		if f.List == MyList && r.assignee != f.AssigneeID {
+		if f.List == MyList && r.assignee != assignee {
 			continue
 		}
 		out.Total++
@@ -447,10 +488,11 @@ func (s *CaseService) FindCases(ctx context.Context, sess Session, f CaseFilter)
 			out.Unread++
 		}
 		switch {
-		case f.Status != "" && r.status != f.Status,
-			f.Type != "" && r.typeKey != f.Type,
-			f.AssigneeID != "" && r.assignee != f.AssigneeID,
-			f.Unassigned && r.assignee != "",
+		case !okS || !okT || !okA,
+			f.Status != "" && r.status != status,
+			f.Type != "" && r.typ != typ,
+			f.AssigneeID != "" && r.assignee != assignee,
+			f.Unassigned && r.assignee != 0,
 			f.UnreadOnly && !r.unread,
 			onlyResident != "" && r.residentID != onlyResident,
 			digits != "" && (r.resident == nil || !strings.Contains(r.resident.digits, digits)),
@@ -461,7 +503,7 @@ func (s *CaseService) FindCases(ctx context.Context, sess Session, f CaseFilter)
 	}
 	x.mu.RUnlock()
 	if f.Sort != SortActivity || f.Reverse {
-		sortRows(out.rows, f.Sort, f.Reverse) // else already in index order
+		sortRows(out.rows, x.str, f.Sort, f.Reverse) // else already in index order
 	}
 	return out, nil
 }
@@ -489,7 +531,7 @@ var statusOrder = map[Status]int{StatusNew: 0, StatusOngoing: 1, StatusWaiting: 
 
 // sortRows sorts by the column, then newest activity, then id (stable
 // across calls: equal keys never swap between two renders).
-func sortRows(rows []*indexRow, by CaseSort, reverse bool) {
+func sortRows(rows []*indexRow, str []string, by CaseSort, reverse bool) {
 	activity := before
 	name := func(r *indexRow) string {
 		if r.resident == nil {
@@ -500,15 +542,17 @@ func sortRows(rows []*indexRow, by CaseSort, reverse bool) {
 	var key func(a, b *indexRow) int
 	switch by {
 	case SortStatus:
-		key = func(a, b *indexRow) int { return cmp.Compare(statusOrder[a.status], statusOrder[b.status]) }
+		key = func(a, b *indexRow) int {
+			return cmp.Compare(statusOrder[Status(str[a.status])], statusOrder[Status(str[b.status])])
+		}
 	case SortSubject:
 		key = func(a, b *indexRow) int { return compareKey(a.subject, b.subject) }
 	case SortType:
-		key = func(a, b *indexRow) int { return strings.Compare(a.typeKey, b.typeKey) }
+		key = func(a, b *indexRow) int { return strings.Compare(str[a.typ], str[b.typ]) }
 	case SortResident:
 		key = func(a, b *indexRow) int { return strings.Compare(name(a), name(b)) }
 	case SortStartedBy:
-		key = func(a, b *indexRow) int { return strings.Compare(string(a.startedBy), string(b.startedBy)) }
+		key = func(a, b *indexRow) int { return strings.Compare(str[a.startedBy], str[b.startedBy]) }
 	default:
 		slices.SortFunc(rows, func(a, b *indexRow) int {
 			if reverse {

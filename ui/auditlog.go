@@ -37,7 +37,7 @@ const (
 	textAudShow       = "Visa"
 	textAudEmpty      = "Inga loggposter för urvalet."
 	textAudLoading    = "Hämtar loggposter …"
-	textAudBadDate    = "Skriv datumet som ÅÅÅÅ-MM-DD."
+	textAudBadDate    = "Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."
 	textAudBackwards  = "Till-datumet ligger före från-datumet."
 	textAudTooLong    = "Perioden får vara högst ett år."
 	textAudFixFields  = "Rätta det som är markerat med rött."
@@ -112,7 +112,10 @@ var auditColumns = []auditColumn{
 	}},
 }
 
-const auditFillCol = 3
+const (
+	auditFillCol = 3 // Invånare takes what the other columns leave
+	auditCaseCol = 5
+)
 
 func newAuditScreen(d auditDeps) *auditScreen {
 	if d.clock == nil {
@@ -160,6 +163,8 @@ func newAuditScreen(d auditDeps) *auditScreen {
 				l.SetText("")
 				return
 			}
+			// A case id is a code to compare, not to read: monospace.
+			l.TextStyle.Monospace = id.Col == auditCaseCol
 			l.SetText(auditColumns[id.Col].text(&s.rows[id.Row]))
 		},
 	)
@@ -206,7 +211,9 @@ func (s *auditScreen) sizeColumns() []float32 {
 	for i, c := range auditColumns {
 		w[i] = widget.NewLabelWithStyle(c.title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}).MinSize().Width + slack
 		if c.sample != "" {
-			w[i] = max(w[i], widget.NewLabel(c.sample).MinSize().Width+slack)
+			l := widget.NewLabel(c.sample)
+			l.TextStyle.Monospace = i == auditCaseCol
+			w[i] = max(w[i], l.MinSize().Width+slack)
 		}
 		s.table.SetColumnWidth(i, w[i])
 	}

@@ -79,6 +79,7 @@ type staffAdminScreen struct {
 	name   *widget.Label
 	job    *widget.Label
 	own    *widget.Label
+	ownBox *fyne.Container // own with its icon
 	checks map[app.Role]*widget.Check
 	save   *widget.Button
 	revert *widget.Button
@@ -120,8 +121,9 @@ func newStaffAdminScreen(d staffAdminDeps) *staffAdminScreen {
 	s.job = widget.NewLabel("")
 	s.own = widget.NewLabel(textSAdmOwn)
 	s.own.Wrapping = fyne.TextWrapWord
-	s.own.Importance = widget.WarningImportance
-	s.own.Hide()
+	// Calm: an explanation, not a warning.
+	s.ownBox = container.NewBorder(nil, nil, container.NewVBox(widget.NewIcon(theme.InfoIcon())), nil, s.own)
+	s.ownBox.Hide()
 	rolesBox := container.NewVBox()
 	for _, r := range app.AllClinicRoles {
 		c := widget.NewCheck(r.Label(), func(bool) { s.edited() })
@@ -143,7 +145,7 @@ func newStaffAdminScreen(d staffAdminDeps) *staffAdminScreen {
 	other.Wrapping = fyne.TextWrapWord
 	rolesTitle := widget.NewLabelWithStyle(textSAdmRolesIn+d.clinic.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(s.revert, s.save), s.status)
-	s.form = container.NewVBox(s.name, s.job, s.own, widget.NewSeparator(), rolesTitle, rolesBox, other, widget.NewSeparator(), buttons)
+	s.form = container.NewVBox(s.name, s.job, s.ownBox, widget.NewSeparator(), rolesTitle, rolesBox, other, widget.NewSeparator(), buttons)
 	s.form.Hide()
 	s.pick = widget.NewLabel(textSAdmPick)
 	s.pick.Wrapping = fyne.TextWrapWord
@@ -223,7 +225,7 @@ func (s *staffAdminScreen) choose(i int) {
 	s.name.SetText(st.Name)
 	s.job.SetText(st.Title)
 	s.job.Hidden = st.Title == ""
-	s.own.Hidden = st.ID != s.sess.Staff.ID
+	s.ownBox.Hidden = st.ID != s.sess.Staff.ID
 	s.fill(st)
 	s.status.SetText("")
 	s.form.Show()

@@ -1,0 +1,245 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"image/png"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+
+	"mottagning/app"
+	"mottagning/app/demo"
+)
+
+// The staff-tool screens (access log, roles, blocked guardian) are built
+// directly with their deps on the real seeded store and shown alone in the
+// fixture's window.
+
+// staffByKey returns a demo staff member as the store has them.
+func (f *fixture) staffByKey(t *testing.T, key string) app.Staff {
+	t.Helper()
+	st, err := f.store.Staff(context.Background(), f.ds.StaffBy[key])
+	if err != nil {
+		t.Fatalf("staff %q: %v", key, err)
+	}
+	return *st
+}
+
+func (f *fixture) sessionOf(t *testing.T, key, clinic string) app.Session {
+	t.Helper()
+	st := f.staffByKey(t, key)
+	return app.Session{Staff: &st, ClinicID: f.clinic(clinic).ID}
+}
+
+// residentByKey returns a demo persona.
+func (f *fixture) residentByKey(t *testing.T, key string) *app.Resident {
+	t.Helper()
+	for _, r := range f.ds.Residents {
+		if r.ID == f.ds.Persona[key] {
+			return r
+		}
+	}
+	t.Fatalf("no persona %q", key)
+	return nil
+}
+
+// staffToolPNG writes the window as a PNG in /tmp with the light theme
+// when STAFFTOOL_PNG is set, to look at the screen as users will.
+func staffToolPNG(t *testing.T, w fyne.Window, name string) {
+	t.Helper()
+	if os.Getenv("STAFFTOOL_PNG") == "" {
+		return
+	}
+	test.ApplyTheme(t, theme.LightTheme())
+	out, err := os.Create("/tmp/" + name + ".png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if err := png.Encode(out, w.Canvas().Capture()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type auditRun struct {
+	f      *fixture
+	s      *auditScreen
+	opened app.CaseRow
+	sent   *app.Case
+}
+
+// openAudit makes three logged accesses in Vårdcentralen Centrum with the
+// real CaseService (Anna opens a case and looks up Maria Karlsson, Björn
+// sends a question to Lars Andersson), then shows the access log as the
+// staff member key sees it.
+func openAudit(t *testing.T, key string) *auditRun {
+	t.Helper()
+	f := newFixture(t, false, nil)
+	ctx := context.Background()
+	cases := app.NewCaseService(f.store, app.FixedClock(now))
+	anna := f.sessionOf(t, demo.StaffReceiver, "Vårdcentralen Centrum")
+	page, err := cases.ClinicCases(ctx, anna, app.CaseQuery{Limit: 1})
+	if err != nil || len(page.Rows) == 0 {
+		t.Fatalf("clinic cases: %v", err)
+	}
+	r := &auditRun{f: f, opened: page.Rows[0]}
+	if _, err := cases.OpenCase(ctx, anna, r.opened.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cases.LookupResident(ctx, anna, f.residentByKey(t, demo.AdultBoth).PNR); err != nil {
+		t.Fatal(err)
+	}
+	var tpl app.MessageTemplate
+	for _, m := range f.ds.Templates {
+		if m.ClinicID == anna.ClinicID && m.Kind == app.KindQuestion {
+			tpl = m
+		}
+	}
+	bjorn := f.sessionOf(t, demo.StaffHandler, "Vårdcentralen Centrum")
+	r.sent, err = cases.SendCase(ctx, bjorn, app.SendRequest{TemplateID: tpl.ID, ResidentID: f.ds.Persona[demo.AdultEmail], Subject: tpl.Subject, Text: tpl.Body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.s = newAuditScreen(auditDeps{
+		ctx: ctx, tasks: &f.ui.tasks, svc: app.NewAuditService(f.store, app.FixedClock(now)), dir: f.store,
+		sess: f.sessionOf(t, key, "Vårdcentralen Centrum"), clinic: f.clinic("Vårdcentralen Centrum"), clock: app.FixedClock(now),
+	})
+	f.win.SetContent(r.s.content)
+	f.wait()
+	return r
+}
+
+func (r *auditRun) cell(row, col int) string { return auditColumns[col].text(&r.s.rows[row]) }
+
+func TestAuditLog_GranskareSeesTheLastSevenDays(t *testing.T) {
+	r := openAudit(t, demo.StaffAuditor)
+	s := r.s
+	if s.from.Text != "2025-03-06" || s.to.Text != "2025-03-12" {
+		t.Errorf("default period %s – %s, want the last 7 days 2025-03-06 – 2025-03-12", s.from.Text, s.to.Text)
+	}
+	if rows, _ := s.table.Length(); rows != 3 || len(s.rows) != 3 {
+		t.Fatalf("table has %d rows, want the 3 accesses", rows)
+	}
+	lars := r.f.residentByKey(t, demo.AdultEmail)
+	want := [][]string{
+		{"2025-03-12 09:30:00", "Björn Ekström", "Skickade", "Lars Andersson", lars.PNR.String(), string(r.sent.ID)},
+		{"2025-03-12 09:30:00", "Anna Lindqvist", "Slog upp invånare", "Maria Karlsson", r.f.residentByKey(t, demo.AdultBoth).PNR.String(), textAudNoCase},
+		{"2025-03-12 09:30:00", "Anna Lindqvist", "Öppnade ärende", r.opened.ResidentName, r.opened.PNR.String(), string(r.opened.ID)},
+	}
+	for i, w := range want {
+		for c := range auditColumns {
+			if got := r.cell(i, c); got != w[c] {
+				t.Errorf("row %d, %s = %q, want %q", i, auditColumns[c].title, got, w[c])
+			}
+		}
+	}
+	if s.count.Text != "3 loggposter, senaste först" || s.empty.Visible() || s.errText.Visible() {
+		t.Errorf("count %q, empty shown %v, error %q", s.count.Text, s.empty.Visible(), s.errText.Text)
+	}
+	// The staff choice holds the clinic's staff, by name.
+	wantStaff := []string{textAudAllStaff, "Anna Lindqvist", "Björn Ekström", "David Sundberg", "Eva Bergström", "Fredrik Nordin"}
+	if !slices.Equal(s.staff.Options, wantStaff) {
+		t.Errorf("staff choice %q, want %q", s.staff.Options, wantStaff)
+	}
+	// Case ids are random; the golden shows fixed ones in their place.
+	for i := range s.rows {
+		if s.rows[i].CaseID != "" {
+			s.rows[i].CaseID = app.ID(fmt.Sprintf("01JP4QK3T0000000000000000%d", i))
+		}
+	}
+	s.table.Refresh()
+	assertMarkup(t, "audit_list.xml", r.f.win.Canvas())
+	staffToolPNG(t, r.f.win, "audit_list")
+}
+
+func TestAuditLog_FiltersByStaffAndPersonnummer(t *testing.T) {
+	r := openAudit(t, demo.StaffAuditor)
+	s := r.s
+	s.staff.SetSelected("Björn Ekström")
+	test.Tap(s.show)
+	r.f.wait()
+	if len(s.rows) != 1 || s.rows[0].StaffName != "Björn Ekström" || s.count.Text != "1 loggpost" {
+		t.Fatalf("Björn's entries: %+v (%q)", s.rows, s.count.Text)
+	}
+	s.staff.SetSelected(textAudAllStaff)
+	test.Type(s.pnr, r.f.residentByKey(t, demo.AdultBoth).PNR.String())
+	test.Tap(s.show)
+	r.f.wait()
+	if len(s.rows) != 1 || s.rows[0].ResidentName != "Maria Karlsson" {
+		t.Fatalf("Maria's entries: %+v", s.rows)
+	}
+	// Nobody touched this resident's data: the empty text, no error.
+	untouched := r.f.residentByKey(t, demo.AdultSMS)
+	if untouched.ID == r.opened.ResidentID {
+		untouched = r.f.residentByKey(t, demo.AdultNone)
+	}
+	s.pnr.SetText(untouched.PNR.String())
+	s.pnr.OnSubmitted(s.pnr.Text) // Enter in the field
+	r.f.wait()
+	if len(s.rows) != 0 || !s.empty.Visible() || s.empty.Text != "Inga loggposter för urvalet." || s.errText.Visible() {
+		t.Errorf("no entries: %d rows, empty text shown %v, error %q", len(s.rows), s.empty.Visible(), s.errText.Text)
+	}
+}
+
+func TestAuditLog_BadInputIsShownAtTheField(t *testing.T) {
+	r := openAudit(t, demo.StaffAuditor)
+	s := r.s
+	s.from.SetText("2025-13-01")
+	test.Tap(s.show)
+	r.f.wait()
+	if !s.fromMsg.Visible() || s.fromMsg.Text != textAudBadDate || s.toMsg.Visible() {
+		t.Errorf("bad Från: message %q (visible %v)", s.fromMsg.Text, s.fromMsg.Visible())
+	}
+	if len(s.rows) != 0 || s.errText.Text != textAudFixFields {
+		t.Errorf("a bad filter must show no rows (%d) and say so (%q)", len(s.rows), s.errText.Text)
+	}
+	staffToolPNG(t, r.f.win, "audit_bad_date")
+	test.Type(s.from, "x") // editing the field takes its message away
+	if s.fromMsg.Visible() {
+		t.Error("the message should go when the field is edited")
+	}
+	for _, c := range []struct{ from, to, want string }{
+		{"2025-03-12", "2025-03-01", textAudBackwards},
+		{"2024-03-01", "2025-03-12", textAudTooLong},
+	} {
+		s.from.SetText(c.from)
+		s.to.SetText(c.to)
+		test.Tap(s.show)
+		r.f.wait()
+		if s.toMsg.Text != c.want || !s.toMsg.Visible() || s.fromMsg.Visible() {
+			t.Errorf("%s – %s: Till says %q, want %q", c.from, c.to, s.toMsg.Text, c.want)
+		}
+	}
+	// Exactly a year is allowed.
+	s.from.SetText("2024-03-13")
+	s.to.SetText("2025-03-12")
+	test.Tap(s.show)
+	r.f.wait()
+	if s.toMsg.Visible() || len(s.rows) != 3 {
+		t.Errorf("one year: Till says %q, %d rows", s.toMsg.Text, len(s.rows))
+	}
+	// A wrong personnummer: the package's Swedish message, without the number.
+	s.pnr.SetText("20000101-2385")
+	test.Tap(s.show)
+	r.f.wait()
+	if !s.pnrMsg.Visible() || !strings.Contains(s.pnrMsg.Text, "Kontrollsiffran") || strings.Contains(s.pnrMsg.Text, "2385") {
+		t.Errorf("bad personnummer: %q", s.pnrMsg.Text)
+	}
+}
+
+func TestAuditLog_OtherRolesAreRefused(t *testing.T) {
+	r := openAudit(t, demo.StaffLocalAdmin)
+	s := r.s
+	if len(s.rows) != 0 || !s.errText.Visible() || s.errText.Text != textForbidden {
+		t.Errorf("lokal administratör: %d rows, error %q", len(s.rows), s.errText.Text)
+	}
+	if s.empty.Visible() {
+		t.Error("a refusal is not an empty log")
+	}
+}
