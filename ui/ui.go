@@ -67,6 +67,12 @@ type Deps struct {
 	Bulk BulkWork
 	// Templates is the lokal administratör's template service; nil hides it.
 	Templates TemplateAdmin
+	// Audit (granskare), StaffAdmin (behörighetsadministratör) and
+	// Guardians (lokal administratör) are the screens of the roles that do
+	// not handle cases; nil hides each.
+	Audit      AuditReader
+	StaffAdmin StaffAdmin
+	Guardians  GuardianAdmin
 	// Notify shows a desktop notification (fyne.App.SendNotification in
 	// main); nil shows none. It gets content-free texts only.
 	Notify func(title, body string)
@@ -146,6 +152,32 @@ func New(ctx context.Context, w fyne.Window, d Deps) *UI {
 		go u.watchIdle(ctx)
 	}
 	return u
+}
+
+// Tabs of the roles without case handling.
+const (
+	textAuditTab     = "Åtkomstlogg"
+	textStaffTab     = "Roller"
+	textGuardiansTab = "Vårdnadshavare"
+)
+
+// roleSections builds the tabs a staff member's other roles give.
+func (u *UI) roleSections(sess app.Session, clinic app.Clinic) []section {
+	var out []section
+	st := sess.Staff
+	if st.Has(clinic.ID, app.RoleLocalAdmin) && u.deps.Guardians != nil {
+		g := newGuardiansScreen(guardiansDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.Guardians, sess: sess, clinic: clinic, clock: u.deps.Clock})
+		out = append(out, section{textGuardiansTab, g.content})
+	}
+	if st.Has(clinic.ID, app.RolePermissionAdmin) && u.deps.StaffAdmin != nil {
+		a := newStaffAdminScreen(staffAdminDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.StaffAdmin, sess: sess, clinic: clinic})
+		out = append(out, section{textStaffTab, a.content})
+	}
+	if st.Has(clinic.ID, app.RoleAuditor) && u.deps.Audit != nil {
+		a := newAuditScreen(auditDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.Audit, dir: u.deps.Directory, sess: sess, clinic: clinic, clock: u.deps.Clock})
+		out = append(out, section{textAuditTab, a.content})
+	}
+	return out
 }
 
 // replyAlerts is implemented by app.CaseService: the function it raises
@@ -256,13 +288,15 @@ func (u *UI) showWorkspace(staff app.Staff, clinic app.Clinic) {
 		}
 	}()
 	u.touch()
+	sess := app.Session{Staff: &staff, ClinicID: clinic.ID}
 	u.work = newWorkspaceScreen(workspaceDeps{
 		ctx: u.ctx, tasks: &u.tasks, win: u.win, dir: u.deps.Directory, cases: u.deps.Cases,
-		bulk: u.deps.Bulk, templates: u.deps.Templates, clock: u.deps.Clock, demo: u.deps.Demo, prefs: u.deps.Prefs,
+		bulk: u.deps.Bulk, templates: u.deps.Templates, extra: u.roleSections(sess, clinic),
+		clock: u.deps.Clock, demo: u.deps.Demo, prefs: u.deps.Prefs,
 		onSwitchClinic: func() { u.showStart(nil, &staff) },
 		onSignOut:      func() { u.showStart(nil, nil) },
 		onLock:         u.lockNow,
-	}, app.Session{Staff: &staff, ClinicID: clinic.ID}, clinic)
+	}, sess, clinic)
 	u.win.SetContent(u.work.content)
 }
 
