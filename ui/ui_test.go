@@ -78,7 +78,7 @@ func newFixture(t *testing.T, empty bool, pre *Preselect, more ...func(*storage.
 		Directory: st, Cases: f.svc, Bulk: f.svc, Templates: app.NewTemplateService(st, app.FixedClock(now)),
 		Audit: app.NewAuditService(st, app.FixedClock(now)), StaffAdmin: app.NewStaffService(st, app.FixedClock(now)),
 		Guardians: app.NewGuardianService(st, app.FixedClock(now)),
-		Demo: st.IsDemo(), Preselect: pre,
+		Demo:      st.IsDemo(), Preselect: pre,
 		Auth: app.NewLocalAuth(st, st, app.FixedClock(now)), Clock: app.FixedClock(now), IdleLock: -1,
 		DemoPassword: demo.Password,
 		Notify:       func(title, body string) { f.notified = append(f.notified, title+"|"+body) },
