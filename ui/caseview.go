@@ -3,7 +3,9 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image/color"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,8 +16,10 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -138,18 +142,23 @@ type caseView struct {
 	body     *fyne.Container
 	messages *fyne.Container // the thread's cards
 	scroll   *container.Scroll
-	// attachments is where the list of a case's attachments goes (bilagor,
-	// added by the lead later); empty and hidden until then.
+	// attachments lists the files chosen for the next reply, each with a
+	// remove button; hidden while there are none.
 	attachments *fyne.Container
-	insert      *widget.Select
-	reply       *cvReplyEntry
-	replyErr    *widget.Label
-	send        *widget.Button
-	note        *widget.Button
-	closeBtn    *widget.Button
-	assign      *widget.Select
-	exportBtn   *widget.Button
-	printBtn    *widget.Button
+	files       []app.File // chosen for the next reply, checked
+	attach      *widget.Button
+	// pickFile asks for a file to attach (a file-open dialog); tests
+	// replace it.
+	pickFile  func(done func(name string, data []byte, err error))
+	insert    *widget.Select
+	reply     *cvReplyEntry
+	replyErr  *widget.Label
+	send      *widget.Button
+	note      *widget.Button
+	closeBtn  *widget.Button
+	assign    *widget.Select
+	exportBtn *widget.Button
+	printBtn  *widget.Button
 }
 
 // newCaseView builds the view of case id and starts reading it (OpenCase,
@@ -194,6 +203,8 @@ func newCaseView(d caseViewDeps, id app.ID) *caseView {
 	v.scroll = container.NewVScroll(v.messages)
 	v.attachments = container.NewVBox()
 	v.attachments.Hide()
+	v.attach = widget.NewButtonWithIcon(cvAttach, theme.ContentAddIcon(), v.chooseFile)
+	v.pickFile = v.openDialog
 
 	v.insert = widget.NewSelect(nil, v.insertStandard)
 	v.insert.PlaceHolder = cvInsertReply
@@ -229,7 +240,7 @@ func newCaseView(d caseViewDeps, id app.ID) *caseView {
 		container.NewBorder(nil, nil, replyTitle, v.insert),
 		v.reply,
 		v.replyErr,
-		container.NewHBox(v.note, layout.NewSpacer(), hint, v.send),
+		container.NewHBox(v.note, v.attach, layout.NewSpacer(), hint, v.send),
 	)
 	v.body = container.NewBorder(container.NewVBox(facts, widget.NewSeparator()), replyBox, nil, nil, v.scroll)
 	v.body.Hide()
@@ -449,6 +460,15 @@ func (v *caseView) card(e export.Entry) fyne.CanvasObject {
 	body.Wrapping = fyne.TextWrapWord
 	body.Selectable = true // staff copy from here into the journal
 	lines = append(lines, body)
+	if e.Message != nil {
+		for _, a := range e.Message.Attachments {
+			a := a
+			b := widget.NewButtonWithIcon(fmt.Sprintf("%s (%s)", a.Name, sizeText(a.Size)), theme.FileIcon(), func() { v.saveAttachment(a) })
+			b.Importance = widget.LowImportance
+			b.Alignment = widget.ButtonAlignLeading
+			lines = append(lines, container.NewHBox(b))
+		}
+	}
 	if e.Message != nil && e.Message.Author == app.AuthorStaff {
 		read := widget.NewLabelWithStyle(export.ReadText(e.Message), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 		read.SizeName = theme.SizeNameCaptionText
@@ -472,7 +492,7 @@ func cvIndent(o fyne.CanvasObject) fyne.CanvasObject {
 // double tap does not send a reply twice.
 func (v *caseView) setBusy(busy bool) {
 	v.busy = busy
-	for _, w := range []fyne.Disableable{v.send, v.note, v.closeBtn, v.exportBtn, v.printBtn, v.assign, v.insert} {
+	for _, w := range []fyne.Disableable{v.send, v.note, v.attach, v.closeBtn, v.exportBtn, v.printBtn, v.assign, v.insert} {
 		if busy {
 			w.Disable()
 		} else {
@@ -616,9 +636,17 @@ func (v *caseView) sendReply() {
 		v.fieldError(cvClosedReply)
 		return
 	}
+	files := v.files
 	v.write(opReply, true, func() error {
+		if len(files) > 0 {
+			return v.cases.ReplyWithFiles(v.ctx, v.sess, v.id, text, files)
+		}
 		return v.cases.Reply(v.ctx, v.sess, v.id, text)
-	}, func() { v.reply.SetText("") })
+	}, func() {
+		v.reply.SetText("")
+		v.files = nil
+		v.showFiles()
+	})
 }
 
 // addNote is Lägg till anteckning: internal, never shown to the resident.
@@ -857,4 +885,105 @@ func cvTint(c color.Color, a uint8) color.Color {
 	n := color.NRGBAModel.Convert(c).(color.NRGBA)
 	n.A = a
 	return n
+}
+
+// Texts of attachments.
+const (
+	cvAttach       = "Bifoga fil …"
+	cvAttachTitle  = "Bifoga fil"
+	cvRemoveFile   = "Ta bort"
+	cvAttachFailed = "Bilagan kunde inte hämtas. Försök igen."
+)
+
+// sizeText is a file size as staff read it.
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d kB", n>>10)
+	}
+	return fmt.Sprintf("%d byte", n)
+}
+
+// chooseFile adds a file to the next reply, checked at once (type by its
+// content, size, count) so a bad file is refused at the field, before
+// anything is sent.
+func (v *caseView) chooseFile() {
+	v.pickFile(func(name string, data []byte, err error) {
+		if err != nil {
+			logError("read attachment", err, "case", v.id)
+			v.fieldError(cvAttachFailed)
+			return
+		}
+		if data == nil {
+			return // cancelled
+		}
+		if len(v.files) >= app.MaxAttachmentsPerMessage {
+			v.fieldError(app.AttachmentMessage(app.ErrTooManyAttachments))
+			return
+		}
+		if _, err := app.NewAttachment(name, data); err != nil {
+			v.fieldError(app.AttachmentMessage(err))
+			return
+		}
+		v.files = append(v.files, app.File{Name: name, Data: data})
+		v.replyErr.Hide()
+		v.showFiles()
+	})
+}
+
+// showFiles lists the files chosen for the next reply.
+func (v *caseView) showFiles() {
+	v.attachments.Objects = nil
+	for i, f := range v.files {
+		i := i
+		a, _ := app.NewAttachment(f.Name, f.Data)
+		rm := widget.NewButtonWithIcon(cvRemoveFile, theme.DeleteIcon(), func() {
+			v.files = append(v.files[:i:i], v.files[i+1:]...)
+			v.showFiles()
+		})
+		rm.Importance = widget.LowImportance
+		v.attachments.Add(container.NewHBox(widget.NewIcon(theme.FileIcon()),
+			widget.NewLabel(fmt.Sprintf("%s (%s)", a.Name, sizeText(a.Size))), rm))
+	}
+	v.attachments.Hidden = len(v.files) == 0
+	v.content.Refresh()
+}
+
+// openDialog is the file-open dialog for attachments: PDF, JPEG and PNG.
+func (v *caseView) openDialog(done func(name string, data []byte, err error)) {
+	win := fyne.CurrentApp().Driver().AllWindows()
+	if len(win) == 0 {
+		return
+	}
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			done("", nil, err)
+			return
+		}
+		defer r.Close()
+		data, err := io.ReadAll(io.LimitReader(r, app.MaxAttachmentSize+1))
+		done(r.URI().Name(), data, err)
+	}, win[0])
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf", ".jpg", ".jpeg", ".png", ".PDF", ".JPG", ".JPEG", ".PNG"}))
+	d.Show()
+}
+
+// saveAttachment reads an attachment (access-logged, digest-checked) and
+// hands it to save.
+func (v *caseView) saveAttachment(a app.Attachment) {
+	if v.save == nil {
+		return
+	}
+	v.tasks.run(func() func() {
+		_, data, err := v.cases.AttachmentData(v.ctx, v.sess, v.id, a.ID)
+		return func() {
+			if err != nil {
+				v.fail("read attachment", err, caseActionError("read attachment", err))
+				return
+			}
+			v.save(a.Name, data)
+		}
+	})
 }

@@ -50,6 +50,8 @@ type CaseWork interface {
 	CaseLists
 	OpenCase(ctx context.Context, sess app.Session, id app.ID) (*app.Thread, error)
 	Reply(ctx context.Context, sess app.Session, id app.ID, text string) error
+	ReplyWithFiles(ctx context.Context, sess app.Session, id app.ID, text string, files []app.File) error
+	AttachmentData(ctx context.Context, sess app.Session, caseID, attID app.ID) (app.Attachment, []byte, error)
 	AddNote(ctx context.Context, sess app.Session, id app.ID, text string) error
 	Assign(ctx context.Context, sess app.Session, id, assignee app.ID) error
 	Close(ctx context.Context, sess app.Session, id app.ID) error
