@@ -199,6 +199,26 @@ func (s *ResidentService) UpdateSettings(ctx context.Context, actor Actor, id ID
 	if actor.Staff != nil || actor.ResidentID != id {
 		return fmt.Errorf("update settings of %s: %w", id, ErrForbidden)
 	}
+	// R13: the mobile is kept in E.164 and must be a mobile (the channel is
+	// SMS); the e-mail must be a bare, plausible address. Both are checked
+	// whenever filled in, not only when their channel is on, since they may
+	// also be shared with care providers. The FieldError carries the
+	// Swedish text for the field and never the value typed.
+	set.Mobile, set.Email = strings.TrimSpace(set.Mobile), strings.TrimSpace(set.Email)
+	if set.Mobile != "" {
+		m, err := NormalizePhone(set.Mobile)
+		if err != nil {
+			return fmt.Errorf("update settings of %s: %w", id, err)
+		}
+		set.Mobile = m
+	}
+	if set.Email != "" {
+		e, err := NormalizeEmail(set.Email)
+		if err != nil {
+			return fmt.Errorf("update settings of %s: %w", id, err)
+		}
+		set.Email = e
+	}
 	if (set.NotifySMS && set.Mobile == "") || (set.NotifyEmail && set.Email == "") {
 		return fmt.Errorf("update settings of %s: channel on without address: %w", id, ErrInvalid)
 	}
