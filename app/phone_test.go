@@ -296,3 +296,36 @@ func TestR13_UpdateSettingsNormalizesAndRefuses(t *testing.T) {
 		t.Fatalf("clearing settings: %v", err)
 	}
 }
+
+// R6, R13: a guardian's contact details under a child's settings are
+// normalised and checked like the resident's own; a bad number is refused
+// and nothing already stored changes.
+func TestR6_GuardianContactIsNormalisedAndChecked(t *testing.T) {
+	f := newFixture(t)
+	child := f.resident(demo.Child12y11m)
+	var guardian app.ID
+	for _, g := range child.Guardians {
+		if !g.Blocked {
+			guardian = g.GuardianID
+		}
+	}
+	before, _ := f.store.Resident(f.ctx, child.ID)
+	err := f.res.SetGuardianContact(f.ctx, guardian, child.ID, app.GuardianContact{Mobile: "08-123 456 78"})
+	if !errors.Is(err, app.ErrInvalid) {
+		t.Fatalf("a landline: %v", err)
+	}
+	after, _ := f.store.Resident(f.ctx, child.ID)
+	if g1, _ := before.Guardianship(guardian); true {
+		if g2, _ := after.Guardianship(guardian); g1.Contact != g2.Contact {
+			t.Error("a refused contact changed what was stored")
+		}
+	}
+	if err := f.res.SetGuardianContact(f.ctx, guardian, child.ID, app.GuardianContact{Mobile: "070-174 06 10", Email: "Forälder@Example.COM"}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ = f.store.Resident(f.ctx, child.ID)
+	g, _ := after.Guardianship(guardian)
+	if g.Contact.Mobile != "+46701740610" {
+		t.Errorf("mobile stored as %q", g.Contact.Mobile)
+	}
+}

@@ -239,6 +239,22 @@ func (s *ResidentService) SetGuardianContact(ctx context.Context, guardian, chil
 		}
 		return fmt.Errorf("guardian contact for %s: %w", child, err)
 	}
+	// R6, R13: the same checks as the resident's own settings.
+	c.Mobile, c.Email = strings.TrimSpace(c.Mobile), strings.TrimSpace(c.Email)
+	if c.Mobile != "" {
+		m, err := NormalizePhone(c.Mobile)
+		if err != nil {
+			return fmt.Errorf("guardian contact for %s: %w", child, err)
+		}
+		c.Mobile = m
+	}
+	if c.Email != "" {
+		e, err := NormalizeEmail(c.Email)
+		if err != nil {
+			return fmt.Errorf("guardian contact for %s: %w", child, err)
+		}
+		c.Email = e
+	}
 	now := s.clock.Now()
 	c.SavedAt = now
 	return s.store.UpdateResident(ctx, child, func(r *Resident) error {
