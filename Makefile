@@ -75,7 +75,7 @@ test: deps-test
 
 # Benchmarks of the store and the domain, with allocations.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./storage/... ./app/...
+	$(GO) test -run '^$$' -bench . -benchmem ./storage/... ./app/... ./notify/...
 
 # Run every fuzz target for FUZZTIME each. `go test -fuzz` accepts one package
 # and one target per run, so list the targets package by package.

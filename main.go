@@ -5,9 +5,14 @@
 // opens the store, seeds the demo data set when asked to, builds the
 // services and hands them to the user interface.
 //
-//	mottagning [--data DIR] [--demo [--demo-size N]]
+//	mottagning [--data DIR] [--demo [--demo-size N]] [--notify-config FILE]
 //
 //	--data DIR     the data directory (default: <user config dir>/Mottagning)
+//	--notify-config FILE
+//	               SMTP server and SMS gateway for notifications (TOML, see
+//	               notify.Config); MOTTAGNING_SMTP_*, MOTTAGNING_SMS_* and
+//	               MOTTAGNING_RETRY_* variables override it. Without either,
+//	               notifications stay queued in the database.
 //	--demo         on an empty data directory, create the demo data set;
 //	               a directory with real data is refused and left unchanged
 //	--demo-size N  with --demo on an empty directory, also generate N cases
@@ -41,6 +46,7 @@ import (
 
 	"mottagning/app"
 	"mottagning/app/demo"
+	"mottagning/notify"
 	"mottagning/storage"
 	"mottagning/ui"
 )
@@ -64,6 +70,7 @@ func run() int {
 	dataDir := flag.String("data", defaultDataDir(), "datakatalog för databasen")
 	demoOn := flag.Bool("demo", false, "skapa demodata när databasen är tom")
 	demoSize := flag.Int("demo-size", 0, "med --demo: skapa även så här många påhittade ärenden")
+	notifyConfig := flag.String("notify-config", "", "konfigurationsfil för aviseringar (SMTP och SMS)")
 	flag.Parse()
 	switch {
 	case *dataDir == "":
@@ -71,6 +78,16 @@ func run() int {
 		return 2
 	case *demoSize < 0 || (*demoSize > 0 && !*demoOn):
 		fmt.Fprintln(os.Stderr, "--demo-size kräver --demo och ett antal som är 0 eller större.")
+		return 2
+	}
+
+	// Read the notification settings before anything else: a typo must
+	// stop the program with the setting's name, not leave notifications
+	// silently off.
+	environ, lookup := notify.Environ()
+	notifyCfg, err := notify.LoadConfig(*notifyConfig, environ, lookup)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Inställningarna för aviseringar är felaktiga: %v\n", err)
 		return 2
 	}
 
@@ -117,6 +134,10 @@ func run() int {
 	})
 	clock := app.SystemClock{}
 	cases := app.NewCaseService(store, clock)
+	// The notification dispatcher of the standalone desktop: its outbox
+	// is this database. It must end before the store closes.
+	dispatched := startDispatcher(ctx, store, clock, notifyCfg)
+	defer dispatched()
 	ui.New(ctx, w, ui.Deps{
 		Directory:    store,
 		Cases:        cases,
@@ -148,6 +169,52 @@ func run() int {
 	close(done)
 	stop() // end the UI's reads before the deferred Close of the store
 	return 0
+}
+
+// startDispatcher starts delivering the outbox when a channel is
+// configured, and returns a function that stops it and waits. A demo
+// database never sends to the outside world: its dispatcher runs only
+// when every configured server is on this machine (a mailpit, a local
+// Kannel). Log lines name hosts and modes, never an address or secret.
+func startDispatcher(ctx context.Context, store *storage.Store, clock app.Clock, cfg *notify.Config) (stop func()) {
+	nothing := func() {}
+	if !cfg.Configured() {
+		slog.Info("notify: no SMTP server or SMS gateway configured (--notify-config, MOTTAGNING_SMTP_HOST, MOTTAGNING_SMS_KIND); notifications stay queued")
+		return nothing
+	}
+	if store.IsDemo() && !cfg.OnlyLoopback() {
+		slog.Warn("notify: demo database, and the configuration points outside this machine: no notifications are sent", "config", cfg)
+		return nothing
+	}
+	d := &notify.Dispatcher{Outbox: store, Clock: clock, Backoff: cfg.Backoff(), Log: slog.Default()}
+	if sc, err := cfg.SMTPConfig(); err != nil {
+		slog.Error("notify: SMTP settings", "err", err)
+	} else if sc != nil {
+		cl, err := notify.NewSMTPClient(*sc)
+		if err != nil {
+			slog.Error("notify: SMTP settings; e-mail notifications stay queued", "err", err)
+		} else {
+			d.Mail = cl
+		}
+	}
+	if sms, err := cfg.SMSSender(); err != nil {
+		slog.Error("notify: SMS settings; SMS notifications stay queued", "err", err)
+	} else if sms != nil {
+		d.SMS = sms
+	}
+	if d.Mail == nil && d.SMS == nil {
+		return nothing
+	}
+	slog.Info("notify: delivering notifications", "config", cfg)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := d.Serve(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			slog.Error("notify: dispatcher stopped", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 func defaultDataDir() string {

@@ -340,6 +340,9 @@ func (s *CaseService) SendCase(ctx context.Context, sess Session, req SendReques
 	t := &Thread{Case: c, Messages: []Message{{
 		ID: NewID(now), CaseID: c.ID, Author: AuthorStaff, AuthorID: sess.Staff.ID, At: now, Text: req.Text,
 	}}}
+	// The notifications go into the message's transaction (R3, R6–R10):
+	// the message never lands without them, nor they without it.
+	t.Outbox = notificationsFor(t, &t.Messages[0], NotifyTargets(r, gs, now), now)
 	if err := s.record(ctx, sess, AccessSend, r.ID, c.ID); err != nil {
 		return nil, err
 	}
@@ -390,12 +393,29 @@ func (s *CaseService) ReplyWithFiles(ctx context.Context, sess Session, id ID, t
 	if err != nil {
 		return fmt.Errorf("reply to case %s: %w", id, err)
 	}
+	// Who is notified is decided on the resident as they are now, read
+	// before the case's transaction (a store transaction reads one record
+	// kind at a time); the case's own transaction then writes the reply and
+	// its notifications together.
+	c, err := s.store.Case(ctx, id)
+	if err != nil {
+		return fmt.Errorf("reply to case %s: %w", id, err)
+	}
+	if !mayHandle(sess, c) {
+		return forbid("reply to case", id)
+	}
+	targets, err := s.notifyTargets(ctx, c.ResidentID, now)
+	if err != nil {
+		return fmt.Errorf("reply to case %s: %w", id, err)
+	}
+	msgID := NewID(now)
 	return s.update(ctx, sess, "reply to case", id, func(t *Thread) error {
 		if t.Case.Status == StatusClosed {
 			return fmt.Errorf("case is closed: %w", ErrConflict)
 		}
-		t.Messages = append(t.Messages, Message{ID: NewID(now), CaseID: id, Author: AuthorStaff, AuthorID: sess.Staff.ID, At: now, Text: text, Attachments: atts})
+		t.Messages = append(t.Messages, Message{ID: msgID, CaseID: id, Author: AuthorStaff, AuthorID: sess.Staff.ID, At: now, Text: text, Attachments: atts})
 		t.Blobs = blobs
+		t.Outbox = notificationsFor(t, &t.Messages[len(t.Messages)-1], targets, now)
 		t.Case.LastActivity = now
 		if t.Case.Answerable() {
 			t.Case.Status = StatusWaiting
@@ -405,6 +425,20 @@ func (s *CaseService) ReplyWithFiles(ctx context.Context, sess Session, id ID, t
 		}
 		return nil
 	})
+}
+
+// notifyTargets reads the resident and their guardians and applies
+// NotifyTargets on the date now.
+func (s *CaseService) notifyTargets(ctx context.Context, residentID ID, now time.Time) ([]NotifyTarget, error) {
+	r, err := s.store.Resident(ctx, residentID)
+	if err != nil {
+		return nil, fmt.Errorf("resident %s: %w", residentID, err)
+	}
+	gs, err := s.guardiansOf(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("guardians of %s: %w", r.ID, err)
+	}
+	return NotifyTargets(r, gs, now), nil
 }
 
 // attachmentsOf checks files and gives each an id.

@@ -409,6 +409,12 @@ type Thread struct {
 	// id. The store writes them in the same transaction as the thread and
 	// never reads them back here (see CaseStore.AttachmentData).
 	Blobs map[ID][]byte `json:"-"`
+	// Outbox are the notifications of messages new in this change (see
+	// Notification). The store writes them in the same transaction as the
+	// messages, so a message never enters an inbox without its
+	// notifications, nor the other way round; a store that sends nothing
+	// itself (the connected desktop) ignores them.
+	Outbox []Notification `json:"-"`
 }
 
 // TemplateKind is the kind of case a message template starts.

@@ -202,7 +202,8 @@ func (s *Store) putItems(b caseBuckets, t *app.Thread) error {
 			return err
 		}
 	}
-	return nil
+	// The notifications of new messages, in the same transaction (v5).
+	return s.putOutbox(b.tx, t)
 }
 
 // CreateThread implements app.CaseStore.
@@ -513,7 +514,7 @@ func (s *Store) checkIndexes(tx *bolt.Tx) error {
 			return fmt.Errorf("index %s: %d entries, want %d", name, n, len(keys))
 		}
 	}
-	return nil
+	return s.checkOutbox(tx)
 }
 
 // putBlobs writes the bytes of a thread's new attachments, each checked

@@ -26,6 +26,15 @@ package storage
 //	credentials (v4)          <staffID>                     → env(app.Credential)
 //	accesslog                 <entryID>                     → env(app.AccessEntry)
 //	idx_accesslog_clinic      <clinicID> 0 <entryID>        → empty
+//	outbox (v5)               <notificationID>              → env(app.Notification)
+//	idx_outbox_due (v5)       <channel> 0 <ts> <notificationID>  → empty (queued rows only)
+//	idx_outbox_case (v5)      <caseID> 0 <notificationID>   → empty
+//
+// A notification id is <messageID>.<recipientID>.<channel> (ids and a
+// fixed code: no address in any key). In idx_outbox_due <ts> is the next
+// attempt, so the dispatcher's "what is due on this channel" is one
+// forward cursor walk that stops at the first row not yet due; a sent or
+// failed row leaves the index and costs the walk nothing.
 //
 // <ts> is the case's last activity as 8 bytes big-endian Unix milliseconds,
 // so a reverse cursor walk over one clinic prefix gives "newest activity
@@ -42,6 +51,8 @@ package storage
 //	   case writes two trees fewer per fsync'd commit (BenchmarkSaveCase*)
 //	4  attachments (bytes of message attachments, written in the message's
 //	   transaction) and credentials (staff password verifiers for sign-in)
+//	5  outbox, idx_outbox_due and idx_outbox_case: the durable outbox of
+//	   notifications, written in the transaction of the message they announce
 
 import (
 	"crypto/rand"
@@ -55,23 +66,26 @@ import (
 )
 
 var (
-	bMeta         = []byte("meta")
-	bResidents    = []byte("residents")
-	bResidentPNR  = []byte("resident_pnr")
-	bClinics      = []byte("clinics")
-	bStaff        = []byte("staff")
-	bTemplates    = []byte("templates")
-	bEServices    = []byte("eservices")
-	bCases        = []byte("cases") // up to v2; see migrate3
-	bCaseItems    = []byte("case_items")
-	bIdxActivity  = []byte("idx_case_activity") // up to v2; see migrate3
-	bIdxStatus    = []byte("idx_case_status")
-	bIdxAssignee  = []byte("idx_case_assignee")
-	bIdxResident  = []byte("idx_resident_case")
-	bAccessLog    = []byte("accesslog")
-	bIdxAccessLog = []byte("idx_accesslog_clinic")
-	bAttachments  = []byte("attachments")
-	bCredentials  = []byte("credentials")
+	bMeta          = []byte("meta")
+	bResidents     = []byte("residents")
+	bResidentPNR   = []byte("resident_pnr")
+	bClinics       = []byte("clinics")
+	bStaff         = []byte("staff")
+	bTemplates     = []byte("templates")
+	bEServices     = []byte("eservices")
+	bCases         = []byte("cases") // up to v2; see migrate3
+	bCaseItems     = []byte("case_items")
+	bIdxActivity   = []byte("idx_case_activity") // up to v2; see migrate3
+	bIdxStatus     = []byte("idx_case_status")
+	bIdxAssignee   = []byte("idx_case_assignee")
+	bIdxResident   = []byte("idx_resident_case")
+	bAccessLog     = []byte("accesslog")
+	bIdxAccessLog  = []byte("idx_accesslog_clinic")
+	bAttachments   = []byte("attachments")
+	bCredentials   = []byte("credentials")
+	bOutbox        = []byte("outbox")
+	bIdxOutboxDue  = []byte("idx_outbox_due")
+	bIdxOutboxCase = []byte("idx_outbox_case")
 
 	kVersion = []byte("version")
 	kCreated = []byte("created")
@@ -93,6 +107,7 @@ var migrations = []migration{
 	{"index cases by assignee", migrate2},
 	{"case headers beside their items, no activity index", migrate3},
 	{"attachments and credentials", migrate4},
+	{"notification outbox", migrate5},
 }
 
 // SchemaVersion is the schema version this binary writes.
@@ -168,6 +183,17 @@ func migrate3(tx *bolt.Tx, codec Codec) error {
 
 func migrate4(tx *bolt.Tx, _ Codec) error {
 	for _, b := range [][]byte{bAttachments, bCredentials} {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return fmt.Errorf("create bucket %s: %w", b, err)
+		}
+	}
+	return nil
+}
+
+// migrate5 adds the outbox. Existing messages get no notifications: they
+// were delivered before this version, when nobody was notified.
+func migrate5(tx *bolt.Tx, _ Codec) error {
+	for _, b := range [][]byte{bOutbox, bIdxOutboxDue, bIdxOutboxCase} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return fmt.Errorf("create bucket %s: %w", b, err)
 		}

@@ -50,6 +50,8 @@ type schemaGolden struct {
 // layout of its version by undoing the later migrations with raw bbolt:
 //
 //   - current: written through a store opened with migrateTo: SchemaVersion.
+//   - v4: buckets outbox, idx_outbox_due and idx_outbox_case deleted
+//     (undoes migration 5, which only adds them).
 //   - v3: buckets attachments and credentials deleted (undoes migration 4).
 //   - v2: case headers moved back from case_items (<id> 0) to bucket cases
 //     under <id>, re-sealed for that bucket, and idx_case_activity rebuilt
@@ -123,6 +125,12 @@ func undo(t *testing.T, path string, v uint64) {
 	codec := plainCodec{}
 	err = db.Update(func(tx *bolt.Tx) error {
 		switch v {
+		case 4:
+			for _, b := range [][]byte{bOutbox, bIdxOutboxDue, bIdxOutboxCase} {
+				if err := tx.DeleteBucket(b); err != nil {
+					return err
+				}
+			}
 		case 3:
 			for _, b := range [][]byte{bAttachments, bCredentials} {
 				if err := tx.DeleteBucket(b); err != nil {
@@ -264,6 +272,11 @@ func TestSchemaFileForEveryVersion(t *testing.T) {
 					t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), nb, has, v >= 4)
 				}
 			}
+			for _, nb := range [][]byte{bOutbox, bIdxOutboxDue, bIdxOutboxCase} {
+				if has := tx.Bucket(nb) != nil; has != (v >= 5) {
+					t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), nb, has, v >= 5)
+				}
+			}
 			for _, old := range [][]byte{bCases, bIdxActivity} {
 				if has := tx.Bucket(old) != nil; has != (v < 3) {
 					t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), old, has, v < 3)
@@ -290,8 +303,13 @@ func TestUpgradeFromV2(t *testing.T) { testSchemaFile(t, 2) }
 // TestUpgradeFromV3: a v3 database gains the attachments and credentials buckets.
 func TestUpgradeFromV3(t *testing.T) { testSchemaFile(t, 3) }
 
-// TestOpenV4: the current version opens as it is, without a backup.
-func TestOpenV4(t *testing.T) { testSchemaFile(t, 4) }
+// TestUpgradeFromV4: a v4 database gains the outbox buckets; its
+// messages get no notifications (they were delivered before), and a new
+// case with notifications lands in the upgraded file.
+func TestUpgradeFromV4(t *testing.T) { testSchemaFile(t, 4) }
+
+// TestOpenV5: the current version opens as it is, without a backup.
+func TestOpenV5(t *testing.T) { testSchemaFile(t, 5) }
 
 func testSchemaFile(t *testing.T, v uint64) {
 	ctx := context.Background()
@@ -352,10 +370,21 @@ func testSchemaFile(t *testing.T, v uint64) {
 		t.Errorf("only %d assigned cases in the v%d file: it does not test the assignee index", assigned, v)
 	}
 
+	// No message of the old file has a notification.
+	for _, th := range g.Threads {
+		if ns, err := s.NotificationsOfCase(ctx, th.Case.ID); err != nil || len(ns) != 0 {
+			t.Errorf("case %s: %d notifications after upgrade (err %v), want none", th.Case.ID, len(ns), err)
+		}
+	}
+
 	// The upgraded database takes writes and keeps its indexes.
 	th := newThread(g.Clinics[0].ID, g.Residents[0].ID, g.Staff[0].ID, app.StatusOngoing, testNow, "Efter uppgraderingen")
+	th.Outbox = []app.Notification{testNotification(&th, app.ChannelEmail, testNow)}
 	if err := s.CreateThread(ctx, &th); err != nil {
 		t.Fatal(err)
+	}
+	if due, err := s.DueNotifications(ctx, app.ChannelEmail, testNow, 10); err != nil || len(due) != 1 || due[0].ID != th.Outbox[0].ID {
+		t.Errorf("due after upgrade: %v (err %v), want the new case's notification", due, err)
 	}
 	page, err := s.ListCases(ctx, app.CaseQuery{ClinicID: th.Case.ClinicID, AssigneeID: th.Case.AssigneeID})
 	if err != nil || len(page.Cases) == 0 || page.Cases[0].ID != th.Case.ID {
