@@ -359,6 +359,9 @@ type Case struct {
 	// UnreadByStaff: the resident's latest message has not been opened by staff.
 	UnreadByStaff bool
 	ClosedAt      time.Time
+	// Version is the central server's version of the header (0 before the
+	// server has seen it); a connected desktop sends it as an op's base.
+	Version uint64 `json:",omitempty"`
 }
 
 // Answerable reports whether the resident may reply (R16): questions and

@@ -202,14 +202,22 @@ func (s *Store) putItems(b caseBuckets, t *app.Thread) error {
 			return err
 		}
 	}
-	// The notifications of new messages, in the same transaction (v5).
+	// The notifications of new messages, in the same transaction (v5) —
+	// except on a connected desktop, where the server notifies.
+	if connected(b.tx) {
+		return nil
+	}
 	return s.putOutbox(b.tx, t)
 }
 
-// CreateThread implements app.CaseStore.
+// CreateThread implements app.CaseStore. On a connected desktop it also
+// queues the op for the server, in the same transaction.
 func (s *Store) CreateThread(ctx context.Context, t *app.Thread) error {
 	return s.update("create case "+string(t.Case.ID), func(tx *bolt.Tx) error {
-		return s.createThread(tx, bucketsOf(tx), t)
+		if err := s.createThread(tx, bucketsOf(tx), t); err != nil {
+			return err
+		}
+		return s.queueOps(ctx, tx, createOps(t)...)
 	})
 }
 
@@ -309,7 +317,10 @@ func (s *Store) UpdateThread(ctx context.Context, id app.ID, fn func(t *app.Thre
 		if err := s.putBucket(b.items, bCaseItems, headerKey(id), &t.Case); err != nil {
 			return err
 		}
-		return s.putItems(b, t)
+		if err := s.putItems(b, t); err != nil {
+			return err
+		}
+		return s.queueOps(ctx, tx, updateOps(old, nm, nn, t)...)
 	})
 }
 

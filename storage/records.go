@@ -203,7 +203,12 @@ func (s *Store) AllStaff(ctx context.Context) ([]app.Staff, error) {
 
 // PutTemplate implements app.DirectoryStore.
 func (s *Store) PutTemplate(ctx context.Context, t *app.MessageTemplate) error {
-	return s.update("put template "+string(t.ID), func(tx *bolt.Tx) error { return s.put(tx, bTemplates, string(t.ID), t) })
+	return s.update("put template "+string(t.ID), func(tx *bolt.Tx) error {
+		if err := s.put(tx, bTemplates, string(t.ID), t); err != nil {
+			return err
+		}
+		return s.queueOps(ctx, tx, app.SyncOp{Kind: app.OpTemplatePut, Payload: payload(t)})
+	})
 }
 
 // Template implements app.DirectoryStore.
@@ -260,7 +265,11 @@ func (s *Store) Record(ctx context.Context, e app.AccessEntry) error {
 		if err := s.put(tx, bAccessLog, string(e.ID), &e); err != nil {
 			return err
 		}
-		return tx.Bucket(bIdxAccessLog).Put(join(string(e.ClinicID), string(e.ID)), nil)
+		if err := tx.Bucket(bIdxAccessLog).Put(join(string(e.ClinicID), string(e.ID)), nil); err != nil {
+			return err
+		}
+		// The access log is synced with the same no-loss guarantee as cases.
+		return s.queueOps(ctx, tx, app.SyncOp{Kind: app.OpAccessRecord, CaseID: e.CaseID, Payload: payload(&e)})
 	})
 }
 

@@ -29,6 +29,8 @@ package storage
 //	outbox (v5)               <notificationID>              → env(app.Notification)
 //	idx_outbox_due (v5)       <channel> 0 <ts> <notificationID>  → empty (queued rows only)
 //	idx_outbox_case (v5)      <caseID> 0 <notificationID>   → empty
+//	pending_ops (v6)          <seq uint64>                  → env(app.SyncOp) (connected desktop)
+//	meta/sync_device (v6)     the device id of a connected desktop (raw)
 //
 // A notification id is <messageID>.<recipientID>.<channel> (ids and a
 // fixed code: no address in any key). In idx_outbox_due <ts> is the next
@@ -53,6 +55,7 @@ package storage
 //	   transaction) and credentials (staff password verifiers for sign-in)
 //	5  outbox, idx_outbox_due and idx_outbox_case: the durable outbox of
 //	   notifications, written in the transaction of the message they announce
+//	6  pending_ops: a connected desktop's queue of changes for the server
 
 import (
 	"crypto/rand"
@@ -108,6 +111,7 @@ var migrations = []migration{
 	{"case headers beside their items, no activity index", migrate3},
 	{"attachments and credentials", migrate4},
 	{"notification outbox", migrate5},
+	{"pending sync operations", migrate6},
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -125,6 +125,10 @@ func undo(t *testing.T, path string, v uint64) {
 	codec := plainCodec{}
 	err = db.Update(func(tx *bolt.Tx) error {
 		switch v {
+		case 5:
+			if err := tx.DeleteBucket(bPendingOps); err != nil {
+				return err
+			}
 		case 4:
 			for _, b := range [][]byte{bOutbox, bIdxOutboxDue, bIdxOutboxCase} {
 				if err := tx.DeleteBucket(b); err != nil {
@@ -267,6 +271,9 @@ func TestSchemaFileForEveryVersion(t *testing.T) {
 			if has := tx.Bucket(bIdxAssignee) != nil; has != (v >= 2) {
 				t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), bIdxAssignee, has, v >= 2)
 			}
+			if has := tx.Bucket(bPendingOps) != nil; has != (v >= 6) {
+				t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), bPendingOps, has, v >= 6)
+			}
 			for _, nb := range [][]byte{bAttachments, bCredentials} {
 				if has := tx.Bucket(nb) != nil; has != (v >= 4) {
 					t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), nb, has, v >= 4)
@@ -308,8 +315,11 @@ func TestUpgradeFromV3(t *testing.T) { testSchemaFile(t, 3) }
 // case with notifications lands in the upgraded file.
 func TestUpgradeFromV4(t *testing.T) { testSchemaFile(t, 4) }
 
-// TestOpenV5: the current version opens as it is, without a backup.
-func TestOpenV5(t *testing.T) { testSchemaFile(t, 5) }
+// TestUpgradeFromV5: a v5 database gains the pending-ops queue.
+func TestUpgradeFromV5(t *testing.T) { testSchemaFile(t, 5) }
+
+// TestOpenV6: the current version opens as it is, without a backup.
+func TestOpenV6(t *testing.T) { testSchemaFile(t, 6) }
 
 func testSchemaFile(t *testing.T, v uint64) {
 	ctx := context.Background()
