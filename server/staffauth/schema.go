@@ -1,0 +1,340 @@
+package staffauth
+
+// The schema of auth.db. Values are JSON; keys are ids, fixed codes or a
+// keyed hash. No username or name is ever part of a key.
+//
+//	meta                      raw values
+//	  version                 uint64 big-endian: schema version (len(migrations))
+//	  created                 RFC 3339 time the file was made
+//	  signkey                 32 random bytes: HMAC-SHA256 key of access tokens
+//	  idxkey                  32 random bytes: HMAC key of idx_username
+//	accounts                  <staffID>                         → JSON(account): app.Staff, password
+//	                                                              hash, offline verifier, failures,
+//	                                                              lock, epoch, TOTP, recovery hashes
+//	idx_username              <hmac(idxkey, lower(username))[:16]> → staffID (lookup, uniqueness)
+//	devices                   <deviceID>                        → JSON(Device)
+//	idx_staff_device          <staffID> 0 <deviceID>            → empty
+//	sessions                  <sessionID>                       → JSON(session): staff, device,
+//	                                                              sha256(refresh secret), expiry
+//
+// Version history:
+//
+//	1  the buckets above
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"mottagning/app"
+)
+
+// FileName is the usual name of the file in the server's data directory.
+const FileName = "auth.db"
+
+var (
+	bMeta        = []byte("meta")
+	bAccounts    = []byte("accounts")
+	bIdxUsername = []byte("idx_username")
+	bDevices     = []byte("devices")
+	bIdxDevice   = []byte("idx_staff_device")
+	bSessions    = []byte("sessions")
+
+	kVersion = []byte("version")
+	kCreated = []byte("created")
+	kSignKey = []byte("signkey")
+	kIdxKey  = []byte("idxkey")
+)
+
+type migration struct {
+	name string
+	up   func(tx *bolt.Tx, now time.Time) error
+}
+
+// migrations is the ordered schema history; append, never edit.
+var migrations = []migration{
+	{"create buckets and keys", migrate1},
+}
+
+// SchemaVersion is the schema version this binary writes.
+var SchemaVersion = uint64(len(migrations))
+
+func migrate1(tx *bolt.Tx, now time.Time) error {
+	for _, b := range [][]byte{bAccounts, bIdxUsername, bDevices, bIdxDevice, bSessions} {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return fmt.Errorf("create bucket %s: %w", b, err)
+		}
+	}
+	meta := tx.Bucket(bMeta)
+	for _, k := range [][]byte{kSignKey, kIdxKey} {
+		if meta.Get(k) == nil {
+			if err := meta.Put(k, randomBytes(32)); err != nil {
+				return err
+			}
+		}
+	}
+	if meta.Get(kCreated) == nil {
+		return meta.Put(kCreated, []byte(now.UTC().Format(time.RFC3339)))
+	}
+	return nil
+}
+
+func (s *Service) prepare() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bMeta)
+		if err != nil {
+			return err
+		}
+		var have uint64
+		if v := meta.Get(kVersion); v != nil {
+			if len(v) != 8 {
+				return fmt.Errorf("auth database: bad version value")
+			}
+			have = binary.BigEndian.Uint64(v)
+		}
+		if have > SchemaVersion {
+			return fmt.Errorf("auth database version %d, binary %d: %w", have, SchemaVersion, ErrTooNew)
+		}
+		for v := have; v < SchemaVersion; v++ {
+			if err := migrations[v].up(tx, s.clock.Now()); err != nil {
+				return fmt.Errorf("auth database migration %d (%s): %w", v+1, migrations[v].name, err)
+			}
+		}
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], SchemaVersion)
+		if err := meta.Put(kVersion, b[:]); err != nil {
+			return err
+		}
+		key := clone(meta.Get(kSignKey))
+		s.signKey.Store(&key)
+		s.idxKey = clone(meta.Get(kIdxKey))
+		return nil
+	})
+}
+
+// Open opens (creating when missing) auth.db at path, mode 0600, waiting
+// at most a second for the file lock: a second server on the same data
+// directory gets ErrAlreadyRunning.
+func Open(path string, clock app.Clock, opts Options) (*Service, error) {
+	if clock == nil {
+		clock = app.SystemClock{}
+	}
+	opts = opts.withDefaults()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open auth database: make directory: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("open %s: %w", path, ErrAlreadyRunning)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s := newService(db, clock, opts)
+	if err := s.prepare(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes auth.db.
+func (s *Service) Close() error { return s.db.Close() }
+
+// Backup writes a consistent copy of auth.db to w while the server runs.
+// The copy holds the token key, password hashes and TOTP seeds: store it
+// encrypted, apart from the case database backups (see the package doc).
+func (s *Service) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("backup auth database: %w", err)
+	}
+	return n, nil
+}
+
+// account is one staff member's record.
+type account struct {
+	Staff app.Staff
+	// Hash is the argon2id PHC string the server verifies against.
+	Hash string `json:",omitempty"`
+	// Verifier is a second argon2id PHC string of the same password with
+	// its own salt, for desktops to cache for offline unlock.
+	Verifier          string    `json:",omitempty"`
+	PasswordChangedAt time.Time `json:",omitzero"`
+	Failures          int       `json:",omitempty"`
+	LockedUntil       time.Time `json:",omitzero"`
+	// Epoch rises whenever tokens issued before must stop: roles changed,
+	// password reset, account disabled.
+	Epoch uint64
+	// TOTPSecret is the confirmed TOTP seed (base32), TOTPPending one
+	// awaiting ConfirmTOTP. TOTPLastStep is the last time step accepted.
+	TOTPSecret   string `json:",omitempty"`
+	TOTPPending  string `json:",omitempty"`
+	TOTPLastStep int64  `json:",omitempty"`
+	// Recovery are hex SHA-256 hashes of the unused recovery codes.
+	Recovery  []string `json:",omitempty"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// session is one refresh-token chain: one staff member on one device.
+type session struct {
+	ID        app.ID
+	StaffID   app.ID
+	DeviceID  app.ID
+	Hash      []byte // SHA-256 of the current refresh secret
+	Created   time.Time
+	Expires   time.Time
+	Rotations int
+}
+
+// Device is a desktop installation registered at a staff member's first
+// online sign-in on it. Several staff may sign in on one (shared clinic
+// computers); revoking it ends every session on it.
+type Device struct {
+	ID app.ID
+	// Name is what the desktop called itself ("Reception 2"); free text,
+	// shown to administrators, never logged.
+	Name         string
+	RegisteredAt time.Time
+	RegisteredBy app.ID
+	LastSeen     time.Time
+	// Staff are the staff members who have signed in on the device.
+	Staff     []app.ID
+	Revoked   bool
+	RevokedAt time.Time `json:",omitzero"`
+	// RevokedBy is the administrator or owner who revoked it; empty when
+	// the server did (RevokeReason says why).
+	RevokedBy    app.ID `json:",omitempty"`
+	RevokeReason string `json:",omitempty"`
+}
+
+func getJSON(b *bolt.Bucket, key []byte, v any) error {
+	data := b.Get(key)
+	if data == nil {
+		return app.ErrNotFound
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("decode record: %w", err)
+	}
+	return nil
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, data)
+}
+
+func getAccount(tx *bolt.Tx, id app.ID) (*account, error) {
+	if id == "" {
+		return nil, app.ErrNotFound
+	}
+	var a account
+	if err := getJSON(tx.Bucket(bAccounts), []byte(id), &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+func putAccount(tx *bolt.Tx, a *account) error {
+	return putJSON(tx.Bucket(bAccounts), []byte(a.Staff.ID), a)
+}
+
+func getDevice(tx *bolt.Tx, id app.ID) (*Device, error) {
+	if id == "" {
+		return nil, app.ErrNotFound
+	}
+	var d Device
+	if err := getJSON(tx.Bucket(bDevices), []byte(id), &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+func putDevice(tx *bolt.Tx, d *Device) error {
+	if err := putJSON(tx.Bucket(bDevices), []byte(d.ID), d); err != nil {
+		return err
+	}
+	for _, st := range d.Staff {
+		if err := tx.Bucket(bIdxDevice).Put(staffDeviceKey(st, d.ID), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func staffDeviceKey(staff, device app.ID) []byte {
+	k := make([]byte, 0, len(staff)+1+len(device))
+	k = append(k, staff...)
+	k = append(k, 0)
+	return append(k, device...)
+}
+
+// usernameKey is the index key of a username: a keyed hash, so that no
+// name-bearing username is a bbolt key.
+func (s *Service) usernameKey(username string) []byte {
+	m := hmac.New(sha256.New, s.idxKey)
+	m.Write([]byte(strings.ToLower(strings.TrimSpace(username))))
+	return m.Sum(nil)[:16]
+}
+
+// deleteSessions deletes the sessions for which match is true.
+func deleteSessions(tx *bolt.Tx, match func(*session) bool) error {
+	b := tx.Bucket(bSessions)
+	var del [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		var se session
+		if err := json.Unmarshal(v, &se); err != nil {
+			return fmt.Errorf("decode session: %w", err)
+		}
+		if match(&se) {
+			del = append(del, clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range del {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("staffauth: crypto/rand failed: " + err.Error())
+	}
+	return b
+}
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}

@@ -1,0 +1,505 @@
+package staffauth
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	bolt "go.etcd.io/bbolt"
+
+	"mottagning/app"
+)
+
+// Authenticator checks who is signing in. The default checks password and
+// TOTP against auth.db; a SITHS/HSA-id login implements it too and is set
+// in Options.Authenticator. It returns the staff member (whose account
+// must exist in auth.db; SignIn takes roles and the disabled flag from
+// there) or ErrBadCredentials, *TooManyAttemptsError, ErrTOTPRequired or
+// ErrAccountDisabled. It must not register devices or issue tokens: SignIn
+// does that for every Authenticator alike.
+type Authenticator interface {
+	Authenticate(ctx context.Context, req SignInRequest) (*app.Staff, error)
+}
+
+// SignInRequest is one sign-in attempt. TOTP or RecoveryCode is needed
+// when the account has TOTP (ErrTOTPRequired says so).
+type SignInRequest struct {
+	Username     string
+	Password     string
+	TOTP         string
+	RecoveryCode string
+	// DeviceID is the id a previous SignIn returned on this device. Empty
+	// (or unknown to the server, e.g. after a restore) at a device's first
+	// sign-in: a new device is registered and its id is in Tokens.DeviceID.
+	DeviceID   app.ID
+	DeviceName string
+}
+
+// maxSecretLen bounds passwords and codes: argon2 reads all of it.
+const maxSecretLen = 1024
+
+// passwordTOTP is the default Authenticator.
+type passwordTOTP struct{ s *Service }
+
+// lockFor is app/auth.go's backoff: app.FreeAttempts failures are free;
+// each further one locks for app.LockBase doubled per extra failure, at
+// most app.LockMax.
+func lockFor(failures int) time.Duration {
+	if failures < app.FreeAttempts {
+		return 0
+	}
+	d := app.LockBase
+	for i := app.FreeAttempts; i < failures && d < app.LockMax; i++ {
+		d *= 2
+	}
+	return min(d, app.LockMax)
+}
+
+// fail counts one failure on a and returns the error to give.
+func fail(a *account, now time.Time) error {
+	a.Failures++
+	if d := lockFor(a.Failures); d > 0 {
+		a.LockedUntil = now.Add(d)
+		return &TooManyAttemptsError{Until: a.LockedUntil}
+	}
+	return ErrBadCredentials
+}
+
+// burn spends the time of a password check, so that an unknown username
+// answers as slowly as a wrong password.
+func (s *Service) burn(password string) {
+	s.dummyOnce.Do(func() { s.dummy, _ = app.HashPassword("dummy password", s.opts.Params) })
+	_, _ = app.VerifyPassword(s.dummy, password)
+}
+
+func (s *Service) lookupUsername(username string) (app.ID, error) {
+	var id app.ID
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bIdxUsername).Get(s.usernameKey(username))
+		if v == nil {
+			return app.ErrNotFound
+		}
+		id = app.ID(v)
+		return nil
+	})
+	return id, err
+}
+
+// checkPassword verifies password against a (loaded before; the caller
+// holds the account lock) and records a failure in auth.db.
+func (s *Service) checkPassword(a *account, password string) error {
+	now := s.clock.Now()
+	if now.Before(a.LockedUntil) {
+		return &TooManyAttemptsError{Until: a.LockedUntil}
+	}
+	if a.Hash == "" || len(password) > maxSecretLen {
+		s.burn(password[:min(len(password), maxSecretLen)])
+		return ErrBadCredentials
+	}
+	ok, err := app.VerifyPassword(a.Hash, password)
+	if err != nil {
+		return fmt.Errorf("password hash: %w", err)
+	}
+	if ok {
+		return nil
+	}
+	var out error
+	if err := s.updateAccount(a.Staff.ID, func(a *account) error { out = fail(a, now); return nil }); err != nil {
+		return err
+	}
+	return out
+}
+
+// Authenticate checks username, password and second factor.
+func (p passwordTOTP) Authenticate(ctx context.Context, req SignInRequest) (*app.Staff, error) {
+	s := p.s
+	if len(req.Password) > maxSecretLen || len(req.Username) > 4*MaxUsernameLen {
+		s.burn("")
+		return nil, ErrBadCredentials
+	}
+	id, err := s.lookupUsername(req.Username)
+	if errors.Is(err, app.ErrNotFound) {
+		s.burn(req.Password)
+		return nil, ErrBadCredentials
+	} else if err != nil {
+		return nil, err
+	}
+	mu := s.accountLock(id)
+	mu.Lock()
+	defer mu.Unlock()
+	a, err := s.loadAccount(id)
+	if errors.Is(err, app.ErrNotFound) {
+		s.burn(req.Password)
+		return nil, ErrBadCredentials
+	} else if err != nil {
+		return nil, err
+	}
+	if err := s.checkPassword(a, req.Password); err != nil {
+		return nil, err
+	}
+	if a.TOTPSecret == "" {
+		return s.succeed(id)
+	}
+	now := s.clock.Now()
+	var out error
+	err = s.updateAccount(id, func(a *account) error {
+		switch {
+		case req.TOTP != "":
+			step, ok := verifyTOTP(a.TOTPSecret, req.TOTP, now, a.TOTPLastStep)
+			if !ok {
+				out = fail(a, now)
+				return nil
+			}
+			a.TOTPLastStep = step
+		case req.RecoveryCode != "" && len(req.RecoveryCode) <= 64:
+			h := hashRecovery(req.RecoveryCode)
+			i := -1
+			for j, x := range a.Recovery {
+				if subtle.ConstantTimeCompare([]byte(x), []byte(h)) == 1 {
+					i = j
+				}
+			}
+			if i < 0 {
+				out = fail(a, now)
+				return nil
+			}
+			a.Recovery = slices.Delete(a.Recovery, i, i+1)
+		case req.RecoveryCode != "":
+			out = fail(a, now)
+			return nil
+		default:
+			out = ErrTOTPRequired
+		}
+		return nil
+	})
+	if err == nil {
+		err = out
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.succeed(id)
+}
+
+// succeed clears the failure count and returns the staff member, or
+// ErrAccountDisabled (told only to whoever knew the password).
+func (s *Service) succeed(id app.ID) (*app.Staff, error) {
+	var st app.Staff
+	err := s.updateAccount(id, func(a *account) error {
+		a.Failures, a.LockedUntil = 0, time.Time{}
+		st = a.Staff
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if st.Disabled {
+		return nil, ErrAccountDisabled
+	}
+	return &st, nil
+}
+
+// MaxDeviceNameLen bounds a device name, in characters.
+const MaxDeviceNameLen = 100
+
+func cleanDeviceName(n string) string {
+	n = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(n))
+	if r := []rune(n); len(r) > MaxDeviceNameLen {
+		n = string(r[:MaxDeviceNameLen])
+	}
+	return n
+}
+
+// SignIn signs a staff member in (through the Authenticator), registers
+// the device at its first sign-in, and issues tokens for that device. A
+// revoked device gets ErrDeviceRevoked: it may register anew only by
+// signing in without its old id. A staff member's earlier session on the
+// same device ends.
+func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*Tokens, error) {
+	st, err := s.auth.Authenticate(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("sign in: %w", err)
+	}
+	now := s.clock.Now()
+	var t *Tokens
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		a, err := getAccount(tx, st.ID)
+		if errors.Is(err, app.ErrNotFound) {
+			return ErrBadCredentials // an Authenticator vouched for someone without an account
+		} else if err != nil {
+			return err
+		}
+		if a.Staff.Disabled {
+			return ErrAccountDisabled
+		}
+		d, err := getDevice(tx, req.DeviceID)
+		switch {
+		case errors.Is(err, app.ErrNotFound):
+			d = &Device{ID: app.NewID(now), Name: cleanDeviceName(req.DeviceName), RegisteredAt: now, RegisteredBy: st.ID}
+		case err != nil:
+			return err
+		case d.Revoked:
+			return fmt.Errorf("device %s: %w", d.ID, ErrDeviceRevoked)
+		}
+		d.LastSeen = now
+		if !slices.Contains(d.Staff, st.ID) {
+			d.Staff = append(d.Staff, st.ID)
+		}
+		if err := putDevice(tx, d); err != nil {
+			return err
+		}
+		// This staff member's earlier session on the device ends, and
+		// sessions past their expiry go (the bucket holds live ones only).
+		err = deleteSessions(tx, func(se *session) bool {
+			return !now.Before(se.Expires) || (se.StaffID == st.ID && se.DeviceID == d.ID)
+		})
+		if err != nil {
+			return err
+		}
+		se := &session{ID: app.NewID(now), StaffID: st.ID, DeviceID: d.ID, Created: now, Expires: now.Add(s.opts.RefreshTTL)}
+		t, err = s.issue(tx, a, se, now)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sign in: staff %s: %w", st.ID, err)
+	}
+	s.forget(nil, []app.ID{t.DeviceID})
+	return t, nil
+}
+
+// issue stores se with a new refresh secret and returns the tokens.
+func (s *Service) issue(tx *bolt.Tx, a *account, se *session, now time.Time) (*Tokens, error) {
+	refresh, hash := makeRefresh(se.ID)
+	se.Hash = hash
+	if err := putJSON(tx.Bucket(bSessions), []byte(se.ID), se); err != nil {
+		return nil, err
+	}
+	exp := now.Add(s.opts.AccessTTL).Truncate(time.Second)
+	if exp.After(se.Expires) {
+		exp = se.Expires.Truncate(time.Second)
+	}
+	p := &accessPayload{Staff: a.Staff.ID, Device: se.DeviceID, Username: a.Staff.Username,
+		Roles: a.Staff.Roles, Region: a.Staff.RegionRoles, Epoch: a.Epoch, Issued: now.Unix(), Expires: exp.Unix()}
+	return &Tokens{Access: signAccess(s.key(), p), Refresh: refresh, AccessExpires: time.Unix(p.Expires, 0),
+		RefreshExpires: se.Expires, DeviceID: se.DeviceID}, nil
+}
+
+// revokeDevice marks d revoked and deletes every session on it.
+func revokeDevice(tx *bolt.Tx, d *Device, by app.ID, reason string, now time.Time) error {
+	d.Revoked, d.RevokedAt, d.RevokedBy, d.RevokeReason = true, now, by, reason
+	if err := putDevice(tx, d); err != nil {
+		return err
+	}
+	return deleteSessions(tx, func(se *session) bool { return se.DeviceID == d.ID })
+}
+
+// Refresh exchanges a refresh token for new tokens; the old refresh token
+// is spent. An old (already rotated) refresh token means two holders of
+// one token: the device is revoked and ErrDeviceRevoked returned, and
+// every session on it ends. A session past its expiry is ErrTokenExpired
+// (sign in again), a disabled account ErrAccountDisabled.
+func (s *Service) Refresh(ctx context.Context, refresh string) (*Tokens, error) {
+	sid, hash, err := parseRefresh(refresh)
+	if err != nil {
+		return nil, fmt.Errorf("refresh: %w", err)
+	}
+	now := s.clock.Now()
+	var t *Tokens
+	var out error
+	var revoked app.ID
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		var se session
+		err := getJSON(tx.Bucket(bSessions), []byte(sid), &se)
+		if errors.Is(err, app.ErrNotFound) {
+			out = ErrTokenInvalid
+			return nil
+		} else if err != nil {
+			return err
+		}
+		end := func(e error) error {
+			out = e
+			return tx.Bucket(bSessions).Delete([]byte(sid))
+		}
+		d, err := getDevice(tx, se.DeviceID)
+		if errors.Is(err, app.ErrNotFound) {
+			return end(ErrTokenInvalid)
+		} else if err != nil {
+			return err
+		}
+		if subtle.ConstantTimeCompare(hash, se.Hash) != 1 {
+			revoked = d.ID
+			out = fmt.Errorf("refresh token reused on device %s: %w", d.ID, ErrDeviceRevoked)
+			return revokeDevice(tx, d, "", "refresh token reused", now)
+		}
+		if !now.Before(se.Expires) {
+			return end(ErrTokenExpired)
+		}
+		if d.Revoked {
+			return end(fmt.Errorf("device %s: %w", d.ID, ErrDeviceRevoked))
+		}
+		a, err := getAccount(tx, se.StaffID)
+		if errors.Is(err, app.ErrNotFound) {
+			return end(ErrTokenInvalid)
+		} else if err != nil {
+			return err
+		}
+		if a.Staff.Disabled {
+			return end(ErrAccountDisabled)
+		}
+		d.LastSeen = now
+		if err := putDevice(tx, d); err != nil {
+			return err
+		}
+		se.Rotations++
+		t, err = s.issue(tx, a, &se, now)
+		return err
+	})
+	if revoked != "" {
+		s.forget(nil, []app.ID{revoked})
+	}
+	if err == nil {
+		err = out
+	}
+	if err != nil {
+		return nil, fmt.Errorf("refresh: %w", err)
+	}
+	return t, nil
+}
+
+// SignOut ends the session of a refresh token; its access token runs out
+// within AccessTTL. An unknown or spent token is no error (signing out
+// twice is fine).
+func (s *Service) SignOut(ctx context.Context, refresh string) error {
+	sid, hash, err := parseRefresh(refresh)
+	if err != nil {
+		return nil
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		var se session
+		if err := getJSON(tx.Bucket(bSessions), []byte(sid), &se); err != nil {
+			return nil
+		}
+		if subtle.ConstantTimeCompare(hash, se.Hash) != 1 {
+			return nil
+		}
+		return tx.Bucket(bSessions).Delete([]byte(sid))
+	})
+	if err != nil {
+		return fmt.Errorf("sign out: %w", err)
+	}
+	return nil
+}
+
+// Authenticate verifies an access token: signature, expiry, and then the
+// device (not revoked) and the account (not disabled, unchanged since the
+// token was issued) as they are now, from an in-memory cache every change
+// invalidates. It returns the token's claims, or ErrTokenInvalid,
+// ErrTokenExpired, ErrDeviceRevoked or ErrAccountDisabled.
+func (s *Service) Authenticate(ctx context.Context, access string) (*Claims, error) {
+	p, err := parseAccess(s.key(), access)
+	if err != nil {
+		return nil, err
+	}
+	if !s.clock.Now().Before(time.Unix(p.Expires, 0)) {
+		return nil, ErrTokenExpired
+	}
+	ds, err := s.deviceState(p.Device)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("authenticate: device %s: %w", p.Device, err)
+	case !ds.exists:
+		return nil, ErrTokenInvalid
+	case ds.revoked:
+		return nil, fmt.Errorf("authenticate: device %s: %w", p.Device, ErrDeviceRevoked)
+	}
+	as, err := s.accountState(p.Staff)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("authenticate: staff %s: %w", p.Staff, err)
+	case !as.exists:
+		return nil, ErrTokenInvalid
+	case as.disabled:
+		return nil, fmt.Errorf("authenticate: staff %s: %w", p.Staff, ErrAccountDisabled)
+	case as.epoch != p.Epoch:
+		return nil, fmt.Errorf("authenticate: staff %s: account changed: %w", p.Staff, ErrTokenExpired)
+	}
+	return p.claims(), nil
+}
+
+// Devices returns the devices staffID has signed in on, oldest first,
+// revoked ones included.
+func (s *Service) Devices(ctx context.Context, staffID app.ID) ([]Device, error) {
+	var out []Device
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := staffDeviceKey(staffID, "")
+		c := tx.Bucket(bIdxDevice).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && strings.HasPrefix(string(k), string(prefix)); k, _ = c.Next() {
+			d, err := getDevice(tx, app.ID(k[len(prefix):]))
+			if err != nil {
+				return err
+			}
+			out = append(out, *d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("devices of staff %s: %w", staffID, err)
+	}
+	return out, nil
+}
+
+// RevokeDevice revokes a device: its tokens stop at once, for everyone who
+// signed in on it, and it can no longer sign in under its id. Allowed to a
+// staff member who has signed in on it (a lost laptop), a region
+// administrator, and a behörighetsadministratör of a clinic where someone
+// who signed in on it has a role. Revoking twice is fine.
+func (s *Service) RevokeDevice(ctx context.Context, by *Claims, deviceID app.ID) error {
+	now := s.clock.Now()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		admin, err := actingAdmin(tx, by, "revoke device")
+		if err != nil {
+			return err
+		}
+		d, err := getDevice(tx, deviceID)
+		if err != nil {
+			return err
+		}
+		allowed := slices.Contains(d.Staff, admin.ID) || isRegionAdmin(admin)
+		for _, id := range d.Staff {
+			if allowed {
+				break
+			}
+			a, err := getAccount(tx, id)
+			if errors.Is(err, app.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			for c := range a.Staff.Roles {
+				allowed = allowed || admin.Has(c, app.RolePermissionAdmin)
+			}
+		}
+		if !allowed {
+			return forbidden("device of staff outside the caller's clinics")
+		}
+		if d.Revoked {
+			return nil
+		}
+		return revokeDevice(tx, d, admin.ID, "revoked", now)
+	})
+	if err != nil {
+		return fmt.Errorf("revoke device %s: %w", deviceID, err)
+	}
+	s.forget(nil, []app.ID{deviceID})
+	return nil
+}
