@@ -5,7 +5,7 @@
 // opens the store, seeds the demo data set when asked to, builds the
 // services and hands them to the user interface.
 //
-//	mottagning [--data DIR] [--demo [--demo-size N]] [--notify-config FILE]
+//	mottagning [--data DIR] [--demo [--demo-size N]] [--notify-config FILE] [--lang sv|en]
 //
 //	--data DIR     the data directory (default: <user config dir>/Mottagning)
 //	--notify-config FILE
@@ -16,6 +16,9 @@
 //	--demo         on an empty data directory, create the demo data set;
 //	               a directory with real data is refused and left unchanged
 //	--demo-size N  with --demo on an empty directory, also generate N cases
+//	--lang sv|en   the window's language; without it MOTTAGNING_LANG=sv|en,
+//	               otherwise English on an English system and Swedish on
+//	               any other (ui/lang.go)
 //
 // For screenshots of a demo database, MOTTAGNING_AUTOSELECT="anna:1" chooses
 // the staff member with that username and their clinic at that position in
@@ -71,7 +74,12 @@ func run() int {
 	demoOn := flag.Bool("demo", false, "skapa demodata när databasen är tom")
 	demoSize := flag.Int("demo-size", 0, "med --demo: skapa även så här många påhittade ärenden")
 	notifyConfig := flag.String("notify-config", "", "konfigurationsfil för aviseringar (SMTP och SMS)")
+	langCode := flag.String("lang", "", "fönstrets språk: sv eller en (standard: MOTTAGNING_LANG, annars engelska på ett engelskt system och annars svenska)")
 	flag.Parse()
+	if err := ui.SetLanguage(*langCode); err != nil {
+		fmt.Fprintln(os.Stderr, "--lang ska vara sv eller en.")
+		return 2
+	}
 	switch {
 	case *dataDir == "":
 		fmt.Fprintln(os.Stderr, "Ingen datakatalog hittades för din användare. Ange en med --data KATALOG.")

@@ -1,7 +1,7 @@
 // Package assets holds the files Mottagning embeds in its binary: the
-// application icon now, fonts and translations later. It imports only the
-// standard library so that any package (and the server) may use it; the ui
-// package wraps the bytes in Fyne resources.
+// application icon and the English translation of the user interface. It
+// imports only the standard library so that any package (and the server)
+// may use it; the ui package wraps the bytes for Fyne.
 package assets
 
 import _ "embed"
@@ -12,3 +12,12 @@ import _ "embed"
 //
 //go:embed icon.png
 var Icon []byte
+
+// TranslationsEN is the English translation of the desktop UI: a flat JSON
+// object from each Swedish text (the key, as the ui package writes it) to
+// its English text, in the format of Fyne's lang package (go-i18n). The ui
+// package registers it with lang.AddTranslationsForLocale when the window
+// is in English; see ui/lang.go.
+//
+//go:embed translations/en.json
+var TranslationsEN []byte

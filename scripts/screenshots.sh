@@ -43,7 +43,7 @@ trap cleanup EXIT
 shoot() {
 	local name=$1 select=$2 data="$tmp/$1"
 	mkdir "$data"
-	MOTTAGNING_AUTOSELECT="$select" ./mottagning --demo --data "$data" >"$tmp/$name.log" 2>&1 &
+	MOTTAGNING_LANG=sv MOTTAGNING_AUTOSELECT="$select" ./mottagning --demo --data "$data" >"$tmp/$name.log" 2>&1 &
 	app_pid=$!
 	local waited=0
 	until xwininfo -root -tree | grep -q Mottagning; do

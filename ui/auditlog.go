@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -94,19 +93,19 @@ type auditColumn struct {
 }
 
 var auditColumns = []auditColumn{
-	{"Tid", "2025-12-31 23:59:59", func(r *app.AuditRow) string { return r.At.In(app.Stockholm).Format(audTimeLayout) }},
-	{"Medarbetare", "Fredrik Nordin", func(r *app.AuditRow) string { return r.StaffName }},
-	{"Åtgärd", app.AccessLookupResident.Label(), func(r *app.AuditRow) string { return r.ActionLabel }},
-	{"Invånare", "", func(r *app.AuditRow) string { return r.ResidentName }}, // takes what is left
-	{"Personnummer", "20001231-0000", func(r *app.AuditRow) string {
+	{K("Tid"), "2025-12-31 23:59:59", func(r *app.AuditRow) string { return r.At.In(app.Stockholm).Format(audTimeLayout) }},
+	{K("Medarbetare"), "Fredrik Nordin", func(r *app.AuditRow) string { return r.StaffName }},
+	{K("Åtgärd"), app.AccessLookupResident.Label(), func(r *app.AuditRow) string { return L(r.ActionLabel) }},
+	{K("Invånare"), "", func(r *app.AuditRow) string { return r.ResidentName }}, // takes what is left
+	{K("Personnummer"), "20001231-0000", func(r *app.AuditRow) string {
 		if r.PNR.IsZero() {
 			return r.ReserveNumber
 		}
 		return r.PNR.String()
 	}},
-	{"Ärende", "01JQ7Z0000000000000000000W", func(r *app.AuditRow) string {
+	{K("Ärende"), "01JQ7Z0000000000000000000W", func(r *app.AuditRow) string {
 		if r.CaseID == "" {
-			return textAudNoCase
+			return L(textAudNoCase)
 		}
 		return string(r.CaseID)
 	}},
@@ -126,14 +125,14 @@ func newAuditScreen(d auditDeps) *auditScreen {
 
 	s.from = widget.NewEntry()
 	s.from.SetText(today.AddDate(0, 0, -(audDefaultDays - 1)).Format(audDateLayout))
-	s.from.PlaceHolder = "ÅÅÅÅ-MM-DD"
+	s.from.PlaceHolder = L("ÅÅÅÅ-MM-DD")
 	s.to = widget.NewEntry()
 	s.to.SetText(today.Format(audDateLayout))
-	s.to.PlaceHolder = "ÅÅÅÅ-MM-DD"
-	s.staff = widget.NewSelect([]string{textAudAllStaff}, nil)
-	s.staff.Selected = textAudAllStaff
+	s.to.PlaceHolder = L("ÅÅÅÅ-MM-DD")
+	s.staff = widget.NewSelect([]string{L(textAudAllStaff)}, nil)
+	s.staff.Selected = L(textAudAllStaff)
 	s.pnr = widget.NewEntry()
-	s.pnr.PlaceHolder = textAudPNRHint
+	s.pnr.PlaceHolder = L(textAudPNRHint)
 	s.fromMsg, s.toMsg, s.pnrMsg = newFieldMessage(), newFieldMessage(), newFieldMessage()
 	// A field's error goes as soon as it is edited; Visa checks again.
 	s.from.OnChanged = func(string) { fieldMessage(s.fromMsg, "", false) }
@@ -142,12 +141,12 @@ func newAuditScreen(d auditDeps) *auditScreen {
 	for _, e := range []*widget.Entry{s.from, s.to, s.pnr} {
 		e.OnSubmitted = func(string) { s.load() }
 	}
-	s.show = widget.NewButtonWithIcon(textAudShow, theme.SearchIcon(), s.load)
+	s.show = widget.NewButtonWithIcon(L(textAudShow), theme.SearchIcon(), s.load)
 	s.show.Importance = widget.HighImportance
 
 	s.count = widget.NewLabel("")
 	s.errText = newFieldMessage()
-	s.empty = widget.NewLabel(textAudEmpty)
+	s.empty = widget.NewLabel(L(textAudEmpty))
 	s.empty.Hide()
 
 	s.table = widget.NewTableWithHeaders(
@@ -175,7 +174,7 @@ func newAuditScreen(d auditDeps) *auditScreen {
 	s.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		l := o.(*widget.Label)
 		if id.Col >= 0 && id.Col < len(auditColumns) {
-			l.SetText(auditColumns[id.Col].title)
+			l.SetText(L(auditColumns[id.Col].title))
 		}
 	}
 	widths := s.sizeColumns()
@@ -184,15 +183,15 @@ func newAuditScreen(d auditDeps) *auditScreen {
 		return container.NewVBox(widget.NewLabelWithStyle(label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), o, msg)
 	}
 	filters := container.New(&fixedColumns{widths: []float32{audFieldDateWidth, audFieldDateWidth, 240, 300, 0}},
-		field(textAudFrom, s.from, s.fromMsg),
-		field(textAudTo, s.to, s.toMsg),
-		field(textAudStaff, s.staff, newFieldMessage()),
-		field(textAudPNR, s.pnr, s.pnrMsg),
+		field(L(textAudFrom), s.from, s.fromMsg),
+		field(L(textAudTo), s.to, s.toMsg),
+		field(L(textAudStaff), s.staff, newFieldMessage()),
+		field(L(textAudPNR), s.pnr, s.pnrMsg),
 		container.NewVBox(widget.NewLabel(" "), s.show),
 	)
-	title := widget.NewLabelWithStyle(textAudTitle+" – "+d.clinic.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title := widget.NewLabelWithStyle(L(textAudTitle)+" – "+d.clinic.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameSubHeadingText
-	intro := widget.NewLabel(textAudIntro)
+	intro := widget.NewLabel(L(textAudIntro))
 	intro.Wrapping = fyne.TextWrapWord
 	top := container.NewVBox(title, intro, widget.NewSeparator(), filters, s.errText,
 		container.NewHBox(s.count, layout.NewSpacer()))
@@ -209,9 +208,9 @@ func (s *auditScreen) sizeColumns() []float32 {
 	slack := s.table.Theme().Size(theme.SizeNamePadding)
 	w := make([]float32, len(auditColumns))
 	for i, c := range auditColumns {
-		w[i] = widget.NewLabelWithStyle(c.title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}).MinSize().Width + slack
+		w[i] = widget.NewLabelWithStyle(L(c.title), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}).MinSize().Width + slack
 		if c.sample != "" {
-			l := widget.NewLabel(c.sample)
+			l := widget.NewLabel(L(c.sample)) // a sample action label is Swedish; other samples stay as they are
 			l.TextStyle.Monospace = i == auditCaseCol
 			w[i] = max(w[i], l.MinSize().Width+slack)
 		}
@@ -232,7 +231,7 @@ func (s *auditScreen) loadStaff() {
 			}
 			slices.SortStableFunc(all, func(a, b app.Staff) int { return strings.Compare(a.Name, b.Name) })
 			s.staffIDs = map[string]app.ID{}
-			opts := []string{textAudAllStaff}
+			opts := []string{L(textAudAllStaff)}
 			for _, st := range all {
 				if len(st.Roles[s.sess.ClinicID]) == 0 {
 					continue
@@ -256,12 +255,12 @@ func (s *auditScreen) query() (q app.AuditQuery, ok bool) {
 	ok = true
 	from, err := time.ParseInLocation(audDateLayout, strings.TrimSpace(s.from.Text), app.Stockholm)
 	if err != nil {
-		fieldMessage(s.fromMsg, textAudBadDate, true)
+		fieldMessage(s.fromMsg, L(textAudBadDate), true)
 		ok = false
 	}
 	to, err := time.ParseInLocation(audDateLayout, strings.TrimSpace(s.to.Text), app.Stockholm)
 	if err != nil {
-		fieldMessage(s.toMsg, textAudBadDate, true)
+		fieldMessage(s.toMsg, L(textAudBadDate), true)
 		ok = false
 	}
 	// "Till och med" the day: the period ends at the next midnight.
@@ -269,10 +268,10 @@ func (s *auditScreen) query() (q app.AuditQuery, ok bool) {
 	if ok {
 		switch {
 		case !q.To.After(q.From):
-			fieldMessage(s.toMsg, textAudBackwards, true)
+			fieldMessage(s.toMsg, L(textAudBackwards), true)
 			ok = false
 		case q.To.After(q.From.AddDate(1, 0, 0)):
-			fieldMessage(s.toMsg, textAudTooLong, true)
+			fieldMessage(s.toMsg, L(textAudTooLong), true)
 			ok = false
 		}
 	}
@@ -280,7 +279,7 @@ func (s *auditScreen) query() (q app.AuditQuery, ok bool) {
 		n, err := personnummer.ParseAt(in, s.clock.Now())
 		if err != nil {
 			// Swedish, says what to do, never contains the input.
-			fieldMessage(s.pnrMsg, err.Error(), true)
+			fieldMessage(s.pnrMsg, errorText(err), true)
 			ok = false
 		}
 		q.PNR = n
@@ -302,12 +301,12 @@ func (s *auditScreen) load() {
 		s.rows = nil
 		s.empty.Hide()
 		s.count.SetText("")
-		fieldMessage(s.errText, textAudFixFields, true)
+		fieldMessage(s.errText, L(textAudFixFields), true)
 		s.table.Refresh()
 		s.content.Refresh()
 		return
 	}
-	s.count.SetText(textAudLoading)
+	s.count.SetText(L(textAudLoading))
 	s.empty.Hide()
 	gen := s.gen
 	s.tasks.run(func() func() {
@@ -338,9 +337,9 @@ func (s *auditScreen) showRows(rows []app.AuditRow, err error) {
 	case 0:
 		s.count.SetText("")
 	case 1:
-		s.count.SetText("1 loggpost")
+		s.count.SetText(L("1 loggpost"))
 	default:
-		s.count.SetText(fmt.Sprintf("%d loggposter, senaste först", len(rows)))
+		s.count.SetText(Lf("%d loggposter, senaste först", len(rows)))
 	}
 }
 
@@ -348,11 +347,11 @@ func (s *auditScreen) showRows(rows []app.AuditRow, err error) {
 func auditError(err error) string {
 	switch {
 	case errors.Is(err, app.ErrForbidden):
-		return textForbidden
+		return L(textForbidden)
 	case errors.Is(err, app.ErrInvalid):
-		return textAudInvalid
+		return L(textAudInvalid)
 	}
-	return textAudFailed
+	return L(textAudFailed)
 }
 
 // fixedColumns lays its objects out side by side, each as wide as its

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -56,19 +55,19 @@ const (
 func blockShort(b app.BlockReason) string {
 	switch b {
 	case app.BlockDeceased:
-		return "Avliden"
+		return L("Avliden")
 	case app.BlockReserveNumber:
-		return "Reservnummer"
+		return L("Reservnummer")
 	case app.BlockLoginLocked:
-		return "Låst inloggning"
+		return L("Låst inloggning")
 	case app.BlockNeverSignedIn:
-		return "Har aldrig loggat in"
+		return L("Har aldrig loggat in")
 	case app.BlockChildNotActivated:
-		return "Barn: ombudsläge inte aktiverat"
+		return L("Barn: ombudsläge inte aktiverat")
 	case app.BlockChildProtected:
-		return "Barn: skyddade personuppgifter"
+		return L("Barn: skyddade personuppgifter")
 	case app.BlockChildAllBlocked:
-		return "Barn: alla vårdnadshavare spärrade"
+		return L("Barn: alla vårdnadshavare spärrade")
 	}
 	return string(b)
 }
@@ -76,7 +75,7 @@ func blockShort(b app.BlockReason) string {
 func blockLong(bs []app.BlockReason) string {
 	var out []string
 	for _, b := range bs {
-		out = append(out, b.Message())
+		out = append(out, L(b.Message()))
 	}
 	return strings.Join(out, "\n")
 }
@@ -86,14 +85,14 @@ func checkReason(c *app.RecipientCheck) (short, long string) {
 	switch c.Status {
 	case app.RecipientInvalid:
 		if c.Err != nil {
-			long = c.Err.Error() // the personnummer errors are Swedish and carry no input
+			long = errorText(c.Err) // the personnummer errors are Swedish and carry no input
 		}
-		return "Ogiltigt personnummer", long
+		return L("Ogiltigt personnummer"), long
 	case app.RecipientNotFound:
-		return "Okänd invånare", textNotFound
+		return L("Okänd invånare"), L(textNotFound)
 	case app.RecipientDuplicate:
-		return fmt.Sprintf("Dubblett av rad %d", c.DuplicateOf),
-			fmt.Sprintf("Samma person står redan på rad %d och får bara ett meddelande.", c.DuplicateOf)
+		return Lf("Dubblett av rad %d", c.DuplicateOf),
+			Lf("Samma person står redan på rad %d och får bara ett meddelande.", c.DuplicateOf)
 	case app.RecipientBlocked:
 		if len(c.Reach.Blocking) > 0 {
 			return blockShort(c.Reach.Blocking[0]), blockLong(c.Reach.Blocking)
@@ -104,11 +103,11 @@ func checkReason(c *app.RecipientCheck) (short, long string) {
 	for _, f := range c.Reach.Facts {
 		switch f {
 		case app.FactChildInbox:
-			shorts = append(shorts, fmt.Sprintf("Barn: %d vårdnadshavare aviseras", len(c.Reach.NotifiedGuardians)))
+			shorts = append(shorts, Lf("Barn: %d vårdnadshavare aviseras", len(c.Reach.NotifiedGuardians)))
 		case app.FactProtectedIdentity:
-			shorts = append(shorts, "Skyddade personuppgifter")
+			shorts = append(shorts, L("Skyddade personuppgifter"))
 		case app.FactNoNotification:
-			shorts = append(shorts, "Ingen avisering")
+			shorts = append(shorts, L("Ingen avisering"))
 		}
 		longs = append(longs, factText(f, &app.ResidentView{Child: hasFactKind(c.Reach, app.FactChildInbox)}))
 	}
@@ -133,20 +132,25 @@ func resultReason(r *app.BulkResult) (short, long string) {
 	case errors.As(r.Err, &ue) && len(ue.Reasons) > 0:
 		return blockShort(ue.Reasons[0]), blockLong(ue.Reasons)
 	case errors.Is(r.Err, app.ErrNotFound):
-		return "Invånaren finns inte längre", "Invånaren finns inte längre i registret."
+		return L("Invånaren finns inte längre"), L("Invånaren finns inte längre i registret.")
 	case errors.Is(r.Err, context.Canceled), errors.Is(r.Err, context.DeadlineExceeded):
-		return "Avbrutet", "Utskicket avbröts innan meddelandet till den här mottagaren skickades."
+		return L("Avbrutet"), L("Utskicket avbröts innan meddelandet till den här mottagaren skickades.")
 	case errors.Is(r.Err, app.ErrForbidden):
-		return "Saknar behörighet", textForbidden
+		return L("Saknar behörighet"), L(textForbidden)
 	}
-	return "Tekniskt fel", "Något gick fel när meddelandet skulle skickas. Skicka till den här mottagaren igen senare."
+	return L("Tekniskt fel"), L("Något gick fel när meddelandet skulle skickas. Skicka till den här mottagaren igen senare.")
 }
 
-// thousands writes n with a space between thousands, as Swedish does.
+// thousands writes n with a (no-break) space between thousands, as Swedish
+// does, or with a comma in English.
 func thousands(n int) string {
+	sep := "\u00a0"
+	if English() {
+		sep = ","
+	}
 	s := strconv.Itoa(n)
 	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "\u00a0" + s[i:]
+		s = s[:i] + sep + s[i:]
 	}
 	return s
 }
@@ -213,31 +217,31 @@ var (
 	reportCols = []struct {
 		title string
 		width float32
-	}{{"Rad", 40}, {"Personnummer", 130}, {"Namn", 150}, {"Utskick", 100}, {"Orsak eller notering", 240}}
+	}{{K("Rad"), 40}, {K("Personnummer"), 130}, {K("Namn"), 150}, {K("Utskick"), 100}, {K("Orsak eller notering"), 240}}
 	resultCols = []struct {
 		title string
 		width float32
-	}{{"Personnummer", 130}, {"Namn", 150}, {"Resultat", 110}, {"Orsak", 270}}
+	}{{K("Personnummer"), 130}, {K("Namn"), 150}, {K("Resultat"), 110}, {K("Orsak"), 270}}
 )
 
 func newBulkScreen(d bulkDeps) *bulkScreen {
 	s := &bulkScreen{bulkDeps: d}
 
 	s.template = widget.NewSelect(nil, func(string) { s.chooseTemplate() })
-	s.template.PlaceHolder = textChooseTemplate
+	s.template.PlaceHolder = L(textChooseTemplate)
 	s.template.Disable()
 	s.tplMsg = newFieldMessage()
-	fieldMessage(s.tplMsg, textLoadingTpl, false)
+	fieldMessage(s.tplMsg, L(textLoadingTpl), false)
 
-	hint := widget.NewLabel(textRecipientsHint)
+	hint := widget.NewLabel(L(textRecipientsHint))
 	hint.Wrapping = fyne.TextWrapWord
 	s.list = widget.NewMultiLineEntry()
-	s.list.SetPlaceHolder("ÅÅÅÅMMDD-NNNN\nÅÅÅÅMMDD-NNNN\n…")
+	s.list.SetPlaceHolder(L(textPNRHint) + "\n" + L(textPNRHint) + "\n…")
 	s.list.SetMinRowsVisible(5)
 	s.list.OnChanged = func(string) { s.listChanged() }
 	s.listMsg = newFieldMessage()
-	s.loadFile = widget.NewButtonWithIcon(textLoadFile, theme.FolderOpenIcon(), s.openFile)
-	s.check = widget.NewButtonWithIcon(textCheck, theme.SearchIcon(), s.doCheck)
+	s.loadFile = widget.NewButtonWithIcon(L(textLoadFile), theme.FolderOpenIcon(), s.openFile)
+	s.check = widget.NewButtonWithIcon(L(textCheck), theme.SearchIcon(), s.doCheck)
 	s.check.Disable()
 
 	s.subject = widget.NewEntry()
@@ -248,14 +252,14 @@ func newBulkScreen(d bulkDeps) *bulkScreen {
 	s.text.SetMinRowsVisible(3)
 	s.text.OnChanged = func(string) { s.textChanged() }
 	s.textMsg = newFieldMessage()
-	s.useTpl = widget.NewButtonWithIcon(textUseTemplate, theme.ContentUndoIcon(), s.fillFromTemplate)
-	editedNote := widget.NewLabel(textEdited)
+	s.useTpl = widget.NewButtonWithIcon(L(textUseTemplate), theme.ContentUndoIcon(), s.fillFromTemplate)
+	editedNote := widget.NewLabel(L(textEdited))
 	editedNote.Wrapping = fyne.TextWrapWord
 	s.edited = container.NewBorder(nil, nil, nil, s.useTpl, editedNote)
 	s.edited.Hide()
 
-	s.tableTitle = heading(textReport)
-	s.summary = widget.NewLabel(textReportEmpty)
+	s.tableTitle = heading(L(textReport))
+	s.summary = widget.NewLabel(L(textReportEmpty))
 	s.summary.Wrapping = fyne.TextWrapWord
 	s.table = widget.NewTableWithHeaders(s.tableSize, func() fyne.CanvasObject {
 		l := widget.NewLabel("")
@@ -283,35 +287,35 @@ func newBulkScreen(d bulkDeps) *bulkScreen {
 	s.send = widget.NewButtonWithIcon(sendLabel(0), theme.MailSendIcon(), s.doSend)
 	s.send.Importance = widget.HighImportance
 	s.send.Disable()
-	s.done = widget.NewButtonWithIcon(textDone, theme.ConfirmIcon(), func() {
+	s.done = widget.NewButtonWithIcon(L(textDone), theme.ConfirmIcon(), func() {
 		if s.onDone != nil {
 			s.onDone(s.results)
 		}
 	})
 	s.done.Importance = widget.HighImportance
 	s.done.Hide()
-	s.cancel = widget.NewButton(textCancel, func() {
+	s.cancel = widget.NewButton(L(textCancel), func() {
 		if s.onCancel != nil {
 			s.onCancel()
 		}
 	})
 
-	title := widget.NewLabel(textBulkTitle)
+	title := widget.NewLabel(L(textBulkTitle))
 	title.SizeName = theme.SizeNameHeadingText
 	title.TextStyle.Bold = true
 	header := container.NewBorder(nil, nil, container.NewHBox(title, container.NewCenter(widget.NewLabel(d.clinic.Name))), nil)
 
 	// The left column fits the window without scrolling: the message
 	// text takes what the other fields leave.
-	subjectRow := container.NewBorder(nil, nil, widget.NewLabel(textSubject), nil, s.subject)
+	subjectRow := container.NewBorder(nil, nil, widget.NewLabel(L(textSubject)), nil, s.subject)
 	left := container.NewBorder(
 		container.NewVBox(
-			heading(textStepTemplate), s.template, s.tplMsg,
+			heading(L(textStepTemplate)), s.template, s.tplMsg,
 			widget.NewSeparator(),
-			heading(textStepRecipients), hint, s.list, s.listMsg,
+			heading(L(textStepRecipients)), hint, s.list, s.listMsg,
 			container.NewHBox(s.loadFile, layout.NewSpacer(), s.check),
 			widget.NewSeparator(),
-			heading(textStepMessage), subjectRow, s.subjectMsg),
+			heading(L(textStepMessage)), subjectRow, s.subjectMsg),
 		container.NewVBox(s.textMsg, s.edited), nil, nil, s.text)
 	right := container.NewBorder(container.NewVBox(s.tableTitle, s.summary), s.detail, nil, nil, s.table)
 	split := container.NewHSplit(container.NewPadded(left), container.NewPadded(right))
@@ -327,9 +331,9 @@ func newBulkScreen(d bulkDeps) *bulkScreen {
 
 func sendLabel(n int) string {
 	if n == 0 {
-		return "Skicka"
+		return L(textSendButton)
 	}
-	return "Skicka till " + thousands(n) + " mottagare"
+	return Lf("Skicka till %s mottagare", thousands(n))
 }
 
 func (s *bulkScreen) loadTemplates() {
@@ -338,12 +342,12 @@ func (s *bulkScreen) loadTemplates() {
 		return func() {
 			if err != nil {
 				logError("list templates", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
-				fieldMessage(s.tplMsg, textTplFailed, true)
+				fieldMessage(s.tplMsg, L(textTplFailed), true)
 				return
 			}
 			s.tpls = offeredTemplates(all)
 			if len(s.tpls) == 0 {
-				fieldMessage(s.tplMsg, textNoTemplates, true)
+				fieldMessage(s.tplMsg, L(textNoTemplates), true)
 				return
 			}
 			var opts []string
@@ -414,7 +418,7 @@ func (s *bulkScreen) listChanged() {
 	if s.checks != nil && s.list.Text != s.checked {
 		s.gen++
 		s.checks, s.byResident = nil, nil
-		s.summary.SetText(textListChanged)
+		s.summary.SetText(L(textListChanged))
 		s.table.Hide()
 		s.detail.Hide()
 		s.content.Refresh()
@@ -447,7 +451,7 @@ func (s *bulkScreen) openFile() {
 	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
 		if err != nil {
 			logError("open recipient file", err, "clinic", s.sess.ClinicID)
-			fieldMessage(s.listMsg, textFileFailed, true)
+			fieldMessage(s.listMsg, L(textFileFailed), true)
 			return
 		}
 		if rc == nil {
@@ -469,9 +473,9 @@ func (s *bulkScreen) readList(rc io.ReadCloser) {
 			switch {
 			case err != nil:
 				logError("read recipient file", err, "clinic", s.sess.ClinicID)
-				fieldMessage(s.listMsg, textFileFailed, true)
+				fieldMessage(s.listMsg, L(textFileFailed), true)
 			case len(b) > app.MaxBulkInput:
-				fieldMessage(s.listMsg, fmt.Sprintf("Filen är för stor. En lista får vara högst %d kB, det räcker till %s personnummer.",
+				fieldMessage(s.listMsg, Lf("Filen är för stor. En lista får vara högst %d kB, det räcker till %s personnummer.",
 					app.MaxBulkInput>>10, thousands(app.MaxBulkRecipients)), true)
 			default:
 				// Personnummer are ASCII; a file saved in another
@@ -491,7 +495,7 @@ func (s *bulkScreen) doCheck() {
 	s.gen++
 	gen := s.gen
 	s.setBusy(true)
-	s.summary.SetText(textChecking)
+	s.summary.SetText(L(textChecking))
 	fieldMessage(s.errText, "", false)
 	s.tasks.run(func() func() {
 		checks, err := s.cases.CheckRecipients(s.ctx, s.sess, text)
@@ -509,25 +513,25 @@ func (s *bulkScreen) showReport(text string, checks []app.RecipientCheck, err er
 	var tl *app.ListTooLongError
 	switch {
 	case errors.As(err, &tl):
-		msg := fmt.Sprintf("Listan är för lång. Högst %s personnummer går att skicka till på en gång; dela upp listan.", thousands(tl.Max))
+		msg := Lf("Listan är för lång. Högst %s personnummer går att skicka till på en gång; dela upp listan.", thousands(tl.Max))
 		if tl.Entries > 0 {
-			msg = fmt.Sprintf("Listan har %s personnummer. Högst %s går att skicka till på en gång; dela upp listan.", thousands(tl.Entries), thousands(tl.Max))
+			msg = Lf("Listan har %s personnummer. Högst %s går att skicka till på en gång; dela upp listan.", thousands(tl.Entries), thousands(tl.Max))
 		}
 		fieldMessage(s.listMsg, msg, true)
-		s.summary.SetText(textReportEmpty)
+		s.summary.SetText(L(textReportEmpty))
 		return
 	case errors.Is(err, app.ErrForbidden):
 		logError("check recipients", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
-		fieldMessage(s.errText, textForbidden, true)
-		s.summary.SetText(textReportEmpty)
+		fieldMessage(s.errText, L(textForbidden), true)
+		s.summary.SetText(L(textReportEmpty))
 		return
 	case err != nil:
 		logError("check recipients", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
-		fieldMessage(s.errText, textCheckFailed, true)
-		s.summary.SetText(textReportEmpty)
+		fieldMessage(s.errText, L(textCheckFailed), true)
+		s.summary.SetText(L(textReportEmpty))
 		return
 	case len(checks) == 0:
-		fieldMessage(s.listMsg, textListEmpty, true)
+		fieldMessage(s.listMsg, L(textListEmpty), true)
 		return
 	}
 	s.checks, s.checked = checks, text
@@ -545,12 +549,12 @@ func (s *bulkScreen) showReport(text string, checks []app.RecipientCheck, err er
 			dup++
 		}
 	}
-	sum := fmt.Sprintf("%s personnummer i listan: %s skickas, %s skickas inte.", thousands(len(checks)), thousands(ok), thousands(len(checks)-ok))
+	sum := Lf("%s personnummer i listan: %s skickas, %s skickas inte.", thousands(len(checks)), thousands(ok), thousands(len(checks)-ok))
 	if dup > 0 {
-		sum += fmt.Sprintf(" %s av dem är dubbletter av personer som redan finns i listan.", thousands(dup))
+		sum += " " + Lf("%s av dem är dubbletter av personer som redan finns i listan.", thousands(dup))
 	}
 	if ok > 0 {
-		sum += " " + textSelectRowDetail
+		sum += " " + L(textSelectRowDetail)
 	}
 	s.summary.SetText(sum)
 	s.showTable()
@@ -596,7 +600,7 @@ func (s *bulkScreen) doSend() {
 	}
 	req := app.BulkRequest{TemplateID: s.tpl.ID, Subject: s.subject.Text, Text: s.text.Text, ResidentIDs: ids}
 	s.setBusy(true)
-	s.summary.SetText(fmt.Sprintf("Skickar till %s mottagare …", thousands(len(ids))))
+	s.summary.SetText(Lf("Skickar till %s mottagare …", thousands(len(ids))))
 	s.tasks.run(func() func() {
 		res, err := s.cases.SendBulk(s.ctx, s.sess, req)
 		return func() { s.showResults(res, err) }
@@ -609,21 +613,21 @@ func (s *bulkScreen) showResults(res []app.BulkResult, err error) {
 		s.setBusy(false)
 		switch {
 		case errors.Is(err, app.ErrForbidden):
-			fieldMessage(s.errText, textForbidden, true)
+			fieldMessage(s.errText, L(textForbidden), true)
 		case errors.Is(err, app.ErrInvalid):
-			fieldMessage(s.errText, textSendInvalid, true)
+			fieldMessage(s.errText, L(textSendInvalid), true)
 		default:
-			fieldMessage(s.errText, textBulkSendFailed, true)
+			fieldMessage(s.errText, L(textBulkSendFailed), true)
 		}
 		logError("bulk send", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
-		s.summary.SetText(textBulkSendFailed)
+		s.summary.SetText(L(textBulkSendFailed))
 		return
 	}
 	s.results = res
 	s.setBusy(false)
 	if err != nil {
 		logError("bulk send", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
-		fieldMessage(s.errText, textBulkFailed, true)
+		fieldMessage(s.errText, L(textBulkFailed), true)
 	}
 	sent := 0
 	for _, r := range res {
@@ -635,12 +639,12 @@ func (s *bulkScreen) showResults(res []app.BulkResult, err error) {
 			logError("bulk send to resident", r.Err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID, "resident", r.ResidentID)
 		}
 	}
-	sum := fmt.Sprintf("Skickat till %s av %s mottagare.", thousands(sent), thousands(len(res)))
+	sum := Lf("Skickat till %s av %s mottagare.", thousands(sent), thousands(len(res)))
 	if n := len(res) - sent; n > 0 {
-		sum += fmt.Sprintf(" %s inte skickat – se orsaken i listan.", thousands(n))
+		sum += " " + Lf("%s inte skickat – se orsaken i listan.", thousands(n))
 	}
 	s.summary.SetText(sum)
-	s.tableTitle.SetText(textResults)
+	s.tableTitle.SetText(L(textResults))
 	for _, w := range []fyne.Disableable{s.template, s.list, s.loadFile, s.check, s.subject, s.text, s.useTpl} {
 		w.Disable()
 	}
@@ -659,9 +663,9 @@ func (s *bulkScreen) tableSize() (int, int) {
 
 func (s *bulkScreen) colTitle(col int) string {
 	if s.results != nil {
-		return resultCols[col].title
+		return L(resultCols[col].title)
 	}
-	return reportCols[col].title
+	return L(reportCols[col].title)
 }
 
 func (s *bulkScreen) setColumns() {
@@ -695,9 +699,9 @@ func (s *bulkScreen) cellText(row, col int) (string, bool) {
 			}
 		case 2:
 			if r.Sent() {
-				return textWasSent, false
+				return L(textWasSent), false
 			}
-			return textWasNotSent, true
+			return L(textWasNotSent), true
 		case 3:
 			short, _ := resultReason(r)
 			return short, false
@@ -720,9 +724,9 @@ func (s *bulkScreen) cellText(row, col int) (string, bool) {
 		return c.Name, false
 	case 3:
 		if c.Sendable() {
-			return textWillSend, false
+			return L(textWillSend), false
 		}
-		return textWillNotSend, true
+		return L(textWillNotSend), true
 	case 4:
 		short, _ := checkReason(c)
 		return short, false

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -95,21 +94,25 @@ type caseList struct {
 // subject column takes what is left of the window. A column with lines
 // wraps its longer texts onto two lines when the window is too narrow for
 // every column on one line: lines are the widest lines it must then hold.
+// The title is Swedish (the key); samples and lines give the texts in the
+// window's language, since the table is sized once the language is chosen.
 type column struct {
 	title   string
-	samples []string
-	lines   []string
+	samples func() []string
+	lines   func() []string
 	text    func(l *caseList, r *app.CaseRow) string
 }
+
+func fixed(s ...string) func() []string { return func() []string { return s } }
 
 const subjectCol = 1
 
 var columns = []column{
-	{title: "Status", samples: statusLabels(), text: func(_ *caseList, r *app.CaseRow) string { return r.Status.Label() }},
-	{title: "Ämne", text: func(_ *caseList, r *app.CaseRow) string { return r.Subject }},
-	{title: "Ärendetyp", samples: kindSamples(), text: (*caseList).kindText},
-	{title: "Invånare", samples: []string{"Rasmus Gustafsson"}, text: func(_ *caseList, r *app.CaseRow) string { return r.ResidentName }},
-	{title: "Personnummer", samples: []string{"20001231-0000"}, text: func(_ *caseList, r *app.CaseRow) string {
+	{title: K("Status"), samples: statusLabels, text: func(_ *caseList, r *app.CaseRow) string { return L(r.Status.Label()) }},
+	{title: K("Ämne"), text: func(_ *caseList, r *app.CaseRow) string { return r.Subject }},
+	{title: K("Ärendetyp"), samples: kindSamples, text: (*caseList).kindText},
+	{title: K("Invånare"), samples: fixed("Rasmus Gustafsson"), text: func(_ *caseList, r *app.CaseRow) string { return r.ResidentName }},
+	{title: K("Personnummer"), samples: fixed("20001231-0000"), text: func(_ *caseList, r *app.CaseRow) string {
 		if r.PNR.IsZero() {
 			return r.ReserveNumber
 		}
@@ -117,11 +120,15 @@ var columns = []column{
 	}},
 	// "Vårdnadshavare i ombudsläge" is the widest text of the table; in a
 	// narrow window it takes two lines rather than squeezing the subject.
-	{title: "Startad av", samples: startedByLabels(), lines: []string{"Vårdnadshavare i", "ombudsläge", app.StartedByClinic.Label()}, text: func(_ *caseList, r *app.CaseRow) string { return r.StartedBy.Label() }},
-	{title: "Senaste aktivitet", samples: []string{dateLayout}, text: func(_ *caseList, r *app.CaseRow) string {
+	// The lines are where it breaks (in English: "Guardian acting" and "as
+	// proxy").
+	{title: K("Startad av"), samples: startedByLabels, lines: func() []string {
+		return []string{L("Vårdnadshavare i"), L("ombudsläge"), L(app.StartedByClinic.Label())}
+	}, text: func(_ *caseList, r *app.CaseRow) string { return L(r.StartedBy.Label()) }},
+	{title: K("Senaste aktivitet"), samples: fixed(dateLayout), text: func(_ *caseList, r *app.CaseRow) string {
 		return r.LastActivity.In(app.Stockholm).Format(dateLayout)
 	}},
-	{title: "Oläst", text: func(_ *caseList, r *app.CaseRow) string {
+	{title: K("Oläst"), text: func(_ *caseList, r *app.CaseRow) string {
 		if r.UnreadByStaff {
 			return "●"
 		}
@@ -131,22 +138,23 @@ var columns = []column{
 
 const unreadCol = 7
 
+// statusLabels are the statuses as the window shows them.
 func statusLabels() []string {
 	var out []string
 	for _, s := range app.AllStatuses {
-		out = append(out, s.Label())
+		out = append(out, L(s.Label()))
 	}
 	return out
 }
 
 func startedByLabels() []string {
-	return []string{app.StartedByResident.Label(), app.StartedByGuardian.Label(), app.StartedByClinic.Label()}
+	return []string{L(app.StartedByResident.Label()), L(app.StartedByGuardian.Label()), L(app.StartedByClinic.Label())}
 }
 
 func kindSamples() []string {
-	out := []string{app.KindInformation.Label(), app.KindQuestion.Label()}
+	out := []string{L(app.KindInformation.Label()), L(app.KindQuestion.Label())}
 	for _, e := range app.StandardCatalogue {
-		out = append(out, e.Name)
+		out = append(out, L(e.Name))
 	}
 	return out
 }
@@ -167,26 +175,26 @@ var sortOf = []app.CaseSort{app.SortStatus, app.SortSubject, app.SortType, app.S
 func newCaseList(d caseListDeps, kind listKind) *caseList {
 	l := &caseList{caseListDeps: d, kind: kind}
 
-	l.status = widget.NewSelect(append([]string{textAll}, statusLabels()...), func(string) { l.reload() })
-	l.status.Selected = textAll
-	l.typ = widget.NewSelect([]string{textAllTypes}, func(string) { l.reload() })
-	l.typ.Selected = textAllTypes
+	l.status = widget.NewSelect(append([]string{L(textAll)}, statusLabels()...), func(string) { l.reload() })
+	l.status.Selected = L(textAll)
+	l.typ = widget.NewSelect([]string{L(textAllTypes)}, func(string) { l.reload() })
+	l.typ.Selected = L(textAllTypes)
 	if kind == clinicList {
-		l.assignee = widget.NewSelect([]string{textAllAssignees, textUnassigned}, func(string) { l.reload() })
-		l.assignee.Selected = textAllAssignees
+		l.assignee = widget.NewSelect([]string{L(textAllAssignees), L(textUnassigned)}, func(string) { l.reload() })
+		l.assignee.Selected = L(textAllAssignees)
 	}
-	l.unread = widget.NewCheck(textUnreadOnly, func(bool) { l.reload() })
+	l.unread = widget.NewCheck(L(textUnreadOnly), func(bool) { l.reload() })
 	l.search = widget.NewEntry()
-	l.search.SetPlaceHolder(textSearch)
+	l.search.SetPlaceHolder(L(textSearch))
 	l.search.OnChanged = func(string) { l.reload() }
 	l.count = widget.NewLabel("")
 	l.errText = widget.NewLabel("")
 	l.errText.Wrapping = fyne.TextWrapWord
 	l.errText.Importance = widget.DangerImportance
 	l.errText.Hide()
-	l.empty = widget.NewLabel(textNoCases)
+	l.empty = widget.NewLabel(L(textNoCases))
 	l.empty.Hide()
-	l.more = widget.NewButtonWithIcon(textMore, theme.MoveDownIcon(), l.loadMore)
+	l.more = widget.NewButtonWithIcon(L(textMore), theme.MoveDownIcon(), l.loadMore)
 	l.more.Hide()
 
 	l.table = widget.NewTableWithHeaders(
@@ -209,7 +217,7 @@ func newCaseList(d caseListDeps, kind listKind) *caseList {
 	}
 	l.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		b := o.(*widget.Button)
-		title := columns[id.Col].title
+		title := L(columns[id.Col].title)
 		col := id.Col
 		if sortOf[col] == l.sort && sortOf[col] >= 0 {
 			if l.rev {
@@ -288,14 +296,16 @@ func (l *caseList) sizeColumns() {
 	l.natural = make([]float32, len(columns))
 	l.narrow = make([]float32, len(columns))
 	for i, c := range columns {
-		title := width(c.title, true)
+		title := width(L(c.title), true)
 		l.natural[i] = title
-		for _, s := range c.samples {
-			l.natural[i] = max(l.natural[i], width(s, false))
+		if c.samples != nil {
+			for _, s := range c.samples() {
+				l.natural[i] = max(l.natural[i], width(s, false))
+			}
 		}
-		if len(c.lines) > 0 {
+		if c.lines != nil {
 			l.narrow[i] = title
-			for _, s := range c.lines {
+			for _, s := range c.lines() {
 				l.narrow[i] = max(l.narrow[i], width(s, false))
 			}
 		}
@@ -490,7 +500,7 @@ func (l *caseList) kindText(r *app.CaseRow) string {
 			return n
 		}
 	}
-	return r.Kind.Label()
+	return L(r.Kind.Label())
 }
 
 // filter is the list's filter as the app's index takes it.
@@ -500,13 +510,13 @@ func (l *caseList) filter() app.CaseFilter {
 		f.List = app.MyList
 	}
 	for _, s := range app.AllStatuses {
-		if s.Label() == l.status.Selected {
+		if L(s.Label()) == l.status.Selected {
 			f.Status = s
 		}
 	}
-	if l.typ.Selected != textAllTypes {
+	if l.typ.Selected != L(textAllTypes) {
 		for _, k := range []app.CaseKind{app.KindInformation, app.KindQuestion} {
-			if k.Label() == l.typ.Selected {
+			if L(k.Label()) == l.typ.Selected {
 				f.Type = string(k)
 			}
 		}
@@ -518,8 +528,8 @@ func (l *caseList) filter() app.CaseFilter {
 	}
 	if l.assignee != nil {
 		switch l.assignee.Selected {
-		case textAllAssignees:
-		case textUnassigned:
+		case L(textAllAssignees):
+		case L(textUnassigned):
 			f.Unassigned = true
 		default:
 			for _, st := range l.staff {
@@ -552,12 +562,12 @@ func (l *caseList) reload() {
 		l.page, l.next = nil, ""
 		l.fitRows(0)
 		l.table.ScrollToTop()
-		l.count.SetText(textLoadingC)
+		l.count.SetText(L(textLoadingC))
 		l.content.Refresh()
 		q := app.CaseQuery{Limit: pageSize, Status: f.Status}
 		l.fetch(q)
 	} else {
-		l.count.SetText(textSearching)
+		l.count.SetText(L(textSearching))
 	}
 	l.find(f)
 }
@@ -596,7 +606,7 @@ func (l *caseList) setNames(names map[app.ID]string, staff []app.Staff) {
 		return
 	}
 	l.names, l.staff = names, staff
-	types := []string{textAllTypes, app.KindInformation.Label(), app.KindQuestion.Label()}
+	types := []string{L(textAllTypes), L(app.KindInformation.Label()), L(app.KindQuestion.Label())}
 	var es []string
 	for _, n := range names {
 		es = append(es, n)
@@ -605,7 +615,7 @@ func (l *caseList) setNames(names map[app.ID]string, staff []app.Staff) {
 	l.typ.Options = append(types, es...)
 	l.typ.Refresh()
 	if l.assignee != nil {
-		opts := []string{textAllAssignees, textUnassigned}
+		opts := []string{L(textAllAssignees), L(textUnassigned)}
 		for _, st := range staff {
 			opts = append(opts, st.Name)
 		}
@@ -694,11 +704,11 @@ func (l *caseList) showPage(page app.RowPage, appended bool, err error) {
 		l.count.SetText("")
 		l.empty.Show()
 	case n == 1:
-		l.count.SetText("Visar 1 ärende")
+		l.count.SetText(L("Visar 1 ärende"))
 	case l.next != "":
-		l.count.SetText(fmt.Sprintf("Visar de %d senaste ärendena – det finns fler", n))
+		l.count.SetText(Lf("Visar de %d senaste ärendena – det finns fler", n))
 	default:
-		l.count.SetText(fmt.Sprintf("Visar %d ärenden", n))
+		l.count.SetText(Lf("Visar %d ärenden", n))
 	}
 }
 
@@ -725,11 +735,11 @@ func (l *caseList) showResult(res *app.CaseResult, err error) {
 	l.empty.Hidden = n != 0
 	switch {
 	case n == res.Total && n == 1:
-		l.count.SetText("1 ärende")
+		l.count.SetText(L("1 ärende"))
 	case n == res.Total:
-		l.count.SetText(fmt.Sprintf("%d ärenden", n))
+		l.count.SetText(Lf("%d ärenden", n))
 	default:
-		l.count.SetText(fmt.Sprintf("%d av %d ärenden", n, res.Total))
+		l.count.SetText(Lf("%d av %d ärenden", n, res.Total))
 	}
 }
 
@@ -750,7 +760,7 @@ func (k listKind) String() string {
 func eserviceNames(ctx context.Context, dir Directory, clinic app.ID) map[app.ID]string {
 	names := make(map[app.ID]string, len(app.StandardCatalogue))
 	for _, e := range app.StandardCatalogue {
-		names[e.ID] = e.Name
+		names[e.ID] = L(e.Name) // the national catalogue's names are translated; a clinic's own are not
 	}
 	local, err := dir.EServices(ctx, clinic)
 	if err != nil {

@@ -174,7 +174,7 @@ func newCaseView(d caseViewDeps, id app.ID) *caseView {
 		return a.OpenURL(u)
 	}
 
-	v.back = widget.NewButtonWithIcon(cvBack, theme.NavigateBackIcon(), func() {
+	v.back = widget.NewButtonWithIcon(L(cvBack), theme.NavigateBackIcon(), func() {
 		if v.onClose != nil {
 			v.onClose()
 		}
@@ -187,14 +187,14 @@ func newCaseView(d caseViewDeps, id app.ID) *caseView {
 	v.started = widget.NewLabel("")
 	v.resident = widget.NewLabel("")
 	v.assignee = widget.NewLabel("")
-	v.banner = widget.NewLabel(cvLoadingCase)
+	v.banner = widget.NewLabel(L(cvLoadingCase))
 	v.banner.Wrapping = fyne.TextWrapWord
 
-	v.exportBtn = widget.NewButtonWithIcon(cvExportPDF, theme.DocumentSaveIcon(), func() { v.exportCase(app.AccessExport) })
-	v.printBtn = widget.NewButtonWithIcon(cvPrint, theme.DocumentPrintIcon(), func() { v.exportCase(app.AccessPrint) })
-	v.closeBtn = widget.NewButtonWithIcon(cvCloseCase, theme.ConfirmIcon(), v.toggleClosed)
+	v.exportBtn = widget.NewButtonWithIcon(L(cvExportPDF), theme.DocumentSaveIcon(), func() { v.exportCase(app.AccessExport) })
+	v.printBtn = widget.NewButtonWithIcon(L(cvPrint), theme.DocumentPrintIcon(), func() { v.exportCase(app.AccessPrint) })
+	v.closeBtn = widget.NewButtonWithIcon(L(cvCloseCase), theme.ConfirmIcon(), v.toggleClosed)
 	v.assign = widget.NewSelect(nil, v.assignTo)
-	v.assign.PlaceHolder = cvAssign
+	v.assign.PlaceHolder = L(cvAssign)
 	if !d.sess.Staff.Has(d.clinic.ID, app.RoleCaseReceiver) {
 		v.assign.Hide() // only an ärendemottagare assigns; the service checks too
 	}
@@ -203,13 +203,13 @@ func newCaseView(d caseViewDeps, id app.ID) *caseView {
 	v.scroll = container.NewVScroll(v.messages)
 	v.attachments = container.NewVBox()
 	v.attachments.Hide()
-	v.attach = widget.NewButtonWithIcon(cvAttach, theme.ContentAddIcon(), v.chooseFile)
+	v.attach = widget.NewButtonWithIcon(L(cvAttach), theme.ContentAddIcon(), v.chooseFile)
 	v.pickFile = v.openDialog
 
 	v.insert = widget.NewSelect(nil, v.insertStandard)
-	v.insert.PlaceHolder = cvInsertReply
+	v.insert.PlaceHolder = L(cvInsertReply)
 	v.reply = newCVReplyEntry(v.shortcutSend)
-	v.reply.SetPlaceHolder(cvReplyHint)
+	v.reply.SetPlaceHolder(L(cvReplyHint))
 	v.reply.SetMinRowsVisible(4)
 	v.reply.Wrapping = fyne.TextWrapWord
 	v.reply.OnChanged = func(string) {
@@ -221,19 +221,19 @@ func newCaseView(d caseViewDeps, id app.ID) *caseView {
 	v.replyErr.Importance = widget.DangerImportance
 	v.replyErr.Wrapping = fyne.TextWrapWord
 	v.replyErr.Hide()
-	v.send = widget.NewButtonWithIcon(cvSendReply, theme.MailReplyIcon(), v.sendReply)
+	v.send = widget.NewButtonWithIcon(L(cvSendReply), theme.MailReplyIcon(), v.sendReply)
 	v.send.Importance = widget.HighImportance
-	v.note = widget.NewButtonWithIcon(cvAddNote, theme.DocumentCreateIcon(), v.addNote)
-	hint := widget.NewLabel(cvShortcutHint)
+	v.note = widget.NewButtonWithIcon(L(cvAddNote), theme.DocumentCreateIcon(), v.addNote)
+	hint := widget.NewLabel(L(cvShortcutHint))
 	hint.SizeName = theme.SizeNameCaptionText
 
 	facts := container.NewGridWithColumns(2,
-		cvForm("Status", v.status, "Ärendetyp", v.kind, "Startad av", v.started),
-		cvForm("Invånare", v.resident, "Hanteras av", v.assignee),
+		cvForm(L("Status"), v.status, L("Ärendetyp"), v.kind, L("Startad av"), v.started),
+		cvForm(L("Invånare"), v.resident, L("Hanteras av"), v.assignee),
 	)
 	head := container.NewBorder(nil, nil, v.back,
 		container.NewHBox(v.assign, v.closeBtn, v.exportBtn, v.printBtn), v.title)
-	replyTitle := widget.NewLabelWithStyle(cvReplyTitle, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	replyTitle := widget.NewLabelWithStyle(L(cvReplyTitle), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	replyBox := container.NewVBox(
 		widget.NewSeparator(),
 		v.attachments,
@@ -361,7 +361,7 @@ func (v *caseView) setDirectory(staff []app.Staff, templates []app.MessageTempla
 	}
 	v.insert.SetOptions(names)
 	if len(names) == 0 {
-		v.insert.PlaceHolder = cvNoStdReplies
+		v.insert.PlaceHolder = L(cvNoStdReplies)
 	}
 }
 
@@ -376,24 +376,24 @@ func cvAssigneeOption(s app.Staff) string {
 
 func (v *caseView) staffName(id app.ID) string {
 	if id == "" {
-		return cvNobody
+		return L(cvNobody)
 	}
 	if n, ok := v.staff[id]; ok {
 		return n
 	}
-	return cvUnknownStaff
+	return L(cvUnknownStaff)
 }
 
 // kindText is the e-service's name, or Information / Fråga, with R16 in
 // words: whether the resident can answer.
 func (v *caseView) kindText(c *app.Case) string {
-	k := c.Kind.Label()
+	k := L(c.Kind.Label())
 	if c.Kind == app.KindEService {
 		if n, ok := v.eservices[c.EServiceID]; ok {
 			k = n
 		}
 	}
-	return k + " – " + export.AnswerText(c)
+	return k + " – " + L(export.AnswerText(c))
 }
 
 // show puts a freshly read thread on screen.
@@ -401,9 +401,9 @@ func (v *caseView) show(t *app.Thread) {
 	v.thread = t
 	c := &t.Case
 	v.title.SetText(c.Subject)
-	v.status.SetText(c.Status.Label())
+	v.status.SetText(L(c.Status.Label()))
 	v.kind.SetText(v.kindText(c))
-	v.started.SetText(c.StartedBy.Label())
+	v.started.SetText(L(c.StartedBy.Label()))
 	who := v.residentName
 	if v.pnr != "" {
 		if who != "" {
@@ -414,10 +414,10 @@ func (v *caseView) show(t *app.Thread) {
 	v.resident.SetText(who)
 	v.assignee.SetText(v.staffName(c.AssigneeID))
 	if c.Status == app.StatusClosed {
-		v.closeBtn.SetText(cvReopenCase)
+		v.closeBtn.SetText(L(cvReopenCase))
 		v.closeBtn.SetIcon(theme.ViewRefreshIcon())
 	} else {
-		v.closeBtn.SetText(cvCloseCase)
+		v.closeBtn.SetText(L(cvCloseCase))
 		v.closeBtn.SetIcon(theme.ConfirmIcon())
 	}
 
@@ -426,7 +426,7 @@ func (v *caseView) show(t *app.Thread) {
 		v.messages.Add(v.card(e))
 	}
 	if len(t.Messages)+len(t.Notes) == 0 {
-		v.messages.Add(widget.NewLabel(cvNoMessages))
+		v.messages.Add(widget.NewLabel(L(cvNoMessages)))
 	}
 	v.banner.Hide()
 	v.body.Show()
@@ -445,16 +445,16 @@ func (v *caseView) card(e export.Entry) fyne.CanvasObject {
 	switch {
 	case e.Note != nil:
 		who, text, tone = v.staffName(e.Note.StaffID), e.Note.Text, cvColorNote
-		internal := widget.NewLabelWithStyle(export.TextNote, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		internal := widget.NewLabelWithStyle(L(export.TextNote), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		internal.SizeName = theme.SizeNameCaptionText
 		lines = append(lines, cvIndent(container.NewHBox(widget.NewIcon(theme.VisibilityOffIcon()), internal)))
 	case e.Message.Author == app.AuthorStaff:
 		who, text, tone = v.staffName(e.Message.AuthorID), e.Message.Text, cvColorStaff
 	default:
-		who, text = export.Author(e.Message, v.staffName), e.Message.Text
+		who, text = L(export.Author(e.Message, v.staffName)), e.Message.Text
 	}
 	author := widget.NewLabelWithStyle(who, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	at := widget.NewLabel(export.DateTime(e.At))
+	at := widget.NewLabel(dateTime(e.At))
 	lines = append(lines, container.NewBorder(nil, nil, author, at))
 	body := widget.NewLabel(strings.TrimRight(text, "\n "))
 	body.Wrapping = fyne.TextWrapWord
@@ -470,7 +470,7 @@ func (v *caseView) card(e export.Entry) fyne.CanvasObject {
 		}
 	}
 	if e.Message != nil && e.Message.Author == app.AuthorStaff {
-		read := widget.NewLabelWithStyle(export.ReadText(e.Message), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+		read := widget.NewLabelWithStyle(readText(e.Message), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 		read.SizeName = theme.SizeNameCaptionText
 		icon := theme.ConfirmIcon() // read: a check mark
 		if e.Message.ReadByResident.IsZero() {
@@ -528,11 +528,11 @@ func (v *caseView) showBanner(text string, imp widget.Importance) {
 func caseOpenError(err error) string {
 	switch {
 	case errors.Is(err, app.ErrForbidden):
-		return textForbidden
+		return L(textForbidden)
 	case errors.Is(err, app.ErrNotFound):
-		return cvNotFound
+		return L(cvNotFound)
 	}
-	return cvActionFailed
+	return L(cvActionFailed)
 }
 
 // Operations of the case view, for the log and for caseActionError.
@@ -549,19 +549,19 @@ const (
 func caseActionError(op string, err error) string {
 	switch {
 	case errors.Is(err, app.ErrConflict) && op == opReply:
-		return cvClosedReply
+		return L(cvClosedReply)
 	case errors.Is(err, app.ErrInvalid) && op == opAssign:
-		return cvNotAssignable
+		return L(cvNotAssignable)
 	case errors.Is(err, app.ErrForbidden):
-		return cvNotAllowed
+		return L(cvNotAllowed)
 	case errors.Is(err, app.ErrNotFound):
-		return cvNotFound
+		return L(cvNotFound)
 	case errors.Is(err, app.ErrConflict):
-		return cvChanged
+		return L(cvChanged)
 	case errors.Is(err, app.ErrInvalid):
-		return cvInvalidText
+		return L(cvInvalidText)
 	}
-	return cvActionFailed
+	return L(cvActionFailed)
 }
 
 // write runs a change off the UI goroutine, then reads the case again and
@@ -617,7 +617,7 @@ func (v *caseView) checkText(empty string) (string, bool) {
 		v.fieldError(empty)
 		return "", false
 	case utf8.RuneCountInString(text) > app.MaxTextLen:
-		v.fieldError(cvTooLong)
+		v.fieldError(L(cvTooLong))
 		return "", false
 	}
 	return text, true
@@ -628,12 +628,12 @@ func (v *caseView) sendReply() {
 	if v.thread == nil || v.busy {
 		return
 	}
-	text, ok := v.checkText(cvEmptyReply)
+	text, ok := v.checkText(L(cvEmptyReply))
 	if !ok {
 		return
 	}
 	if v.thread.Case.Status == app.StatusClosed {
-		v.fieldError(cvClosedReply)
+		v.fieldError(L(cvClosedReply))
 		return
 	}
 	files := v.files
@@ -654,7 +654,7 @@ func (v *caseView) addNote() {
 	if v.thread == nil || v.busy {
 		return
 	}
-	text, ok := v.checkText(cvEmptyNote)
+	text, ok := v.checkText(L(cvEmptyNote))
 	if !ok {
 		return
 	}
@@ -726,6 +726,13 @@ func (v *caseView) pdfFunc() func(t *app.Thread) ([]byte, error) {
 	}
 	if v.thread != nil && v.thread.Case.Kind == app.KindEService {
 		names.Kind = v.eservices[v.thread.Case.EServiceID]
+		// The PDF is Swedish (it goes into the journal): the national
+		// catalogue's name untranslated.
+		for _, e := range app.StandardCatalogue {
+			if e.ID == v.thread.Case.EServiceID {
+				names.Kind = e.Name
+			}
+		}
 	}
 	return func(t *app.Thread) ([]byte, error) { return export.CasePDF(t, names) }
 }
@@ -751,7 +758,7 @@ func (v *caseView) exportCase(action app.AccessAction) {
 		}
 		data, err := build(t)
 		if err != nil {
-			return func() { v.exportFailed(action, err, cvExportFailed) }
+			return func() { v.exportFailed(action, err, L(cvExportFailed)) }
 		}
 		var path string
 		if action == app.AccessPrint {
@@ -771,7 +778,7 @@ func (v *caseView) exportCase(action app.AccessAction) {
 				logError("print case: open viewer", err, "case", v.id, "staff", v.sess.Staff.ID)
 			}
 			if action == app.AccessPrint {
-				v.showBanner(cvPrintFallback, widget.MediumImportance)
+				v.showBanner(L(cvPrintFallback), widget.MediumImportance)
 			}
 			if v.save != nil {
 				v.save(name, data)
@@ -899,11 +906,11 @@ const (
 func sizeText(n int64) string {
 	switch {
 	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+		return Lf("%.1f MB", float64(n)/(1<<20))
 	case n >= 1<<10:
-		return fmt.Sprintf("%d kB", n>>10)
+		return Lf("%d kB", n>>10)
 	}
-	return fmt.Sprintf("%d byte", n)
+	return Lf("%d byte", n)
 }
 
 // chooseFile adds a file to the next reply, checked at once (type by its
@@ -913,18 +920,18 @@ func (v *caseView) chooseFile() {
 	v.pickFile(func(name string, data []byte, err error) {
 		if err != nil {
 			logError("read attachment", err, "case", v.id)
-			v.fieldError(cvAttachFailed)
+			v.fieldError(L(cvAttachFailed))
 			return
 		}
 		if data == nil {
 			return // cancelled
 		}
 		if len(v.files) >= app.MaxAttachmentsPerMessage {
-			v.fieldError(app.AttachmentMessage(app.ErrTooManyAttachments))
+			v.fieldError(L(app.AttachmentMessage(app.ErrTooManyAttachments)))
 			return
 		}
 		if _, err := app.NewAttachment(name, data); err != nil {
-			v.fieldError(app.AttachmentMessage(err))
+			v.fieldError(L(app.AttachmentMessage(err)))
 			return
 		}
 		v.files = append(v.files, app.File{Name: name, Data: data})
@@ -939,7 +946,7 @@ func (v *caseView) showFiles() {
 	for i, f := range v.files {
 		i := i
 		a, _ := app.NewAttachment(f.Name, f.Data)
-		rm := widget.NewButtonWithIcon(cvRemoveFile, theme.DeleteIcon(), func() {
+		rm := widget.NewButtonWithIcon(L(cvRemoveFile), theme.DeleteIcon(), func() {
 			v.files = append(v.files[:i:i], v.files[i+1:]...)
 			v.showFiles()
 		})

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -89,7 +88,7 @@ func newGuardiansScreen(d guardiansDeps) *guardiansScreen {
 	}
 	s := &guardiansScreen{guardiansDeps: d}
 	s.pnr = widget.NewEntry()
-	s.pnr.PlaceHolder = "ÅÅÅÅMMDD-NNNN"
+	s.pnr.PlaceHolder = L(textPNRHint)
 	s.pnr.OnChanged = func(string) { s.pnrChanged(false) }
 	s.pnr.OnSubmitted = func(string) { s.pnrChanged(true) }
 	s.pnrMsg = newFieldMessage()
@@ -102,12 +101,12 @@ func newGuardiansScreen(d guardiansDeps) *guardiansScreen {
 	s.panel = container.NewVBox(widget.NewSeparator(), s.name, s.age, s.rows, s.status)
 	s.panel.Hide()
 
-	title := widget.NewLabelWithStyle(textGrdTitle+" – "+d.clinic.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title := widget.NewLabelWithStyle(L(textGrdTitle)+" – "+d.clinic.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameSubHeadingText
-	intro := widget.NewLabel(textGrdIntro)
+	intro := widget.NewLabel(L(textGrdIntro))
 	intro.Wrapping = fyne.TextWrapWord
 	field := container.New(&fixedColumns{widths: []float32{420}}, container.NewVBox(
-		widget.NewLabelWithStyle(textGrdPNR, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), s.pnr, s.pnrMsg))
+		widget.NewLabelWithStyle(L(textGrdPNR), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), s.pnr, s.pnrMsg))
 	body := container.NewVBox(intro, container.NewHBox(field), s.panel)
 	s.content = container.NewBorder(container.NewVBox(title, widget.NewSeparator()), nil, nil, nil,
 		container.NewVScroll(container.NewPadded(body)))
@@ -131,20 +130,20 @@ func (s *guardiansScreen) pnrChanged(submitted bool) {
 		fieldMessage(s.pnrMsg, "", false)
 		return
 	case shape == pnrTyping && !submitted:
-		fieldMessage(s.pnrMsg, textPNRHelp, false)
+		fieldMessage(s.pnrMsg, L(textPNRHelp), false)
 		return
 	}
 	n, err := personnummer.ParseAt(in, s.clock.Now())
 	switch {
 	case err != nil && shape == pnrAmbiguous && !submitted:
-		fieldMessage(s.pnrMsg, textPNRHelp, false)
+		fieldMessage(s.pnrMsg, L(textPNRHelp), false)
 		return
 	case err != nil:
 		// Swedish, says what to do, never contains the input.
-		fieldMessage(s.pnrMsg, err.Error(), true)
+		fieldMessage(s.pnrMsg, errorText(err), true)
 		return
 	case shape == pnrAmbiguous && !submitted:
-		fieldMessage(s.pnrMsg, textPNRPressEnter, false)
+		fieldMessage(s.pnrMsg, L(textPNRPressEnter), false)
 		return
 	}
 	s.lookup(n, "")
@@ -154,7 +153,7 @@ func (s *guardiansScreen) pnrChanged(submitted bool) {
 // block just saved).
 func (s *guardiansScreen) lookup(n personnummer.Number, status string) {
 	if status == "" {
-		fieldMessage(s.pnrMsg, textLookingUp, false)
+		fieldMessage(s.pnrMsg, L(textLookingUp), false)
 	}
 	gen := s.gen
 	s.tasks.run(func() func() {
@@ -184,13 +183,13 @@ func (s *guardiansScreen) lookup(n personnummer.Number, status string) {
 func (s *guardiansScreen) lookupError(err error) string {
 	switch {
 	case errors.Is(err, app.ErrNotFound):
-		return textNotFound
+		return L(textNotFound)
 	case errors.Is(err, app.ErrForbidden):
 		logError("look up child's guardians", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
-		return textForbidden
+		return L(textForbidden)
 	}
 	logError("look up child's guardians", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
-	return textLookupFailed
+	return L(textLookupFailed)
 }
 
 // showChild shows the child and each guardian's proxy state as the
@@ -198,7 +197,7 @@ func (s *guardiansScreen) lookupError(err error) string {
 func (s *guardiansScreen) showChild(v *app.ChildView) {
 	s.child = v
 	s.name.SetText(v.Name)
-	s.age.SetText(fmt.Sprintf("%d år · %s", v.Age, v.PNR.String()))
+	s.age.SetText(Lf("%d år · %s", v.Age, v.PNR.String()))
 	fieldMessage(s.status, "", false)
 	s.buttons = map[app.ID]*widget.Button{}
 	s.info = nil
@@ -206,13 +205,13 @@ func (s *guardiansScreen) showChild(v *app.ChildView) {
 	switch {
 	case !v.Child:
 		// R8: from 13 the child signs in personally; nobody is ombud.
-		rows = append(rows, s.infoBox(fmt.Sprintf("%s är %d år. Från 13 år loggar man in själv med egen "+
+		rows = append(rows, s.infoBox(Lf("%s är %d år. Från 13 år loggar man in själv med egen "+
 			"e-legitimation och ingen vårdnadshavare kan agera som ombud. Det finns därför ingen "+
 			"ombudsbehörighet att spärra.", v.Name, v.Age)))
 	case len(v.Guardians) == 0:
-		rows = append(rows, s.infoBox(textGrdNoGuardians))
+		rows = append(rows, s.infoBox(L(textGrdNoGuardians)))
 	default:
-		rows = append(rows, widget.NewLabelWithStyle("Vårdnadshavare", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		rows = append(rows, widget.NewLabelWithStyle(L("Vårdnadshavare"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 		for _, g := range v.Guardians {
 			rows = append(rows, s.guardianRow(g))
 		}
@@ -241,24 +240,24 @@ func (s *guardiansScreen) guardianRow(g app.GuardianProxy) fyne.CanvasObject {
 	var icon fyne.Resource
 	switch {
 	case g.Blocked:
-		state.SetText(textGrdBlocked + " sedan " + g.BlockedAt.In(app.Stockholm).Format(audDateLayout) +
-			". Vårdnadshavaren kan inte agera för barnet i 1177 och får inga aviseringar om barnet.")
+		state.SetText(Lf("Spärrad sedan %s. Vårdnadshavaren kan inte agera för barnet i 1177 och får inga aviseringar om barnet.",
+			g.BlockedAt.In(app.Stockholm).Format(audDateLayout)))
 		state.Importance = widget.DangerImportance
 		icon = theme.NewErrorThemedResource(theme.CancelIcon())
 	case g.MayAct:
-		state.SetText(textGrdMayAct + ".")
+		state.SetText(L(textGrdMayAct) + ".")
 		state.Importance = widget.SuccessImportance
 		icon = theme.NewSuccessThemedResource(theme.ConfirmIcon())
 	default:
 		// Not blocked, yet not allowed (R7, a locked login…): say why.
-		state.SetText(textGrdMayNotAct + ". " + g.Reason.Message())
+		state.SetText(L(textGrdMayNotAct) + ". " + L(g.Reason.Message()))
 		icon = theme.NewWarningThemedResource(theme.WarningIcon())
 	}
 	var btn *widget.Button
 	if g.Blocked {
-		btn = widget.NewButtonWithIcon(textGrdUnblock, theme.ContentUndoIcon(), func() { s.askUnblock(g) })
+		btn = widget.NewButtonWithIcon(L(textGrdUnblock), theme.ContentUndoIcon(), func() { s.askUnblock(g) })
 	} else {
-		btn = widget.NewButtonWithIcon(textGrdBlock, theme.CancelIcon(), func() { s.askBlock(g) })
+		btn = widget.NewButtonWithIcon(L(textGrdBlock), theme.CancelIcon(), func() { s.askBlock(g) })
 	}
 	s.buttons[g.ID] = btn
 	head := container.NewHBox(name, pnr)
@@ -269,21 +268,21 @@ func (s *guardiansScreen) guardianRow(g app.GuardianProxy) fyne.CanvasObject {
 func (s *guardiansScreen) askBlock(g app.GuardianProxy) {
 	c := s.child
 	s.askFor(
-		fmt.Sprintf("Spärra %s som ombud för %s?", g.Name, c.Name),
-		fmt.Sprintf("%s kan då inte längre agera för barnet i 1177: inte se barnets inkorg, inte starta "+
+		Lf("Spärra %s som ombud för %s?", g.Name, c.Name),
+		Lf("%s kan då inte längre agera för barnet i 1177: inte se barnets inkorg, inte starta "+
 			"eller svara på ärenden i barnets namn, och får inga aviseringar om barnet. "+
 			"Spärren gäller tills en lokal administratör häver den här.", g.Name),
-		textGrdBlock, widget.DangerImportance,
+		L(textGrdBlock), widget.DangerImportance,
 		func() { s.setBlocked(g, true) })
 }
 
 func (s *guardiansScreen) askUnblock(g app.GuardianProxy) {
 	c := s.child
 	s.askFor(
-		fmt.Sprintf("Häva spärren för %s?", g.Name),
-		fmt.Sprintf("%s kan då åter agera som ombud för %s i 1177, om inget annat hindrar det, "+
+		Lf("Häva spärren för %s?", g.Name),
+		Lf("%s kan då åter agera som ombud för %s i 1177, om inget annat hindrar det, "+
 			"och får aviseringar om barnet om kontaktuppgifter finns under barnets inställningar.", g.Name, c.Name),
-		textGrdUnblock, widget.HighImportance,
+		L(textGrdUnblock), widget.HighImportance,
 		func() { s.setBlocked(g, false) })
 }
 
@@ -292,7 +291,7 @@ func (s *guardiansScreen) buildAsk() {
 	s.askTitle.Wrapping = fyne.TextWrapWord
 	s.askBody = widget.NewLabel("")
 	s.askBody.Wrapping = fyne.TextWrapWord
-	s.cancel = widget.NewButton(textGrdCancel, func() {
+	s.cancel = widget.NewButton(L(textGrdCancel), func() {
 		s.pending = nil
 		s.ask.Hide()
 	})
@@ -337,7 +336,7 @@ func (s *guardiansScreen) setBlocked(g app.GuardianProxy, blocked bool) {
 	for _, b := range s.buttons {
 		b.Disable()
 	}
-	fieldMessage(s.status, textGrdSaving, false)
+	fieldMessage(s.status, L(textGrdSaving), false)
 	gen := s.gen
 	s.tasks.run(func() func() {
 		err := s.svc.SetBlocked(s.ctx, s.sess, c.ID, g.ID, blocked)
@@ -350,20 +349,20 @@ func (s *guardiansScreen) setBlocked(g app.GuardianProxy, blocked bool) {
 				for _, b := range s.buttons {
 					b.Enable()
 				}
-				text := textGrdSaveFailed
+				text := L(textGrdSaveFailed)
 				switch {
 				case errors.Is(err, app.ErrForbidden):
-					text = textGrdNoRight
+					text = L(textGrdNoRight)
 				case errors.Is(err, app.ErrNotFound):
-					text = textGrdGone
+					text = L(textGrdGone)
 				}
 				fieldMessage(s.status, text, true)
 				s.content.Refresh()
 				return
 			}
-			done := textGrdBlockedOK
+			done := L(textGrdBlockedOK)
 			if !blocked {
-				done = textGrdUnblockedOK
+				done = L(textGrdUnblockedOK)
 			}
 			s.lookup(c.PNR, done)
 		}

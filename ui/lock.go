@@ -49,25 +49,25 @@ type lockScreen struct {
 
 func newLockScreen(d lockDeps) *lockScreen {
 	s := &lockScreen{lockDeps: d}
-	title := widget.NewLabelWithStyle(textLocked, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title := widget.NewLabelWithStyle(L(textLocked), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameHeadingText
-	help := widget.NewLabel(textLockedHelp)
+	help := widget.NewLabel(L(textLockedHelp))
 	help.Wrapping = fyne.TextWrapWord
 	who := widget.NewLabel(d.staff.Name + " (" + d.staff.Username + ")")
 	s.password = widget.NewPasswordEntry()
-	s.password.SetPlaceHolder(textPassword)
+	s.password.SetPlaceHolder(L(textPassword))
 	s.password.OnSubmitted = func(string) { s.submit() }
-	s.unlock = widget.NewButtonWithIcon(textUnlock, theme.LoginIcon(), s.submit)
+	s.unlock = widget.NewButtonWithIcon(L(textUnlock), theme.LoginIcon(), s.submit)
 	s.unlock.Importance = widget.HighImportance
 	s.errText = widget.NewLabel("")
 	s.errText.Importance = widget.DangerImportance
 	s.errText.Wrapping = fyne.TextWrapWord
 	s.errText.Hide()
-	signOut := widget.NewButtonWithIcon(textSignOut, theme.LogoutIcon(), d.onSignOut)
+	signOut := widget.NewButtonWithIcon(L(textSignOut), theme.LogoutIcon(), d.onSignOut)
 	box := container.NewVBox(
 		container.NewHBox(widget.NewIcon(theme.VisibilityOffIcon()), title),
 		help, who,
-		widget.NewForm(widget.NewFormItem(textPassword, s.password)),
+		widget.NewForm(widget.NewFormItem(L(textPassword), s.password)),
 		s.errText,
 		container.NewHBox(signOut, layout.NewSpacer(), s.unlock),
 	)
@@ -79,7 +79,7 @@ func newLockScreen(d lockDeps) *lockScreen {
 func (s *lockScreen) submit() {
 	pw := s.password.Text
 	if pw == "" || s.unlock.Disabled() {
-		s.errText.SetText(textNeedPassword)
+		s.errText.SetText(L(textNeedPassword))
 		s.errText.Show()
 		return
 	}
@@ -94,7 +94,7 @@ func (s *lockScreen) submit() {
 			s.password.SetText("")
 			if err != nil {
 				logError("unlock", err, "staff", s.staff.ID)
-				s.errText.SetText(app.SignInMessage(err, s.clock.Now()))
+				s.errText.SetText(signInText(err, s.clock.Now()))
 				s.errText.Show()
 				return
 			}

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -56,6 +55,7 @@ const (
 	textSendFailed     = "Något gick fel när ärendet skulle skickas. Försök igen."
 	textSendInvalid    = "Kontrollera ämne och meddelande."
 	textCannotSend     = "Ärendet kan inte skickas"
+	textNothingSent    = "Ärendet kan inte skickas. Inget har skickats."
 	textCanReceive     = "Invånaren kan ta emot ärendet."
 	textAddressHidden  = "Visas inte – skyddade personuppgifter"
 	textChoiceCaption  = "Bara invånaren kan ändra valet, i sina inställningar på 1177."
@@ -69,33 +69,34 @@ var choiceOptions = []struct {
 	choice app.NotifyChoice
 	label  string
 }{
-	{app.NotifySMS, "SMS"},
-	{app.NotifyEmail, "E-post"},
-	{app.NotifyBoth, "Båda"},
-	{app.NotifyNone, "Ingen"},
+	{app.NotifySMS, K("SMS")},
+	{app.NotifyEmail, K("E-post")},
+	{app.NotifyBoth, K("Båda")},
+	{app.NotifyNone, K("Ingen")},
 }
 
+// choiceLabel is the radio option of a choice, in the window's language.
 func choiceLabel(c app.NotifyChoice) string {
 	for _, o := range choiceOptions {
 		if o.choice == c {
-			return o.label
+			return L(o.label)
 		}
 	}
-	return "Ingen"
+	return L("Ingen")
 }
 
 // factText is the plain-Swedish text of a non-blocking fact.
 func factText(f app.FactKind, v *app.ResidentView) string {
 	switch f {
 	case app.FactChildInbox:
-		return "Barnet är under 13 år. Meddelandet hamnar i barnets inkorg, där vårdnadshavare i ombudsläge kan läsa det."
+		return L("Barnet är under 13 år. Meddelandet hamnar i barnets inkorg, där vårdnadshavare i ombudsläge kan läsa det.")
 	case app.FactProtectedIdentity:
-		return "Invånaren har skyddade personuppgifter. Adressen visas inte."
+		return L("Invånaren har skyddade personuppgifter. Adressen visas inte.")
 	case app.FactNoNotification:
 		if v != nil && v.Child {
-			return "Ingen vårdnadshavare aviseras: ingen som får vara ombud har fyllt i kontaktuppgifter under barnets inställningar. Meddelandet hamnar ändå i barnets inkorg."
+			return L("Ingen vårdnadshavare aviseras: ingen som får vara ombud har fyllt i kontaktuppgifter under barnets inställningar. Meddelandet hamnar ändå i barnets inkorg.")
 		}
-		return "Invånaren har inte valt någon avisering. Meddelandet hamnar i inkorgen, men ingen får sms eller e-post om det."
+		return L("Invånaren har inte valt någon avisering. Meddelandet hamnar i inkorgen, men ingen får sms eller e-post om det.")
 	}
 	return string(f)
 }
@@ -105,17 +106,17 @@ func factText(f app.FactKind, v *app.ResidentView) string {
 func guardianText(g app.GuardianView) string {
 	name := g.Name
 	if name == "" {
-		name = "Vårdnadshavare"
+		name = L("Vårdnadshavare")
 	}
 	switch {
 	case g.Notified:
-		return name + " – aviseras"
+		return Lf("%s – aviseras", name)
 	case g.Blocked:
-		return name + " – ombudsbehörigheten är spärrad, aviseras inte"
+		return Lf("%s – ombudsbehörigheten är spärrad, aviseras inte", name)
 	case !g.MayAct:
-		return name + " – kan inte vara ombud, aviseras inte"
+		return Lf("%s – kan inte vara ombud, aviseras inte", name)
 	}
-	return name + " – aviseras inte (har inte fyllt i kontaktuppgifter under barnets inställningar)"
+	return Lf("%s – aviseras inte (har inte fyllt i kontaktuppgifter under barnets inställningar)", name)
 }
 
 // offeredTemplates keeps the templates Skicka ärende and massutskick start
@@ -131,13 +132,13 @@ func offeredTemplates(all []app.MessageTemplate) []app.MessageTemplate {
 	return out
 }
 
-func templateOption(t app.MessageTemplate) string { return t.Name + " (" + t.Kind.Label() + ")" }
+func templateOption(t app.MessageTemplate) string { return t.Name + " (" + L(t.Kind.Label()) + ")" }
 
 func kindText(k app.CaseKind) string {
 	if k == app.KindInformation {
-		return textKindInfo
+		return L(textKindInfo)
 	}
-	return textKindQuestion
+	return L(textKindQuestion)
 }
 
 // fieldMessage is the text under a field; empty hides it.
@@ -170,20 +171,20 @@ func checkMessageFields(subject, text string, subjectMsg, textMsg *widget.Label)
 	ok := true
 	switch {
 	case strings.TrimSpace(subject) == "":
-		fieldMessage(subjectMsg, textSubjectEmpty, true)
+		fieldMessage(subjectMsg, L(textSubjectEmpty), true)
 		ok = false
 	case utf8.RuneCountInString(subject) > app.MaxSubjectLen:
-		fieldMessage(subjectMsg, fmt.Sprintf("Ämnet får vara högst %d tecken.", app.MaxSubjectLen), true)
+		fieldMessage(subjectMsg, Lf("Ämnet får vara högst %d tecken.", app.MaxSubjectLen), true)
 		ok = false
 	default:
 		fieldMessage(subjectMsg, "", false)
 	}
 	switch {
 	case strings.TrimSpace(text) == "":
-		fieldMessage(textMsg, textTextEmpty, true)
+		fieldMessage(textMsg, L(textTextEmpty), true)
 		ok = false
 	case utf8.RuneCountInString(text) > app.MaxTextLen:
-		fieldMessage(textMsg, fmt.Sprintf("Meddelandet får vara högst %d tecken.", app.MaxTextLen), true)
+		fieldMessage(textMsg, Lf("Meddelandet får vara högst %d tecken.", app.MaxTextLen), true)
 		ok = false
 	default:
 		fieldMessage(textMsg, "", false)
@@ -383,13 +384,13 @@ func newSendScreen(d sendDeps) *sendScreen {
 	s := &sendScreen{sendDeps: d}
 
 	s.template = widget.NewSelect(nil, func(string) { s.chooseTemplate() })
-	s.template.PlaceHolder = textChooseTemplate
+	s.template.PlaceHolder = L(textChooseTemplate)
 	s.template.Disable()
 	s.tplMsg = newFieldMessage()
-	fieldMessage(s.tplMsg, textLoadingTpl, false)
+	fieldMessage(s.tplMsg, L(textLoadingTpl), false)
 
 	s.pnr = newShortcutEntry(false, s.shortcutSend)
-	s.pnr.SetPlaceHolder(textPNRHint)
+	s.pnr.SetPlaceHolder(L(textPNRHint))
 	s.pnr.OnChanged = func(string) { s.pnrChanged(false) }
 	s.pnr.OnSubmitted = func(string) { s.pnrChanged(true) }
 	s.pnrMsg = newFieldMessage()
@@ -402,17 +403,17 @@ func newSendScreen(d sendDeps) *sendScreen {
 	s.text.SetMinRowsVisible(10)
 	s.text.OnChanged = func(string) { s.textChanged() }
 	s.textMsg = newFieldMessage()
-	s.useTpl = widget.NewButtonWithIcon(textUseTemplate, theme.ContentUndoIcon(), s.fillFromTemplate)
-	editedNote := widget.NewLabel(textEdited)
+	s.useTpl = widget.NewButtonWithIcon(L(textUseTemplate), theme.ContentUndoIcon(), s.fillFromTemplate)
+	editedNote := widget.NewLabel(L(textEdited))
 	editedNote.Wrapping = fyne.TextWrapWord
 	s.edited = container.NewBorder(nil, nil, nil, s.useTpl, editedNote)
 	s.edited.Hide()
 
 	s.errText = newFieldMessage()
-	s.send = widget.NewButtonWithIcon(textSendButton, theme.MailSendIcon(), s.doSend)
+	s.send = widget.NewButtonWithIcon(L(textSendButton), theme.MailSendIcon(), s.doSend)
 	s.send.Importance = widget.HighImportance
 	s.send.Disable()
-	s.cancel = widget.NewButton(textCancel, func() {
+	s.cancel = widget.NewButton(L(textCancel), func() {
 		if s.onCancel != nil {
 			s.onCancel()
 		}
@@ -421,22 +422,22 @@ func newSendScreen(d sendDeps) *sendScreen {
 	s.progress.Stop()
 	s.progress.Hide()
 
-	title := widget.NewLabel(textSendTitle)
+	title := widget.NewLabel(L(textSendTitle))
 	title.SizeName = theme.SizeNameHeadingText
 	title.TextStyle.Bold = true
 	header := container.NewBorder(nil, nil, container.NewHBox(title, container.NewCenter(widget.NewLabel(d.clinic.Name))), nil)
 
 	left := container.NewVBox(
-		heading(textStepTemplate), s.template, s.tplMsg,
+		heading(L(textStepTemplate)), s.template, s.tplMsg,
 		widget.NewSeparator(),
-		heading(textStepResident), s.pnr, s.pnrMsg,
+		heading(L(textStepResident)), s.pnr, s.pnrMsg,
 		s.panel,
 	)
 	right := container.NewBorder(
-		container.NewVBox(heading(textStepMessage), widget.NewLabel(textSubject), s.subject, s.subjectMsg, widget.NewLabel(textMessage)),
+		container.NewVBox(heading(L(textStepMessage)), widget.NewLabel(L(textSubject)), s.subject, s.subjectMsg, widget.NewLabel(L(textMessage))),
 		container.NewVBox(s.textMsg, s.edited),
 		nil, nil, s.text)
-	hint := widget.NewLabelWithStyle(textShortcutHint, fyne.TextAlignTrailing, fyne.TextStyle{Italic: true})
+	hint := widget.NewLabelWithStyle(L(textShortcutHint), fyne.TextAlignTrailing, fyne.TextStyle{Italic: true})
 	footer := container.NewVBox(widget.NewSeparator(), s.errText,
 		container.NewHBox(layout.NewSpacer(), s.progress, hint, s.cancel, s.send))
 	body := container.NewGridWithColumns(2, container.NewVScroll(container.NewPadded(left)), container.NewPadded(right))
@@ -458,17 +459,17 @@ func (s *sendScreen) buildPanel() {
 	s.address.Wrapping = fyne.TextWrapWord
 	var opts []string
 	for _, o := range choiceOptions {
-		opts = append(opts, o.label)
+		opts = append(opts, L(o.label))
 	}
 	s.choice = widget.NewRadioGroup(opts, nil)
 	s.choice.Horizontal = true
 	s.choice.Disable() // only the resident changes it (R14)
-	s.choiceNote = widget.NewLabelWithStyle(textChoiceCaption, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	s.choiceNote = widget.NewLabelWithStyle(L(textChoiceCaption), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	s.choiceNote.Wrapping = fyne.TextWrapWord
 	s.contact = widget.NewLabel("")
 	s.contact.Wrapping = fyne.TextWrapWord
 
-	blockTitle := widget.NewLabelWithStyle(textCannotSend, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	blockTitle := widget.NewLabelWithStyle(L(textCannotSend), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	blockTitle.Importance = widget.DangerImportance
 	s.blockText = widget.NewLabel("")
 	s.blockText.Wrapping = fyne.TextWrapWord
@@ -478,15 +479,15 @@ func (s *sendScreen) buildPanel() {
 	s.guardians = widget.NewLabel("")
 	s.guardians.Wrapping = fyne.TextWrapWord
 	s.factBox = callout(theme.NewPrimaryThemedResource(theme.InfoIcon()), container.NewVBox(s.factText, s.guardians))
-	ok := widget.NewLabel(textCanReceive)
+	ok := widget.NewLabel(L(textCanReceive))
 	ok.Importance = widget.SuccessImportance
 	s.okBox = container.NewHBox(widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon())), ok)
 
 	form := widget.NewForm(
-		widget.NewFormItem("Ålder", s.age),
-		widget.NewFormItem("Adress", s.address),
-		widget.NewFormItem("Avisering", container.NewVBox(s.choice, s.choiceNote)),
-		widget.NewFormItem("Kontakt", s.contact),
+		widget.NewFormItem(L("Ålder"), s.age),
+		widget.NewFormItem(L("Adress"), s.address),
+		widget.NewFormItem(L("Avisering"), container.NewVBox(s.choice, s.choiceNote)),
+		widget.NewFormItem(L("Kontakt"), s.contact),
 	)
 	s.panel = container.NewVBox(widget.NewSeparator(), s.name, s.blockBox, s.okBox, s.factBox, form)
 	s.panel.Hide()
@@ -505,12 +506,12 @@ func (s *sendScreen) loadTemplates() {
 		return func() {
 			if err != nil {
 				logError("list templates", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
-				fieldMessage(s.tplMsg, textTplFailed, true)
+				fieldMessage(s.tplMsg, L(textTplFailed), true)
 				return
 			}
 			s.tpls = offeredTemplates(all)
 			if len(s.tpls) == 0 {
-				fieldMessage(s.tplMsg, textNoTemplates, true)
+				fieldMessage(s.tplMsg, L(textNoTemplates), true)
 				return
 			}
 			var opts []string
@@ -587,32 +588,32 @@ func (s *sendScreen) pnrChanged(submitted bool) {
 		fieldMessage(s.pnrMsg, "", false)
 		return
 	case shape == pnrTyping && !submitted:
-		fieldMessage(s.pnrMsg, textPNRHelp, false)
+		fieldMessage(s.pnrMsg, L(textPNRHelp), false)
 		return
 	}
 	n, err := personnummer.ParseAt(in, s.now())
 	switch {
 	case err != nil && shape == pnrAmbiguous && !submitted:
 		// Perhaps the first ten of twelve digits: not wrong yet.
-		fieldMessage(s.pnrMsg, textPNRHelp, false)
+		fieldMessage(s.pnrMsg, L(textPNRHelp), false)
 		return
 	case err != nil:
 		// The personnummer errors are Swedish, say what to do and
 		// never contain the input.
-		fieldMessage(s.pnrMsg, err.Error(), true)
+		fieldMessage(s.pnrMsg, errorText(err), true)
 		return
 	case shape == pnrAmbiguous && !submitted:
 		// A valid ten-digit number may still be the start of another
 		// twelve-digit one: look up only when asked, so that no
 		// stranger's data is opened (and logged) by accident.
-		fieldMessage(s.pnrMsg, textPNRPressEnter, false)
+		fieldMessage(s.pnrMsg, L(textPNRPressEnter), false)
 		return
 	}
 	s.lookup(n)
 }
 
 func (s *sendScreen) lookup(n personnummer.Number) {
-	fieldMessage(s.pnrMsg, textLookingUp, false)
+	fieldMessage(s.pnrMsg, L(textLookingUp), false)
 	gen := s.gen
 	s.tasks.run(func() func() {
 		v, err := s.cases.LookupResident(s.ctx, s.sess, n)
@@ -622,15 +623,15 @@ func (s *sendScreen) lookup(n personnummer.Number) {
 			}
 			switch {
 			case errors.Is(err, app.ErrNotFound):
-				fieldMessage(s.pnrMsg, textNotFound, true)
+				fieldMessage(s.pnrMsg, L(textNotFound), true)
 				return
 			case errors.Is(err, app.ErrForbidden):
 				logError("look up resident", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
-				fieldMessage(s.pnrMsg, textForbidden, true)
+				fieldMessage(s.pnrMsg, L(textForbidden), true)
 				return
 			case err != nil:
 				logError("look up resident", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
-				fieldMessage(s.pnrMsg, textLookupFailed, true)
+				fieldMessage(s.pnrMsg, L(textLookupFailed), true)
 				return
 			}
 			fieldMessage(s.pnrMsg, "", false)
@@ -645,28 +646,28 @@ func (s *sendScreen) lookup(n personnummer.Number) {
 func (s *sendScreen) showResident(v *app.ResidentView) {
 	s.resident = v
 	s.name.SetText(v.Name)
-	s.age.SetText(fmt.Sprintf("%d år", v.Age))
+	s.age.SetText(Lf("%d år", v.Age))
 	if v.Address == nil {
-		s.address.SetText(textAddressHidden)
+		s.address.SetText(L(textAddressHidden))
 	} else {
 		s.address.SetText(strings.TrimSpace(v.Address.Street + "\n" + v.Address.PostalCode + " " + v.Address.City))
 	}
 	s.choice.Enable()
 	s.choice.SetSelected(choiceLabel(v.Choice))
 	s.choice.Disable()
-	s.choiceNote.SetText(textChoiceCaption)
+	s.choiceNote.SetText(L(textChoiceCaption))
 	if v.Child {
-		s.choiceNote.SetText(textChoiceCaption + " " + textChoiceChild)
+		s.choiceNote.SetText(L(textChoiceCaption) + " " + L(textChoiceChild))
 	}
 	var contact []string
 	if v.Mobile != "" {
-		contact = append(contact, "Mobil: "+v.Mobile)
+		contact = append(contact, Lf("Mobil: %s", v.Mobile))
 	}
 	if v.Email != "" {
-		contact = append(contact, "E-post: "+v.Email)
+		contact = append(contact, Lf("E-post: %s", v.Email))
 	}
 	if len(contact) == 0 {
-		contact = append(contact, textNoContact)
+		contact = append(contact, L(textNoContact))
 	}
 	s.contact.SetText(strings.Join(contact, "\n"))
 
@@ -681,7 +682,7 @@ func (s *sendScreen) showReach(r app.Reachability) {
 	v := s.resident
 	var blocks []string
 	for _, b := range r.Blocking {
-		blocks = append(blocks, b.Message())
+		blocks = append(blocks, L(b.Message()))
 	}
 	s.blockText.SetText(strings.Join(blocks, "\n\n"))
 	s.blockBox.Hidden = len(blocks) == 0
@@ -695,7 +696,7 @@ func (s *sendScreen) showReach(r app.Reachability) {
 	s.factText.SetText(strings.Join(facts, "\n\n"))
 	var gs []string
 	if child && v != nil && r.OK() {
-		gs = append(gs, "Vårdnadshavare:")
+		gs = append(gs, L("Vårdnadshavare:"))
 		for _, g := range v.Guardians {
 			gs = append(gs, "• "+guardianText(g))
 		}
@@ -765,7 +766,7 @@ func (s *sendScreen) sendDone(c *app.Case, err error) {
 	case err == nil:
 		s.sent = true
 		s.updateSend()
-		fieldMessage(s.errText, "Ärendet är skickat.", false)
+		fieldMessage(s.errText, L(textSent), false)
 		if s.onDone != nil {
 			s.onDone(c)
 		}
@@ -775,15 +776,15 @@ func (s *sendScreen) sendDone(c *app.Case, err error) {
 		// service found them now.
 		s.resident.Reach.Blocking = ue.Reasons
 		s.showReach(s.resident.Reach)
-		fieldMessage(s.errText, textCannotSend+". Inget har skickats.", true)
+		fieldMessage(s.errText, L(textNothingSent), true)
 	case errors.Is(err, app.ErrForbidden):
 		logError("send case", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
-		fieldMessage(s.errText, textForbidden, true)
+		fieldMessage(s.errText, L(textForbidden), true)
 	case errors.Is(err, app.ErrInvalid):
-		fieldMessage(s.errText, textSendInvalid, true)
+		fieldMessage(s.errText, L(textSendInvalid), true)
 	default:
 		logError("send case", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID, "resident", s.resident.ID)
-		fieldMessage(s.errText, textSendFailed, true)
+		fieldMessage(s.errText, L(textSendFailed), true)
 	}
 	s.updateSend()
 	s.content.Refresh()

@@ -28,7 +28,7 @@ const (
 	textSAdmNone       = "Det finns inga medarbetare att visa."
 	textSAdmNoRole     = "Ingen roll i mottagningen"
 	textSAdmPick       = "Välj en medarbetare i listan för att se och ändra rollerna i mottagningen."
-	textSAdmRolesIn    = "Roller i "
+	textSAdmRolesIn    = "Roller i %s"
 	textSAdmOwn        = "Det här är ditt eget konto. Du kan inte ändra dina egna roller, så att ingen av misstag stänger ute sig själv eller ger sig själv mer behörighet. Be en annan behörighetsadministratör om en ändring."
 	textSAdmOther      = "Roller i andra mottagningar och regionens roller påverkas inte."
 	textSAdmSave       = "Spara"
@@ -45,11 +45,11 @@ const (
 // roleExplanations say in one line what each clinic role may do (the role
 // table of shared/DOMAIN.md).
 var roleExplanations = map[app.Role]string{
-	app.RoleCaseReceiver:    "Ser alla mottagningens ärenden, fördelar dem och hanterar dem.",
-	app.RoleCaseHandler:     "Hanterar ärenden som tilldelats hen och kan skicka ärenden till invånare.",
-	app.RoleLocalAdmin:      "Sköter mallar, standardsvar, e-tjänster och inställningar, och kan spärra en vårdnadshavare.",
-	app.RolePermissionAdmin: "Ger och tar bort medarbetares roller i mottagningen.",
-	app.RoleAuditor:         "Läser mottagningens åtkomstlogg. Hanterar inga ärenden.",
+	app.RoleCaseReceiver:    K("Ser alla mottagningens ärenden, fördelar dem och hanterar dem."),
+	app.RoleCaseHandler:     K("Hanterar ärenden som tilldelats hen och kan skicka ärenden till invånare."),
+	app.RoleLocalAdmin:      K("Sköter mallar, standardsvar, e-tjänster och inställningar, och kan spärra en vårdnadshavare."),
+	app.RolePermissionAdmin: K("Ger och tar bort medarbetares roller i mottagningen."),
+	app.RoleAuditor:         K("Läser mottagningens åtkomstlogg. Hanterar inga ärenden."),
 }
 
 type staffAdminDeps struct {
@@ -91,7 +91,7 @@ type staffAdminScreen struct {
 func newStaffAdminScreen(d staffAdminDeps) *staffAdminScreen {
 	s := &staffAdminScreen{staffAdminDeps: d, selected: -1, checks: map[app.Role]*widget.Check{}}
 
-	s.listMsg = widget.NewLabel(textSAdmLoading)
+	s.listMsg = widget.NewLabel(L(textSAdmLoading))
 	s.listMsg.Wrapping = fyne.TextWrapWord
 	s.list = widget.NewList(
 		func() int { return len(s.staff) },
@@ -119,35 +119,35 @@ func newStaffAdminScreen(d staffAdminDeps) *staffAdminScreen {
 	s.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.name.SizeName = theme.SizeNameSubHeadingText
 	s.job = widget.NewLabel("")
-	s.own = widget.NewLabel(textSAdmOwn)
+	s.own = widget.NewLabel(L(textSAdmOwn))
 	s.own.Wrapping = fyne.TextWrapWord
 	// Calm: an explanation, not a warning.
 	s.ownBox = container.NewBorder(nil, nil, container.NewVBox(widget.NewIcon(theme.InfoIcon())), nil, s.own)
 	s.ownBox.Hide()
 	rolesBox := container.NewVBox()
 	for _, r := range app.AllClinicRoles {
-		c := widget.NewCheck(r.Label(), func(bool) { s.edited() })
+		c := widget.NewCheck(L(r.Label()), func(bool) { s.edited() })
 		s.checks[r] = c
-		expl := widget.NewLabel(roleExplanations[r])
+		expl := widget.NewLabel(L(roleExplanations[r]))
 		expl.SizeName = theme.SizeNameCaptionText
 		expl.Wrapping = fyne.TextWrapWord
 		// The explanation sits under the check's text, not under its box.
 		indent := widget.NewIcon(nil)
 		rolesBox.Add(container.NewVBox(c, container.NewBorder(nil, nil, indent, nil, expl)))
 	}
-	s.save = widget.NewButtonWithIcon(textSAdmSave, theme.DocumentSaveIcon(), s.doSave)
+	s.save = widget.NewButtonWithIcon(L(textSAdmSave), theme.DocumentSaveIcon(), s.doSave)
 	s.save.Importance = widget.HighImportance
-	s.revert = widget.NewButtonWithIcon(textSAdmRevert, theme.ContentUndoIcon(), s.doRevert)
+	s.revert = widget.NewButtonWithIcon(L(textSAdmRevert), theme.ContentUndoIcon(), s.doRevert)
 	s.status = widget.NewLabel("")
 	s.status.Wrapping = fyne.TextWrapWord
-	other := widget.NewLabel(textSAdmOther)
+	other := widget.NewLabel(L(textSAdmOther))
 	other.SizeName = theme.SizeNameCaptionText
 	other.Wrapping = fyne.TextWrapWord
-	rolesTitle := widget.NewLabelWithStyle(textSAdmRolesIn+d.clinic.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	rolesTitle := widget.NewLabelWithStyle(Lf(textSAdmRolesIn, d.clinic.Name), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(s.revert, s.save), s.status)
 	s.form = container.NewVBox(s.name, s.job, s.ownBox, widget.NewSeparator(), rolesTitle, rolesBox, other, widget.NewSeparator(), buttons)
 	s.form.Hide()
-	s.pick = widget.NewLabel(textSAdmPick)
+	s.pick = widget.NewLabel(L(textSAdmPick))
 	s.pick.Wrapping = fyne.TextWrapWord
 	s.pick.Alignment = fyne.TextAlignCenter
 	right := container.NewStack(
@@ -156,7 +156,7 @@ func newStaffAdminScreen(d staffAdminDeps) *staffAdminScreen {
 
 	split := container.NewHSplit(container.NewPadded(left), right)
 	split.Offset = 0.3
-	title := widget.NewLabelWithStyle(textSAdmTitle+" – "+d.clinic.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title := widget.NewLabelWithStyle(L(textSAdmTitle)+" – "+d.clinic.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameSubHeadingText
 	s.content = container.NewBorder(container.NewVBox(title, widget.NewSeparator()), nil, nil, nil, split)
 	s.load()
@@ -168,11 +168,11 @@ func (s *staffAdminScreen) rolesText(st *app.Staff) string {
 	var out []string
 	for _, r := range app.AllClinicRoles {
 		if slices.Contains(st.Roles[s.sess.ClinicID], r) {
-			out = append(out, r.Label())
+			out = append(out, L(r.Label()))
 		}
 	}
 	if len(out) == 0 {
-		return textSAdmNoRole
+		return L(textSAdmNoRole)
 	}
 	return strings.Join(out, ", ")
 }
@@ -189,9 +189,9 @@ func (s *staffAdminScreen) listed(staff []app.Staff, err error) {
 	if err != nil {
 		logError("list staff", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
 		s.listMsg.Importance = widget.DangerImportance
-		s.listMsg.SetText(textSAdmListFailed)
+		s.listMsg.SetText(L(textSAdmListFailed))
 		if errors.Is(err, app.ErrForbidden) {
-			s.listMsg.SetText(textForbidden)
+			s.listMsg.SetText(L(textForbidden))
 		}
 		s.listMsg.Show()
 		s.pick.Hide()
@@ -203,7 +203,7 @@ func (s *staffAdminScreen) listed(staff []app.Staff, err error) {
 	}
 	s.staff = staff
 	s.listMsg.Importance = widget.MediumImportance
-	s.listMsg.SetText(textSAdmNone)
+	s.listMsg.SetText(L(textSAdmNone))
 	s.listMsg.Hidden = len(staff) > 0
 	s.list.Refresh()
 	if i := slices.IndexFunc(staff, func(st app.Staff) bool { return st.ID == keep }); keep != "" && i >= 0 {
@@ -302,11 +302,11 @@ func (s *staffAdminScreen) updateButtons() {
 	s.save.Hidden, s.revert.Hidden = own, own
 	switch {
 	case s.saving:
-		s.setStatus(textSAdmSaving, widget.MediumImportance)
+		s.setStatus(L(textSAdmSaving), widget.MediumImportance)
 	case s.status.Text != "":
 		// A save result stays until the next change.
 	case dirty:
-		s.setStatus(textSAdmUnsaved, widget.WarningImportance)
+		s.setStatus(L(textSAdmUnsaved), widget.WarningImportance)
 	}
 }
 
@@ -374,15 +374,15 @@ func (s *staffAdminScreen) saved(id app.ID, roles []app.Role, err error) {
 		logError("set roles", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID, "target", id)
 		switch {
 		case errors.Is(err, app.ErrForbidden):
-			s.setStatus(textSAdmNoRight, widget.DangerImportance)
+			s.setStatus(L(textSAdmNoRight), widget.DangerImportance)
 		case errors.Is(err, app.ErrNotFound), errors.Is(err, app.ErrInvalid):
-			s.setStatus(textSAdmGone, widget.DangerImportance)
+			s.setStatus(L(textSAdmGone), widget.DangerImportance)
 		default:
-			s.setStatus(textSAdmSaveFailed, widget.DangerImportance)
+			s.setStatus(L(textSAdmSaveFailed), widget.DangerImportance)
 		}
 		s.updateButtons()
 		return
 	}
-	s.setStatus(textSAdmSaved, widget.SuccessImportance)
+	s.setStatus(L(textSAdmSaved), widget.SuccessImportance)
 	s.updateButtons()
 }

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -89,36 +88,36 @@ type startScreen struct {
 func newStartScreen(d startDeps) *startScreen {
 	s := &startScreen{startDeps: d, clinic: -1}
 
-	title := widget.NewLabel(textStartTitle)
+	title := widget.NewLabel(L(textStartTitle))
 	title.SizeName = theme.SizeNameHeadingText
 	title.TextStyle.Bold = true
 	top := container.NewVBox(title)
 	if d.demo {
-		info := widget.NewLabelWithStyle(textDemo, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+		info := widget.NewLabelWithStyle(L(textDemo), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 		top.Add(container.NewHBox(widget.NewIcon(theme.InfoIcon()), info))
 	}
-	s.message = widget.NewLabel(textLoading)
+	s.message = widget.NewLabel(L(textLoading))
 	s.message.Wrapping = fyne.TextWrapWord
-	s.retry = container.NewHBox(widget.NewButtonWithIcon("Försök igen", theme.ViewRefreshIcon(), s.load))
+	s.retry = container.NewHBox(widget.NewButtonWithIcon(L("Försök igen"), theme.ViewRefreshIcon(), s.load))
 	s.retry.Hide()
 	top.Add(s.message)
 	top.Add(s.retry)
 
 	s.username = widget.NewEntry()
-	s.username.SetPlaceHolder(textUsername)
+	s.username.SetPlaceHolder(L(textUsername))
 	s.password = widget.NewPasswordEntry()
-	s.password.SetPlaceHolder(textPassword)
+	s.password.SetPlaceHolder(L(textPassword))
 	s.username.OnSubmitted = func(string) { s.submit() }
 	s.password.OnSubmitted = func(string) { s.submit() }
-	s.signIn = widget.NewButtonWithIcon(textSignIn, theme.LoginIcon(), s.submit)
+	s.signIn = widget.NewButtonWithIcon(L(textSignIn), theme.LoginIcon(), s.submit)
 	s.signIn.Importance = widget.HighImportance
 	s.errText = widget.NewLabel("")
 	s.errText.Wrapping = fyne.TextWrapWord
 	s.errText.Importance = widget.DangerImportance
 	s.errText.Hide()
 	s.form = container.NewVBox(
-		sectionTitle(textSignIn),
-		widget.NewForm(widget.NewFormItem(textUsername, s.username), widget.NewFormItem(textPassword, s.password)),
+		sectionTitle(L(textSignIn)),
+		widget.NewForm(widget.NewFormItem(L(textUsername), s.username), widget.NewFormItem(L(textPassword), s.password)),
 		s.errText,
 		container.NewHBox(layout.NewSpacer(), s.signIn),
 	)
@@ -129,11 +128,11 @@ func newStartScreen(d startDeps) *startScreen {
 	s.roles = widget.NewLabel("")
 	s.roles.Wrapping = fyne.TextWrapWord
 	s.roles.Hide()
-	s.proceed = widget.NewButtonWithIcon(textContinue, theme.NavigateNextIcon(), s.continueToWorkspace)
+	s.proceed = widget.NewButtonWithIcon(L(textContinue), theme.NavigateNextIcon(), s.continueToWorkspace)
 	s.proceed.Importance = widget.HighImportance
 	s.proceed.Disable()
-	s.signOut = widget.NewButtonWithIcon(textSignOut, theme.LogoutIcon(), s.reset)
-	s.choose = container.NewVBox(sectionTitle(textChooseClinic), s.hint, s.clinicPick, s.roles,
+	s.signOut = widget.NewButtonWithIcon(L(textSignOut), theme.LogoutIcon(), s.reset)
+	s.choose = container.NewVBox(sectionTitle(L(textChooseClinic)), s.hint, s.clinicPick, s.roles,
 		container.NewHBox(s.signOut, layout.NewSpacer(), s.proceed))
 	s.choose.Hide()
 
@@ -149,9 +148,9 @@ func newStartScreen(d startDeps) *startScreen {
 			},
 		)
 		s.staffList.OnSelected = s.fillDemoAccount
-		help := widget.NewLabel(textDemoHelp)
+		help := widget.NewLabel(L(textDemoHelp))
 		help.Wrapping = fyne.TextWrapWord
-		right := container.NewBorder(container.NewVBox(sectionTitle(textDemoAccounts), help), nil, nil, nil, s.staffList)
+		right := container.NewBorder(container.NewVBox(sectionTitle(L(textDemoAccounts)), help), nil, nil, nil, s.staffList)
 		s.main = container.NewGridWithColumns(2, container.NewPadded(left), container.NewPadded(right))
 	} else {
 		// Without demo accounts the form stands alone, at a readable width.
@@ -175,7 +174,7 @@ func sectionTitle(text string) fyne.CanvasObject {
 // clinic step, the staff for the demo account list.
 func (s *startScreen) load() {
 	s.retry.Hide()
-	s.message.SetText(textLoading)
+	s.message.SetText(L(textLoading))
 	s.message.Show()
 	s.top.Refresh()
 	s.tasks.run(func() func() {
@@ -191,7 +190,7 @@ func (s *startScreen) load() {
 func (s *startScreen) loaded(clinics []app.Clinic, staff []app.Staff, err error) {
 	if err != nil {
 		logError("load staff and clinics", err)
-		s.message.SetText(textStartFailed)
+		s.message.SetText(L(textStartFailed))
 		s.retry.Show()
 		s.top.Refresh()
 		return
@@ -205,10 +204,10 @@ func (s *startScreen) loaded(clinics []app.Clinic, staff []app.Staff, err error)
 	}
 	switch {
 	case len(clinics) == 0:
-		s.message.SetText(textEmpty)
+		s.message.SetText(L(textEmpty))
 		return
 	case len(s.staff) == 0:
-		s.message.SetText(textNoStaff)
+		s.message.SetText(L(textNoStaff))
 		return
 	}
 	s.message.Hide()
@@ -270,13 +269,13 @@ func (s *startScreen) staffSegments(st *app.Staff) []widget.RichTextSegment {
 		}
 	}
 	if r := roleLabels(st.RegionRoles); r != "" {
-		lines = append(lines, "Regionen: "+r)
+		lines = append(lines, Lf("Regionen: %s", r))
 	}
 	if len(lines) == 0 {
-		lines = append(lines, "Inga roller")
+		lines = append(lines, L("Inga roller"))
 	}
 	if s.demoPassword != nil {
-		lines = append(lines, fmt.Sprintf("Användarnamn: %s   Lösenord: %s", st.Username, s.demoPassword(st.Username)))
+		lines = append(lines, Lf("Användarnamn: %s   Lösenord: %s", st.Username, s.demoPassword(st.Username)))
 	}
 	for _, l := range lines {
 		segs = append(segs, &widget.TextSegment{Style: widget.RichTextStyleParagraph, Text: l})
@@ -289,12 +288,12 @@ func roleLabels(roles []app.Role) string {
 	var out []string
 	for _, r := range app.AllClinicRoles {
 		if slices.Contains(roles, r) {
-			out = append(out, r.Label())
+			out = append(out, L(r.Label()))
 		}
 	}
 	for _, r := range roles {
 		if !slices.Contains(app.AllClinicRoles, r) {
-			out = append(out, r.Label())
+			out = append(out, L(r.Label()))
 		}
 	}
 	return strings.Join(out, ", ")
@@ -317,24 +316,24 @@ func (s *startScreen) submitThen(then func()) {
 	case s.signIn.Disabled():
 		return
 	case user == "":
-		s.showError(textNeedUsername)
+		s.showError(L(textNeedUsername))
 		return
 	case pw == "":
-		s.showError(textNeedPassword)
+		s.showError(L(textNeedPassword))
 		return
 	}
 	s.errText.Hide()
-	s.signIn.SetText(textSigningIn)
+	s.signIn.SetText(L(textSigningIn))
 	s.signIn.Disable()
 	s.tasks.run(func() func() {
 		st, err := s.auth.SignIn(s.ctx, user, pw)
 		return func() {
-			s.signIn.SetText(textSignIn)
+			s.signIn.SetText(L(textSignIn))
 			s.signIn.Enable()
 			s.password.SetText("")
 			if err != nil {
 				logError("sign in", err)
-				s.showError(app.SignInMessage(err, s.clock.Now()))
+				s.showError(signInText(err, s.clock.Now()))
 				return
 			}
 			s.signedIn(st)
@@ -367,7 +366,7 @@ func (s *startScreen) signedIn(st *app.Staff) {
 		s.hint.SetText(noClinicText(st))
 		s.clinicPick.Hide()
 	} else {
-		s.hint.SetText(st.Name + ", välj den mottagning du arbetar i nu:")
+		s.hint.SetText(Lf("%s, välj den mottagning du arbetar i nu:", st.Name))
 		names := make([]string, len(s.options))
 		for i, c := range s.options {
 			names[i] = c.Name
@@ -383,9 +382,9 @@ func (s *startScreen) signedIn(st *app.Staff) {
 }
 
 func noClinicText(st *app.Staff) string {
-	text := st.Name + " har ingen roll i någon mottagning."
+	text := Lf("%s har ingen roll i någon mottagning.", st.Name)
 	if st.HasRegion(app.RoleContactCenter) {
-		text += " Som kontaktcenter kommer du att kunna låsa och låsa upp en invånares inloggning på invånarens begäran. Det kommer i en senare version."
+		text += " " + L("Som kontaktcenter kommer du att kunna låsa och låsa upp en invånares inloggning på invånarens begäran. Det kommer i en senare version.")
 	}
 	return text
 }
@@ -409,7 +408,7 @@ func (s *startScreen) chooseClinic(name string) {
 	}
 	s.clinicPick.Required = true
 	c := s.options[s.clinic]
-	s.roles.SetText(fmt.Sprintf("Roller i %s: %s", c.Name, roleLabels(s.signed.Roles[c.ID])))
+	s.roles.SetText(Lf("Roller i %s: %s", c.Name, roleLabels(s.signed.Roles[c.ID])))
 	s.roles.Show()
 	s.proceed.Enable()
 	s.choose.Refresh()

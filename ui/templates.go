@@ -59,7 +59,7 @@ const (
 	textTplAskBody     = "Du har ändringar i mallen som inte är sparade. Vill du lämna dem och gå vidare?"
 	textTplStay        = "Fortsätt redigera"
 	textTplLeave       = "Lämna utan att spara"
-	textTplChanged     = "Senast ändrad "
+	textTplChanged     = "Senast ändrad %s"
 )
 
 type templatesDeps struct {
@@ -128,17 +128,17 @@ func newTemplatesScreen(d templatesDeps) *templatesScreen {
 	s.admin = d.sess.Staff.Has(d.clinic.ID, app.RoleLocalAdmin)
 
 	// The list.
-	opts := []string{textTplAllKinds}
+	opts := []string{L(textTplAllKinds)}
 	for _, k := range app.TemplateKinds {
-		opts = append(opts, app.TemplateKindLabel(k))
+		opts = append(opts, L(app.TemplateKindLabel(k)))
 	}
 	s.filter = widget.NewSelect(opts, func(string) { s.applyFilter() })
-	s.filter.Selected = textTplAllKinds
-	s.newBtn = widget.NewButtonWithIcon(textTplNew, theme.ContentAddIcon(), func() { s.request(s.startNew) })
+	s.filter.Selected = L(textTplAllKinds)
+	s.newBtn = widget.NewButtonWithIcon(L(textTplNew), theme.ContentAddIcon(), func() { s.request(s.startNew) })
 	if !s.admin {
 		s.newBtn.Hide()
 	}
-	s.listMsg = widget.NewLabel(textTplLoading)
+	s.listMsg = widget.NewLabel(L(textTplLoading))
 	s.listMsg.Wrapping = fyne.TextWrapWord
 	s.list = widget.NewList(
 		func() int { return len(s.shown) },
@@ -156,12 +156,12 @@ func newTemplatesScreen(d templatesDeps) *templatesScreen {
 			t := &s.all[s.shown[id]]
 			c := o.(*fyne.Container)
 			c.Objects[0].(*widget.Label).SetText(t.Name)
-			c.Objects[1].(*widget.Label).SetText(app.TemplateKindLabel(t.Kind))
+			c.Objects[1].(*widget.Label).SetText(L(app.TemplateKindLabel(t.Kind)))
 		},
 	)
 	s.list.OnSelected = s.listSelected
 	top := container.NewVBox(
-		container.NewBorder(nil, nil, widget.NewLabel(textTplKindFilter), nil, s.filter),
+		container.NewBorder(nil, nil, widget.NewLabel(L(textTplKindFilter)), nil, s.filter),
 		s.newBtn,
 		s.listMsg,
 	)
@@ -173,19 +173,19 @@ func newTemplatesScreen(d templatesDeps) *templatesScreen {
 	s.formTitle.Truncation = fyne.TextTruncateEllipsis
 	s.changed = widget.NewLabel("")
 	s.changed.SizeName = theme.SizeNameCaptionText
-	s.readOnly = widget.NewLabel(textTplReadOnly)
+	s.readOnly = widget.NewLabel(L(textTplReadOnly))
 	s.readOnly.Wrapping = fyne.TextWrapWord
 	s.readOnly.Hidden = s.admin
 	s.name = widget.NewEntry()
-	s.name.PlaceHolder = textTplNameHint
+	s.name.PlaceHolder = L(textTplNameHint)
 	s.subject = widget.NewEntry()
-	s.subject.PlaceHolder = textTplSubjectHint
+	s.subject.PlaceHolder = L(textTplSubjectHint)
 	s.body = widget.NewMultiLineEntry()
 	s.body.Wrapping = fyne.TextWrapWord
 	s.body.SetMinRowsVisible(8)
 	var kindLabels []string
 	for _, k := range app.TemplateKinds {
-		kindLabels = append(kindLabels, app.TemplateKindLabel(k))
+		kindLabels = append(kindLabels, L(app.TemplateKindLabel(k)))
 	}
 	s.kind = widget.NewRadioGroup(kindLabels, func(string) { s.edited(app.FieldKind) })
 	s.kind.Horizontal = true
@@ -201,9 +201,9 @@ func newTemplatesScreen(d templatesDeps) *templatesScreen {
 	field := func(label string, f string, o fyne.CanvasObject) fyne.CanvasObject {
 		return container.NewVBox(widget.NewLabelWithStyle(label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), o, s.fieldIssues[f])
 	}
-	s.save = widget.NewButtonWithIcon(textTplSave, theme.DocumentSaveIcon(), s.doSave)
+	s.save = widget.NewButtonWithIcon(L(textTplSave), theme.DocumentSaveIcon(), s.doSave)
 	s.save.Importance = widget.HighImportance
-	s.revert = widget.NewButtonWithIcon(textTplRevert, theme.ContentUndoIcon(), s.doRevert)
+	s.revert = widget.NewButtonWithIcon(L(textTplRevert), theme.ContentUndoIcon(), s.doRevert)
 	s.status = widget.NewLabel("")
 	s.status.Wrapping = fyne.TextWrapWord
 	if !s.admin {
@@ -211,22 +211,22 @@ func newTemplatesScreen(d templatesDeps) *templatesScreen {
 		s.revert.Hide()
 	}
 	head := container.NewVBox(s.formTitle, s.changed, s.readOnly, widget.NewSeparator(),
-		field(textTplName, app.FieldName, s.name),
-		field(textTplKind, app.FieldKind, s.kind),
-		field(textTplSubject, app.FieldSubject, s.subject),
-		widget.NewLabelWithStyle(textTplText, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		field(L(textTplName), app.FieldName, s.name),
+		field(L(textTplKind), app.FieldKind, s.kind),
+		field(L(textTplSubject), app.FieldSubject, s.subject),
+		widget.NewLabelWithStyle(L(textTplText), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 	)
 	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(s.revert, s.save), s.status)
 	s.form = container.NewBorder(head, container.NewVBox(s.fieldIssues[app.FieldText], buttons), nil, nil, s.body)
 	s.form.Hide()
-	s.pick = widget.NewLabel(textTplPick)
+	s.pick = widget.NewLabel(L(textTplPick))
 	s.pick.Wrapping = fyne.TextWrapWord
 	s.pick.Alignment = fyne.TextAlignCenter
 	right := container.NewStack(container.NewPadded(s.form), container.NewCenter(container.NewGridWrap(fyne.NewSize(360, 80), s.pick)))
 
 	split := container.NewHSplit(container.NewPadded(left), right)
 	split.Offset = 0.3
-	title := widget.NewLabelWithStyle(textTplTitle, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title := widget.NewLabelWithStyle(L(textTplTitle), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.content = container.NewBorder(container.NewVBox(title, widget.NewSeparator()), nil, nil, nil, split)
 
 	s.buildAsk()
@@ -246,9 +246,9 @@ func (s *templatesScreen) listed(all []app.MessageTemplate, err error) {
 	if err != nil {
 		logError("list templates", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
 		s.listMsg.Importance = widget.DangerImportance
-		s.listMsg.SetText(textTplListFailed)
+		s.listMsg.SetText(L(textTplListFailed))
 		if errors.Is(err, app.ErrForbidden) {
-			s.listMsg.SetText(textForbidden)
+			s.listMsg.SetText(L(textForbidden))
 			s.newBtn.Hide()
 		}
 		s.listMsg.Show()
@@ -263,7 +263,7 @@ func (s *templatesScreen) listed(all []app.MessageTemplate, err error) {
 // filterKind is the kind chosen in the filter; "" for all.
 func (s *templatesScreen) filterKind() app.TemplateKind {
 	for _, k := range app.TemplateKinds {
-		if app.TemplateKindLabel(k) == s.filter.Selected {
+		if L(app.TemplateKindLabel(k)) == s.filter.Selected {
 			return k
 		}
 	}
@@ -280,7 +280,7 @@ func (s *templatesScreen) applyFilter() {
 	}
 	if s.loaded {
 		s.listMsg.Importance = widget.MediumImportance
-		s.listMsg.SetText(textTplNone)
+		s.listMsg.SetText(L(textTplNone))
 		s.listMsg.Hidden = len(s.shown) > 0
 	}
 	s.list.Refresh()
@@ -333,12 +333,12 @@ func (s *templatesScreen) request(next func()) {
 }
 
 func (s *templatesScreen) buildAsk() {
-	s.stayBtn = widget.NewButton(textTplStay, func() {
+	s.stayBtn = widget.NewButton(L(textTplStay), func() {
 		s.pending = nil
 		s.ask.Hide()
 	})
 	s.stayBtn.Importance = widget.HighImportance
-	s.leaveBtn = widget.NewButton(textTplLeave, func() {
+	s.leaveBtn = widget.NewButton(L(textTplLeave), func() {
 		next := s.pending
 		s.pending = nil
 		s.ask.Hide()
@@ -349,10 +349,10 @@ func (s *templatesScreen) buildAsk() {
 }
 
 func (s *templatesScreen) buildAskOn(c fyne.Canvas) {
-	text := widget.NewLabel(textTplAskBody)
+	text := widget.NewLabel(L(textTplAskBody))
 	text.Wrapping = fyne.TextWrapWord
 	body := container.NewVBox(
-		widget.NewLabelWithStyle(textTplAskTitle, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle(L(textTplAskTitle), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		container.NewGridWrap(fyne.NewSize(380, text.MinSize().Height*2), text),
 		container.NewHBox(layout.NewSpacer(), s.leaveBtn, s.stayBtn),
 	)
@@ -385,7 +385,7 @@ func (s *templatesScreen) startNew() {
 		k = app.KindInformation
 	}
 	s.edit(app.MessageTemplate{Kind: k})
-	s.formTitle.SetText(textTplNewTitle)
+	s.formTitle.SetText(L(textTplNewTitle))
 	s.changed.SetText("")
 	if c := fyne.CurrentApp().Driver().CanvasForObject(s.content); c != nil && s.admin {
 		c.Focus(s.name)
@@ -398,14 +398,14 @@ func (s *templatesScreen) fill(t app.MessageTemplate) {
 	defer func() { s.loadingUI = false }()
 	s.formTitle.SetText(t.Name)
 	if t.ID.IsZero() {
-		s.formTitle.SetText(textTplNewTitle)
+		s.formTitle.SetText(L(textTplNewTitle))
 	}
 	s.changed.SetText("")
 	if !t.UpdatedAt.IsZero() {
-		s.changed.SetText(textTplChanged + t.UpdatedAt.In(app.Stockholm).Format(dateLayout))
+		s.changed.SetText(Lf(textTplChanged, t.UpdatedAt.In(app.Stockholm).Format(dateLayout)))
 	}
 	s.name.SetText(t.Name)
-	s.kind.SetSelected(app.TemplateKindLabel(t.Kind))
+	s.kind.SetSelected(L(app.TemplateKindLabel(t.Kind)))
 	s.subject.SetText(t.Subject)
 	s.body.SetText(t.Body)
 	for _, w := range []fyne.Disableable{s.name, s.kind, s.subject, s.body} {
@@ -423,7 +423,7 @@ func (s *templatesScreen) current() app.MessageTemplate {
 	t := s.base
 	t.Name, t.Subject, t.Body = s.name.Text, s.subject.Text, s.body.Text
 	for _, k := range app.TemplateKinds {
-		if app.TemplateKindLabel(k) == s.kind.Selected {
+		if L(app.TemplateKindLabel(k)) == s.kind.Selected {
 			t.Kind = k
 		}
 	}
@@ -476,10 +476,10 @@ func (s *templatesScreen) syncSubject() {
 		return
 	}
 	if s.current().Kind == app.KindStandardReply && s.subject.Text == "" {
-		s.subject.PlaceHolder = textTplNoSubject
+		s.subject.PlaceHolder = L(textTplNoSubject)
 		s.subject.Disable()
 	} else {
-		s.subject.PlaceHolder = textTplSubjectHint
+		s.subject.PlaceHolder = L(textTplSubjectHint)
 		s.subject.Enable()
 	}
 	s.subject.Refresh()
@@ -499,13 +499,13 @@ func (s *templatesScreen) updateButtons(hasErrors bool) {
 	}
 	switch {
 	case s.saving:
-		s.setStatus(textTplSaving, widget.MediumImportance)
+		s.setStatus(L(textTplSaving), widget.MediumImportance)
 	case s.status.Text != "":
 		// A save result stays until the next edit.
 	case dirty && hasErrors:
-		s.setStatus(textTplFixErrors, widget.DangerImportance)
+		s.setStatus(L(textTplFixErrors), widget.DangerImportance)
 	case dirty:
-		s.setStatus(textTplUnsaved, widget.WarningImportance)
+		s.setStatus(L(textTplUnsaved), widget.WarningImportance)
 	}
 }
 
@@ -524,7 +524,7 @@ func (s *templatesScreen) showIssues(issues []app.LintIssue) {
 			if i.Field != f {
 				continue
 			}
-			l := widget.NewLabel(i.Message)
+			l := widget.NewLabel(L(i.Message))
 			l.Wrapping = fyne.TextWrapWord
 			icon := widget.NewIcon(theme.NewWarningThemedResource(theme.WarningIcon()))
 			if i.Severity == app.LintError {
@@ -543,7 +543,7 @@ func (s *templatesScreen) fieldIssueText(field string) string {
 	var out []string
 	for _, i := range s.issues {
 		if i.Field == field {
-			out = append(out, i.Message)
+			out = append(out, L(i.Message))
 		}
 	}
 	return strings.Join(out, "\n")
@@ -604,18 +604,18 @@ func (s *templatesScreen) saved(gen int, sent app.MessageTemplate, saved *app.Me
 			}
 			s.relint()
 			s.showIssues(lint.Issues)
-			s.setStatus(textTplRefused, widget.DangerImportance)
+			s.setStatus(L(textTplRefused), widget.DangerImportance)
 		case errors.Is(err, app.ErrForbidden):
 			s.relint()
-			s.setStatus(textTplNoRight, widget.DangerImportance)
+			s.setStatus(L(textTplNoRight), widget.DangerImportance)
 		case errors.Is(err, app.ErrConflict):
 			s.relint()
-			s.setStatus(textTplConflict, widget.DangerImportance)
+			s.setStatus(L(textTplConflict), widget.DangerImportance)
 		default:
 			// Perhaps passing (a full disk, a lost connection): Spara
 			// stays enabled for another try.
 			s.relint()
-			s.setStatus(textTplSaveFailed, widget.DangerImportance)
+			s.setStatus(L(textTplSaveFailed), widget.DangerImportance)
 			return
 		}
 		s.save.Disable() // until the next edit: saving again unchanged would fail the same way
@@ -627,7 +627,7 @@ func (s *templatesScreen) saved(gen int, sent app.MessageTemplate, saved *app.Me
 		s.fill(*saved) // the service trims name and subject
 	} else {
 		s.formTitle.SetText(saved.Name)
-		s.changed.SetText(textTplChanged + saved.UpdatedAt.In(app.Stockholm).Format(dateLayout))
+		s.changed.SetText(Lf(textTplChanged, saved.UpdatedAt.In(app.Stockholm).Format(dateLayout)))
 	}
 	for _, f := range []string{app.FieldName, app.FieldKind, app.FieldSubject, app.FieldText} {
 		s.touched[f] = true
@@ -636,9 +636,9 @@ func (s *templatesScreen) saved(gen int, sent app.MessageTemplate, saved *app.Me
 	s.relint()
 	if !s.dirty() {
 		if len(warnings) > 0 {
-			s.setStatus(textTplSavedWarn, widget.WarningImportance)
+			s.setStatus(L(textTplSavedWarn), widget.WarningImportance)
 		} else {
-			s.setStatus(textTplSaved, widget.SuccessImportance)
+			s.setStatus(L(textTplSaved), widget.SuccessImportance)
 		}
 	}
 	s.applyFilter()

@@ -169,15 +169,15 @@ func (u *UI) roleSections(sess app.Session, clinic app.Clinic) []section {
 	st := sess.Staff
 	if st.Has(clinic.ID, app.RoleLocalAdmin) && u.deps.Guardians != nil {
 		g := newGuardiansScreen(guardiansDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.Guardians, sess: sess, clinic: clinic, clock: u.deps.Clock})
-		out = append(out, section{textGuardiansTab, g.content})
+		out = append(out, section{L(textGuardiansTab), g.content})
 	}
 	if st.Has(clinic.ID, app.RolePermissionAdmin) && u.deps.StaffAdmin != nil {
 		a := newStaffAdminScreen(staffAdminDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.StaffAdmin, sess: sess, clinic: clinic})
-		out = append(out, section{textStaffTab, a.content})
+		out = append(out, section{L(textStaffTab), a.content})
 	}
 	if st.Has(clinic.ID, app.RoleAuditor) && u.deps.Audit != nil {
 		a := newAuditScreen(auditDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.Audit, dir: u.deps.Directory, sess: sess, clinic: clinic, clock: u.deps.Clock})
-		out = append(out, section{textAuditTab, a.content})
+		out = append(out, section{L(textAuditTab), a.content})
 	}
 	return out
 }
@@ -196,7 +196,7 @@ func (u *UI) replyArrived(c app.Case) {
 		return
 	}
 	if u.deps.Notify != nil {
-		u.deps.Notify(app.ReplyAlertText(u.work.clinic.Name))
+		u.deps.Notify(replyAlert(u.work.clinic.Name))
 	}
 	u.work.refreshLists()
 }
@@ -369,9 +369,9 @@ const (
 // caseListError maps an error from a case list to the text the user sees.
 func caseListError(err error) string {
 	if errors.Is(err, app.ErrForbidden) {
-		return textForbidden
+		return L(textForbidden)
 	}
-	return textCasesFailed
+	return L(textCasesFailed)
 }
 
 // logError logs a failed operation with its error code. Callers pass ids

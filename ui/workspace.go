@@ -105,13 +105,13 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 		}
 	}
 	if clinics > 1 {
-		s.switchBtn = widget.NewButtonWithIcon(textSwitch, theme.HomeIcon(), d.onSwitchClinic)
+		s.switchBtn = widget.NewButtonWithIcon(L(textSwitch), theme.HomeIcon(), d.onSwitchClinic)
 	}
-	s.lockBtn = widget.NewButtonWithIcon(textLockNow, theme.VisibilityOffIcon(), d.onLock)
-	s.signOut = widget.NewButtonWithIcon(textSignOut, theme.LogoutIcon(), d.onSignOut)
-	s.send = widget.NewButtonWithIcon(textSend, theme.MailSendIcon(), s.showSend)
+	s.lockBtn = widget.NewButtonWithIcon(L(textLockNow), theme.VisibilityOffIcon(), d.onLock)
+	s.signOut = widget.NewButtonWithIcon(L(textSignOut), theme.LogoutIcon(), d.onSignOut)
+	s.send = widget.NewButtonWithIcon(L(textSend), theme.MailSendIcon(), s.showSend)
 	s.send.Importance = widget.HighImportance
-	s.bulkBtn = widget.NewButtonWithIcon(textBulk, theme.MailForwardIcon(), s.showBulk)
+	s.bulkBtn = widget.NewButtonWithIcon(L(textBulk), theme.MailForwardIcon(), s.showBulk)
 	if !caseRole {
 		s.send.Hide()
 		s.bulkBtn.Hide()
@@ -124,7 +124,7 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 	s.notice.Hide()
 	right := container.NewHBox()
 	if d.demo {
-		right.Add(widget.NewLabelWithStyle(textDemoBadge, fyne.TextAlignTrailing, fyne.TextStyle{Italic: true}))
+		right.Add(widget.NewLabelWithStyle(L(textDemoBadge), fyne.TextAlignTrailing, fyne.TextStyle{Italic: true}))
 	}
 	right.Add(s.send)
 	right.Add(s.bulkBtn)
@@ -140,17 +140,17 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 	lists := caseListDeps{ctx: d.ctx, tasks: d.tasks, dir: d.dir, cases: d.cases, sess: sess, onOpen: s.openCase}
 	if receiver {
 		s.clinicCases = newCaseList(lists, clinicList)
-		items = append(items, container.NewTabItem(textClinicCases, s.clinicCases.content))
+		items = append(items, container.NewTabItem(L(textClinicCases), s.clinicCases.content))
 	}
 	if caseRole {
 		mine := lists
 		mine.onUnread = s.setMyUnread
 		s.myCases = newCaseList(mine, myList)
-		items = append(items, container.NewTabItem(textMyCases, s.myCases.content))
+		items = append(items, container.NewTabItem(L(textMyCases), s.myCases.content))
 	}
 	if st.Has(clinic.ID, app.RoleLocalAdmin) && d.templates != nil {
 		s.templ = newTemplatesScreen(templatesDeps{ctx: d.ctx, tasks: d.tasks, svc: d.templates, sess: sess, clinic: clinic})
-		items = append(items, container.NewTabItem(textTemplates, s.templ.content))
+		items = append(items, container.NewTabItem(L(textTemplates), s.templ.content))
 	}
 	for _, x := range d.extra {
 		items = append(items, container.NewTabItem(x.title, x.content))
@@ -244,10 +244,10 @@ func (s *workspaceScreen) currentList() *caseList {
 		return nil
 	}
 	switch s.tabs.Selected().Text {
-	case textClinicCases:
+	case L(textClinicCases):
 		return s.clinicCases
 	default:
-		if strings.HasPrefix(s.tabs.Selected().Text, textMyCases) {
+		if strings.HasPrefix(s.tabs.Selected().Text, L(textMyCases)) {
 			return s.myCases
 		}
 	}
@@ -277,10 +277,10 @@ func (s *workspaceScreen) setMyUnread(n int) {
 		return
 	}
 	for _, it := range s.tabs.Items {
-		if strings.HasPrefix(it.Text, textMyCases) {
-			it.Text = textMyCases
+		if strings.HasPrefix(it.Text, L(textMyCases)) {
+			it.Text = L(textMyCases)
 			if n > 0 {
-				it.Text = fmt.Sprintf("%s (%d)", textMyCases, n)
+				it.Text = fmt.Sprintf("%s (%d)", L(textMyCases), n)
 			}
 		}
 	}
@@ -356,7 +356,7 @@ func (s *workspaceScreen) showSend() {
 		onDone: func(*app.Case) {
 			s.closeScreen()
 			s.refreshLists()
-			s.notice.SetText(textSent)
+			s.notice.SetText(L(textSent))
 			s.notice.Show()
 		},
 		onCancel: s.closeScreen,
@@ -400,7 +400,7 @@ func (s *workspaceScreen) saveFile(name string, data []byte) {
 		}
 		if werr != nil {
 			logError("save exported case", werr)
-			dialog.ShowInformation(textExportTitle, textSaveFailed, s.win)
+			dialog.ShowInformation(L(textExportTitle), L(textSaveFailed), s.win)
 		}
 	}, s.win)
 	d.SetFileName(name)
@@ -416,20 +416,20 @@ func titled(title string, o fyne.CanvasObject) fyne.CanvasObject {
 
 // roleTexts say what a role without case handling does in this window.
 var roleTexts = map[app.Role]string{
-	app.RoleLocalAdmin: "Som lokal administratör hanterar du mottagningens meddelandemallar och standardsvar " +
-		"och kan spärra en vårdnadshavares ombudsbehörighet för ett barn.",
-	app.RolePermissionAdmin: "Som behörighetsadministratör ger och tar du bort medarbetares roller i mottagningen.",
-	app.RoleAuditor: "Som granskare läser du mottagningens åtkomstlogg: " +
-		"vem som öppnade vilket ärende eller vilken invånares uppgifter, och när.",
+	app.RoleLocalAdmin: K("Som lokal administratör hanterar du mottagningens meddelandemallar och standardsvar " +
+		"och kan spärra en vårdnadshavares ombudsbehörighet för ett barn."),
+	app.RolePermissionAdmin: K("Som behörighetsadministratör ger och tar du bort medarbetares roller i mottagningen."),
+	app.RoleAuditor: K("Som granskare läser du mottagningens åtkomstlogg: " +
+		"vem som öppnade vilket ärende eller vilken invånares uppgifter, och när."),
 }
 
 // roleInfoText explains, calmly, why there is no case list.
 func roleInfoText(st *app.Staff, clinic app.Clinic) string {
-	parts := []string{"Ärendelistorna visas för ärendemottagare och ärendehanterare. " +
-		"Dina roller i " + clinic.Name + " omfattar inte ärendehantering."}
+	parts := []string{Lf("Ärendelistorna visas för ärendemottagare och ärendehanterare. "+
+		"Dina roller i %s omfattar inte ärendehantering.", clinic.Name)}
 	for _, r := range app.AllClinicRoles {
 		if t, ok := roleTexts[r]; ok && st.Has(clinic.ID, r) {
-			parts = append(parts, t)
+			parts = append(parts, L(t))
 		}
 	}
 	return strings.Join(parts, "\n\n")
