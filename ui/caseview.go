@@ -146,6 +146,7 @@ type caseView struct {
 	// remove button; hidden while there are none.
 	attachments *fyne.Container
 	files       []app.File // chosen for the next reply, checked
+	notified    map[app.ID][]app.NotificationStatus // by message
 	attach      *widget.Button
 	// pickFile asks for a file to attach (a file-open dialog); tests
 	// replace it.
@@ -302,6 +303,11 @@ func (v *caseView) load(after func()) {
 		if err != nil {
 			return func() { v.fail("open case", err, caseOpenError(err)) }
 		}
+		// The state of the notifications; a failed read costs that line only.
+		notes, nerr := v.cases.Notifications(v.ctx, v.sess, v.id)
+		if nerr != nil {
+			logError("case view: notifications", nerr, "case", v.id)
+		}
 		var staff []app.Staff
 		var templates []app.MessageTemplate
 		var eservices map[app.ID]string
@@ -321,6 +327,10 @@ func (v *caseView) load(after func()) {
 		return func() {
 			if first {
 				v.setDirectory(staff, templates, eservices)
+			}
+			v.notified = map[app.ID][]app.NotificationStatus{}
+			for _, n := range notes {
+				v.notified[n.MessageID] = append(v.notified[n.MessageID], n)
 			}
 			v.show(t)
 			if after != nil {
@@ -477,6 +487,12 @@ func (v *caseView) card(e export.Entry) fyne.CanvasObject {
 			icon = theme.MailComposeIcon() // waiting in the inbox
 		}
 		lines = append(lines, cvIndent(container.NewHBox(widget.NewIcon(icon), read)))
+		if ns := v.notified[e.Message.ID]; len(ns) > 0 {
+			nl := widget.NewLabelWithStyle(notifiedText(ns), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+			nl.SizeName = theme.SizeNameCaptionText
+			nl.Wrapping = fyne.TextWrapWord
+			lines = append(lines, cvIndent(container.NewBorder(nil, nil, widget.NewIcon(theme.MailSendIcon()), nil, nl)))
+		}
 	}
 	bg := newCVShade(tone)
 	return container.NewPadded(container.NewStack(bg, container.NewPadded(container.NewVBox(lines...))))
@@ -993,4 +1009,32 @@ func (v *caseView) saveAttachment(a app.Attachment) {
 			v.save(a.Name, data)
 		}
 	})
+}
+
+// Texts of the notification line.
+const (
+	cvNotified   = "Avisering: %s"
+	cvNotifySMS  = "sms"
+	cvNotifyMail = "e-post"
+	cvNotifyTo   = "%s till %s – %s"
+	cvToResident = "invånaren"
+	cvToGuardian = "vårdnadshavaren"
+)
+
+// notifiedText is one line per message: each notification's channel,
+// recipient kind and state ("sms till invånaren – Skickad").
+func notifiedText(ns []app.NotificationStatus) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		ch := L(cvNotifySMS)
+		if n.Channel == app.ChannelEmail {
+			ch = L(cvNotifyMail)
+		}
+		to := L(cvToResident)
+		if n.Recipient == app.RecipientGuardian {
+			to = L(cvToGuardian)
+		}
+		parts[i] = Lf(cvNotifyTo, ch, to, L(n.State.Label()))
+	}
+	return Lf(cvNotified, strings.Join(parts, "; "))
 }

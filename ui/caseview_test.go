@@ -688,3 +688,45 @@ func TestCaseView_AttachmentsWithReply(t *testing.T) {
 		t.Error("the message should list its files")
 	}
 }
+
+// Issue 4: staff see the state of each notification on the message it
+// announces — channel, resident or guardian, state — never the address.
+func TestCaseView_NotificationStateOnTheMessage(t *testing.T) {
+	fx := newFixture(t, false, nil)
+	ctx := context.Background()
+	svc := app.NewCaseService(fx.store, app.FixedClock(now))
+	clinic := fx.clinic("Vårdcentralen Centrum")
+	var anna app.Staff
+	for _, s := range fx.ds.Staff {
+		if s.ID == fx.ds.StaffBy[demo.StaffReceiver] {
+			anna = s
+		}
+	}
+	sess := app.Session{Staff: &anna, ClinicID: clinic.ID}
+	var tpl app.MessageTemplate
+	for _, x := range fx.ds.Templates {
+		if x.ClinicID == clinic.ID && x.Kind == app.KindQuestion {
+			tpl = x
+		}
+	}
+	r := fx.ds.Persona[demo.AdultBoth]
+	c, err := svc.SendCase(ctx, sess, app.SendRequest{TemplateID: tpl.ID, ResidentID: r, Subject: tpl.Subject, Text: tpl.Body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := newCaseView(caseViewDeps{ctx: ctx, tasks: &fx.ui.tasks, cases: svc, dir: fx.store, replies: fx.store, sess: sess, clinic: clinic}, c.ID)
+	fx.win.SetContent(v.content)
+	fx.wait()
+	markup := test.RenderToMarkup(fx.win.Canvas())
+	for _, want := range []string{"sms till invånaren – Väntar på att skickas", "e-post till invånaren – Väntar på att skickas"} {
+		if !strings.Contains(markup, want) {
+			t.Errorf("the case view should say %q", want)
+		}
+	}
+	res, _ := fx.store.Resident(ctx, r)
+	for _, addr := range []string{res.Settings.Mobile, res.Settings.Email} {
+		if addr != "" && strings.Contains(markup, addr) {
+			t.Error("the case view shows a notification address")
+		}
+	}
+}

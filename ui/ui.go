@@ -59,6 +59,9 @@ type CaseWork interface {
 	LookupResident(ctx context.Context, sess app.Session, pnr personnummer.Number) (*app.ResidentView, error)
 	SendCase(ctx context.Context, sess app.Session, req app.SendRequest) (*app.Case, error)
 	ExportCase(ctx context.Context, sess app.Session, id app.ID, action app.AccessAction) (*app.Thread, error)
+	// Notifications is the state of the case's notifications (never an
+	// address or text).
+	Notifications(ctx context.Context, sess app.Session, caseID app.ID) ([]app.NotificationStatus, error)
 }
 
 // Deps are what the UI needs from the composition root.
