@@ -144,7 +144,7 @@ func run() int {
 	cases := app.NewCaseService(store, clock)
 	// The notification dispatcher of the standalone desktop: its outbox
 	// is this database. It must end before the store closes.
-	dispatched := startDispatcher(ctx, store, clock, notifyCfg)
+	dispatched, testSender := startDispatcher(ctx, store, clock, notifyCfg)
 	defer dispatched()
 	ui.New(ctx, w, ui.Deps{
 		Directory:    store,
@@ -154,6 +154,7 @@ func run() int {
 		Audit:        app.NewAuditService(store, clock),
 		StaffAdmin:   app.NewStaffService(store, clock),
 		Guardians:    app.NewGuardianService(store, clock),
+		TestNotify:   app.NewNotificationAdmin(testSender),
 		Auth:         app.NewLocalAuth(store, store, clock),
 		Clock:        clock,
 		Prefs:        prefs,
@@ -184,15 +185,19 @@ func run() int {
 // database never sends to the outside world: its dispatcher runs only
 // when every configured server is on this machine (a mailpit, a local
 // Kannel). Log lines name hosts and modes, never an address or secret.
-func startDispatcher(ctx context.Context, store *storage.Store, clock app.Clock, cfg *notify.Config) (stop func()) {
+//
+// It also returns what "Skicka testavisering" sends through: the same
+// channels (nil ones when nothing is configured).
+func startDispatcher(ctx context.Context, store *storage.Store, clock app.Clock, cfg *notify.Config) (stop func(), test *notify.TestSender) {
 	nothing := func() {}
+	test = &notify.TestSender{Clock: clock}
 	if !cfg.Configured() {
 		slog.Info("notify: no SMTP server or SMS gateway configured (--notify-config, MOTTAGNING_SMTP_HOST, MOTTAGNING_SMS_KIND); notifications stay queued")
-		return nothing
+		return nothing, test
 	}
 	if store.IsDemo() && !cfg.OnlyLoopback() {
 		slog.Warn("notify: demo database, and the configuration points outside this machine: no notifications are sent", "config", cfg)
-		return nothing
+		return nothing, test
 	}
 	d := &notify.Dispatcher{Outbox: store, Clock: clock, Backoff: cfg.Backoff(), Log: slog.Default()}
 	if sc, err := cfg.SMTPConfig(); err != nil {
@@ -210,8 +215,14 @@ func startDispatcher(ctx context.Context, store *storage.Store, clock app.Clock,
 	} else if sms != nil {
 		d.SMS = sms
 	}
+	if d.Mail != nil {
+		test.Mail = d.Mail
+	}
+	if d.SMS != nil {
+		test.SMS = d.SMS
+	}
 	if d.Mail == nil && d.SMS == nil {
-		return nothing
+		return nothing, test
 	}
 	slog.Info("notify: delivering notifications", "config", cfg)
 	ctx, cancel := context.WithCancel(ctx)
@@ -222,7 +233,7 @@ func startDispatcher(ctx context.Context, store *storage.Store, clock app.Clock,
 			slog.Error("notify: dispatcher stopped", "err", err)
 		}
 	}()
-	return func() { cancel(); <-done }
+	return func() { cancel(); <-done }, test
 }
 
 func defaultDataDir() string {

@@ -145,7 +145,7 @@ type caseView struct {
 	// attachments lists the files chosen for the next reply, each with a
 	// remove button; hidden while there are none.
 	attachments *fyne.Container
-	files       []app.File // chosen for the next reply, checked
+	files       []app.File                          // chosen for the next reply, checked
 	notified    map[app.ID][]app.NotificationStatus // by message
 	attach      *widget.Button
 	// pickFile asks for a file to attach (a file-open dialog); tests

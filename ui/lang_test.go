@@ -175,6 +175,20 @@ func appKeys(t *testing.T) map[string]string {
 					return true
 				})
 			case *ast.GenDecl:
+				// The Swedish texts of app.FieldError values (third field).
+				ast.Inspect(d, func(n ast.Node) bool {
+					cl, ok := n.(*ast.CompositeLit)
+					if !ok {
+						return true
+					}
+					if id, ok := cl.Type.(*ast.Ident); ok && id.Name == "FieldError" && len(cl.Elts) == 3 {
+						if bl, ok := cl.Elts[2].(*ast.BasicLit); ok && bl.Kind == token.STRING {
+							s, _ := strconv.Unquote(bl.Value)
+							add(fset.Position(bl.Pos()).String(), s)
+						}
+					}
+					return true
+				})
 				// The linter's messages.
 				for _, sp := range d.Specs {
 					vs, ok := sp.(*ast.ValueSpec)

@@ -78,6 +78,8 @@ type Deps struct {
 	Audit      AuditReader
 	StaffAdmin StaffAdmin
 	Guardians  GuardianAdmin
+	// TestNotify is the lokal administratör's "Skicka testavisering"; nil hides it.
+	TestNotify TestNotifier
 	// Notify shows a desktop notification (fyne.App.SendNotification in
 	// main); nil shows none. It gets content-free texts only.
 	Notify func(title, body string)
@@ -173,6 +175,10 @@ func (u *UI) roleSections(sess app.Session, clinic app.Clinic) []section {
 	if st.Has(clinic.ID, app.RoleLocalAdmin) && u.deps.Guardians != nil {
 		g := newGuardiansScreen(guardiansDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.Guardians, sess: sess, clinic: clinic, clock: u.deps.Clock})
 		out = append(out, section{L(textGuardiansTab), g.content})
+	}
+	if st.Has(clinic.ID, app.RoleLocalAdmin) && u.deps.TestNotify != nil {
+		n := newTestNotifyScreen(testNotifyDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.TestNotify, sess: sess})
+		out = append(out, section{L(textNotifyTab), n.content})
 	}
 	if st.Has(clinic.ID, app.RolePermissionAdmin) && u.deps.StaffAdmin != nil {
 		a := newStaffAdminScreen(staffAdminDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.StaffAdmin, sess: sess, clinic: clinic})

@@ -84,8 +84,8 @@ func newFixture(t *testing.T, empty bool, pre *Preselect, more ...func(*storage.
 	f.ui = New(ctx, f.win, Deps{
 		Directory: st, Cases: f.svc, Bulk: f.svc, Templates: app.NewTemplateService(st, app.FixedClock(now)),
 		Audit: app.NewAuditService(st, app.FixedClock(now)), StaffAdmin: app.NewStaffService(st, app.FixedClock(now)),
-		Guardians: app.NewGuardianService(st, app.FixedClock(now)),
-		Demo:      st.IsDemo(), Preselect: pre,
+		Guardians: app.NewGuardianService(st, app.FixedClock(now)), TestNotify: app.NewNotificationAdmin(nil),
+		Demo: st.IsDemo(), Preselect: pre,
 		Auth: app.NewLocalAuth(st, st, app.FixedClock(now)), Clock: app.FixedClock(now), IdleLock: -1,
 		DemoPassword: demo.Password,
 		Notify:       func(title, body string) { f.notified = append(f.notified, title+"|"+body) },
@@ -722,7 +722,7 @@ func TestRoles_TabsPerRole(t *testing.T) {
 	}{
 		{"Anna Lindqvist", []string{textClinicCases, textMyCases}},
 		{"Björn Ekström", []string{textMyCases}},
-		{"David Sundberg", []string{textTemplates, textGuardiansTab}},
+		{"David Sundberg", []string{textTemplates, textGuardiansTab, textNotifyTab}},
 		{"Eva Bergström", []string{textStaffTab}},
 		{"Fredrik Nordin", []string{textAuditTab}},
 	} {
@@ -740,5 +740,54 @@ func TestRoles_TabsPerRole(t *testing.T) {
 				t.Errorf("Skicka ärende visible %v, want %v", w.send.Visible(), caseRole)
 			}
 		})
+	}
+}
+
+// recordingTestSender is the app.TestSender the UI test sends through: the
+// real SMTP and SMS paths are tested in notify against mailpit and Kannel.
+type recordingTestSender struct{ sent []string }
+
+func (r *recordingTestSender) SendTest(_ context.Context, ch app.Channel, address string) error {
+	r.sent = append(r.sent, string(ch)+":"+address)
+	return nil
+}
+
+// "Skicka testavisering" (issue 4): the lokal administratör sends the
+// fixed text to a number they type; a bad number is refused at the field
+// in Swedish and nothing is sent; without a configured channel it says so.
+func TestTestNotify_LocalAdminSendsToATypedNumber(t *testing.T) {
+	rec := &recordingTestSender{}
+	f := newFixture(t, false, nil)
+	f.ui.deps.TestNotify = app.NewNotificationAdmin(rec)
+	w := f.open(t, "David Sundberg", "Vårdcentralen Centrum")
+	var s *fyne.Container
+	for _, it := range w.tabs.Items {
+		if it.Text == textNotifyTab {
+			s, _ = it.Content.(*fyne.Container)
+		}
+	}
+	if s == nil {
+		t.Fatal("no Aviseringar tab for the lokal administratör")
+	}
+	scr := newTestNotifyScreen(testNotifyDeps{ctx: context.Background(), tasks: &f.ui.tasks, svc: app.NewNotificationAdmin(rec), sess: w.sess})
+	test.Type(scr.address, "08-123 456 78")
+	test.Tap(scr.send)
+	f.wait()
+	if len(rec.sent) != 0 || !strings.HasPrefix(scr.result.Text, "Numret är inte ett mobilnummer") {
+		t.Fatalf("a landline: sent %v, says %q", rec.sent, scr.result.Text)
+	}
+	scr.address.SetText("070-174 06 05")
+	test.Tap(scr.send)
+	f.wait()
+	if len(rec.sent) != 1 || rec.sent[0] != "sms:+46701740605" || scr.result.Text != textNotifySent {
+		t.Fatalf("sent %v, says %q", rec.sent, scr.result.Text)
+	}
+	none := newTestNotifyScreen(testNotifyDeps{ctx: context.Background(), tasks: &f.ui.tasks, svc: app.NewNotificationAdmin(nil), sess: w.sess})
+	none.channel.SetSelected(textNotifyEmail)
+	test.Type(none.address, "test@example.com")
+	test.Tap(none.send)
+	f.wait()
+	if none.result.Text != textNotifyNoConf {
+		t.Errorf("not configured: %q", none.result.Text)
 	}
 }
