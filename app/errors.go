@@ -1,6 +1,10 @@
 package app
 
-import "errors"
+import (
+	"errors"
+
+	"mottagning/app/form"
+)
 
 // Sentinel errors of the domain. Services wrap them with the operation and
 // record ids (never personal data); the UI maps each kind to a Swedish text
@@ -45,8 +49,10 @@ func Code(err error) string {
 		return "proxy_not_allowed"
 	case errors.Is(err, ErrLoginLocked):
 		return "login_locked"
-	case errors.Is(err, ErrConflict):
+	case errors.Is(err, ErrConflict), errors.Is(err, form.ErrPublished):
 		return "conflict"
+	case errors.Is(err, form.ErrDefinition), errors.Is(err, form.ErrAnswers), errors.Is(err, form.ErrFHIR):
+		return "invalid"
 	case errors.Is(err, ErrBadCredentials):
 		return "bad_credentials"
 	case errors.Is(err, ErrAccountDisabled):

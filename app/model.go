@@ -3,6 +3,7 @@ package app
 import (
 	"time"
 
+	"mottagning/app/form"
 	"mottagning/app/personnummer"
 )
 
@@ -392,6 +393,11 @@ type Message struct {
 	// Attachments describe the files on the message; their bytes are in
 	// the store under each attachment's id.
 	Attachments []Attachment `json:",omitempty"`
+	// Answers and FormVersion are set on the first message of a case a
+	// resident started through an e-service: the cleaned answers, and the
+	// published version of the form they answer (it never changes).
+	Answers     form.Answers `json:",omitempty"`
+	FormVersion int          `json:",omitempty"`
 }
 
 // Note is an internal note on a case. Residents never see notes.
@@ -444,6 +450,10 @@ type EService struct {
 	Name        string
 	Description string
 	Standard    bool
+	// Definition is who may use it, where cases go, the automatic reply
+	// and the closed message (issue 7); nil until the builder sets it.
+	// The form's versions are kept apart, in a form.Series with FormID ID.
+	Definition *form.Definition `json:",omitempty"`
 }
 
 // StandardCatalogue is the national catalogue of standard e-services a
