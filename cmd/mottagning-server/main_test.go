@@ -6,118 +6,54 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
-	"log/slog"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
+	stdsync "sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"mottagning/app/demo"
+	"mottagning/client"
 )
-
-func TestHandlerRoutes(t *testing.T) {
-	tests := []struct {
-		name     string
-		method   string
-		target   string
-		status   int
-		body     string // checked when not empty
-		allowGET bool   // the Allow header must list GET
-	}{
-		{name: "healthz GET answers ok", method: http.MethodGet, target: "/healthz", status: http.StatusOK, body: "ok\n"},
-		{name: "healthz ignores the query", method: http.MethodGet, target: "/healthz?x=1", status: http.StatusOK, body: "ok\n"},
-		{name: "healthz HEAD follows GET", method: http.MethodHead, target: "/healthz", status: http.StatusOK},
-		{name: "healthz POST is 405", method: http.MethodPost, target: "/healthz", status: http.StatusMethodNotAllowed, allowGET: true},
-		{name: "healthz PUT is 405", method: http.MethodPut, target: "/healthz", status: http.StatusMethodNotAllowed, allowGET: true},
-		{name: "healthz DELETE is 405", method: http.MethodDelete, target: "/healthz", status: http.StatusMethodNotAllowed, allowGET: true},
-		{name: "root is 404", method: http.MethodGet, target: "/", status: http.StatusNotFound},
-		{name: "unknown path is 404", method: http.MethodGet, target: "/api/cases", status: http.StatusNotFound},
-		{name: "below healthz is 404", method: http.MethodGet, target: "/healthz/deep", status: http.StatusNotFound},
-		{name: "prefix of healthz is 404", method: http.MethodGet, target: "/health", status: http.StatusNotFound},
-		{name: "unknown path POST is 404", method: http.MethodPost, target: "/nope", status: http.StatusNotFound},
-	}
-	h := newHandler()
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.target, nil))
-			if rec.Code != tt.status {
-				t.Fatalf("%s %s: status %d, want %d", tt.method, tt.target, rec.Code, tt.status)
-			}
-			if tt.body != "" && rec.Body.String() != tt.body {
-				t.Errorf("%s %s: body %q, want %q", tt.method, tt.target, rec.Body.String(), tt.body)
-			}
-			if tt.allowGET && !strings.Contains(rec.Header().Get("Allow"), http.MethodGet) {
-				t.Errorf("%s %s: Allow = %q, want it to list GET", tt.method, tt.target, rec.Header().Get("Allow"))
-			}
-		})
-	}
-}
-
-// The request log must name the route, never the path or query: later paths
-// carry ids and queries may carry a personnummer.
-func TestRequestLogHasNoPathOrQuery(t *testing.T) {
-	const secret = "191212121212"
-	tests := []struct {
-		target string
-		route  string
-		status int
-	}{
-		{target: "/healthz?pnr=" + secret, route: "GET /healthz", status: http.StatusOK},
-		{target: "/residents/" + secret, route: "unmatched", status: http.StatusNotFound},
-	}
-	for _, tt := range tests {
-		var buf bytes.Buffer
-		h := logRequests(slog.New(slog.NewJSONHandler(&buf, nil)), newHandler())
-		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, tt.target, nil))
-
-		line := buf.String()
-		if strings.Contains(line, secret) {
-			t.Errorf("log line for %q leaks the path or query: %s", tt.route, line)
-		}
-		var rec struct {
-			Msg    string `json:"msg"`
-			Method string `json:"method"`
-			Route  string `json:"route"`
-			Status int    `json:"status"`
-		}
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line is not one JSON object: %v: %s", err, line)
-		}
-		if rec.Msg != "request" || rec.Method != http.MethodGet || rec.Route != tt.route || rec.Status != tt.status {
-			t.Errorf("log line = %+v, want msg=request method=GET route=%q status=%d", rec, tt.route, tt.status)
-		}
-	}
-}
 
 func TestRunRejectsBadCommandLine(t *testing.T) {
 	dir := t.TempDir()
+	badCfg := filepath.Join(dir, "bad.toml")
+	os.WriteFile(badCfg, []byte("addr = \"127.0.0.1:0\"\nadress = \"x\"\n"), 0o600)
 	tests := []struct {
 		name string
 		args []string
 		want error
+		say  string
 	}{
-		{name: "missing --data", args: []string{"--addr", "127.0.0.1:0"}, want: errUsage},
-		{name: "empty --data", args: []string{"--data", ""}, want: errUsage},
-		{name: "unknown flag", args: []string{"--data", dir, "--tls"}, want: errUsage},
-		{name: "stray argument", args: []string{"--data", dir, "serve"}, want: errUsage},
-		{name: "help", args: []string{"-h"}, want: flag.ErrHelp},
+		{name: "missing --data", args: []string{"--addr", "127.0.0.1:0"}, want: errUsage, say: "-data"},
+		{name: "empty --data", args: []string{"--data", ""}, want: errUsage, say: "-data"},
+		{name: "unknown flag", args: []string{"--data", dir, "--tls"}, want: errUsage, say: "-data"},
+		{name: "stray argument", args: []string{"--data", dir, "serve"}, want: errUsage, say: "-data"},
+		{name: "cert without key", args: []string{"--data", dir, "--tls-cert", "x.pem"}, want: errUsage, say: "go together"},
+		{name: "bad eid", args: []string{"--data", dir, "--eid", "bankid"}, want: errUsage, say: "want none or test"},
+		{name: "unknown config key named", args: []string{"--data", dir, "--config", badCfg}, want: errUsage, say: "unknown setting adress"},
+		{name: "unknown command", args: []string{"frobnicate"}, want: errUsage, say: "unknown command"},
+		{name: "backup without --out", args: []string{"backup", "--data", dir}, want: errUsage, say: "--out is required"},
+		{name: "help", args: []string{"-h"}, want: flag.ErrHelp, say: "-data"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			err := run(t.Context(), tt.args, &stderr)
+			err := run(t.Context(), tt.args, strings.NewReader(""), io.Discard, &stderr)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("run(%q) = %v, want %v", tt.args, err, tt.want)
 			}
-			if !strings.Contains(stderr.String(), "-data") {
-				t.Errorf("run(%q) printed no usage: %q", tt.args, stderr.String())
+			if !strings.Contains(stderr.String(), tt.say) {
+				t.Errorf("run(%q) printed %q, want it to say %q", tt.args, stderr.String(), tt.say)
 			}
 		})
 	}
@@ -125,14 +61,16 @@ func TestRunRejectsBadCommandLine(t *testing.T) {
 
 func TestRunFailsOnBadAddress(t *testing.T) {
 	var stderr bytes.Buffer
-	err := run(t.Context(), []string{"--addr", "127.0.0.1:notaport", "--data", t.TempDir()}, &stderr)
+	err := run(t.Context(), []string{"--addr", "127.0.0.1:notaport", "--data", t.TempDir()}, nil, io.Discard, &stderr)
 	if err == nil || errors.Is(err, errUsage) {
 		t.Fatalf("run with a bad address = %v, want a listen error", err)
 	}
 }
 
-// TestRunServesAndStops runs the server in-process (so -race sees it), serves
-// one health check and stops it the way main does on a signal: by ending ctx.
+// TestRunServesAndStops runs the server in-process (so -race sees it),
+// serves a health check over TLS with the pinned certificate and stops it
+// the way main does on a signal: by ending ctx. A second server on the
+// same data directory is refused (the database lock).
 func TestRunServesAndStops(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "new", "data")
 	logs := newLogWatcher()
@@ -143,13 +81,25 @@ func TestRunServesAndStops(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		runErr = run(ctx, []string{"--addr", "127.0.0.1:0", "--data", dataDir}, logs)
+		runErr = run(ctx, []string{"--addr", "127.0.0.1:0", "--data", dataDir}, nil, io.Discard, logs)
 	}()
 	defer func() { cancel(); <-done }() // never leave the server running
 
 	addr := logs.waitAddr(t, done)
-	checkHealthz(t, addr)
+	c := logs.client(t, addr)
+	if err := c.Healthz(t.Context()); err != nil {
+		t.Fatalf("healthz: %v", err)
+	}
 	checkDataDir(t, dataDir)
+	// A wrong pin is refused.
+	bad, _ := client.New("https://"+addr, client.Options{PinSHA256: strings.Repeat("ab", 32)})
+	if err := bad.Healthz(t.Context()); err == nil {
+		t.Error("a client with another pin connected")
+	}
+	var stderr bytes.Buffer
+	if err := run(t.Context(), []string{"--addr", "127.0.0.1:0", "--data", dataDir}, nil, io.Discard, &stderr); err == nil {
+		t.Error("a second server on the same data directory started")
+	}
 
 	cancel()
 	select {
@@ -159,68 +109,6 @@ func TestRunServesAndStops(t *testing.T) {
 		}
 	case <-time.After(shutdownTimeout + 5*time.Second):
 		t.Fatalf("run did not return after cancel\nlog:\n%s", logs)
-	}
-	if !logs.has("stopped") {
-		t.Errorf("no \"stopped\" log line\nlog:\n%s", logs)
-	}
-}
-
-// TestProcessHealthzAndSIGTERM builds the real binary without cgo, runs it,
-// checks /healthz and expects a clean exit (code 0) on SIGTERM.
-func TestProcessHealthzAndSIGTERM(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("SIGTERM cannot be sent to a process on Windows")
-	}
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go tool not on PATH:", err)
-	}
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "mottagning-server")
-	build := exec.Command(goTool, "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build with CGO_ENABLED=0: %v\n%s", err, out)
-	}
-
-	dataDir := filepath.Join(tmp, "data")
-	logs := newLogWatcher()
-	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--data", dataDir)
-	cmd.Stdout = logs
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start server: %v", err)
-	}
-	var waitErr error
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		waitErr = cmd.Wait()
-	}()
-	defer func() {
-		// Kill is a no-op error once the process is gone; after a failed check
-		// it stops the server so the test does not leak it.
-		_ = cmd.Process.Kill()
-		<-exited
-	}()
-
-	addr := logs.waitAddr(t, exited)
-	checkHealthz(t, addr)
-	checkDataDir(t, dataDir)
-
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatalf("send SIGTERM: %v", err)
-	}
-	select {
-	case <-exited:
-		if waitErr != nil {
-			t.Fatalf("server exit after SIGTERM: %v, want exit code 0\nlog:\n%s", waitErr, logs)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("server still running 10 s after SIGTERM\nlog:\n%s", logs)
 	}
 	if !logs.has("stopped") {
 		t.Errorf("no \"stopped\" log line\nlog:\n%s", logs)
@@ -247,22 +135,354 @@ func TestNoFyneInServer(t *testing.T) {
 	}
 }
 
-func checkHealthz(t *testing.T, addr string) {
+// --- the real binary ---
+
+var (
+	binOnce stdsync.Once
+	binPath string
+	binErr  error
+)
+
+// binary builds the server without cgo once per test run.
+func binary(t *testing.T) string {
 	t.Helper()
-	client := &http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Get("http://" + addr + "/healthz")
-	if err != nil {
-		t.Fatalf("GET /healthz: %v", err)
+	if runtime.GOOS == "windows" {
+		t.Skip("signals cannot be sent to a process on Windows")
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("read /healthz body: %v", err)
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
 	}
-	if resp.StatusCode != http.StatusOK || string(body) != "ok\n" {
-		t.Fatalf("GET /healthz = %d %q, want 200 %q", resp.StatusCode, body, "ok\n")
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go tool not on PATH:", err)
+	}
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "mottagning-server-test")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "mottagning-server")
+		build := exec.Command(goTool, "build", "-o", binPath, ".")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build with CGO_ENABLED=0: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// proc is a running server process.
+type proc struct {
+	cmd    *exec.Cmd
+	logs   *logWatcher
+	exited chan struct{}
+	err    error
+	addr   string
+	c      *client.Client
+}
+
+func start(t *testing.T, args ...string) *proc {
+	t.Helper()
+	p := &proc{logs: newLogWatcher(), exited: make(chan struct{})}
+	p.cmd = exec.Command(binary(t), args...)
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	go func() { defer close(p.exited); p.err = p.cmd.Wait() }()
+	t.Cleanup(func() { _ = p.cmd.Process.Kill(); <-p.exited })
+	p.addr = p.logs.waitAddr(t, p.exited)
+	p.c = p.logs.client(t, p.addr)
+	return p
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (p *proc) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("send SIGTERM: %v", err)
+	}
+	select {
+	case <-p.exited:
+		if p.err != nil {
+			t.Fatalf("server exit after SIGTERM: %v\nlog:\n%s", p.err, p.logs)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("server still running 15 s after SIGTERM\nlog:\n%s", p.logs)
+	}
+	if !p.logs.has("stopped") {
+		t.Errorf("no \"stopped\" log line\nlog:\n%s", p.logs)
 	}
 }
+
+// cli runs a subcommand of the binary and returns its output.
+func cli(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	out, err := exec.Command(binary(t), args...).CombinedOutput()
+	return string(out), err
+}
+
+// TestProcessEndToEnd runs the real binary with the demo region and the
+// real staff accounts (server/staffauth): a staff member signs in and sends
+// a question, the resident signs in with the test e-ID, reads it (staff see
+// the read receipt) and replies; the notification reaches mailpit;
+// refresh and sign-out work; SIGTERM ends the process cleanly.
+func TestProcessEndToEnd(t *testing.T) {
+	data := t.TempDir()
+	mp := startMailpit(t)
+	ncfg := filepath.Join(data, "notify.toml")
+	os.WriteFile(ncfg, []byte(fmt.Sprintf("[smtp]\nhost = \"127.0.0.1\"\nport = %d\ntls = \"none\"\nallow_insecure_loopback = true\nfrom = \"1177 <no-reply@example.com>\"\n\n[retry]\ninitial = \"1s\"\n", mp.port)), 0o600)
+	p := start(t, "--addr", "127.0.0.1:0", "--data", data, "--demo", "--notify-config", ncfg)
+	ctx, c := t.Context(), p.c
+	if err := c.Healthz(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.StaffSignIn(ctx, client.StaffSignInRequest{Username: "anna", Password: "fel-lösenord", DeviceName: "test"})
+	if client.Code(err) != "bad_credentials" {
+		t.Fatalf("wrong password: %v", err)
+	}
+	tok, err := c.StaffSignIn(ctx, client.StaffSignInRequest{Username: "anna", Password: demo.Password("anna"), DeviceName: "Testdator"})
+	if err != nil {
+		t.Fatalf("staff sign-in: %v", err)
+	}
+	me, err := c.StaffMe(ctx, tok.AccessToken)
+	if err != nil || me.Username != "anna" || len(me.Roles) != 2 {
+		t.Fatalf("me = %+v, %v", me, err)
+	}
+	var centrum, fraga string
+	for clinic, roles := range me.Roles {
+		if len(roles) == 2 {
+			centrum = clinic
+		}
+	}
+	ts, err := c.Templates(ctx, tok.AccessToken, centrum, "fraga")
+	if err != nil || len(ts) == 0 {
+		t.Fatalf("templates: %v", err)
+	}
+	fraga = ts[0].ID
+
+	lars := demo.Build(time.Now()) // the same names and numbers as the seeded set
+	var larsPNR string
+	for _, r := range lars.Residents {
+		if r.ID == lars.Persona[demo.AdultEmail] {
+			larsPNR = r.PNR.String()
+		}
+	}
+	v, err := c.LookupResident(ctx, tok.AccessToken, centrum, larsPNR)
+	if err != nil || !v.Reach.OK || v.Choice != "e-post" {
+		t.Fatalf("lookup = %+v, %v", v, err)
+	}
+	sent, err := c.SendCase(ctx, tok.AccessToken, centrum, client.SendCaseRequest{TemplateID: fraga, ResidentID: v.ID, Subject: "Hur mår du?", Text: "Hej! Hur mår du?"})
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	sess, err := c.ResidentSignIn(ctx, larsPNR, 10*time.Millisecond)
+	if err != nil {
+		t.Fatalf("resident sign-in: %v", err)
+	}
+	if _, err := c.ReadCase(ctx, sess.Token, sent.ID); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if _, err := c.ResidentReply(ctx, sess.Token, sent.ID, "Bra, tack!"); err != nil {
+		t.Fatalf("reply: %v", err)
+	}
+	th, err := c.OpenCase(ctx, tok.AccessToken, centrum, sent.ID)
+	if err != nil || th.Messages[0].ReadByResident.IsZero() || len(th.Messages) != 2 {
+		t.Fatalf("staff see %+v, %v", th, err)
+	}
+	// The notification reaches mailpit, once, with no case data (R4).
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		msgs := mp.messages(t)
+		if len(msgs) == 1 {
+			if strings.Contains(msgs[0], "Hur mår du") || !strings.Contains(msgs[0], "lars.2@example.com") {
+				t.Fatalf("notification = %s", msgs[0])
+			}
+			break
+		}
+		if len(msgs) > 1 || time.Now().After(deadline) {
+			t.Fatalf("mailpit has %d messages, want 1\nlog:\n%s", len(msgs), p.logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ns, err := c.CaseNotifications(ctx, tok.AccessToken, centrum, sent.ID)
+	if err != nil || len(ns) != 1 {
+		t.Fatalf("notifications = %+v, %v", ns, err)
+	}
+
+	nt, err := c.StaffRefresh(ctx, tok.RefreshToken)
+	if err != nil || nt.AccessToken == "" {
+		t.Fatalf("refresh: %v", err)
+	}
+	if err := c.StaffSignOut(ctx, nt.AccessToken); err != nil {
+		t.Fatalf("sign out: %v", err)
+	}
+	if _, err := c.StaffMe(ctx, nt.AccessToken); client.Code(err) != "unauthenticated" {
+		t.Fatalf("after revoking the device: %v", err)
+	}
+	m, err := c.Metrics(ctx)
+	if err != nil || !strings.Contains(m, `route="POST /api/staff/clinics/{clinic}/cases",code="201"} 1`) {
+		t.Errorf("metrics: %v\n%s", err, m)
+	}
+	p.stop(t)
+	// Logs carry no personal data.
+	for _, s := range []string{larsPNR, "Lars", "Andersson", "Hur mår du", "lars.2@example.com"} {
+		if strings.Contains(p.logs.String(), s) {
+			t.Errorf("the log contains %q", s)
+		}
+	}
+}
+
+// TestProcessKillLosesNoAcknowledgedReply kills the server with SIGKILL
+// while a resident sends replies, a few rounds; after each restart every
+// reply the server acknowledged is in the case.
+func TestProcessKillLosesNoAcknowledgedReply(t *testing.T) {
+	data := t.TempDir()
+	ds := demo.Build(time.Now())
+	var pnr string
+	for _, r := range ds.Residents {
+		if r.ID == ds.Persona[demo.AdultSMS] {
+			pnr = r.PNR.String()
+		}
+	}
+	var caseID string
+	acked := map[string]bool{}
+	for round := 0; round < 3; round++ {
+		p := start(t, "--addr", "127.0.0.1:0", "--data", data, "--demo")
+		ctx := t.Context()
+		sess, err := p.c.ResidentSignIn(ctx, pnr, 10*time.Millisecond)
+		if err != nil {
+			t.Fatalf("round %d: sign in: %v", round, err)
+		}
+		if caseID == "" {
+			cl, err := p.c.Clinics(ctx, sess.Token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc, err := p.c.StartCase(ctx, sess.Token, client.StartCaseRequest{ClinicID: cl[0].ID, EServiceID: cl[0].EServices[0].ID, Subject: "Test", Text: "Start"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			caseID = rc.ID
+		}
+		// Everything acknowledged before must be there after the restart.
+		th, err := p.c.ReadCase(ctx, sess.Token, caseID)
+		if err != nil {
+			t.Fatalf("round %d: read: %v", round, err)
+		}
+		have := map[string]bool{}
+		for _, m := range th.Messages {
+			have[m.Text] = true
+		}
+		for text := range acked {
+			if !have[text] {
+				t.Fatalf("round %d: acknowledged reply %q lost", round, text)
+			}
+		}
+		var mu stdsync.Mutex
+		var wg stdsync.WaitGroup
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					text := fmt.Sprintf("svar %d-%d-%d", round, w, i)
+					if _, err := p.c.ResidentReply(ctx, sess.Token, caseID, text); err != nil {
+						return // the process is gone
+					}
+					mu.Lock()
+					acked[text] = true
+					mu.Unlock()
+				}
+			}()
+		}
+		time.Sleep(300 * time.Millisecond)
+		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		<-p.exited
+		wg.Wait()
+		p.c.CloseIdle()
+	}
+	if len(acked) == 0 {
+		t.Fatal("no reply acknowledged")
+	}
+	p := start(t, "--addr", "127.0.0.1:0", "--data", data)
+	p.stop(t)
+}
+
+// TestProcessRegisterBackupRestore: import-register and backup go through
+// the running server's admin socket; a broken register file imports
+// nothing; restore refuses while the server runs and brings the data back
+// into a new directory.
+func TestProcessRegisterBackupRestore(t *testing.T) {
+	data := t.TempDir()
+	p := start(t, "--addr", "127.0.0.1:0", "--data", data, "--eid", "test")
+	reg := filepath.Join("..", "..", "testdata", "register", "demo-region.csv")
+	out, err := cli(t, "import-register", "--data", data, reg)
+	if err != nil || !strings.Contains(out, "24 new") {
+		t.Fatalf("import-register: %v\n%s", err, out)
+	}
+	raw, _ := os.ReadFile(reg)
+	lines := strings.Split(string(raw), "\n")
+	firstPNR := strings.Split(lines[3], ",")[0]
+	broken := strings.Replace(string(raw), ",Karin,", ",Karina,", 1) + "19121212-1213,X,Y,,,,nej,nej,\n"
+	bad := filepath.Join(t.TempDir(), "broken.csv")
+	os.WriteFile(bad, []byte(broken), 0o600)
+	out, err = cli(t, "import-register", "--data", data, bad)
+	if err == nil || !strings.Contains(out, "line 28") || !strings.Contains(out, "personnummer") || strings.Contains(out, "19121212") {
+		t.Fatalf("broken import: %v\n%s", err, out)
+	}
+	sess, err := p.c.ResidentSignIn(t.Context(), firstPNR, 10*time.Millisecond)
+	if err != nil {
+		t.Fatalf("sign in after import: %v", err)
+	}
+	me, err := p.c.ResidentMe(t.Context(), sess.Token)
+	if err != nil || me.Name != "Karin Johansson" {
+		t.Fatalf("me = %+v, %v; the broken file must have changed nothing", me, err)
+	}
+	if _, err := p.c.UpdateSettings(t.Context(), sess.Token, client.Settings{Mobile: "0701740611", NotifySMS: true}); err != nil {
+		t.Fatal(err)
+	}
+
+	archive := filepath.Join(t.TempDir(), "backup.tar")
+	out, err = cli(t, "backup", "--data", data, "--out", archive)
+	if err != nil || !strings.Contains(out, "online: true") {
+		t.Fatalf("backup: %v\n%s", err, out)
+	}
+	if out, err := cli(t, "restore", "--data", data, "--in", archive, "--force"); err == nil || !strings.Contains(out, "running") {
+		t.Fatalf("restore while running: %v\n%s", err, out)
+	}
+	p.stop(t)
+
+	restored := t.TempDir()
+	if out, err := cli(t, "restore", "--data", restored, "--in", archive); err != nil {
+		t.Fatalf("restore: %v\n%s", err, out)
+	}
+	if out, err := cli(t, "restore", "--data", restored, "--in", archive); err == nil || !strings.Contains(out, "--force") {
+		t.Fatalf("restore over data without --force: %v\n%s", err, out)
+	}
+	offline := filepath.Join(t.TempDir(), "offline.tar")
+	if out, err := cli(t, "backup", "--data", restored, "--out", offline); err != nil || !strings.Contains(out, "online: false") {
+		t.Fatalf("offline backup: %v\n%s", err, out)
+	}
+	q := start(t, "--addr", "127.0.0.1:0", "--data", restored, "--eid", "test")
+	sess, err = q.c.ResidentSignIn(t.Context(), firstPNR, 10*time.Millisecond)
+	if err != nil {
+		t.Fatalf("sign in on the restored server: %v", err)
+	}
+	me, err = q.c.ResidentMe(t.Context(), sess.Token)
+	if err != nil || me.Settings.Mobile != "+46701740611" || !me.Activated {
+		t.Fatalf("restored resident = %+v, %v", me, err)
+	}
+	q.stop(t)
+}
+
+// --- helpers ---
 
 func checkDataDir(t *testing.T, dir string) {
 	t.Helper()
@@ -276,15 +496,20 @@ func checkDataDir(t *testing.T, dir string) {
 	if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o700 {
 		t.Errorf("data directory mode = %v, want 0700", fi.Mode().Perm())
 	}
+	if fi, err := os.Stat(filepath.Join(dir, adminSocket)); err == nil && fi.Mode().Perm() != 0o600 {
+		t.Errorf("admin socket mode = %v, want 0600", fi.Mode().Perm())
+	}
 }
 
-// logWatcher is the server's stderr in tests: it keeps every line and reports
-// the address from the {"msg":"listening"} line. Safe for concurrent writes.
+// logWatcher is the server's stderr in tests: it keeps every line and
+// reports the address and the certificate fingerprint. Safe for
+// concurrent writes.
 type logWatcher struct {
-	mu      sync.Mutex
+	mu      stdsync.Mutex
 	partial []byte
 	lines   []string
 	addr    chan string // gets the listening address once
+	fp      string
 }
 
 func newLogWatcher() *logWatcher { return &logWatcher{addr: make(chan string, 1)} }
@@ -305,11 +530,17 @@ func (w *logWatcher) Write(p []byte) (int, error) {
 		var rec struct {
 			Msg  string `json:"msg"`
 			Addr string `json:"addr"`
+			FP   string `json:"fingerprint_sha256"`
 		}
-		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" && rec.Addr != "" {
-			select {
-			case w.addr <- rec.Addr:
-			default:
+		if json.Unmarshal([]byte(line), &rec) == nil {
+			if rec.Msg == "tls" {
+				w.fp = rec.FP
+			}
+			if rec.Msg == "listening" && rec.Addr != "" {
+				select {
+				case w.addr <- rec.Addr:
+				default:
+				}
 			}
 		}
 	}
@@ -317,7 +548,7 @@ func (w *logWatcher) Write(p []byte) (int, error) {
 }
 
 // waitAddr returns the listening address, failing the test if the server
-// ends (done is closed) or says nothing within 10 s.
+// ends (done is closed) or says nothing within 20 s.
 func (w *logWatcher) waitAddr(t *testing.T, done <-chan struct{}) string {
 	t.Helper()
 	select {
@@ -328,10 +559,27 @@ func (w *logWatcher) waitAddr(t *testing.T, done <-chan struct{}) string {
 		return addr
 	case <-done:
 		t.Fatalf("server ended before listening\nlog:\n%s", w)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("no listening log line within 10 s\nlog:\n%s", w)
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no listening log line within 20 s\nlog:\n%s", w)
 	}
 	return ""
+}
+
+// client returns a client pinned to the logged fingerprint.
+func (w *logWatcher) client(t *testing.T, addr string) *client.Client {
+	t.Helper()
+	w.mu.Lock()
+	fp := w.fp
+	w.mu.Unlock()
+	if len(fp) != 64 {
+		t.Fatalf("no fingerprint logged before listening\nlog:\n%s", w)
+	}
+	c, err := client.New("https://"+addr, client.Options{PinSHA256: fp, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseIdle)
+	return c
 }
 
 // has reports whether some log line has the message msg.
@@ -353,4 +601,79 @@ func (w *logWatcher) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return strings.Join(w.lines, "\n") + string(w.partial)
+}
+
+// --- mailpit ---
+
+type mailpit struct {
+	port int
+	api  string
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startMailpit runs mailpit on loopback ports (skips when not installed).
+func startMailpit(t *testing.T) *mailpit {
+	bin, err := exec.LookPath("mailpit")
+	if err != nil {
+		home, _ := os.UserHomeDir()
+		bin = filepath.Join(home, "go", "bin", "mailpit")
+		if _, err := os.Stat(bin); err != nil {
+			t.Skip("mailpit not installed (go install github.com/axllent/mailpit@v1.33.1)")
+		}
+	}
+	mp := &mailpit{port: freePort(t)}
+	hp := freePort(t)
+	mp.api = fmt.Sprintf("http://127.0.0.1:%d", hp)
+	cmd := exec.Command(bin, "--smtp", fmt.Sprintf("127.0.0.1:%d", mp.port), "--listen", fmt.Sprintf("127.0.0.1:%d", hp),
+		"--database", filepath.Join(t.TempDir(), "mailpit.db"), "--disable-version-check", "--smtp-disable-rdns", "-q")
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		if resp, err := http.Get(mp.api + "/api/v1/messages"); err == nil {
+			resp.Body.Close()
+			if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", mp.port)); err == nil {
+				c.Close()
+				return mp
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("mailpit did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// messages returns the raw source of every message mailpit holds.
+func (mp *mailpit) messages(t *testing.T) []string {
+	resp, err := http.Get(mp.api + "/api/v1/messages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct{ Messages []struct{ ID string } }
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range list.Messages {
+		r, err := http.Get(mp.api + "/api/v1/message/" + m.ID + "/raw")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		out = append(out, string(b))
+	}
+	return out
 }

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// config is the server's configuration: a TOML file (--config) with the
+// command-line flags on top. Example:
+//
+//	addr = "0.0.0.0:8443"
+//	data = "/var/lib/mottagning"
+//	tls_cert = "/etc/mottagning/cert.pem"   # both, or neither (self-signed)
+//	tls_key = "/etc/mottagning/key.pem"
+//	eid = "none"                            # none | test (anyone can sign in as anyone!)
+//	resident_session_ttl = "30m"
+//	notify_config = "/etc/mottagning/notify.toml"   # notify.LoadConfig format
+//	log_level = "info"                      # debug | info | warn | error
+//
+// An unknown key is an error that names it: a typo must not silently
+// leave a setting at its default.
+type config struct {
+	Addr         string `toml:"addr"`
+	DataDir      string `toml:"data"`
+	TLSCert      string `toml:"tls_cert"`
+	TLSKey       string `toml:"tls_key"`
+	EID          string `toml:"eid"`
+	ResidentTTL  string `toml:"resident_session_ttl"`
+	NotifyConfig string `toml:"notify_config"`
+	LogLevel     string `toml:"log_level"`
+
+	demo        bool
+	configFile  string
+	residentTTL time.Duration
+}
+
+var configKeys = []string{"addr", "data", "tls_cert", "tls_key", "eid", "resident_session_ttl", "notify_config", "log_level"}
+
+// loadConfigFile reads path into cfg.
+func loadConfigFile(path string, cfg *config) error {
+	md, err := toml.DecodeFile(path, cfg)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("config %s, line %d: %s", path, pe.Position.Line, pe.Message)
+		}
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		names := make([]string, len(und))
+		for i, k := range und {
+			names[i] = k.String()
+		}
+		return fmt.Errorf("config %s: unknown setting %s (known: %s)", path, strings.Join(names, ", "), strings.Join(configKeys, ", "))
+	}
+	return nil
+}
+
+// parseServe reads serve's flags (and the config file they name).
+func parseServe(args []string, stderr io.Writer) (config, error) {
+	var cfg config
+	var flags config
+	fs := flag.NewFlagSet("mottagning-server serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&flags.Addr, "addr", defaultAddr, "listen `address` (host:port; port 0 picks a free one), HTTPS")
+	// No default for --data: a server that silently writes patient data to
+	// whatever directory it was started in is worse than one that refuses.
+	fs.StringVar(&flags.DataDir, "data", "", "data `directory` (required), created with mode 0700 if missing")
+	fs.StringVar(&flags.configFile, "config", "", "configuration `file` (TOML); flags win over it")
+	fs.StringVar(&flags.TLSCert, "tls-cert", "", "TLS certificate `file` (PEM); without it a self-signed one is made in the data directory")
+	fs.StringVar(&flags.TLSKey, "tls-key", "", "TLS private key `file` (PEM)")
+	fs.StringVar(&flags.EID, "eid", "", "e-ID provider for residents: none, or test (a test provider that signs anyone in; default test with --demo)")
+	fs.StringVar(&flags.NotifyConfig, "notify-config", "", "notification configuration `file` (SMTP, SMS; see notify.Config)")
+	fs.BoolVar(&flags.demo, "demo", false, "seed the demo region on an empty data directory (a sandbox: never real data)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, err
+		}
+		return cfg, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "mottagning-server: unexpected arguments: %q\n", fs.Args())
+		fs.Usage()
+		return cfg, fmt.Errorf("%w: unexpected arguments", errUsage)
+	}
+	cfg.Addr = defaultAddr
+	if flags.configFile != "" {
+		if err := loadConfigFile(flags.configFile, &cfg); err != nil {
+			fmt.Fprintln(stderr, "mottagning-server:", err)
+			return cfg, fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	over := func(name string, dst *string, v string) {
+		if set[name] {
+			*dst = v
+		}
+	}
+	over("addr", &cfg.Addr, flags.Addr)
+	over("data", &cfg.DataDir, flags.DataDir)
+	over("tls-cert", &cfg.TLSCert, flags.TLSCert)
+	over("tls-key", &cfg.TLSKey, flags.TLSKey)
+	over("eid", &cfg.EID, flags.EID)
+	over("notify-config", &cfg.NotifyConfig, flags.NotifyConfig)
+	cfg.demo, cfg.configFile = flags.demo, flags.configFile
+
+	bad := func(msg string) (config, error) {
+		fmt.Fprintln(stderr, "mottagning-server:", msg)
+		fs.Usage()
+		return cfg, fmt.Errorf("%w: %s", errUsage, msg)
+	}
+	if cfg.DataDir == "" {
+		return bad("--data is required")
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return bad("--tls-cert and --tls-key go together")
+	}
+	switch cfg.EID {
+	case "":
+		cfg.EID = "none"
+		if cfg.demo {
+			cfg.EID = "test"
+		}
+	case "none", "test":
+	default:
+		return bad(fmt.Sprintf("--eid %q: want none or test", cfg.EID))
+	}
+	cfg.residentTTL = 30 * time.Minute
+	if cfg.ResidentTTL != "" {
+		d, err := time.ParseDuration(cfg.ResidentTTL)
+		if err != nil || d <= 0 || d > 24*time.Hour {
+			return bad("resident_session_ttl: want a duration such as 30m (at most 24h)")
+		}
+		cfg.residentTTL = d
+	}
+	switch cfg.LogLevel {
+	case "", "debug", "info", "warn", "error":
+	default:
+		return bad(fmt.Sprintf("log_level %q: want debug, info, warn or error", cfg.LogLevel))
+	}
+	return cfg, nil
+}

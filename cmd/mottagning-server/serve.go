@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	stdsync "sync"
+	"time"
+
+	"mottagning/app"
+	"mottagning/app/demo"
+	"mottagning/notify"
+	"mottagning/server"
+	"mottagning/server/staffauth"
+	"mottagning/storage"
+)
+
+// adminSocket is the admin API's Unix socket in the data directory.
+const adminSocket = "admin.sock"
+
+// serve runs the server until ctx ends.
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, err := parseServe(args, stderr)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	// 0700: the directory holds the databases with personal data and the
+	// server's keys. MkdirAll leaves an existing directory's mode alone.
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		log.Error("data directory", "err", err)
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	clock := app.SystemClock{}
+
+	store, err := storage.Open(ctx, cfg.DataDir, storage.Options{Timeout: time.Second})
+	if err != nil {
+		log.Error("open database", "err", err)
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer store.Close()
+	if store.Backup != "" {
+		log.Info("database migrated; the old version was copied", "copy", filepath.Base(store.Backup))
+	}
+	authOpts := staffauth.Options{}
+	if cfg.demo || store.IsDemo() {
+		// Demo passwords are printed in the docs: a high cost protects nothing.
+		authOpts.Params = demo.PasswordParams
+	}
+	auth, err := staffauth.Open(filepath.Join(cfg.DataDir, authFile), clock, authOpts)
+	if err != nil {
+		log.Error("open staff accounts", "err", err)
+		return fmt.Errorf("open staff accounts: %w", err)
+	}
+	defer auth.Close()
+
+	if cfg.demo {
+		if err := seedDemo(ctx, store, auth, clock.Now(), log); err != nil {
+			log.Error("demo data", "err", err)
+			return err
+		}
+	}
+	if err := mirrorStaff(ctx, auth, store); err != nil {
+		log.Error("staff directory", "err", err)
+		return err
+	}
+
+	var eid server.EIDProvider
+	if cfg.EID == "test" {
+		eid = &server.TestEID{Clock: clock}
+		log.Warn("test e-ID enabled: anyone can sign in as any resident; never use it with real data")
+	}
+
+	ncfg, err := loadNotify(cfg)
+	if err != nil {
+		log.Error("notification settings", "err", err)
+		return err
+	}
+	if store.IsDemo() && ncfg.Configured() && !ncfg.OnlyLoopback() {
+		log.Error("notification settings: a demo database may send only to servers on this machine")
+		return errors.New("notification settings: a demo database may send only to servers on this machine (127.0.0.1)")
+	}
+	mail, sms, err := notifySenders(ncfg)
+	if err != nil {
+		log.Error("notification settings", "err", err)
+		return err
+	}
+	var testSender app.TestSender
+	if mail != nil || sms != nil {
+		ts := &notify.TestSender{Clock: clock}
+		if mail != nil {
+			ts.Mail = mail
+		}
+		if sms != nil {
+			ts.SMS = sms
+		}
+		testSender = ts
+	}
+
+	srv, err := server.New(ctx, server.Deps{Store: store, Staff: staffAuth{auth}, EID: eid, Clock: clock, Logger: log,
+		TestSender: testSender, ResidentTTL: cfg.residentTTL})
+	if err != nil {
+		log.Error("server", "err", err)
+		return err
+	}
+
+	cert, fp, err := loadCertificate(cfg)
+	if err != nil {
+		log.Error("tls", "err", err)
+		return err
+	}
+	// Tests, scripts and desktops read the pin from this line.
+	log.Info("tls", "fingerprint_sha256", fp)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		log.Error("listen", "addr", cfg.Addr, "err", err)
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	adminLn, err := listenAdmin(cfg.DataDir)
+	if err != nil {
+		ln.Close()
+		log.Error("admin socket", "err", err)
+		return err
+	}
+	defer os.Remove(filepath.Join(cfg.DataDir, adminSocket))
+
+	errLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}},
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          errLog,
+	}
+	as := &http.Server{
+		Handler:           srv.AdminHandler(server.BackupFile{Name: authFile, Write: func(ctx context.Context, w io.Writer) error { _, err := auth.Backup(ctx, w); return err }}),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       time.Minute,
+		ErrorLog:          errLog,
+	}
+
+	// The dispatcher shares the server's gate, so a backup sees none of its
+	// writes in flight either.
+	dctx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+	var wg stdsync.WaitGroup
+	disp := &notify.Dispatcher{Outbox: srv.Gate(), Clock: clock, Log: log, Backoff: ncfg.Backoff()}
+	if mail != nil {
+		disp.Mail = mail
+	}
+	if sms != nil {
+		disp.SMS = sms
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := disp.Serve(dctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("notification dispatcher stopped", "err", err)
+		}
+	}()
+
+	// Tests and scripts start the server on port 0 and read the real address
+	// from this line: {"msg":"listening","addr":"127.0.0.1:NNNNN"}.
+	// The data path stays out of the log: it may contain a user's name.
+	log.Info("listening", "addr", ln.Addr().String(), "eid", cfg.EID, "demo", store.IsDemo())
+
+	serveErr := make(chan error, 2)
+	go func() { serveErr <- hs.ServeTLS(ln, "", "") }()
+	go func() { serveErr <- as.Serve(adminLn) }()
+
+	var failed error
+	select {
+	case err := <-serveErr:
+		log.Error("serve", "err", err)
+		failed = fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	log.Info("shutting down", "timeout", shutdownTimeout.String())
+	// ctx is already done: the grace period needs a fresh context.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	for _, s := range []*http.Server{hs, as} {
+		if err := s.Shutdown(sctx); err != nil {
+			// Requests still running after the grace period are cut off.
+			_ = s.Close()
+			log.Error("shutdown", "err", err)
+			if failed == nil {
+				failed = fmt.Errorf("shutdown: %w", err)
+			}
+		}
+	}
+	stopDispatch()
+	wg.Wait()
+	if failed != nil {
+		return failed
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// listenAdmin listens on the admin socket, mode 0600. A socket file left by
+// a killed server is removed: the database lock, taken before, proves no
+// other server runs on this directory.
+func listenAdmin(dir string) (net.Listener, error) {
+	path := filepath.Join(dir, adminSocket)
+	_ = os.Remove(path)
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("admin socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("admin socket: %w", err)
+	}
+	return ln, nil
+}
+
+// loadNotify reads the notification settings: the file named by the
+// config, then MOTTAGNING_SMTP_*, _SMS_*, _RETRY_* from the environment.
+func loadNotify(cfg config) (*notify.Config, error) {
+	environ, getenv := notify.Environ()
+	c, err := notify.LoadConfig(cfg.NotifyConfig, environ, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// notifySenders builds the configured e-mail and SMS senders (nil when not
+// configured).
+func notifySenders(c *notify.Config) (*notify.SMTPClient, notify.SMSSender, error) {
+	var mail *notify.SMTPClient
+	sc, err := c.SMTPConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	if sc != nil {
+		if mail, err = notify.NewSMTPClient(*sc); err != nil {
+			return nil, nil, err
+		}
+	}
+	sms, err := c.SMSSender()
+	if err != nil {
+		return nil, nil, err
+	}
+	return mail, sms, nil
+}
+
+// seedDemo writes the demo region into an empty data directory: the data
+// set into the case database, and the demo staff with their demo passwords
+// (demo.Password) into auth.db, under a region administrator "regionadmin"
+// (password demo.Password("regionadmin")). A directory with data is left
+// alone.
+func seedDemo(ctx context.Context, store *storage.Store, auth *staffauth.Service, now time.Time, log *slog.Logger) error {
+	if !store.IsEmpty() {
+		if !store.IsDemo() {
+			return errors.New("--demo: the data directory holds real data; demo data is only seeded into an empty one")
+		}
+		return nil
+	}
+	ds := demo.Build(now)
+	ds.WithPasswords = false // passwords live in auth.db on the server
+	if err := demo.Seed(ctx, store, ds); err != nil {
+		return fmt.Errorf("seed demo: %w", err)
+	}
+	admin := app.Staff{ID: app.NewID(now), Name: "Regionadministratör (demo)", Username: "regionadmin", Title: "Administratör"}
+	if err := auth.Bootstrap(ctx, admin, demo.Password(admin.Username)); err != nil && !errors.Is(err, staffauth.ErrAlreadyBootstrapped) {
+		return fmt.Errorf("seed demo staff: %w", err)
+	}
+	by := &staffauth.Claims{StaffID: admin.ID}
+	for _, st := range ds.Staff {
+		if err := auth.PutStaff(ctx, by, st); err != nil {
+			return fmt.Errorf("seed demo staff %s: %w", st.ID, err)
+		}
+		if err := auth.SetPassword(ctx, by, st.ID, demo.Password(st.Username)); err != nil {
+			return fmt.Errorf("seed demo staff %s: %w", st.ID, err)
+		}
+	}
+	log.Info("demo region seeded", "clinics", len(ds.Clinics), "staff", len(ds.Staff), "residents", len(ds.Residents), "cases", len(ds.Threads))
+	return nil
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"mottagning/app"
+	"mottagning/server"
+	"mottagning/server/staffauth"
+)
+
+// authFile is the staff accounts' database in the data directory.
+const authFile = "auth.db"
+
+// staffAuth adapts *staffauth.Service to server.StaffAuth: the server
+// declares the method set it uses with its own types, so that it builds
+// without staffauth, and this is the one place that knows both.
+type staffAuth struct{ s *staffauth.Service }
+
+var (
+	_ server.StaffAuth   = staffAuth{}
+	_ server.RateLimiter = staffAuth{}
+)
+
+func (a staffAuth) SignIn(ctx context.Context, r server.StaffSignIn) (*server.StaffTokens, error) {
+	t, err := a.s.SignIn(ctx, staffauth.SignInRequest{Username: r.Username, Password: r.Password, TOTP: r.TOTP,
+		RecoveryCode: r.RecoveryCode, DeviceID: app.ID(r.DeviceID), DeviceName: r.DeviceName})
+	if err != nil {
+		return nil, authErr(err)
+	}
+	return tokens(t), nil
+}
+
+func (a staffAuth) Refresh(ctx context.Context, refresh string) (*server.StaffTokens, error) {
+	t, err := a.s.Refresh(ctx, refresh)
+	if err != nil {
+		return nil, authErr(err)
+	}
+	return tokens(t), nil
+}
+
+func (a staffAuth) Authenticate(ctx context.Context, access string) (*server.StaffClaims, error) {
+	c, err := a.s.Authenticate(ctx, access)
+	if err != nil {
+		return nil, authErr(err)
+	}
+	return &server.StaffClaims{StaffID: c.StaffID, DeviceID: c.DeviceID, Username: c.Username, Roles: c.Roles,
+		RegionRoles: c.RegionRoles, Expires: c.Expires, Raw: c}, nil
+}
+
+func (a staffAuth) RevokeDevice(ctx context.Context, by *server.StaffClaims) error {
+	c, ok := by.Raw.(*staffauth.Claims)
+	if !ok {
+		return fmt.Errorf("revoke device: claims of another issuer: %w", app.ErrForbidden)
+	}
+	return authErr(a.s.RevokeDevice(ctx, c, c.DeviceID))
+}
+
+func (a staffAuth) Allow(key string) bool { return a.s.Allow(key) }
+
+func tokens(t *staffauth.Tokens) *server.StaffTokens {
+	return &server.StaffTokens{Access: t.Access, Refresh: t.Refresh, AccessExpires: t.AccessExpires,
+		RefreshExpires: t.RefreshExpires, DeviceID: t.DeviceID}
+}
+
+// authErr maps staffauth's token errors to the server's.
+func authErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, staffauth.ErrTOTPRequired):
+		return fmt.Errorf("%w: %w", server.ErrTOTPRequired, err)
+	case errors.Is(err, staffauth.ErrTokenExpired), errors.Is(err, staffauth.ErrTokenInvalid), errors.Is(err, staffauth.ErrDeviceRevoked):
+		return fmt.Errorf("%w: %w", server.ErrUnauthenticated, err)
+	}
+	return err
+}
+
+// mirrorStaff copies the accounts (names and roles, no secrets) into the
+// case database's directory, where the case services look up an assignee
+// and staff names. It runs at start.
+//
+// TODO: a role change through staffauth reaches the directory only at the
+// next start; staffauth should offer a change hook (see the report).
+func mirrorStaff(ctx context.Context, auth *staffauth.Service, dir interface {
+	PutStaff(context.Context, *app.Staff) error
+}) error {
+	all, err := auth.AllStaff(ctx)
+	if err != nil {
+		return fmt.Errorf("mirror staff: %w", err)
+	}
+	for i := range all {
+		if err := dir.PutStaff(ctx, &all[i]); err != nil {
+			return fmt.Errorf("mirror staff %s: %w", all[i].ID, err)
+		}
+	}
+	return nil
+}

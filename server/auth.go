@@ -1,0 +1,323 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	stdsync "sync"
+	"time"
+
+	"mottagning/app"
+	"mottagning/app/personnummer"
+)
+
+// ErrUnauthenticated: no token, or one that is forged, expired or revoked.
+// A StaffAuth may return it (or anything else) from Authenticate: every
+// Authenticate error is answered 401 "unauthenticated".
+var ErrUnauthenticated = errors.New("unauthenticated")
+
+// ErrTOTPRequired: the password was right and the account has TOTP; the
+// sign-in must be sent again with the code (401 "totp_required").
+var ErrTOTPRequired = errors.New("second factor required")
+
+// RateLimiter is implemented by a StaffAuth that limits sign-in and
+// refresh attempts per source; the server calls Allow with the client's
+// IP address before SignIn and Refresh and answers 429 when it says no.
+type RateLimiter interface {
+	Allow(key string) bool
+}
+
+// --- staff ---
+
+// StaffSignIn is a staff sign-in on a device (password + TOTP, or a
+// recovery code). The first sign-in of a device registers it.
+type StaffSignIn struct {
+	Username, Password, TOTP, RecoveryCode string
+	DeviceID, DeviceName                   string
+}
+
+// StaffTokens are the tokens a sign-in or refresh issues.
+type StaffTokens struct {
+	Access, Refresh               string
+	AccessExpires, RefreshExpires time.Time
+	DeviceID                      app.ID
+}
+
+// StaffClaims are what an access token says: who, on which device, with
+// which roles per clinic and in the region, until when.
+type StaffClaims struct {
+	StaffID     app.ID
+	DeviceID    app.ID
+	Username    string
+	Roles       map[app.ID][]app.Role
+	RegionRoles []app.Role
+	Expires     time.Time
+	// Raw is the StaffAuth's own claims value, handed back to it (RevokeDevice).
+	Raw any
+}
+
+// StaffAuth is the part of the staff account service (server/staffauth)
+// the API uses. It is declared here, with the server's own types, so that
+// this package builds without staffauth; cmd/mottagning-server adapts the
+// real service. A SITHS/HSA-id login can implement it later.
+type StaffAuth interface {
+	// SignIn checks the credentials and issues tokens. Errors: app.ErrBadCredentials,
+	// app.ErrAccountDisabled, *app.TooManyAttemptsError.
+	SignIn(ctx context.Context, req StaffSignIn) (*StaffTokens, error)
+	// Refresh exchanges a refresh token for new tokens.
+	Refresh(ctx context.Context, refresh string) (*StaffTokens, error)
+	// Authenticate checks an access token: signature, expiry, device not revoked.
+	Authenticate(ctx context.Context, access string) (*StaffClaims, error)
+	// RevokeDevice signs the claims' device out: its tokens stop working at once.
+	RevokeDevice(ctx context.Context, by *StaffClaims) error
+}
+
+// staffOf is the app.Staff a session is built from: roles from the token,
+// so a revoked role takes effect at the next token (minutes).
+func staffOf(c *StaffClaims) *app.Staff {
+	return &app.Staff{ID: c.StaffID, Username: c.Username, Roles: c.Roles, RegionRoles: c.RegionRoles}
+}
+
+type ctxKey int
+
+const (
+	keyClaims ctxKey = iota
+	keyResident
+)
+
+// withStaff requires a valid staff access token.
+func (s *Server) withStaff(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok := bearer(r)
+		if tok == "" || s.staff == nil {
+			writeErr(w, http.StatusUnauthorized, codeUnauthenticated, "")
+			return
+		}
+		c, err := s.staff.Authenticate(r.Context(), tok)
+		if err != nil || c == nil || c.StaffID == "" {
+			if err != nil && !errors.Is(err, ErrUnauthenticated) && app.Code(err) == codeInternal {
+				// A broken auth database is not the caller's fault: log
+				// it, but still answer 401 so no token is ever accepted.
+				s.log.Error("staff authentication failed", "err", err)
+			}
+			writeErr(w, http.StatusUnauthorized, codeUnauthenticated, "")
+			return
+		}
+		if !c.Expires.IsZero() && !s.clock.Now().Before(c.Expires) {
+			writeErr(w, http.StatusUnauthorized, codeUnauthenticated, "")
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), keyClaims, c)))
+	}
+}
+
+func claimsOf(r *http.Request) *StaffClaims { return r.Context().Value(keyClaims).(*StaffClaims) }
+
+// withClinic builds the app.Session for the clinic in the path. A staff
+// member with no role in the clinic is refused here already; the services
+// check the role each action needs.
+func (s *Server) withClinic(h func(w http.ResponseWriter, r *http.Request, sess app.Session)) http.HandlerFunc {
+	return s.withStaff(func(w http.ResponseWriter, r *http.Request) {
+		sess := app.Session{Staff: staffOf(claimsOf(r)), ClinicID: app.ID(r.PathValue("clinic"))}
+		if !sess.Staff.InClinic(sess.ClinicID) {
+			writeErr(w, http.StatusForbidden, codeForbidden, "")
+			return
+		}
+		h(w, r, sess)
+	})
+}
+
+// --- residents ---
+
+// EIDProvider is a BankID/Freja-shaped e-ID: Start an order for a
+// personnummer, then Collect it until it completes. A real provider would
+// talk to the e-ID service; TestEID completes by itself.
+type EIDProvider interface {
+	Start(ctx context.Context, pnr personnummer.Number) (orderRef string, err error)
+	// Collect returns the order's state; ErrNotFound for an unknown or
+	// expired order.
+	Collect(ctx context.Context, orderRef string) (EIDResult, error)
+}
+
+// EIDResult is the state of an e-ID order.
+type EIDResult struct {
+	Complete bool
+	HintCode string // while pending: outstandingTransaction, userSign, …
+	// PNR is the verified personnummer once Complete.
+	PNR personnummer.Number
+}
+
+// TestEID is a test e-ID provider with the BankID flow: an order completes
+// on its second collect, or once Delay has passed since Start. It verifies
+// nothing — anyone can sign in as anyone — so the server enables it only
+// when told to (--eid test, or a demo database).
+type TestEID struct {
+	Clock app.Clock
+	Delay time.Duration // 0: complete on the second collect
+	// TTL is how long an order can be collected (default 3 min, as BankID).
+	TTL time.Duration
+
+	mu     stdsync.Mutex
+	orders map[string]*testOrder
+}
+
+type testOrder struct {
+	pnr     personnummer.Number
+	started time.Time
+	collect int
+}
+
+// Start implements EIDProvider.
+func (t *TestEID) Start(ctx context.Context, pnr personnummer.Number) (string, error) {
+	ref := randomToken(16)
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.orders == nil {
+		t.orders = map[string]*testOrder{}
+	}
+	for k, o := range t.orders {
+		if now.Sub(o.started) > t.ttl() {
+			delete(t.orders, k)
+		}
+	}
+	t.orders[ref] = &testOrder{pnr: pnr, started: now}
+	return ref, nil
+}
+
+// Collect implements EIDProvider. A completed order is gone afterwards:
+// it gives one session only.
+func (t *TestEID) Collect(ctx context.Context, ref string) (EIDResult, error) {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	o := t.orders[ref]
+	if o == nil || now.Sub(o.started) > t.ttl() {
+		delete(t.orders, ref)
+		return EIDResult{}, fmt.Errorf("e-id order: %w", app.ErrNotFound)
+	}
+	o.collect++
+	done := o.collect >= 2
+	if t.Delay > 0 {
+		done = now.Sub(o.started) >= t.Delay
+	}
+	if !done {
+		return EIDResult{HintCode: "outstandingTransaction"}, nil
+	}
+	delete(t.orders, ref)
+	return EIDResult{Complete: true, PNR: o.pnr}, nil
+}
+
+func (t *TestEID) now() time.Time {
+	if t.Clock == nil {
+		return time.Now()
+	}
+	return t.Clock.Now()
+}
+
+func (t *TestEID) ttl() time.Duration {
+	if t.TTL <= 0 {
+		return 3 * time.Minute
+	}
+	return t.TTL
+}
+
+// residentSessions holds resident sessions in memory, keyed by the SHA-256
+// of the bearer token (the token itself is never stored). A restart signs
+// every resident out, which for sessions of 30 minutes is acceptable and
+// keeps session state out of the database and its backups.
+type residentSessions struct {
+	clock app.Clock
+	ttl   time.Duration
+	mu    stdsync.Mutex
+	byKey map[[32]byte]residentSession
+}
+
+type residentSession struct {
+	resident app.ID
+	expires  time.Time
+}
+
+func newResidentSessions(clock app.Clock, ttl time.Duration) *residentSessions {
+	return &residentSessions{clock: clock, ttl: ttl, byKey: map[[32]byte]residentSession{}}
+}
+
+// create starts a session for resident and returns its token.
+func (rs *residentSessions) create(resident app.ID) (string, time.Time) {
+	tok := "r1." + randomToken(32)
+	now := rs.clock.Now()
+	exp := now.Add(rs.ttl)
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for k, v := range rs.byKey {
+		if !now.Before(v.expires) {
+			delete(rs.byKey, k)
+		}
+	}
+	rs.byKey[sha256.Sum256([]byte(tok))] = residentSession{resident: resident, expires: exp}
+	return tok, exp
+}
+
+// lookup returns the resident of a valid token.
+func (rs *residentSessions) lookup(tok string) (app.ID, bool) {
+	k := sha256.Sum256([]byte(tok))
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	v, ok := rs.byKey[k]
+	if !ok {
+		return "", false
+	}
+	if !rs.clock.Now().Before(v.expires) {
+		delete(rs.byKey, k)
+		return "", false
+	}
+	return v.resident, true
+}
+
+func (rs *residentSessions) end(tok string) {
+	rs.mu.Lock()
+	delete(rs.byKey, sha256.Sum256([]byte(tok)))
+	rs.mu.Unlock()
+}
+
+// endAll ends every session of a resident (after locking the login, R10).
+func (rs *residentSessions) endAll(resident app.ID) {
+	rs.mu.Lock()
+	for k, v := range rs.byKey {
+		if v.resident == resident {
+			delete(rs.byKey, k)
+		}
+	}
+	rs.mu.Unlock()
+}
+
+func (rs *residentSessions) count() int {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return len(rs.byKey)
+}
+
+// withResident requires a valid resident session.
+func (s *Server) withResident(h func(w http.ResponseWriter, r *http.Request, me app.ID)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok := bearer(r)
+		id, ok := s.sessions.lookup(tok)
+		if tok == "" || !ok {
+			writeErr(w, http.StatusUnauthorized, codeUnauthenticated, "")
+			return
+		}
+		h(w, r, id)
+	}
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("server: crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,436 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+
+	"mottagning/app"
+	"mottagning/app/personnummer"
+	"mottagning/client"
+)
+
+// --- sign-in ---
+
+func (s *Server) staffSignIn(w http.ResponseWriter, r *http.Request) {
+	var req client.StaffSignInRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if s.staff == nil {
+		writeErr(w, http.StatusUnauthorized, codeUnauthenticated, "")
+		return
+	}
+	if !s.allow(r) {
+		writeErr(w, http.StatusTooManyRequests, codeTooManyAttempts, "")
+		return
+	}
+	t, err := s.staff.SignIn(r.Context(), StaffSignIn{Username: req.Username, Password: req.Password, TOTP: req.TOTP,
+		RecoveryCode: req.RecoveryCode, DeviceID: req.DeviceID, DeviceName: req.DeviceName})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, wireTokens(t))
+}
+
+func (s *Server) staffRefresh(w http.ResponseWriter, r *http.Request) {
+	var req client.RefreshRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if s.staff == nil || req.RefreshToken == "" {
+		writeErr(w, http.StatusUnauthorized, codeUnauthenticated, "")
+		return
+	}
+	if !s.allow(r) {
+		writeErr(w, http.StatusTooManyRequests, codeTooManyAttempts, "")
+		return
+	}
+	t, err := s.staff.Refresh(r.Context(), req.RefreshToken)
+	if err != nil {
+		// A refused refresh token is never the caller's bad input: it is
+		// expired, revoked or forged. Only a broken database is internal.
+		if app.Code(err) == codeInternal && !errors.Is(err, ErrUnauthenticated) {
+			s.log.Error("staff refresh failed", "err", err)
+		}
+		writeErr(w, http.StatusUnauthorized, codeUnauthenticated, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, wireTokens(t))
+}
+
+// allow asks the StaffAuth's rate limiter, keyed by the client's IP address.
+func (s *Server) allow(r *http.Request) bool {
+	rl, ok := s.staff.(RateLimiter)
+	if !ok {
+		return true
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return rl.Allow(host)
+}
+
+func wireTokens(t *StaffTokens) client.Tokens {
+	return client.Tokens{AccessToken: t.Access, RefreshToken: t.Refresh, AccessExpires: t.AccessExpires,
+		RefreshExpires: t.RefreshExpires, DeviceID: string(t.DeviceID)}
+}
+
+// staffSignOut revokes the caller's device: its tokens stop working.
+func (s *Server) staffSignOut(w http.ResponseWriter, r *http.Request) {
+	c := claimsOf(r)
+	if err := s.staff.RevokeDevice(r.Context(), c); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) staffMe(w http.ResponseWriter, r *http.Request) {
+	c := claimsOf(r)
+	me := client.StaffMe{StaffID: string(c.StaffID), DeviceID: string(c.DeviceID), Username: c.Username, Roles: map[string][]string{}, Expires: c.Expires}
+	for clinic, roles := range c.Roles {
+		for _, role := range roles {
+			me.Roles[string(clinic)] = append(me.Roles[string(clinic)], string(role))
+		}
+	}
+	for _, role := range c.RegionRoles {
+		me.RegionRoles = append(me.RegionRoles, string(role))
+	}
+	writeJSON(w, http.StatusOK, me)
+}
+
+// --- case lists ---
+
+// listCases is GET .../cases?list=clinic|mine&status=&limit=&after=: one
+// page from the store's indexes (ClinicCases or MyCases).
+func (s *Server) listCases(w http.ResponseWriter, r *http.Request, sess app.Session) {
+	q := r.URL.Query()
+	cq := app.CaseQuery{Status: app.Status(q.Get("status")), After: q.Get("after")}
+	if cq.Status != "" && !cq.Status.Valid() {
+		s.fail(w, r, invalid("status"))
+		return
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 500 {
+			s.fail(w, r, invalid("limit"))
+			return
+		}
+		cq.Limit = n
+	}
+	var page app.RowPage
+	var err error
+	switch q.Get("list") {
+	case "", "clinic":
+		page, err = s.cases.ClinicCases(r.Context(), sess, cq)
+	case "mine":
+		page, err = s.cases.MyCases(r.Context(), sess, cq)
+	default:
+		err = invalid("list")
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := client.CasePage{Rows: make([]client.CaseRow, 0, len(page.Rows)), Next: page.Next}
+	for i := range page.Rows {
+		out.Rows = append(out.Rows, wireRow(&page.Rows[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+var sorts = map[string]app.CaseSort{"": app.SortActivity, "activity": app.SortActivity, "status": app.SortStatus,
+	"subject": app.SortSubject, "type": app.SortType, "resident": app.SortResident, "startedBy": app.SortStartedBy}
+
+// searchCases is POST .../cases/search: the filtered, sorted list of the
+// staff tool (FindCases). A POST so that a personnummer searched for stays
+// out of URLs.
+func (s *Server) searchCases(w http.ResponseWriter, r *http.Request, sess app.Session) {
+	var req client.CaseSearch
+	if !decode(w, r, &req) {
+		return
+	}
+	f := app.CaseFilter{Status: app.Status(req.Status), Type: req.Type, AssigneeID: app.ID(req.AssigneeID),
+		Unassigned: req.Unassigned, UnreadOnly: req.UnreadOnly, Search: req.Search, Reverse: req.Reverse}
+	switch req.List {
+	case "", "clinic":
+		f.List = app.ClinicList
+	case "mine":
+		f.List = app.MyList
+	default:
+		s.fail(w, r, invalid("list"))
+		return
+	}
+	sort, ok := sorts[req.Sort]
+	if !ok {
+		s.fail(w, r, invalid("sort"))
+		return
+	}
+	f.Sort = sort
+	if f.Status != "" && !f.Status.Valid() {
+		s.fail(w, r, invalid("status"))
+		return
+	}
+	limit := req.Limit
+	if limit == 0 {
+		limit = 50
+	}
+	if limit < 0 || limit > 500 || req.Offset < 0 {
+		s.fail(w, r, invalid("limit"))
+		return
+	}
+	res, err := s.cases.FindCases(r.Context(), sess, f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := client.CasePage{Rows: []client.CaseRow{}, Total: res.Total, Unread: res.Unread}
+	for i := req.Offset; i < res.Len() && i < req.Offset+limit; i++ {
+		row := res.Row(i)
+		out.Rows = append(out.Rows, wireRow(&row))
+	}
+	if req.Offset+limit < res.Len() {
+		out.Next = strconv.Itoa(req.Offset + limit)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// --- one case ---
+
+func caseID(r *http.Request) app.ID { return app.ID(r.PathValue("case")) }
+
+func (s *Server) openCase(w http.ResponseWriter, r *http.Request, sess app.Session) {
+	t, err := s.cases.OpenCase(r.Context(), sess, caseID(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, wireThread(t))
+}
+
+func (s *Server) caseNotifications(w http.ResponseWriter, r *http.Request, sess app.Session) {
+	ns, err := s.cases.Notifications(r.Context(), sess, caseID(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]client.NotificationStatus, 0, len(ns))
+	for i := range ns {
+		out = append(out, wireNotification(&ns[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// afterChange answers a change to case id with its new header. The
+// service that made the change has already checked that the session may
+// handle the case, and a header is no patient data beyond what the change
+// itself logged.
+func (s *Server) afterChange(w http.ResponseWriter, r *http.Request, id app.ID) {
+	c, err := s.gate.Case(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, wireCase(c))
+}
+
+func (s *Server) staffReply(w http.ResponseWriter, r *http.Request, sess app.Session) {
+	var req client.TextRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if err := s.cases.Reply(r.Context(), sess, caseID(r), req.Text); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.afterChange(w, r, caseID(r))
+}
+
+func (s *Server) addNote(w http.ResponseWriter, r *http.Request, sess app.Session) {
+	var req client.TextRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if err := s.cases.AddNote(r.Context(), sess, caseID(r), req.Text); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.afterChange(w, r, caseID(r))
+}
+
+func (s *Server) assign(w http.ResponseWriter, r *http.Request, sess app.Session) {
+	var req client.AssignRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.AssigneeID == "" {
+		s.fail(w, r, invalid("assigneeId"))
+		return
+	}
+	if err := s.cases.Assign(r.Context(), sess, caseID(r), app.ID(req.AssigneeID)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.afterChange(w, r, caseID(r))
+}
+
+func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, sess app.Session) {
+	if err := s.cases.Close(r.Context(), sess, caseID(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.afterChange(w, r, caseID(r))
+}
+
+func (s *Server) reopenCase(w http.ResponseWriter, r *http.Request, sess app.Session) {
+	if err := s.cases.Reopen(r.Context(), sess, caseID(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.afterChange(w, r, caseID(r))
+}
+
+// --- Skicka ärende ---
+
+func (s *Server) lookupResident(w http.ResponseWriter, r *http.Request, sess app.Session) {
+	var req client.LookupRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	pnr, err := personnummer.ParseAt(req.Personnummer, s.clock.Now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v, err := s.cases.LookupResident(r.Context(), sess, pnr)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, wireView(v))
+}
+
+func (s *Server) sendCase(w http.ResponseWriter, r *http.Request, sess app.Session) {
+	var req client.SendCaseRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	c, err := s.cases.SendCase(r.Context(), sess, app.SendRequest{TemplateID: app.ID(req.TemplateID),
+		ResidentID: app.ID(req.ResidentID), Subject: req.Subject, Text: req.Text})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, wireCase(c))
+}
+
+func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, sess app.Session) {
+	kind := app.TemplateKind(r.URL.Query().Get("kind"))
+	if kind != "" && !app.ValidTemplateKind(kind) {
+		s.fail(w, r, invalid("kind"))
+		return
+	}
+	ts, err := s.templates.List(r.Context(), sess, kind)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]client.Template, 0, len(ts))
+	for i := range ts {
+		out = append(out, wireTemplate(&ts[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// blockGuardian is the lokal administratör's block of one guardian's proxy
+// access to one child.
+func (s *Server) blockGuardian(w http.ResponseWriter, r *http.Request, sess app.Session) {
+	var req client.BlockGuardianRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	err := s.residents.BlockGuardian(r.Context(), sess, app.ID(r.PathValue("child")), app.ID(r.PathValue("guardian")), req.Blocked)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// testNotification is "Skicka testavisering" (lokal administratör).
+func (s *Server) testNotification(w http.ResponseWriter, r *http.Request, sess app.Session) {
+	var req client.TestNotificationRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if err := s.notifyAdm.TestNotification(r.Context(), sess, app.Channel(req.Channel), req.Address); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// --- kontaktcenter (region role) ---
+
+// regionResident finds the resident of a kontaktcenter request. The role is
+// checked first, so that nobody else can probe which personnummer exist.
+func (s *Server) regionResident(ctx context.Context, r *http.Request, req *client.RegionResidentRequest) (*app.Staff, app.ID, error) {
+	st := staffOf(claimsOf(r))
+	if !st.HasRegion(app.RoleContactCenter) {
+		return nil, "", fmt.Errorf("region action: %w", app.ErrForbidden)
+	}
+	pnr, err := personnummer.ParseAt(req.Personnummer, s.clock.Now())
+	if err != nil {
+		return nil, "", err
+	}
+	res, err := s.gate.ResidentByPNR(ctx, pnr)
+	if err != nil {
+		return nil, "", fmt.Errorf("region action: %w", err)
+	}
+	return st, res.ID, nil
+}
+
+// regionLock locks or unlocks a resident's login on their request (R10).
+func (s *Server) regionLock(w http.ResponseWriter, r *http.Request) {
+	var req client.RegionResidentRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	st, id, err := s.regionResident(r.Context(), r, &req)
+	if err == nil {
+		err = s.residents.SetLoginLocked(r.Context(), app.Actor{Staff: st}, id, req.On)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if req.On {
+		s.sessions.endAll(id)
+	}
+	s.log.Info("login lock changed by kontaktcenter", "staff", st.ID, "resident", id, "locked", req.On)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// regionSeal seals or unseals a resident's record on their request (R11).
+func (s *Server) regionSeal(w http.ResponseWriter, r *http.Request) {
+	var req client.RegionResidentRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	st, id, err := s.regionResident(r.Context(), r, &req)
+	if err == nil {
+		err = s.residents.SetJournalSealed(r.Context(), app.Actor{Staff: st}, id, req.On)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("journal seal changed by kontaktcenter", "staff", st.ID, "resident", id, "sealed", req.On)
+	w.WriteHeader(http.StatusNoContent)
+}
