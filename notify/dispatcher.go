@@ -72,6 +72,9 @@ type Dispatcher struct {
 	// Batch is how many e-mails go over one connection, and how many
 	// attempts one transaction records (default 200).
 	Batch int
+	// OnFailed, when set, is told how many notifications failed for good
+	// in a recorded batch (the server's delivery-failure metric).
+	OnFailed func(n int)
 }
 
 func (d *Dispatcher) defaults() {
@@ -274,6 +277,9 @@ func (d *Dispatcher) record(ctx context.Context, results map[app.ID]result) erro
 		return fmt.Errorf("record %d attempts: %w", len(ids), err)
 	}
 	d.Log.Debug("notify: batch recorded", "sent", sent, "retry", retry, "failed", failed)
+	if failed > 0 && d.OnFailed != nil {
+		d.OnFailed(failed)
+	}
 	return nil
 }
 

@@ -493,8 +493,13 @@ func TestFault_PermanentAnswerFails(t *testing.T) {
 		return nil
 	})
 	d := w.dispatcher(t, faultClient(t, fs), nil)
+	failures := 0
+	d.OnFailed = func(n int) { failures += n }
 	if _, err := d.RunOnce(w.ctx); err != nil {
 		t.Fatal(err)
+	}
+	if failures != 1 {
+		t.Errorf("OnFailed told of %d failures, want 1 (the server's metric)", failures)
 	}
 	n := w.get(t, ns[0].ID)
 	if n.State != app.NotificationFailed || n.LastError != "smtp-554" || n.Attempts != 1 {

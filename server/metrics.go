@@ -65,8 +65,7 @@ func (m *Metrics) observe(route string, code int, d time.Duration) {
 
 // AddDeliveryFailures adds n final delivery failures.
 //
-// TODO: the dispatcher (package notify) has no hook for final failures
-// yet; until it calls this, the counter stays 0. See the report.
+// The dispatcher calls it through notify.Dispatcher.OnFailed.
 func (m *Metrics) AddDeliveryFailures(n int) { m.failures.Add(uint64(n)) }
 
 // Requests returns the count of requests on route answered with code.

@@ -157,7 +157,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// writes in flight either.
 	dctx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
 	var wg stdsync.WaitGroup
-	disp := &notify.Dispatcher{Outbox: srv.Gate(), Clock: clock, Log: log, Backoff: ncfg.Backoff()}
+	disp := &notify.Dispatcher{Outbox: srv.Gate(), Clock: clock, Log: log, Backoff: ncfg.Backoff(),
+		OnFailed: srv.Metrics().AddDeliveryFailures}
 	if mail != nil {
 		disp.Mail = mail
 	}
