@@ -52,7 +52,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if store.Backup != "" {
 		log.Info("database migrated; the old version was copied", "copy", filepath.Base(store.Backup))
 	}
-	authOpts := staffauth.Options{}
+	// Staff changes reach the case database's directory (assignees,
+	// names) at once, through the server's write gate once it exists.
+	var mirror func(ctx context.Context, st *app.Staff) error = store.PutStaff
+	authOpts := staffauth.Options{OnChange: func(ctx context.Context, st app.Staff) {
+		if err := mirror(ctx, &st); err != nil {
+			log.Error("mirror staff change", "staff", st.ID, "err", err)
+		}
+	}}
 	if cfg.demo || store.IsDemo() {
 		// Demo passwords are printed in the docs: a high cost protects nothing.
 		authOpts.Params = demo.PasswordParams
@@ -113,6 +120,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		log.Error("server", "err", err)
 		return err
 	}
+	mirror = srv.Gate().PutStaff // before serving: hooks run from requests
 
 	cert, fp, err := loadCertificate(cfg)
 	if err != nil {

@@ -79,10 +79,8 @@ func authErr(err error) error {
 
 // mirrorStaff copies the accounts (names and roles, no secrets) into the
 // case database's directory, where the case services look up an assignee
-// and staff names. It runs at start.
-//
-// TODO: a role change through staffauth reaches the directory only at the
-// next start; staffauth should offer a change hook (see the report).
+// and staff names. It runs at start; later changes arrive through
+// staffauth.Options.OnChange (serve.go).
 func mirrorStaff(ctx context.Context, auth *staffauth.Service, dir interface {
 	PutStaff(context.Context, *app.Staff) error
 }) error {

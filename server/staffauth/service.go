@@ -46,6 +46,11 @@ type Options struct {
 	// Allow (defaults 10 per minute, burst 10).
 	SourcePerMinute float64
 	SourceBurst     int
+	// OnChange, when set, is told of an account after a change to its
+	// name, roles or disabled state is committed (the server mirrors staff
+	// names and roles into the case database, where assignees are looked
+	// up). It gets no secret.
+	OnChange func(ctx context.Context, st app.Staff)
 }
 
 func (o Options) withDefaults() Options {
@@ -320,6 +325,16 @@ func ownAccount(op string, id app.ID) error {
 // the server, from its command line) with password, and makes it region
 // administrator (RoleRegionPermissionAdmin) so it can create the others.
 // Once any account exists it returns ErrAlreadyBootstrapped.
+// changed runs the OnChange hook for staff id, after a commit.
+func (s *Service) changed(ctx context.Context, id app.ID) {
+	if s.opts.OnChange == nil {
+		return
+	}
+	if st, err := s.Staff(ctx, id); err == nil {
+		s.opts.OnChange(ctx, *st)
+	}
+}
+
 func (s *Service) Bootstrap(ctx context.Context, st app.Staff, password string) error {
 	st, err := cleanStaff(st)
 	if err != nil {
@@ -351,6 +366,7 @@ func (s *Service) Bootstrap(ctx context.Context, st app.Staff, password string) 
 		return fmt.Errorf("bootstrap staff %s: %w", st.ID, err)
 	}
 	s.forget([]app.ID{st.ID}, nil)
+	s.changed(ctx, st.ID)
 	return nil
 }
 
@@ -425,6 +441,7 @@ func (s *Service) PutStaff(ctx context.Context, by *Claims, st app.Staff) error 
 		return fmt.Errorf("put staff %s: %w", st.ID, err)
 	}
 	s.forget([]app.ID{st.ID}, nil)
+	s.changed(ctx, st.ID)
 	return nil
 }
 
@@ -550,10 +567,14 @@ func (s *Service) SetPassword(ctx context.Context, by *Claims, staffID app.ID, p
 // Disable disables or enables staffID's account. Disabling ends every
 // session and access token at once; an enabled account signs in anew.
 func (s *Service) Disable(ctx context.Context, by *Claims, staffID app.ID, disabled bool) error {
-	return s.administer("disable", by, staffID, disabled, func(a *account) error {
+	err := s.administer("disable", by, staffID, disabled, func(a *account) error {
 		a.Staff.Disabled = disabled
 		return nil
 	})
+	if err == nil {
+		s.changed(ctx, staffID)
+	}
+	return err
 }
 
 // ResetTOTP removes staffID's TOTP and recovery codes (a lost phone): the

@@ -2,6 +2,7 @@ package staffauth
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -584,4 +585,30 @@ func TestNewerSchemaRefused(t *testing.T) {
 		t.Errorf("open a newer database: %v", err)
 	}
 	s.db, _ = bolt.Open(path, 0o600, nil) // for the cleanup check
+}
+
+// OnChange tells the server of every committed change to an account's
+// name, roles or disabled state (it mirrors them into the case database),
+// and of nothing that failed.
+func TestOnChangeAfterCommitOnly(t *testing.T) {
+	f := newFixture(t)
+	var got []app.Staff
+	f.s.opts.OnChange = func(_ context.Context, st app.Staff) { got = append(got, st) }
+	c := f.newStaff("kalle", staffPass, map[app.ID][]app.Role{clinicA: {app.RoleCaseHandler}}, nil)
+	if len(got) != 1 || got[0].ID != c.StaffID || !slices.Contains(got[0].Roles[clinicA], app.RoleCaseHandler) {
+		t.Fatalf("put staff: %+v", got)
+	}
+	if err := f.s.Disable(f.ctx, f.adminA, c.StaffID, true); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !got[1].Disabled {
+		t.Fatalf("disable: %+v", got)
+	}
+	// A refused change (another clinic's administrator) tells nothing.
+	if err := f.s.Disable(f.ctx, f.adminB, c.StaffID, false); err == nil {
+		t.Fatal("an administrator of another clinic enabled the account")
+	}
+	if len(got) != 2 {
+		t.Errorf("a refused change was reported")
+	}
 }
