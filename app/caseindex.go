@@ -341,7 +341,7 @@ func (x *clinicIndex) put(c *Case) {
 }
 
 func (x *clinicIndex) newRow(c *Case) *indexRow {
-	row := &indexRow{id: c.ID, subject: c.Subject, resident: x.residents[c.ResidentID], residentID: ID(x.in(string(c.ResidentID))),
+	row := &indexRow{id: c.ID, subject: x.in(c.Subject), resident: x.residents[c.ResidentID], residentID: ID(x.in(string(c.ResidentID))),
 		last: c.LastActivity.UnixMilli(), assignee: x.code(string(c.AssigneeID)), status: x.code(string(c.Status)),
 		startedBy: x.code(string(c.StartedBy)), unread: c.UnreadByStaff}
 	if c.EServiceID != "" {

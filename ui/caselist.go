@@ -67,6 +67,11 @@ type caseList struct {
 	rev   bool
 	// autoOpen opens the first row when the index answers (screenshots).
 	autoOpen bool
+	// cached is the last row materialised for the table's cells: a row's
+	// eight cells are filled one after the other.
+	cachedIdx int
+	cachedRes *app.CaseResult
+	cached    app.CaseRow
 
 	natural  []float32    // per column: fits the title and the usual texts on one line
 	narrow   []float32    // per column: width when wrapped onto two lines; 0 when it never wraps
@@ -265,7 +270,11 @@ func (l *caseList) len() int {
 // row returns row i.
 func (l *caseList) row(i int) app.CaseRow {
 	if l.res != nil {
-		return l.res.Row(i)
+		if l.cachedRes == l.res && l.cachedIdx == i {
+			return l.cached
+		}
+		l.cachedRes, l.cachedIdx, l.cached = l.res, i, l.res.Row(i)
+		return l.cached
 	}
 	return l.page[i]
 }
