@@ -42,7 +42,9 @@ type EServiceDraft struct {
 
 func (b *EServiceBuilder) mayRead(sess Session) bool { return sess.Staff.InClinic(sess.ClinicID) }
 
-func (b *EServiceBuilder) mayEdit(sess Session) bool { return sess.Staff.Has(sess.ClinicID, RoleLocalAdmin) }
+func (b *EServiceBuilder) mayEdit(sess Session) bool {
+	return sess.Staff.Has(sess.ClinicID, RoleLocalAdmin)
+}
 
 // List returns the clinic's local e-services and its activated standard
 // ones, each with its form versions.

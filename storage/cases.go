@@ -83,7 +83,7 @@ func (s *Store) getCase(tx *bolt.Tx, id app.ID, c *app.Case) error {
 	if data == nil {
 		return fmt.Errorf("case %s: %w", id, app.ErrNotFound)
 	}
-	return decode(s.codec, bCaseItems, k, data, c)
+	return decode(s.c(bCaseItems), bCaseItems, k, data, c)
 }
 
 func itemKey(caseID app.ID, kind byte, id app.ID) []byte {
@@ -177,7 +177,7 @@ func (s *Store) createThread(tx *bolt.Tx, b caseBuckets, t *app.Thread) error {
 }
 
 func (s *Store) putBucket(bk *bolt.Bucket, name, key []byte, v any) error {
-	data, err := encode(s.codec, name, key, v)
+	data, err := encode(s.c(name), name, key, v)
 	if err != nil {
 		return err
 	}
@@ -265,13 +265,13 @@ func (s *Store) readThread(tx *bolt.Tx, id app.ID) (*app.Thread, error) {
 		switch k[len(prefix)] {
 		case itemMessage:
 			var m app.Message
-			if err := decode(s.codec, bCaseItems, k, v, &m); err != nil {
+			if err := decode(s.c(bCaseItems), bCaseItems, k, v, &m); err != nil {
 				return nil, err
 			}
 			t.Messages = append(t.Messages, m)
 		case itemNote:
 			var n app.Note
-			if err := decode(s.codec, bCaseItems, k, v, &n); err != nil {
+			if err := decode(s.c(bCaseItems), bCaseItems, k, v, &n); err != nil {
 				return nil, err
 			}
 			t.Notes = append(t.Notes, n)
@@ -495,7 +495,7 @@ func (s *Store) checkIndexes(tx *bolt.Tx) error {
 			return nil
 		}
 		var c app.Case
-		if err := decode(s.codec, bCaseItems, k, v, &c); err != nil {
+		if err := decode(s.c(bCaseItems), bCaseItems, k, v, &c); err != nil {
 			return err
 		}
 		st, as, r := caseIndexKeys(&c)
@@ -548,7 +548,7 @@ func (s *Store) putBlobs(tx *bolt.Tx, t *app.Thread) error {
 		if bk.Get([]byte(id)) != nil {
 			return fmt.Errorf("case %s: attachment %s exists: %w", t.Case.ID, id, app.ErrConflict)
 		}
-		enc, err := encodeRaw(s.codec, bAttachments, []byte(id), data)
+		enc, err := encodeRaw(s.c(bAttachments), bAttachments, []byte(id), data)
 		if err != nil {
 			return err
 		}
@@ -568,7 +568,7 @@ func (s *Store) AttachmentData(ctx context.Context, id app.ID) ([]byte, error) {
 			return fmt.Errorf("attachment %s: %w", id, app.ErrNotFound)
 		}
 		var err error
-		out, err = decodeRaw(s.codec, bAttachments, []byte(id), v)
+		out, err = decodeRaw(s.c(bAttachments), bAttachments, []byte(id), v)
 		return err
 	})
 	return out, err

@@ -18,7 +18,8 @@ type Codec interface {
 	Open(sealed, ad []byte) ([]byte, error)
 }
 
-// plainCodec stores plaintext: the standalone desktop until encryption lands.
+// plainCodec stores plaintext: the server, a desktop without
+// Options.Encrypt, and the directory buckets of an encrypted one (crypt.go).
 type plainCodec struct{}
 
 func (plainCodec) ID() byte                              { return 0 }
@@ -61,6 +62,9 @@ func decode(c Codec, bucket, key, data []byte, v any) error {
 		return fmt.Errorf("%s value: written with codec %d, opened with %d: %w", bucket, data[1], c.ID(), ErrCorruptValue)
 	}
 	p, err := c.Open(data[2:], adFor(bucket, key))
+	if errors.Is(err, ErrLocked) {
+		return fmt.Errorf("%s value: %w", bucket, err)
+	}
 	if err != nil {
 		return fmt.Errorf("%s value: %w: %w", bucket, ErrCorruptValue, err)
 	}
@@ -101,6 +105,9 @@ func decodeRaw(c Codec, bucket, key, data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%s value: written with codec %d, opened with %d: %w", bucket, data[1], c.ID(), ErrCorruptValue)
 	}
 	p, err := c.Open(data[2:], adFor(bucket, key))
+	if errors.Is(err, ErrLocked) {
+		return nil, fmt.Errorf("%s value: %w", bucket, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s value: %w: %w", bucket, ErrCorruptValue, err)
 	}

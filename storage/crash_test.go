@@ -28,7 +28,9 @@ const crashDirEnv = "CRASH_CHILD_DIR"
 // TestCrashKillWrites kills a writing process with SIGKILL at random
 // moments, again and again on the same database, and checks after every
 // kill that every write the store acknowledged is there, that no write was
-// left half done, and that the file and its indexes are consistent.
+// left half done, and that the file and its indexes are consistent. The
+// child also records access-log entries (a checkpoint every 7): every
+// acknowledged entry must be there and the chain must verify.
 // CRASH_KILLS sets the number of kills (default 5; `make crash` runs 1000,
 // 2–3 minutes on 2 cores, more under -race); CRASH_SEED repeats a run.
 //
@@ -63,18 +65,22 @@ func TestCrashKillWrites(t *testing.T) {
 	ctx := context.Background()
 	var (
 		dir      string
-		cases    map[app.ID]int // acknowledged case → acknowledged message count
-		checked  app.ID         // cases up to this id have been checked whole
+		cases    map[app.ID]int    // acknowledged case → acknowledged message count
+		logged   map[app.ID]app.ID // acknowledged access entry → its clinic
+		checked  app.ID            // cases up to this id have been checked whole
 		total    int
 		updates  int
+		entries  int
 		finalize = func(kill int) {
 			t.Helper()
 			s := openTestAt(t, dir, Options{Timeout: 5 * time.Second})
 			for id, n := range cases {
 				wantAcked(t, s, id, n, kill)
 			}
+			wantLogged(t, s, logged, kill)
 			checkClose(t, s)
 			total += len(cases)
+			entries += len(logged)
 		}
 	)
 	for i := range kills {
@@ -85,10 +91,14 @@ func TestCrashKillWrites(t *testing.T) {
 			if dir != "" {
 				finalize(i)
 			}
-			dir, cases, checked = t.TempDir(), map[app.ID]int{}, ""
+			dir, cases, logged, checked = t.TempDir(), map[app.ID]int{}, map[app.ID]app.ID{}, ""
 		}
 		got := runAndKill(t, dir, rnd, i%killsPerDB > 0)
 		for _, a := range got {
+			if a.clinic != "" {
+				logged[a.id] = a.clinic
+				continue
+			}
 			cases[a.id] = max(cases[a.id], a.messages)
 			if a.update {
 				updates++
@@ -99,8 +109,11 @@ func TestCrashKillWrites(t *testing.T) {
 			t.Fatalf("kill %d: open after the kill: %v", i+1, err)
 		}
 		for _, a := range got {
-			wantAcked(t, s, a.id, cases[a.id], i+1)
+			if a.clinic == "" {
+				wantAcked(t, s, a.id, cases[a.id], i+1)
+			}
 		}
+		wantLogged(t, s, logged, i+1)
 		checked = wantWholeCases(t, s, checked, i+1)
 		if err := s.Check(); err != nil {
 			t.Fatalf("kill %d: Check: %v", i+1, err)
@@ -113,21 +126,23 @@ func TestCrashKillWrites(t *testing.T) {
 		}
 	}
 	finalize(kills)
-	if total == 0 || (kills >= 5 && updates == 0) {
-		t.Errorf("%d kills acknowledged %d cases and %d updates: the child did not get to write", kills, total, updates)
+	if total == 0 || (kills >= 5 && (updates == 0 || entries == 0)) {
+		t.Errorf("%d kills acknowledged %d cases, %d updates and %d access entries: the child did not get to write", kills, total, updates, entries)
 	}
-	t.Logf("%d kills; %d cases and %d updates acknowledged, all present", kills, total, updates)
+	t.Logf("%d kills; %d cases, %d updates and %d access entries acknowledged, all present", kills, total, updates, entries)
 }
 
 // killsPerDB is how many kills one database takes before the test starts
 // on a new one.
 const killsPerDB = 100
 
-// ack is one write the child reported as acknowledged.
+// ack is one write the child reported as acknowledged: a case (messages
+// is its count) or an access entry (clinic is set).
 type ack struct {
 	id       app.ID
 	messages int
 	update   bool
+	clinic   app.ID
 }
 
 // runAndKill starts the child on dir, kills it with SIGKILL at a random
@@ -161,6 +176,8 @@ func runAndKill(t *testing.T, dir string, rnd *rand.Rand, early bool) []ack {
 		switch {
 		case len(f) == 2 && f[0] == "case":
 			acks = append(acks, ack{id: app.ID(f[1]), messages: 1})
+		case len(f) == 3 && f[0] == "log":
+			acks = append(acks, ack{id: app.ID(f[2]), clinic: app.ID(f[1])})
 		case len(f) == 3 && f[0] == "msg":
 			n, _ := strconv.Atoi(f[2])
 			acks = append(acks, ack{id: app.ID(f[1]), messages: n, update: true})
@@ -254,6 +271,33 @@ func wantWholeCases(t *testing.T, s *Store, from app.ID, kill int) app.ID {
 	return from
 }
 
+// wantLogged checks that every acknowledged access entry is listed and
+// that the chain verifies.
+func wantLogged(t *testing.T, s *Store, logged map[app.ID]app.ID, kill int) {
+	t.Helper()
+	ctx := context.Background()
+	byClinic := map[app.ID]map[app.ID]bool{}
+	for id, clinic := range logged {
+		if byClinic[clinic] == nil {
+			byClinic[clinic] = map[app.ID]bool{}
+			es, err := s.Entries(ctx, clinic, time.Time{}, time.Now().Add(time.Hour))
+			if err != nil {
+				t.Fatalf("after kill %d: entries of %s: %v", kill, clinic, err)
+			}
+			for _, e := range es {
+				byClinic[clinic][e.ID] = true
+			}
+		}
+		if !byClinic[clinic][id] {
+			t.Errorf("after kill %d: acknowledged access entry %s is gone", kill, id)
+		}
+	}
+	rep, err := s.VerifyAccessLog(ctx)
+	if err != nil || !rep.OK() {
+		t.Fatalf("after kill %d: access log: %+v %v", kill, rep.Break, err)
+	}
+}
+
 func wantAcked(t *testing.T, s *Store, id app.ID, messages, kill int) {
 	t.Helper()
 	th, err := s.Thread(context.Background(), id)
@@ -281,7 +325,7 @@ func TestCrashChild(t *testing.T) {
 		fmt.Fprintf(os.Stderr, "crash child: "+format+"\n", args...)
 		os.Exit(3)
 	}
-	s, err := Open(ctx, dir, Options{Timeout: 10 * time.Second})
+	s, err := Open(ctx, dir, Options{Timeout: 10 * time.Second, CheckpointEvery: 7})
 	if err != nil {
 		fail("open: %v", err)
 	}
@@ -321,7 +365,15 @@ func TestCrashChild(t *testing.T) {
 	var mine []app.ID
 	for i := 0; i < 1_000_000; i++ {
 		now := time.Now()
-		switch r := rnd.IntN(10); {
+		switch r := rnd.IntN(13); {
+		case r >= 10:
+			// An access-log entry, as opening a case records it.
+			clinic, resident, _, _ := pick()
+			e := app.AccessEntry{ID: app.NewID(now), At: now, StaffID: staff[0].ID, ClinicID: clinic, ResidentID: resident, Action: app.AccessOpenCase}
+			if err := s.Record(ctx, e); err != nil {
+				fail("record: %v", err)
+			}
+			fmt.Printf("log %s %s\n", clinic, e.ID)
 		case r < 3 && len(mine) > 0:
 			// A reply that also moves the case in every index.
 			id := mine[rnd.IntN(len(mine))]

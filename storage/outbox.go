@@ -106,7 +106,7 @@ func (s *Store) DueNotifications(ctx context.Context, ch app.Channel, now time.T
 				return fmt.Errorf("outbox due index: notification %s missing: %w", id, ErrCorruptValue)
 			}
 			var n app.Notification
-			if err := decode(s.codec, bOutbox, id, v, &n); err != nil {
+			if err := decode(s.c(bOutbox), bOutbox, id, v, &n); err != nil {
 				return err
 			}
 			out = append(out, n)
@@ -187,7 +187,7 @@ func (s *Store) checkOutbox(tx *bolt.Tx) error {
 	wantDue, wantCase := map[string]bool{}, map[string]bool{}
 	err := tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
 		var n app.Notification
-		if err := decode(s.codec, bOutbox, k, v, &n); err != nil {
+		if err := decode(s.c(bOutbox), bOutbox, k, v, &n); err != nil {
 			return err
 		}
 		if string(k) != string(n.ID) {

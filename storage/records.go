@@ -1,11 +1,9 @@
 package storage
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"sort"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -19,22 +17,31 @@ func (s *Store) get(tx *bolt.Tx, bucket []byte, key string, v any) error {
 	if data == nil {
 		return fmt.Errorf("%s %s: %w", bucket, key, app.ErrNotFound)
 	}
-	return decode(s.codec, bucket, []byte(key), data, v)
+	return decode(s.c(bucket), bucket, []byte(key), data, v)
 }
 
 func (s *Store) put(tx *bolt.Tx, bucket []byte, key string, v any) error {
-	data, err := encode(s.codec, bucket, []byte(key), v)
+	data, err := encode(s.c(bucket), bucket, []byte(key), v)
 	if err != nil {
 		return err
 	}
 	return tx.Bucket(bucket).Put([]byte(key), data)
 }
 
+// update and view run fn in a write or read transaction, under a read
+// lock of s.mu: the file, its keys and the codec stay as they are until fn
+// returns. fn must not call update or view itself.
 func (s *Store) update(op string, fn func(tx *bolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return writeError(op, s.db.Update(fn))
 }
 
-func (s *Store) view(fn func(tx *bolt.Tx) error) error { return s.db.View(fn) }
+func (s *Store) view(fn func(tx *bolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db.View(fn)
+}
 
 // --- residents ---
 
@@ -58,6 +65,9 @@ func (s *Store) PutResidents(ctx context.Context, rs []*app.Resident) error {
 func (s *Store) putResident(tx *bolt.Tx, r *app.Resident) error {
 	if r.ID == "" {
 		return fmt.Errorf("put resident: empty id: %w", app.ErrInvalid)
+	}
+	if s.pnrKey == nil {
+		return fmt.Errorf("put resident %s: %w", r.ID, ErrLocked)
 	}
 	idx := tx.Bucket(bResidentPNR)
 	var old app.Resident
@@ -91,6 +101,9 @@ func (s *Store) Resident(ctx context.Context, id app.ID) (*app.Resident, error) 
 func (s *Store) ResidentByPNR(ctx context.Context, n personnummer.Number) (*app.Resident, error) {
 	var r app.Resident
 	err := s.view(func(tx *bolt.Tx) error {
+		if s.pnrKey == nil {
+			return fmt.Errorf("resident by personnummer: %w", ErrLocked)
+		}
 		id := tx.Bucket(bResidentPNR).Get(s.pnrIndexKey(n))
 		if id == nil {
 			return fmt.Errorf("resident by personnummer: %w", app.ErrNotFound)
@@ -147,7 +160,7 @@ func (s *Store) AllResidents(ctx context.Context) ([]app.Resident, error) {
 	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bResidents).ForEach(func(k, v []byte) error {
 			var r app.Resident
-			if err := decode(s.codec, bResidents, k, v, &r); err != nil {
+			if err := decode(s.c(bResidents), bResidents, k, v, &r); err != nil {
 				return err
 			}
 			out = append(out, r)
@@ -245,7 +258,7 @@ func all[T any](s *Store, bucket []byte, keep func(*T) bool) ([]T, error) {
 	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucket).ForEach(func(k, v []byte) error {
 			var x T
-			if err := decode(s.codec, bucket, k, v, &x); err != nil {
+			if err := decode(s.c(bucket), bucket, k, v, &x); err != nil {
 				return err
 			}
 			if keep == nil || keep(&x) {
@@ -253,42 +266,6 @@ func all[T any](s *Store, bucket []byte, keep func(*T) bool) ([]T, error) {
 			}
 			return nil
 		})
-	})
-	return out, err
-}
-
-// --- access log (plain now; the tamper-evident chain comes later) ---
-
-// Record implements app.AccessLog.
-func (s *Store) Record(ctx context.Context, e app.AccessEntry) error {
-	return s.update("record access", func(tx *bolt.Tx) error {
-		if err := s.put(tx, bAccessLog, string(e.ID), &e); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bIdxAccessLog).Put(join(string(e.ClinicID), string(e.ID)), nil); err != nil {
-			return err
-		}
-		// The access log is synced with the same no-loss guarantee as cases.
-		return s.queueOps(ctx, tx, app.SyncOp{Kind: app.OpAccessRecord, CaseID: e.CaseID, Payload: payload(&e)})
-	})
-}
-
-// Entries implements app.AccessLog.
-func (s *Store) Entries(ctx context.Context, clinicID app.ID, from, to time.Time) ([]app.AccessEntry, error) {
-	var out []app.AccessEntry
-	prefix := join(string(clinicID))
-	err := s.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bIdxAccessLog).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			var e app.AccessEntry
-			if err := s.get(tx, bAccessLog, string(k[len(prefix):]), &e); err != nil {
-				return err
-			}
-			if !e.At.Before(from) && e.At.Before(to) {
-				out = append(out, e)
-			}
-		}
-		return nil
 	})
 	return out, err
 }

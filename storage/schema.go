@@ -5,7 +5,8 @@ package storage
 // are record ids (time-ordered, see app.NewID), fixed codes, timestamps, or
 // a keyed hash of a personnummer.
 //
-//	meta                      raw values, never through the codec
+//	meta                      raw values, never through the codec (except
+//	                          pnrkey and accesslog_key of an encrypted database)
 //	  version                 uint64 big-endian: schema version (len(migrations))
 //	  created                 RFC 3339 time the database was made
 //	  pnrkey                  32 random bytes: HMAC key for personnummer index keys
@@ -24,8 +25,17 @@ package storage
 //	idx_resident_case         <residentID> <caseID>         → empty
 //	attachments (v4)          <attachmentID>                → raw(bytes)
 //	credentials (v4)          <staffID>                     → env(app.Credential)
-//	accesslog                 <entryID>                     → env(app.AccessEntry)
-//	idx_accesslog_clinic      <clinicID> 0 <entryID>        → empty
+//	accesslog (v1–v6)         <entryID>                     → env(app.AccessEntry)
+//	idx_accesslog_clinic (v1–v6) <clinicID> 0 <entryID>     → empty
+//	access_chain (v7)         <seq uint64>                  → env(app.ChainLink)
+//	idx_access_clinic (v7)    <clinicID> 0 <entryID>        → <seq uint64>
+//	access_checkpoints (v7)   <seq uint64>                  → env(app.Checkpoint)
+//	meta/accesslog_head (v7)  <seq uint64> <sha256>: the chain's last link (raw)
+//	meta/accesslog_pub (v7)   Ed25519 public key of the checkpoints (raw)
+//	meta/accesslog_key (v7)   its Ed25519 seed (sealed when encrypted)
+//	meta/cipher, meta/datakey/<staffID>
+//	                          an encrypted database (crypt.go): the cipher and
+//	                          the data key wrapped per staff member
 //	outbox (v5)               <notificationID>              → env(app.Notification)
 //	idx_outbox_due (v5)       <channel> 0 <ts> <notificationID>  → empty (queued rows only)
 //	idx_outbox_case (v5)      <caseID> 0 <notificationID>   → empty
@@ -56,6 +66,13 @@ package storage
 //	5  outbox, idx_outbox_due and idx_outbox_case: the durable outbox of
 //	   notifications, written in the transaction of the message they announce
 //	6  pending_ops: a connected desktop's queue of changes for the server
+//	7  the access log becomes a hash chain with signed checkpoints
+//	   (accesslog.go): entries move from accesslog to access_chain in
+//	   entry-id order, idx_accesslog_clinic becomes idx_access_clinic, and
+//	   meta gains the chain's head and its Ed25519 key pair
+//
+// Encryption (crypt.go) is not a schema version: a database of version 7
+// or later is plain or sealed, as meta/cipher says, and the same layout.
 
 import (
 	"crypto/rand"
@@ -112,6 +129,7 @@ var migrations = []migration{
 	{"attachments and credentials", migrate4},
 	{"notification outbox", migrate5},
 	{"pending sync operations", migrate6},
+	{"hash-chained access log", migrate7},
 }
 
 // SchemaVersion is the schema version this binary writes.

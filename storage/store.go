@@ -6,6 +6,7 @@ package storage
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
@@ -14,12 +15,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	stdsync "sync"
 	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"mottagning/app"
 	"mottagning/app/personnummer"
 )
 
@@ -48,16 +51,51 @@ type Options struct {
 	// NoSync skips fsync on commit. Only for benchmarks of CPU cost and
 	// generators of throw-away data; never for user data.
 	NoSync bool
+	// Encrypt seals the database (crypt.go): a plain database is
+	// rewritten encrypted at the first Unlock. An encrypted database is
+	// opened locked whatever this says.
+	Encrypt bool
+	// KeyParams is the argon2id cost of deriving a staff member's
+	// key-wrapping key from the password (default app.DefaultPasswordParams).
+	KeyParams app.PasswordParams
+	// Clock dates checkpoints and judges retention (default: system clock).
+	Clock app.Clock
+	// LogRetentionYears is how long access-log entries are kept (default
+	// and minimum app.MinLogRetentionYears; less is refused with ErrInvalid).
+	LogRetentionYears int
+	// CheckpointEvery is how many access-log entries lie between two
+	// signed checkpoints (default DefaultCheckpointEvery).
+	CheckpointEvery int
 	// migrateTo stops migrations at a version (tests that build old files).
 	migrateTo uint64
 }
 
 // Store is the bbolt implementation of app.Store.
 type Store struct {
-	db     *bolt.DB
-	codec  Codec
-	pnrKey []byte
-	path   string
+	// mu is held for reading by every transaction and for writing while
+	// the store changes keys or replaces its file (Unlock, Lock, Close):
+	// db, codec, pnrKey and signKey change only under it.
+	mu    stdsync.RWMutex
+	db    *bolt.DB
+	codec Codec
+	// pnrKey keys the personnummer index; signKey signs access-log
+	// checkpoints. Both are nil while an encrypted database is locked.
+	pnrKey  []byte
+	signKey ed25519.PrivateKey
+	path    string
+	opt     Options
+	// encrypted: the file is sealed (meta/cipher); dataKey is its key
+	// while unlocked.
+	encrypted bool
+	dataKey   []byte
+
+	clock           app.Clock
+	checkpointEvery uint64
+	retentionYears  int
+	// logMu keeps PruneAccessLog and VerifyAccessLog apart: a
+	// verification must not see a prune half way through its batches.
+	logMu stdsync.Mutex
+
 	// Backup is the copy made before the last migration ("" when none).
 	Backup string
 }
@@ -74,6 +112,22 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	if opt.migrateTo == 0 {
 		opt.migrateTo = SchemaVersion
 	}
+	if opt.Clock == nil {
+		opt.Clock = app.SystemClock{}
+	}
+	if opt.KeyParams == (app.PasswordParams{}) {
+		opt.KeyParams = app.DefaultPasswordParams
+	}
+	switch {
+	case opt.LogRetentionYears == 0:
+		opt.LogRetentionYears = app.DefaultLogRetentionYears
+	case opt.LogRetentionYears < app.MinLogRetentionYears:
+		return nil, fmt.Errorf("open database: access-log retention %d years, the law requires at least %d: %w",
+			opt.LogRetentionYears, app.MinLogRetentionYears, app.ErrInvalid)
+	}
+	if opt.CheckpointEvery <= 0 {
+		opt.CheckpointEvery = DefaultCheckpointEvery
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open database: make directory: %w", err)
 	}
@@ -81,11 +135,12 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	if err := checkLength(path, opt.Timeout); err != nil {
 		return nil, err
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opt.Timeout, NoSync: opt.NoSync, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	db, err := openBolt(path, opt)
 	if err != nil {
 		return nil, openError(path, err)
 	}
-	s := &Store{db: db, codec: opt.Codec, path: path}
+	s := &Store{db: db, codec: opt.Codec, path: path, opt: opt, clock: opt.Clock,
+		checkpointEvery: uint64(opt.CheckpointEvery), retentionYears: opt.LogRetentionYears}
 	if err := s.prepare(opt.migrateTo); err != nil {
 		db.Close()
 		return nil, err
@@ -132,6 +187,10 @@ func checkLength(path string, timeout time.Duration) error {
 	return nil
 }
 
+func openBolt(path string, opt Options) (*bolt.DB, error) {
+	return bolt.Open(path, 0o600, &bolt.Options{Timeout: opt.Timeout, NoSync: opt.NoSync, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+}
+
 func openError(path string, err error) error {
 	switch {
 	case errors.Is(err, bolterrors.ErrTimeout):
@@ -170,6 +229,12 @@ func (s *Store) prepare(to uint64) error {
 		// Any bucket means someone wrote here: a bbolt file of another
 		// program has buckets but no meta, and must not be "migrated".
 		hasData = tx.ForEach(func([]byte, *bolt.Bucket) error { return errStop }) != nil
+		if meta := tx.Bucket(bMeta); meta != nil && meta.Get(kCipher) != nil {
+			// Sealed: nothing but the directory is readable until Unlock.
+			// (Migrations after v7 that read sealed values must therefore
+			// run at Unlock, not here.)
+			s.encrypted, s.codec = true, lockedCodec{}
+		}
 		return nil
 	}); err != nil {
 		return fmt.Errorf("open %s: %w: %w", s.path, ErrUnreadable, err)
@@ -193,13 +258,7 @@ func (s *Store) prepare(to uint64) error {
 			return writeError(fmt.Sprintf("migrate %s from version %d", s.path, version), err)
 		}
 	}
-	return s.db.View(func(tx *bolt.Tx) error {
-		s.pnrKey = append([]byte(nil), tx.Bucket(bMeta).Get(kPNRKey)...)
-		if len(s.pnrKey) != 32 {
-			return fmt.Errorf("open %s: index key missing: %w", s.path, ErrUnreadable)
-		}
-		return nil
-	})
+	return s.db.View(func(tx *bolt.Tx) error { return s.loadKeys(tx) })
 }
 
 // errStop ends a bbolt ForEach early.
@@ -236,39 +295,44 @@ func copyFileSynced(src, dst string) (err error) {
 }
 
 // Close closes the database file.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forgetKeys()
+	return s.db.Close()
+}
 
 // Path is the database file's path.
 func (s *Store) Path() string { return s.path }
 
 // Version is the schema version of the open database.
 func (s *Store) Version() (v uint64) {
-	_ = s.db.View(func(tx *bolt.Tx) error { v = readVersion(tx); return nil })
+	_ = s.view(func(tx *bolt.Tx) error { v = readVersion(tx); return nil })
 	return v
 }
 
 // IsDemo reports whether the database holds the demo data set. A demo
 // database is never connected to a server.
 func (s *Store) IsDemo() (demo bool) {
-	_ = s.db.View(func(tx *bolt.Tx) error { demo = string(tx.Bucket(bMeta).Get(kDemo)) == "1"; return nil })
+	_ = s.view(func(tx *bolt.Tx) error { demo = string(tx.Bucket(bMeta).Get(kDemo)) == "1"; return nil })
 	return demo
 }
 
 // MarkDemo marks the database as holding demo data.
 func (s *Store) MarkDemo(ctx context.Context) error {
-	return writeError("mark demo", s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put(kDemo, []byte("1")) }))
+	return s.update("mark demo", func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put(kDemo, []byte("1")) })
 }
 
 // IsEmpty reports whether no clinic has been stored yet (a fresh database).
 func (s *Store) IsEmpty() (empty bool) {
-	_ = s.db.View(func(tx *bolt.Tx) error { empty = tx.Bucket(bClinics).Stats().KeyN == 0; return nil })
+	_ = s.view(func(tx *bolt.Tx) error { empty = tx.Bucket(bClinics).Stats().KeyN == 0; return nil })
 	return empty
 }
 
 // Check runs bbolt's consistency check and our own index checks (every
 // case has exactly its index entries, every index entry has its case).
 func (s *Store) Check() error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.view(func(tx *bolt.Tx) error {
 		var first error
 		for err := range tx.Check() { // drain: the checker goroutine blocks otherwise
 			if first == nil {

@@ -65,7 +65,7 @@ func (s *Store) Connect(ctx context.Context, deviceID string) error {
 
 // SyncDevice is the device id of a connected database, "" when standalone.
 func (s *Store) SyncDevice() (id string) {
-	_ = s.db.View(func(tx *bolt.Tx) error { id = string(tx.Bucket(bMeta).Get(kSyncDevice)); return nil })
+	_ = s.view(func(tx *bolt.Tx) error { id = string(tx.Bucket(bMeta).Get(kSyncDevice)); return nil })
 	return id
 }
 
@@ -158,7 +158,7 @@ func (s *Store) PendingOps(ctx context.Context, limit int) ([]app.SyncOp, error)
 		c := tx.Bucket(bPendingOps).Cursor()
 		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
 			var op app.SyncOp
-			if err := decode(s.codec, bPendingOps, k, v, &op); err != nil {
+			if err := decode(s.c(bPendingOps), bPendingOps, k, v, &op); err != nil {
 				return err
 			}
 			out = append(out, op)
@@ -185,7 +185,7 @@ func (s *Store) DropOps(ctx context.Context, ids []string) error {
 		var keys [][]byte
 		err := bk.ForEach(func(k, v []byte) error {
 			var op app.SyncOp
-			if err := decode(s.codec, bPendingOps, k, v, &op); err != nil {
+			if err := decode(s.c(bPendingOps), bPendingOps, k, v, &op); err != nil {
 				return err
 			}
 			if drop[op.ID] {

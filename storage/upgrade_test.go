@@ -50,6 +50,10 @@ type schemaGolden struct {
 // layout of its version by undoing the later migrations with raw bbolt:
 //
 //   - current: written through a store opened with migrateTo: SchemaVersion.
+//   - v6: access_chain back to accesslog under entry ids, with
+//     idx_accesslog_clinic (empty values); the chain's buckets and meta
+//     keys deleted (undoes migration 7).
+//   - v5: bucket pending_ops deleted (undoes migration 6).
 //   - v4: buckets outbox, idx_outbox_due and idx_outbox_case deleted
 //     (undoes migration 5, which only adds them).
 //   - v3: buckets attachments and credentials deleted (undoes migration 4).
@@ -125,6 +129,42 @@ func undo(t *testing.T, path string, v uint64) {
 	codec := plainCodec{}
 	err = db.Update(func(tx *bolt.Tx) error {
 		switch v {
+		case 6:
+			log, err := tx.CreateBucket(bAccessLog)
+			if err != nil {
+				return err
+			}
+			idx, err := tx.CreateBucket(bIdxAccessLog)
+			if err != nil {
+				return err
+			}
+			err = tx.Bucket(bAccessChain).ForEach(func(k, val []byte) error {
+				var l app.ChainLink
+				if err := decode(codec, bAccessChain, k, val, &l); err != nil {
+					return err
+				}
+				data, err := encode(codec, bAccessLog, []byte(l.Entry.ID), &l.Entry)
+				if err != nil {
+					return err
+				}
+				if err := idx.Put(join(string(l.Entry.ClinicID), string(l.Entry.ID)), nil); err != nil {
+					return err
+				}
+				return log.Put([]byte(l.Entry.ID), data)
+			})
+			if err != nil {
+				return err
+			}
+			for _, b := range [][]byte{bAccessChain, bIdxAccess, bCheckpoints} {
+				if err := tx.DeleteBucket(b); err != nil {
+					return err
+				}
+			}
+			for _, k := range [][]byte{kLogHead, kLogPub, kLogKey} {
+				if err := tx.Bucket(bMeta).Delete(k); err != nil {
+					return err
+				}
+			}
 		case 5:
 			if err := tx.DeleteBucket(bPendingOps); err != nil {
 				return err
@@ -274,6 +314,16 @@ func TestSchemaFileForEveryVersion(t *testing.T) {
 			if has := tx.Bucket(bPendingOps) != nil; has != (v >= 6) {
 				t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), bPendingOps, has, v >= 6)
 			}
+			for _, nb := range [][]byte{bAccessChain, bIdxAccess, bCheckpoints} {
+				if has := tx.Bucket(nb) != nil; has != (v >= 7) {
+					t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), nb, has, v >= 7)
+				}
+			}
+			for _, nb := range [][]byte{bAccessLog, bIdxAccessLog} {
+				if has := tx.Bucket(nb) != nil; has != (v < 7) {
+					t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), nb, has, v < 7)
+				}
+			}
 			for _, nb := range [][]byte{bAttachments, bCredentials} {
 				if has := tx.Bucket(nb) != nil; has != (v >= 4) {
 					t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), nb, has, v >= 4)
@@ -318,8 +368,21 @@ func TestUpgradeFromV4(t *testing.T) { testSchemaFile(t, 4) }
 // TestUpgradeFromV5: a v5 database gains the pending-ops queue.
 func TestUpgradeFromV5(t *testing.T) { testSchemaFile(t, 5) }
 
-// TestOpenV6: the current version opens as it is, without a backup.
-func TestOpenV6(t *testing.T) { testSchemaFile(t, 6) }
+// TestUpgradeFromV6: a v6 database's access log becomes a hash chain
+// that verifies, with a signed checkpoint over the migrated entries.
+func TestUpgradeFromV6(t *testing.T) {
+	testSchemaFile(t, 6)
+	dir := t.TempDir()
+	copyFile(t, schemaFile(6), filepath.Join(dir, FileName))
+	s := openTestAt(t, dir, Options{})
+	rep, err := s.VerifyAccessLog(context.Background())
+	if err != nil || !rep.OK() || rep.Entries != len(loadGolden(t).Access) || rep.Checkpoints != 1 {
+		t.Errorf("verify after upgrade: %+v %v, want %d entries and one checkpoint", rep, err, len(loadGolden(t).Access))
+	}
+}
+
+// TestOpenV7: the current version opens as it is, without a backup.
+func TestOpenV7(t *testing.T) { testSchemaFile(t, 7) }
 
 func testSchemaFile(t *testing.T, v uint64) {
 	ctx := context.Background()

@@ -1,0 +1,632 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"mottagning/app"
+)
+
+// The access log as a hash chain (schema v7; the chain's rules are in
+// app/accesslog.go). Layout:
+//
+//	access_chain        <seq uint64>              → env(app.ChainLink)
+//	idx_access_clinic   <clinicID> 0 <entryID>    → <seq uint64>
+//	access_checkpoints  <seq uint64>              → env(app.Checkpoint)
+//	meta/accesslog_head <seq uint64> <hash 32>    the last link (raw)
+//	meta/accesslog_pub  Ed25519 public key (raw): the key to register centrally
+//	meta/accesslog_key  Ed25519 seed: raw in a plain database, sealed in an
+//	                    encrypted one (see crypt.go)
+//
+// Links are keyed by their position, not by entry id: the chain's order is
+// the order of appending (on the server, entries of an offline device come
+// in late), and a position without a link is a removed entry. The clinic
+// index keeps entry ids, which are time-ordered, so Entries stays oldest
+// first. There is no update or delete path except PruneAccessLog.
+
+var (
+	bAccessChain = []byte("access_chain")
+	bIdxAccess   = []byte("idx_access_clinic")
+	bCheckpoints = []byte("access_checkpoints")
+
+	kLogHead = []byte("accesslog_head")
+	kLogPub  = []byte("accesslog_pub")
+	kLogKey  = []byte("accesslog_key")
+)
+
+// DefaultCheckpointEvery is how many links the store appends between two
+// signed checkpoints when Options.CheckpointEvery is 0. It is also the
+// granularity of retention: entries are removed a checkpoint at a time.
+const DefaultCheckpointEvery = 1000
+
+// pruneBatch is about how many entries PruneAccessLog removes per
+// transaction (each transaction ends on a checkpoint, so the chain
+// verifies between them), and verifyBatch how many links VerifyAccessLog
+// reads per read transaction (no long read transactions).
+const (
+	pruneBatch  = 10_000
+	verifyBatch = 10_000
+)
+
+func seqKey(n uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], n)
+	return b[:]
+}
+
+type chainHead struct {
+	Seq  uint64
+	Hash []byte
+}
+
+func readHead(tx *bolt.Tx) (chainHead, error) {
+	v := tx.Bucket(bMeta).Get(kLogHead)
+	if v == nil {
+		return chainHead{Hash: make([]byte, app.HashSize)}, nil
+	}
+	if len(v) != 8+app.HashSize {
+		return chainHead{}, fmt.Errorf("access log head: %d bytes: %w", len(v), ErrCorruptValue)
+	}
+	return chainHead{Seq: binary.BigEndian.Uint64(v[:8]), Hash: append([]byte(nil), v[8:]...)}, nil
+}
+
+func writeHead(tx *bolt.Tx, h chainHead) error {
+	return tx.Bucket(bMeta).Put(kLogHead, append(seqKey(h.Seq), h.Hash...))
+}
+
+// migrate7 turns the access log into a hash chain: new buckets, a signing
+// key, and every existing entry appended in entry-id (time) order, with a
+// checkpoint over the migrated history. The old buckets go.
+func migrate7(tx *bolt.Tx, codec Codec) error {
+	for _, b := range [][]byte{bAccessChain, bIdxAccess, bCheckpoints} {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return fmt.Errorf("create bucket %s: %w", b, err)
+		}
+	}
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return fmt.Errorf("make access-log key: %w", err)
+	}
+	meta := tx.Bucket(bMeta)
+	if err := meta.Put(kLogPub, pub); err != nil {
+		return err
+	}
+	// A database is never encrypted before v7 (crypt.go), so the seed is raw.
+	if err := meta.Put(kLogKey, priv.Seed()); err != nil {
+		return err
+	}
+	old := tx.Bucket(bAccessLog)
+	var entries []app.AccessEntry
+	if old != nil {
+		err := old.ForEach(func(k, v []byte) error {
+			var e app.AccessEntry
+			if err := decode(codec, bAccessLog, k, v, &e); err != nil {
+				return err
+			}
+			entries = append(entries, e)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	now := time.Now()
+	var head chainHead
+	for i := range entries {
+		if head, err = appendLink(tx, codec, &entries[i], priv, 0, now); err != nil {
+			return err
+		}
+	}
+	if head.Seq > 0 {
+		if _, err := putCheckpoint(tx, codec, priv, head, now); err != nil {
+			return err
+		}
+	}
+	for _, b := range [][]byte{bAccessLog, bIdxAccessLog} {
+		if tx.Bucket(b) != nil {
+			if err := tx.DeleteBucket(b); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// appendLink appends e as the next link, indexes it, moves the head, and
+// signs a checkpoint when the new position is a multiple of every (0: never).
+func appendLink(tx *bolt.Tx, codec Codec, e *app.AccessEntry, key ed25519.PrivateKey, every uint64, now time.Time) (chainHead, error) {
+	head, err := readHead(tx)
+	if err != nil {
+		return head, err
+	}
+	l := app.ChainLink{Seq: head.Seq + 1, Prev: head.Hash, Entry: *e}
+	chain := tx.Bucket(bAccessChain)
+	chain.FillPercent = appendFill
+	k := seqKey(l.Seq)
+	if chain.Get(k) != nil {
+		return head, fmt.Errorf("access log: position %d taken beyond the head: %w", l.Seq, ErrCorruptValue)
+	}
+	data, err := encode(codec, bAccessChain, k, &l)
+	if err != nil {
+		return head, err
+	}
+	if err := chain.Put(k, data); err != nil {
+		return head, err
+	}
+	if err := tx.Bucket(bIdxAccess).Put(join(string(e.ClinicID), string(e.ID)), k); err != nil {
+		return head, err
+	}
+	head = chainHead{Seq: l.Seq, Hash: l.Hash()}
+	if err := writeHead(tx, head); err != nil {
+		return head, err
+	}
+	if every > 0 && head.Seq%every == 0 {
+		if _, err := putCheckpoint(tx, codec, key, head, now); err != nil {
+			return head, err
+		}
+	}
+	return head, nil
+}
+
+func putCheckpoint(tx *bolt.Tx, codec Codec, key ed25519.PrivateKey, head chainHead, now time.Time) (app.Checkpoint, error) {
+	if len(key) != ed25519.PrivateKeySize {
+		return app.Checkpoint{}, fmt.Errorf("access log: no signing key: %w", ErrLocked)
+	}
+	cp := app.Checkpoint{Seq: head.Seq, Hash: head.Hash, At: now.UTC()}
+	cp.Sign(key)
+	k := seqKey(cp.Seq)
+	bk := tx.Bucket(bCheckpoints)
+	bk.FillPercent = appendFill
+	data, err := encode(codec, bCheckpoints, k, &cp)
+	if err != nil {
+		return cp, err
+	}
+	return cp, bk.Put(k, data)
+}
+
+// Record implements app.AccessLog: the entry becomes the chain's next
+// link, in one transaction with its index entry, the new head, a
+// checkpoint when one is due, and (connected desktop) the sync op. The same
+// entry recorded again (a retried write) is not appended twice; another
+// entry under a recorded id is refused.
+func (s *Store) Record(ctx context.Context, e app.AccessEntry) error {
+	if e.ID == "" {
+		return fmt.Errorf("record access: no entry id: %w", app.ErrInvalid)
+	}
+	return s.update("record access "+string(e.ID), func(tx *bolt.Tx) error {
+		if seq := tx.Bucket(bIdxAccess).Get(join(string(e.ClinicID), string(e.ID))); seq != nil {
+			var l app.ChainLink
+			if err := decode(s.c(bAccessChain), bAccessChain, seq, tx.Bucket(bAccessChain).Get(seq), &l); err != nil {
+				return err
+			}
+			if app.SameEntry(&l.Entry, &e) {
+				return nil
+			}
+			return fmt.Errorf("record access %s: another entry has this id: %w", e.ID, app.ErrConflict)
+		}
+		if _, err := appendLink(tx, s.c(bAccessChain), &e, s.signKey, s.checkpointEvery, s.clock.Now()); err != nil {
+			return err
+		}
+		// The access log is synced with the same no-loss guarantee as cases.
+		return s.queueOps(ctx, tx, app.SyncOp{Kind: app.OpAccessRecord, CaseID: e.CaseID, Payload: payload(&e)})
+	})
+}
+
+// Entries implements app.AccessLog: the clinic's entries in [from, to),
+// oldest first (entry ids are time-ordered).
+func (s *Store) Entries(ctx context.Context, clinicID app.ID, from, to time.Time) ([]app.AccessEntry, error) {
+	var out []app.AccessEntry
+	prefix := join(string(clinicID))
+	err := s.view(func(tx *bolt.Tx) error {
+		chain := tx.Bucket(bAccessChain)
+		c := tx.Bucket(bIdxAccess).Cursor()
+		for k, seq := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, seq = c.Next() {
+			v := chain.Get(seq)
+			if v == nil {
+				return fmt.Errorf("access log: entry %s: link missing: %w", k[len(prefix):], ErrCorruptValue)
+			}
+			var l app.ChainLink
+			if err := decode(s.c(bAccessChain), bAccessChain, seq, v, &l); err != nil {
+				return err
+			}
+			if !l.Entry.At.Before(from) && l.Entry.At.Before(to) {
+				out = append(out, l.Entry)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// AccessLogPublicKey is the Ed25519 key that verifies this database's
+// checkpoints. Register it centrally (the server's and every device's) so
+// that a chain re-signed with another key is recognised.
+func (s *Store) AccessLogPublicKey() (pub ed25519.PublicKey) {
+	_ = s.view(func(tx *bolt.Tx) error {
+		pub = append(ed25519.PublicKey(nil), tx.Bucket(bMeta).Get(kLogPub)...)
+		return nil
+	})
+	return pub
+}
+
+// CheckpointAccessLog signs the chain's current head (on demand: at the
+// end of a session, before a backup). When the head is already signed it
+// returns that checkpoint; an empty chain gives app.ErrNotFound.
+func (s *Store) CheckpointAccessLog(ctx context.Context) (app.Checkpoint, error) {
+	var cp app.Checkpoint
+	err := s.update("checkpoint access log", func(tx *bolt.Tx) error {
+		head, err := readHead(tx)
+		if err != nil {
+			return err
+		}
+		if head.Seq == 0 {
+			return fmt.Errorf("checkpoint access log: no entries: %w", app.ErrNotFound)
+		}
+		if v := tx.Bucket(bCheckpoints).Get(seqKey(head.Seq)); v != nil {
+			return decode(s.c(bCheckpoints), bCheckpoints, seqKey(head.Seq), v, &cp)
+		}
+		cp, err = putCheckpoint(tx, s.c(bCheckpoints), s.signKey, head, s.clock.Now())
+		return err
+	})
+	return cp, err
+}
+
+// PruneAccessLog removes the entries older than the retention time
+// (Options.LogRetentionYears before now): from the oldest entry up to the
+// newest checkpoint such that it and every entry up to it are older. That
+// checkpoint stays, as the start of verification; older checkpoints go.
+// An entry recorded late with an old time does not let newer ones go
+// early: the walk stops at the first entry inside the retention time.
+// Each transaction ends on a checkpoint, so the chain verifies at every
+// moment, also after a crash in the middle.
+func (s *Store) PruneAccessLog(ctx context.Context, now time.Time) (int, error) {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	cutoff := now.AddDate(-s.retentionYears, 0, 0)
+	total := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		n, more := 0, false
+		err := s.update("prune access log", func(tx *bolt.Tx) error {
+			var err error
+			n, more, err = s.pruneOnce(tx, cutoff)
+			return err
+		})
+		total += n
+		if err != nil || !more {
+			return total, err
+		}
+	}
+}
+
+func (s *Store) pruneOnce(tx *bolt.Tx, cutoff time.Time) (removed int, more bool, err error) {
+	chain, cps := tx.Bucket(bAccessChain), tx.Bucket(bCheckpoints)
+	codec := s.c(bAccessChain)
+	type gone struct {
+		seq []byte
+		idx []byte
+	}
+	var walked []gone
+	upTo := -1 // index in walked of the newest usable checkpoint
+	c := chain.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		var l app.ChainLink
+		if err := decode(codec, bAccessChain, k, v, &l); err != nil {
+			return 0, false, err
+		}
+		if !l.Entry.At.Before(cutoff) {
+			break
+		}
+		walked = append(walked, gone{append([]byte(nil), k...), join(string(l.Entry.ClinicID), string(l.Entry.ID))})
+		if cv := cps.Get(k); cv != nil {
+			var cp app.Checkpoint
+			if err := decode(s.c(bCheckpoints), bCheckpoints, k, cv, &cp); err != nil {
+				return 0, false, err
+			}
+			if cp.At.Before(cutoff) {
+				upTo = len(walked) - 1
+				if len(walked) >= pruneBatch {
+					more = true
+					break
+				}
+			}
+		}
+	}
+	if upTo < 0 {
+		return 0, false, nil
+	}
+	idx := tx.Bucket(bIdxAccess)
+	for _, g := range walked[:upTo+1] {
+		if err := chain.Delete(g.seq); err != nil {
+			return 0, false, err
+		}
+		if err := idx.Delete(g.idx); err != nil {
+			return 0, false, err
+		}
+	}
+	anchor := walked[upTo].seq
+	var old [][]byte
+	cc := cps.Cursor()
+	for k, _ := cc.First(); k != nil && bytes.Compare(k, anchor) < 0; k, _ = cc.Next() {
+		old = append(old, append([]byte(nil), k...))
+	}
+	for _, k := range old {
+		if err := cps.Delete(k); err != nil {
+			return 0, false, err
+		}
+	}
+	return upTo + 1, more, nil
+}
+
+// VerifyAccessLog implements app.AccessLogAdmin: it walks the chain from
+// the oldest kept checkpoint (or link 1) to the head, a batch of links
+// per read transaction, and reports the first broken link. The error is
+// for a database that cannot be read (locked, I/O), not for a broken chain.
+func (s *Store) VerifyAccessLog(ctx context.Context) (app.ChainReport, error) {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	w := chainWalk{cps: map[uint64]*app.Checkpoint{}, badCps: map[uint64]string{}, now: s.clock.Now()}
+	var head chainHead
+	var first uint64
+	err := s.view(func(tx *bolt.Tx) error {
+		if tx.Bucket(bAccessChain) == nil {
+			return fmt.Errorf("verify access log: schema version %d has no chain: %w", readVersion(tx), ErrUnreadable)
+		}
+		w.pub = append(ed25519.PublicKey(nil), tx.Bucket(bMeta).Get(kLogPub)...)
+		var err error
+		if head, err = readHead(tx); err != nil {
+			return err
+		}
+		err = tx.Bucket(bCheckpoints).ForEach(func(k, v []byte) error {
+			if len(k) != 8 {
+				return nil
+			}
+			seq := binary.BigEndian.Uint64(k)
+			var cp app.Checkpoint
+			if err := decode(s.c(bCheckpoints), bCheckpoints, k, v, &cp); err != nil {
+				if errors.Is(err, ErrLocked) {
+					return err
+				}
+				w.badCps[seq] = "the checkpoint cannot be read or authenticated"
+				return nil
+			}
+			if cp.Seq != seq {
+				w.badCps[seq] = fmt.Sprintf("the checkpoint of position %d is stored at %d", cp.Seq, seq)
+				return nil
+			}
+			w.cps[seq] = &cp
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if k, _ := tx.Bucket(bAccessChain).Cursor().First(); len(k) == 8 {
+			first = binary.BigEndian.Uint64(k)
+		}
+		return nil
+	})
+	if err != nil {
+		return app.ChainReport{}, err
+	}
+	w.rep.Checkpoints = len(w.cps) + len(w.badCps)
+	if len(w.pub) != ed25519.PublicKeySize {
+		w.fail(0, "", app.BreakCheckpoint, "the database has no access-log public key")
+		return w.rep, nil
+	}
+	if first == 0 {
+		w.start(head.Seq + 1)
+	} else {
+		w.start(first)
+	}
+	after := first
+	for first != 0 && w.rep.Break == nil {
+		if err := ctx.Err(); err != nil {
+			return w.rep, err
+		}
+		n := 0
+		err := s.view(func(tx *bolt.Tx) error {
+			chain := tx.Bucket(bAccessChain)
+			codec := s.c(bAccessChain)
+			c := chain.Cursor()
+			for k, v := c.Seek(seqKey(after)); k != nil && n < verifyBatch && w.rep.Break == nil; k, v = c.Next() {
+				if len(k) != 8 {
+					w.fail(w.prevSeq+1, "", app.BreakEdited, "a key of %d bytes in the chain", len(k))
+					return nil
+				}
+				seq := binary.BigEndian.Uint64(k)
+				var l app.ChainLink
+				err := decode(codec, bAccessChain, k, v, &l)
+				if errors.Is(err, ErrLocked) {
+					return err
+				}
+				var movedFrom uint64
+				if err != nil {
+					movedFrom = triedElsewhere(codec, seq, v)
+				}
+				w.link(seq, &l, err, movedFrom)
+				after, n = seq+1, n+1
+			}
+			return nil
+		})
+		if err != nil {
+			return w.rep, err
+		}
+		if n < verifyBatch {
+			break
+		}
+	}
+	if w.rep.Break == nil {
+		w.end(head)
+	}
+	return w.rep, nil
+}
+
+// triedElsewhere tells a value moved from another position from an edited
+// one when the codec binds values to their key (AEAD): the value opens
+// under a neighbour's key. It returns that position, or 0.
+func triedElsewhere(codec Codec, seq uint64, v []byte) uint64 {
+	for _, other := range []uint64{seq - 1, seq + 1} {
+		if other == 0 {
+			continue
+		}
+		var l app.ChainLink
+		if decode(codec, bAccessChain, seqKey(other), v, &l) == nil {
+			return other
+		}
+	}
+	return 0
+}
+
+// chainWalk is the verification of one chain, fed link by link in order.
+type chainWalk struct {
+	pub    ed25519.PublicKey
+	cps    map[uint64]*app.Checkpoint
+	badCps map[uint64]string
+	now    time.Time
+	rep    app.ChainReport
+
+	prevSeq  uint64
+	prevHash []byte
+	prevID   app.ID
+}
+
+func (w *chainWalk) fail(seq uint64, id app.ID, kind app.BreakKind, format string, args ...any) {
+	if w.rep.Break == nil {
+		w.rep.Break = &app.ChainBreak{Seq: seq, EntryID: id, Kind: kind, Detail: fmt.Sprintf(format, args...)}
+	}
+}
+
+// checkCheckpoint checks the checkpoint at seq, if any, against hash (nil:
+// the link is gone, only the signature is checked).
+func (w *chainWalk) checkCheckpoint(seq uint64, hash []byte, id app.ID) {
+	if why, bad := w.badCps[seq]; bad {
+		w.fail(seq, id, app.BreakCheckpoint, "%s", why)
+		return
+	}
+	cp := w.cps[seq]
+	if cp == nil {
+		return
+	}
+	if !cp.Valid(w.pub) {
+		w.fail(seq, id, app.BreakCheckpoint, "the signature of the checkpoint at %d does not verify with the database's key", seq)
+		return
+	}
+	if hash != nil && !bytes.Equal(cp.Hash, hash) {
+		w.fail(seq, id, app.BreakEdited, "the entry does not match the signed checkpoint of %s", cp.At.UTC().Format(time.RFC3339))
+	}
+}
+
+// start sets the walk up for a chain whose first kept link is first.
+func (w *chainWalk) start(first uint64) {
+	anchor := first - 1
+	// Checkpoints older than the anchor outlived their entries (pruning
+	// removes them); they must still be genuine.
+	for _, seq := range w.sortedCheckpoints() {
+		if seq < anchor {
+			w.checkCheckpoint(seq, nil, "")
+		}
+	}
+	w.prevSeq, w.prevHash = anchor, make([]byte, app.HashSize)
+	if anchor == 0 {
+		return
+	}
+	w.rep.Anchor = anchor
+	cp := w.cps[anchor]
+	if _, bad := w.badCps[anchor]; cp == nil && !bad {
+		w.fail(1, "", app.BreakRemoved, "entries 1 to %d are gone and no checkpoint at %d vouches for their removal", anchor, anchor)
+		return
+	}
+	w.checkCheckpoint(anchor, nil, "")
+	if w.rep.Break != nil {
+		return
+	}
+	if limit := w.now.AddDate(-app.MinLogRetentionYears, 0, 0); !cp.At.Before(limit) {
+		w.fail(1, "", app.BreakRemoved, "entries 1 to %d were removed before the retention time (their checkpoint is of %s)",
+			anchor, cp.At.UTC().Format(time.RFC3339))
+		return
+	}
+	w.prevHash = cp.Hash
+}
+
+func (w *chainWalk) link(seq uint64, l *app.ChainLink, readErr error, movedFrom uint64) {
+	switch {
+	case seq != w.prevSeq+1:
+		w.fail(w.prevSeq+1, "", app.BreakRemoved, "%s missing", span(w.prevSeq+1, seq-1))
+	case readErr != nil && movedFrom != 0:
+		w.fail(seq, "", app.BreakReordered, "the stored value is the entry of position %d", movedFrom)
+	case readErr != nil:
+		w.fail(seq, "", app.BreakEdited, "the stored value cannot be read or authenticated")
+	case l.Seq != seq:
+		w.fail(seq, l.Entry.ID, app.BreakReordered, "the entry of position %d is stored at position %d", l.Seq, seq)
+	case !bytes.Equal(l.Prev, w.prevHash) && seq == w.rep.Anchor+1 && w.rep.Anchor > 0:
+		w.fail(seq, l.Entry.ID, app.BreakEdited, "the entry does not continue from the checkpoint at %d", w.rep.Anchor)
+	case !bytes.Equal(l.Prev, w.prevHash) && seq == 1:
+		w.fail(seq, l.Entry.ID, app.BreakEdited, "the first entry's link was changed")
+	case !bytes.Equal(l.Prev, w.prevHash):
+		w.fail(w.prevSeq, w.prevID, app.BreakEdited, "the entry no longer matches the hash entry %d recorded for it", seq)
+	}
+	if w.rep.Break != nil {
+		return
+	}
+	h := l.Hash()
+	w.checkCheckpoint(seq, h, l.Entry.ID)
+	w.prevSeq, w.prevHash, w.prevID = seq, h, l.Entry.ID
+	if w.rep.Entries == 0 {
+		w.rep.First = seq
+	}
+	w.rep.Entries++
+	w.rep.Last = seq
+}
+
+// end checks the last link against the head and the checkpoints beyond it.
+func (w *chainWalk) end(head chainHead) {
+	switch {
+	case head.Seq > w.prevSeq:
+		w.fail(w.prevSeq+1, "", app.BreakRemoved, "%s gone (the head records %d entries)", span(w.prevSeq+1, head.Seq), head.Seq)
+		return
+	case head.Seq < w.prevSeq:
+		w.fail(head.Seq+1, "", app.BreakEdited, "entries %d to %d lie beyond the recorded head", head.Seq+1, w.prevSeq)
+		return
+	case !bytes.Equal(head.Hash, w.prevHash):
+		w.fail(w.prevSeq, w.prevID, app.BreakEdited, "the last entry no longer matches the recorded head")
+		return
+	}
+	for _, seq := range w.sortedCheckpoints() {
+		if seq > w.prevSeq {
+			w.checkCheckpoint(seq, nil, "")
+			w.fail(seq, "", app.BreakRemoved, "a checkpoint covers position %d, beyond the last entry %d", seq, w.prevSeq)
+			return
+		}
+	}
+}
+
+// span names the entries from a to b, with the verb.
+func span(a, b uint64) string {
+	if a == b {
+		return fmt.Sprintf("entry %d is", a)
+	}
+	return fmt.Sprintf("entries %d to %d are", a, b)
+}
+
+func (w *chainWalk) sortedCheckpoints() []uint64 {
+	seqs := make([]uint64, 0, len(w.cps)+len(w.badCps))
+	for s := range w.cps {
+		seqs = append(seqs, s)
+	}
+	for s := range w.badCps {
+		seqs = append(seqs, s)
+	}
+	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+	return seqs
+}
