@@ -102,13 +102,24 @@ func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	store, err := storage.Open(ctx, *dataDir, storage.Options{})
+	// Resident and case values are sealed under a data key that each staff
+	// member's password unlocks (storage/crypt.go); a plain database is
+	// rewritten sealed at the first sign-in.
+	storeOpt := storage.Options{Encrypt: true}
+	if *demoOn {
+		storeOpt.KeyParams = demo.PasswordParams // demo passwords are printed on screen anyway
+	}
+	store, err := storage.Open(ctx, *dataDir, storeOpt)
 	if err != nil {
 		slog.Error("open database", "err", err)
 		fmt.Fprintln(os.Stderr, openMessage(*dataDir, err))
 		return 1
 	}
 	defer func() {
+		// Sign the access log's head, so the next run can verify up to here.
+		if _, err := store.CheckpointAccessLog(context.Background()); err != nil && !errors.Is(err, app.ErrLocked) {
+			slog.Error("checkpoint access log", "err", err)
+		}
 		if err := store.Close(); err != nil {
 			slog.Error("close database", "err", err)
 		}
@@ -155,7 +166,7 @@ func run() int {
 		StaffAdmin:   app.NewStaffService(store, clock),
 		Guardians:    app.NewGuardianService(store, clock),
 		TestNotify:   app.NewNotificationAdmin(testSender),
-		Auth:         app.NewLocalAuth(store, store, clock),
+		Auth:         app.UnlockingAuth{Auth: app.NewLocalAuth(store, store, clock), Store: store},
 		Clock:        clock,
 		Prefs:        prefs,
 		Notify:       func(title, body string) { a.SendNotification(fyne.NewNotification(title, body)) },
@@ -292,7 +303,7 @@ func prepareDemo(ctx context.Context, store *storage.Store, dir string, size int
 	}
 	slog.Info("seeded demo data", "clinics", len(ds.Clinics), "staff", len(ds.Staff), "cases", len(ds.Threads))
 	if size == 0 {
-		return nil
+		return demoKeys(ctx, store, ds, dir)
 	}
 	done, shown := 0, -1
 	err := demo.GenerateThreads(ctx, ds, now, size, demoBatch, 1, func(ts []app.Thread) error {
@@ -310,7 +321,7 @@ func prepareDemo(ctx context.Context, store *storage.Store, dir string, size int
 		slog.Error("generate demo cases", "done", done, "err", err)
 		return seedMessage(dir, err)
 	}
-	return nil
+	return demoKeys(ctx, store, ds, dir)
 }
 
 func seedMessage(dir string, err error) error {
@@ -363,5 +374,23 @@ func setMetadata() error {
 		ID: m.Details.ID, Name: m.Details.Name, Version: m.Details.Version, Build: m.Details.Build,
 		Icon: ui.Icon(), Migrations: m.Migrations,
 	})
+	return nil
+}
+
+// demoKeys gives every demo account a key to the sealed database: the
+// first Unlock rewrites the seeded file sealed, the others wrap the data
+// key for their password (printed on the sign-in screen).
+func demoKeys(ctx context.Context, store *storage.Store, ds *demo.Dataset, dir string) error {
+	for _, st := range ds.Staff {
+		if err := store.Unlock(ctx, st.ID, demo.Password(st.Username)); err != nil {
+			slog.Error("demo keys", "staff", st.ID, "err", err)
+			return seedMessage(dir, err)
+		}
+	}
+	// Old access-log entries beyond the retention time go; the chain still
+	// verifies from the oldest kept checkpoint.
+	if _, err := store.PruneAccessLog(ctx, time.Now()); err != nil {
+		slog.Error("prune access log", "err", err)
+	}
 	return nil
 }

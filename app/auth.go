@@ -204,6 +204,9 @@ func CheckNewPassword(p string) error {
 
 // SignInMessage is the Swedish text the sign-in screen shows for err.
 func SignInMessage(err error, now time.Time) string {
+	if m := KeyMessage(err); m != "" {
+		return m
+	}
 	var tm *TooManyAttemptsError
 	switch {
 	case errors.As(err, &tm):
