@@ -109,6 +109,43 @@ func (g *Gate) Record(ctx context.Context, e app.AccessEntry) error {
 	return g.Store.Record(ctx, e)
 }
 
+// CheckpointAccessLog signs the access log's head (storage).
+func (g *Gate) CheckpointAccessLog(ctx context.Context) (app.Checkpoint, error) {
+	defer g.w()()
+	return g.Store.CheckpointAccessLog(ctx)
+}
+
+// PruneAccessLog removes access-log entries past the retention time (storage).
+func (g *Gate) PruneAccessLog(ctx context.Context, now time.Time) (int, error) {
+	defer g.w()()
+	return g.Store.PruneAccessLog(ctx, now)
+}
+
+// Connect and DropOps belong to a connected desktop, never the server;
+// gated all the same so that no write can slip past a backup.
+func (g *Gate) Connect(ctx context.Context, deviceID string) error {
+	defer g.w()()
+	return g.Store.Connect(ctx, deviceID)
+}
+
+// DropOps is gated like Connect.
+func (g *Gate) DropOps(ctx context.Context, ids []string) error {
+	defer g.w()()
+	return g.Store.DropOps(ctx, ids)
+}
+
+// Unlock may rewrite the file (sealing a plain database): gated.
+func (g *Gate) Unlock(ctx context.Context, staffID app.ID, password string) error {
+	defer g.w()()
+	return g.Store.Unlock(ctx, staffID, password)
+}
+
+// RemoveKeyHolder is gated like Unlock.
+func (g *Gate) RemoveKeyHolder(ctx context.Context, staffID app.ID) error {
+	defer g.w()()
+	return g.Store.RemoveKeyHolder(ctx, staffID)
+}
+
 // PutCredential implements app.CredentialStore.
 func (g *Gate) PutCredential(ctx context.Context, c *app.Credential) error {
 	defer g.w()()

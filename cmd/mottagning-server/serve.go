@@ -121,6 +121,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	mirror = srv.Gate().PutStaff // before serving: hooks run from requests
+	// The server's own access-log chain: entries past the retention time
+	// go (verification still starts from the oldest kept checkpoint), and
+	// the head is signed when the server stops.
+	if n, err := srv.Gate().PruneAccessLog(ctx, clock.Now()); err != nil {
+		log.Error("prune access log", "err", err)
+	} else if n > 0 {
+		log.Info("pruned access log", "entries", n)
+	}
+	defer func() {
+		if _, err := srv.Gate().CheckpointAccessLog(context.WithoutCancel(ctx)); err != nil {
+			log.Error("checkpoint access log", "err", err)
+		}
+	}()
 
 	cert, fp, err := loadCertificate(cfg)
 	if err != nil {
