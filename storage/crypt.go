@@ -128,7 +128,7 @@ var (
 	plainBuckets = bucketSet(bClinics, bStaff, bCredentials)
 	// sealedBuckets hold envelopes sealed with the data key.
 	sealedBuckets = bucketSet(bResidents, bTemplates, bEServices, bCaseItems, bAttachments,
-		bAccessChain, bCheckpoints, bOutbox, bPendingOps)
+		bAccessChain, bCheckpoints, bOutbox, bPendingOps, bForms)
 	// rawBuckets hold index keys and raw values (ids, sequence numbers).
 	rawBuckets = bucketSet(bMeta, bResidentPNR, bIdxStatus, bIdxAssignee, bIdxResident, bIdxAccess,
 		bIdxOutboxDue, bIdxOutboxCase)

@@ -39,6 +39,7 @@ package storage
 //	outbox (v5)               <notificationID>              → env(app.Notification)
 //	idx_outbox_due (v5)       <channel> 0 <ts> <notificationID>  → empty (queued rows only)
 //	idx_outbox_case (v5)      <caseID> 0 <notificationID>   → empty
+//	form_series (v8)          <eserviceID>                  → env(form.Series) (form versions)
 //	pending_ops (v6)          <seq uint64>                  → env(app.SyncOp) (connected desktop)
 //	meta/sync_device (v6)     the device id of a connected desktop (raw)
 //
@@ -70,6 +71,7 @@ package storage
 //	   (accesslog.go): entries move from accesslog to access_chain in
 //	   entry-id order, idx_accesslog_clinic becomes idx_access_clinic, and
 //	   meta gains the chain's head and its Ed25519 key pair
+//	8  form_series: the versions of each e-service's form (drafts, published)
 //
 // Encryption (crypt.go) is not a schema version: a database of version 7
 // or later is plain or sealed, as meta/cipher says, and the same layout.
@@ -130,6 +132,7 @@ var migrations = []migration{
 	{"notification outbox", migrate5},
 	{"pending sync operations", migrate6},
 	{"hash-chained access log", migrate7},
+	{"e-service form versions", migrate8},
 }
 
 // SchemaVersion is the schema version this binary writes.

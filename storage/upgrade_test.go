@@ -129,6 +129,10 @@ func undo(t *testing.T, path string, v uint64) {
 	codec := plainCodec{}
 	err = db.Update(func(tx *bolt.Tx) error {
 		switch v {
+		case 7:
+			if err := tx.DeleteBucket(bForms); err != nil {
+				return err
+			}
 		case 6:
 			log, err := tx.CreateBucket(bAccessLog)
 			if err != nil {
@@ -311,6 +315,9 @@ func TestSchemaFileForEveryVersion(t *testing.T) {
 			if has := tx.Bucket(bIdxAssignee) != nil; has != (v >= 2) {
 				t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), bIdxAssignee, has, v >= 2)
 			}
+			if has := tx.Bucket(bForms) != nil; has != (v >= 8) {
+				t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), bForms, has, v >= 8)
+			}
 			if has := tx.Bucket(bPendingOps) != nil; has != (v >= 6) {
 				t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), bPendingOps, has, v >= 6)
 			}
@@ -381,8 +388,11 @@ func TestUpgradeFromV6(t *testing.T) {
 	}
 }
 
-// TestOpenV7: the current version opens as it is, without a backup.
-func TestOpenV7(t *testing.T) { testSchemaFile(t, 7) }
+// TestUpgradeFromV7: a v7 database gains the form versions.
+func TestUpgradeFromV7(t *testing.T) { testSchemaFile(t, 7) }
+
+// TestOpenV8: the current version opens as it is, without a backup.
+func TestOpenV8(t *testing.T) { testSchemaFile(t, 8) }
 
 func testSchemaFile(t *testing.T, v uint64) {
 	ctx := context.Background()
