@@ -92,10 +92,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return restore(ctx, args, stdout, stderr)
 	case "bootstrap":
 		return bootstrap(ctx, args, stdin, stdout, stderr)
+	case "fhir-import":
+		return fhirImport(args, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stderr, "usage: mottagning-server [serve|import-register|backup|restore|bootstrap] [flags]; mottagning-server COMMAND -h for its flags")
+		fmt.Fprintln(stderr, "usage: mottagning-server [serve|import-register|backup|restore|bootstrap|fhir-import] [flags]; mottagning-server COMMAND -h for its flags")
 		return flag.ErrHelp
 	}
-	fmt.Fprintf(stderr, "mottagning-server: unknown command %q (serve, import-register, backup, restore, bootstrap)\n", cmd)
+	fmt.Fprintf(stderr, "mottagning-server: unknown command %q (serve, import-register, backup, restore, bootstrap, fhir-import)\n", cmd)
 	return fmt.Errorf("%w: unknown command", errUsage)
 }
