@@ -43,7 +43,7 @@ func bigForm() (*Form, Answers) {
 }
 
 func BenchmarkEvaluate(b *testing.B) {
-	gad, _ := mustImport(b, "../../../shared/testdata/fhir/02-gad7.json")
+	gad, _ := mustImport(b, "testdata/fhir/public/02-gad7.json")
 	ga := Answers{}
 	gad.Walk(func(it, _ *Item) bool {
 		if it.Type == TypeChoice {

@@ -456,7 +456,7 @@ func TestPages_GroupsAndLooseItems(t *testing.T) {
 // TestScore_GAD7: the GAD-7 total is the sum of the chosen options'
 // ordinal values (0–21); items left out add nothing.
 func TestScore_GAD7(t *testing.T) {
-	f, _ := mustImport(t, "../../../shared/testdata/fhir/02-gad7.json")
+	f, _ := mustImport(t, "testdata/fhir/public/02-gad7.json")
 	a := Answers{}
 	var choices []*Item
 	f.Walk(func(it, _ *Item) bool {

@@ -17,10 +17,10 @@ import (
 // package's own file that uses every supported element.
 func fhirFiles(t testing.TB) []string {
 	t.Helper()
-	shared, _ := filepath.Glob("../../../shared/testdata/fhir/*.json")
+	shared, _ := filepath.Glob("testdata/fhir/public/*.json")
 	own, _ := filepath.Glob("testdata/fhir/*.json")
 	if len(shared) < 4 {
-		t.Fatalf("expected the 4 public questionnaires in ../shared/testdata/fhir, found %d", len(shared))
+		t.Fatalf("expected the 4 public questionnaires in testdata/fhir/public (copied from ../shared/testdata/fhir), found %d", len(shared))
 	}
 	return append(shared, own...)
 }
@@ -237,7 +237,7 @@ func TestFHIR_ImportReportsWhatItCannotRepresent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			path := filepath.Join("../../../shared/testdata/fhir", tt.file)
+			path := filepath.Join("testdata/fhir/public", tt.file)
 			if _, err := os.Stat(path); err != nil {
 				path = filepath.Join("testdata/fhir", tt.file)
 			}

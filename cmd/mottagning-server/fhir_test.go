@@ -12,7 +12,7 @@ import (
 // a broken file is an error (non-zero).
 func TestFHIRImportCommand(t *testing.T) {
 	var out, errb bytes.Buffer
-	gad7 := filepath.Join("..", "..", "..", "shared", "testdata", "fhir", "02-gad7.json")
+	gad7 := filepath.Join("..", "..", "app", "form", "testdata", "fhir", "public", "02-gad7.json")
 	if _, err := os.Stat(gad7); err != nil {
 		t.Skipf("shared FHIR test data not beside the project: %v", err)
 	}
