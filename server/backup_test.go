@@ -20,7 +20,7 @@ import (
 )
 
 // gatedWrites are the write methods of *storage.Store that Gate overrides.
-var gatedWrites = []string{"CheckpointAccessLog", "PruneAccessLog", "Connect", "DropOps", "Unlock", "RemoveKeyHolder", "PutResident", "PutResidents", "UpdateResident", "CreateThread", "ImportThreads", "UpdateThread",
+var gatedWrites = []string{"PutFormSeries", "CheckpointAccessLog", "PruneAccessLog", "Connect", "DropOps", "Unlock", "RemoveKeyHolder", "PutResident", "PutResidents", "UpdateResident", "CreateThread", "ImportThreads", "UpdateThread",
 	"PutClinic", "PutStaff", "PutTemplate", "PutEService", "Record", "PutCredential", "UpdateCredential",
 	"UpdateNotifications", "MarkDemo"}
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"mottagning/app"
+	"mottagning/app/form"
 	"mottagning/storage"
 )
 
@@ -107,6 +108,12 @@ func (g *Gate) PutEService(ctx context.Context, e *app.EService) error {
 func (g *Gate) Record(ctx context.Context, e app.AccessEntry) error {
 	defer g.w()()
 	return g.Store.Record(ctx, e)
+}
+
+// PutFormSeries implements app.FormStore (e-service form versions).
+func (g *Gate) PutFormSeries(ctx context.Context, fs *form.Series) error {
+	defer g.w()()
+	return g.Store.PutFormSeries(ctx, fs)
 }
 
 // CheckpointAccessLog signs the access log's head (storage).
