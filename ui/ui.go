@@ -80,6 +80,10 @@ type Deps struct {
 	Guardians  GuardianAdmin
 	// TestNotify is the lokal administratör's "Skicka testavisering"; nil hides it.
 	TestNotify TestNotifier
+	// EServices is the e-service builder (app.EServiceBuilder): the lokal
+	// administratör's E-tjänster tab and everyone's Förhandsgranska; nil
+	// hides both.
+	EServices EServiceAdmin
 	// Notify shows a desktop notification (fyne.App.SendNotification in
 	// main); nil shows none. It gets content-free texts only.
 	Notify func(title, body string)
@@ -179,6 +183,23 @@ func (u *UI) roleSections(sess app.Session, clinic app.Clinic) []section {
 	if st.Has(clinic.ID, app.RoleLocalAdmin) && u.deps.TestNotify != nil {
 		n := newTestNotifyScreen(testNotifyDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.TestNotify, sess: sess})
 		out = append(out, section{L(textNotifyTab), n.content})
+	}
+	if u.deps.EServices != nil {
+		// The preview shows a demo database's own residents as personas.
+		var people demoResidents
+		if r, ok := u.deps.Directory.(demoResidents); ok && u.deps.Demo {
+			people = r
+		}
+		if st.Has(clinic.ID, app.RoleLocalAdmin) {
+			e := newEServicesScreen(eservicesDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.EServices, dir: u.deps.Directory,
+				residents: people, sess: sess, clinic: clinic, clock: u.deps.Clock})
+			out = append(out, section{L(textEsTab), e.content})
+		}
+		if st.InClinic(clinic.ID) {
+			p := newPreviewScreen(previewDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.EServices, dir: u.deps.Directory,
+				residents: people, sess: sess, clock: u.deps.Clock})
+			out = append(out, section{L(textPvTab), p.content})
+		}
 	}
 	if st.Has(clinic.ID, app.RolePermissionAdmin) && u.deps.StaffAdmin != nil {
 		a := newStaffAdminScreen(staffAdminDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.StaffAdmin, sess: sess, clinic: clinic})
