@@ -165,6 +165,7 @@ func run() int {
 		Audit:        app.NewAuditService(store, clock),
 		StaffAdmin:   app.NewStaffService(store, clock),
 		Guardians:    app.NewGuardianService(store, clock),
+		EServices:    app.NewEServiceBuilder(store, store, clock),
 		TestNotify:   app.NewNotificationAdmin(testSender),
 		Auth:         app.UnlockingAuth{Auth: app.NewLocalAuth(store, store, clock), Store: store},
 		Clock:        clock,
