@@ -336,12 +336,13 @@ func seedMessage(dir string, err error) error {
 }
 
 // autoselect parses MOTTAGNING_AUTOSELECT ("username:clinic-index" or
-// "username:clinic-index:screen", screen being case, send or bulk).
+// "username:clinic-index:screen", screen being case, send, bulk or
+// tab:TITLE).
 func autoselect(v string) *ui.Preselect {
 	if v == "" {
 		return nil
 	}
-	parts := strings.Split(v, ":")
+	parts := strings.SplitN(v, ":", 3)
 	var n int
 	var err error
 	if len(parts) >= 2 {

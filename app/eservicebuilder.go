@@ -30,7 +30,7 @@ type EServiceBuilder struct {
 
 // NewEServiceBuilder returns the builder over store and forms.
 func NewEServiceBuilder(store Store, forms FormStore, clock Clock) *EServiceBuilder {
-	return &EServiceBuilder{store: store, forms: forms, clock: clock}
+	return &EServiceBuilder{store: store, forms: formsWithStandard{forms}, clock: clock}
 }
 
 // EServiceDraft is an e-service with its form versions, as the builder

@@ -61,7 +61,7 @@ func (s *ResidentService) Submit(ctx context.Context, forms FormStore, sub Submi
 	if err != nil {
 		return nil, err
 	}
-	series, err := forms.FormSeries(ctx, sub.EServiceID)
+	series, err := formsWithStandard{forms}.FormSeries(ctx, sub.EServiceID)
 	if errors.Is(err, ErrNotFound) || (err == nil && len(series.Published) == 0) {
 		return nil, fmt.Errorf("submit to %s: no published form: %w", sub.EServiceID, ErrEServiceNotOffered)
 	}

@@ -146,3 +146,31 @@ func TestR5_SubmitInProxyModeOnlyWhenAllowed(t *testing.T) {
 		t.Errorf("closed: %v", err)
 	}
 }
+
+// The national forms of the standard e-services exist, pass Check, and a
+// resident submits through one without any clinic having stored it.
+func TestR15_StandardEServicesHaveNationalForms(t *testing.T) {
+	for _, e := range app.StandardCatalogue {
+		s := app.StandardForm(e.ID)
+		if s == nil || len(s.Published) != 1 {
+			t.Fatalf("%s: no national form", e.ID)
+		}
+		f, err := s.Version(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Check(); err != nil {
+			t.Errorf("%s: %v", e.ID, err)
+		}
+	}
+	f := newFixture(t)
+	r := f.resident(demo.AdultSMS)
+	c, err := f.res.Submit(f.ctx, f.store, app.Submission{Actor: r.ID, Owner: r.ID, ClinicID: f.ds.Clinics[0].ID,
+		EServiceID: "std-kontakta-mottagningen", Answers: form.Answers{"amne": {{Text: "Provsvar"}}, "meddelande": {{Text: "Har ni fått svaret?"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Subject != "Kontakta mottagningen" {
+		t.Errorf("subject %q", c.Subject)
+	}
+}

@@ -76,3 +76,6 @@ shoot arende anna:1:case
 shoot skicka anna:1:send
 shoot massutskick anna:1:bulk
 shoot mallar david:1
+shoot etjanster "david:1:tab:E-tjänster"
+shoot forhandsgranska "anna:1:tab:Förhandsgranska"
+shoot atkomstlogg "fredrik:0:tab:Åtkomstlogg"

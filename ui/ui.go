@@ -120,7 +120,8 @@ type Preselect struct {
 	Username string
 	Clinic   int
 	// Screen, when set, opens one more screen in the workspace: "case"
-	// (the newest case of the first list), "send" or "bulk".
+	// (the newest case of the first list), "send", "bulk", or "tab:TITLE"
+	// (the tab of that Swedish title).
 	Screen string
 }
 

@@ -177,6 +177,14 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 
 // preselect opens a screen for screenshots (see Preselect.Screen).
 func (s *workspaceScreen) preselect(screen string) {
+	if title, ok := strings.CutPrefix(screen, "tab:"); ok && s.tabs != nil {
+		for i, it := range s.tabs.Items {
+			if it.Text == title || it.Text == L(title) {
+				s.tabs.SelectIndex(i)
+			}
+		}
+		return
+	}
 	switch screen {
 	case "send":
 		s.showSend()

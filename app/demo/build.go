@@ -140,6 +140,9 @@ func Build(now time.Time) *Dataset {
 		adults = append(adults, r)
 	}
 
+	// A local e-service with a published form (builder and preview).
+	b.demoEService(centrum.ID)
+
 	// Templates of both kinds per clinic, and standard replies.
 	tpl := func(c app.ID, name string, kind app.CaseKind, subject, body string) app.ID {
 		t := app.MessageTemplate{ID: b.id(), ClinicID: c, Name: name, Kind: kind, Subject: subject, Body: body, UpdatedAt: now.AddDate(0, -1, 0)}

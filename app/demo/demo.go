@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"mottagning/app"
+	"mottagning/app/form"
 	"mottagning/app/personnummer"
 )
 
@@ -64,6 +65,9 @@ type Dataset struct {
 	Now time.Time
 	// WithPasswords makes Seed store each staff member's demo Password.
 	WithPasswords bool
+	// EServices are local e-services, Forms their published form versions.
+	EServices []app.EService
+	Forms     []*form.Series
 }
 
 // Persona keys: each resident who shows one rule state.

@@ -18,6 +18,8 @@ type Seeder interface {
 	ImportThreads(ctx context.Context, ts []app.Thread) error
 	MarkDemo(ctx context.Context) error
 	app.CredentialStore
+	PutEService(ctx context.Context, e *app.EService) error
+	app.FormStore
 }
 
 // PasswordParams is the argon2id cost of the demo passwords: they are
@@ -56,6 +58,16 @@ func Seed(ctx context.Context, s Seeder, ds *Dataset) error {
 	for i := range ds.Templates {
 		if err := s.PutTemplate(ctx, &ds.Templates[i]); err != nil {
 			return fmt.Errorf("seed demo template: %w", err)
+		}
+	}
+	for i := range ds.EServices {
+		if err := s.PutEService(ctx, &ds.EServices[i]); err != nil {
+			return fmt.Errorf("seed demo e-service: %w", err)
+		}
+	}
+	for _, f := range ds.Forms {
+		if err := s.PutFormSeries(ctx, f); err != nil {
+			return fmt.Errorf("seed demo form: %w", err)
 		}
 	}
 	if err := s.ImportThreads(ctx, ds.Threads); err != nil {
