@@ -75,7 +75,10 @@ test: deps-test
 
 # Benchmarks of the store and the domain, with allocations.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./storage/... ./app/... ./notify/...
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./storage/... ./app/... ./notify/... ./server/... ./sync/... | tee bench.out
+	CGO_ENABLED=0 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./ui/ | tee -a bench.out
+	@echo
+	@$(GO) run ./scripts/benchtable < bench.out
 
 # Run every fuzz target for FUZZTIME each. `go test -fuzz` accepts one package
 # and one target per run, so list the targets package by package.
