@@ -9,8 +9,12 @@
 # (scripts/apt-install.sh; Debian/Ubuntu only, elsewhere see README.md).
 
 GO       ?= go
-# How long `make fuzz` runs each fuzz target.
-FUZZTIME ?= 2m
+# How long `make fuzz` runs each fuzz target; the parsers of hostile input
+# named in LONG_FUZZ (personnummer, sync requests, form/FHIR import) run
+# LONG_FUZZTIME each.
+FUZZTIME      ?= 2m
+LONG_FUZZTIME ?= 10m
+LONG_FUZZ     := FuzzParse FuzzImportQuestionnaire FuzzSyncRequest FuzzPushRequest FuzzPullRequest
 # Optional data directory for `make run`; empty means the app's default.
 DATA     ?=
 
@@ -28,7 +32,7 @@ GOBIN ?= $(shell $(GO) env GOPATH)/bin
 # building Fyne with -race takes minutes and they hold no concurrency of ours.
 RACE_PKGS := ./app/... ./storage/... ./sync/... ./notify/... ./cmd/... ./export/... ./server/... ./client/...
 # Packages whose fuzz targets `make fuzz` runs.
-FUZZ_PKGS := ./app/... ./storage/...
+FUZZ_PKGS := ./app/... ./storage/... ./server/... ./notify/... ./sync/...
 
 SHELL       := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -87,8 +91,10 @@ fuzz:
 	for pkg in $$pkgs; do \
 		targets="$$($(GO) test -list '^Fuzz' "$$pkg")"; \
 		for name in $$(grep '^Fuzz' <<<"$$targets" || true); do \
-			echo "== fuzz $$pkg $$name for $(FUZZTIME)"; \
-			$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+			t="$(FUZZTIME)"; \
+			for long in $(LONG_FUZZ); do [[ "$$name" == "$$long" ]] && t="$(LONG_FUZZTIME)"; done; \
+			echo "== fuzz $$pkg $$name for $$t"; \
+			$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime "$$t" -fuzzminimizetime 10s "$$pkg"; \
 		done; \
 	done
 
