@@ -74,7 +74,7 @@ test: deps-test
 	fi
 	$(GO) vet ./...
 	$(GO) test -timeout 20m ./...
-	$(GO) test -race -timeout 20m $(RACE_PKGS)
+	$(GO) test -race -short -timeout 20m $(RACE_PKGS)
 	@echo "make test: gofmt, vet, tests and race tests passed."
 
 # Benchmarks of the store and the domain, with allocations.
@@ -101,6 +101,7 @@ fuzz:
 # Kill-and-reopen crash tests of the store, many rounds.
 crash:
 	CRASH_KILLS=1000 $(GO) test -run 'Crash' -timeout 60m ./storage/...
+	SYNC_SEEDS=200 $(GO) test -run 'Convergence' -timeout 60m ./sync/...
 
 # Regenerate docs/screenshots/start.png on a virtual display.
 screenshots: deps-test
