@@ -6,6 +6,7 @@
 // services and hands them to the user interface.
 //
 //	mottagning [--data DIR] [--demo [--demo-size N]] [--notify-config FILE] [--lang sv|en]
+//	           [--server URL [--server-pin SHA256]]
 //
 //	--data DIR     the data directory (default: <user config dir>/Mottagning)
 //	--notify-config FILE
@@ -16,6 +17,16 @@
 //	--demo         on an empty data directory, create the demo data set;
 //	               a directory with real data is refused and left unchanged
 //	--demo-size N  with --demo on an empty directory, also generate N cases
+//	--server URL   connected mode (shared/STYLE.md): the central server at
+//	               https://host:port is the system of record; this database
+//	               becomes its replica (docs/sync.md). The first connect pins
+//	               the server's certificate (its SHA-256 fingerprint is
+//	               printed; compare it with the one the server printed) and
+//	               a changed certificate is refused. Later starts may omit
+//	               --server: the stored one is used. A demo database
+//	               never connects.
+//	--server-pin SHA256
+//	               pin this fingerprint instead of trusting the first connect
 //	--lang sv|en   the window's language; without it MOTTAGNING_LANG=sv|en,
 //	               otherwise English on an English system and Swedish on
 //	               any other (ui/lang.go)
@@ -49,6 +60,7 @@ import (
 
 	"mottagning/app"
 	"mottagning/app/demo"
+	"mottagning/client"
 	"mottagning/notify"
 	"mottagning/storage"
 	"mottagning/ui"
@@ -74,6 +86,8 @@ func run() int {
 	demoOn := flag.Bool("demo", false, "skapa demodata när databasen är tom")
 	demoSize := flag.Int("demo-size", 0, "med --demo: skapa även så här många påhittade ärenden")
 	notifyConfig := flag.String("notify-config", "", "konfigurationsfil för aviseringar (SMTP och SMS)")
+	serverURL := flag.String("server", "", "centralserverns adress, https://värd:port (ansluten drift)")
+	serverPin := flag.String("server-pin", "", "serverns certifikat (SHA-256) att lita på vid första anslutningen")
 	langCode := flag.String("lang", "", "fönstrets språk: sv eller en (standard: MOTTAGNING_LANG, annars engelska på ett engelskt system och annars svenska)")
 	flag.Parse()
 	if err := ui.SetLanguage(*langCode); err != nil {
@@ -86,6 +100,9 @@ func run() int {
 		return 2
 	case *demoSize < 0 || (*demoSize > 0 && !*demoOn):
 		fmt.Fprintln(os.Stderr, "--demo-size kräver --demo och ett antal som är 0 eller större.")
+		return 2
+	case *demoOn && *serverURL != "":
+		fmt.Fprintln(os.Stderr, "En demodatabas kan aldrig anslutas till en server: använd antingen --demo eller --server.")
 		return 2
 	}
 
@@ -134,6 +151,15 @@ func run() int {
 		pre = autoselect(os.Getenv("MOTTAGNING_AUTOSELECT"))
 	}
 
+	// Connected mode: a --server now, or one stored at an earlier connect.
+	var remote *client.Client
+	if url, _ := store.SyncServer(); *serverURL != "" || url != "" {
+		if remote, err = connectServer(ctx, store, *serverURL, *serverPin); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+
 	if err := setMetadata(); err != nil {
 		slog.Error("read FyneApp.toml", "err", err) // the window works without it
 	}
@@ -153,9 +179,19 @@ func run() int {
 	})
 	clock := app.SystemClock{}
 	cases := app.NewCaseService(store, clock)
-	// The notification dispatcher of the standalone desktop: its outbox
-	// is this database. It must end before the store closes.
-	dispatched, testSender := startDispatcher(ctx, store, clock, notifyCfg)
+	notifyUser := func(title, body string) { a.SendNotification(fyne.NewNotification(title, body)) }
+	var auth app.Authenticator = app.UnlockingAuth{Auth: app.NewLocalAuth(store, store, clock), Store: store}
+	dispatched, testSender := func() {}, &notify.TestSender{Clock: clock}
+	if remote == nil {
+		// The notification dispatcher of the standalone desktop: its outbox
+		// is this database. It must end before the store closes.
+		dispatched, testSender = startDispatcher(ctx, store, clock, notifyCfg)
+	} else {
+		// Connected: the server notifies; this desktop syncs.
+		var stopSync func()
+		auth, stopSync = startSync(ctx, store, remote, clock, notifyUser)
+		defer stopSync()
+	}
 	defer dispatched()
 	ui.New(ctx, w, ui.Deps{
 		Directory:    store,
@@ -167,10 +203,10 @@ func run() int {
 		Guardians:    app.NewGuardianService(store, clock),
 		EServices:    app.NewEServiceBuilder(store, store, clock),
 		TestNotify:   app.NewNotificationAdmin(testSender),
-		Auth:         app.UnlockingAuth{Auth: app.NewLocalAuth(store, store, clock), Store: store},
+		Auth:         auth,
 		Clock:        clock,
 		Prefs:        prefs,
-		Notify:       func(title, body string) { a.SendNotification(fyne.NewNotification(title, body)) },
+		Notify:       notifyUser,
 		Demo:         store.IsDemo(),
 		DemoPassword: demo.Password,
 		Preselect:    pre,

@@ -363,6 +363,17 @@ type Case struct {
 	// Version is the central server's version of the header (0 before the
 	// server has seen it); a connected desktop sends it as an op's base.
 	Version uint64 `json:",omitempty"`
+	// StatusVersion and AssigneeVersion are the server versions at which
+	// the status and the assignee last changed (0: as created). The server
+	// decides a status or assignee op made on an older base with them
+	// (docs/sync.md, Conflicts).
+	StatusVersion   uint64 `json:",omitempty"`
+	AssigneeVersion uint64 `json:",omitempty"`
+	// StatusBy and AssigneeBy are the devices whose ops made those
+	// changes ("" for any other change): a desktop's own earlier change
+	// is no conflict for its later ops.
+	StatusBy   ID `json:",omitempty"`
+	AssigneeBy ID `json:",omitempty"`
 }
 
 // Answerable reports whether the resident may reply (R16): questions and

@@ -24,6 +24,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	msync "mottagning/sync"
 )
 
 // Options configure a Client.
@@ -41,8 +43,9 @@ type Options struct {
 	HTTPClient *http.Client
 }
 
-// ErrPinMismatch: the server's certificate is not the pinned one.
-var ErrPinMismatch = errors.New("client: the server's certificate does not match the pinned fingerprint")
+// ErrPinMismatch: the server's certificate is not the pinned one. It is
+// the sync package's value, so that the desktop's engine recognises it.
+var ErrPinMismatch = msync.ErrPinMismatch
 
 // Client calls one server. It is safe for concurrent use. Tokens are not
 // kept in the Client: each call takes the token it acts with, so one

@@ -22,7 +22,9 @@ import (
 // gatedWrites are the write methods of *storage.Store that Gate overrides.
 var gatedWrites = []string{"PutFormSeries", "CheckpointAccessLog", "PruneAccessLog", "Connect", "DropOps", "Unlock", "RemoveKeyHolder", "PutResident", "PutResidents", "UpdateResident", "CreateThread", "ImportThreads", "UpdateThread",
 	"PutClinic", "PutStaff", "PutTemplate", "PutEService", "Record", "PutCredential", "UpdateCredential",
-	"UpdateNotifications", "MarkDemo"}
+	"UpdateNotifications", "MarkDemo",
+	"SetChangeFeed", "PutOpResult", "PruneAppliedOps", "UpdateFromServer", "DropAnsweredOps", "DeleteSyncProblem",
+	"SetSyncServer", "SetSyncToken", "PutResidentsFromServer"}
 
 // TestGateCoversEveryWrite fails when storage gains a write method the
 // gate does not hold back during a backup.

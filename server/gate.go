@@ -194,3 +194,60 @@ func (g *Gate) outboxDepth(ctx context.Context) (map[app.Channel]int, error) {
 	}
 	return out, nil
 }
+
+// SetChangeFeed turns the change feed on (server.New): gated.
+func (g *Gate) SetChangeFeed(ctx context.Context) error {
+	defer g.w()()
+	return g.Store.SetChangeFeed(ctx)
+}
+
+// PutOpResult stores a sync op's result.
+func (g *Gate) PutOpResult(ctx context.Context, r *app.OpResult) error {
+	defer g.w()()
+	return g.Store.PutOpResult(ctx, r)
+}
+
+// PruneAppliedOps forgets old sync op results.
+func (g *Gate) PruneAppliedOps(ctx context.Context, before time.Time) (int, error) {
+	defer g.w()()
+	return g.Store.PruneAppliedOps(ctx, before)
+}
+
+// The writes of a connected desktop, never the server's; gated like
+// Connect so that no write can slip past a backup.
+
+// UpdateFromServer is gated like Connect.
+func (g *Gate) UpdateFromServer(ctx context.Context, ch *app.SyncChanges, cursor string) error {
+	defer g.w()()
+	return g.Store.UpdateFromServer(ctx, ch, cursor)
+}
+
+// DropAnsweredOps is gated like Connect.
+func (g *Gate) DropAnsweredOps(ctx context.Context, rs []app.OpResult, ch *app.SyncChanges) error {
+	defer g.w()()
+	return g.Store.DropAnsweredOps(ctx, rs, ch)
+}
+
+// DeleteSyncProblem is gated like Connect.
+func (g *Gate) DeleteSyncProblem(ctx context.Context, opID string) error {
+	defer g.w()()
+	return g.Store.DeleteSyncProblem(ctx, opID)
+}
+
+// SetSyncServer is gated like Connect.
+func (g *Gate) SetSyncServer(ctx context.Context, url, pin string) error {
+	defer g.w()()
+	return g.Store.SetSyncServer(ctx, url, pin)
+}
+
+// SetSyncToken is gated like Connect.
+func (g *Gate) SetSyncToken(ctx context.Context, tok string) error {
+	defer g.w()()
+	return g.Store.SetSyncToken(ctx, tok)
+}
+
+// PutResidentsFromServer is gated like Connect.
+func (g *Gate) PutResidentsFromServer(ctx context.Context, rs []app.Resident) error {
+	defer g.w()()
+	return g.Store.PutResidentsFromServer(ctx, rs)
+}

@@ -98,6 +98,10 @@ func New(ctx context.Context, deps Deps) (*Server, error) {
 		sessions:  newResidentSessions(deps.Clock, deps.ResidentTTL),
 		children:  newChildIndex(),
 	}
+	// The server is the system of record: its writes feed the desktops.
+	if err := gate.SetChangeFeed(ctx); err != nil {
+		return nil, fmt.Errorf("server: change feed: %w", err)
+	}
 	if err := s.children.load(ctx, deps.Store); err != nil {
 		return nil, fmt.Errorf("server: guardian index: %w", err)
 	}
@@ -167,6 +171,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /api/resident/children/{child}/contact", s.withResident(s.setGuardianContact))
 	mux.HandleFunc("POST /api/resident/lock", s.withResident(s.lockSelf))
 	mux.HandleFunc("PUT /api/resident/journal-seal", s.withResident(s.sealSelf))
+
+	// Sync of connected desktops (sync.go).
+	s.syncRoutes(mux)
 
 	return s.middleware(mux)
 }

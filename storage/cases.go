@@ -167,6 +167,15 @@ func (s *Store) createThread(tx *bolt.Tx, b caseBuckets, t *app.Thread) error {
 	if b.items.Get(headerKey(t.Case.ID)) != nil {
 		return fmt.Errorf("create case %s: exists: %w", t.Case.ID, app.ErrConflict)
 	}
+	if feedOn(b.tx) {
+		// The server's first version; the fields' versions stay 0 ("as
+		// created"), which a desktop's ops on its own new case have as base.
+		t.Case.Version, t.Case.StatusVersion, t.Case.AssigneeVersion = 1, 0, 0
+		t.Case.StatusBy, t.Case.AssigneeBy = "", ""
+		if err := s.feed(b.tx, feedCase, t.Case.ClinicID, t.Case.ID); err != nil {
+			return err
+		}
+	}
 	if err := s.putBucket(b.items, bCaseItems, headerKey(t.Case.ID), &t.Case); err != nil {
 		return err
 	}
@@ -215,6 +224,9 @@ func (s *Store) putItems(b caseBuckets, t *app.Thread) error {
 func (s *Store) CreateThread(ctx context.Context, t *app.Thread) error {
 	return s.update("create case "+string(t.Case.ID), func(tx *bolt.Tx) error {
 		if err := s.createThread(tx, bucketsOf(tx), t); err != nil {
+			return err
+		}
+		if err := s.markOp(ctx, tx, &t.Case); err != nil {
 			return err
 		}
 		return s.queueOps(ctx, tx, createOps(t)...)
@@ -306,6 +318,19 @@ func (s *Store) UpdateThread(ctx context.Context, id app.ID, fn func(t *app.Thre
 		t.Case.ID, t.Case.ClinicID, t.Case.ResidentID = old.ID, old.ClinicID, old.ResidentID
 		if err := validCase(&t.Case); err != nil {
 			return err
+		}
+		if feedOn(tx) {
+			bumpVersion(ctx, tx, &old, &t.Case)
+			if err := s.feed(tx, feedCase, old.ClinicID, id); err != nil {
+				return err
+			}
+			if err := s.markOp(ctx, tx, &t.Case); err != nil {
+				return err
+			}
+		} else {
+			// Versions are the server's: a desktop keeps the last pulled.
+			t.Case.Version, t.Case.StatusVersion, t.Case.AssigneeVersion = old.Version, old.StatusVersion, old.AssigneeVersion
+			t.Case.StatusBy, t.Case.AssigneeBy = old.StatusBy, old.AssigneeBy
 		}
 		b := bucketsOf(tx)
 		if err := b.deleteIndexes(&old); err != nil {

@@ -128,10 +128,10 @@ var (
 	plainBuckets = bucketSet(bClinics, bStaff, bCredentials)
 	// sealedBuckets hold envelopes sealed with the data key.
 	sealedBuckets = bucketSet(bResidents, bTemplates, bEServices, bCaseItems, bAttachments,
-		bAccessChain, bCheckpoints, bOutbox, bPendingOps, bForms)
+		bAccessChain, bCheckpoints, bOutbox, bPendingOps, bForms, bAppliedOps, bSyncResult, bSyncState)
 	// rawBuckets hold index keys and raw values (ids, sequence numbers).
 	rawBuckets = bucketSet(bMeta, bResidentPNR, bIdxStatus, bIdxAssignee, bIdxResident, bIdxAccess,
-		bIdxOutboxDue, bIdxOutboxCase)
+		bIdxOutboxDue, bIdxOutboxCase, bChanges, bChangeKeys)
 )
 
 func bucketSet(bs ...[]byte) map[string]bool {

@@ -85,7 +85,10 @@ func (s *Store) putResident(tx *bolt.Tx, r *app.Resident) error {
 			return err
 		}
 	}
-	return s.put(tx, bResidents, string(r.ID), r)
+	if err := s.put(tx, bResidents, string(r.ID), r); err != nil {
+		return err
+	}
+	return s.feed(tx, feedResident, "", r.ID)
 }
 
 // Resident implements app.ResidentStore.
@@ -174,7 +177,12 @@ func (s *Store) AllResidents(ctx context.Context) ([]app.Resident, error) {
 
 // PutClinic implements app.DirectoryStore.
 func (s *Store) PutClinic(ctx context.Context, c *app.Clinic) error {
-	return s.update("put clinic "+string(c.ID), func(tx *bolt.Tx) error { return s.put(tx, bClinics, string(c.ID), c) })
+	return s.update("put clinic "+string(c.ID), func(tx *bolt.Tx) error {
+		if err := s.put(tx, bClinics, string(c.ID), c); err != nil {
+			return err
+		}
+		return s.feed(tx, feedClinic, c.ID, c.ID)
+	})
 }
 
 // Clinic implements app.DirectoryStore.
@@ -195,7 +203,12 @@ func (s *Store) Clinics(ctx context.Context) ([]app.Clinic, error) {
 
 // PutStaff implements app.DirectoryStore.
 func (s *Store) PutStaff(ctx context.Context, st *app.Staff) error {
-	return s.update("put staff "+string(st.ID), func(tx *bolt.Tx) error { return s.put(tx, bStaff, string(st.ID), st) })
+	return s.update("put staff "+string(st.ID), func(tx *bolt.Tx) error {
+		if err := s.put(tx, bStaff, string(st.ID), st); err != nil {
+			return err
+		}
+		return s.feed(tx, feedStaff, "", st.ID)
+	})
 }
 
 // Staff implements app.DirectoryStore.
@@ -220,6 +233,9 @@ func (s *Store) PutTemplate(ctx context.Context, t *app.MessageTemplate) error {
 		if err := s.put(tx, bTemplates, string(t.ID), t); err != nil {
 			return err
 		}
+		if err := s.feed(tx, feedTemplate, t.ClinicID, t.ID); err != nil {
+			return err
+		}
 		return s.queueOps(ctx, tx, app.SyncOp{Kind: app.OpTemplatePut, Payload: payload(t)})
 	})
 }
@@ -242,7 +258,12 @@ func (s *Store) Templates(ctx context.Context, clinicID app.ID) ([]app.MessageTe
 
 // PutEService implements app.DirectoryStore.
 func (s *Store) PutEService(ctx context.Context, e *app.EService) error {
-	return s.update("put e-service "+string(e.ID), func(tx *bolt.Tx) error { return s.put(tx, bEServices, string(e.ID), e) })
+	return s.update("put e-service "+string(e.ID), func(tx *bolt.Tx) error {
+		if err := s.put(tx, bEServices, string(e.ID), e); err != nil {
+			return err
+		}
+		return s.feed(tx, feedEService, e.ClinicID, e.ID)
+	})
 }
 
 // EServices implements app.DirectoryStore: the clinic's local e-services.

@@ -42,6 +42,17 @@ package storage
 //	form_series (v8)          <eserviceID>                  → env(form.Series) (form versions)
 //	pending_ops (v6)          <seq uint64>                  → env(app.SyncOp) (connected desktop)
 //	meta/sync_device (v6)     the device id of a connected desktop (raw)
+//	changes (v9)              <seq uint64> → <kind> <clinicID> 0 <recordID> (raw;
+//	                          server: the change feed, one entry per record)
+//	change_keys (v9)          <kind> <recordID>             → <seq uint64> (raw)
+//	applied_ops (v9)          <opID>                        → env(app.OpResult) (server)
+//	sync_results (v9)         <opID>                        → env(app.SyncProblem) (desktop:
+//	                          rejected ops and conflicts, for the visible outbox)
+//	sync_state (v9)           "refresh"                     → env(string) (desktop's token)
+//	meta/changefeed (v9)      "1": this database is the server's (raw)
+//	meta/sync_cursor (v9)     the desktop's pull cursor (raw)
+//	meta/sync_server, meta/sync_pin (v9)
+//	                          the server's URL and certificate fingerprint (raw)
 //
 // A notification id is <messageID>.<recipientID>.<channel> (ids and a
 // fixed code: no address in any key). In idx_outbox_due <ts> is the next
@@ -72,6 +83,8 @@ package storage
 //	   entry-id order, idx_accesslog_clinic becomes idx_access_clinic, and
 //	   meta gains the chain's head and its Ed25519 key pair
 //	8  form_series: the versions of each e-service's form (drafts, published)
+//	9  sync (syncfeed.go, syncreplica.go): the server's change feed and op
+//	   memory, a desktop's results of rejected ops and its token
 //
 // Encryption (crypt.go) is not a schema version: a database of version 7
 // or later is plain or sealed, as meta/cipher says, and the same layout.
@@ -133,6 +146,7 @@ var migrations = []migration{
 	{"pending sync operations", migrate6},
 	{"hash-chained access log", migrate7},
 	{"e-service form versions", migrate8},
+	{"sync: change feed, op memory, sync results", migrate9},
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -95,6 +95,10 @@ type Store struct {
 	// logMu keeps PruneAccessLog and VerifyAccessLog apart: a
 	// verification must not see a prune half way through its batches.
 	logMu stdsync.Mutex
+	// changed wakes WaitChange when the change feed grows (server).
+	changed changeSignal
+	// onQueued is called after a commit that queued sync ops (desktop).
+	onQueued func()
 
 	// Backup is the copy made before the last migration ("" when none).
 	Backup string

@@ -96,6 +96,9 @@ func (s *Store) queueOps(ctx context.Context, tx *bolt.Tx, ops ...app.SyncOp) er
 			return err
 		}
 	}
+	if len(ops) > 0 {
+		tx.OnCommit(s.queued)
+	}
 	return nil
 }
 

@@ -53,6 +53,8 @@ type schemaGolden struct {
 //   - v6: access_chain back to accesslog under entry ids, with
 //     idx_accesslog_clinic (empty values); the chain's buckets and meta
 //     keys deleted (undoes migration 7).
+//   - v8: buckets changes, change_keys, applied_ops, sync_results and
+//     sync_state deleted (undoes migration 9, which only adds them).
 //   - v5: bucket pending_ops deleted (undoes migration 6).
 //   - v4: buckets outbox, idx_outbox_due and idx_outbox_case deleted
 //     (undoes migration 5, which only adds them).
@@ -129,6 +131,12 @@ func undo(t *testing.T, path string, v uint64) {
 	codec := plainCodec{}
 	err = db.Update(func(tx *bolt.Tx) error {
 		switch v {
+		case 8:
+			for _, b := range [][]byte{bChanges, bChangeKeys, bAppliedOps, bSyncResult, bSyncState} {
+				if err := tx.DeleteBucket(b); err != nil {
+					return err
+				}
+			}
 		case 7:
 			if err := tx.DeleteBucket(bForms); err != nil {
 				return err
@@ -391,8 +399,11 @@ func TestUpgradeFromV6(t *testing.T) {
 // TestUpgradeFromV7: a v7 database gains the form versions.
 func TestUpgradeFromV7(t *testing.T) { testSchemaFile(t, 7) }
 
-// TestOpenV8: the current version opens as it is, without a backup.
+// TestOpenV8: a v8 database gains the sync buckets (v9).
 func TestOpenV8(t *testing.T) { testSchemaFile(t, 8) }
+
+// TestOpenV9: the current version opens as it is, without a backup.
+func TestOpenV9(t *testing.T) { testSchemaFile(t, 9) }
 
 func testSchemaFile(t *testing.T, v uint64) {
 	ctx := context.Background()

@@ -129,6 +129,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	} else if n > 0 {
 		log.Info("pruned access log", "entries", n)
 	}
+	// Sync op ids are remembered for AppliedOpsRetention (docs/sync.md: at
+	// least 30 days); older ones go.
+	if n, err := srv.Gate().PruneAppliedOps(ctx, clock.Now().Add(-storage.AppliedOpsRetention)); err != nil {
+		log.Error("prune applied sync ops", "err", err)
+	} else if n > 0 {
+		log.Info("pruned applied sync ops", "ops", n)
+	}
 	defer func() {
 		if _, err := srv.Gate().CheckpointAccessLog(context.WithoutCancel(ctx)); err != nil {
 			log.Error("checkpoint access log", "err", err)

@@ -19,8 +19,9 @@ const authFile = "auth.db"
 type staffAuth struct{ s *staffauth.Service }
 
 var (
-	_ server.StaffAuth   = staffAuth{}
-	_ server.RateLimiter = staffAuth{}
+	_ server.StaffAuth      = staffAuth{}
+	_ server.RateLimiter    = staffAuth{}
+	_ server.VerifierSource = staffAuth{}
 )
 
 func (a staffAuth) SignIn(ctx context.Context, r server.StaffSignIn) (*server.StaffTokens, error) {
@@ -58,6 +59,16 @@ func (a staffAuth) RevokeDevice(ctx context.Context, by *server.StaffClaims) err
 }
 
 func (a staffAuth) Allow(key string) bool { return a.s.Allow(key) }
+
+// Verifier implements server.VerifierSource: the offline-unlock verifier
+// a connected desktop caches at sign-in.
+func (a staffAuth) Verifier(ctx context.Context, by *server.StaffClaims) (string, error) {
+	c, ok := by.Raw.(*staffauth.Claims)
+	if !ok {
+		return "", fmt.Errorf("verifier: claims of another issuer: %w", app.ErrForbidden)
+	}
+	return a.s.Verifier(ctx, c)
+}
 
 func tokens(t *staffauth.Tokens) *server.StaffTokens {
 	return &server.StaffTokens{Access: t.Access, Refresh: t.Refresh, AccessExpires: t.AccessExpires,

@@ -1,0 +1,64 @@
+package app
+
+// What a pull brings to a connected desktop (docs/sync.md, Pull): the
+// current state of every record that changed after the desktop's cursor
+// and concerns its clinics. Records are whole (state, not deltas), so a
+// page applied twice changes nothing the second time.
+
+// PulledThread is a case as the server has it, with the states of its
+// notifications (their addresses left out: staff never see them).
+type PulledThread struct {
+	Thread
+	Notifications []Notification `json:",omitempty"`
+}
+
+// SyncChanges is one page of a pull, or the server's current state of the
+// cases a push answered.
+type SyncChanges struct {
+	Threads []PulledThread `json:",omitempty"`
+	// Gone are cases the desktop holds that the server does not: the
+	// creation was rejected. The desktop keeps the rejected op to show.
+	Gone      []ID              `json:",omitempty"`
+	Residents []Resident        `json:",omitempty"`
+	Staff     []Staff           `json:",omitempty"`
+	Clinics   []Clinic          `json:",omitempty"`
+	Templates []MessageTemplate `json:",omitempty"`
+	EServices []EService        `json:",omitempty"`
+}
+
+// Empty reports whether the page holds no record.
+func (c *SyncChanges) Empty() bool {
+	return c == nil || len(c.Threads)+len(c.Gone)+len(c.Residents)+len(c.Staff)+len(c.Clinics)+len(c.Templates)+len(c.EServices) == 0
+}
+
+// Hidden stands in for a contact detail staff may not see (R14): the
+// desktop still knows that a channel is filled in (the notification
+// method it shows, R14), never the number or address itself.
+const Hidden = "(dold)"
+
+// RedactForStaff removes from a resident what staff may not see before it
+// leaves the server for a desktop: the address of a person with protected
+// identity (R9), and mobile and e-mail unless shared with care (R13, R14),
+// also those a guardian filled in under a child's settings.
+func RedactForStaff(r *Resident) {
+	if r.Register.ProtectedIdentity {
+		r.Register.Address = Address{}
+	}
+	if !r.Settings.ShareWithCare {
+		if r.Settings.Mobile != "" {
+			r.Settings.Mobile = Hidden
+		}
+		if r.Settings.Email != "" {
+			r.Settings.Email = Hidden
+		}
+	}
+	for i := range r.Guardians {
+		c := &r.Guardians[i].Contact
+		if c.Mobile != "" {
+			c.Mobile = Hidden
+		}
+		if c.Email != "" {
+			c.Email = Hidden
+		}
+	}
+}

@@ -1,0 +1,116 @@
+package client
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"mottagning/app"
+	msync "mottagning/sync"
+)
+
+// The sync calls of a connected desktop (docs/sync.md). They satisfy
+// msync.Remote, msync.AuthRemote and msync.LookupRemote.
+
+var (
+	_ msync.Remote       = (*Client)(nil)
+	_ msync.AuthRemote   = (*Client)(nil)
+	_ msync.LookupRemote = (*Client)(nil)
+)
+
+// StatusCode is the HTTP status of an API error (msync tells an answer
+// from an unreachable server by it).
+func (e *Error) StatusCode() int { return e.Status }
+
+// ErrorCode is the stable code of an API error.
+func (e *Error) ErrorCode() string { return e.Code }
+
+// SyncPush sends a batch of ops.
+func (c *Client) SyncPush(ctx context.Context, token string, req *msync.PushRequest) (*msync.PushResponse, error) {
+	var out msync.PushResponse
+	return &out, c.Do(ctx, http.MethodPost, "/api/sync/push", token, req, &out)
+}
+
+// SyncPull reads one page of changes after cursor.
+func (c *Client) SyncPull(ctx context.Context, token, cursor string, limit int) (*msync.PullResponse, error) {
+	v := url.Values{}
+	v.Set("cursor", cursor)
+	if limit > 0 {
+		v.Set("limit", strconv.Itoa(limit))
+	}
+	var out msync.PullResponse
+	return &out, c.Do(ctx, http.MethodGet, "/api/sync/pull?"+v.Encode(), token, nil, &out)
+}
+
+// SyncEvents waits (up to msync.EventsWait seconds) for the server's
+// change head to move past after.
+func (c *Client) SyncEvents(ctx context.Context, token, after string) (*msync.EventsResponse, error) {
+	var out msync.EventsResponse
+	return &out, c.Do(ctx, http.MethodGet, "/api/sync/events?after="+url.QueryEscape(after), token, nil, &out)
+}
+
+// SyncLookup fetches a resident never seen on the desktop.
+func (c *Client) SyncLookup(ctx context.Context, token string, clinic app.ID, pnr string) (*msync.LookupResponse, error) {
+	var out msync.LookupResponse
+	return &out, c.Do(ctx, http.MethodPost, "/api/sync/clinics/"+esc(string(clinic))+"/residents/lookup", token, msync.LookupRequest{Personnummer: pnr}, &out)
+}
+
+// SyncSignIn signs a staff member in on a device (registering it the first time).
+func (c *Client) SyncSignIn(ctx context.Context, username, password, deviceID, deviceName string) (*msync.Session, error) {
+	t, err := c.StaffSignIn(ctx, StaffSignInRequest{Username: username, Password: password, DeviceID: deviceID, DeviceName: deviceName})
+	if err != nil {
+		return nil, err
+	}
+	return &msync.Session{Access: t.AccessToken, Refresh: t.RefreshToken, AccessExpires: t.AccessExpires, DeviceID: t.DeviceID}, nil
+}
+
+// SyncRefresh exchanges a refresh token.
+func (c *Client) SyncRefresh(ctx context.Context, refresh string) (*msync.Session, error) {
+	t, err := c.StaffRefresh(ctx, refresh)
+	if err != nil {
+		return nil, err
+	}
+	return &msync.Session{Access: t.AccessToken, Refresh: t.RefreshToken, AccessExpires: t.AccessExpires, DeviceID: t.DeviceID}, nil
+}
+
+// SyncVerifier returns the caller's offline-unlock verifier and staff record.
+func (c *Client) SyncVerifier(ctx context.Context, access string) (*msync.VerifierResponse, error) {
+	var out msync.VerifierResponse
+	return &out, c.Do(ctx, http.MethodGet, "/api/staff/me/verifier", access, nil, &out)
+}
+
+// FetchFingerprint connects to the server at baseURL without verifying
+// its certificate and returns the SHA-256 fingerprint of the certificate
+// it presents: the pin of a first connect (trust on first use; the
+// desktop shows it so that it can be compared with the one the server
+// printed).
+func FetchFingerprint(ctx context.Context, baseURL string) (string, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return "", fmt.Errorf("client: base URL %q: want https://host:port", baseURL)
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), "443")
+	}
+	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 10 * time.Second},
+		Config: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}} // #nosec: the fingerprint is the trust
+	conn, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return "", fmt.Errorf("client: connect to %s: %w", u.Host, err)
+	}
+	defer conn.Close()
+	cs := conn.(*tls.Conn).ConnectionState()
+	if len(cs.PeerCertificates) == 0 {
+		return "", fmt.Errorf("client: %s presented no certificate", u.Host)
+	}
+	sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
+	return hex.EncodeToString(sum[:]), nil
+}

@@ -1,0 +1,253 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"mottagning/app"
+	"mottagning/app/personnummer"
+	"mottagning/storage"
+	msync "mottagning/sync"
+)
+
+// The sync API of connected desktops (docs/sync.md): push (ops applied
+// exactly once through the app services, which re-check the rules and
+// write the notifications), pull (the change feed of the caller's
+// clinics), events (a long poll that wakes the desktop), the lookup of a
+// resident never seen on the desktop, and the verifier a desktop caches
+// for offline sign-in.
+
+// VerifierSource is implemented by a StaffAuth that gives a signed-in
+// staff member's offline-unlock verifier (server/staffauth).
+type VerifierSource interface {
+	Verifier(ctx context.Context, c *StaffClaims) (string, error)
+}
+
+func (s *Server) syncRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/sync/push", s.withStaff(s.syncPush))
+	mux.HandleFunc("GET /api/sync/pull", s.withStaff(s.syncPull))
+	mux.HandleFunc("GET /api/sync/events", s.withStaff(s.syncEvents))
+	mux.HandleFunc("POST /api/sync/clinics/{clinic}/residents/lookup", s.withClinic(s.syncLookup))
+	mux.HandleFunc("GET /api/staff/me/verifier", s.withStaff(s.staffVerifier))
+}
+
+// clinicsOf are the clinics the caller has a role in: the scope of a pull.
+func clinicsOf(c *StaffClaims) map[app.ID]bool {
+	out := map[app.ID]bool{}
+	for id, roles := range c.Roles {
+		if len(roles) > 0 {
+			out[id] = true
+		}
+	}
+	return out
+}
+
+func (s *Server) syncPush(w http.ResponseWriter, r *http.Request) {
+	c := claimsOf(r)
+	var req msync.PushRequest
+	if !decodeLimit(w, r, &req, msync.MaxPushBody) {
+		return
+	}
+	if len(req.Ops) == 0 || len(req.Ops) > msync.MaxPushOps {
+		s.fail(w, r, invalid("ops"))
+		return
+	}
+	if req.DeviceID != "" && c.DeviceID != "" && app.ID(req.DeviceID) != c.DeviceID {
+		writeErr(w, http.StatusForbidden, codeForbidden, "deviceId")
+		return
+	}
+	ctx := r.Context()
+	st := staffOf(c)
+	results := make([]app.OpResult, 0, len(req.Ops))
+	var cases []app.ID
+	seen := map[app.ID]bool{}
+	for i := range req.Ops {
+		op := &req.Ops[i]
+		if op.ID == "" || len(op.ID) > 64 {
+			// Not storable as an op id: refused, not remembered.
+			results = append(results, app.Rejected(op, invalid("id"), s.clock.Now()))
+			continue
+		}
+		res, err := s.gate.AppliedOp(ctx, op.ID)
+		if err != nil && !errors.Is(err, app.ErrNotFound) {
+			s.log.Error("sync push: op memory", "op", op.ID, "err", err)
+			break
+		}
+		if err != nil {
+			r, err := s.cases.ApplyOp(storage.WithOp(ctx, op.ID, c.DeviceID), st, c.DeviceID, op)
+			if err != nil {
+				// Undecided (the database failed): the desktop pushes it again.
+				s.log.Error("sync push: apply", "op", op.ID, "kind", op.Kind, "err", err)
+				break
+			}
+			if err := s.gate.PutOpResult(ctx, &r); err != nil {
+				s.log.Error("sync push: store result", "op", op.ID, "err", err)
+				break
+			}
+			res = &r
+		}
+		results = append(results, *res)
+		if op.CaseID != "" && op.Kind != app.OpAccessRecord && !seen[op.CaseID] {
+			seen[op.CaseID] = true
+			cases = append(cases, op.CaseID)
+		}
+	}
+	if len(results) == 0 {
+		writeErr(w, http.StatusInternalServerError, codeInternal, "")
+		return
+	}
+	resp := msync.PushResponse{Results: results}
+	if len(cases) > 0 {
+		state, err := s.gate.PulledThreads(ctx, cases)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		// Only what the caller may see: a case of another clinic is neither
+		// sent nor reported gone.
+		mine := clinicsOf(c)
+		keep := state.Threads[:0]
+		for _, t := range state.Threads {
+			if mine[t.Case.ClinicID] {
+				keep = append(keep, t)
+			}
+		}
+		state.Threads = keep
+		resp.State = state
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) syncPull(w http.ResponseWriter, r *http.Request) {
+	c := claimsOf(r)
+	q := r.URL.Query()
+	after, err := storage.ParseCursor(q.Get("cursor"))
+	if err != nil {
+		s.fail(w, r, invalid("cursor"))
+		return
+	}
+	limit := msync.DefaultPullLimit
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > msync.MaxPullLimit {
+			s.fail(w, r, invalid("limit"))
+			return
+		}
+		limit = n
+	}
+	head := s.store.ChangeHead()
+	if after > head {
+		// A cursor the server never gave (it was restored from an older
+		// backup): start over; pages are whole records, so nothing breaks.
+		after = 0
+	}
+	ch, next, more, err := s.store.ChangesSince(r.Context(), after, limit, clinicsOf(c))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, msync.PullResponse{Cursor: storage.FormatCursor(next), More: more,
+		Head: storage.FormatCursor(max(head, next)), Changes: *ch})
+}
+
+func (s *Server) syncEvents(w http.ResponseWriter, r *http.Request) {
+	after, err := storage.ParseCursor(r.URL.Query().Get("after"))
+	if err != nil {
+		s.fail(w, r, invalid("after"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), msync.EventsWait*time.Second)
+	defer cancel()
+	head, _ := s.store.WaitChange(ctx, after)
+	writeJSON(w, http.StatusOK, msync.EventsResponse{Head: storage.FormatCursor(head), Changed: head > after})
+}
+
+// syncLookup is the lookup of Skicka ärende for a resident the desktop
+// has never held: access-logged like the staff API's, and answered with
+// the records (redacted for staff) the desktop stores.
+func (s *Server) syncLookup(w http.ResponseWriter, r *http.Request, sess app.Session) {
+	var req msync.LookupRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	pnr, err := personnummer.ParseAt(req.Personnummer, s.clock.Now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v, err := s.cases.LookupResident(r.Context(), sess, pnr)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res, err := s.gate.Resident(r.Context(), v.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ids := []app.ID{}
+	for _, g := range res.Guardians {
+		ids = append(ids, g.GuardianID)
+	}
+	gs, err := s.gate.ResidentsByID(r.Context(), ids)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := msync.LookupResponse{ResidentID: string(res.ID), Residents: []app.Resident{*res}}
+	for _, id := range ids {
+		if g := gs[id]; g != nil {
+			out.Residents = append(out.Residents, *g)
+		}
+	}
+	for i := range out.Residents {
+		app.RedactForStaff(&out.Residents[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// staffVerifier gives the caller's offline-unlock verifier and staff record.
+func (s *Server) staffVerifier(w http.ResponseWriter, r *http.Request) {
+	c := claimsOf(r)
+	vs, ok := s.staff.(VerifierSource)
+	if !ok {
+		writeErr(w, http.StatusNotFound, codeNotFound, "")
+		return
+	}
+	v, err := vs.Verifier(r.Context(), c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st, err := s.gate.Staff(r.Context(), c.StaffID)
+	if err != nil {
+		st = staffOf(c)
+	}
+	writeJSON(w, http.StatusOK, msync.VerifierResponse{Verifier: v, Staff: *st})
+}
+
+// decodeLimit is decode with a larger body limit (a push carries up to
+// an attachment's bytes).
+func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) bool {
+	if r.ContentLength > limit {
+		writeErr(w, http.StatusRequestEntityTooLarge, codeTooLarge, "")
+		return false
+	}
+	body := http.MaxBytesReader(w, r.Body, limit)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeErr(w, http.StatusRequestEntityTooLarge, codeTooLarge, "")
+		} else {
+			writeErr(w, http.StatusBadRequest, codeInvalidJSON, "")
+		}
+		return false
+	}
+	return true
+}

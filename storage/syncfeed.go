@@ -1,0 +1,538 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	stdsync "sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"mottagning/app"
+)
+
+// The central server's side of sync (docs/sync.md, schema v9).
+//
+// The change feed: every write of a store with meta/changefeed set (the
+// server's) appends, in its own transaction, one entry per changed record
+// to bucket changes under the next sequence number, and moves the record's
+// previous entry out (change_keys remembers it): the feed holds each
+// record once, at the position of its latest change. A desktop's cursor is
+// a sequence number; a pull after it returns the current state of every
+// record whose entry lies after it. A record changed while a desktop pages
+// through the feed moves behind its cursor and is sent again, later.
+//
+// The op memory: applied_ops remembers the result of every op id applied
+// (at least AppliedOpsRetention). The write that applies an op records
+// its id in the same transaction (WithOp), so a crash between the write
+// and the stored result cannot apply the op a second time.
+
+var (
+	bChanges    = []byte("changes")
+	bChangeKeys = []byte("change_keys")
+	bAppliedOps = []byte("applied_ops")
+	bSyncResult = []byte("sync_results")
+	bSyncState  = []byte("sync_state")
+
+	kChangeFeed = []byte("changefeed")
+	kSyncCursor = []byte("sync_cursor")
+	kSyncServer = []byte("sync_server")
+	kSyncPin    = []byte("sync_pin")
+)
+
+// Kinds of feed entries.
+const (
+	feedCase     = 'c'
+	feedResident = 'r'
+	feedStaff    = 's'
+	feedClinic   = 'k'
+	feedTemplate = 't'
+	feedEService = 'e'
+)
+
+// AppliedOpsRetention is how long the server remembers an applied op id
+// (docs/sync.md: at least 30 days).
+const AppliedOpsRetention = 31 * 24 * time.Hour
+
+func migrate9(tx *bolt.Tx, _ Codec) error {
+	for _, b := range [][]byte{bChanges, bChangeKeys, bAppliedOps, bSyncResult, bSyncState} {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return fmt.Errorf("create bucket %s: %w", b, err)
+		}
+	}
+	return nil
+}
+
+// SetChangeFeed makes this database the central server's: from now on
+// every write appends to the change feed and case versions count. It is
+// kept in the file, so a restart without it still feeds.
+func (s *Store) SetChangeFeed(ctx context.Context) error {
+	return s.update("enable change feed", func(tx *bolt.Tx) error {
+		if connected(tx) {
+			return fmt.Errorf("change feed on a connected desktop: %w", app.ErrInvalid)
+		}
+		if feedOn(tx) {
+			return nil
+		}
+		if err := tx.Bucket(bMeta).Put(kChangeFeed, []byte("1")); err != nil {
+			return err
+		}
+		return s.backfillFeed(tx)
+	})
+}
+
+// backfillFeed gives every record a feed entry when the feed is turned on
+// over existing data (a server upgraded to v9), so that desktops get them.
+func (s *Store) backfillFeed(tx *bolt.Tx) error {
+	type entry struct {
+		kind       byte
+		clinic, id app.ID
+	}
+	var es []entry
+	for _, b := range []struct {
+		name []byte
+		kind byte
+	}{{bClinics, feedClinic}, {bStaff, feedStaff}, {bResidents, feedResident}} {
+		err := tx.Bucket(b.name).ForEach(func(k, _ []byte) error {
+			clinic := app.ID("")
+			if b.kind == feedClinic {
+				clinic = app.ID(k)
+			}
+			es = append(es, entry{b.kind, clinic, app.ID(k)})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	var tpl []app.MessageTemplate
+	var esv []app.EService
+	for _, b := range []struct {
+		name []byte
+		fn   func(k, v []byte) error
+	}{
+		{bTemplates, func(k, v []byte) error {
+			var t app.MessageTemplate
+			if err := decode(s.c(bTemplates), bTemplates, k, v, &t); err != nil {
+				return err
+			}
+			tpl = append(tpl, t)
+			return nil
+		}},
+		{bEServices, func(k, v []byte) error {
+			var e app.EService
+			if err := decode(s.c(bEServices), bEServices, k, v, &e); err != nil {
+				return err
+			}
+			esv = append(esv, e)
+			return nil
+		}},
+	} {
+		if err := tx.Bucket(b.name).ForEach(b.fn); err != nil {
+			return err
+		}
+	}
+	for _, t := range tpl {
+		es = append(es, entry{feedTemplate, t.ClinicID, t.ID})
+	}
+	for _, e := range esv {
+		es = append(es, entry{feedEService, e.ClinicID, e.ID})
+	}
+	err := tx.Bucket(bCaseItems).ForEach(func(k, v []byte) error {
+		if !isHeaderKey(k) {
+			return nil
+		}
+		var c app.Case
+		if err := decode(s.c(bCaseItems), bCaseItems, k, v, &c); err != nil {
+			return err
+		}
+		es = append(es, entry{feedCase, c.ClinicID, c.ID})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		if err := s.feed(tx, e.kind, e.clinic, e.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func feedOn(tx *bolt.Tx) bool { return tx.Bucket(bMeta).Get(kChangeFeed) != nil }
+
+type opKey struct{}
+
+type opMark struct {
+	id     string
+	device app.ID
+}
+
+// WithOp marks ctx as applying the desktop op id from device: the case
+// write it makes records the op as applied in the same transaction, and
+// the status and assignee it changes are credited to the device.
+func WithOp(ctx context.Context, id string, device app.ID) context.Context {
+	return context.WithValue(ctx, opKey{}, opMark{id, device})
+}
+
+func opOf(ctx context.Context) opMark { m, _ := ctx.Value(opKey{}).(opMark); return m }
+
+// feed appends the change of one record to the feed, when it is on.
+func (s *Store) feed(tx *bolt.Tx, kind byte, clinic, id app.ID) error {
+	if !feedOn(tx) {
+		return nil
+	}
+	ch, keys := tx.Bucket(bChanges), tx.Bucket(bChangeKeys)
+	ch.FillPercent = appendFill
+	k := append([]byte{kind}, id...)
+	if old := keys.Get(k); old != nil {
+		if err := ch.Delete(append([]byte(nil), old...)); err != nil {
+			return err
+		}
+	}
+	seq, err := ch.NextSequence()
+	if err != nil {
+		return err
+	}
+	var sk [8]byte
+	binary.BigEndian.PutUint64(sk[:], seq)
+	v := make([]byte, 0, 2+len(clinic)+len(id))
+	v = append(v, kind)
+	v = append(v, clinic...)
+	v = append(v, 0)
+	v = append(v, id...)
+	if err := ch.Put(sk[:], v); err != nil {
+		return err
+	}
+	if err := keys.Put(k, sk[:]); err != nil {
+		return err
+	}
+	tx.OnCommit(s.changed.signal)
+	return nil
+}
+
+// markOp records the op of ctx as applied to case c, in the write's
+// transaction. Its final result (PutOpResult) replaces the mark.
+func (s *Store) markOp(ctx context.Context, tx *bolt.Tx, c *app.Case) error {
+	m := opOf(ctx)
+	if m.id == "" || !feedOn(tx) {
+		return nil
+	}
+	r := app.OpResult{ID: m.id, CaseID: c.ID, Outcome: app.OpApplied, Version: c.Version, At: s.clock.Now()}
+	return s.putBucket(tx.Bucket(bAppliedOps), bAppliedOps, []byte(m.id), &r)
+}
+
+// bumpVersion gives a changed case header its next server version, and
+// notes which fields changed at it and through whose op.
+func bumpVersion(ctx context.Context, tx *bolt.Tx, old, c *app.Case) {
+	if !feedOn(tx) {
+		return
+	}
+	dev := opOf(ctx).device
+	c.Version = old.Version + 1
+	c.StatusVersion, c.StatusBy = old.StatusVersion, old.StatusBy
+	c.AssigneeVersion, c.AssigneeBy = old.AssigneeVersion, old.AssigneeBy
+	if c.Status != old.Status {
+		c.StatusVersion, c.StatusBy = c.Version, dev
+	}
+	if c.AssigneeID != old.AssigneeID {
+		c.AssigneeVersion, c.AssigneeBy = c.Version, dev
+	}
+}
+
+// AppliedOp returns the stored result of op id, or app.ErrNotFound.
+func (s *Store) AppliedOp(ctx context.Context, id string) (*app.OpResult, error) {
+	var r app.OpResult
+	if err := s.view(func(tx *bolt.Tx) error { return s.get(tx, bAppliedOps, id, &r) }); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// PutOpResult stores the final result of an op.
+func (s *Store) PutOpResult(ctx context.Context, r *app.OpResult) error {
+	if r.ID == "" {
+		return fmt.Errorf("op result: no id: %w", app.ErrInvalid)
+	}
+	return s.update("store op result "+r.ID, func(tx *bolt.Tx) error { return s.put(tx, bAppliedOps, r.ID, r) })
+}
+
+// PruneAppliedOps forgets op results older than before; it returns how
+// many. Call it with now - AppliedOpsRetention at most.
+func (s *Store) PruneAppliedOps(ctx context.Context, before time.Time) (int, error) {
+	var old [][]byte
+	err := s.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bAppliedOps).ForEach(func(k, v []byte) error {
+			var r app.OpResult
+			if err := decode(s.c(bAppliedOps), bAppliedOps, k, v, &r); err != nil {
+				return err
+			}
+			if r.At.Before(before) {
+				old = append(old, append([]byte(nil), k...))
+			}
+			return nil
+		})
+	})
+	if err != nil || len(old) == 0 {
+		return 0, err
+	}
+	err = s.update("prune applied ops", func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bAppliedOps)
+		for _, k := range old {
+			if err := bk.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return len(old), err
+}
+
+// changeSignal wakes waiters when the feed grows.
+type changeSignal struct {
+	mu stdsync.Mutex
+	ch chan struct{}
+}
+
+func (c *changeSignal) wait() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ch == nil {
+		c.ch = make(chan struct{})
+	}
+	return c.ch
+}
+
+func (c *changeSignal) signal() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ch != nil {
+		close(c.ch)
+		c.ch = nil
+	}
+}
+
+// ChangeHead is the sequence number of the feed's latest entry.
+func (s *Store) ChangeHead() (seq uint64) {
+	_ = s.view(func(tx *bolt.Tx) error { seq = tx.Bucket(bChanges).Sequence(); return nil })
+	return seq
+}
+
+// WaitChange returns the feed's head once it is past after, or when ctx
+// ends (then with the head as it is and ctx's error).
+func (s *Store) WaitChange(ctx context.Context, after uint64) (uint64, error) {
+	for {
+		w := s.changed.wait()
+		if h := s.ChangeHead(); h > after {
+			return h, nil
+		}
+		select {
+		case <-w:
+		case <-ctx.Done():
+			return s.ChangeHead(), ctx.Err()
+		}
+	}
+}
+
+// ParseCursor reads a pull cursor ("" is the start).
+func ParseCursor(c string) (uint64, error) {
+	if c == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(c, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("cursor: %w", app.ErrInvalid)
+	}
+	return n, nil
+}
+
+// FormatCursor writes a pull cursor.
+func FormatCursor(seq uint64) string { return strconv.FormatUint(seq, 10) }
+
+// ChangesSince reads one page of the feed after the cursor for a staff
+// member of clinics: at most limit records, scanning at most 20×limit
+// entries (entries of other clinics are skipped). It returns the page,
+// the cursor after it, and whether entries remain.
+func (s *Store) ChangesSince(ctx context.Context, after uint64, limit int, clinics map[app.ID]bool) (*app.SyncChanges, uint64, bool, error) {
+	if limit <= 0 {
+		limit = 500
+	}
+	out := &app.SyncChanges{}
+	next, more := after, false
+	err := s.view(func(tx *bolt.Tx) error {
+		p := pager{s: s, tx: tx, out: out, clinics: clinics, residents: map[app.ID]bool{}}
+		var k [8]byte
+		binary.BigEndian.PutUint64(k[:], after+1)
+		c := tx.Bucket(bChanges).Cursor()
+		scanned := 0
+		for key, v := c.Seek(k[:]); key != nil; key, v = c.Next() {
+			if p.n >= limit || scanned >= 20*limit {
+				more = true
+				return nil
+			}
+			scanned++
+			next = binary.BigEndian.Uint64(key)
+			kind, rest := v[0], v[1:]
+			i := bytes.IndexByte(rest, 0)
+			if i < 0 {
+				return fmt.Errorf("change %d: %w", next, ErrCorruptValue)
+			}
+			if err := p.add(kind, app.ID(rest[:i]), app.ID(rest[i+1:])); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, after, false, fmt.Errorf("changes since %d: %w", after, err)
+	}
+	return out, next, more, nil
+}
+
+// pager collects the records of one page, each resident once.
+type pager struct {
+	s         *Store
+	tx        *bolt.Tx
+	out       *app.SyncChanges
+	clinics   map[app.ID]bool
+	residents map[app.ID]bool
+	n         int
+}
+
+func (p *pager) add(kind byte, clinic, id app.ID) error {
+	switch kind {
+	case feedCase:
+		if !p.clinics[clinic] {
+			return nil
+		}
+		pt, err := p.s.pulledThread(p.tx, id)
+		if err != nil {
+			return err
+		}
+		p.out.Threads = append(p.out.Threads, *pt)
+		p.n++
+		return p.resident(pt.Case.ResidentID, true)
+	case feedResident:
+		return p.resident(id, false)
+	case feedStaff:
+		var st app.Staff
+		if err := p.s.get(p.tx, bStaff, string(id), &st); err != nil {
+			return err
+		}
+		p.out.Staff = append(p.out.Staff, st)
+	case feedClinic:
+		if !p.clinics[id] {
+			return nil
+		}
+		var c app.Clinic
+		if err := p.s.get(p.tx, bClinics, string(id), &c); err != nil {
+			return err
+		}
+		p.out.Clinics = append(p.out.Clinics, c)
+	case feedTemplate:
+		if !p.clinics[clinic] {
+			return nil
+		}
+		var t app.MessageTemplate
+		if err := p.s.get(p.tx, bTemplates, string(id), &t); err != nil {
+			return err
+		}
+		p.out.Templates = append(p.out.Templates, t)
+	case feedEService:
+		if clinic != "" && !p.clinics[clinic] {
+			return nil
+		}
+		var e app.EService
+		if err := p.s.get(p.tx, bEServices, string(id), &e); err != nil {
+			return err
+		}
+		p.out.EServices = append(p.out.EServices, e)
+	default:
+		return nil
+	}
+	p.n++
+	return nil
+}
+
+// resident adds a resident (and a child's guardians) once per page: always
+// when a case of the page needs it, otherwise only when the resident has
+// a case at one of the clinics (desktops never hold the population).
+func (p *pager) resident(id app.ID, needed bool) error {
+	if p.residents[id] {
+		return nil
+	}
+	if !needed && !p.hasCaseHere(id) {
+		return nil
+	}
+	var r app.Resident
+	if err := p.s.get(p.tx, bResidents, string(id), &r); err != nil {
+		return err
+	}
+	p.residents[id] = true
+	for _, g := range r.Guardians {
+		if err := p.resident(g.GuardianID, true); err != nil && !isNotFound(err) {
+			return err
+		}
+	}
+	app.RedactForStaff(&r)
+	p.out.Residents = append(p.out.Residents, r)
+	p.n++
+	return nil
+}
+
+func (p *pager) hasCaseHere(resident app.ID) bool {
+	prefix := []byte(resident)
+	c := p.tx.Bucket(bIdxResident).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		var cs app.Case
+		if p.s.getCase(p.tx, app.ID(k[len(prefix):]), &cs) == nil && p.clinics[cs.ClinicID] {
+			return true
+		}
+	}
+	return false
+}
+
+// pulledThread reads a thread with its notifications, addresses left out.
+func (s *Store) pulledThread(tx *bolt.Tx, id app.ID) (*app.PulledThread, error) {
+	t, err := s.readThread(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	pt := &app.PulledThread{Thread: *t}
+	prefix := join(string(id), "")
+	c := tx.Bucket(bIdxOutboxCase).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		var n app.Notification
+		if err := s.get(tx, bOutbox, string(k[len(prefix):]), &n); err != nil {
+			return nil, err
+		}
+		n.Address = app.Hidden
+		pt.Notifications = append(pt.Notifications, n)
+	}
+	return pt, nil
+}
+
+// PulledThreads reads the current state of cases for a push's answer;
+// ids the server does not hold come back in Gone.
+func (s *Store) PulledThreads(ctx context.Context, ids []app.ID) (*app.SyncChanges, error) {
+	out := &app.SyncChanges{}
+	err := s.view(func(tx *bolt.Tx) error {
+		for _, id := range ids {
+			pt, err := s.pulledThread(tx, id)
+			if isNotFound(err) {
+				out.Gone = append(out.Gone, id)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			out.Threads = append(out.Threads, *pt)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,309 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	stdsync "sync"
+	"time"
+
+	"mottagning/app"
+	"mottagning/app/personnummer"
+)
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// Errors of a connected desktop, each with a Swedish text (Message).
+var (
+	// ErrSignInNeeded: no valid refresh token; sign in again while online.
+	ErrSignInNeeded = errors.New("sync: sign in online to sync")
+	// ErrPinMismatch: the server's certificate is not the pinned one.
+	// package client returns this same value.
+	ErrPinMismatch = errors.New("the server's certificate does not match the pinned fingerprint")
+	// ErrFirstSignInOffline: the server cannot be reached and this staff
+	// member has no verifier on this device (never signed in here online),
+	// or the password is wrong.
+	ErrFirstSignInOffline = fmt.Errorf("sync: server unreachable, and no offline sign-in on this device: %w", app.ErrBadCredentials)
+	// ErrResidentOffline: looking up a resident never seen on this device
+	// needs the server, which cannot be reached.
+	ErrResidentOffline = errors.New("sync: resident not on this device and the server cannot be reached")
+)
+
+// Code is the stable code of a connected desktop's error ("" when none).
+func Code(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrResidentOffline):
+		return "resident_offline"
+	case errors.Is(err, ErrPinMismatch):
+		return "pin_mismatch"
+	case errors.Is(err, ErrSignInNeeded):
+		return "signin_needed"
+	case errors.Is(err, ErrFirstSignInOffline):
+		return "first_signin_offline"
+	case Offline(err):
+		return "offline"
+	}
+	return app.Code(err)
+}
+
+// Message is the Swedish text the desktop shows for a sync error; ""
+// for nil.
+func Message(err error) string {
+	switch Code(err) {
+	case "":
+		return ""
+	case "resident_offline":
+		return "Invånaren finns inte på den här datorn, och servern kan inte nås just nu. " +
+			"Att slå upp en invånare som inte har något ärende på mottagningen kräver anslutning. Försök igen när datorn är ansluten."
+	case "pin_mismatch":
+		return "Serverns certifikat har ändrats sedan datorn anslöts första gången, så anslutningen avbröts. " +
+			"Det kan betyda att någon utger sig för att vara servern. Kontakta IT-supporten innan du fortsätter."
+	case "signin_needed":
+		return "Logga ut och logga in igen när datorn är ansluten, så att dina ändringar kan skickas till servern. Inget har gått förlorat."
+	case "first_signin_offline":
+		return "Servern kan inte nås. Första gången du loggar in på den här datorn måste den vara ansluten; " +
+			"annars: kontrollera användarnamn och lösenord."
+	case "offline":
+		return "Servern kan inte nås. Du kan arbeta vidare; ändringarna skickas när anslutningen är tillbaka."
+	}
+	return "Synkroniseringen misslyckades. Den görs om automatiskt."
+}
+
+// Session is a staff member's tokens from the server.
+type Session struct {
+	Access, Refresh string
+	AccessExpires   time.Time
+	DeviceID        string
+}
+
+// AuthRemote is the server's staff sign-in as a connected desktop uses it
+// (client.Client implements it).
+type AuthRemote interface {
+	SyncSignIn(ctx context.Context, username, password, deviceID, deviceName string) (*Session, error)
+	SyncRefresh(ctx context.Context, refresh string) (*Session, error)
+	SyncVerifier(ctx context.Context, access string) (*VerifierResponse, error)
+}
+
+// TokenStore keeps the refresh token on the desktop (sealed).
+type TokenStore interface {
+	SyncToken(ctx context.Context) (string, error)
+	SetSyncToken(ctx context.Context, tok string) error
+}
+
+// Tokens is the engine's TokenSource: the session of the last online
+// sign-in, refreshed when its access token runs out, the refresh token
+// kept in the (sealed) store so that a desktop signed in offline syncs
+// as soon as the server can be reached.
+type Tokens struct {
+	Remote AuthRemote
+	Store  TokenStore
+	Clock  app.Clock
+
+	mu    stdsync.Mutex
+	sess  *Session
+	dirty bool
+}
+
+// Set installs the session of an online sign-in. The store may still be
+// locked (the sign-in unlocks it afterwards): the refresh token is
+// written at the next Token.
+func (t *Tokens) Set(s *Session) {
+	t.mu.Lock()
+	t.sess, t.dirty = s, true
+	t.mu.Unlock()
+}
+
+func (t *Tokens) now() time.Time {
+	if t.Clock == nil {
+		return time.Now()
+	}
+	return t.Clock.Now()
+}
+
+// Token implements TokenSource.
+func (t *Tokens) Token(ctx context.Context) (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.sess != nil && t.dirty {
+		if err := t.Store.SetSyncToken(ctx, t.sess.Refresh); err == nil {
+			t.dirty = false
+		}
+	}
+	if t.sess != nil && t.sess.Access != "" && t.sess.AccessExpires.Sub(t.now()) > 30*time.Second {
+		return t.sess.Access, nil
+	}
+	refresh := ""
+	if t.sess != nil {
+		refresh = t.sess.Refresh
+	} else {
+		var err error
+		if refresh, err = t.Store.SyncToken(ctx); err != nil {
+			return "", fmt.Errorf("sync token: %w", err)
+		}
+	}
+	if refresh == "" {
+		return "", ErrSignInNeeded
+	}
+	ns, err := t.Remote.SyncRefresh(ctx, refresh)
+	if st := statusOf(err); st == 401 || st == 403 {
+		t.sess = nil
+		_ = t.Store.SetSyncToken(ctx, "")
+		return "", fmt.Errorf("%w: %w", ErrSignInNeeded, err)
+	} else if err != nil {
+		return "", err
+	}
+	// Refresh tokens are single-use on the server: keep the new one first.
+	t.sess = ns
+	t.dirty = t.Store.SetSyncToken(ctx, ns.Refresh) != nil
+	return ns.Access, nil
+}
+
+// Invalidate implements TokenSource.
+func (t *Tokens) Invalidate(tok string) {
+	t.mu.Lock()
+	if t.sess != nil && t.sess.Access == tok {
+		t.sess.Access = ""
+	}
+	t.mu.Unlock()
+}
+
+// AuthStore is what RemoteAuth writes on the desktop.
+type AuthStore interface {
+	PutStaff(ctx context.Context, s *app.Staff) error
+	PutCredential(ctx context.Context, c *app.Credential) error
+	Connect(ctx context.Context, deviceID string) error
+	SyncDevice() string
+}
+
+// RemoteAuth is a connected desktop's Authenticator: online, the server
+// checks the password (the first sign-in registers the device) and the
+// desktop caches the staff member's argon2id verifier; offline, Local
+// (app.LocalAuth over the cached verifiers) decides. Wrap it in
+// app.UnlockingAuth to open the sealed store with the same password.
+type RemoteAuth struct {
+	Remote     AuthRemote
+	Local      app.Authenticator
+	Store      AuthStore
+	Tokens     *Tokens
+	DeviceName string
+	Clock      app.Clock
+}
+
+// SignIn implements app.Authenticator.
+func (a *RemoteAuth) SignIn(ctx context.Context, username, password string) (*app.Staff, error) {
+	sess, err := a.Remote.SyncSignIn(ctx, username, password, a.Store.SyncDevice(), a.DeviceName)
+	if Offline(err) {
+		if errors.Is(err, ErrPinMismatch) {
+			return nil, err
+		}
+		st, lerr := a.Local.SignIn(ctx, username, password)
+		if errors.Is(lerr, app.ErrBadCredentials) {
+			return nil, ErrFirstSignInOffline
+		}
+		return st, lerr
+	}
+	if err != nil {
+		return nil, signInError(err)
+	}
+	v, err := a.Remote.SyncVerifier(ctx, sess.Access)
+	if err != nil {
+		return nil, fmt.Errorf("sign in: verifier: %w", err)
+	}
+	st := v.Staff
+	if err := a.Store.PutStaff(ctx, &st); err != nil {
+		return nil, fmt.Errorf("sign in: staff %s: %w", st.ID, err)
+	}
+	now := time.Now()
+	if a.Clock != nil {
+		now = a.Clock.Now()
+	}
+	if err := a.Store.PutCredential(ctx, &app.Credential{StaffID: st.ID, Hash: v.Verifier, ChangedAt: now}); err != nil {
+		return nil, fmt.Errorf("sign in: cache verifier of %s: %w", st.ID, err)
+	}
+	if sess.DeviceID != "" && a.Store.SyncDevice() != sess.DeviceID {
+		if err := a.Store.Connect(ctx, sess.DeviceID); err != nil {
+			return nil, fmt.Errorf("sign in: connect: %w", err)
+		}
+	}
+	a.Tokens.Set(sess)
+	if st.Disabled {
+		return nil, app.ErrAccountDisabled
+	}
+	return &st, nil
+}
+
+// codeErr is an API error's stable code (client.Error).
+type codeErr interface{ ErrorCode() string }
+
+func signInError(err error) error {
+	var ce codeErr
+	if !errors.As(err, &ce) {
+		return err
+	}
+	switch ce.ErrorCode() {
+	case "bad_credentials", "totp_required":
+		return fmt.Errorf("%w: %w", app.ErrBadCredentials, err)
+	case "account_disabled":
+		return fmt.Errorf("%w: %w", app.ErrAccountDisabled, err)
+	case "too_many_attempts":
+		return &app.TooManyAttemptsError{Until: time.Now().Add(app.LockBase)}
+	}
+	return err
+}
+
+// LookupRemote fetches a resident never seen on this device.
+type LookupRemote interface {
+	SyncLookup(ctx context.Context, token string, clinic app.ID, pnr string) (*LookupResponse, error)
+}
+
+// ResidentWriter stores fetched residents as the server's (no op queued).
+type ResidentWriter interface {
+	PutResidentsFromServer(ctx context.Context, rs []app.Resident) error
+}
+
+// Lookup is Skicka ärende's resident lookup on a connected desktop: from
+// the replica when the resident is there, otherwise from the server, and
+// offline a clear ErrResidentOffline.
+type Lookup struct {
+	Cases  *app.CaseService
+	Remote LookupRemote
+	Tokens TokenSource
+	Store  ResidentWriter
+}
+
+// LookupResident implements the lookup (same contract as
+// app.CaseService.LookupResident).
+func (l *Lookup) LookupResident(ctx context.Context, sess app.Session, pnr personnummer.Number) (*app.ResidentView, error) {
+	v, err := l.Cases.LookupResident(ctx, sess, pnr)
+	if err == nil || !errors.Is(err, app.ErrNotFound) {
+		return v, err
+	}
+	tok, err := l.Tokens.Token(ctx)
+	if err != nil {
+		if Offline(err) || errors.Is(err, ErrSignInNeeded) {
+			return nil, fmt.Errorf("look up resident: %w: %w", ErrResidentOffline, err)
+		}
+		return nil, err
+	}
+	resp, err := l.Remote.SyncLookup(ctx, tok, sess.ClinicID, pnr.String())
+	if Offline(err) {
+		return nil, fmt.Errorf("look up resident: %w: %w", ErrResidentOffline, err)
+	}
+	if err != nil {
+		var ce codeErr
+		if errors.As(err, &ce) && ce.ErrorCode() == "not_found" {
+			return nil, fmt.Errorf("look up resident: %w", app.ErrNotFound)
+		}
+		if errors.As(err, &ce) && ce.ErrorCode() == "forbidden" {
+			return nil, fmt.Errorf("look up resident: %w", app.ErrForbidden)
+		}
+		return nil, fmt.Errorf("look up resident: %w", err)
+	}
+	if err := l.Store.PutResidentsFromServer(ctx, resp.Residents); err != nil {
+		return nil, fmt.Errorf("look up resident: store: %w", err)
+	}
+	return l.Cases.LookupResident(ctx, sess, pnr)
+}

@@ -1,0 +1,483 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	stdsync "sync"
+	"time"
+
+	"mottagning/app"
+)
+
+// Replica is the connected desktop's store as the engine uses it
+// (storage.Store implements it).
+type Replica interface {
+	PendingOps(ctx context.Context, limit int) ([]app.SyncOp, error)
+	PendingCount(ctx context.Context) (int, error)
+	// DropAnsweredOps stores the answers with the server's state of their
+	// cases and drops the answered ops, in one transaction.
+	DropAnsweredOps(ctx context.Context, results []app.OpResult, state *app.SyncChanges) error
+	// UpdateFromServer applies a pulled page and its cursor in one transaction.
+	UpdateFromServer(ctx context.Context, ch *app.SyncChanges, cursor string) error
+	SyncCursor() string
+	SyncProblems(ctx context.Context) ([]app.SyncProblem, error)
+	DeleteSyncProblem(ctx context.Context, opID string) error
+	AttachmentData(ctx context.Context, id app.ID) ([]byte, error)
+	Case(ctx context.Context, id app.ID) (*app.Case, error)
+}
+
+// Remote is the server's sync API (client.Client implements it). An
+// error that is an API answer has a StatusCode method; any other error
+// means the server was not reached.
+type Remote interface {
+	SyncPush(ctx context.Context, token string, req *PushRequest) (*PushResponse, error)
+	SyncPull(ctx context.Context, token, cursor string, limit int) (*PullResponse, error)
+	SyncEvents(ctx context.Context, token, after string) (*EventsResponse, error)
+}
+
+// TokenSource gives the access token to call the server with.
+type TokenSource interface {
+	Token(ctx context.Context) (string, error)
+	// Invalidate drops a token the server refused (401).
+	Invalidate(token string)
+}
+
+// Options configure an Engine.
+type Options struct {
+	Replica  Replica
+	Remote   Remote
+	Tokens   TokenSource
+	DeviceID string
+	Clock    app.Clock
+	Log      *slog.Logger
+	// PullLimit is the records per pulled page (default DefaultPullLimit).
+	PullLimit int
+	// PushOps is the most ops per push (default MaxPushOps).
+	PushOps int
+	// Poll is how often the engine syncs without being woken (default 30 s).
+	Poll time.Duration
+	// MinBackoff and MaxBackoff bound the wait after a failed sync
+	// (defaults 1 s and 60 s); it doubles per failure, with jitter.
+	MinBackoff, MaxBackoff time.Duration
+	// NoEvents turns the server's wake-ups off (tests that drive SyncOnce).
+	NoEvents bool
+	// OnReply is called with the number of new resident replies a pull
+	// brought (the staff tool's desktop notification; no personal data).
+	OnReply func(n int)
+}
+
+// Status is what the status bar, the first-sync progress bar and the list
+// of pending and rejected changes show.
+type Status struct {
+	// Online: the last attempt reached the server.
+	Online bool
+	// Syncing: a push or pull is running now.
+	Syncing bool
+	// FirstSync: the desktop has never finished a pull; Progress is 0..1.
+	FirstSync bool
+	Progress  float64
+	// Pending is the number of local changes not yet answered by the server.
+	Pending int
+	// LastSync is the end of the last complete sync (zero: never).
+	LastSync time.Time
+	// LastError is a Swedish text for the last failure, "" when none.
+	LastError string
+	// SignInNeeded: the server wants a new online sign-in (the refresh
+	// token is gone or expired); changes stay queued meanwhile.
+	SignInNeeded bool
+	// Rejected and Conflicts are the ops the server did not apply as made,
+	// with the reason or the server's values, until dismissed (Dismiss).
+	Rejected  []app.SyncProblem
+	Conflicts []app.SyncProblem
+}
+
+// Engine is a connected desktop's background sync: it pushes the queued
+// ops, pulls the changes of its clinics, and waits for the next change,
+// local or on the server, with backoff while the server cannot be reached.
+type Engine struct {
+	opt  Options
+	kick chan struct{}
+	// cycle keeps one push/pull at a time (Serve and SyncOnce callers).
+	cycle stdsync.Mutex
+
+	mu   stdsync.Mutex
+	st   Status
+	head string
+	subs map[chan struct{}]struct{}
+}
+
+// New returns an engine; start it with Serve.
+func New(opt Options) *Engine {
+	if opt.Clock == nil {
+		opt.Clock = app.SystemClock{}
+	}
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	if opt.PullLimit <= 0 {
+		opt.PullLimit = DefaultPullLimit
+	}
+	if opt.PushOps <= 0 || opt.PushOps > MaxPushOps {
+		opt.PushOps = MaxPushOps
+	}
+	if opt.Poll <= 0 {
+		opt.Poll = 30 * time.Second
+	}
+	if opt.MinBackoff <= 0 {
+		opt.MinBackoff = time.Second
+	}
+	if opt.MaxBackoff <= 0 {
+		opt.MaxBackoff = time.Minute
+	}
+	e := &Engine{opt: opt, kick: make(chan struct{}, 1), subs: map[chan struct{}]struct{}{}}
+	e.st.FirstSync = opt.Replica.SyncCursor() == ""
+	return e
+}
+
+// Kick wakes the engine: a local change was queued (storage.Store.OnQueued).
+func (e *Engine) Kick() {
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Status returns the current status.
+func (e *Engine) Status() Status {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := e.st
+	st.Rejected = append([]app.SyncProblem(nil), st.Rejected...)
+	st.Conflicts = append([]app.SyncProblem(nil), st.Conflicts...)
+	return st
+}
+
+// Subscribe returns a channel that receives (coalesced) whenever the status
+// or the replica's data changed, and a function that ends the subscription.
+// The UI re-reads Status and its lists on each receive (through fyne.Do).
+func (e *Engine) Subscribe() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	e.mu.Lock()
+	e.subs[ch] = struct{}{}
+	e.mu.Unlock()
+	return ch, func() {
+		e.mu.Lock()
+		delete(e.subs, ch)
+		e.mu.Unlock()
+	}
+}
+
+// Pending lists the queued ops, oldest first (the visible outbox).
+func (e *Engine) Pending(ctx context.Context, limit int) ([]app.SyncOp, error) {
+	return e.opt.Replica.PendingOps(ctx, limit)
+}
+
+// Dismiss removes a rejected or conflicting op from the list.
+func (e *Engine) Dismiss(ctx context.Context, opID string) error {
+	if err := e.opt.Replica.DeleteSyncProblem(ctx, opID); err != nil {
+		return err
+	}
+	e.refresh(ctx)
+	return nil
+}
+
+func (e *Engine) changed() {
+	for ch := range e.subs {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (e *Engine) set(fn func(st *Status)) {
+	e.mu.Lock()
+	fn(&e.st)
+	e.changed()
+	e.mu.Unlock()
+}
+
+// refresh reads the pending count and the problems into the status.
+func (e *Engine) refresh(ctx context.Context) {
+	n, err := e.opt.Replica.PendingCount(ctx)
+	if err != nil {
+		return
+	}
+	ps, err := e.opt.Replica.SyncProblems(ctx)
+	if err != nil {
+		return
+	}
+	var rej, con []app.SyncProblem
+	for _, p := range ps {
+		if p.Result.Outcome == app.OpConflict {
+			con = append(con, p)
+		} else {
+			rej = append(rej, p)
+		}
+	}
+	e.set(func(st *Status) { st.Pending, st.Rejected, st.Conflicts = n, rej, con })
+}
+
+// Serve syncs until ctx ends: at start, when woken (a local change, a
+// change on the server) and every Poll; after a failure it waits with
+// backoff. It returns ctx's error.
+func (e *Engine) Serve(ctx context.Context) error {
+	e.refresh(ctx)
+	if !e.opt.NoEvents {
+		ectx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go e.events(ectx)
+	}
+	failures := 0
+	for {
+		err := e.SyncOnce(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		wait := e.opt.Poll
+		if err != nil {
+			failures++
+			wait = e.backoff(failures)
+			e.opt.Log.Info("sync failed; retrying", "in", wait.Round(time.Millisecond).String(), "err", err)
+		} else {
+			failures = 0
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-e.kick:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// backoff is the wait after n failures in a row: doubling from MinBackoff
+// up to MaxBackoff, with ±25 % jitter so that many desktops coming back
+// after an outage do not all call at once.
+func (e *Engine) backoff(n int) time.Duration {
+	d := e.opt.MinBackoff
+	for i := 1; i < n && d < e.opt.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, e.opt.MaxBackoff)
+	j := time.Duration(rand.Int64N(int64(d)/2+1)) - d/4
+	return max(d+j, time.Millisecond)
+}
+
+// events long-polls the server's change head and wakes the engine when it
+// moves; it backs off on failure (Serve's own attempts decide Online).
+func (e *Engine) events(ctx context.Context) {
+	failures := 0
+	for ctx.Err() == nil {
+		e.mu.Lock()
+		after := e.head
+		e.mu.Unlock()
+		var resp *EventsResponse
+		err := e.call(ctx, func(tok string) (err error) {
+			resp, err = e.opt.Remote.SyncEvents(ctx, tok, after)
+			return err
+		})
+		if err != nil {
+			failures++
+			t := time.NewTimer(e.backoff(failures))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			continue
+		}
+		failures = 0
+		if resp.Changed {
+			e.mu.Lock()
+			e.head = resp.Head
+			e.mu.Unlock()
+			e.Kick()
+		}
+	}
+}
+
+// apiError is an answer of the server (client.Error).
+type apiError interface{ StatusCode() int }
+
+// Offline reports whether err means the server was not reached (as
+// opposed to an answer from it).
+func Offline(err error) bool {
+	var ae apiError
+	return err != nil && !errors.As(err, &ae) && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrSignInNeeded)
+}
+
+func statusOf(err error) int {
+	var ae apiError
+	if errors.As(err, &ae) {
+		return ae.StatusCode()
+	}
+	return 0
+}
+
+// call runs fn with a token, once more with a fresh one after a 401.
+func (e *Engine) call(ctx context.Context, fn func(tok string) error) error {
+	for try := 0; ; try++ {
+		tok, err := e.opt.Tokens.Token(ctx)
+		if err != nil {
+			return err
+		}
+		err = fn(tok)
+		if statusOf(err) == 401 && try == 0 {
+			e.opt.Tokens.Invalidate(tok)
+			continue
+		}
+		return err
+	}
+}
+
+// SyncOnce pushes every queued op and then pulls every change, and
+// records the outcome in the status.
+func (e *Engine) SyncOnce(ctx context.Context) error {
+	e.cycle.Lock()
+	defer e.cycle.Unlock()
+	e.set(func(st *Status) { st.Syncing = true })
+	err := e.push(ctx)
+	if err == nil {
+		err = e.pull(ctx)
+	}
+	e.refresh(ctx)
+	now := e.opt.Clock.Now()
+	e.set(func(st *Status) {
+		st.Syncing = false
+		st.SignInNeeded = errors.Is(err, ErrSignInNeeded)
+		st.Online = err == nil || !Offline(err)
+		st.LastError = Message(err)
+		if err == nil {
+			st.LastSync, st.FirstSync, st.Progress = now, false, 1
+		}
+	})
+	return err
+}
+
+// push sends the queued ops in batches, in queue order, and stores each
+// answer before the next batch.
+func (e *Engine) push(ctx context.Context) error {
+	for {
+		ops, err := e.opt.Replica.PendingOps(ctx, e.opt.PushOps)
+		if err != nil {
+			return fmt.Errorf("sync push: read queue: %w", err)
+		}
+		if len(ops) == 0 {
+			return nil
+		}
+		batch, size := make([]app.SyncOp, 0, len(ops)), 0
+		for _, op := range ops {
+			if op.Kind == app.OpAttachmentPut {
+				var err error
+				if op, err = e.attach(ctx, op); err != nil {
+					return err
+				}
+			}
+			if len(batch) > 0 && size+len(op.Payload) > PushBudget {
+				break
+			}
+			batch, size = append(batch, op), size+len(op.Payload)
+		}
+		var resp *PushResponse
+		err = e.call(ctx, func(tok string) (err error) {
+			resp, err = e.opt.Remote.SyncPush(ctx, tok, &PushRequest{DeviceID: e.opt.DeviceID, Ops: batch})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("sync push of %d ops: %w", len(batch), err)
+		}
+		if len(resp.Results) == 0 {
+			return fmt.Errorf("sync push: the server answered no op")
+		}
+		if err := e.opt.Replica.DropAnsweredOps(ctx, resp.Results, resp.State); err != nil {
+			return fmt.Errorf("sync push: store answers: %w", err)
+		}
+		e.refresh(ctx)
+		if len(resp.Results) < len(batch) {
+			return fmt.Errorf("sync push: the server answered %d of %d ops", len(resp.Results), len(batch))
+		}
+	}
+}
+
+// attach puts an attachment's bytes into its op.
+func (e *Engine) attach(ctx context.Context, op app.SyncOp) (app.SyncOp, error) {
+	var a app.Attachment
+	if err := jsonUnmarshal(op.Payload, &a); err != nil {
+		return op, fmt.Errorf("sync push: attachment op %s: %w", op.ID, err)
+	}
+	data, err := e.opt.Replica.AttachmentData(ctx, a.ID)
+	if err != nil {
+		return op, fmt.Errorf("sync push: attachment %s: %w", a.ID, err)
+	}
+	return withData(op, data)
+}
+
+// pull applies pages until the server has no more.
+func (e *Engine) pull(ctx context.Context) error {
+	cursor := e.opt.Replica.SyncCursor()
+	replies := 0
+	for {
+		var resp *PullResponse
+		err := e.call(ctx, func(tok string) (err error) {
+			resp, err = e.opt.Remote.SyncPull(ctx, tok, cursor, e.opt.PullLimit)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("sync pull after %q: %w", cursor, err)
+		}
+		if cursor != "" {
+			replies += e.newReplies(ctx, resp.Changes.Threads)
+		}
+		if err := e.opt.Replica.UpdateFromServer(ctx, &resp.Changes, resp.Cursor); err != nil {
+			return fmt.Errorf("sync pull: apply page: %w", err)
+		}
+		cursor = resp.Cursor
+		c, _ := strconv.ParseFloat(resp.Cursor, 64)
+		h, _ := strconv.ParseFloat(resp.Head, 64)
+		e.mu.Lock()
+		if e.head == "" || h > mustFloat(e.head) {
+			e.head = resp.Head
+		}
+		e.mu.Unlock()
+		e.set(func(st *Status) {
+			if h > 0 {
+				st.Progress = min(c/h, 1)
+			}
+		})
+		if !resp.More {
+			break
+		}
+	}
+	if replies > 0 && e.opt.OnReply != nil {
+		e.opt.OnReply(replies)
+	}
+	return nil
+}
+
+func mustFloat(s string) float64 { f, _ := strconv.ParseFloat(s, 64); return f }
+
+// newReplies counts the pulled cases that got a resident's reply since
+// this desktop last saw them.
+func (e *Engine) newReplies(ctx context.Context, ts []app.PulledThread) int {
+	n := 0
+	for i := range ts {
+		c := &ts[i].Case
+		if !c.UnreadByStaff {
+			continue
+		}
+		old, err := e.opt.Replica.Case(ctx, c.ID)
+		if err != nil || !old.UnreadByStaff || c.LastActivity.After(old.LastActivity) {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,469 @@
+package sync_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"go/build"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	stdsync "sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"mottagning/app"
+	"mottagning/app/demo"
+	"mottagning/client"
+	"mottagning/notify"
+	"mottagning/server"
+	"mottagning/server/staffauth"
+	"mottagning/storage"
+	msync "mottagning/sync"
+)
+
+// The tests run the real server (server.New over a real store and the
+// real staff accounts of server/staffauth) on 127.0.0.1 over TLS, desktops
+// as storage replicas with the app services and an Engine (no Fyne), and
+// mailpit for the e-mail notifications. Between a desktop and the server
+// sits only a fault injector (faults): down, dropped requests, dropped
+// answers.
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// authAdapter is cmd/mottagning-server's adapter of staffauth to the
+// server's StaffAuth (that one is in package main).
+type authAdapter struct{ s *staffauth.Service }
+
+func (a authAdapter) SignIn(ctx context.Context, r server.StaffSignIn) (*server.StaffTokens, error) {
+	t, err := a.s.SignIn(ctx, staffauth.SignInRequest{Username: r.Username, Password: r.Password, DeviceID: app.ID(r.DeviceID), DeviceName: r.DeviceName})
+	if err != nil {
+		return nil, authErr(err)
+	}
+	return &server.StaffTokens{Access: t.Access, Refresh: t.Refresh, AccessExpires: t.AccessExpires, RefreshExpires: t.RefreshExpires, DeviceID: t.DeviceID}, nil
+}
+
+func (a authAdapter) Refresh(ctx context.Context, refresh string) (*server.StaffTokens, error) {
+	t, err := a.s.Refresh(ctx, refresh)
+	if err != nil {
+		return nil, authErr(err)
+	}
+	return &server.StaffTokens{Access: t.Access, Refresh: t.Refresh, AccessExpires: t.AccessExpires, RefreshExpires: t.RefreshExpires, DeviceID: t.DeviceID}, nil
+}
+
+func (a authAdapter) Authenticate(ctx context.Context, access string) (*server.StaffClaims, error) {
+	c, err := a.s.Authenticate(ctx, access)
+	if err != nil {
+		return nil, authErr(err)
+	}
+	return &server.StaffClaims{StaffID: c.StaffID, DeviceID: c.DeviceID, Username: c.Username, Roles: c.Roles, RegionRoles: c.RegionRoles, Expires: c.Expires, Raw: c}, nil
+}
+
+func (a authAdapter) RevokeDevice(ctx context.Context, by *server.StaffClaims) error {
+	c := by.Raw.(*staffauth.Claims)
+	return authErr(a.s.RevokeDevice(ctx, c, c.DeviceID))
+}
+
+func (a authAdapter) Verifier(ctx context.Context, by *server.StaffClaims) (string, error) {
+	return a.s.Verifier(ctx, by.Raw.(*staffauth.Claims))
+}
+
+func authErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, staffauth.ErrTokenExpired), errors.Is(err, staffauth.ErrTokenInvalid), errors.Is(err, staffauth.ErrDeviceRevoked):
+		return fmt.Errorf("%w: %w", server.ErrUnauthenticated, err)
+	}
+	return err
+}
+
+// central is a running server.
+type central struct {
+	t     testing.TB
+	ctx   context.Context
+	store *storage.Store
+	srv   *server.Server
+	ds    *demo.Dataset
+	url   string
+	pin   string
+	c     *client.Client // the resident side and direct calls, no faults
+	mp    *mailpit
+}
+
+type centralOpt struct {
+	mailpit bool
+	dir     string // reuse a data directory
+	noSeed  bool
+}
+
+func startCentral(t testing.TB, o centralOpt) *central {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	dir := o.dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	store, err := storage.Open(ctx, dir, storage.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := staffauth.Open(filepath.Join(dir, "auth.db"), nil, staffauth.Options{Params: demo.PasswordParams, SourcePerMinute: 1e6, SourceBurst: 1e6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	ds := demo.Build(now)
+	ds.WithPasswords = false
+	if !o.noSeed && store.IsEmpty() {
+		if err := demo.Seed(ctx, store, ds); err != nil {
+			t.Fatal(err)
+		}
+		admin := app.Staff{ID: app.NewID(now), Name: "Admin", Username: "regionadmin"}
+		if err := auth.Bootstrap(ctx, admin, demo.Password(admin.Username)); err != nil {
+			t.Fatal(err)
+		}
+		by := &staffauth.Claims{StaffID: admin.ID}
+		for _, st := range ds.Staff {
+			if err := auth.PutStaff(ctx, by, st); err != nil {
+				t.Fatal(err)
+			}
+			if err := auth.SetPassword(ctx, by, st.ID, demo.Password(st.Username)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	srv, err := server.New(ctx, server.Deps{Store: store, Staff: authAdapter{auth}, EID: &server.TestEID{}, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ce := &central{t: t, ctx: ctx, store: store, srv: srv, ds: ds}
+	var wg stdsync.WaitGroup
+	if o.mailpit {
+		ce.mp = startMailpit(t)
+		mail, err := notify.NewSMTPClient(notify.SMTPConfig{Host: "127.0.0.1", Port: ce.mp.SMTPPort, TLS: notify.TLSNone,
+			AllowInsecureLoopback: true, From: "Mottagning <noreply@example.invalid>"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := &notify.Dispatcher{Outbox: srv.Gate(), Mail: mail, Log: quiet, Poll: 50 * time.Millisecond}
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = d.Serve(ctx) }()
+	}
+	cert, fp := selfSigned(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second,
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		ErrorLog:  slog.NewLogLogger(quiet.Handler(), slog.LevelWarn)}
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = hs.ServeTLS(ln, "", "") }()
+	ce.url, ce.pin = "https://"+ln.Addr().String(), fp
+	ce.c, err = client.New(ce.url, client.Options{PinSHA256: fp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = hs.Close()
+		wg.Wait()
+		ce.c.CloseIdle()
+		if err := store.Check(); err != nil {
+			t.Errorf("server store check: %v", err)
+		}
+		store.Close()
+		auth.Close()
+	})
+	return ce
+}
+
+func (ce *central) persona(key string) *app.Resident {
+	for _, r := range ce.ds.Residents {
+		if r.ID == ce.ds.Persona[key] {
+			return r
+		}
+	}
+	ce.t.Fatalf("no persona %s", key)
+	return nil
+}
+
+func (ce *central) staff(key string) *app.Staff {
+	for i := range ce.ds.Staff {
+		if ce.ds.Staff[i].ID == ce.ds.StaffBy[key] {
+			return &ce.ds.Staff[i]
+		}
+	}
+	ce.t.Fatalf("no staff %s", key)
+	return nil
+}
+
+func (ce *central) template(clinic app.ID, kind app.CaseKind) app.ID {
+	for _, t := range ce.ds.Templates {
+		if t.ClinicID == clinic && t.Kind == kind {
+			return t.ID
+		}
+	}
+	ce.t.Fatalf("no template %s", kind)
+	return ""
+}
+
+func (ce *central) resident(key string) string {
+	ce.t.Helper()
+	s, err := ce.c.ResidentSignIn(ce.ctx, ce.persona(key).PNR.String(), time.Millisecond)
+	if err != nil {
+		ce.t.Fatalf("resident sign-in %s: %v", key, err)
+	}
+	return s.Token
+}
+
+// faults sits between a desktop and the server: down refuses every
+// request as an unreachable server would; the random drops (convergence)
+// lose a request before or its answer after the server handled it.
+type faults struct {
+	inner    http.RoundTripper
+	down     atomic.Bool
+	mu       stdsync.Mutex
+	rnd      func() float64
+	dropReq  float64
+	dropResp float64
+}
+
+var errDown = errors.New("connect: connection refused (test: server unreachable)")
+
+func (f *faults) RoundTrip(r *http.Request) (*http.Response, error) {
+	if f.down.Load() {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return nil, errDown
+	}
+	f.mu.Lock()
+	var pReq, pResp float64 = 1, 1
+	if f.rnd != nil {
+		pReq, pResp = f.rnd(), f.rnd()
+	}
+	f.mu.Unlock()
+	if pReq < f.dropReq {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return nil, errDown
+	}
+	resp, err := f.inner.RoundTrip(r)
+	if err == nil && pResp < f.dropResp {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return nil, errors.New("connection reset (test: answer lost)")
+	}
+	return resp, err
+}
+
+// desktop is a connected desktop without its window.
+type desktop struct {
+	t      testing.TB
+	ctx    context.Context
+	store  *storage.Store
+	cases  *app.CaseService
+	auth   app.Authenticator
+	tokens *msync.Tokens
+	eng    *msync.Engine
+	f      *faults
+	c      *client.Client
+	sess   app.Session
+	lookup *msync.Lookup
+}
+
+func newDesktop(t testing.TB, ce *central, dir string) *desktop {
+	t.Helper()
+	ctx := context.Background()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	store, err := storage.Open(ctx, dir, storage.Options{NoSync: true, Encrypt: true, KeyParams: demo.PasswordParams})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned, err := client.New(ce.url, client.Options{PinSHA256: ce.pin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &faults{inner: pinned.HTTP().Transport}
+	c, err := client.New(ce.url, client.Options{HTTPClient: &http.Client{Transport: f, Timeout: 30 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &desktop{t: t, ctx: ctx, store: store, f: f, c: c, cases: app.NewCaseService(store, app.SystemClock{})}
+	d.tokens = &msync.Tokens{Remote: c, Store: store}
+	d.auth = app.UnlockingAuth{Store: store, Auth: &msync.RemoteAuth{Remote: c, Local: app.NewLocalAuth(store, store, app.SystemClock{}),
+		Store: store, Tokens: d.tokens, DeviceName: "test"}}
+	d.lookup = &msync.Lookup{Cases: d.cases, Remote: c, Tokens: d.tokens, Store: store}
+	t.Cleanup(func() {
+		if err := store.Check(); err != nil {
+			t.Errorf("desktop store check: %v", err)
+		}
+		store.Close()
+		c.CloseIdle()
+		pinned.CloseIdle()
+	})
+	return d
+}
+
+// signIn signs a demo staff member in and starts the engine (not Serve:
+// tests drive SyncOnce, or call serve).
+func (d *desktop) signIn(st *app.Staff, clinic app.ID) {
+	d.t.Helper()
+	got, err := d.auth.SignIn(d.ctx, st.Username, demo.Password(st.Username))
+	if err != nil {
+		d.t.Fatalf("sign in %s: %v", st.Username, err)
+	}
+	d.sess = app.Session{Staff: got, ClinicID: clinic}
+	d.eng = msync.New(msync.Options{Replica: d.store, Remote: d.c, Tokens: d.tokens, DeviceID: d.store.SyncDevice(), Log: quiet,
+		NoEvents: true, MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Poll: 50 * time.Millisecond})
+	d.store.OnQueued(d.eng.Kick)
+}
+
+func (d *desktop) sync() error { return d.eng.SyncOnce(d.ctx) }
+
+func (d *desktop) mustSync() {
+	d.t.Helper()
+	if err := d.sync(); err != nil {
+		d.t.Fatalf("sync: %v", err)
+	}
+}
+
+func selfSigned(t testing.TB) (tls.Certificate, string) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, client.Fingerprint(der)
+}
+
+// --- mailpit (as notify's tests start it) ---
+
+type mailpit struct {
+	SMTPPort int
+	API      string
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func mailpitBinary() string {
+	if p, err := exec.LookPath("mailpit"); err == nil {
+		return p
+	}
+	gopath := os.Getenv("GOPATH")
+	if gopath == "" {
+		gopath = build.Default.GOPATH
+	}
+	p := filepath.Join(strings.Split(gopath, string(os.PathListSeparator))[0], "bin", "mailpit")
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return ""
+}
+
+func startMailpit(t testing.TB) *mailpit {
+	t.Helper()
+	bin := mailpitBinary()
+	if bin == "" {
+		t.Skip("mailpit not installed: run `make test` (go install github.com/axllent/mailpit@v1.33.1)")
+	}
+	mp := &mailpit{SMTPPort: freePort(t)}
+	httpPort := freePort(t)
+	mp.API = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+	cmd := exec.Command(bin, "--smtp", fmt.Sprintf("127.0.0.1:%d", mp.SMTPPort), "--listen", fmt.Sprintf("127.0.0.1:%d", httpPort),
+		"--database", filepath.Join(t.TempDir(), "mailpit.db"), "--disable-version-check", "--smtp-disable-rdns", "--max", "0", "-q")
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get(mp.API + "/api/v1/messages?limit=1")
+		if err == nil {
+			resp.Body.Close()
+			if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", mp.SMTPPort)); err == nil {
+				c.Close()
+				return mp
+			}
+		}
+		select {
+		case <-done:
+			t.Fatal("mailpit exited at start")
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("mailpit did not start in 15 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// to counts the messages mailpit holds for addr.
+func (mp *mailpit) to(t testing.TB, addr string) int {
+	t.Helper()
+	resp, err := http.Get(mp.API + "/api/v1/messages?limit=500")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Messages []struct {
+			To []struct{ Address string }
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range list.Messages {
+		for _, to := range m.To {
+			if strings.EqualFold(to.Address, addr) {
+				n++
+			}
+		}
+	}
+	return n
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"mottagning/app"
+	"mottagning/client"
+	"mottagning/storage"
+	msync "mottagning/sync"
+)
+
+// connectServer prepares connected mode: the server's URL and the pinned
+// fingerprint of its certificate (trusted on first connect, or given with
+// --server-pin), stored in the database. A demo database, a server other
+// than the stored one, and a changed certificate are refused with a
+// Swedish message. A server that cannot be reached now is no error: the
+// desktop works offline (only the very first connect needs it).
+func connectServer(ctx context.Context, store *storage.Store, url, pinFlag string) (*client.Client, error) {
+	if store.IsDemo() {
+		return nil, errors.New("Det här är en demodatabas, och en demodatabas kan aldrig anslutas till en server. Välj en annan datakatalog med --data.")
+	}
+	storedURL, storedPin := store.SyncServer()
+	url = strings.TrimRight(strings.TrimSpace(url), "/")
+	switch {
+	case url == "":
+		url = storedURL
+	case storedURL != "" && url != storedURL:
+		return nil, fmt.Errorf("Databasen är ansluten till servern %s, inte %s. Välj en annan datakatalog med --data för att ansluta till en annan server.", storedURL, url)
+	}
+	pin := storedPin
+	if pinFlag != "" {
+		p, err := client.ParseFingerprint(pinFlag)
+		if err != nil {
+			return nil, errors.New("--server-pin ska vara serverns SHA-256-fingeravtryck (64 hexadecimala tecken).")
+		}
+		flagPin := fmt.Sprintf("%x", p)
+		if storedPin != "" && flagPin != storedPin {
+			return nil, errors.New(msync.Message(msync.ErrPinMismatch))
+		}
+		pin = flagPin
+	}
+	if pin == "" {
+		fp, err := client.FetchFingerprint(ctx, url)
+		if err != nil {
+			slog.Error("first connect", "err", err)
+			return nil, fmt.Errorf("Servern %s kan inte nås. Första anslutningen kräver kontakt med servern; försök igen när datorn är ansluten.", url)
+		}
+		fmt.Fprintf(os.Stderr, "Ansluter till %s. Serverns certifikat har fingeravtrycket\n  %s\n"+
+			"Jämför det med fingeravtrycket som servern skrev ut när den startade. Certifikatet sparas och kontrolleras vid varje anslutning.\n", url, fp)
+		pin = fp
+	}
+	if url != storedURL || pin != storedPin {
+		if err := store.SetSyncServer(ctx, url, pin); err != nil {
+			if errors.Is(err, storage.ErrDemoNotConnectable) {
+				return nil, errors.New("En demodatabas kan aldrig anslutas till en server.")
+			}
+			return nil, fmt.Errorf("Serverns adress kunde inte sparas (%v).", err)
+		}
+	}
+	c, err := client.New(url, client.Options{PinSHA256: pin})
+	if err != nil {
+		return nil, fmt.Errorf("Serverns adress %s är inte giltig: ange https://värd:port.", url)
+	}
+	if err := c.Healthz(ctx); errors.Is(err, client.ErrPinMismatch) {
+		slog.Error("server certificate changed", "server", url)
+		return nil, errors.New(msync.Message(err))
+	} else if err != nil {
+		slog.Info("server not reachable now; working offline", "server", url)
+	}
+	return c, nil
+}
+
+// startSync builds the connected desktop's sign-in (online at the first
+// sign-in on this device, offline against the cached verifier later) and
+// starts the sync engine. The returned stop ends it and waits.
+func startSync(ctx context.Context, store *storage.Store, c *client.Client, clock app.Clock, notifyUser func(title, body string)) (app.Authenticator, func()) {
+	tokens := &msync.Tokens{Remote: c, Store: store, Clock: clock}
+	host, _ := os.Hostname()
+	eng := msync.New(msync.Options{Replica: store, Remote: c, Tokens: tokens, DeviceID: store.SyncDevice(), Clock: clock,
+		OnReply: func(n int) {
+			// No personal data in a desktop notification.
+			notifyUser("Nytt svar", fmt.Sprintf("%d nya svar från invånare har kommit.", n))
+		}})
+	store.OnQueued(eng.Kick)
+	remote := &msync.RemoteAuth{Remote: c, Local: app.NewLocalAuth(store, store, clock), Store: store, Tokens: tokens, DeviceName: host, Clock: clock}
+	auth := kickingAuth{Authenticator: app.UnlockingAuth{Auth: remote, Store: store}, kick: eng.Kick}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := eng.Serve(sctx); err != nil && !errors.Is(err, context.Canceled) {
+			slog.Error("sync stopped", "err", err)
+		}
+	}()
+	return auth, func() { cancel(); <-done }
+}
+
+// kickingAuth wakes the sync engine after a sign-in: the store is
+// unlocked and a token may be there now.
+type kickingAuth struct {
+	app.Authenticator
+	kick func()
+}
+
+func (a kickingAuth) SignIn(ctx context.Context, username, password string) (*app.Staff, error) {
+	st, err := a.Authenticator.SignIn(ctx, username, password)
+	if err == nil {
+		a.kick()
+	}
+	return st, err
+}
