@@ -1,0 +1,170 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"mottagning/app/personnummer"
+)
+
+// Log extracts and chain verification for the granskare.
+//
+// A resident has the right to be told who accessed their data
+// (patientdatalagen 8 kap. 1 §: information om direktåtkomst och
+// elektronisk åtkomst). Today the resident asks the clinic, and a granskare
+// of that clinic makes the extract with Extract and hands it over on paper
+// or in a secure message; the extract covers the clinic's entries (the
+// care unit the granskare reviews), never another clinic's.
+//
+// A resident fetching their own extract through the server (e-tjänst) is a
+// later step: it would be a server endpoint authorised by the resident's
+// own session (and for a child, the guardian's right to act for it, R5),
+// reading the server's chain across the clinics of the care provider, and
+// recording the request in the same log. Nothing here is exposed to
+// residents; Extract refuses everyone but a granskare of the clinic.
+
+// ExtractRow is one access in a log extract, with the names a reader needs.
+type ExtractRow struct {
+	AccessEntry
+	// ActionLabel is Action.Label(), the Swedish text.
+	ActionLabel string
+	// StaffName and StaffTitle describe who accessed the data; empty when
+	// the staff member is no longer in the directory.
+	StaffName, StaffTitle string
+	// ClinicName is the care unit the access was made from.
+	ClinicName string
+}
+
+// LogExtract is the log extract for one resident: every access to their
+// data from the clinic in a period, oldest first.
+type LogExtract struct {
+	ResidentName string
+	PNR          personnummer.Number
+	// ClinicID and ClinicName are the clinic whose log the extract is from.
+	ClinicID   ID
+	ClinicName string
+	// From and To are the period [From, To).
+	From, To time.Time
+	Rows     []ExtractRow
+	// MadeAt, MadeBy and MadeByTitle say when and by which granskare the
+	// extract was made (printed on the extract).
+	MadeAt              time.Time
+	MadeBy, MadeByTitle string
+}
+
+// checkPeriod is the period rule of the access log's reads: both ends set,
+// To after From, at most one year (a read loads the clinic's whole log for
+// the period; a longer request is made a year at a time).
+func checkPeriod(op string, from, to time.Time) error {
+	switch {
+	case from.IsZero() || to.IsZero():
+		return fmt.Errorf("%s: period not set: %w", op, ErrInvalid)
+	case !to.After(from):
+		return fmt.Errorf("%s: period ends before it starts: %w", op, ErrInvalid)
+	case to.After(from.AddDate(1, 0, 0)):
+		return fmt.Errorf("%s: period longer than one year: %w", op, ErrInvalid)
+	}
+	return nil
+}
+
+// Extract returns the log extract for the resident with personnummer pnr
+// in the period [from, to): every access to the resident's data recorded
+// by the session's clinic, oldest first. Only a granskare of the clinic
+// may make one. A personnummer of nobody in the register gives ErrNotFound.
+//
+// The extract is itself an access to the resident's data: it is recorded
+// as AccessExport (by the granskare, for the resident, no case) after the
+// entries are read, so the extract lists what happened before it was
+// made. When the record cannot be written, no extract is returned.
+func (s *AuditService) Extract(ctx context.Context, sess Session, pnr personnummer.Number, from, to time.Time) (*LogExtract, error) {
+	const op = "make log extract"
+	if !sess.Staff.Has(sess.ClinicID, RoleAuditor) {
+		return nil, forbid(op+" of clinic", sess.ClinicID)
+	}
+	if pnr.IsZero() {
+		return nil, fmt.Errorf("%s: no personnummer: %w", op, ErrInvalid)
+	}
+	if err := checkPeriod(op, from, to); err != nil {
+		return nil, err
+	}
+	r, err := s.store.ResidentByPNR(ctx, pnr)
+	if err != nil {
+		// Errors name the clinic, never the personnummer.
+		return nil, fmt.Errorf("%s of clinic %s: resident: %w", op, sess.ClinicID, err)
+	}
+	all, err := s.store.Entries(ctx, sess.ClinicID, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("%s of clinic %s: %w", op, sess.ClinicID, err)
+	}
+	staff, err := s.store.AllStaff(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s of clinic %s: staff: %w", op, sess.ClinicID, err)
+	}
+	byID := make(map[ID]*Staff, len(staff))
+	for i := range staff {
+		byID[staff[i].ID] = &staff[i]
+	}
+	clinicName := ""
+	if c, err := s.store.Clinic(ctx, sess.ClinicID); err == nil {
+		clinicName = c.Name
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%s of clinic %s: clinic: %w", op, sess.ClinicID, err)
+	}
+	x := &LogExtract{
+		ResidentName: r.Register.FullName(), PNR: r.PNR,
+		ClinicID: sess.ClinicID, ClinicName: clinicName,
+		From: from, To: to,
+		MadeAt: s.clock.Now(), MadeBy: sess.Staff.Name, MadeByTitle: sess.Staff.Title,
+	}
+	for _, e := range all { // the store gives oldest first
+		if e.ResidentID != r.ID {
+			continue
+		}
+		row := ExtractRow{AccessEntry: e, ActionLabel: e.Action.Label(), ClinicName: clinicName}
+		if st := byID[e.StaffID]; st != nil {
+			row.StaffName, row.StaffTitle = st.Name, st.Title
+		}
+		x.Rows = append(x.Rows, row)
+	}
+	slices.SortStableFunc(x.Rows, func(a, b ExtractRow) int { return a.At.Compare(b.At) })
+	err = s.store.Record(ctx, AccessEntry{
+		ID: NewID(x.MadeAt), At: x.MadeAt, StaffID: sess.Staff.ID, ClinicID: sess.ClinicID,
+		ResidentID: r.ID, Action: AccessExport,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s of clinic %s: access log: %w", op, sess.ClinicID, err)
+	}
+	return x, nil
+}
+
+// ChainVerifier is the port Verify uses: the verification of the
+// database's access-log chain (AccessLogAdmin.VerifyAccessLog).
+// storage.Store satisfies it.
+type ChainVerifier interface {
+	VerifyAccessLog(ctx context.Context) (ChainReport, error)
+}
+
+// Verify walks the access-log chain of the database the service reads (the
+// device's, or the server's) and reports the first broken link. Only a
+// granskare may run it; the report holds counts, positions and entry ids,
+// no personal data. The chain is the whole database's, not one clinic's.
+// A store without verification gives errors.ErrUnsupported. The error is
+// for a log that cannot be read; a broken chain is a report with Break set.
+func (s *AuditService) Verify(ctx context.Context, sess Session) (ChainReport, error) {
+	const op = "verify access log"
+	if !sess.Staff.Has(sess.ClinicID, RoleAuditor) {
+		return ChainReport{}, forbid(op+" as granskare of clinic", sess.ClinicID)
+	}
+	v, ok := s.store.(ChainVerifier)
+	if !ok {
+		return ChainReport{}, fmt.Errorf("%s: the store cannot verify its chain: %w", op, errors.ErrUnsupported)
+	}
+	rep, err := v.VerifyAccessLog(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("%s: %w", op, err)
+	}
+	return rep, nil
+}
