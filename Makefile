@@ -98,9 +98,13 @@ fuzz:
 		done; \
 	done
 
-# Kill-and-reopen crash tests of the store, many rounds.
+# Kill-and-reopen crash tests, many rounds: the store (a writer killed
+# with SIGKILL) and sync (the server and two desktops as processes on
+# 127.0.0.1, each killed at random during push and pull), then the
+# seeded convergence test of sync.
 crash:
 	CRASH_KILLS=1000 $(GO) test -run 'Crash' -timeout 60m ./storage/...
+	CRASH_KILLS=1000 $(GO) test -run 'TestCrashSyncKills' -timeout 60m ./sync/...
 	SYNC_SEEDS=200 $(GO) test -run 'Convergence' -timeout 60m ./sync/...
 
 # Regenerate docs/screenshots/start.png on a virtual display.

@@ -182,15 +182,20 @@ func run() int {
 	notifyUser := func(title, body string) { a.SendNotification(fyne.NewNotification(title, body)) }
 	var auth app.Authenticator = app.UnlockingAuth{Auth: app.NewLocalAuth(store, store, clock), Store: store}
 	dispatched, testSender := func() {}, &notify.TestSender{Clock: clock}
+	// Connected mode only: the status bar and Ändringar (sync), and the
+	// lookup of residents never seen on this device. Standalone shows no
+	// status bar.
+	var syncStatus ui.SyncStatus
+	var residentLookup ui.ResidentLookup
 	if remote == nil {
 		// The notification dispatcher of the standalone desktop: its outbox
 		// is this database. It must end before the store closes.
 		dispatched, testSender = startDispatcher(ctx, store, clock, notifyCfg)
 	} else {
 		// Connected: the server notifies; this desktop syncs.
-		var stopSync func()
-		auth, stopSync = startSync(ctx, store, remote, clock, notifyUser)
+		conn, stopSync := startSync(ctx, store, remote, cases, clock, notifyUser)
 		defer stopSync()
+		auth, syncStatus, residentLookup = conn.auth, conn.engine, conn.lookup
 	}
 	defer dispatched()
 	ui.New(ctx, w, ui.Deps{
@@ -210,6 +215,8 @@ func run() int {
 		Demo:         store.IsDemo(),
 		DemoPassword: demo.Password,
 		Preselect:    pre,
+		Sync:         syncStatus,
+		Lookup:       residentLookup,
 	})
 
 	// Ctrl+C or SIGTERM closes the window like the user would, so that the

@@ -75,10 +75,19 @@ func connectServer(ctx context.Context, store *storage.Store, url, pinFlag strin
 	return c, nil
 }
 
+// connected is what a connected desktop adds to the window: the sign-in,
+// the engine (status bar, Ändringar) and the resident lookup that asks the
+// server for a resident never seen on this device.
+type connected struct {
+	auth   app.Authenticator
+	engine *msync.Engine
+	lookup *msync.Lookup
+}
+
 // startSync builds the connected desktop's sign-in (online at the first
 // sign-in on this device, offline against the cached verifier later) and
 // starts the sync engine. The returned stop ends it and waits.
-func startSync(ctx context.Context, store *storage.Store, c *client.Client, clock app.Clock, notifyUser func(title, body string)) (app.Authenticator, func()) {
+func startSync(ctx context.Context, store *storage.Store, c *client.Client, cases *app.CaseService, clock app.Clock, notifyUser func(title, body string)) (connected, func()) {
 	tokens := &msync.Tokens{Remote: c, Store: store, Clock: clock}
 	host, _ := os.Hostname()
 	eng := msync.New(msync.Options{Replica: store, Remote: c, Tokens: tokens, DeviceID: store.SyncDevice(), Clock: clock,
@@ -97,7 +106,8 @@ func startSync(ctx context.Context, store *storage.Store, c *client.Client, cloc
 			slog.Error("sync stopped", "err", err)
 		}
 	}()
-	return auth, func() { cancel(); <-done }
+	lookup := &msync.Lookup{Cases: cases, Remote: c, Tokens: tokens, Store: store}
+	return connected{auth: auth, engine: eng, lookup: lookup}, func() { cancel(); <-done }
 }
 
 // kickingAuth wakes the sync engine after a sign-in: the store is

@@ -110,6 +110,10 @@ func (s *CaseService) ApplyOp(ctx context.Context, st *Staff, device ID, op *Syn
 		res, err = s.applyAccess(ctx, st, op, now)
 	case OpTemplatePut:
 		res, err = s.applyTemplate(ctx, st, op, now)
+	case OpEServicePut:
+		res, err = s.applyEService(ctx, st, op, now)
+	case OpFormSeriesPut:
+		res, err = s.applyFormSeries(ctx, st, op, now)
 	default:
 		err = fmt.Errorf("op %s: kind %q: %w", op.ID, op.Kind, errUnsupported)
 	}

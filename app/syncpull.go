@@ -1,5 +1,7 @@
 package app
 
+import "mottagning/app/form"
+
 // What a pull brings to a connected desktop (docs/sync.md, Pull): the
 // current state of every record that changed after the desktop's cursor
 // and concerns its clinics. Records are whole (state, not deltas), so a
@@ -24,11 +26,13 @@ type SyncChanges struct {
 	Clinics   []Clinic          `json:",omitempty"`
 	Templates []MessageTemplate `json:",omitempty"`
 	EServices []EService        `json:",omitempty"`
+	// FormSeries are the form versions of local e-services (issue 7).
+	FormSeries []form.Series `json:",omitempty"`
 }
 
 // Empty reports whether the page holds no record.
 func (c *SyncChanges) Empty() bool {
-	return c == nil || len(c.Threads)+len(c.Gone)+len(c.Residents)+len(c.Staff)+len(c.Clinics)+len(c.Templates)+len(c.EServices) == 0
+	return c == nil || len(c.Threads)+len(c.Gone)+len(c.Residents)+len(c.Staff)+len(c.Clinics)+len(c.Templates)+len(c.EServices)+len(c.FormSeries) == 0
 }
 
 // Hidden stands in for a contact detail staff may not see (R14): the

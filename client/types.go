@@ -35,6 +35,8 @@ func (e *Error) Error() string {
 type Reason struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Field is the refused answer's path (e-service submissions).
+	Field string `json:"field,omitempty"`
 }
 
 // --- staff: sign-in ---

@@ -171,6 +171,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /api/resident/children/{child}/contact", s.withResident(s.setGuardianContact))
 	mux.HandleFunc("POST /api/resident/lock", s.withResident(s.lockSelf))
 	mux.HandleFunc("PUT /api/resident/journal-seal", s.withResident(s.sealSelf))
+	s.submitRoutes(mux) // e-service submissions (submit.go)
 
 	// Sync of connected desktops (sync.go).
 	s.syncRoutes(mux)

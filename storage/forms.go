@@ -61,6 +61,12 @@ func (s *Store) PutFormSeries(ctx context.Context, fs *form.Series) error {
 				return fmt.Errorf("form %s version %d: digest does not match: %w", fs.FormID, i+1, form.ErrPublished)
 			}
 		}
-		return s.put(tx, bForms, fs.FormID, fs)
+		if err := s.put(tx, bForms, fs.FormID, fs); err != nil {
+			return err
+		}
+		if err := s.feed(tx, feedForm, s.formClinic(tx, fs.FormID), app.ID(fs.FormID)); err != nil {
+			return err
+		}
+		return s.queueOps(ctx, tx, formSeriesOp(fs))
 	})
 }

@@ -262,7 +262,10 @@ func (s *Store) PutEService(ctx context.Context, e *app.EService) error {
 		if err := s.put(tx, bEServices, string(e.ID), e); err != nil {
 			return err
 		}
-		return s.feed(tx, feedEService, e.ClinicID, e.ID)
+		if err := s.feed(tx, feedEService, e.ClinicID, e.ID); err != nil {
+			return err
+		}
+		return s.queueOps(ctx, tx, eserviceOp(e)...)
 	})
 }
 

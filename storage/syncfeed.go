@@ -1,10 +1,12 @@
 package storage
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"strconv"
 	stdsync "sync"
 	"time"
@@ -451,6 +453,8 @@ func (p *pager) add(kind byte, clinic, id app.ID) error {
 			return err
 		}
 		p.out.EServices = append(p.out.EServices, e)
+	case feedForm:
+		return p.addFormSeries(clinic, id)
 	default:
 		return nil
 	}
@@ -536,3 +540,44 @@ func (s *Store) PulledThreads(ctx context.Context, ids []app.ID) (*app.SyncChang
 	})
 	return out, err
 }
+
+// StreamRecords writes the records a cold sync carries — case items
+// (headers, messages, notes), residents and notifications — as stored,
+// with no protocol: per record the bucket's number (0, 1, 2 in that
+// order), then the key and the value, each with a uvarint length. It is
+// the raw baseline of the cold-sync benchmark (sync/bench_test.go).
+func (s *Store) StreamRecords(ctx context.Context, w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	err := s.view(func(tx *bolt.Tx) error {
+		var hdr [1 + 2*binary.MaxVarintLen64]byte
+		for i, name := range RawBuckets {
+			err := tx.Bucket(name).ForEach(func(k, v []byte) error {
+				hdr[0] = byte(i)
+				n := 1 + binary.PutUvarint(hdr[1:], uint64(len(k)))
+				n += binary.PutUvarint(hdr[n:], uint64(len(v)))
+				if _, err := bw.Write(hdr[:n]); err != nil {
+					return err
+				}
+				if _, err := bw.Write(k); err != nil {
+					return err
+				}
+				_, err := bw.Write(v)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// RawBuckets are the buckets StreamRecords writes, by number.
+var RawBuckets = [][]byte{bCaseItems, bResidents, bOutbox}

@@ -190,6 +190,9 @@ func (s *Store) applyChanges(tx *bolt.Tx, ch *app.SyncChanges) error {
 			return err
 		}
 	}
+	if err := s.applyPulledForms(tx, ch.FormSeries); err != nil {
+		return err
+	}
 	for i := range ch.Residents {
 		if err := s.putResident(tx, &ch.Residents[i]); err != nil {
 			return err
@@ -234,6 +237,9 @@ func (s *Store) putPulledThread(b caseBuckets, pt *app.PulledThread) error {
 		if err := b.deleteIndexes(&old); err != nil {
 			return err
 		}
+		if err := s.dropLocalOnly(b, pt); err != nil {
+			return err
+		}
 	} else if !isNotFound(err) {
 		return err
 	}
@@ -275,6 +281,51 @@ func (s *Store) putPulledThread(b caseBuckets, pt *app.PulledThread) error {
 			return err
 		}
 		if err := byCase.Put(outboxCaseKey(n), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropLocalOnly removes the messages and notes of the desktop's copy of
+// a case that the server's state pt lacks: items the server rejected
+// (a reply refused by a rule), with their attachment bytes. The server's
+// state is the case whole; a page never carries an item the desktop still
+// has queued (a case with pending ops is not replaced).
+func (s *Store) dropLocalOnly(b caseBuckets, pt *app.PulledThread) error {
+	keep := make(map[string]bool, len(pt.Messages)+len(pt.Notes))
+	for i := range pt.Messages {
+		keep[string(itemKey(pt.Case.ID, itemMessage, pt.Messages[i].ID))] = true
+	}
+	for i := range pt.Notes {
+		keep[string(itemKey(pt.Case.ID, itemNote, pt.Notes[i].ID))] = true
+	}
+	prefix := []byte(pt.Case.ID)
+	var drop [][]byte
+	c := b.items.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if len(k) <= len(prefix) || keep[string(k)] {
+			continue
+		}
+		switch k[len(prefix)] {
+		case itemMessage:
+			var m app.Message
+			if err := decode(s.c(bCaseItems), bCaseItems, k, v, &m); err != nil {
+				return err
+			}
+			for _, a := range m.Attachments {
+				if err := b.tx.Bucket(bAttachments).Delete([]byte(a.ID)); err != nil {
+					return err
+				}
+			}
+		case itemNote:
+		default:
+			continue
+		}
+		drop = append(drop, append([]byte(nil), k...))
+	}
+	for _, k := range drop {
+		if err := b.items.Delete(k); err != nil {
 			return err
 		}
 	}

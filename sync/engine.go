@@ -421,26 +421,54 @@ func (e *Engine) attach(ctx context.Context, op app.SyncOp) (app.SyncOp, error) 
 	return withData(op, data)
 }
 
-// pull applies pages until the server has no more.
+// pull applies pages until the server has no more. Fetching and
+// decoding the next page runs while the current one is applied (one page
+// ahead, so at most two pages are in memory); the pages are still applied
+// in order, each with its cursor in one transaction.
 func (e *Engine) pull(ctx context.Context) error {
 	cursor := e.opt.Replica.SyncCursor()
+	// A first sync brings every case: none of them is a new reply.
+	countReplies := cursor != ""
 	replies := 0
-	for {
-		var resp *PullResponse
-		err := e.call(ctx, func(tok string) (err error) {
-			resp, err = e.opt.Remote.SyncPull(ctx, tok, cursor, e.opt.PullLimit)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("sync pull after %q: %w", cursor, err)
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type page struct {
+		resp  *PullResponse
+		after string
+		err   error
+	}
+	pages := make(chan page)
+	go func() {
+		defer close(pages)
+		after := cursor
+		for {
+			var resp *PullResponse
+			err := e.call(pctx, func(tok string) (err error) {
+				resp, err = e.opt.Remote.SyncPull(pctx, tok, after, e.opt.PullLimit)
+				return err
+			})
+			select {
+			case pages <- page{resp, after, err}:
+			case <-pctx.Done():
+				return
+			}
+			if err != nil || !resp.More {
+				return
+			}
+			after = resp.Cursor
 		}
-		if cursor != "" {
+	}()
+	for p := range pages {
+		if p.err != nil {
+			return fmt.Errorf("sync pull after %q: %w", p.after, p.err)
+		}
+		resp := p.resp
+		if countReplies {
 			replies += e.newReplies(ctx, resp.Changes.Threads)
 		}
 		if err := e.opt.Replica.UpdateFromServer(ctx, &resp.Changes, resp.Cursor); err != nil {
 			return fmt.Errorf("sync pull: apply page: %w", err)
 		}
-		cursor = resp.Cursor
 		c, _ := strconv.ParseFloat(resp.Cursor, 64)
 		h, _ := strconv.ParseFloat(resp.Head, 64)
 		e.mu.Lock()
@@ -453,9 +481,6 @@ func (e *Engine) pull(ctx context.Context) error {
 				st.Progress = min(c/h, 1)
 			}
 		})
-		if !resp.More {
-			break
-		}
 	}
 	if replies > 0 && e.opt.OnReply != nil {
 		e.opt.OnReply(replies)

@@ -291,6 +291,13 @@ type desktop struct {
 
 func newDesktop(t testing.TB, ce *central, dir string) *desktop {
 	t.Helper()
+	return newDesktopAt(t, ce.url, ce.pin, dir, nil)
+}
+
+// newDesktopAt is newDesktop for the server at url with pin; dial, when
+// set, replaces the transport's dialer (the benchmark counts bytes).
+func newDesktopAt(t testing.TB, url, pin, dir string, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *desktop {
+	t.Helper()
 	ctx := context.Background()
 	if dir == "" {
 		dir = t.TempDir()
@@ -299,12 +306,15 @@ func newDesktop(t testing.TB, ce *central, dir string) *desktop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pinned, err := client.New(ce.url, client.Options{PinSHA256: ce.pin})
+	pinned, err := client.New(url, client.Options{PinSHA256: pin})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if dial != nil {
+		pinned.HTTP().Transport.(*http.Transport).DialContext = dial
+	}
 	f := &faults{inner: pinned.HTTP().Transport}
-	c, err := client.New(ce.url, client.Options{HTTPClient: &http.Client{Transport: f, Timeout: 30 * time.Second}})
+	c, err := client.New(url, client.Options{HTTPClient: &http.Client{Transport: f, Timeout: 30 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,18 +358,26 @@ func (d *desktop) mustSync() {
 }
 
 func selfSigned(t testing.TB) (tls.Certificate, string) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	cert, fp, err := selfSignedCert()
 	if err != nil {
 		t.Fatal(err)
+	}
+	return cert, fp
+}
+
+func selfSignedCert() (tls.Certificate, string, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, "", err
 	}
 	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
 	if err != nil {
-		t.Fatal(err)
+		return tls.Certificate{}, "", err
 	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, client.Fingerprint(der)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, client.Fingerprint(der), nil
 }
 
 // --- mailpit (as notify's tests start it) ---

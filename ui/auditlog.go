@@ -3,18 +3,21 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"mottagning/app"
 	"mottagning/app/personnummer"
+	"mottagning/export"
 )
 
 // AuditReader is the part of app.AuditService the access-log view uses.
@@ -23,30 +26,68 @@ type AuditReader interface {
 	Entries(ctx context.Context, sess app.Session, q app.AuditQuery) ([]app.AuditRow, error)
 }
 
+// AuditExtractor makes the log extract for one resident (what a resident
+// may ask for). app.AuditService satisfies it; the screen finds it on its
+// AuditReader by assertion and hides the button when it is not there.
+type AuditExtractor interface {
+	Extract(ctx context.Context, sess app.Session, pnr personnummer.Number, from, to time.Time) (*app.LogExtract, error)
+}
+
+// ChainChecker verifies the access log's hash chain. app.AuditService
+// satisfies it; found by assertion like AuditExtractor.
+type ChainChecker interface {
+	Verify(ctx context.Context, sess app.Session) (app.ChainReport, error)
+}
+
 // Texts of the access-log view.
 const (
-	textAudTitle      = "Åtkomstlogg"
-	textAudIntro      = "Vem som öppnade vilket ärende eller vilken invånares uppgifter, och när. Perioden får vara högst ett år."
-	textAudFrom       = "Från"
-	textAudTo         = "Till och med"
-	textAudStaff      = "Medarbetare"
-	textAudAllStaff   = "Alla medarbetare"
-	textAudPNR        = "Invånarens personnummer"
-	textAudPNRHint    = "Alla invånare"
-	textAudShow       = "Visa"
-	textAudEmpty      = "Inga loggposter för urvalet."
-	textAudLoading    = "Hämtar loggposter …"
-	textAudBadDate    = "Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."
-	textAudBackwards  = "Till-datumet ligger före från-datumet."
-	textAudTooLong    = "Perioden får vara högst ett år."
-	textAudFixFields  = "Rätta det som är markerat med rött."
-	textAudInvalid    = "Urvalet kunde inte användas. Kontrollera datumen och försök igen."
-	textAudFailed     = "Något gick fel när loggen skulle hämtas. Försök igen."
-	textAudNoCase     = "–"
-	audDateLayout     = "2006-01-02"
-	audTimeLayout     = "2006-01-02 15:04:05"
-	audDefaultDays    = 7
-	audFieldDateWidth = 150
+	textAudTitle     = "Åtkomstlogg"
+	textAudIntro     = "Vem som öppnade vilket ärende eller vilken invånares uppgifter, och när. Perioden får vara högst ett år."
+	textAudFrom      = "Från"
+	textAudTo        = "Till och med"
+	textAudStaff     = "Medarbetare"
+	textAudAllStaff  = "Alla medarbetare"
+	textAudPNR       = "Invånarens personnummer"
+	textAudPNRHint   = "Alla invånare"
+	textAudShow      = "Visa"
+	textAudEmpty     = "Inga loggposter för urvalet."
+	textAudLoading   = "Hämtar loggposter …"
+	textAudBadDate   = "Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."
+	textAudBackwards = "Till-datumet ligger före från-datumet."
+	textAudTooLong   = "Perioden får vara högst ett år."
+	textAudFixFields = "Rätta det som är markerat med rött."
+	textAudInvalid   = "Urvalet kunde inte användas. Kontrollera datumen och försök igen."
+	textAudFailed    = "Något gick fel när loggen skulle hämtas. Försök igen."
+	textAudNoCase    = "–"
+
+	textAudExtract         = "Loggutdrag för invånare (PDF)"
+	textAudExtractNeedsPNR = "Ange invånarens personnummer för ett loggutdrag."
+	textAudExtracting      = "Gör loggutdraget …"
+	textAudExtractNone     = "Loggutdraget är gjort: inga åtkomster under perioden. Utdraget är loggat."
+	textAudExtractOne      = "Loggutdraget är gjort: 1 åtkomst under perioden. Utdraget är loggat."
+	textAudExtractMany     = "Loggutdraget är gjort: %d åtkomster under perioden. Utdraget är loggat."
+	textAudExtractNoOne    = "Ingen invånare med det personnumret finns i registret."
+	textAudExtractFailed   = "Loggutdraget kunde inte göras. Försök igen."
+	textAudSaveFailed      = "Filen kunde inte sparas. Välj en annan plats och försök igen."
+	textAudVerify          = "Kontrollera loggkedjan"
+	textAudVerifying       = "Kontrollerar loggkedjan …"
+	textAudChainEmpty      = "Loggen är tom: det finns inga loggposter att kontrollera."
+	textAudChainWhole      = "Loggen är hel: %d poster, kontrollerad från första posten."
+	textAudChainWholeFrom  = "Loggen är hel: %d poster, kontrollerad från den signerade kontrollpunkten vid post %d (äldre poster är gallrade)."
+	textAudChainEdited     = "Loggen är inte hel: post %d har ändrats."
+	textAudChainRemoved    = "Loggen är inte hel: poster saknas från och med post %d."
+	textAudChainReordered  = "Loggen är inte hel: post %d ligger på en annan posts plats."
+	textAudChainBadCp      = "Loggen är inte hel: kontrollpunkten vid post %d har ingen giltig signatur."
+	textAudChainNoKey      = "Loggen kan inte kontrolleras: databasen saknar nyckeln som kontrollpunkterna verifieras med."
+	textAudChainOther      = "Loggen är inte hel vid post %d."
+	textAudChainFirst      = "Det är den första trasiga länken. Ändra ingenting i databasen och kontakta systemförvaltningen."
+	textAudChainDetail     = "Teknisk uppgift: %s"
+	textAudVerifyFailed    = "Loggkedjan kunde inte kontrolleras. Försök igen."
+	audExtractName         = "loggutdrag-%s.pdf"
+	audDateLayout          = "2006-01-02"
+	audTimeLayout          = "2006-01-02 15:04:05"
+	audDefaultDays         = 7
+	audFieldDateWidth      = 150
 )
 
 type auditDeps struct {
@@ -59,6 +100,10 @@ type auditDeps struct {
 	// clock gives today's date for the default period and the century of
 	// ten-digit personnummer; nil means app.SystemClock.
 	clock app.Clock
+	// save hands the log extract's PDF to the user (tests capture). nil: a
+	// file-save dialog on the window that shows the screen. It runs on the
+	// UI goroutine.
+	save func(name string, data []byte)
 }
 
 // auditScreen is the granskare's view of the clinic's access log: a
@@ -79,6 +124,15 @@ type auditScreen struct {
 	errText  *widget.Label
 	empty    *widget.Label
 	table    *widget.Table
+
+	// The log extract and the chain check; nil buttons when svc lacks
+	// AuditExtractor or ChainChecker.
+	extractor  AuditExtractor
+	checker    ChainChecker
+	extractBtn *widget.Button
+	verifyBtn  *widget.Button
+	extractMsg *widget.Label
+	chainMsg   *widget.Label
 
 	staffIDs map[string]app.ID // staff select option → id
 	rows     []app.AuditRow
@@ -193,8 +247,19 @@ func newAuditScreen(d auditDeps) *auditScreen {
 	title.SizeName = theme.SizeNameSubHeadingText
 	intro := widget.NewLabel(L(textAudIntro))
 	intro.Wrapping = fyne.TextWrapWord
-	top := container.NewVBox(title, intro, widget.NewSeparator(), filters, s.errText,
-		container.NewHBox(s.count, layout.NewSpacer()))
+	s.extractMsg, s.chainMsg = newFieldMessage(), newFieldMessage()
+	tools := container.NewHBox(s.count, layout.NewSpacer())
+	if x, ok := d.svc.(AuditExtractor); ok {
+		s.extractor = x
+		s.extractBtn = widget.NewButtonWithIcon(L(textAudExtract), theme.DocumentSaveIcon(), s.extract)
+		tools.Add(s.extractBtn)
+	}
+	if c, ok := d.svc.(ChainChecker); ok {
+		s.checker = c
+		s.verifyBtn = widget.NewButtonWithIcon(L(textAudVerify), theme.ConfirmIcon(), s.verify)
+		tools.Add(s.verifyBtn)
+	}
+	top := container.NewVBox(title, intro, widget.NewSeparator(), filters, s.errText, tools, s.extractMsg, s.chainMsg)
 	table := container.New(&fillColumn{table: s.table, widths: widths, fill: auditFillCol}, s.table)
 	s.content = container.NewBorder(top, nil, nil, nil, container.NewStack(table, container.NewCenter(s.empty)))
 
@@ -423,4 +488,169 @@ func (f *fillColumn) MinSize(objs []fyne.CanvasObject) fyne.Size {
 		s = s.Max(o.MinSize())
 	}
 	return s
+}
+
+// extract is "Loggutdrag för invånare (PDF)": the personnummer and the
+// period of the filter (the staff choice does not apply: a resident is
+// told about every access), the service makes the extract and logs it,
+// and the PDF goes to save.
+func (s *auditScreen) extract() {
+	if s.extractor == nil || s.extractBtn.Disabled() {
+		return
+	}
+	for _, l := range []*widget.Label{s.fromMsg, s.toMsg, s.pnrMsg, s.errText, s.extractMsg} {
+		fieldMessage(l, "", false)
+	}
+	q, ok := s.query()
+	if ok && q.PNR.IsZero() {
+		fieldMessage(s.pnrMsg, L(textAudExtractNeedsPNR), true)
+		ok = false
+	}
+	if !ok {
+		fieldMessage(s.errText, L(textAudFixFields), true)
+		s.content.Refresh()
+		return
+	}
+	s.extractBtn.Disable()
+	fieldMessage(s.extractMsg, L(textAudExtracting), false)
+	s.tasks.run(func() func() {
+		x, err := s.extractor.Extract(s.ctx, s.sess, q.PNR, q.From, q.To)
+		var data []byte
+		if err == nil {
+			data, err = export.LogExtractPDF(x)
+		}
+		return func() {
+			s.extractBtn.Enable()
+			defer s.content.Refresh()
+			if err != nil {
+				logError("make log extract", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
+				fieldMessage(s.extractMsg, extractError(err), true)
+				return
+			}
+			switch len(x.Rows) {
+			case 0:
+				fieldMessage(s.extractMsg, L(textAudExtractNone), false)
+			case 1:
+				fieldMessage(s.extractMsg, L(textAudExtractOne), false)
+			default:
+				fieldMessage(s.extractMsg, Lf(textAudExtractMany, len(x.Rows)), false)
+			}
+			s.extractMsg.Importance = widget.SuccessImportance
+			s.extractMsg.Refresh()
+			// The file name holds no personal data: a date only.
+			s.saveFile(fmt.Sprintf(audExtractName, x.MadeAt.In(app.Stockholm).Format(audDateLayout)), data)
+		}
+	})
+}
+
+// extractError maps an error from Extract to the text the user sees.
+func extractError(err error) string {
+	switch {
+	case errors.Is(err, app.ErrForbidden):
+		return L(textForbidden)
+	case errors.Is(err, app.ErrNotFound):
+		return L(textAudExtractNoOne)
+	case errors.Is(err, app.ErrInvalid):
+		return L(textAudInvalid)
+	}
+	return L(textAudExtractFailed)
+}
+
+// saveFile is d.save, or a file-save dialog on the screen's window.
+func (s *auditScreen) saveFile(name string, data []byte) {
+	if s.save != nil {
+		s.save(name, data)
+		return
+	}
+	var win fyne.Window
+	if a := fyne.CurrentApp(); a != nil {
+		c := a.Driver().CanvasForObject(s.content)
+		for _, w := range a.Driver().AllWindows() {
+			if c != nil && w.Canvas() == c {
+				win = w
+			}
+		}
+	}
+	if win == nil {
+		logError("save log extract", errors.New("no window shows the access log"))
+		fieldMessage(s.extractMsg, L(textAudSaveFailed), true)
+		return
+	}
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			return // cancelled
+		}
+		_, werr := w.Write(data)
+		if cerr := w.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			logError("save log extract", werr)
+			fieldMessage(s.extractMsg, L(textAudSaveFailed), true)
+		}
+	}, win)
+	d.SetFileName(name)
+	d.Show()
+}
+
+// verify is "Kontrollera loggkedjan": the whole chain of this database,
+// and the first broken link in words.
+func (s *auditScreen) verify() {
+	if s.checker == nil || s.verifyBtn.Disabled() {
+		return
+	}
+	s.verifyBtn.Disable()
+	fieldMessage(s.chainMsg, L(textAudVerifying), false)
+	s.tasks.run(func() func() {
+		rep, err := s.checker.Verify(s.ctx, s.sess)
+		return func() {
+			s.verifyBtn.Enable()
+			defer s.content.Refresh()
+			switch {
+			case errors.Is(err, app.ErrForbidden):
+				fieldMessage(s.chainMsg, L(textForbidden), true)
+			case err != nil:
+				logError("verify access log", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
+				fieldMessage(s.chainMsg, L(textAudVerifyFailed), true)
+			case rep.OK():
+				fieldMessage(s.chainMsg, chainText(rep), false)
+				s.chainMsg.Importance = widget.SuccessImportance
+				s.chainMsg.Refresh()
+			default:
+				logError("verify access log", errors.New(rep.Break.String()), "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
+				fieldMessage(s.chainMsg, chainText(rep), true)
+			}
+		}
+	})
+}
+
+// chainText says a chain report in words: whole, with how many entries and
+// from where, or the first broken link, what to do, and the technical
+// detail (ids and numbers only) for the system administrators.
+func chainText(rep app.ChainReport) string {
+	b := rep.Break
+	switch {
+	case b == nil && rep.Entries == 0:
+		return L(textAudChainEmpty)
+	case b == nil && rep.Anchor > 0:
+		return Lf(textAudChainWholeFrom, rep.Entries, rep.Anchor)
+	case b == nil:
+		return Lf(textAudChainWhole, rep.Entries)
+	}
+	var first string
+	switch {
+	case b.Kind == app.BreakCheckpoint && b.Seq == 0:
+		first = L(textAudChainNoKey)
+	case b.Kind == app.BreakEdited:
+		first = Lf(textAudChainEdited, b.Seq)
+	case b.Kind == app.BreakRemoved:
+		first = Lf(textAudChainRemoved, b.Seq)
+	case b.Kind == app.BreakReordered:
+		first = Lf(textAudChainReordered, b.Seq)
+	case b.Kind == app.BreakCheckpoint:
+		first = Lf(textAudChainBadCp, b.Seq)
+	default:
+		first = Lf(textAudChainOther, b.Seq)
+	}
+	return first + " " + L(textAudChainFirst) + "\n" + Lf(textAudChainDetail, b.String())
 }

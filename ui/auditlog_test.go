@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image/png"
 	"os"
@@ -12,9 +13,11 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"mottagning/app"
 	"mottagning/app/demo"
+	"mottagning/app/personnummer"
 )
 
 // The staff-tool screens (access log, roles, blocked guardian) are built
@@ -72,13 +75,23 @@ type auditRun struct {
 	s      *auditScreen
 	opened app.CaseRow
 	sent   *app.Case
+	// saves are the files the screen handed to save.
+	saves []auditSave
+}
+
+type auditSave struct {
+	name string
+	data []byte
 }
 
 // openAudit makes three logged accesses in Vårdcentralen Centrum with the
 // real CaseService (Anna opens a case and looks up Maria Karlsson, Björn
 // sends a question to Lars Andersson), then shows the access log as the
 // staff member key sees it.
-func openAudit(t *testing.T, key string) *auditRun {
+func openAudit(t *testing.T, key string) *auditRun { return openAuditWith(t, key, nil) }
+
+// openAuditWith is openAudit with the service wrapped by wrap (nil: as it is).
+func openAuditWith(t *testing.T, key string, wrap func(*app.AuditService) AuditReader) *auditRun {
 	t.Helper()
 	f := newFixture(t, false, nil)
 	ctx := context.Background()
@@ -106,9 +119,14 @@ func openAudit(t *testing.T, key string) *auditRun {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var svc AuditReader = app.NewAuditService(f.store, app.FixedClock(now))
+	if wrap != nil {
+		svc = wrap(svc.(*app.AuditService))
+	}
 	r.s = newAuditScreen(auditDeps{
-		ctx: ctx, tasks: &f.ui.tasks, svc: app.NewAuditService(f.store, app.FixedClock(now)), dir: f.store,
+		ctx: ctx, tasks: &f.ui.tasks, svc: svc, dir: f.store,
 		sess: f.sessionOf(t, key, "Vårdcentralen Centrum"), clinic: f.clinic("Vårdcentralen Centrum"), clock: app.FixedClock(now),
+		save: func(name string, data []byte) { r.saves = append(r.saves, auditSave{name, data}) },
 	})
 	f.win.SetContent(r.s.content)
 	f.wait()
@@ -241,5 +259,160 @@ func TestAuditLog_OtherRolesAreRefused(t *testing.T) {
 	}
 	if s.empty.Visible() {
 		t.Error("a refusal is not an empty log")
+	}
+}
+
+// fixCaseIDs puts fixed case ids in place of the random ones, for a golden.
+func (r *auditRun) fixCaseIDs() {
+	for i := range r.s.rows {
+		if r.s.rows[i].CaseID != "" {
+			r.s.rows[i].CaseID = app.ID(fmt.Sprintf("01JP4QK3T0000000000000000%d", i))
+		}
+	}
+	r.s.table.Refresh()
+}
+
+func TestAuditLog_GranskareMakesALogExtract(t *testing.T) {
+	r := openAudit(t, demo.StaffAuditor)
+	s := r.s
+	if s.extractBtn == nil || s.verifyBtn == nil {
+		t.Fatal("app.AuditService should give the extract and the chain check")
+	}
+	// Without a personnummer: said at the field, nothing made.
+	test.Tap(s.extractBtn)
+	r.f.wait()
+	if !s.pnrMsg.Visible() || s.pnrMsg.Text != textAudExtractNeedsPNR || len(r.saves) != 0 {
+		t.Fatalf("extract without a personnummer: field says %q, %d files", s.pnrMsg.Text, len(r.saves))
+	}
+	maria := r.f.residentByKey(t, demo.AdultBoth)
+	test.Type(s.pnr, maria.PNR.String())
+	test.Tap(s.extractBtn)
+	r.f.wait()
+	if len(r.saves) != 1 {
+		t.Fatalf("%d files saved, want the extract (message %q)", len(r.saves), s.extractMsg.Text)
+	}
+	got := r.saves[0]
+	if got.name != "loggutdrag-2025-03-12.pdf" || !strings.HasPrefix(string(got.data), "%PDF") {
+		t.Errorf("saved %q (%.8q), want loggutdrag-2025-03-12.pdf, a PDF", got.name, got.data)
+	}
+	for _, secret := range []string{maria.PNR.String(), "Maria", "Karlsson"} {
+		if strings.Contains(got.name, secret) || strings.Contains(string(got.data), secret) {
+			t.Errorf("the file name or the PDF outside its compressed pages holds %q", secret)
+		}
+	}
+	if s.extractMsg.Text != textAudExtractOne || s.extractMsg.Importance != widget.SuccessImportance || s.errText.Visible() {
+		t.Errorf("extract message %q (error %q)", s.extractMsg.Text, s.errText.Text)
+	}
+	r.fixCaseIDs()
+	assertMarkup(t, "audit_extract.xml", r.f.win.Canvas())
+	staffToolPNG(t, r.f.win, "audit_extract")
+	// The extract is in the log: the granskare exported Maria's data.
+	test.Tap(s.show)
+	r.f.wait()
+	if len(s.rows) != 2 || s.rows[0].Action != app.AccessExport || s.rows[0].StaffName != "Fredrik Nordin" || s.rows[0].ResidentName != "Maria Karlsson" {
+		t.Errorf("Maria's log after the extract: %+v", s.rows)
+	}
+	// Nobody with the number: said, nothing saved.
+	s.pnr.SetText(unknownPNR(t, r.f))
+	test.Tap(s.extractBtn)
+	r.f.wait()
+	if len(r.saves) != 1 || s.extractMsg.Text != textAudExtractNoOne || s.extractMsg.Importance != widget.DangerImportance {
+		t.Errorf("unknown resident: %d files, message %q", len(r.saves), s.extractMsg.Text)
+	}
+}
+
+// unknownPNR is a valid personnummer of nobody in the demo register.
+func unknownPNR(t *testing.T, f *fixture) string {
+	t.Helper()
+	for _, in := range []string{"19121212-1212", "19800101-0019", "19900101-0017"} {
+		n, err := personnummer.ParseAt(in, now)
+		if err != nil {
+			continue
+		}
+		if _, err := f.store.ResidentByPNR(context.Background(), n); errors.Is(err, app.ErrNotFound) {
+			return in
+		}
+	}
+	t.Fatal("no unused personnummer")
+	return ""
+}
+
+func TestAuditLog_GranskareChecksTheChain(t *testing.T) {
+	r := openAudit(t, demo.StaffAuditor)
+	s := r.s
+	rep, err := r.f.store.VerifyAccessLog(context.Background())
+	if err != nil || !rep.OK() || rep.Entries < 3 {
+		t.Fatalf("the store's own check: %+v %v", rep, err)
+	}
+	test.Tap(s.verifyBtn)
+	r.f.wait()
+	want := fmt.Sprintf("Loggen är hel: %d poster, kontrollerad från första posten.", rep.Entries)
+	if s.chainMsg.Text != want || !s.chainMsg.Visible() || s.chainMsg.Importance != widget.SuccessImportance {
+		t.Errorf("chain message %q, want %q", s.chainMsg.Text, want)
+	}
+	r.fixCaseIDs()
+	assertMarkup(t, "audit_chain.xml", r.f.win.Canvas())
+	staffToolPNG(t, r.f.win, "audit_chain")
+}
+
+// brokenChain is the audit service with a chain broken at entry 2.
+type brokenChain struct{ *app.AuditService }
+
+func (brokenChain) Verify(context.Context, app.Session) (app.ChainReport, error) {
+	return app.ChainReport{Entries: 2, First: 1, Last: 2, Break: &app.ChainBreak{Seq: 2, EntryID: "01JP4QK3T00000000000000002",
+		Kind: app.BreakEdited, Detail: "the entry no longer matches the hash entry 3 recorded for it"}}, nil
+}
+
+func TestAuditLog_ABrokenChainNamesTheFirstBrokenLink(t *testing.T) {
+	r := openAuditWith(t, demo.StaffAuditor, func(a *app.AuditService) AuditReader { return brokenChain{a} })
+	s := r.s
+	test.Tap(s.verifyBtn)
+	r.f.wait()
+	want := "Loggen är inte hel: post 2 har ändrats. " + textAudChainFirst +
+		"\nTeknisk uppgift: seq 2 (entry 01JP4QK3T00000000000000002): edited: the entry no longer matches the hash entry 3 recorded for it"
+	if s.chainMsg.Text != want || s.chainMsg.Importance != widget.DangerImportance {
+		t.Errorf("chain message %q, want %q", s.chainMsg.Text, want)
+	}
+	r.fixCaseIDs()
+	assertMarkup(t, "audit_chain_broken.xml", r.f.win.Canvas())
+	staffToolPNG(t, r.f.win, "audit_chain_broken")
+}
+
+func TestAuditLog_ChainTexts(t *testing.T) {
+	brk := func(seq uint64, k app.BreakKind) app.ChainReport {
+		return app.ChainReport{Break: &app.ChainBreak{Seq: seq, Kind: k, Detail: "d"}}
+	}
+	for _, c := range []struct {
+		rep  app.ChainReport
+		want string
+	}{
+		{app.ChainReport{}, textAudChainEmpty},
+		{app.ChainReport{Entries: 1200, First: 1, Last: 1200}, "Loggen är hel: 1200 poster, kontrollerad från första posten."},
+		{app.ChainReport{Entries: 200, First: 1001, Last: 1200, Anchor: 1000},
+			"Loggen är hel: 200 poster, kontrollerad från den signerade kontrollpunkten vid post 1000 (äldre poster är gallrade)."},
+		{brk(7, app.BreakRemoved), "Loggen är inte hel: poster saknas från och med post 7."},
+		{brk(7, app.BreakReordered), "Loggen är inte hel: post 7 ligger på en annan posts plats."},
+		{brk(7, app.BreakCheckpoint), "Loggen är inte hel: kontrollpunkten vid post 7 har ingen giltig signatur."},
+		{brk(0, app.BreakCheckpoint), textAudChainNoKey},
+	} {
+		got := chainText(c.rep)
+		if !strings.HasPrefix(got, c.want) {
+			t.Errorf("%+v: %q, want it to start %q", c.rep, got, c.want)
+		}
+		if c.rep.Break != nil && !strings.Contains(got, textAudChainFirst) {
+			t.Errorf("%+v: %q does not say it is the first broken link", c.rep, got)
+		}
+	}
+}
+
+func TestAuditLog_OthersGetNoExtract(t *testing.T) {
+	r := openAudit(t, demo.StaffLocalAdmin)
+	s := r.s
+	test.Type(s.pnr, r.f.residentByKey(t, demo.AdultBoth).PNR.String())
+	test.Tap(s.extractBtn)
+	test.Tap(s.verifyBtn)
+	r.f.wait()
+	if len(r.saves) != 0 || s.extractMsg.Text != textForbidden || s.chainMsg.Text != textForbidden {
+		t.Errorf("lokal administratör: %d files, extract %q, chain %q", len(r.saves), s.extractMsg.Text, s.chainMsg.Text)
 	}
 }

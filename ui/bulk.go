@@ -89,6 +89,9 @@ func checkReason(c *app.RecipientCheck) (short, long string) {
 		}
 		return L("Ogiltigt personnummer"), long
 	case app.RecipientNotFound:
+		if residentOffline(c.Err) { // connected desktop, server unreachable
+			return L("Kräver anslutning"), L(textResidentOffline)
+		}
 		return L("Okänd invånare"), L(textNotFound)
 	case app.RecipientDuplicate:
 		return Lf("Dubblett av rad %d", c.DuplicateOf),

@@ -24,6 +24,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"mottagning/app"
+	"mottagning/app/form"
 	"mottagning/export"
 )
 
@@ -110,6 +111,9 @@ type caseViewDeps struct {
 	// onChanged tells the list that a case changed (reply, note, assign,
 	// close, reopen), with the header as stored.
 	onChanged func(c app.Case)
+	// forms reads e-service form versions, for a submission's answers;
+	// nil: dir when it can (caseanswers.go), else the message text.
+	forms FormReader
 }
 
 // caseView is the ärendevy: the case's facts, its thread with read status,
@@ -147,7 +151,10 @@ type caseView struct {
 	attachments *fyne.Container
 	files       []app.File                          // chosen for the next reply, checked
 	notified    map[app.ID][]app.NotificationStatus // by message
-	attach      *widget.Button
+	// formVersions are the form versions the thread's answers were
+	// given on, by version (caseanswers.go).
+	formVersions map[int]*form.Form
+	attach       *widget.Button
 	// pickFile asks for a file to attach (a file-open dialog); tests
 	// replace it.
 	pickFile  func(done func(name string, data []byte, err error))
@@ -308,6 +315,7 @@ func (v *caseView) load(after func()) {
 		if nerr != nil {
 			logError("case view: notifications", nerr, "case", v.id)
 		}
+		forms := v.answerForms(t)
 		var staff []app.Staff
 		var templates []app.MessageTemplate
 		var eservices map[app.ID]string
@@ -329,6 +337,7 @@ func (v *caseView) load(after func()) {
 				v.setDirectory(staff, templates, eservices)
 			}
 			v.notified = map[app.ID][]app.NotificationStatus{}
+			v.formVersions = forms
 			for _, n := range notes {
 				v.notified[n.MessageID] = append(v.notified[n.MessageID], n)
 			}
@@ -466,10 +475,14 @@ func (v *caseView) card(e export.Entry) fyne.CanvasObject {
 	author := widget.NewLabelWithStyle(who, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	at := widget.NewLabel(dateTime(e.At))
 	lines = append(lines, container.NewBorder(nil, nil, author, at))
-	body := widget.NewLabel(strings.TrimRight(text, "\n "))
-	body.Wrapping = fyne.TextWrapWord
-	body.Selectable = true // staff copy from here into the journal
-	lines = append(lines, body)
+	if answers := v.answersBlock(e.Message); answers != nil {
+		lines = append(lines, answers) // the text is the same answers as plain lines
+	} else {
+		body := widget.NewLabel(strings.TrimRight(text, "\n "))
+		body.Wrapping = fyne.TextWrapWord
+		body.Selectable = true // staff copy from here into the journal
+		lines = append(lines, body)
+	}
 	if e.Message != nil {
 		for _, a := range e.Message.Attachments {
 			a := a

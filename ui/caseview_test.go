@@ -19,9 +19,11 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"mottagning/app"
 	"mottagning/app/demo"
+	"mottagning/app/form"
 	"mottagning/export"
 )
 
@@ -728,5 +730,140 @@ func TestCaseView_NotificationStateOnTheMessage(t *testing.T) {
 		if addr != "" && strings.Contains(markup, addr) {
 			t.Error("the case view shows a notification address")
 		}
+	}
+}
+
+// formsFunc is a FormReader made of a function (a form that cannot be read).
+type formsFunc func(ctx context.Context, id app.ID) (*form.Series, error)
+
+func (f formsFunc) FormSeries(ctx context.Context, id app.ID) (*form.Series, error) {
+	return f(ctx, id)
+}
+
+// submittedCase publishes a local e-service of Vårdcentralen Centrum with
+// a repeating group and logic, and submits answers to it as a resident
+// (app.ResidentService.Submit, as the server does); it returns the case
+// and the receiver's session.
+func submittedCase(t *testing.T, fx *fixture) (*app.Case, app.Session, app.Clinic) {
+	t.Helper()
+	ctx := context.Background()
+	clinic := fx.clinic("Vårdcentralen Centrum")
+	staff := func(key string) *app.Staff {
+		for i := range fx.ds.Staff {
+			if fx.ds.Staff[i].ID == fx.ds.StaffBy[key] {
+				return &fx.ds.Staff[i]
+			}
+		}
+		t.Fatalf("no staff %s", key)
+		return nil
+	}
+	admin := app.Session{Staff: staff(demo.StaffLocalAdmin), ClinicID: clinic.ID}
+	b := app.NewEServiceBuilder(fx.store, fx.store, app.FixedClock(now))
+	d, err := b.Create(ctx, admin, "Läkemedelsgenomgång")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := b.Draft(ctx, admin, d.EService.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Items = []form.Item{
+		{ID: "info", Type: form.TypeDisplay, Label: "Fyll i inför besöket."},
+		{ID: "besvar", Type: form.TypeLongText, Label: "Vad vill du ta upp?", Required: true},
+		{ID: "feber", Type: form.TypeBoolean, Label: "Har du feber?"},
+		{ID: "temp", Type: form.TypeNumber, Label: "Hur hög är febern?",
+			EnableWhen: []form.Condition{{Item: "feber", Op: form.OpEquals, Value: form.Value{Bool: true}}}},
+		{ID: "lakemedel", Type: form.TypeGroup, Label: "Läkemedel du tar", Repeats: true, Items: []form.Item{
+			{ID: "namn", Type: form.TypeText, Label: "Namn", Required: true},
+			{ID: "dos", Type: form.TypeText, Label: "Dos"},
+		}},
+	}
+	if err := b.SaveDraft(ctx, admin, d.EService.ID, f); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Publish(ctx, admin, d.EService.ID); err != nil {
+		t.Fatal(err)
+	}
+	r := fx.ds.Persona[demo.AdultEmail]
+	c, err := app.NewResidentService(fx.store, app.FixedClock(now)).Submit(ctx, fx.store, app.Submission{
+		Actor: r, Owner: r, ClinicID: clinic.ID, EServiceID: d.EService.ID,
+		Answers: form.Answers{
+			"besvar": {{Text: "Jag blir trött av tabletterna."}},
+			"feber":  {{Bool: false}},
+			"lakemedel": {
+				{Group: form.Answers{"namn": {{Text: "Metformin"}}, "dos": {{Text: "500 mg"}}}},
+				{Group: form.Answers{"namn": {{Text: "Alvedon"}}}},
+			},
+		}})
+	if err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	return c, app.Session{Staff: staff(demo.StaffReceiver), ClinicID: clinic.ID}, clinic
+}
+
+// TestCaseView_SubmissionAnswersReadOnly: a case from an e-service shows
+// the resident's answers with the questions of the version answered, one
+// "Fråga: svar" each, each repeating-group instance under its own heading,
+// and nothing of it editable.
+func TestCaseView_SubmissionAnswersReadOnly(t *testing.T) {
+	fx := newFixture(t, false, nil)
+	ctx := context.Background()
+	c, sess, clinic := submittedCase(t, fx)
+	v := newCaseView(caseViewDeps{ctx: ctx, tasks: &fx.ui.tasks, cases: app.NewCaseService(fx.store, app.FixedClock(now)),
+		dir: fx.store, replies: fx.store, sess: sess, clinic: clinic}, c.ID)
+	fx.win.SetContent(v.content)
+	fx.wait()
+	if v.thread == nil || len(v.thread.Messages) == 0 {
+		t.Fatalf("the case did not load: %q", v.banner.Text)
+	}
+	markup := test.RenderToMarkup(fx.win.Canvas())
+	for _, want := range []string{
+		"Svar i e-tjänsten, version 1",
+		"Vad vill du ta upp?: Jag blir trött av tabletterna.",
+		"Har du feber?: Nej",
+		"Läkemedel du tar 1", "Namn: Metformin", "Dos: 500 mg",
+		"Läkemedel du tar 2", "Namn: Alvedon",
+	} {
+		if !strings.Contains(markup, want) {
+			t.Errorf("the case view should show %q", want)
+		}
+	}
+	for _, not := range []string{"Hur hög är febern?", "Fyll i inför besöket."} {
+		if strings.Contains(markup, not) {
+			t.Errorf("the case view shows %q, which was not answered", not)
+		}
+	}
+	if strings.Count(markup, "Namn: Metformin") != 1 {
+		t.Error("the answers are shown twice (structured and as text)")
+	}
+	// Read-only: no entry holds an answer.
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if e, ok := o.(*widget.Entry); ok && strings.Contains(e.Text, "Metformin") {
+			t.Error("an answer is in an editable entry")
+		}
+		if c, ok := o.(*fyne.Container); ok {
+			for _, x := range c.Objects {
+				walk(x)
+			}
+		}
+	}
+	walk(v.messages)
+}
+
+// TestCaseView_SubmissionWithoutFormShowsText: when the form version
+// cannot be read, the message's text (the same answers as lines) shows.
+func TestCaseView_SubmissionWithoutFormShowsText(t *testing.T) {
+	fx := newFixture(t, false, nil)
+	ctx := context.Background()
+	c, sess, clinic := submittedCase(t, fx)
+	broken := formsFunc(func(context.Context, app.ID) (*form.Series, error) { return nil, errors.New("disk") })
+	v := newCaseView(caseViewDeps{ctx: ctx, tasks: &fx.ui.tasks, cases: app.NewCaseService(fx.store, app.FixedClock(now)),
+		dir: fx.store, replies: fx.store, sess: sess, clinic: clinic, forms: broken}, c.ID)
+	fx.win.SetContent(v.content)
+	fx.wait()
+	markup := test.RenderToMarkup(fx.win.Canvas())
+	if strings.Contains(markup, "Svar i e-tjänsten") || !strings.Contains(markup, "Vad vill du ta upp?: Jag blir trött av tabletterna.") {
+		t.Errorf("without the form the message text should show")
 	}
 }

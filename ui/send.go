@@ -625,6 +625,9 @@ func (s *sendScreen) lookup(n personnummer.Number) {
 			case errors.Is(err, app.ErrNotFound):
 				fieldMessage(s.pnrMsg, L(textNotFound), true)
 				return
+			case residentOffline(err): // connected desktop, server unreachable
+				fieldMessage(s.pnrMsg, L(textResidentOffline), true)
+				return
 			case errors.Is(err, app.ErrForbidden):
 				logError("look up resident", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
 				fieldMessage(s.pnrMsg, L(textForbidden), true)

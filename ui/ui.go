@@ -103,6 +103,14 @@ type Deps struct {
 	// Demo is true when the database holds the demo data set; the start
 	// screen then says that every person and case is made up.
 	Demo bool
+	// Sync is a connected desktop's sync engine (*sync.Engine): the status
+	// bar and the Ändringar tab show it. nil (standalone) shows neither.
+	Sync SyncStatus
+	// Lookup, when set, is the resident lookup of Skicka ärende and
+	// massutskick instead of Cases' (sync.Lookup on a connected desktop: a
+	// resident never seen here is fetched from the server, and offline the
+	// field says that it needs the server).
+	Lookup ResidentLookup
 	// Preselect, when set, chooses a staff member and clinic as soon as the
 	// start screen has loaded and continues to the case lists. main sets it
 	// only for a demo database, to take screenshots.
@@ -322,10 +330,17 @@ func (u *UI) showWorkspace(staff app.Staff, clinic app.Clinic) {
 	}()
 	u.touch()
 	sess := app.Session{Staff: &staff, ClinicID: clinic.ID}
+	cases, bulk := u.deps.Cases, u.deps.Bulk
+	if u.deps.Lookup != nil {
+		cases = lookupCases{CaseWork: cases, lookup: u.deps.Lookup}
+		if bulk != nil {
+			bulk = lookupBulk{BulkWork: bulk, lookup: u.deps.Lookup}
+		}
+	}
 	u.work = newWorkspaceScreen(workspaceDeps{
-		ctx: u.ctx, tasks: &u.tasks, win: u.win, dir: u.deps.Directory, cases: u.deps.Cases,
-		bulk: u.deps.Bulk, templates: u.deps.Templates, extra: u.roleSections(sess, clinic),
-		clock: u.deps.Clock, demo: u.deps.Demo, prefs: u.deps.Prefs,
+		ctx: u.ctx, tasks: &u.tasks, win: u.win, dir: u.deps.Directory, cases: cases,
+		bulk: bulk, templates: u.deps.Templates, extra: u.roleSections(sess, clinic),
+		clock: u.deps.Clock, demo: u.deps.Demo, prefs: u.deps.Prefs, sync: u.deps.Sync,
 		onSwitchClinic: func() { u.showStart(nil, &staff) },
 		onSignOut:      func() { u.showStart(nil, nil) },
 		onLock:         u.lockNow,

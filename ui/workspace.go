@@ -41,6 +41,7 @@ type workspaceDeps struct {
 	clock     app.Clock
 	demo      bool
 	prefs     fyne.Preferences // remembers the last tab; nil in some tests
+	sync      SyncStatus       // a connected desktop's sync; nil: no status bar
 	// onSwitchClinic is "Byt mottagning" (staff in several clinics).
 	onSwitchClinic func()
 	onSignOut      func()
@@ -82,6 +83,7 @@ type workspaceScreen struct {
 	sendScr     *sendScreen        // Skicka ärende while open
 	bulkScr     *bulkScreen        // massutskick while open
 	unbind      func()             // removes the open screen's Ctrl+Enter
+	syncScr     *syncScreen        // status bar and Ändringar; nil standalone
 }
 
 func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *workspaceScreen {
@@ -155,6 +157,14 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 	for _, x := range d.extra {
 		items = append(items, container.NewTabItem(x.title, x.content))
 	}
+	var bar fyne.CanvasObject
+	if d.sync != nil {
+		s.syncScr = newSyncScreen(syncDeps{ctx: d.ctx, tasks: d.tasks, svc: d.sync, dir: d.dir, cases: d.cases,
+			sess: sess, clock: d.clock, onShowChanges: s.showChanges, onSignIn: d.onSignOut})
+		items = append(items, container.NewTabItem(L(textChangesTab), s.syncScr.changes))
+		bar = container.NewPadded(s.syncScr.bar)
+		s.syncScr.watch()
+	}
 	var body fyne.CanvasObject
 	if len(items) > 0 {
 		s.tabs = container.NewAppTabs(items...)
@@ -169,7 +179,7 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 	}
 	s.main = container.NewStack(body)
 	s.content = container.NewBorder(
-		container.NewVBox(container.NewPadded(header), widget.NewSeparator()), nil, nil, nil,
+		container.NewVBox(container.NewPadded(header), widget.NewSeparator()), bar, nil, nil,
 		container.NewPadded(s.main))
 	s.bindKeys()
 	return s
@@ -231,6 +241,9 @@ func (s *workspaceScreen) bindKeys() {
 // screen takes it.
 func (s *workspaceScreen) leave() {
 	s.closeScreen()
+	if s.syncScr != nil {
+		s.syncScr.leave()
+	}
 	if s.win != nil {
 		c := s.win.Canvas()
 		c.RemoveShortcut(keyNew)
@@ -276,6 +289,20 @@ func (s *workspaceScreen) restoreTab() {
 	}
 	if i := s.prefs.IntWithFallback(s.prefKey(), 0); i > 0 && i < len(s.tabs.Items) {
 		s.tabs.SelectIndex(i)
+	}
+}
+
+// showChanges goes to the Ändringar tab (the status bar's Visa ändringar).
+// An open case, Skicka ärende or massutskick stays open (it may hold typed
+// text): the tab shows when it is closed.
+func (s *workspaceScreen) showChanges() {
+	if s.tabs == nil || s.syncScr == nil {
+		return
+	}
+	for i, it := range s.tabs.Items {
+		if it.Content == s.syncScr.changes {
+			s.tabs.SelectIndex(i)
+		}
 	}
 }
 

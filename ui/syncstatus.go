@@ -1,0 +1,688 @@
+package ui
+
+// The connected desktop's view of sync (docs/sync.md, "Desktop view of
+// sync"): a status bar at the bottom of the workspace (Online/Offline, the
+// pending changes, the last sync, a progress bar during the first sync, the
+// last error), and the Ändringar tab: the queued changes, the rejected ones
+// with the server's reason, and the conflicts with both values. Nothing
+// here shows a resident's data: an op is named by its kind.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mottagning/app"
+	"mottagning/app/personnummer"
+	msync "mottagning/sync"
+)
+
+// SyncStatus is the connected desktop's sync engine as the window uses it
+// (*sync.Engine satisfies it).
+type SyncStatus interface {
+	Status() msync.Status
+	// Subscribe's channel receives when the status or the data changed.
+	Subscribe() (<-chan struct{}, func())
+	// Pending lists the queued ops, oldest first.
+	Pending(ctx context.Context, limit int) ([]app.SyncOp, error)
+	// Dismiss removes a rejected or conflicting op from the lists.
+	Dismiss(ctx context.Context, opID string) error
+	// Kick asks for a sync now.
+	Kick()
+}
+
+// ResidentLookup finds a resident by personnummer for Skicka ärende and
+// massutskick: on a connected desktop sync.Lookup, which asks the server
+// for a resident never seen here (and says so when it cannot be reached).
+type ResidentLookup interface {
+	LookupResident(ctx context.Context, sess app.Session, pnr personnummer.Number) (*app.ResidentView, error)
+}
+
+// Texts of the sync view.
+const (
+	textOnline        = "Online"
+	textOffline       = "Offline"
+	textSyncing       = "Synkroniserar …"
+	textNoPending     = "Inga ändringar väntar"
+	textOnePending    = "1 ändring väntar"
+	textNPending      = "%d ändringar väntar"
+	textLastSync      = "Senast synkad %s"
+	textNeverSynced   = "Inte synkad ännu"
+	textFirstSync     = "Hämtar mottagningens ärenden från servern …"
+	textSignInAgain   = "Logga in igen"
+	textSyncNow       = "Försök nu"
+	textShowChanges   = "Visa ändringar"
+	textOneRejected   = "1 avvisad"
+	textNRejected     = "%d avvisade"
+	textOneConflict   = "1 konflikt"
+	textNConflicts    = "%d konflikter"
+	textChangesTab    = "Ändringar"
+	textPendingHead   = "Väntar på att skickas (%d)"
+	textRejectedHead  = "Avvisade ändringar (%d)"
+	textConflictsHead = "Konflikter (%d)"
+	textPendingNone   = "Inga ändringar väntar på att skickas."
+	textRejectedNone  = "Inga ändringar har avvisats."
+	textConflictsNone = "Inga konflikter."
+	textPendingMore   = "Visar de %d äldsta av %d."
+	textChangesIntro  = "Ändringar du gör sparas först på den här datorn och skickas till servern när den kan nås. " +
+		"Servern kontrollerar reglerna igen; en ändring den inte kan göra visas här med orsaken."
+	textMadeAt        = "Gjord %s"
+	textDismiss       = "Ta bort ur listan"
+	textUseServer     = "Använd serverns värde"
+	textUseMine       = "Använd mitt värde igen"
+	textServerValue   = "Serverns värde: %s"
+	textMyValue       = "Ditt värde: %s"
+	textConflictIntro = "Någon annan ändrade samma uppgift under tiden, och servern behöll deras värde."
+	textReapplyFailed = "Ditt värde kunde inte sättas igen. Öppna ärendet och ändra det där."
+	textDismissFailed = "Ändringen kunde inte tas bort ur listan. Försök igen."
+	textPendingFailed = "Listan över väntande ändringar kunde inte läsas. Försök igen."
+	textNobody        = "ingen"
+	textUnknownStaff  = "okänd medarbetare"
+	textOpOther       = "Ändring"
+)
+
+// pendingShown is the most queued ops the Ändringar tab lists.
+const pendingShown = 200
+
+// opKindTexts name each kind of op in the lists (never its content).
+var opKindTexts = map[app.OpKind]string{
+	app.OpCaseCreate:    K("Nytt ärende"),
+	app.OpCaseMessage:   K("Svar i ärende"),
+	app.OpCaseNote:      K("Anteckning"),
+	app.OpCaseStatus:    K("Status"),
+	app.OpCaseAssign:    K("Tilldelning"),
+	app.OpCaseRead:      K("Läst"),
+	app.OpAccessRecord:  K("Åtkomstlogg"),
+	app.OpTemplatePut:   K("Mall"),
+	app.OpAttachmentPut: K("Bilaga"),
+}
+
+func opKindText(k app.OpKind) string {
+	if t, ok := opKindTexts[k]; ok {
+		return L(t)
+	}
+	return L(textOpOther)
+}
+
+// textResidentOffline is sync.Message for sync.ErrResidentOffline (the
+// test keeps the two equal).
+const textResidentOffline = "Invånaren finns inte på den här datorn, och servern kan inte nås just nu. " +
+	"Att slå upp en invånare som inte har något ärende på mottagningen kräver anslutning. Försök igen när datorn är ansluten."
+
+// syncErrorTexts are the texts sync.Message gives for Status.LastError;
+// they are translated where shown. The test checks that every text of
+// sync.Message is here.
+var syncErrorTexts = []string{
+	K(textResidentOffline),
+	K("Serverns certifikat har ändrats sedan datorn anslöts första gången, så anslutningen avbröts. " +
+		"Det kan betyda att någon utger sig för att vara servern. Kontakta IT-supporten innan du fortsätter."),
+	K("Logga ut och logga in igen när datorn är ansluten, så att dina ändringar kan skickas till servern. Inget har gått förlorat."),
+	K("Servern kan inte nås. Första gången du loggar in på den här datorn måste den vara ansluten; " +
+		"annars: kontrollera användarnamn och lösenord."),
+	K("Servern kan inte nås. Du kan arbeta vidare; ändringarna skickas när anslutningen är tillbaka."),
+	K("Synkroniseringen misslyckades. Den görs om automatiskt."),
+}
+
+// rejectTexts are app.RejectReason's texts by code (the test keeps them
+// equal); an unreachable resident's reason is built from the block.
+var rejectTexts = map[string]string{
+	"unreachable":    K("Ärendet skickades inte: invånaren kan inte ta emot meddelanden i e-tjänsterna. Skicka ett brev eller ring i stället."),
+	"forbidden":      K("Ändringen gjordes inte: du har inte längre behörighet till detta."),
+	"not_found":      K("Ändringen gjordes inte: ärendet eller uppgiften finns inte på servern."),
+	"conflict":       K("Ändringen gjordes inte: ärendet har ändrats under tiden."),
+	"invalid":        K("Ändringen gjordes inte: uppgifterna är inte giltiga."),
+	"not_answerable": K("Ändringen gjordes inte: ärendet kan inte besvaras."),
+	"unsupported":    K("Ändringen gjordes inte: servern kan inte ta emot den här typen av ändring."),
+	"":               K("Ändringen gjordes inte på servern."),
+}
+
+// textUnreachablePrefix is app.RejectReason's text for an unreachable
+// resident, with the block's message as %s.
+const textUnreachablePrefix = "Ärendet skickades inte: %s"
+
+// rejectText is the reason of a rejected op in the window's language.
+func rejectText(r *app.OpResult) string {
+	if r.Code == "unreachable" && len(r.Blocks) > 0 {
+		return Lf(textUnreachablePrefix, L(r.Blocks[0].Message()))
+	}
+	if t, ok := rejectTexts[r.Code]; ok && (r.Reason == "" || r.Reason == t) {
+		return L(t)
+	}
+	if r.Reason != "" {
+		return L(r.Reason) // a text of a newer server: Swedish when unknown
+	}
+	return L(rejectTexts[""])
+}
+
+// residentOffline reports whether a lookup failed because the resident is
+// not on this desktop and the server cannot be reached.
+func residentOffline(err error) bool { return errors.Is(err, msync.ErrResidentOffline) }
+
+// lookupCases is CaseWork with a connected desktop's resident lookup.
+type lookupCases struct {
+	CaseWork
+	lookup ResidentLookup
+}
+
+func (c lookupCases) LookupResident(ctx context.Context, sess app.Session, pnr personnummer.Number) (*app.ResidentView, error) {
+	return c.lookup.LookupResident(ctx, sess, pnr)
+}
+
+// lookupBulk is massutskick on a connected desktop: a recipient not on
+// this desktop is fetched from the server first; when the server cannot
+// be reached the entry says so (its Err wraps sync.ErrResidentOffline).
+type lookupBulk struct {
+	BulkWork
+	lookup ResidentLookup
+}
+
+func (b lookupBulk) CheckRecipients(ctx context.Context, sess app.Session, text string) ([]app.RecipientCheck, error) {
+	checks, err := b.BulkWork.CheckRecipients(ctx, sess, text)
+	if err != nil {
+		return checks, err
+	}
+	var offline error
+	fetched := false
+	for i := range checks {
+		c := &checks[i]
+		if c.Status != app.RecipientNotFound || c.PNR.IsZero() {
+			continue
+		}
+		if offline != nil {
+			c.Err = offline
+			continue
+		}
+		_, lerr := b.lookup.LookupResident(ctx, sess, c.PNR)
+		switch {
+		case lerr == nil:
+			fetched = true
+		case residentOffline(lerr):
+			offline, c.Err = lerr, lerr // the rest need the server too: ask no more
+		case errors.Is(lerr, context.Canceled):
+			return nil, lerr
+		}
+	}
+	if !fetched {
+		return checks, nil
+	}
+	again, err := b.BulkWork.CheckRecipients(ctx, sess, text)
+	if err != nil {
+		return nil, err
+	}
+	for i := range again {
+		if again[i].Status == app.RecipientNotFound && i < len(checks) && checks[i].Line == again[i].Line && residentOffline(checks[i].Err) {
+			again[i].Err = checks[i].Err
+		}
+	}
+	return again, nil
+}
+
+type syncDeps struct {
+	ctx   context.Context
+	tasks *tasks
+	svc   SyncStatus
+	dir   Directory
+	cases CaseWork // re-applies my value of a conflict
+	sess  app.Session
+	clock app.Clock
+	// onShowChanges selects the Ändringar tab; onSignIn goes back to the
+	// sign-in screen.
+	onShowChanges func()
+	onSignIn      func()
+}
+
+// syncScreen is the status bar and the Ändringar tab.
+type syncScreen struct {
+	syncDeps
+	bar     fyne.CanvasObject
+	changes fyne.CanvasObject
+
+	icon      *widget.Icon
+	state     *widget.Label // Online / Offline / Synkroniserar …
+	pending   *widget.Label
+	lastSync  *widget.Label
+	problems  *widget.Label // "2 avvisade · 1 konflikt"
+	showBtn   *widget.Button
+	errText   *widget.Label
+	signIn    *widget.Button
+	syncNow   *widget.Button
+	firstSync *fyne.Container
+	progress  *widget.ProgressBar
+
+	pendingHead, rejectedHead, conflictsHead *widget.Label
+	pendingBox, rejectedBox, conflictsBox    *fyne.Container
+	listMsg                                  *widget.Label
+
+	st    msync.Status
+	ops   []app.SyncOp
+	names map[app.ID]string // staff names for the conflicts' assignees
+	// namesAsked: a refresh to read the names has been started.
+	namesAsked bool
+	stop       func()
+}
+
+func newSyncScreen(d syncDeps) *syncScreen {
+	s := &syncScreen{syncDeps: d}
+	s.icon = widget.NewIcon(theme.ConfirmIcon())
+	s.state = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.pending = widget.NewLabel("")
+	s.lastSync = widget.NewLabel("")
+	s.problems = widget.NewLabel("")
+	s.problems.Importance = widget.WarningImportance
+	s.showBtn = widget.NewButton(L(textShowChanges), func() {
+		if s.onShowChanges != nil {
+			s.onShowChanges()
+		}
+	})
+	s.showBtn.Importance = widget.LowImportance
+	s.errText = widget.NewLabel("")
+	s.errText.Importance = widget.WarningImportance
+	s.errText.Truncation = fyne.TextTruncateEllipsis
+	s.signIn = widget.NewButtonWithIcon(L(textSignInAgain), theme.LoginIcon(), func() {
+		if s.onSignIn != nil {
+			s.onSignIn()
+		}
+	})
+	s.syncNow = widget.NewButtonWithIcon(L(textSyncNow), theme.ViewRefreshIcon(), s.svc.Kick)
+	s.syncNow.Importance = widget.LowImportance
+	s.progress = widget.NewProgressBar()
+	s.firstSync = container.NewBorder(nil, nil, widget.NewLabel(L(textFirstSync)), nil, s.progress)
+	left := container.NewHBox(s.icon, s.state, widget.NewSeparator(), s.pending, widget.NewSeparator(), s.lastSync, s.problems, s.showBtn)
+	right := container.NewHBox(s.syncNow, s.signIn)
+	line := container.NewBorder(nil, nil, left, right, s.errText)
+	s.bar = container.NewVBox(widget.NewSeparator(), s.firstSync, line)
+
+	s.pendingHead = heading("")
+	s.rejectedHead = heading("")
+	s.conflictsHead = heading("")
+	s.pendingBox = container.NewVBox()
+	s.rejectedBox = container.NewVBox()
+	s.conflictsBox = container.NewVBox()
+	s.listMsg = widget.NewLabel("")
+	s.listMsg.Hide()
+	intro := widget.NewLabel(L(textChangesIntro))
+	intro.Wrapping = fyne.TextWrapWord
+	s.changes = container.NewVScroll(container.NewVBox(intro, s.listMsg,
+		s.rejectedHead, s.rejectedBox, widget.NewSeparator(),
+		s.conflictsHead, s.conflictsBox, widget.NewSeparator(),
+		s.pendingHead, s.pendingBox))
+	s.show(s.svc.Status(), nil, nil)
+	s.refresh()
+	return s
+}
+
+// watch follows the engine until the workspace is left (stop) or ctx
+// ends. A change in the background is no user activity: it does not go
+// through tasks.run, which would keep the window from locking.
+func (s *syncScreen) watch() {
+	ch, cancel := s.svc.Subscribe()
+	ctx, end := context.WithCancel(s.ctx)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ch:
+				st, ops, err := s.read(ctx)
+				if ctx.Err() != nil {
+					return
+				}
+				s.post(func() { s.show(st, ops, err) })
+			}
+		}
+	}()
+	s.stop = func() { end(); cancel() }
+}
+
+// post applies a result on the UI goroutine (held for wait in the tests,
+// as tasks does).
+func (s *syncScreen) post(apply func()) {
+	if holdResults {
+		s.tasks.mu.Lock()
+		s.tasks.held = append(s.tasks.held, apply)
+		s.tasks.mu.Unlock()
+		return
+	}
+	fyne.Do(apply)
+}
+
+func (s *syncScreen) leave() {
+	if s.stop != nil {
+		s.stop()
+		s.stop = nil
+	}
+}
+
+// read gets the status, the queued ops and, when a conflict names an
+// assignee, the staff names.
+func (s *syncScreen) read(ctx context.Context) (msync.Status, []app.SyncOp, error) {
+	st := s.svc.Status()
+	ops, err := s.svc.Pending(ctx, pendingShown)
+	if err != nil {
+		logError("read pending sync ops", err)
+	}
+	return st, ops, err
+}
+
+// refresh reads everything again (after an action of the user).
+func (s *syncScreen) refresh() {
+	s.tasks.run(func() func() {
+		st, ops, err := s.read(s.ctx)
+		var names map[app.ID]string
+		if len(st.Conflicts) > 0 && s.dir != nil {
+			if all, derr := s.dir.AllStaff(s.ctx); derr == nil {
+				names = map[app.ID]string{}
+				for _, m := range all {
+					names[m.ID] = m.Name
+				}
+			}
+		}
+		return func() {
+			if names != nil {
+				s.names = names
+			}
+			s.show(st, ops, err)
+		}
+	})
+}
+
+// show puts a status and the queued ops on screen.
+func (s *syncScreen) show(st msync.Status, ops []app.SyncOp, err error) {
+	if len(st.Conflicts) > 0 && s.names == nil && !s.namesAsked {
+		s.namesAsked = true
+		defer s.refresh() // read the staff names for the assignees
+	}
+	s.st, s.ops = st, ops
+	s.showBar()
+	s.showLists(err)
+}
+
+func (s *syncScreen) showBar() {
+	st := &s.st
+	switch {
+	case st.Syncing:
+		s.icon.SetResource(theme.ViewRefreshIcon())
+		s.state.SetText(L(textSyncing))
+	case st.Online:
+		s.icon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
+		s.state.SetText(L(textOnline))
+	default:
+		s.icon.SetResource(theme.NewWarningThemedResource(theme.WarningIcon()))
+		s.state.SetText(L(textOffline))
+	}
+	switch st.Pending {
+	case 0:
+		s.pending.SetText(L(textNoPending))
+	case 1:
+		s.pending.SetText(L(textOnePending))
+	default:
+		s.pending.SetText(Lf(textNPending, st.Pending))
+	}
+	s.lastSync.SetText(s.lastSyncText(st.LastSync))
+	var probs []string
+	switch n := len(st.Rejected); {
+	case n == 1:
+		probs = append(probs, L(textOneRejected))
+	case n > 1:
+		probs = append(probs, Lf(textNRejected, n))
+	}
+	switch n := len(st.Conflicts); {
+	case n == 1:
+		probs = append(probs, L(textOneConflict))
+	case n > 1:
+		probs = append(probs, Lf(textNConflicts, n))
+	}
+	s.problems.SetText(joinDot(probs))
+	s.problems.Hidden = len(probs) == 0
+	s.showBtn.Hidden = len(probs) == 0
+	s.problems.Refresh()
+	s.showBtn.Refresh()
+	s.errText.SetText(L(st.LastError))
+	s.errText.Hidden = st.LastError == ""
+	s.errText.Refresh()
+	s.signIn.Hidden = !st.SignInNeeded
+	s.signIn.Refresh()
+	s.syncNow.Hidden = st.Online || st.Syncing || st.SignInNeeded
+	s.syncNow.Refresh()
+	s.firstSync.Hidden = !st.FirstSync
+	s.progress.SetValue(st.Progress)
+	s.firstSync.Refresh()
+}
+
+func joinDot(parts []string) string {
+	out := ""
+	for i, p := range parts {
+		if i > 0 {
+			out += " · "
+		}
+		out += p
+	}
+	return out
+}
+
+// lastSyncText is "Senast synkad 09:30" today, with the date otherwise.
+func (s *syncScreen) lastSyncText(t time.Time) string {
+	if t.IsZero() {
+		return L(textNeverSynced)
+	}
+	return Lf(textLastSync, s.when(t))
+}
+
+func (s *syncScreen) when(t time.Time) string {
+	t = t.In(app.Stockholm)
+	now := s.clock.Now().In(app.Stockholm)
+	if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
+		return t.Format("15:04")
+	}
+	return dateTime(t)
+}
+
+func (s *syncScreen) showLists(err error) {
+	st := &s.st
+	fieldMessage(s.listMsg, "", false)
+	if err != nil {
+		fieldMessage(s.listMsg, L(textPendingFailed), true)
+	}
+
+	s.rejectedHead.SetText(Lf(textRejectedHead, len(st.Rejected)))
+	var rows []fyne.CanvasObject
+	for i := range st.Rejected {
+		rows = append(rows, s.rejectedRow(st.Rejected[i]))
+	}
+	if len(rows) == 0 {
+		rows = append(rows, widget.NewLabel(L(textRejectedNone)))
+	}
+	s.rejectedBox.Objects = rows
+	s.rejectedBox.Refresh()
+
+	s.conflictsHead.SetText(Lf(textConflictsHead, len(st.Conflicts)))
+	rows = nil
+	for i := range st.Conflicts {
+		rows = append(rows, s.conflictRow(st.Conflicts[i]))
+	}
+	if len(rows) == 0 {
+		rows = append(rows, widget.NewLabel(L(textConflictsNone)))
+	}
+	s.conflictsBox.Objects = rows
+	s.conflictsBox.Refresh()
+
+	s.pendingHead.SetText(Lf(textPendingHead, max(st.Pending, len(s.ops))))
+	rows = nil
+	for _, op := range s.ops {
+		rows = append(rows, s.pendingRow(op))
+	}
+	if len(rows) == 0 {
+		rows = append(rows, widget.NewLabel(L(textPendingNone)))
+	} else if st.Pending > len(s.ops) {
+		rows = append(rows, widget.NewLabel(Lf(textPendingMore, len(s.ops), st.Pending)))
+	}
+	s.pendingBox.Objects = rows
+	s.pendingBox.Refresh()
+}
+
+// opDetail is what a status or assignee op set (no personal data).
+func (s *syncScreen) opDetail(op *app.SyncOp) string {
+	switch op.Kind {
+	case app.OpCaseStatus:
+		var c app.StatusChange
+		if json.Unmarshal(op.Payload, &c) == nil && c.Status != "" {
+			return L(c.Status.Label())
+		}
+	case app.OpCaseAssign:
+		var c app.AssignChange
+		if json.Unmarshal(op.Payload, &c) == nil {
+			return s.staffName(c.AssigneeID)
+		}
+	}
+	return ""
+}
+
+func (s *syncScreen) staffName(id app.ID) string {
+	if id == "" {
+		return L(textNobody)
+	}
+	if n, ok := s.names[id]; ok {
+		return n
+	}
+	return L(textUnknownStaff)
+}
+
+func (s *syncScreen) opTitle(op *app.SyncOp) string {
+	t := opKindText(op.Kind)
+	if op.Kind == app.OpCaseStatus {
+		if d := s.opDetail(op); d != "" {
+			t += ": " + d
+		}
+	}
+	return t
+}
+
+func (s *syncScreen) pendingRow(op app.SyncOp) fyne.CanvasObject {
+	title := widget.NewLabel(s.opTitle(&op))
+	var made fyne.CanvasObject = layout.NewSpacer()
+	if !op.MadeAt.IsZero() {
+		made = widget.NewLabel(Lf(textMadeAt, s.when(op.MadeAt)))
+	}
+	return container.NewBorder(nil, nil, container.NewHBox(widget.NewIcon(theme.UploadIcon()), title), made)
+}
+
+func (s *syncScreen) rejectedRow(p app.SyncProblem) fyne.CanvasObject {
+	title := widget.NewLabelWithStyle(s.opTitle(&p.Op), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	reason := widget.NewLabel(rejectText(&p.Result))
+	reason.Wrapping = fyne.TextWrapWord
+	reason.Importance = widget.DangerImportance
+	var dismiss *widget.Button
+	dismiss = widget.NewButtonWithIcon(L(textDismiss), theme.DeleteIcon(), func() { s.dismiss(p.Op.ID, dismiss) })
+	return container.NewVBox(
+		container.NewBorder(nil, nil, container.NewHBox(widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon())), title), dismiss),
+		reason)
+}
+
+// conflictValues are the server's and my value of a conflict, as text.
+func (s *syncScreen) conflictValues(p *app.SyncProblem) (server, mine string) {
+	switch p.Op.Kind {
+	case app.OpCaseStatus:
+		var c app.StatusChange
+		_ = json.Unmarshal(p.Op.Payload, &c)
+		return L(p.Result.ServerStatus.Label()), L(c.Status.Label())
+	case app.OpCaseAssign:
+		var c app.AssignChange
+		_ = json.Unmarshal(p.Op.Payload, &c)
+		return s.staffName(p.Result.ServerAssignee), s.staffName(c.AssigneeID)
+	}
+	return "", ""
+}
+
+// reapply makes my value of a conflict again, through the case service
+// and on the case's current version, or nil when it cannot be made here.
+func (s *syncScreen) reapply(p *app.SyncProblem) func(ctx context.Context) error {
+	id := p.Op.CaseID
+	switch p.Op.Kind {
+	case app.OpCaseStatus:
+		var c app.StatusChange
+		if json.Unmarshal(p.Op.Payload, &c) != nil {
+			return nil
+		}
+		switch {
+		case c.Status == app.StatusClosed && p.Result.ServerStatus != app.StatusClosed:
+			return func(ctx context.Context) error { return s.cases.Close(ctx, s.sess, id) }
+		case c.Status != app.StatusClosed && p.Result.ServerStatus == app.StatusClosed:
+			return func(ctx context.Context) error { return s.cases.Reopen(ctx, s.sess, id) }
+		}
+	case app.OpCaseAssign:
+		var c app.AssignChange
+		if json.Unmarshal(p.Op.Payload, &c) != nil || c.AssigneeID == "" || c.AssigneeID == p.Result.ServerAssignee {
+			return nil
+		}
+		return func(ctx context.Context) error { return s.cases.Assign(ctx, s.sess, id, c.AssigneeID) }
+	}
+	return nil
+}
+
+func (s *syncScreen) conflictRow(p app.SyncProblem) fyne.CanvasObject {
+	title := widget.NewLabelWithStyle(opKindText(p.Op.Kind), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	server, mine := s.conflictValues(&p)
+	intro := widget.NewLabel(L(textConflictIntro))
+	intro.Wrapping = fyne.TextWrapWord
+	values := container.NewHBox(
+		widget.NewLabelWithStyle(Lf(textServerValue, server), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabel(Lf(textMyValue, mine)))
+	msg := widget.NewLabel("")
+	msg.Hide()
+	var useServer, useMine *widget.Button
+	useServer = widget.NewButton(L(textUseServer), func() { s.dismiss(p.Op.ID, useServer) })
+	buttons := container.NewHBox(useServer)
+	if again := s.reapply(&p); again != nil && s.cases != nil {
+		useMine = widget.NewButton(L(textUseMine), func() {
+			useMine.Disable()
+			useServer.Disable()
+			s.tasks.run(func() func() {
+				err := again(s.ctx)
+				if err == nil {
+					err = s.svc.Dismiss(s.ctx, p.Op.ID)
+				}
+				return func() {
+					if err != nil {
+						logError("re-apply conflicting change", err, "case", p.Op.CaseID, "op", p.Op.ID)
+						useMine.Enable()
+						useServer.Enable()
+						fieldMessage(msg, L(textReapplyFailed), true)
+						return
+					}
+					s.svc.Kick()
+					s.refresh()
+				}
+			})
+		})
+		useMine.Importance = widget.HighImportance
+		buttons.Add(useMine)
+	}
+	return container.NewVBox(
+		container.NewHBox(widget.NewIcon(theme.NewWarningThemedResource(theme.WarningIcon())), title),
+		intro, values, buttons, msg)
+}
+
+// dismiss removes a problem from the lists ("Ta bort ur listan", "Använd
+// serverns värde").
+func (s *syncScreen) dismiss(opID string, btn *widget.Button) {
+	btn.Disable()
+	s.tasks.run(func() func() {
+		err := s.svc.Dismiss(s.ctx, opID)
+		return func() {
+			if err != nil {
+				logError("dismiss sync problem", err, "op", opID)
+				btn.Enable()
+				fieldMessage(s.listMsg, L(textDismissFailed), true)
+				return
+			}
+			s.refresh()
+		}
+	})
+}
