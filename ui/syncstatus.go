@@ -102,6 +102,8 @@ var opKindTexts = map[app.OpKind]string{
 	app.OpAccessRecord:  K("Åtkomstlogg"),
 	app.OpTemplatePut:   K("Mall"),
 	app.OpAttachmentPut: K("Bilaga"),
+	app.OpEServicePut:   K("E-tjänst"),
+	app.OpFormSeriesPut: K("Formulär"),
 }
 
 func opKindText(k app.OpKind) string {
