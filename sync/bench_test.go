@@ -101,11 +101,11 @@ func BenchmarkSync(b *testing.B) {
 		per := func(d time.Duration) float64 { return float64(n) * float64(b.N) / d.Seconds() }
 		b.ReportMetric(per(el), "cases/s")
 		b.ReportMetric(el.Seconds()/float64(b.N), "s/sync")
-		b.ReportMetric(float64(bytes)/float64(b.N)/1e6, "MB-wire")
+		b.ReportMetric(float64(bytes)/float64(b.N)/1e6, "wire-MB")
 		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 		b.ReportMetric(per(rawEl), "raw-cases/s")
 		b.ReportMetric(rawEl.Seconds()/float64(b.N), "raw-s")
-		b.ReportMetric(float64(rawBytes)/float64(b.N)/1e6, "raw-MB-wire")
+		b.ReportMetric(float64(rawBytes)/float64(b.N)/1e6, "raw-wire-MB")
 		b.ReportMetric(per(el)/per(rawEl), "ratio")
 	})
 	ensure := func(b *testing.B) {

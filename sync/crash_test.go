@@ -109,9 +109,11 @@ func TestCrashSyncKills(t *testing.T) {
 			select {
 			case <-deadline:
 				break wait
-			case l := <-desks[0].lines:
+			case l, ok := <-desks[0].lines:
+				alive(t, 0, desks[0], ok)
 				read(0, []string{l})
-			case l := <-desks[1].lines:
+			case l, ok := <-desks[1].lines:
+				alive(t, 1, desks[1], ok)
 				read(1, []string{l})
 			}
 		}
@@ -176,6 +178,16 @@ func TestCrashSyncKills(t *testing.T) {
 	srv = nil
 	checkCrashRun(t, srvDir, dirs, acks)
 	t.Logf("%d kills %v; %d changes acknowledged by the desktops", kills, killed, len(acks))
+}
+
+// alive fails the test when a desktop child ended by itself (an error,
+// not a kill).
+func alive(t *testing.T, i int, p *proc, ok bool) {
+	t.Helper()
+	if !ok {
+		<-p.done
+		t.Fatalf("desktop %d ended by itself: %s", i, p.stderr)
+	}
 }
 
 type crashAck struct {
