@@ -181,18 +181,14 @@ type bulkScreen struct {
 	bulkDeps
 	content fyne.CanvasObject
 
-	tpls                      []app.MessageTemplate
-	tpl                       *app.MessageTemplate
-	filledSubject, filledText string
-	checks                    []app.RecipientCheck
-	checked                   string // the list text the report belongs to
-	results                   []app.BulkResult
-	byResident                map[app.ID]*app.RecipientCheck // first report row per resident
-	busy                      bool
-	gen                       int
+	templatePicker
+	checks     []app.RecipientCheck
+	checked    string // the list text the report belongs to
+	results    []app.BulkResult
+	byResident map[app.ID]*app.RecipientCheck // first report row per resident
+	busy       bool
+	gen        int
 
-	template   *widget.Select
-	tplMsg     *widget.Label
 	list       *widget.Entry
 	listMsg    *widget.Label
 	loadFile   *widget.Button
@@ -328,7 +324,7 @@ func newBulkScreen(d bulkDeps) *bulkScreen {
 	s.content = container.NewBorder(
 		container.NewVBox(container.NewPadded(header), widget.NewSeparator()),
 		container.NewPadded(footer), nil, nil, split)
-	s.loadTemplates()
+	s.loadTemplates(s.ctx, s.tasks, s.templates, s.sess)
 	return s
 }
 
@@ -339,59 +335,16 @@ func sendLabel(n int) string {
 	return Lf("Skicka till %s mottagare", thousands(n))
 }
 
-func (s *bulkScreen) loadTemplates() {
-	s.tasks.run(func() func() {
-		all, err := s.templates.Templates(s.ctx, s.sess.ClinicID)
-		return func() {
-			if err != nil {
-				logError("list templates", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
-				fieldMessage(s.tplMsg, L(textTplFailed), true)
-				return
-			}
-			s.tpls = offeredTemplates(all)
-			if len(s.tpls) == 0 {
-				fieldMessage(s.tplMsg, L(textNoTemplates), true)
-				return
-			}
-			var opts []string
-			for _, t := range s.tpls {
-				opts = append(opts, templateOption(t))
-			}
-			s.template.SetOptions(opts)
-			s.template.Enable()
-			fieldMessage(s.tplMsg, "", false)
-		}
-	})
-}
-
 func (s *bulkScreen) chooseTemplate() {
-	i := s.template.SelectedIndex()
-	if i < 0 || i >= len(s.tpls) {
-		return
+	if s.templatePicker.chooseTemplate(s.subject, s.text, s.edited) {
+		s.updateSend()
 	}
-	t := s.tpls[i]
-	s.tpl = &t
-	fieldMessage(s.tplMsg, kindText(t.Kind), false)
-	if s.untouched() {
-		s.fillFromTemplate()
-	} else {
-		s.edited.Show()
-	}
-	s.updateSend()
 }
 
-func (s *bulkScreen) untouched() bool {
-	return (s.subject.Text == "" || s.subject.Text == s.filledSubject) && (s.text.Text == "" || s.text.Text == s.filledText)
-}
+func (s *bulkScreen) untouched() bool { return s.templatePicker.untouched(s.subject, s.text) }
 
 func (s *bulkScreen) fillFromTemplate() {
-	if s.tpl == nil {
-		return
-	}
-	s.filledSubject, s.filledText = s.tpl.Subject, s.tpl.Body
-	s.subject.SetText(s.tpl.Subject)
-	s.text.SetText(s.tpl.Body)
-	s.edited.Hide()
+	s.templatePicker.fillFromTemplate(s.subject, s.text, s.edited)
 }
 
 func (s *bulkScreen) textChanged() {

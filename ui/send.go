@@ -338,18 +338,12 @@ type sendScreen struct {
 	sendDeps
 	content fyne.CanvasObject
 
-	tpls     []app.MessageTemplate // offered, in the store's order
-	tpl      *app.MessageTemplate  // chosen
-	resident *app.ResidentView     // looked up; nil before
-	gen      int                   // bumped by every change of the number; late lookups are dropped
+	templatePicker
+	resident *app.ResidentView // looked up; nil before
+	gen      int               // bumped by every change of the number; late lookups are dropped
 	sending  bool
 	sent     bool
-	// filled is the subject and text last put in from a template: the
-	// user has not edited them while they still match.
-	filledSubject, filledText string
 
-	template   *widget.Select
-	tplMsg     *widget.Label
 	pnr        *shortcutEntry
 	pnrMsg     *widget.Label
 	panel      *fyne.Container // the reachability panel, hidden before a look-up
@@ -444,7 +438,7 @@ func newSendScreen(d sendDeps) *sendScreen {
 	s.content = container.NewBorder(
 		container.NewVBox(container.NewPadded(header), widget.NewSeparator()),
 		container.NewPadded(footer), nil, nil, body)
-	s.loadTemplates()
+	s.loadTemplates(s.ctx, s.tasks, s.templates, s.sess)
 	return s
 }
 
@@ -500,63 +494,92 @@ func callout(icon fyne.Resource, content fyne.CanvasObject) *fyne.Container {
 	return container.NewStack(card)
 }
 
-func (s *sendScreen) loadTemplates() {
-	s.tasks.run(func() func() {
-		all, err := s.templates.Templates(s.ctx, s.sess.ClinicID)
+// templatePicker is the template choice Skicka ärende and massutskick
+// share: the clinic's offered templates, the chosen one, and what it last
+// put into the subject and text (the user has not edited them while they
+// still match).
+type templatePicker struct {
+	tpls                      []app.MessageTemplate // offered, in the store's order
+	tpl                       *app.MessageTemplate  // chosen
+	filledSubject, filledText string
+	template                  *widget.Select
+	tplMsg                    *widget.Label
+}
+
+// loadTemplates reads the templates a case can be started with.
+func (p *templatePicker) loadTemplates(ctx context.Context, t *tasks, src TemplateSource, sess app.Session) {
+	t.run(func() func() {
+		all, err := src.Templates(ctx, sess.ClinicID)
 		return func() {
 			if err != nil {
-				logError("list templates", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
-				fieldMessage(s.tplMsg, L(textTplFailed), true)
+				logError("list templates", err, "clinic", sess.ClinicID, "staff", sess.Staff.ID)
+				fieldMessage(p.tplMsg, L(textTplFailed), true)
 				return
 			}
-			s.tpls = offeredTemplates(all)
-			if len(s.tpls) == 0 {
-				fieldMessage(s.tplMsg, L(textNoTemplates), true)
+			p.tpls = offeredTemplates(all)
+			if len(p.tpls) == 0 {
+				fieldMessage(p.tplMsg, L(textNoTemplates), true)
 				return
 			}
 			var opts []string
-			for _, t := range s.tpls {
+			for _, t := range p.tpls {
 				opts = append(opts, templateOption(t))
 			}
-			s.template.SetOptions(opts)
-			s.template.Enable()
-			fieldMessage(s.tplMsg, "", false)
+			p.template.SetOptions(opts)
+			p.template.Enable()
+			fieldMessage(p.tplMsg, "", false)
 		}
 	})
 }
 
-// chooseTemplate puts the template's subject and text in, unless the user
-// has edited them; then "Använd mallens text" offers to.
-func (s *sendScreen) chooseTemplate() {
-	i := s.template.SelectedIndex()
-	if i < 0 || i >= len(s.tpls) {
-		return
+// chooseTemplate puts the chosen template's subject and text in, unless
+// the user has edited them; then edited ("Använd mallens text") shows.
+// It reports whether a template is chosen.
+func (p *templatePicker) chooseTemplate(subject, text *widget.Entry, edited *fyne.Container) bool {
+	i := p.template.SelectedIndex()
+	if i < 0 || i >= len(p.tpls) {
+		return false
 	}
-	t := s.tpls[i]
-	s.tpl = &t
-	fieldMessage(s.tplMsg, kindText(t.Kind), false)
-	if s.untouched() {
-		s.fillFromTemplate()
+	t := p.tpls[i]
+	p.tpl = &t
+	fieldMessage(p.tplMsg, kindText(t.Kind), false)
+	if p.untouched(subject, text) {
+		p.fillFromTemplate(subject, text, edited)
 	} else {
-		s.edited.Show()
+		edited.Show()
 	}
-	s.updateSend()
+	return true
 }
 
 // untouched reports whether subject and text are as a template (or
 // nothing) put them.
+func (p *templatePicker) untouched(subject, text *widget.Entry) bool {
+	return (subject.Text == "" || subject.Text == p.filledSubject) && (text.Text == "" || text.Text == p.filledText)
+}
+
+// fillFromTemplate puts the chosen template's subject and text in.
+func (p *templatePicker) fillFromTemplate(subject, text *widget.Entry, edited *fyne.Container) {
+	if p.tpl == nil {
+		return
+	}
+	p.filledSubject, p.filledText = p.tpl.Subject, p.tpl.Body
+	subject.SetText(p.tpl.Subject)
+	text.SetText(p.tpl.Body)
+	edited.Hide()
+}
+
+func (s *sendScreen) chooseTemplate() {
+	if s.templatePicker.chooseTemplate(&s.subject.Entry, &s.text.Entry, s.edited) {
+		s.updateSend()
+	}
+}
+
 func (s *sendScreen) untouched() bool {
-	return (s.subject.Text == "" || s.subject.Text == s.filledSubject) && (s.text.Text == "" || s.text.Text == s.filledText)
+	return s.templatePicker.untouched(&s.subject.Entry, &s.text.Entry)
 }
 
 func (s *sendScreen) fillFromTemplate() {
-	if s.tpl == nil {
-		return
-	}
-	s.filledSubject, s.filledText = s.tpl.Subject, s.tpl.Body
-	s.subject.SetText(s.tpl.Subject)
-	s.text.SetText(s.tpl.Body)
-	s.edited.Hide()
+	s.templatePicker.fillFromTemplate(&s.subject.Entry, &s.text.Entry, s.edited)
 	fieldMessage(s.subjectMsg, "", false)
 	fieldMessage(s.textMsg, "", false)
 }
