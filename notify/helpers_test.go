@@ -10,14 +10,12 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"go/build"
 	"io"
 	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -27,6 +25,7 @@ import (
 
 	"mottagning/app"
 	"mottagning/app/demo"
+	"mottagning/internal/mailpittest"
 	"mottagning/notify"
 	"mottagning/storage"
 )
@@ -173,89 +172,14 @@ func (c *clock) set(t time.Time) {
 }
 
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func mailpitBinary() string {
-	if p, err := exec.LookPath("mailpit"); err == nil {
-		return p
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		gopath = build.Default.GOPATH
-	}
-	p := filepath.Join(strings.Split(gopath, string(os.PathListSeparator))[0], "bin", "mailpit")
-	if _, err := os.Stat(p); err == nil {
-		return p
-	}
-	return ""
-}
+func freePort(t testing.TB) int { return mailpittest.FreePort(t) }
 
 // mailpit is a running mailpit on 127.0.0.1.
-type mailpit struct {
-	SMTPPort int
-	API      string
-}
+type mailpit struct{ *mailpittest.Server }
 
-// startMailpit starts mailpit with its own database in a temp dir, on free
-// loopback ports, with extra flags; it is stopped at cleanup.
+// startMailpit starts mailpit (internal/mailpittest) with extra flags.
 func startMailpit(t testing.TB, extra ...string) *mailpit {
-	t.Helper()
-	bin := mailpitBinary()
-	if bin == "" {
-		t.Skip("mailpit not installed: run `make test` (go install github.com/axllent/mailpit@v1.33.1)")
-	}
-	mp := &mailpit{SMTPPort: freePort(t)}
-	httpPort := freePort(t)
-	mp.API = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
-	args := append([]string{
-		"--smtp", fmt.Sprintf("127.0.0.1:%d", mp.SMTPPort), "--listen", fmt.Sprintf("127.0.0.1:%d", httpPort),
-		"--database", filepath.Join(t.TempDir(), "mailpit.db"), "--disable-version-check", "--smtp-disable-rdns",
-		"--max", "0", "-q",
-	}, extra...)
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get(mp.API + "/api/v1/messages?limit=1")
-		if err == nil {
-			resp.Body.Close()
-			if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", mp.SMTPPort)); err == nil {
-				c.Close()
-				return mp
-			}
-		}
-		select {
-		case <-done:
-			t.Fatalf("mailpit exited at start (args %v)", args)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("mailpit did not start in 15 s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return &mailpit{mailpittest.Start(t, extra...)}
 }
 
 type mpAddress struct{ Name, Address string }

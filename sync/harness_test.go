@@ -11,14 +11,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go/build"
 	"io"
 	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	stdsync "sync"
@@ -29,6 +26,7 @@ import (
 	"mottagning/app"
 	"mottagning/app/demo"
 	"mottagning/client"
+	"mottagning/internal/mailpittest"
 	"mottagning/notify"
 	"mottagning/server"
 	"mottagning/server/staffauth"
@@ -382,82 +380,11 @@ func selfSignedCert() (tls.Certificate, string, error) {
 
 // --- mailpit (as notify's tests start it) ---
 
-type mailpit struct {
-	SMTPPort int
-	API      string
-}
+type mailpit struct{ *mailpittest.Server }
 
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func freePort(t testing.TB) int { return mailpittest.FreePort(t) }
 
-func mailpitBinary() string {
-	if p, err := exec.LookPath("mailpit"); err == nil {
-		return p
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		gopath = build.Default.GOPATH
-	}
-	p := filepath.Join(strings.Split(gopath, string(os.PathListSeparator))[0], "bin", "mailpit")
-	if _, err := os.Stat(p); err == nil {
-		return p
-	}
-	return ""
-}
-
-func startMailpit(t testing.TB) *mailpit {
-	t.Helper()
-	bin := mailpitBinary()
-	if bin == "" {
-		t.Skip("mailpit not installed: run `make test` (go install github.com/axllent/mailpit@v1.33.1)")
-	}
-	mp := &mailpit{SMTPPort: freePort(t)}
-	httpPort := freePort(t)
-	mp.API = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
-	cmd := exec.Command(bin, "--smtp", fmt.Sprintf("127.0.0.1:%d", mp.SMTPPort), "--listen", fmt.Sprintf("127.0.0.1:%d", httpPort),
-		"--database", filepath.Join(t.TempDir(), "mailpit.db"), "--disable-version-check", "--smtp-disable-rdns", "--max", "0", "-q")
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get(mp.API + "/api/v1/messages?limit=1")
-		if err == nil {
-			resp.Body.Close()
-			if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", mp.SMTPPort)); err == nil {
-				c.Close()
-				return mp
-			}
-		}
-		select {
-		case <-done:
-			t.Fatal("mailpit exited at start")
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("mailpit did not start in 15 s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+func startMailpit(t testing.TB) *mailpit { return &mailpit{mailpittest.Start(t)} }
 
 // to counts the messages mailpit holds for addr.
 func (mp *mailpit) to(t testing.TB, addr string) int {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"mottagning/internal/mailpittest"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -8,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -610,48 +611,12 @@ type mailpit struct {
 	api  string
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { return mailpittest.FreePort(t) }
 
 // startMailpit runs mailpit on loopback ports (skips when not installed).
 func startMailpit(t *testing.T) *mailpit {
-	bin, err := exec.LookPath("mailpit")
-	if err != nil {
-		home, _ := os.UserHomeDir()
-		bin = filepath.Join(home, "go", "bin", "mailpit")
-		if _, err := os.Stat(bin); err != nil {
-			t.Skip("mailpit not installed (go install github.com/axllent/mailpit@v1.33.1)")
-		}
-	}
-	mp := &mailpit{port: freePort(t)}
-	hp := freePort(t)
-	mp.api = fmt.Sprintf("http://127.0.0.1:%d", hp)
-	cmd := exec.Command(bin, "--smtp", fmt.Sprintf("127.0.0.1:%d", mp.port), "--listen", fmt.Sprintf("127.0.0.1:%d", hp),
-		"--database", filepath.Join(t.TempDir(), "mailpit.db"), "--disable-version-check", "--smtp-disable-rdns", "-q")
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for deadline := time.Now().Add(15 * time.Second); ; {
-		if resp, err := http.Get(mp.api + "/api/v1/messages"); err == nil {
-			resp.Body.Close()
-			if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", mp.port)); err == nil {
-				c.Close()
-				return mp
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("mailpit did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	s := mailpittest.Start(t)
+	return &mailpit{port: s.SMTPPort, api: s.API}
 }
 
 // messages returns the raw source of every message mailpit holds.
