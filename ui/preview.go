@@ -329,7 +329,8 @@ type previewScreen struct {
 	lines    *fyne.Container
 	formBox  *fyne.Container
 	view     *formView // nil when no form is shown
-	submit   *widget.Button
+	scroll   *container.Scroll
+	submit   *widget.Button // formView places it after the last page
 	result   *widget.Label
 	msg      *widget.Label
 	decision decision
@@ -378,10 +379,9 @@ func newPreviewScreen(d previewDeps) *previewScreen {
 	if d.fixed == nil {
 		pick.Objects = append([]fyne.CanvasObject{container.NewBorder(nil, nil, widget.NewLabel(L(textPvEService)), nil, s.service)}, pick.Objects...)
 	}
-	resident := container.NewVBox(s.who, s.lines, s.msg, widget.NewSeparator(), s.formBox,
-		container.NewHBox(s.submit), s.result)
-	serviceTab := container.NewBorder(container.NewVBox(pick, widget.NewSeparator()), nil, nil, nil,
-		container.NewVScroll(container.NewPadded(resident)))
+	resident := container.NewVBox(s.who, s.lines, s.msg, widget.NewSeparator(), s.formBox, s.result)
+	s.scroll = container.NewVScroll(container.NewPadded(resident))
+	serviceTab := container.NewBorder(container.NewVBox(pick, widget.NewSeparator()), nil, nil, nil, s.scroll)
 
 	title := widget.NewLabelWithStyle(L(textPvTitle), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	intro := widget.NewLabel(L(textPvIntro))
@@ -539,6 +539,11 @@ func (s *previewScreen) show() {
 	default:
 		s.view = newFormView(src.form, s.decision.at)
 		s.view.onChange = func() { s.result.Hide() }
+		// A new page starts at its top, like a new page in a browser.
+		s.view.onPage = func() {
+			s.result.Hide()
+			s.scroll.ScrollToTop()
+		}
 		title := widget.NewLabelWithStyle(src.form.Title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		title.SizeName = theme.SizeNameSubHeadingText
 		s.formBox.Add(title)
@@ -546,7 +551,7 @@ func (s *previewScreen) show() {
 			s.formBox.Add(helpLabel(src.form.Description))
 		}
 		s.formBox.Add(s.view.content)
-		s.submit.Show()
+		s.view.setFinal(s.submit)
 	}
 	s.content.Refresh()
 }

@@ -44,6 +44,13 @@ func smokingForm(id string) *form.Form {
 // a staff member without the lokal administratör's role.
 func openPreview(t *testing.T, proxy bool) *pvRun {
 	t.Helper()
+	return openPreviewOf(t, proxy, "Rökvanor inför operation", smokingForm)
+}
+
+// openPreviewOf publishes the form mk makes as the local e-service name
+// and shows its preview, as openPreview does.
+func openPreviewOf(t *testing.T, proxy bool, name string, mk func(id string) *form.Form) *pvRun {
+	t.Helper()
 	f := newFixture(t, false, nil)
 	ctx := context.Background()
 	admin := staffByKey(f, t, demo.StaffLocalAdmin)
@@ -51,7 +58,7 @@ func openPreview(t *testing.T, proxy bool) *pvRun {
 	r := &pvRun{f: f, forms: f.store}
 	r.svc = app.NewEServiceBuilder(f.store, r.forms, app.FixedClock(now))
 	as := app.Session{Staff: &admin, ClinicID: c.ID}
-	e, err := r.svc.Create(ctx, as, "Rökvanor inför operation")
+	e, err := r.svc.Create(ctx, as, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +66,7 @@ func openPreview(t *testing.T, proxy bool) *pvRun {
 	if err := r.svc.SaveDefinition(ctx, as, id, form.Definition{Name: e.EService.Name, Availability: form.Availability{Proxy: proxy}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.svc.SaveDraft(ctx, as, id, smokingForm(string(id))); err != nil {
+	if err := r.svc.SaveDraft(ctx, as, id, mk(string(id))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.svc.Publish(ctx, as, id); err != nil {
@@ -71,7 +78,7 @@ func openPreview(t *testing.T, proxy bool) *pvRun {
 		sess: r.sess, clock: app.FixedClock(now)})
 	f.win.SetContent(r.p.content)
 	f.wait()
-	r.p.selectSource("Rökvanor inför operation – publicerad version 1")
+	r.p.selectSource(name + " – publicerad version 1")
 	if r.p.current() == nil {
 		t.Fatalf("no published version to preview among %q", r.p.service.Options)
 	}
