@@ -19,12 +19,13 @@ import (
 // or in a secure message; the extract covers the clinic's entries (the
 // care unit the granskare reviews), never another clinic's.
 //
-// A resident fetching their own extract through the server (e-tjänst) is a
-// later step: it would be a server endpoint authorised by the resident's
-// own session (and for a child, the guardian's right to act for it, R5),
-// reading the server's chain across the clinics of the care provider, and
-// recording the request in the same log. Nothing here is exposed to
-// residents; Extract refuses everyone but a granskare of the clinic.
+// A resident can also fetch their own extract through the e-services
+// (ResidentService.AccessLogExtract, served by the central server): it is
+// authorised by the resident's own session — their own data (R2), or a
+// child they may act for in proxy mode (R5, R7, R8, blocked guardian) —
+// and reads the log of every clinic in the database, since the server's
+// chain holds every synced entry of every clinic. Extract itself refuses
+// everyone but a granskare of the clinic.
 
 // ExtractRow is one access in a log extract, with the names a reader needs.
 type ExtractRow struct {
@@ -53,6 +54,14 @@ type LogExtract struct {
 	// extract was made (printed on the extract).
 	MadeAt              time.Time
 	MadeBy, MadeByTitle string
+	// AllClinics: the extract covers every clinic of the database (a
+	// resident's own extract); ClinicID is then empty and ClinicName says
+	// so, and each row names its clinic.
+	AllClinics bool
+	// ResidentID is the person the extract is about; Proxy is set when a
+	// guardian fetched a child's extract in proxy mode (R5).
+	ResidentID ID
+	Proxy      bool
 }
 
 // checkPeriod is the period rule of the access log's reads: both ends set,
@@ -114,7 +123,7 @@ func (s *AuditService) Extract(ctx context.Context, sess Session, pnr personnumm
 		return nil, fmt.Errorf("%s of clinic %s: clinic: %w", op, sess.ClinicID, err)
 	}
 	x := &LogExtract{
-		ResidentName: r.Register.FullName(), PNR: r.PNR,
+		ResidentName: r.Register.FullName(), PNR: r.PNR, ResidentID: r.ID,
 		ClinicID: sess.ClinicID, ClinicName: clinicName,
 		From: from, To: to,
 		MadeAt: s.clock.Now(), MadeBy: sess.Staff.Name, MadeByTitle: sess.Staff.Title,
@@ -136,6 +145,98 @@ func (s *AuditService) Extract(ctx context.Context, sess Session, pnr personnumm
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s of clinic %s: access log: %w", op, sess.ClinicID, err)
+	}
+	return x, nil
+}
+
+// Texts of a resident's own extract (Swedish: the resident reads them).
+const (
+	TextExtractAllClinics = "Alla mottagningar i e-tjänsterna"
+	TextExtractByResident = "invånaren själv i e-tjänsterna"
+	TextExtractByGuardian = "vårdnadshavare i ombudsläge i e-tjänsterna"
+)
+
+// AccessLogExtract is the log extract a resident fetches through the
+// e-services (patientdatalagen 8 kap. 1 §): every access staff of any
+// clinic made to owner's data in [from, to), oldest first, with the staff
+// member's name and title and the clinic — the content of a granskare's
+// Extract, across clinics. actor is the signed-in resident: owner
+// themselves, or a guardian acting for a child under 13 (R5; refused for
+// protected identity, R7, from the 13th birthday, R8, and for a blocked
+// guardian). A locked login gets nothing (R10): it cannot use the
+// e-services at all.
+//
+// Making the extract is recorded in the access log after the entries are
+// read, so the extract never lists itself: an AccessExport for owner with
+// no staff member and no clinic (it was not an access by care staff and
+// belongs to no care unit's log, so no clinic's extract or review shows
+// it; it is in the database's hash chain). When the record cannot be
+// written, no extract is returned.
+func (s *ResidentService) AccessLogExtract(ctx context.Context, actor, owner ID, from, to time.Time) (*LogExtract, error) {
+	const op = "resident log extract"
+	proxy, err := s.mayAccess(ctx, actor, owner)
+	if err != nil {
+		return nil, fmt.Errorf("%s of %s: %w", op, owner, err)
+	}
+	rs, err := s.store.ResidentsByID(ctx, []ID{actor, owner})
+	if err != nil {
+		return nil, fmt.Errorf("%s of %s: %w", op, owner, err)
+	}
+	a, r := rs[actor], rs[owner]
+	if a == nil || r == nil {
+		return nil, fmt.Errorf("%s of %s: resident: %w", op, owner, ErrNotFound)
+	}
+	if err := CanSignIn(a); err != nil { // R10, and no e-services without a personnummer
+		return nil, fmt.Errorf("%s of %s: %w", op, owner, err)
+	}
+	if err := checkPeriod(op, from, to); err != nil {
+		return nil, err
+	}
+	clinics, err := s.store.Clinics(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s of %s: clinics: %w", op, owner, err)
+	}
+	staff, err := s.store.AllStaff(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s of %s: staff: %w", op, owner, err)
+	}
+	byID := make(map[ID]*Staff, len(staff))
+	for i := range staff {
+		byID[staff[i].ID] = &staff[i]
+	}
+	now := s.clock.Now()
+	x := &LogExtract{
+		ResidentName: r.Register.FullName(), PNR: r.PNR, ResidentID: r.ID, Proxy: proxy,
+		ClinicName: TextExtractAllClinics, AllClinics: true,
+		From: from, To: to, MadeAt: now, MadeBy: TextExtractByResident,
+	}
+	if proxy {
+		x.MadeBy = TextExtractByGuardian
+	}
+	for _, c := range clinics {
+		// The store indexes the log by clinic; each clinic's period is
+		// read and filtered here (a per-resident index would avoid it).
+		all, err := s.store.Entries(ctx, c.ID, from, to)
+		if err != nil {
+			return nil, fmt.Errorf("%s of %s: clinic %s: %w", op, owner, c.ID, err)
+		}
+		for _, e := range all {
+			if e.ResidentID != owner {
+				continue
+			}
+			row := ExtractRow{AccessEntry: e, ActionLabel: e.Action.Label(), ClinicName: c.Name}
+			if st := byID[e.StaffID]; st != nil {
+				row.StaffName, row.StaffTitle = st.Name, st.Title
+			}
+			x.Rows = append(x.Rows, row)
+		}
+	}
+	slices.SortStableFunc(x.Rows, func(a, b ExtractRow) int { return a.At.Compare(b.At) })
+	err = s.store.Record(ctx, AccessEntry{
+		ID: NewID(now), At: now, ResidentID: owner, Action: AccessExport,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s of %s: access log: %w", op, owner, err)
 	}
 	return x, nil
 }

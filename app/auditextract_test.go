@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -186,5 +187,210 @@ func TestVerifyLog_IntactAndGranskareOnly(t *testing.T) {
 		if _, err := f.audit().Verify(f.ctx, f.session(key, 0)); !errors.Is(err, app.ErrForbidden) {
 			t.Errorf("%s: %v, want ErrForbidden", key, err)
 		}
+	}
+}
+
+// recordingStore notes what the services record in the access log.
+type recordingStore struct {
+	app.Store
+	recorded []app.AccessEntry
+}
+
+func (s *recordingStore) Record(ctx context.Context, e app.AccessEntry) error {
+	if err := s.Store.Record(ctx, e); err != nil {
+		return err
+	}
+	s.recorded = append(s.recorded, e)
+	return nil
+}
+
+func (f *fixture) residentsOver(st app.Store) *app.ResidentService {
+	return app.NewResidentService(st, app.ClockFunc(func() time.Time { return f.now }))
+}
+
+// R2, patientdatalagen 8 kap. 1 §: a resident's own log extract lists
+// every access staff of any clinic made to their data — and nobody
+// else's — with the staff member's name and title and the clinic, the
+// same rows a granskare's extract of each clinic gives. Making it is
+// recorded (no staff member, no clinic), after the read.
+func TestR2_ResidentLogExtractListsOwnAccessesFromEveryClinic(t *testing.T) {
+	f := newFixture(t)
+	opened, _ := f.accesses(t) // Centrum: Anna opens a case, looks up Maria; Björn sends to Lars
+	elsa := f.resident(demo.Child12y11m)
+	f.now = f.now.Add(time.Minute)
+	// Barnmottagningen: Cecilia opens Elsa's case there.
+	cecilia := f.session(demo.StaffChildClinic, 1)
+	var elsaCase app.ID
+	for _, th := range f.ds.Threads {
+		if th.Case.ResidentID == elsa.ID && th.Case.ClinicID == f.ds.Clinics[1].ID && th.Case.Status != app.StatusClosed {
+			elsaCase = th.Case.ID
+		}
+	}
+	if _, err := f.cases.OpenCase(f.ctx, cecilia, elsaCase); err != nil {
+		t.Fatal(err)
+	}
+	f.now = f.now.Add(time.Minute)
+	d := app.DateIn(seedTime)
+	from, to := d, d.AddDate(0, 0, 1)
+
+	rec := &recordingStore{Store: f.store}
+	res := f.residentsOver(rec)
+	maria, lars := f.resident(demo.AdultBoth), f.resident(demo.AdultEmail)
+	x, err := res.AccessLogExtract(f.ctx, maria.ID, maria.ID, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.ResidentID != maria.ID || x.ResidentName != maria.Register.FullName() || x.PNR != maria.PNR || !x.AllClinics ||
+		x.ClinicID != "" || x.ClinicName != app.TextExtractAllClinics || x.Proxy || x.MadeBy != app.TextExtractByResident ||
+		!x.MadeAt.Equal(f.now) || !x.From.Equal(from) || !x.To.Equal(to) {
+		t.Errorf("header %+v", x)
+	}
+	if len(x.Rows) != 1 || x.Rows[0].Action != app.AccessLookupResident || x.Rows[0].StaffName != "Anna Lindqvist" ||
+		x.Rows[0].StaffTitle != "Sjuksköterska" || x.Rows[0].ClinicName != f.ds.Clinics[0].Name || x.Rows[0].ResidentID != maria.ID {
+		t.Errorf("Maria's rows %+v, want Anna's lookup", x.Rows)
+	}
+	if len(rec.recorded) != 1 {
+		t.Fatalf("recorded %+v, want one entry", rec.recorded)
+	}
+	if e := rec.recorded[0]; e.Action != app.AccessExport || e.ResidentID != maria.ID || e.StaffID != "" || e.ClinicID != "" ||
+		e.CaseID != "" || !e.At.Equal(f.now) || e.ID == "" {
+		t.Errorf("recorded %+v, want an export for Maria by no staff member in no clinic", e)
+	}
+	// The extract of each resident equals what the granskare of Centrum
+	// sees (plus other clinics' rows), and the resident's own earlier
+	// extract is not listed: it was no access by staff.
+	x2, err := res.AccessLogExtract(f.ctx, lars.ID, lars.ID, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(x2.Rows) != 1 || x2.Rows[0].Action != app.AccessSend || x2.Rows[0].StaffName != "Björn Ekström" {
+		t.Errorf("Lars's rows %+v, want Björn's send", x2.Rows)
+	}
+	if x3, err := res.AccessLogExtract(f.ctx, maria.ID, maria.ID, from, to); err != nil || len(x3.Rows) != 1 {
+		t.Errorf("Maria's second extract: %+v, %v: want the same single row", x3, err)
+	}
+	owner, err := f.store.Resident(f.ctx, opened.ResidentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if owner.Register.ProtectedIdentity || app.IsChild(owner, f.now) {
+		t.Fatal("the opened case's resident cannot fetch an own extract: pick another case")
+	}
+	staffX, err := f.audit().Extract(f.ctx, f.session(demo.StaffAuditor, 0), owner.PNR, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ownX, err := res.AccessLogExtract(f.ctx, owner.ID, owner.ID, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The granskare's extract was itself an access: the resident's own
+	// extract, made after it, lists it last.
+	if len(ownX.Rows) != len(staffX.Rows)+1 {
+		t.Fatalf("own extract %d rows, granskare's %d", len(ownX.Rows), len(staffX.Rows))
+	}
+	if last := ownX.Rows[len(ownX.Rows)-1]; last.Action != app.AccessExport || last.StaffName != "Fredrik Nordin" || last.ClinicID != f.ds.Clinics[0].ID {
+		t.Errorf("last row %+v, want the granskare's extract", last)
+	}
+	for i := range staffX.Rows {
+		a, b := ownX.Rows[i], staffX.Rows[i]
+		if !app.SameEntry(&a.AccessEntry, &b.AccessEntry) || a.StaffName != b.StaffName || a.StaffTitle != b.StaffTitle || a.ClinicName != b.ClinicName {
+			t.Errorf("row %d: own %+v, granskare's %+v", i, a, b)
+		}
+	}
+}
+
+// R5: a guardian of a child under 13 gets the child's extract in proxy
+// mode — the child's accesses from both clinics, none of the guardian's.
+func TestR5_GuardianGetsChildsLogExtract(t *testing.T) {
+	f := newFixture(t)
+	elsa := f.resident(demo.Child12y11m)
+	ake := f.resident(demo.GuardianNotified)
+	// Accesses to Elsa in both clinics and one to Åke.
+	if _, err := f.cases.LookupResident(f.ctx, f.session(demo.StaffReceiver, 0), elsa.PNR); err != nil {
+		t.Fatal(err)
+	}
+	f.now = f.now.Add(time.Minute)
+	if _, err := f.cases.LookupResident(f.ctx, f.session(demo.StaffChildClinic, 1), elsa.PNR); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.cases.LookupResident(f.ctx, f.session(demo.StaffReceiver, 0), ake.PNR); err != nil {
+		t.Fatal(err)
+	}
+	f.now = f.now.Add(time.Minute)
+	rec := &recordingStore{Store: f.store}
+	d := app.DateIn(seedTime)
+	x, err := f.residentsOver(rec).AccessLogExtract(f.ctx, ake.ID, elsa.ID, d, d.AddDate(0, 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !x.Proxy || x.ResidentID != elsa.ID || x.MadeBy != app.TextExtractByGuardian || len(x.Rows) != 2 {
+		t.Fatalf("extract %+v", x)
+	}
+	if x.Rows[0].ClinicID != f.ds.Clinics[0].ID || x.Rows[1].ClinicID != f.ds.Clinics[1].ID || x.Rows[1].StaffName != "Cecilia Holm" {
+		t.Errorf("rows %+v, want Anna's lookup in Centrum and Cecilia's in Barnmottagningen", x.Rows)
+	}
+	for _, r := range x.Rows {
+		if r.ResidentID != elsa.ID {
+			t.Errorf("row about someone else: %+v", r)
+		}
+	}
+	if len(rec.recorded) != 1 || rec.recorded[0].ResidentID != elsa.ID {
+		t.Errorf("recorded %+v, want the child's extract", rec.recorded)
+	}
+}
+
+// Who gets no extract (R2 another resident, R7 protected identity on
+// either side, R8 from the 13th birthday, a blocked guardian, R10 a locked
+// login, a child nobody activated) and a bad period: refused, nothing
+// recorded, no personnummer in the error.
+func TestR7_ResidentLogExtractRefusals(t *testing.T) {
+	f := newFixture(t)
+	d := app.DateIn(seedTime)
+	day := []time.Time{d, d.AddDate(0, 0, 1)}
+	id := func(key string) app.ID { return f.resident(key).ID }
+	hugo := f.resident(demo.ChildTurns13)
+	rec := &recordingStore{Store: f.store}
+	res := f.residentsOver(rec)
+	for _, c := range []struct {
+		name         string
+		actor, owner app.ID
+		period       []time.Time
+		at           time.Time
+		want         error
+	}{
+		{"R2 another resident", id(demo.AdultEmail), id(demo.AdultSMS), day, seedTime, app.ErrProxyNotAllowed},
+		{"R2 someone not in the register", id(demo.AdultEmail), app.NewID(seedTime), day, seedTime, app.ErrForbidden},
+		{"R7 guardian with protected identity", id(demo.GuardianProtected), id(demo.ChildProtectedGuard), day, seedTime, app.ErrProxyNotAllowed},
+		{"R7 child with protected identity", id(demo.GuardianOfProtected), id(demo.ChildProtected), day, seedTime, app.ErrProxyNotAllowed},
+		{"R8 child turned 13", id(demo.GuardianOf13), hugo.ID, []time.Time{app.DateIn(demo.ThirteenthMinus(hugo, 0)), app.DateIn(demo.ThirteenthMinus(hugo, -1))}, demo.ThirteenthMinus(hugo, 0), app.ErrProxyNotAllowed},
+		{"blocked guardian", id(demo.GuardianBlocked), id(demo.Child12y11m), day, seedTime, app.ErrProxyNotAllowed},
+		{"R10 locked login", id(demo.Locked), id(demo.Locked), day, seedTime, app.ErrLoginLocked},
+		{"deceased", id(demo.Deceased), id(demo.Deceased), day, seedTime, app.ErrForbidden},
+		{"no period", id(demo.AdultEmail), id(demo.AdultEmail), []time.Time{{}, d}, seedTime, app.ErrInvalid},
+		{"backwards", id(demo.AdultEmail), id(demo.AdultEmail), []time.Time{d, d.AddDate(0, 0, -1)}, seedTime, app.ErrInvalid},
+		{"over a year", id(demo.AdultEmail), id(demo.AdultEmail), []time.Time{d.AddDate(-1, 0, -1), d}, seedTime, app.ErrInvalid},
+	} {
+		f.now = c.at
+		x, err := res.AccessLogExtract(f.ctx, c.actor, c.owner, c.period[0], c.period[1])
+		if !errors.Is(err, c.want) || x != nil {
+			t.Errorf("%s: %v, %v; want %v", c.name, x, err, c.want)
+		}
+		for _, r := range f.ds.Residents {
+			if err == nil {
+				break
+			}
+			if (!r.PNR.IsZero() && containsPNR(err.Error(), r.PNR)) || (len(r.Register.FamilyName) > 3 && strings.Contains(err.Error(), r.Register.FamilyName)) {
+				t.Errorf("%s: the error names a resident: %v", c.name, err)
+			}
+		}
+	}
+	if len(rec.recorded) != 0 {
+		t.Errorf("refused extracts recorded %+v", rec.recorded)
+	}
+	// The day before the 13th birthday the guardian still may.
+	f.now = demo.ThirteenthMinus(hugo, 1)
+	if _, err := res.AccessLogExtract(f.ctx, id(demo.GuardianOf13), hugo.ID, app.DateIn(f.now), app.DateIn(f.now).AddDate(0, 0, 1)); err != nil {
+		t.Errorf("R5 the day before the 13th birthday: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"mottagning/app/form"
@@ -123,8 +124,20 @@ func (b *EServiceBuilder) SaveDefinition(ctx context.Context, sess Session, id I
 	if err != nil {
 		return err
 	}
-	if err := def.Check(); err != nil {
+	def.ReceivingRole, def.Queue = strings.TrimSpace(def.ReceivingRole), strings.TrimSpace(def.Queue)
+	var problems []form.Problem
+	var de *form.DefinitionError
+	if err := def.Check(); errors.As(err, &de) {
+		problems = de.Problems
+	} else if err != nil {
 		return fmt.Errorf("e-service %s: %w", id, err)
+	}
+	rp, err := b.checkRouting(ctx, sess, e.Definition, &def)
+	if err != nil {
+		return fmt.Errorf("e-service %s: %w", id, err)
+	}
+	if problems = append(problems, rp...); len(problems) > 0 {
+		return fmt.Errorf("e-service %s: %w", id, &form.DefinitionError{Problems: problems})
 	}
 	def.Name = strings.TrimSpace(def.Name)
 	e.Name, e.Description, e.Definition = def.Name, def.Description, &def
@@ -132,6 +145,30 @@ func (b *EServiceBuilder) SaveDefinition(ctx context.Context, sess Session, id I
 		return fmt.Errorf("save e-service %s: %w", id, err)
 	}
 	return nil
+}
+
+// checkRouting checks where the e-service's cases go (see Route): the
+// receiving role must be one of ReceivingRoles, and a queue set or changed
+// now must name a staff member who holds that role in the clinic. A queue
+// saved earlier whose staff member has since lost the role is left alone
+// (Route then goes by the role), so that an unrelated edit still saves.
+func (b *EServiceBuilder) checkRouting(ctx context.Context, sess Session, old, def *form.Definition) ([]form.Problem, error) {
+	role := receivingRole(def)
+	if !slices.Contains(ReceivingRoles, role) {
+		return []form.Problem{{Code: "receiving_role", Text: "Ärendena kan bara gå till ärendemottagare eller ärendehanterare."}}, nil
+	}
+	if def.Queue == "" || (old != nil && old.Queue == def.Queue && receivingRole(old) == role) {
+		return nil, nil
+	}
+	st, err := b.store.Staff(ctx, ID(def.Queue))
+	if errors.Is(err, ErrNotFound) || (err == nil && !st.Has(sess.ClinicID, role)) {
+		return []form.Problem{{Code: "queue", Text: "Medarbetaren som ärendena ska gå till har inte rollen " +
+			strings.ToLower(role.Label()) + " på mottagningen."}}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue: staff %s: %w", def.Queue, err)
+	}
+	return nil, nil
 }
 
 // SaveDraft stores the draft form (it may be incomplete: Check runs at

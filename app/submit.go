@@ -1,9 +1,11 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"mottagning/app/form"
@@ -12,9 +14,9 @@ import (
 // Submissions through an e-service (issue 7, item 7): the resident (or a
 // guardian in proxy mode, R5) answers the published form; the same engine
 // that the builder and the preview use validates the answers here, and a
-// case is created in the clinic's queue with the cleaned answers and the
-// form version on its first message. Nothing is stored from a rejected
-// submission.
+// case is created in the e-service's receiving queue (see Route) with the
+// cleaned answers and the form version on its first message. Nothing is
+// stored from a rejected submission.
 
 // Submission is one e-service submission.
 type Submission struct {
@@ -87,10 +89,17 @@ func (s *ResidentService) Submit(ctx context.Context, forms FormStore, sub Submi
 	if err != nil {
 		return nil, fmt.Errorf("submit to %s: %w", sub.EServiceID, err)
 	}
+	assignee, err := Route(ctx, s.store, sub.ClinicID, e.Definition)
+	if err != nil {
+		return nil, fmt.Errorf("submit to %s: %w", sub.EServiceID, err)
+	}
 	c := Case{
 		ID: NewID(now), ClinicID: sub.ClinicID, ResidentID: owner.ID, Kind: KindEService, EServiceID: e.ID,
-		Subject: e.Name, Status: StatusNew, StartedBy: StartedByResident,
+		Subject: e.Name, Status: StatusNew, AssigneeID: assignee, StartedBy: StartedByResident,
 		CreatedAt: now, LastActivity: now, UnreadByStaff: true,
+	}
+	if assignee != "" {
+		c.Status = StatusOngoing // as Assign does: an assigned case is Pågående
 	}
 	author := AuthorResident
 	if proxy {
@@ -109,6 +118,98 @@ func (s *ResidentService) Submit(ctx context.Context, forms FormStore, sub Submi
 		return nil, fmt.Errorf("submit to %s: case %s: %w", sub.EServiceID, c.ID, err)
 	}
 	return &t.Case, nil
+}
+
+// Where a submission lands (issue 7, item 2: the definition's receiving
+// role and queue). A case has no queue field of its own: the staff tool's
+// only queues are the clinic's list, Mottagningens ärenden (every
+// ärendemottagare sees every case of the clinic and assigns them), and
+// each staff member's Mina ärenden (the cases assigned to them; an
+// ärendehanterare sees only those, see mayHandle). So the receiving queue
+// is represented by the case's assignee:
+//
+//   - ReceivingRole ärendemottagare (or none): the case is Ny and
+//     unassigned in Mottagningens ärenden, where the receivers triage it.
+//   - ReceivingRole ärendehanterare: the case is assigned on arrival (and
+//     so Pågående) to the clinic's ärendehanterare with the fewest
+//     Pågående cases, ties broken by staff id; without an ärendehanterare
+//     it stays Ny and unassigned, so the receivers still see it.
+//   - Queue, when set, is the id of one staff member who holds the
+//     receiving role in the clinic: their Mina ärenden is the queue, and
+//     the case is assigned to them. When they no longer hold the role (or
+//     the account is disabled) the case is routed by the role alone: a
+//     submission is never given to someone who cannot see it, nor lost.
+//
+// In every case the case's type is the e-service (Case.EServiceID), which
+// both lists filter on (CaseFilter.Type).
+
+// routeSample is how many of the clinic's Pågående cases (most recent
+// activity first) Route counts per ärendehanterare: one page of the
+// status index, so a submission never scans a clinic's whole history.
+const routeSample = 500
+
+// ReceivingRoles are the roles an e-service's cases can be sent to.
+var ReceivingRoles = []Role{RoleCaseReceiver, RoleCaseHandler}
+
+// receivingRole is def's receiving role, ärendemottagare when none is set.
+func receivingRole(def *form.Definition) Role {
+	if def == nil || def.ReceivingRole == "" {
+		return RoleCaseReceiver
+	}
+	return Role(def.ReceivingRole)
+}
+
+// Route returns the staff member a new case of an e-service with
+// definition def is assigned to in clinic, or "" for Mottagningens
+// ärenden (see above). An unknown receiving role (a definition synced
+// from an older or newer desktop) also gives "": the receivers see it.
+func Route(ctx context.Context, store Store, clinic ID, def *form.Definition) (ID, error) {
+	role := receivingRole(def)
+	if !slices.Contains(ReceivingRoles, role) {
+		return "", nil
+	}
+	if def != nil && def.Queue != "" {
+		st, err := store.Staff(ctx, ID(def.Queue))
+		switch {
+		case err == nil && st.Has(clinic, role):
+			return st.ID, nil
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return "", fmt.Errorf("route to queue: staff %s: %w", def.Queue, err)
+		}
+	}
+	if role != RoleCaseHandler {
+		return "", nil
+	}
+	staff, err := store.AllStaff(ctx)
+	if err != nil {
+		return "", fmt.Errorf("route in clinic %s: staff: %w", clinic, err)
+	}
+	load := map[ID]int{}
+	for i := range staff {
+		if staff[i].Has(clinic, RoleCaseHandler) {
+			load[staff[i].ID] = 0
+		}
+	}
+	if len(load) == 0 {
+		return "", nil
+	}
+	page, err := store.ListCases(ctx, CaseQuery{ClinicID: clinic, Status: StatusOngoing, Limit: routeSample})
+	if err != nil {
+		return "", fmt.Errorf("route in clinic %s: cases: %w", clinic, err)
+	}
+	for _, c := range page.Cases {
+		if n, ok := load[c.AssigneeID]; ok {
+			load[c.AssigneeID] = n + 1
+		}
+	}
+	ids := make([]ID, 0, len(load))
+	for id := range load {
+		ids = append(ids, id)
+	}
+	best := slices.MinFunc(ids, func(a, b ID) int {
+		return cmp.Or(cmp.Compare(load[a], load[b]), cmp.Compare(a, b))
+	})
+	return best, nil
 }
 
 // offered finds an e-service the clinic offers: an activated standard one

@@ -17,10 +17,13 @@ import (
 
 // Texts of the log extract.
 const (
-	TextExtractTitle   = "Loggutdrag"
-	TextExtractIntro   = "Utdrag ur mottagningens åtkomstlogg: varje gång någon i personalen har öppnat, slagit upp, läst, skickat, exporterat eller skrivit ut uppgifter om dig under perioden."
-	TextExtractNone    = "Ingen i personalen har tagit del av dina uppgifter under perioden."
-	TextExtractDocName = "Loggutdrag ur Mottagning" // the PDF's title property: no personal data
+	TextExtractTitle = "Loggutdrag"
+	TextExtractIntro = "Utdrag ur mottagningens åtkomstlogg: varje gång någon i personalen har öppnat, slagit upp, läst, skickat, exporterat eller skrivit ut uppgifter om dig under perioden."
+	// TextExtractIntroAll is the introduction of a resident's own extract,
+	// which covers every clinic (app.LogExtract.AllClinics).
+	TextExtractIntroAll = "Utdrag ur åtkomstloggen för alla mottagningar i e-tjänsterna: varje gång någon i personalen har öppnat, slagit upp, läst, skickat, exporterat eller skrivit ut uppgifter om dig under perioden."
+	TextExtractNone     = "Ingen i personalen har tagit del av dina uppgifter under perioden."
+	TextExtractDocName  = "Loggutdrag ur Mottagning" // the PDF's title property: no personal data
 )
 
 // extractColumns are the table's columns: title and width in millimetres
@@ -105,11 +108,15 @@ func logExtractPDF(x *app.LogExtract, compress bool) ([]byte, error) {
 	if !x.PNR.IsZero() {
 		pnr = x.PNR.String()
 	}
+	clinicLabel, intro := "Mottagning", TextExtractIntro
+	if x.AllClinics {
+		clinicLabel, intro = "Mottagningar", TextExtractIntroAll
+	}
 	facts := [][2]string{
 		{"Invånare", x.ResidentName},
 		{"Personnummer", pnr},
 		{"Period", Period(x.From, x.To)},
-		{"Mottagning", x.ClinicName},
+		{clinicLabel, x.ClinicName},
 		{"Antal åtkomster", fmt.Sprint(len(x.Rows))},
 	}
 	const labelW = 36.0
@@ -124,7 +131,7 @@ func logExtractPDF(x *app.LogExtract, compress bool) ([]byte, error) {
 	pdf.Ln(2)
 	pdf.SetFont("Helvetica", "", smallPt+0.5)
 	pdf.SetTextColor(70, 70, 70)
-	pdf.MultiCell(width, lineH-0.5, tr(TextExtractIntro), "", "L", false)
+	pdf.MultiCell(width, lineH-0.5, tr(intro), "", "L", false)
 	pdf.Ln(3)
 
 	bottom := pageH - margin - 5
@@ -213,6 +220,9 @@ func logExtractPDF(x *app.LogExtract, compress bool) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := pdf.Output(&buf); err != nil {
 		// fpdf's errors are about layout and fonts, never the text itself.
+		if x.AllClinics {
+			return nil, fmt.Errorf("export log extract of resident %s: pdf: %w", x.ResidentID, err)
+		}
 		return nil, fmt.Errorf("export log extract of clinic %s: pdf: %w", x.ClinicID, err)
 	}
 	return buf.Bytes(), nil

@@ -80,6 +80,26 @@ func (s *Server) eidCollect(w http.ResponseWriter, r *http.Request) {
 		Session: &client.ResidentSession{Token: tok, Expires: exp, ResidentID: string(rs.ID), FirstSignIn: first}})
 }
 
+// active lets a request through only while the session's resident may
+// still sign in (R10, and not deceased). Locking through this server ends
+// the sessions at once (lockSelf, regionLock); this catches a lock or a
+// death that reached the database another way (a register import, an
+// operator) while a session was open: it is refused with the same code as
+// a sign-in would be, and nothing is read or written.
+func (s *Server) active(h func(w http.ResponseWriter, r *http.Request, me app.ID)) func(w http.ResponseWriter, r *http.Request, me app.ID) {
+	return func(w http.ResponseWriter, r *http.Request, me app.ID) {
+		res, err := s.gate.Resident(r.Context(), me)
+		if err == nil {
+			err = app.CanSignIn(res)
+		}
+		if err != nil {
+			s.fail(w, r, fmt.Errorf("resident session: %w", err))
+			return
+		}
+		h(w, r, me)
+	}
+}
+
 func (s *Server) residentSignOut(w http.ResponseWriter, r *http.Request, _ app.ID) {
 	s.sessions.end(bearer(r))
 	w.WriteHeader(http.StatusNoContent)

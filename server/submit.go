@@ -14,14 +14,15 @@ import (
 // published forms and submits answers. app.ResidentService.Submit
 // validates them with the same form engine the builder and the preview
 // use, on the server's copy of the form (synced from the desktop that
-// published it), and creates the case in the clinic's queue with the
-// cleaned answers and the form version on its first message. A refused
-// submission stores nothing.
+// published it), and creates the case in the e-service's receiving queue
+// (app.Route: Mottagningens ärenden, or assigned to an ärendehanterare or
+// to the named staff member) with the cleaned answers and the form version
+// on its first message. A refused submission stores nothing.
 
 func (s *Server) submitRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/resident/clinics/{clinic}/eservices", s.withResident(s.clinicEServices))
-	mux.HandleFunc("GET /api/resident/eservices/{eservice}/form", s.withResident(s.eserviceForm))
-	mux.HandleFunc("POST /api/resident/eservices/{eservice}/submissions", s.withResident(s.submit))
+	mux.HandleFunc("GET /api/resident/clinics/{clinic}/eservices", s.withResident(s.active(s.clinicEServices)))
+	mux.HandleFunc("GET /api/resident/eservices/{eservice}/form", s.withResident(s.active(s.eserviceForm)))
+	mux.HandleFunc("POST /api/resident/eservices/{eservice}/submissions", s.withResident(s.active(s.submit)))
 }
 
 func eserviceID(r *http.Request) app.ID { return app.ID(r.PathValue("eservice")) }

@@ -243,3 +243,60 @@ func TestR10_Submit_LockedResidentIsRefused(t *testing.T) {
 		t.Fatalf("cases %d → %d", before, n)
 	}
 }
+
+// rowOf returns the row of case id in a staff list, or nil.
+func rowOf(p *client.CasePage, id string) *client.CaseRow {
+	for i := range p.Rows {
+		if p.Rows[i].ID == id {
+			return &p.Rows[i]
+		}
+	}
+	return nil
+}
+
+// Issue 7: a submission through the resident API lands in the e-service's
+// receiving queue (app.Route): with Björn's queue it is assigned to him —
+// Pågående in his Mina ärenden, which he can open — and without a queue
+// it is Ny in Mottagningens ärenden, which he (ärendehanterare only) does
+// not see.
+func TestR16_Submit_LandsInReceivingQueue(t *testing.T) {
+	e := newEnv(t)
+	bjorn := e.ds.StaffBy[demo.StaffHandler]
+	toBjorn := e.publishLocal("Till Björn", form.Definition{ReceivingRole: string(app.RoleCaseHandler), Queue: string(bjorn)})
+	general := e.publishLocal("Till mottagarna", form.Definition{ReceivingRole: string(app.RoleCaseReceiver)})
+	tok := e.signIn(demo.AdultEmail)
+	c1, err := e.c.Submit(e.ctx, tok, string(toBjorn), client.SubmissionRequest{ClinicID: e.clinic(0), Answers: validAnswers()})
+	if err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	c2, err := e.c.Submit(e.ctx, tok, string(general), client.SubmissionRequest{ClinicID: e.clinic(0), Answers: validAnswers()})
+	if err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	if c1.Status != string(app.StatusOngoing) || c2.Status != string(app.StatusNew) {
+		t.Errorf("statuses %s, %s; want pagaende (assigned) and ny", c1.Status, c2.Status)
+	}
+	bjornTok, annaTok := e.staff(demo.StaffHandler), e.staff(demo.StaffReceiver)
+	mine, err := e.c.Cases(e.ctx, bjornTok, e.clinic(0), client.CaseListQuery{List: "mine", Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rowOf(mine, c1.ID); r == nil || r.AssigneeID != string(bjorn) || r.Status != string(app.StatusOngoing) || r.EServiceID != string(toBjorn) {
+		t.Errorf("Björn's Mina ärenden row %+v, want the case assigned to him", r)
+	}
+	if rowOf(mine, c2.ID) != nil {
+		t.Error("the receivers' case is in Björn's Mina ärenden")
+	}
+	all, err := e.c.Cases(e.ctx, annaTok, e.clinic(0), client.CaseListQuery{List: "clinic", Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rowOf(all, c2.ID); r == nil || r.AssigneeID != "" || r.Status != string(app.StatusNew) || rowOf(all, c1.ID) == nil {
+		t.Errorf("Mottagningens ärenden: %+v, want both, the receivers' one Ny and unassigned", r)
+	}
+	if _, err := e.c.OpenCase(e.ctx, bjornTok, e.clinic(0), c1.ID); err != nil {
+		t.Errorf("Björn opens the case routed to him: %v", err)
+	}
+	_, err = e.c.OpenCase(e.ctx, bjornTok, e.clinic(0), c2.ID)
+	wantCode(t, err, "forbidden")
+}
