@@ -180,7 +180,16 @@ func run() int {
 	clock := app.SystemClock{}
 	cases := app.NewCaseService(store, clock)
 	notifyUser := func(title, body string) { a.SendNotification(fyne.NewNotification(title, body)) }
-	var auth app.Authenticator = app.UnlockingAuth{Auth: app.NewLocalAuth(store, store, clock), Store: store}
+	// The OS key store, where there is one, is a second way to the data key
+	// once a password is verified (after a password reset, for example);
+	// the password stays the way in. A demo database leaves it alone.
+	var ring app.Keyring
+	if !store.IsDemo() {
+		ring = &storage.OSKeyring{}
+	}
+	keyringError := func(err error) { slog.Debug("os key store not used", "err", err) }
+	var auth app.Authenticator = app.UnlockingAuth{Auth: app.NewLocalAuth(store, store, clock), Store: store,
+		Keyring: ring, KeyringError: keyringError}
 	dispatched, testSender := func() {}, &notify.TestSender{Clock: clock}
 	// Connected mode only: the status bar and Ändringar (sync), and the
 	// lookup of residents never seen on this device. Standalone shows no
@@ -193,7 +202,7 @@ func run() int {
 		dispatched, testSender = startDispatcher(ctx, store, clock, notifyCfg)
 	} else {
 		// Connected: the server notifies; this desktop syncs.
-		conn, stopSync := startSync(ctx, store, remote, cases, clock, notifyUser)
+		conn, stopSync := startSync(ctx, store, remote, cases, clock, notifyUser, ring, keyringError)
 		defer stopSync()
 		auth, syncStatus, residentLookup = conn.auth, conn.engine, conn.lookup
 	}

@@ -85,9 +85,12 @@ type connected struct {
 }
 
 // startSync builds the connected desktop's sign-in (online at the first
-// sign-in on this device, offline against the cached verifier later) and
+// sign-in on this device, offline against the cached verifier later; a
+// staff member new to the device gets the data key through the device
+// escrow, and the device's keys are registered with the server) and
 // starts the sync engine. The returned stop ends it and waits.
-func startSync(ctx context.Context, store *storage.Store, c *client.Client, cases *app.CaseService, clock app.Clock, notifyUser func(title, body string)) (connected, func()) {
+func startSync(ctx context.Context, store *storage.Store, c *client.Client, cases *app.CaseService, clock app.Clock,
+	notifyUser func(title, body string), ring app.Keyring, keyringError func(error)) (connected, func()) {
 	tokens := &msync.Tokens{Remote: c, Store: store, Clock: clock}
 	host, _ := os.Hostname()
 	eng := msync.New(msync.Options{Replica: store, Remote: c, Tokens: tokens, DeviceID: store.SyncDevice(), Clock: clock,
@@ -96,8 +99,9 @@ func startSync(ctx context.Context, store *storage.Store, c *client.Client, case
 			notifyUser("Nytt svar", fmt.Sprintf("%d nya svar från invånare har kommit.", n))
 		}})
 	store.OnQueued(eng.Kick)
-	remote := &msync.RemoteAuth{Remote: c, Local: app.NewLocalAuth(store, store, clock), Store: store, Tokens: tokens, DeviceName: host, Clock: clock}
-	auth := kickingAuth{Authenticator: app.UnlockingAuth{Auth: remote, Store: store}, kick: eng.Kick}
+	remote := &msync.RemoteAuth{Remote: c, Local: app.NewLocalAuth(store, store, clock), Store: store, Tokens: tokens, DeviceName: host, Clock: clock,
+		Keys: &msync.DeviceKeys{Server: c, Store: store}}
+	auth := kickingAuth{Authenticator: app.UnlockingAuth{Auth: remote, Store: store, Keyring: ring, KeyringError: keyringError}, kick: eng.Kick}
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

@@ -22,10 +22,11 @@ import (
 //
 // The signing key lives in the database it signs for; it proves that a
 // chain was not rewritten by someone without the key, not by someone with
-// the whole (unlocked) file. The public keys of the server and of every
-// device are to be registered centrally (a later issue), and the server
-// keeps its own chain of every synced entry: together those make a local
-// rewrite detectable.
+// the whole (unlocked) file. So every connected device registers its public
+// key with the server once and sends it checkpoints, which the server
+// verifies against the registered key and keeps (server/staffauth,
+// devicekeys.go); the server also keeps its own chain of every synced
+// entry: together those make a local rewrite detectable.
 
 // MinLogRetentionYears is the shortest time an access log is kept:
 // HSLF-FS 2016:40 4 kap. 9 § 7 ("loggarna sparas minst fem år").

@@ -12,6 +12,24 @@ import "mottagning/app/form"
 type PulledThread struct {
 	Thread
 	Notifications []Notification `json:",omitempty"`
+	// Seq is the position of the case's latest change in the server's
+	// feed: a desktop that stored the case at this Seq (and changed
+	// nothing since) skips it.
+	Seq uint64 `json:",omitempty"`
+	// RawHeader and RawItems carry the case header and its messages and
+	// notes as the server stores them (their JSON), in the binary pull
+	// (sync/pullwire.go): the desktop seals them as they are instead of
+	// decoding and encoding every message. Case is still decoded (the
+	// desktop indexes it); Messages and Notes are then empty.
+	RawHeader []byte    `json:"-"`
+	RawItems  []RawItem `json:"-"`
+}
+
+// RawItem is a message or note of a case as stored: Key is the item's
+// kind byte ('m' message, 'n' note) and its id; JSON its record.
+type RawItem struct {
+	Key  []byte
+	JSON []byte
 }
 
 // SyncChanges is one page of a pull, or the server's current state of the

@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -125,6 +126,12 @@ func (c *Client) CloseIdle() { c.http.CloseIdleConnections() }
 // It is exported for endpoints without a typed method and for tests of
 // malformed requests.
 func (c *Client) Do(ctx context.Context, method, path, token string, body, out any) error {
+	return c.do(ctx, method, path, token, "application/json", body, out)
+}
+
+// do is Do asking for the media type accept; an answer of another type
+// than JSON is handed to out's UnmarshalBinary.
+func (c *Client) do(ctx context.Context, method, path, token, accept string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
 		if raw, ok := body.(json.RawMessage); ok {
@@ -148,7 +155,7 @@ func (c *Client) Do(ctx context.Context, method, path, token string, body, out a
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", accept)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -169,6 +176,12 @@ func (c *Client) Do(ctx context.Context, method, path, token string, body, out a
 		return e
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if bu, ok := out.(encoding.BinaryUnmarshaler); ok && accept != "application/json" && resp.Header.Get("Content-Type") == accept {
+		if err := bu.UnmarshalBinary(data); err != nil {
+			return fmt.Errorf("client: %s %s: decode answer: %w", method, p, err)
+		}
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {

@@ -35,7 +35,7 @@ func (e *Error) ErrorCode() string { return e.Code }
 // SyncPush sends a batch of ops.
 func (c *Client) SyncPush(ctx context.Context, token string, req *msync.PushRequest) (*msync.PushResponse, error) {
 	var out msync.PushResponse
-	return &out, c.Do(ctx, http.MethodPost, "/api/sync/push", token, req, &out)
+	return &out, c.do(ctx, http.MethodPost, "/api/sync/push", token, msync.PushMediaType, req, &out)
 }
 
 // SyncPull reads one page of changes after cursor.
@@ -45,8 +45,10 @@ func (c *Client) SyncPull(ctx context.Context, token, cursor string, limit int) 
 	if limit > 0 {
 		v.Set("limit", strconv.Itoa(limit))
 	}
+	// The binary page (sync/pullwire.go): records as the server stores
+	// them; a server that answers JSON is read as JSON.
 	var out msync.PullResponse
-	return &out, c.Do(ctx, http.MethodGet, "/api/sync/pull?"+v.Encode(), token, nil, &out)
+	return &out, c.do(ctx, http.MethodGet, "/api/sync/pull?"+v.Encode(), token, msync.PullMediaType, nil, &out)
 }
 
 // SyncEvents waits (up to msync.EventsWait seconds) for the server's

@@ -13,6 +13,7 @@ import (
 
 	"mottagning/app"
 	"mottagning/app/personnummer"
+	msync "mottagning/sync"
 )
 
 // ErrUnauthenticated: no token, or one that is forged, expired or revoked.
@@ -74,6 +75,115 @@ type StaffAuth interface {
 	Authenticate(ctx context.Context, access string) (*StaffClaims, error)
 	// RevokeDevice signs the claims' device out: its tokens stop working at once.
 	RevokeDevice(ctx context.Context, by *StaffClaims) error
+}
+
+// DeviceKeys is implemented by a StaffAuth that keeps the keys a desktop
+// registers about itself (server/staffauth, devicekeys.go): the escrow of
+// its data key (only a random device-wrap key; the data key never leaves
+// the desktop) and its access-log signing key with the checkpoints it
+// signed. Every method acts on the device of the claims.
+type DeviceKeys interface {
+	PutDeviceEscrow(ctx context.Context, c *StaffClaims, id string, key, proof []byte) error
+	AddEscrowHolder(ctx context.Context, c *StaffClaims, id string, proof []byte) error
+	// ReleaseDeviceEscrow hands back the device-wrap key, right after a
+	// password sign-in of staff of a clinic the device serves, on a device
+	// not revoked.
+	ReleaseDeviceEscrow(ctx context.Context, c *StaffClaims) (id string, key []byte, err error)
+	RegisterDeviceLogKey(ctx context.Context, c *StaffClaims, pub []byte) error
+	PutDeviceCheckpoint(ctx context.Context, c *StaffClaims, cp *app.Checkpoint) error
+}
+
+// deviceRoutes registers the device-key endpoints (sync/devicewire.go).
+// Handler calls it.
+func (s *Server) deviceRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("PUT "+msync.PathEscrow, s.withDeviceKeys(s.putEscrow))
+	mux.HandleFunc("POST "+msync.PathEscrowHolder, s.withDeviceKeys(s.addEscrowHolder))
+	mux.HandleFunc("POST "+msync.PathEscrowRelease, s.withDeviceKeys(s.releaseEscrow))
+	mux.HandleFunc("PUT "+msync.PathLogKey, s.withDeviceKeys(s.putLogKey))
+	mux.HandleFunc("POST "+msync.PathCheckpoints, s.withDeviceKeys(s.putCheckpoint))
+}
+
+// DeviceHandler serves the device-key endpoints alone, behind the same
+// middleware as Handler (tests mount it in front of a Handler).
+func (s *Server) DeviceHandler() http.Handler {
+	mux := http.NewServeMux()
+	s.deviceRoutes(mux)
+	return s.middleware(mux)
+}
+
+// withDeviceKeys requires a staff token and a StaffAuth with DeviceKeys.
+func (s *Server) withDeviceKeys(h func(w http.ResponseWriter, r *http.Request, dk DeviceKeys, c *StaffClaims)) http.HandlerFunc {
+	return s.withStaff(func(w http.ResponseWriter, r *http.Request) {
+		dk, ok := s.staff.(DeviceKeys)
+		if !ok {
+			writeErr(w, http.StatusNotFound, codeNotFound, "")
+			return
+		}
+		h(w, r, dk, claimsOf(r))
+	})
+}
+
+// The handlers below never log a request body or a key: fail logs only
+// errors, and staffauth's errors carry ids.
+
+func (s *Server) putEscrow(w http.ResponseWriter, r *http.Request, dk DeviceKeys, c *StaffClaims) {
+	var req msync.EscrowDeposit
+	if !decode(w, r, &req) {
+		return
+	}
+	if err := dk.PutDeviceEscrow(r.Context(), c, req.ID, req.Key, req.Proof); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("device escrow deposited", "device", c.DeviceID, "staff", c.StaffID)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) addEscrowHolder(w http.ResponseWriter, r *http.Request, dk DeviceKeys, c *StaffClaims) {
+	var req msync.EscrowHolder
+	if !decode(w, r, &req) {
+		return
+	}
+	if err := dk.AddEscrowHolder(r.Context(), c, req.ID, req.Proof); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) releaseEscrow(w http.ResponseWriter, r *http.Request, dk DeviceKeys, c *StaffClaims) {
+	id, key, err := dk.ReleaseDeviceEscrow(r.Context(), c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("device escrow released", "device", c.DeviceID, "staff", c.StaffID)
+	writeJSON(w, http.StatusOK, msync.EscrowRelease{ID: id, Key: key})
+	clear(key)
+}
+
+func (s *Server) putLogKey(w http.ResponseWriter, r *http.Request, dk DeviceKeys, c *StaffClaims) {
+	var req msync.LogKeyRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if err := dk.RegisterDeviceLogKey(r.Context(), c, req.PublicKey); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) putCheckpoint(w http.ResponseWriter, r *http.Request, dk DeviceKeys, c *StaffClaims) {
+	var cp app.Checkpoint
+	if !decode(w, r, &cp) {
+		return
+	}
+	if err := dk.PutDeviceCheckpoint(r.Context(), c, &cp); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // staffOf is the app.Staff a session is built from: roles from the token,

@@ -24,7 +24,8 @@ var gatedWrites = []string{"PutFormSeries", "CheckpointAccessLog", "PruneAccessL
 	"PutClinic", "PutStaff", "PutTemplate", "PutEService", "Record", "PutCredential", "UpdateCredential",
 	"UpdateNotifications", "MarkDemo",
 	"SetChangeFeed", "PutOpResult", "PruneAppliedOps", "UpdateFromServer", "DropAnsweredOps", "DeleteSyncProblem",
-	"SetSyncServer", "SetSyncToken", "PutResidentsFromServer"}
+	"SetSyncServer", "SetSyncToken", "PutResidentsFromServer", "FinishPull", "Batch",
+	"NewDeviceEscrow", "ConfirmDeviceEscrow", "UnlockWithDeviceEscrow", "KeyringAccount", "WrapForSecret", "UnlockWithSecret"}
 
 // TestGateCoversEveryWrite fails when storage gains a write method the
 // gate does not hold back during a backup.

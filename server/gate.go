@@ -42,138 +42,154 @@ func (g *Gate) Exclusive(fn func() error) error {
 	return fn()
 }
 
-func (g *Gate) w() func() { g.mu.RLock(); return g.mu.RUnlock }
+// w takes the shared lock for one write; inside a Batch, which holds it
+// for all its writes, it takes nothing (a second read lock could wait
+// behind a waiting Exclusive forever).
+func (g *Gate) w(ctx context.Context) func() {
+	if storage.InBatch(ctx) {
+		return func() {}
+	}
+	g.mu.RLock()
+	return g.mu.RUnlock
+}
+
+// Batch runs fn's writes in one transaction (storage.Store.Batch) under
+// the shared lock.
+func (g *Gate) Batch(ctx context.Context, fn func(ctx context.Context) error) error {
+	defer g.w(ctx)()
+	return g.Store.Batch(ctx, fn)
+}
 
 // PutResident implements app.ResidentStore.
 func (g *Gate) PutResident(ctx context.Context, r *app.Resident) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.PutResident(ctx, r)
 }
 
 // PutResidents is the batched write of the register import and the demo seed.
 func (g *Gate) PutResidents(ctx context.Context, rs []*app.Resident) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.PutResidents(ctx, rs)
 }
 
 // UpdateResident implements app.ResidentStore.
 func (g *Gate) UpdateResident(ctx context.Context, id app.ID, fn func(r *app.Resident) error) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.UpdateResident(ctx, id, fn)
 }
 
 // CreateThread implements app.CaseStore.
 func (g *Gate) CreateThread(ctx context.Context, t *app.Thread) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.CreateThread(ctx, t)
 }
 
 // ImportThreads implements app.CaseStore.
 func (g *Gate) ImportThreads(ctx context.Context, ts []app.Thread) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.ImportThreads(ctx, ts)
 }
 
 // UpdateThread implements app.CaseStore.
 func (g *Gate) UpdateThread(ctx context.Context, id app.ID, fn func(t *app.Thread) error) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.UpdateThread(ctx, id, fn)
 }
 
 // PutClinic implements app.DirectoryStore.
 func (g *Gate) PutClinic(ctx context.Context, c *app.Clinic) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.PutClinic(ctx, c)
 }
 
 // PutStaff implements app.DirectoryStore.
 func (g *Gate) PutStaff(ctx context.Context, s *app.Staff) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.PutStaff(ctx, s)
 }
 
 // PutTemplate implements app.DirectoryStore.
 func (g *Gate) PutTemplate(ctx context.Context, t *app.MessageTemplate) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.PutTemplate(ctx, t)
 }
 
 // PutEService implements app.DirectoryStore.
 func (g *Gate) PutEService(ctx context.Context, e *app.EService) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.PutEService(ctx, e)
 }
 
 // Record implements app.AccessLog.
 func (g *Gate) Record(ctx context.Context, e app.AccessEntry) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.Record(ctx, e)
 }
 
 // PutFormSeries implements app.FormStore (e-service form versions).
 func (g *Gate) PutFormSeries(ctx context.Context, fs *form.Series) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.PutFormSeries(ctx, fs)
 }
 
 // CheckpointAccessLog signs the access log's head (storage).
 func (g *Gate) CheckpointAccessLog(ctx context.Context) (app.Checkpoint, error) {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.CheckpointAccessLog(ctx)
 }
 
 // PruneAccessLog removes access-log entries past the retention time (storage).
 func (g *Gate) PruneAccessLog(ctx context.Context, now time.Time) (int, error) {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.PruneAccessLog(ctx, now)
 }
 
 // Connect and DropOps belong to a connected desktop, never the server;
 // gated all the same so that no write can slip past a backup.
 func (g *Gate) Connect(ctx context.Context, deviceID string) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.Connect(ctx, deviceID)
 }
 
 // DropOps is gated like Connect.
 func (g *Gate) DropOps(ctx context.Context, ids []string) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.DropOps(ctx, ids)
 }
 
 // Unlock may rewrite the file (sealing a plain database): gated.
 func (g *Gate) Unlock(ctx context.Context, staffID app.ID, password string) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.Unlock(ctx, staffID, password)
 }
 
 // RemoveKeyHolder is gated like Unlock.
 func (g *Gate) RemoveKeyHolder(ctx context.Context, staffID app.ID) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.RemoveKeyHolder(ctx, staffID)
 }
 
 // PutCredential implements app.CredentialStore.
 func (g *Gate) PutCredential(ctx context.Context, c *app.Credential) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.PutCredential(ctx, c)
 }
 
 // UpdateCredential implements app.CredentialStore.
 func (g *Gate) UpdateCredential(ctx context.Context, staffID app.ID, fn func(c *app.Credential) error) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.UpdateCredential(ctx, staffID, fn)
 }
 
 // UpdateNotifications implements app.Outbox (the dispatcher's writes).
 func (g *Gate) UpdateNotifications(ctx context.Context, ids []app.ID, fn func(n *app.Notification) error) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.UpdateNotifications(ctx, ids, fn)
 }
 
 // MarkDemo marks the database as demo data.
 func (g *Gate) MarkDemo(ctx context.Context) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.MarkDemo(ctx)
 }
 
@@ -197,19 +213,19 @@ func (g *Gate) outboxDepth(ctx context.Context) (map[app.Channel]int, error) {
 
 // SetChangeFeed turns the change feed on (server.New): gated.
 func (g *Gate) SetChangeFeed(ctx context.Context) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.SetChangeFeed(ctx)
 }
 
 // PutOpResult stores a sync op's result.
 func (g *Gate) PutOpResult(ctx context.Context, r *app.OpResult) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.PutOpResult(ctx, r)
 }
 
 // PruneAppliedOps forgets old sync op results.
 func (g *Gate) PruneAppliedOps(ctx context.Context, before time.Time) (int, error) {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.PruneAppliedOps(ctx, before)
 }
 
@@ -218,36 +234,81 @@ func (g *Gate) PruneAppliedOps(ctx context.Context, before time.Time) (int, erro
 
 // UpdateFromServer is gated like Connect.
 func (g *Gate) UpdateFromServer(ctx context.Context, ch *app.SyncChanges, cursor string) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.UpdateFromServer(ctx, ch, cursor)
+}
+
+// FinishPull is gated like UpdateFromServer.
+func (g *Gate) FinishPull(ctx context.Context) error {
+	defer g.w(ctx)()
+	return g.Store.FinishPull(ctx)
 }
 
 // DropAnsweredOps is gated like Connect.
 func (g *Gate) DropAnsweredOps(ctx context.Context, rs []app.OpResult, ch *app.SyncChanges) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.DropAnsweredOps(ctx, rs, ch)
 }
 
 // DeleteSyncProblem is gated like Connect.
 func (g *Gate) DeleteSyncProblem(ctx context.Context, opID string) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.DeleteSyncProblem(ctx, opID)
 }
 
 // SetSyncServer is gated like Connect.
 func (g *Gate) SetSyncServer(ctx context.Context, url, pin string) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.SetSyncServer(ctx, url, pin)
 }
 
 // SetSyncToken is gated like Connect.
 func (g *Gate) SetSyncToken(ctx context.Context, tok string) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.SetSyncToken(ctx, tok)
 }
 
 // PutResidentsFromServer is gated like Connect.
 func (g *Gate) PutResidentsFromServer(ctx context.Context, rs []app.Resident) error {
-	defer g.w()()
+	defer g.w(ctx)()
 	return g.Store.PutResidentsFromServer(ctx, rs)
+}
+
+// The data key's other wraps (storage/keys.go) are desktop-only writes,
+// gated like Unlock.
+
+// NewDeviceEscrow is gated like Unlock.
+func (g *Gate) NewDeviceEscrow(ctx context.Context) (string, []byte, []byte, error) {
+	defer g.w(ctx)()
+	return g.Store.NewDeviceEscrow(ctx)
+}
+
+// ConfirmDeviceEscrow is gated like Unlock.
+func (g *Gate) ConfirmDeviceEscrow(ctx context.Context, id string) error {
+	defer g.w(ctx)()
+	return g.Store.ConfirmDeviceEscrow(ctx, id)
+}
+
+// UnlockWithDeviceEscrow is gated like Unlock.
+func (g *Gate) UnlockWithDeviceEscrow(ctx context.Context, staffID app.ID, password, id string, key []byte) error {
+	defer g.w(ctx)()
+	return g.Store.UnlockWithDeviceEscrow(ctx, staffID, password, id, key)
+}
+
+// KeyringAccount is gated like Unlock (it may write the account's id).
+func (g *Gate) KeyringAccount(ctx context.Context, staffID app.ID) (string, error) {
+	defer g.w(ctx)()
+	return g.Store.KeyringAccount(ctx, staffID)
+}
+
+// WrapForSecret is gated like Unlock.
+func (g *Gate) WrapForSecret(ctx context.Context, staffID app.ID, secret []byte) error {
+	defer g.w(ctx)()
+	return g.Store.WrapForSecret(ctx, staffID, secret)
+}
+
+// UnlockWithSecret is gated like Unlock.
+func (g *Gate) UnlockWithSecret(ctx context.Context, staffID app.ID, password string, secret []byte) error {
+	defer g.w(ctx)()
+	return g.Store.UnlockWithSecret(ctx, staffID, password, secret)
 }

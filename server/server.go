@@ -155,26 +155,30 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/staff/region/residents/lock", s.withStaff(s.regionLock))
 	mux.HandleFunc("POST /api/staff/region/residents/seal", s.withStaff(s.regionSeal))
 
-	// Resident.
+	// Resident. Every route but sign-in and sign-out needs a session whose
+	// login is still usable (active: R10).
 	mux.HandleFunc("POST /api/resident/auth/start", s.eidStart)
 	mux.HandleFunc("POST /api/resident/auth/collect", s.eidCollect)
 	mux.HandleFunc("POST /api/resident/auth/signout", s.withResident(s.residentSignOut))
-	mux.HandleFunc("GET /api/resident/me", s.withResident(s.residentMe))
-	mux.HandleFunc("GET /api/resident/clinics", s.withResident(s.residentClinics))
-	mux.HandleFunc("GET /api/resident/cases", s.withResident(s.inbox))
-	mux.HandleFunc("POST /api/resident/cases", s.withResident(s.startCase))
-	mux.HandleFunc("GET /api/resident/cases/{case}", s.withResident(s.readCase))
-	mux.HandleFunc("POST /api/resident/cases/{case}/replies", s.withResident(s.residentReply))
-	mux.HandleFunc("PUT /api/resident/settings", s.withResident(s.updateSettings))
-	mux.HandleFunc("GET /api/resident/children", s.withResident(s.listChildren))
-	mux.HandleFunc("POST /api/resident/children/{child}/activate", s.withResident(s.activateProxy))
-	mux.HandleFunc("PUT /api/resident/children/{child}/contact", s.withResident(s.setGuardianContact))
-	mux.HandleFunc("POST /api/resident/lock", s.withResident(s.lockSelf))
-	mux.HandleFunc("PUT /api/resident/journal-seal", s.withResident(s.sealSelf))
-	s.submitRoutes(mux) // e-service submissions (submit.go)
+	mux.HandleFunc("GET /api/resident/me", s.withResident(s.active(s.residentMe)))
+	mux.HandleFunc("GET /api/resident/clinics", s.withResident(s.active(s.residentClinics)))
+	mux.HandleFunc("GET /api/resident/cases", s.withResident(s.active(s.inbox)))
+	mux.HandleFunc("POST /api/resident/cases", s.withResident(s.active(s.startCase)))
+	mux.HandleFunc("GET /api/resident/cases/{case}", s.withResident(s.active(s.readCase)))
+	mux.HandleFunc("POST /api/resident/cases/{case}/replies", s.withResident(s.active(s.residentReply)))
+	mux.HandleFunc("PUT /api/resident/settings", s.withResident(s.active(s.updateSettings)))
+	mux.HandleFunc("GET /api/resident/children", s.withResident(s.active(s.listChildren)))
+	mux.HandleFunc("POST /api/resident/children/{child}/activate", s.withResident(s.active(s.activateProxy)))
+	mux.HandleFunc("PUT /api/resident/children/{child}/contact", s.withResident(s.active(s.setGuardianContact)))
+	mux.HandleFunc("POST /api/resident/lock", s.withResident(s.active(s.lockSelf)))
+	mux.HandleFunc("PUT /api/resident/journal-seal", s.withResident(s.active(s.sealSelf)))
+	s.submitRoutes(mux)      // e-service submissions (submit.go)
+	s.residentLogRoutes(mux) // the resident's own log extract (residentlog.go)
 
-	// Sync of connected desktops (sync.go).
+	// Sync of connected desktops (sync.go) and the keys a desktop
+	// registers about itself: escrow, access-log key and checkpoints (auth.go).
 	s.syncRoutes(mux)
+	s.deviceRoutes(mux)
 
 	return s.middleware(mux)
 }

@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"mottagning/app"
@@ -62,52 +64,34 @@ func (s *Server) syncPush(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	st := staffOf(c)
-	results := make([]app.OpResult, 0, len(req.Ops))
+	// All ops in one transaction, one fsync for the push. A refused op
+	// or any error inside rolls the batch back (storage.ErrBatchFailed),
+	// and the ops are applied again one transaction each, as the answer
+	// for each op must say exactly what was written.
+	var results []app.OpResult
 	var cases []app.ID
-	seen := map[app.ID]bool{}
-	for i := range req.Ops {
-		op := &req.Ops[i]
-		if op.ID == "" || len(op.ID) > 64 {
-			// Not storable as an op id: refused, not remembered.
-			results = append(results, app.Rejected(op, invalid("id"), s.clock.Now()))
-			continue
+	err := s.gate.Batch(ctx, func(ctx context.Context) error {
+		results, cases = s.applyOps(ctx, c, st, req.Ops, true)
+		if len(results) < len(req.Ops) {
+			return storage.ErrBatchFailed
 		}
-		res, err := s.gate.AppliedOp(ctx, op.ID)
-		if err != nil && !errors.Is(err, app.ErrNotFound) {
-			s.log.Error("sync push: op memory", "op", op.ID, "err", err)
-			break
-		}
-		if err != nil {
-			r, err := s.cases.ApplyOp(storage.WithOp(ctx, op.ID, c.DeviceID), st, c.DeviceID, op)
-			if err != nil {
-				// Undecided (the database failed): the desktop pushes it again.
-				s.log.Error("sync push: apply", "op", op.ID, "kind", op.Kind, "err", err)
-				break
-			}
-			// The case write that applied the op marked it applied at its
-			// version in its own transaction (storage.WithOp); a result
-			// that says no more needs no second write (one fsync less per op).
-			if m, err := s.gate.AppliedOp(ctx, op.ID); err != nil || !sameAsMark(m, &r) {
-				if err := s.gate.PutOpResult(ctx, &r); err != nil {
-					s.log.Error("sync push: store result", "op", op.ID, "err", err)
-					break
-				}
-			}
-			res = &r
-		}
-		results = append(results, *res)
-		if op.CaseID != "" && op.Kind != app.OpAccessRecord && !seen[op.CaseID] {
-			seen[op.CaseID] = true
-			cases = append(cases, op.CaseID)
-		}
+		return nil
+	})
+	if err != nil {
+		results, cases = s.applyOps(ctx, c, st, req.Ops, false)
 	}
 	if len(results) == 0 {
 		writeErr(w, http.StatusInternalServerError, codeInternal, "")
 		return
 	}
 	resp := msync.PushResponse{Results: results}
+	binary := strings.Contains(r.Header.Get("Accept"), msync.PushMediaType)
 	if len(cases) > 0 {
-		state, err := s.gate.PulledThreads(ctx, cases)
+		read := s.gate.PulledThreads
+		if binary {
+			read = s.gate.PulledThreadsRaw
+		}
+		state, err := read(ctx, cases)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -124,7 +108,78 @@ func (s *Server) syncPush(w http.ResponseWriter, r *http.Request) {
 		state.Threads = keep
 		resp.State = state
 	}
+	if binary {
+		writeBinary(w, r, s, &resp, msync.PushMediaType)
+		return
+	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// writeBinary answers with v's binary form (the binary pull and push
+// answers, sync/pullwire.go).
+func writeBinary(w http.ResponseWriter, r *http.Request, s *Server, v encoding.BinaryMarshaler, mediaType string) {
+	page, err := v.MarshalBinary()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", mediaType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(page)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(page)
+}
+
+// applyOps applies the ops of a push in order, each exactly once, and
+// returns their results and the cases they concern. It stops at the first
+// op that cannot be decided (the database failed): that op and the rest
+// are pushed again. quiet: inside a batch, whose failure is retried
+// without it (nothing to log yet).
+func (s *Server) applyOps(ctx context.Context, c *StaffClaims, st *app.Staff, ops []app.SyncOp, quiet bool) ([]app.OpResult, []app.ID) {
+	results := make([]app.OpResult, 0, len(ops))
+	var cases []app.ID
+	seen := map[app.ID]bool{}
+	logErr := func(msg string, args ...any) {
+		if !quiet {
+			s.log.Error(msg, args...)
+		}
+	}
+	for i := range ops {
+		op := &ops[i]
+		if op.ID == "" || len(op.ID) > 64 {
+			// Not storable as an op id: refused, not remembered.
+			results = append(results, app.Rejected(op, invalid("id"), s.clock.Now()))
+			continue
+		}
+		res, err := s.gate.AppliedOp(ctx, op.ID)
+		if err != nil && !errors.Is(err, app.ErrNotFound) {
+			logErr("sync push: op memory", "op", op.ID, "err", err)
+			break
+		}
+		if err != nil {
+			r, err := s.cases.ApplyOp(storage.WithOp(ctx, op.ID, c.DeviceID), st, c.DeviceID, op)
+			if err != nil {
+				// Undecided (the database failed): the desktop pushes it again.
+				logErr("sync push: apply", "op", op.ID, "kind", op.Kind, "err", err)
+				break
+			}
+			// The case write that applied the op marked it applied at its
+			// version in its own transaction (storage.WithOp); a result
+			// that says no more needs no second write (one fsync less per op).
+			if m, err := s.gate.AppliedOp(ctx, op.ID); err != nil || !sameAsMark(m, &r) {
+				if err := s.gate.PutOpResult(ctx, &r); err != nil {
+					logErr("sync push: store result", "op", op.ID, "err", err)
+					break
+				}
+			}
+			res = &r
+		}
+		results = append(results, *res)
+		if op.CaseID != "" && op.Kind != app.OpAccessRecord && !seen[op.CaseID] {
+			seen[op.CaseID] = true
+			cases = append(cases, op.CaseID)
+		}
+	}
+	return results, cases
 }
 
 // sameAsMark: the op's result is a plain "applied at this version", as
@@ -157,13 +212,23 @@ func (s *Server) syncPull(w http.ResponseWriter, r *http.Request) {
 		// backup): start over; pages are whole records, so nothing breaks.
 		after = 0
 	}
-	ch, next, more, err := s.store.ChangesSince(r.Context(), after, limit, clinicsOf(c))
+	binary := strings.Contains(r.Header.Get("Accept"), msync.PullMediaType)
+	changes := s.store.ChangesSince
+	if binary {
+		changes = s.store.ChangesSinceRaw
+	}
+	ch, next, more, err := changes(r.Context(), after, limit, clinicsOf(c))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, msync.PullResponse{Cursor: storage.FormatCursor(next), More: more,
-		Head: storage.FormatCursor(max(head, next)), Changes: *ch})
+	resp := msync.PullResponse{Cursor: storage.FormatCursor(next), More: more,
+		Head: storage.FormatCursor(max(head, next)), Changes: *ch}
+	if !binary {
+		writeJSON(w, http.StatusOK, resp)
+		return
+	}
+	writeBinary(w, r, s, &resp, msync.PullMediaType)
 }
 
 func (s *Server) syncEvents(w http.ResponseWriter, r *http.Request) {

@@ -202,7 +202,7 @@ func (s *Store) Record(ctx context.Context, e app.AccessEntry) error {
 	if e.ID == "" {
 		return fmt.Errorf("record access: no entry id: %w", app.ErrInvalid)
 	}
-	return s.update("record access "+string(e.ID), func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "record access "+string(e.ID), func(tx *bolt.Tx) error {
 		if seq := tx.Bucket(bIdxAccess).Get(join(string(e.ClinicID), string(e.ID))); seq != nil {
 			var l app.ChainLink
 			if err := decode(s.c(bAccessChain), bAccessChain, seq, tx.Bucket(bAccessChain).Get(seq), &l); err != nil {
@@ -226,7 +226,7 @@ func (s *Store) Record(ctx context.Context, e app.AccessEntry) error {
 func (s *Store) Entries(ctx context.Context, clinicID app.ID, from, to time.Time) ([]app.AccessEntry, error) {
 	var out []app.AccessEntry
 	prefix := join(string(clinicID))
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		chain := tx.Bucket(bAccessChain)
 		c := tx.Bucket(bIdxAccess).Cursor()
 		for k, seq := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, seq = c.Next() {
@@ -263,7 +263,7 @@ func (s *Store) AccessLogPublicKey() (pub ed25519.PublicKey) {
 // returns that checkpoint; an empty chain gives app.ErrNotFound.
 func (s *Store) CheckpointAccessLog(ctx context.Context) (app.Checkpoint, error) {
 	var cp app.Checkpoint
-	err := s.update("checkpoint access log", func(tx *bolt.Tx) error {
+	err := s.updateC(ctx, "checkpoint access log", func(tx *bolt.Tx) error {
 		head, err := readHead(tx)
 		if err != nil {
 			return err
@@ -298,7 +298,7 @@ func (s *Store) PruneAccessLog(ctx context.Context, now time.Time) (int, error) 
 			return total, err
 		}
 		n, more := 0, false
-		err := s.update("prune access log", func(tx *bolt.Tx) error {
+		err := s.updateC(ctx, "prune access log", func(tx *bolt.Tx) error {
 			var err error
 			n, more, err = s.pruneOnce(tx, cutoff)
 			return err
@@ -379,7 +379,7 @@ func (s *Store) VerifyAccessLog(ctx context.Context) (app.ChainReport, error) {
 	w := chainWalk{cps: map[uint64]*app.Checkpoint{}, badCps: map[uint64]string{}, now: s.clock.Now()}
 	var head chainHead
 	var first uint64
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		if tx.Bucket(bAccessChain) == nil {
 			return fmt.Errorf("verify access log: schema version %d has no chain: %w", readVersion(tx), ErrUnreadable)
 		}
@@ -435,7 +435,7 @@ func (s *Store) VerifyAccessLog(ctx context.Context) (app.ChainReport, error) {
 			return w.rep, err
 		}
 		n := 0
-		err := s.view(func(tx *bolt.Tx) error {
+		err := s.viewC(ctx, func(tx *bolt.Tx) error {
 			chain := tx.Bucket(bAccessChain)
 			codec := s.c(bAccessChain)
 			c := chain.Cursor()

@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,6 +109,10 @@ func caseIndexKeys(c *app.Case) (status, assignee, resident []byte) {
 type caseBuckets struct {
 	tx                                *bolt.Tx
 	items, status, assignee, resident *bolt.Bucket
+	// noIndex: the indexes are built later (a first sync, FinishPull);
+	// idx, when not nil, collects their keys meanwhile.
+	noIndex bool
+	idx     *deferredIdx
 }
 
 func bucketsOf(tx *bolt.Tx) caseBuckets {
@@ -119,6 +125,12 @@ func bucketsOf(tx *bolt.Tx) caseBuckets {
 }
 
 func (b caseBuckets) putIndexes(c *app.Case) error {
+	if b.noIndex {
+		if b.idx != nil {
+			b.idx.add(c)
+		}
+		return nil
+	}
 	st, as, r := caseIndexKeys(c)
 	for _, kv := range []struct {
 		b *bolt.Bucket
@@ -135,6 +147,9 @@ func (b caseBuckets) putIndexes(c *app.Case) error {
 }
 
 func (b caseBuckets) deleteIndexes(c *app.Case) error {
+	if b.noIndex {
+		return nil
+	}
 	st, as, _ := caseIndexKeys(c)
 	for _, kv := range []struct {
 		b *bolt.Bucket
@@ -182,7 +197,7 @@ func (s *Store) createThread(tx *bolt.Tx, b caseBuckets, t *app.Thread) error {
 	if err := b.putIndexes(&t.Case); err != nil {
 		return err
 	}
-	return s.putItems(b, t)
+	return s.putItems(b, t, nil)
 }
 
 func (s *Store) putBucket(bk *bolt.Bucket, name, key []byte, v any) error {
@@ -193,13 +208,18 @@ func (s *Store) putBucket(bk *bolt.Bucket, name, key []byte, v any) error {
 	return bk.Put(key, data)
 }
 
-func (s *Store) putItems(b caseBuckets, t *app.Thread) error {
+// putItems writes the messages and notes of t, except those equal to
+// their stored version in was (nil: write all).
+func (s *Store) putItems(b caseBuckets, t *app.Thread, was *app.Thread) error {
 	if err := s.putBlobs(b.tx, t); err != nil {
 		return err
 	}
 	for i := range t.Messages {
 		m := &t.Messages[i]
 		m.CaseID = t.Case.ID
+		if was != nil && i < len(was.Messages) && reflect.DeepEqual(*m, was.Messages[i]) {
+			continue
+		}
 		if err := s.putBucket(b.items, bCaseItems, itemKey(t.Case.ID, itemMessage, m.ID), m); err != nil {
 			return err
 		}
@@ -207,6 +227,9 @@ func (s *Store) putItems(b caseBuckets, t *app.Thread) error {
 	for i := range t.Notes {
 		n := &t.Notes[i]
 		n.CaseID = t.Case.ID
+		if was != nil && i < len(was.Notes) && reflect.DeepEqual(*n, was.Notes[i]) {
+			continue
+		}
 		if err := s.putBucket(b.items, bCaseItems, itemKey(t.Case.ID, itemNote, n.ID), n); err != nil {
 			return err
 		}
@@ -222,7 +245,10 @@ func (s *Store) putItems(b caseBuckets, t *app.Thread) error {
 // CreateThread implements app.CaseStore. On a connected desktop it also
 // queues the op for the server, in the same transaction.
 func (s *Store) CreateThread(ctx context.Context, t *app.Thread) error {
-	return s.update("create case "+string(t.Case.ID), func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "create case "+string(t.Case.ID), func(tx *bolt.Tx) error {
+		if err := s.caseWritten(tx, t.Case.ID); err != nil {
+			return err
+		}
 		if err := s.createThread(tx, bucketsOf(tx), t); err != nil {
 			return err
 		}
@@ -241,7 +267,7 @@ func (s *Store) ImportThreads(ctx context.Context, ts []app.Thread) error {
 			return err
 		}
 		end := min(start+importBatch, len(ts))
-		err := s.update("import cases", func(tx *bolt.Tx) error {
+		err := s.updateC(ctx, "import cases", func(tx *bolt.Tx) error {
 			b := bucketsOf(tx)
 			for i := start; i < end; i++ {
 				if err := s.createThread(tx, b, &ts[i]); err != nil {
@@ -260,7 +286,7 @@ func (s *Store) ImportThreads(ctx context.Context, ts []app.Thread) error {
 // Case implements app.CaseStore.
 func (s *Store) Case(ctx context.Context, id app.ID) (*app.Case, error) {
 	var c app.Case
-	if err := s.view(func(tx *bolt.Tx) error { return s.getCase(tx, id, &c) }); err != nil {
+	if err := s.viewC(ctx, func(tx *bolt.Tx) error { return s.getCase(tx, id, &c) }); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -295,28 +321,36 @@ func (s *Store) readThread(tx *bolt.Tx, id app.ID) (*app.Thread, error) {
 // Thread implements app.CaseStore.
 func (s *Store) Thread(ctx context.Context, id app.ID) (*app.Thread, error) {
 	var t *app.Thread
-	err := s.view(func(tx *bolt.Tx) (err error) { t, err = s.readThread(tx, id); return err })
+	err := s.viewC(ctx, func(tx *bolt.Tx) (err error) { t, err = s.readThread(tx, id); return err })
 	return t, err
 }
 
 // UpdateThread implements app.CaseStore. Messages and notes are append-only:
 // fn may add them and set read marks, not remove them.
 func (s *Store) UpdateThread(ctx context.Context, id app.ID, fn func(t *app.Thread) error) error {
-	return s.update("update case "+string(id), func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "update case "+string(id), func(tx *bolt.Tx) error {
 		t, err := s.readThread(tx, id)
 		if err != nil {
-			return err
+			return clean(err)
 		}
 		old := t.Case
 		nm, nn := len(t.Messages), len(t.Notes)
+		// The items as read: those fn leaves as they are are not written
+		// again (a reply on a long case writes one message, not all).
+		was := &app.Thread{Messages: slices.Clone(t.Messages), Notes: slices.Clone(t.Notes)}
+		// Nothing is written before these checks: their refusals are
+		// clean (a Batch goes on).
 		if err := fn(t); err != nil {
-			return err
+			return clean(err)
 		}
 		if len(t.Messages) < nm || len(t.Notes) < nn {
-			return fmt.Errorf("update case %s: messages and notes cannot be removed: %w", id, app.ErrInvalid)
+			return clean(fmt.Errorf("update case %s: messages and notes cannot be removed: %w", id, app.ErrInvalid))
 		}
 		t.Case.ID, t.Case.ClinicID, t.Case.ResidentID = old.ID, old.ClinicID, old.ResidentID
 		if err := validCase(&t.Case); err != nil {
+			return clean(err)
+		}
+		if err := s.caseWritten(tx, id); err != nil {
 			return err
 		}
 		if feedOn(tx) {
@@ -342,7 +376,7 @@ func (s *Store) UpdateThread(ctx context.Context, id app.ID, fn func(t *app.Thre
 		if err := s.putBucket(b.items, bCaseItems, headerKey(id), &t.Case); err != nil {
 			return err
 		}
-		if err := s.putItems(b, t); err != nil {
+		if err := s.putItems(b, t, was); err != nil {
 			return err
 		}
 		return s.queueOps(ctx, tx, updateOps(old, nm, nn, t)...)
@@ -396,7 +430,7 @@ func (s *Store) ListCases(ctx context.Context, q app.CaseQuery) (app.CasePage, e
 		after = raw[len(scope):]
 	}
 	var page app.CasePage
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		walks := make([]rangeWalk, len(prefixes))
 		for i, p := range prefixes {
 			walks[i] = rangeWalk{c: tx.Bucket(bucket).Cursor(), prefix: p}
@@ -495,7 +529,7 @@ func seekLastWithPrefix(c *bolt.Cursor, prefix []byte) []byte {
 func (s *Store) CasesOfResident(ctx context.Context, residentID app.ID) ([]app.Case, error) {
 	var out []app.Case
 	prefix := []byte(residentID)
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bIdxResident).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 			var cs app.Case
@@ -587,7 +621,7 @@ func (s *Store) putBlobs(tx *bolt.Tx, t *app.Thread) error {
 // AttachmentData implements app.CaseStore.
 func (s *Store) AttachmentData(ctx context.Context, id app.ID) ([]byte, error) {
 	var out []byte
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		v := tx.Bucket(bAttachments).Get([]byte(id))
 		if v == nil {
 			return fmt.Errorf("attachment %s: %w", id, app.ErrNotFound)

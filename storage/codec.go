@@ -41,6 +41,12 @@ func encode(c Codec, bucket, key []byte, v any) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", bucket, err)
 	}
+	return encodeJSON(c, bucket, key, p)
+}
+
+// encodeJSON is encode of a record already in JSON (a pulled record
+// stored as the server sent it).
+func encodeJSON(c Codec, bucket, key, p []byte) ([]byte, error) {
 	sealed, err := c.Seal(p, adFor(bucket, key))
 	if err != nil {
 		return nil, fmt.Errorf("seal %s: %w", bucket, err)
@@ -72,6 +78,24 @@ func decode(c Codec, bucket, key, data []byte, v any) error {
 		return fmt.Errorf("%s value: %w: %w", bucket, ErrCorruptValue, err)
 	}
 	return nil
+}
+
+// openJSON returns a copy of an envelope's JSON record, not decoded.
+func openJSON(c Codec, bucket, key, data []byte) ([]byte, error) {
+	if len(data) < 2 || data[0] != envelopeFormat {
+		return nil, fmt.Errorf("%s value: unknown envelope: %w", bucket, ErrCorruptValue)
+	}
+	if data[1] != c.ID() {
+		return nil, fmt.Errorf("%s value: written with codec %d, opened with %d: %w", bucket, data[1], c.ID(), ErrCorruptValue)
+	}
+	p, err := c.Open(data[2:], adFor(bucket, key))
+	if errors.Is(err, ErrLocked) {
+		return nil, fmt.Errorf("%s value: %w", bucket, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s value: %w: %w", bucket, ErrCorruptValue, err)
+	}
+	return append([]byte(nil), p...), nil
 }
 
 func adFor(bucket, key []byte) []byte {

@@ -33,6 +33,10 @@ import (
 //	                          the data key sealed under the derived key,
 //	                          with "…data key v1" and the staff id as
 //	                          associated data
+//	meta/escrow/<id>, meta/oskey/<staffID>
+//	                          the data key's other wraps (keys.go): under a
+//	                          device-wrap key the server keeps, and under a
+//	                          secret in the OS key store
 //	meta/pnrkey, meta/accesslog_key
 //	                          sealed like a value (rawFormat envelope): with
 //	                          the personnummer index key in the clear, the
@@ -297,7 +301,7 @@ func (s *Store) Unlock(ctx context.Context, staffID app.ID, password string) err
 	var w *wrappedKey
 	var encrypted, unlocked bool
 	var dataKey []byte
-	err := s.view(func(tx *bolt.Tx) (err error) {
+	err := s.viewC(ctx, func(tx *bolt.Tx) (err error) {
 		encrypted, unlocked = s.encrypted, s.dataKey != nil
 		dataKey = append([]byte(nil), s.dataKey...)
 		if encrypted {
@@ -341,7 +345,7 @@ func (s *Store) Unlock(ctx context.Context, staffID app.ID, password string) err
 	if err != nil {
 		return err
 	}
-	return s.update("wrap key of staff "+string(staffID), func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "wrap key of staff "+string(staffID), func(tx *bolt.Tx) error {
 		return tx.Bucket(bMeta).Put(dataKeyName(staffID), data)
 	})
 }
@@ -392,7 +396,7 @@ func (s *Store) KeyHolders() ([]app.ID, error) {
 // RemoveKeyHolder removes staffID's wrapped key (an account disabled or
 // moved away). The last key is never removed: the data would be lost.
 func (s *Store) RemoveKeyHolder(ctx context.Context, staffID app.ID) error {
-	return s.update("remove key of staff "+string(staffID), func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "remove key of staff "+string(staffID), func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bMeta)
 		if meta.Get(dataKeyName(staffID)) == nil {
 			return fmt.Errorf("key of staff %s: %w", staffID, app.ErrNotFound)
@@ -404,6 +408,10 @@ func (s *Store) RemoveKeyHolder(ctx context.Context, staffID app.ID) error {
 		}
 		if n <= 1 {
 			return fmt.Errorf("key of staff %s is the last one: %w", staffID, app.ErrConflict)
+		}
+		// Their OS key store wrap goes too (keys.go): it is a way in.
+		if err := meta.Delete(osKeyName(staffID)); err != nil {
+			return err
 		}
 		return meta.Delete(dataKeyName(staffID))
 	})

@@ -28,7 +28,7 @@ func migrate8(tx *bolt.Tx, _ Codec) error {
 // FormSeries implements app.FormStore.
 func (s *Store) FormSeries(ctx context.Context, formID app.ID) (*form.Series, error) {
 	var fs form.Series
-	if err := s.view(func(tx *bolt.Tx) error { return s.get(tx, bForms, string(formID), &fs) }); err != nil {
+	if err := s.viewC(ctx, func(tx *bolt.Tx) error { return s.get(tx, bForms, string(formID), &fs) }); err != nil {
 		return nil, err
 	}
 	return &fs, nil
@@ -39,7 +39,7 @@ func (s *Store) PutFormSeries(ctx context.Context, fs *form.Series) error {
 	if fs.FormID == "" {
 		return fmt.Errorf("put form series: no id: %w", app.ErrInvalid)
 	}
-	return s.update("put form series "+fs.FormID, func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "put form series "+fs.FormID, func(tx *bolt.Tx) error {
 		var old form.Series
 		err := s.get(tx, bForms, fs.FormID, &old)
 		switch {

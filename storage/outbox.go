@@ -89,7 +89,7 @@ func (s *Store) DueNotifications(ctx context.Context, ch app.Channel, now time.T
 	prefix := join(string(ch), "")
 	until := []byte(tsBytes(now))
 	var out []app.Notification
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bIdxOutboxDue).Cursor()
 		ob := tx.Bucket(bOutbox)
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = c.Next() {
@@ -122,7 +122,7 @@ func (s *Store) DueNotifications(ctx context.Context, ch app.Channel, now time.T
 // UpdateNotifications implements app.Outbox. Identity fields (id, case,
 // message, recipient, channel, address) cannot be changed by fn.
 func (s *Store) UpdateNotifications(ctx context.Context, ids []app.ID, fn func(n *app.Notification) error) error {
-	return s.update("update notifications", func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "update notifications", func(tx *bolt.Tx) error {
 		ob, due := tx.Bucket(bOutbox), tx.Bucket(bIdxOutboxDue)
 		for _, id := range ids {
 			var n app.Notification
@@ -165,7 +165,7 @@ func (s *Store) UpdateNotifications(ctx context.Context, ids []app.ID, fn func(n
 func (s *Store) NotificationsOfCase(ctx context.Context, caseID app.ID) ([]app.Notification, error) {
 	prefix := join(string(caseID), "")
 	var out []app.Notification
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bIdxOutboxCase).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 			var n app.Notification

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -37,6 +38,90 @@ func (s *Store) update(op string, fn func(tx *bolt.Tx) error) error {
 	return writeError(op, s.db.Update(fn))
 }
 
+// batch is one write transaction that several store calls share (Batch).
+type batch struct {
+	s  *Store
+	tx *bolt.Tx
+	// failed: a call in the batch returned an error after it may have
+	// written; the whole batch is rolled back.
+	failed bool
+}
+
+type batchKey struct{}
+
+// ErrBatchFailed: a call inside Batch failed, so the batch was rolled
+// back as a whole; the caller repeats its work without Batch.
+var ErrBatchFailed = errors.New("a call in the batch failed; nothing of it was written")
+
+// Batch runs fn with a context in which every call of this store uses one
+// write transaction, committed (one fsync) when fn returns nil. Any error
+// of a call inside rolls everything back: Batch then returns
+// ErrBatchFailed (or fn's own error) and nothing of fn was written. fn
+// runs on one goroutine and must not start transactions of its own.
+func (s *Store) Batch(ctx context.Context, fn func(ctx context.Context) error) error {
+	if batchOf(ctx, s) != nil {
+		return fn(ctx)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return writeError("batch", s.db.Update(func(tx *bolt.Tx) error {
+		b := &batch{s: s, tx: tx}
+		if err := fn(context.WithValue(ctx, batchKey{}, b)); err != nil {
+			return err
+		}
+		if b.failed {
+			return ErrBatchFailed
+		}
+		return nil
+	}))
+}
+
+// InBatch reports whether ctx runs inside a Batch (of any store).
+func InBatch(ctx context.Context) bool { _, ok := ctx.Value(batchKey{}).(*batch); return ok }
+
+func batchOf(ctx context.Context, s *Store) *batch {
+	if b, ok := ctx.Value(batchKey{}).(*batch); ok && b.s == s {
+		return b
+	}
+	return nil
+}
+
+// updateC is update inside ctx's batch when there is one.
+func (s *Store) updateC(ctx context.Context, op string, fn func(tx *bolt.Tx) error) error {
+	if b := batchOf(ctx, s); b != nil {
+		if b.failed {
+			return ErrBatchFailed
+		}
+		if err := fn(b.tx); err != nil {
+			var c cleanError
+			if errors.As(err, &c) {
+				return c.error
+			}
+			b.failed = true
+			return err
+		}
+		return nil
+	}
+	return s.update(op, fn)
+}
+
+// cleanError is an error a write function returns before it wrote
+// anything (a refusal of the caller's fn): a batch goes on after it.
+type cleanError struct{ error }
+
+func (c cleanError) Unwrap() error { return c.error }
+
+func clean(err error) error { return cleanError{err} }
+
+// viewC is view inside ctx's batch when there is one (it sees the
+// batch's writes).
+func (s *Store) viewC(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	if b := batchOf(ctx, s); b != nil {
+		return fn(b.tx)
+	}
+	return s.view(fn)
+}
+
 func (s *Store) view(fn func(tx *bolt.Tx) error) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -47,12 +132,12 @@ func (s *Store) view(fn func(tx *bolt.Tx) error) error {
 
 // PutResident implements app.ResidentStore.
 func (s *Store) PutResident(ctx context.Context, r *app.Resident) error {
-	return s.update("put resident "+string(r.ID), func(tx *bolt.Tx) error { return s.putResident(tx, r) })
+	return s.updateC(ctx, "put resident "+string(r.ID), func(tx *bolt.Tx) error { return s.putResident(tx, r) })
 }
 
 // PutResidents stores many residents in one transaction (register import, demo).
 func (s *Store) PutResidents(ctx context.Context, rs []*app.Resident) error {
-	return s.update("put residents", func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "put residents", func(tx *bolt.Tx) error {
 		for _, r := range rs {
 			if err := s.putResident(tx, r); err != nil {
 				return err
@@ -94,7 +179,7 @@ func (s *Store) putResident(tx *bolt.Tx, r *app.Resident) error {
 // Resident implements app.ResidentStore.
 func (s *Store) Resident(ctx context.Context, id app.ID) (*app.Resident, error) {
 	var r app.Resident
-	if err := s.view(func(tx *bolt.Tx) error { return s.get(tx, bResidents, string(id), &r) }); err != nil {
+	if err := s.viewC(ctx, func(tx *bolt.Tx) error { return s.get(tx, bResidents, string(id), &r) }); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -103,7 +188,7 @@ func (s *Store) Resident(ctx context.Context, id app.ID) (*app.Resident, error) 
 // ResidentByPNR implements app.ResidentStore.
 func (s *Store) ResidentByPNR(ctx context.Context, n personnummer.Number) (*app.Resident, error) {
 	var r app.Resident
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		if s.pnrKey == nil {
 			return fmt.Errorf("resident by personnummer: %w", ErrLocked)
 		}
@@ -122,7 +207,7 @@ func (s *Store) ResidentByPNR(ctx context.Context, n personnummer.Number) (*app.
 // ResidentsByID implements app.ResidentStore.
 func (s *Store) ResidentsByID(ctx context.Context, ids []app.ID) (map[app.ID]*app.Resident, error) {
 	out := make(map[app.ID]*app.Resident, len(ids))
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		for _, id := range ids {
 			if _, ok := out[id]; ok {
 				continue
@@ -144,7 +229,7 @@ func (s *Store) ResidentsByID(ctx context.Context, ids []app.ID) (map[app.ID]*ap
 
 // UpdateResident implements app.ResidentStore.
 func (s *Store) UpdateResident(ctx context.Context, id app.ID, fn func(r *app.Resident) error) error {
-	return s.update("update resident "+string(id), func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "update resident "+string(id), func(tx *bolt.Tx) error {
 		var r app.Resident
 		if err := s.get(tx, bResidents, string(id), &r); err != nil {
 			return err
@@ -160,7 +245,7 @@ func (s *Store) UpdateResident(ctx context.Context, id app.ID, fn func(r *app.Re
 // AllResidents lists every resident (small databases: demo, tests).
 func (s *Store) AllResidents(ctx context.Context) ([]app.Resident, error) {
 	var out []app.Resident
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bResidents).ForEach(func(k, v []byte) error {
 			var r app.Resident
 			if err := decode(s.c(bResidents), bResidents, k, v, &r); err != nil {
@@ -177,7 +262,7 @@ func (s *Store) AllResidents(ctx context.Context) ([]app.Resident, error) {
 
 // PutClinic implements app.DirectoryStore.
 func (s *Store) PutClinic(ctx context.Context, c *app.Clinic) error {
-	return s.update("put clinic "+string(c.ID), func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "put clinic "+string(c.ID), func(tx *bolt.Tx) error {
 		if err := s.put(tx, bClinics, string(c.ID), c); err != nil {
 			return err
 		}
@@ -188,7 +273,7 @@ func (s *Store) PutClinic(ctx context.Context, c *app.Clinic) error {
 // Clinic implements app.DirectoryStore.
 func (s *Store) Clinic(ctx context.Context, id app.ID) (*app.Clinic, error) {
 	var c app.Clinic
-	if err := s.view(func(tx *bolt.Tx) error { return s.get(tx, bClinics, string(id), &c) }); err != nil {
+	if err := s.viewC(ctx, func(tx *bolt.Tx) error { return s.get(tx, bClinics, string(id), &c) }); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -196,14 +281,14 @@ func (s *Store) Clinic(ctx context.Context, id app.ID) (*app.Clinic, error) {
 
 // Clinics implements app.DirectoryStore, sorted by name.
 func (s *Store) Clinics(ctx context.Context) ([]app.Clinic, error) {
-	out, err := all[app.Clinic](s, bClinics, nil)
+	out, err := all[app.Clinic](ctx, s, bClinics, nil)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, err
 }
 
 // PutStaff implements app.DirectoryStore.
 func (s *Store) PutStaff(ctx context.Context, st *app.Staff) error {
-	return s.update("put staff "+string(st.ID), func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "put staff "+string(st.ID), func(tx *bolt.Tx) error {
 		if err := s.put(tx, bStaff, string(st.ID), st); err != nil {
 			return err
 		}
@@ -214,7 +299,7 @@ func (s *Store) PutStaff(ctx context.Context, st *app.Staff) error {
 // Staff implements app.DirectoryStore.
 func (s *Store) Staff(ctx context.Context, id app.ID) (*app.Staff, error) {
 	var st app.Staff
-	if err := s.view(func(tx *bolt.Tx) error { return s.get(tx, bStaff, string(id), &st) }); err != nil {
+	if err := s.viewC(ctx, func(tx *bolt.Tx) error { return s.get(tx, bStaff, string(id), &st) }); err != nil {
 		return nil, err
 	}
 	return &st, nil
@@ -222,14 +307,14 @@ func (s *Store) Staff(ctx context.Context, id app.ID) (*app.Staff, error) {
 
 // AllStaff implements app.DirectoryStore, sorted by name.
 func (s *Store) AllStaff(ctx context.Context) ([]app.Staff, error) {
-	out, err := all[app.Staff](s, bStaff, nil)
+	out, err := all[app.Staff](ctx, s, bStaff, nil)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, err
 }
 
 // PutTemplate implements app.DirectoryStore.
 func (s *Store) PutTemplate(ctx context.Context, t *app.MessageTemplate) error {
-	return s.update("put template "+string(t.ID), func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "put template "+string(t.ID), func(tx *bolt.Tx) error {
 		if err := s.put(tx, bTemplates, string(t.ID), t); err != nil {
 			return err
 		}
@@ -243,7 +328,7 @@ func (s *Store) PutTemplate(ctx context.Context, t *app.MessageTemplate) error {
 // Template implements app.DirectoryStore.
 func (s *Store) Template(ctx context.Context, id app.ID) (*app.MessageTemplate, error) {
 	var t app.MessageTemplate
-	if err := s.view(func(tx *bolt.Tx) error { return s.get(tx, bTemplates, string(id), &t) }); err != nil {
+	if err := s.viewC(ctx, func(tx *bolt.Tx) error { return s.get(tx, bTemplates, string(id), &t) }); err != nil {
 		return nil, err
 	}
 	return &t, nil
@@ -251,14 +336,14 @@ func (s *Store) Template(ctx context.Context, id app.ID) (*app.MessageTemplate, 
 
 // Templates implements app.DirectoryStore: the clinic's templates by name.
 func (s *Store) Templates(ctx context.Context, clinicID app.ID) ([]app.MessageTemplate, error) {
-	out, err := all(s, bTemplates, func(t *app.MessageTemplate) bool { return t.ClinicID == clinicID })
+	out, err := all(ctx, s, bTemplates, func(t *app.MessageTemplate) bool { return t.ClinicID == clinicID })
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, err
 }
 
 // PutEService implements app.DirectoryStore.
 func (s *Store) PutEService(ctx context.Context, e *app.EService) error {
-	return s.update("put e-service "+string(e.ID), func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "put e-service "+string(e.ID), func(tx *bolt.Tx) error {
 		if err := s.put(tx, bEServices, string(e.ID), e); err != nil {
 			return err
 		}
@@ -271,15 +356,15 @@ func (s *Store) PutEService(ctx context.Context, e *app.EService) error {
 
 // EServices implements app.DirectoryStore: the clinic's local e-services.
 func (s *Store) EServices(ctx context.Context, clinicID app.ID) ([]app.EService, error) {
-	out, err := all(s, bEServices, func(e *app.EService) bool { return e.ClinicID == clinicID })
+	out, err := all(ctx, s, bEServices, func(e *app.EService) bool { return e.ClinicID == clinicID })
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, err
 }
 
 // all decodes every value of a small bucket, keeping those keep accepts.
-func all[T any](s *Store, bucket []byte, keep func(*T) bool) ([]T, error) {
+func all[T any](ctx context.Context, s *Store, bucket []byte, keep func(*T) bool) ([]T, error) {
 	var out []T
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucket).ForEach(func(k, v []byte) error {
 			var x T
 			if err := decode(s.c(bucket), bucket, k, v, &x); err != nil {
@@ -299,7 +384,7 @@ func (s *Store) PutCredential(ctx context.Context, c *app.Credential) error {
 	if c.StaffID == "" {
 		return fmt.Errorf("put credential: no staff id: %w", app.ErrInvalid)
 	}
-	return s.update("put credential "+string(c.StaffID), func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "put credential "+string(c.StaffID), func(tx *bolt.Tx) error {
 		return s.put(tx, bCredentials, string(c.StaffID), c)
 	})
 }
@@ -307,7 +392,7 @@ func (s *Store) PutCredential(ctx context.Context, c *app.Credential) error {
 // Credential implements app.CredentialStore.
 func (s *Store) Credential(ctx context.Context, staffID app.ID) (*app.Credential, error) {
 	var c app.Credential
-	if err := s.view(func(tx *bolt.Tx) error { return s.get(tx, bCredentials, string(staffID), &c) }); err != nil {
+	if err := s.viewC(ctx, func(tx *bolt.Tx) error { return s.get(tx, bCredentials, string(staffID), &c) }); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -315,7 +400,7 @@ func (s *Store) Credential(ctx context.Context, staffID app.ID) (*app.Credential
 
 // UpdateCredential implements app.CredentialStore.
 func (s *Store) UpdateCredential(ctx context.Context, staffID app.ID, fn func(c *app.Credential) error) error {
-	return s.update("update credential "+string(staffID), func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "update credential "+string(staffID), func(tx *bolt.Tx) error {
 		var c app.Credential
 		if err := s.get(tx, bCredentials, string(staffID), &c); err != nil {
 			return err

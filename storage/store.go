@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	stdsync "sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -99,6 +100,11 @@ type Store struct {
 	changed changeSignal
 	// onQueued is called after a commit that queued sync ops (desktop).
 	onQueued func()
+	// idx collects the case index keys of a first sync (syncreplica.go),
+	// under idxMu; idxDirty: a local case write came in meanwhile.
+	idxMu    stdsync.Mutex
+	idx      *deferredIdx
+	idxDirty atomic.Bool
 
 	// Backup is the copy made before the last migration ("" when none).
 	Backup string
@@ -324,7 +330,7 @@ func (s *Store) IsDemo() (demo bool) {
 
 // MarkDemo marks the database as holding demo data.
 func (s *Store) MarkDemo(ctx context.Context) error {
-	return s.update("mark demo", func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put(kDemo, []byte("1")) })
+	return s.updateC(ctx, "mark demo", func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put(kDemo, []byte("1")) })
 }
 
 // IsEmpty reports whether no clinic has been stored yet (a fresh database).

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -72,7 +73,7 @@ func migrate9(tx *bolt.Tx, _ Codec) error {
 // every write appends to the change feed and case versions count. It is
 // kept in the file, so a restart without it still feeds.
 func (s *Store) SetChangeFeed(ctx context.Context) error {
-	return s.update("enable change feed", func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "enable change feed", func(tx *bolt.Tx) error {
 		if connected(tx) {
 			return fmt.Errorf("change feed on a connected desktop: %w", app.ErrInvalid)
 		}
@@ -249,7 +250,7 @@ func bumpVersion(ctx context.Context, tx *bolt.Tx, old, c *app.Case) {
 // AppliedOp returns the stored result of op id, or app.ErrNotFound.
 func (s *Store) AppliedOp(ctx context.Context, id string) (*app.OpResult, error) {
 	var r app.OpResult
-	if err := s.view(func(tx *bolt.Tx) error { return s.get(tx, bAppliedOps, id, &r) }); err != nil {
+	if err := s.viewC(ctx, func(tx *bolt.Tx) error { return s.get(tx, bAppliedOps, id, &r) }); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -260,14 +261,14 @@ func (s *Store) PutOpResult(ctx context.Context, r *app.OpResult) error {
 	if r.ID == "" {
 		return fmt.Errorf("op result: no id: %w", app.ErrInvalid)
 	}
-	return s.update("store op result "+r.ID, func(tx *bolt.Tx) error { return s.put(tx, bAppliedOps, r.ID, r) })
+	return s.updateC(ctx, "store op result "+r.ID, func(tx *bolt.Tx) error { return s.put(tx, bAppliedOps, r.ID, r) })
 }
 
 // PruneAppliedOps forgets op results older than before; it returns how
 // many. Call it with now - AppliedOpsRetention at most.
 func (s *Store) PruneAppliedOps(ctx context.Context, before time.Time) (int, error) {
 	var old [][]byte
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bAppliedOps).ForEach(func(k, v []byte) error {
 			var r app.OpResult
 			if err := decode(s.c(bAppliedOps), bAppliedOps, k, v, &r); err != nil {
@@ -282,7 +283,7 @@ func (s *Store) PruneAppliedOps(ctx context.Context, before time.Time) (int, err
 	if err != nil || len(old) == 0 {
 		return 0, err
 	}
-	err = s.update("prune applied ops", func(tx *bolt.Tx) error {
+	err = s.updateC(ctx, "prune applied ops", func(tx *bolt.Tx) error {
 		bk := tx.Bucket(bAppliedOps)
 		for _, k := range old {
 			if err := bk.Delete(k); err != nil {
@@ -360,13 +361,23 @@ func FormatCursor(seq uint64) string { return strconv.FormatUint(seq, 10) }
 // entries (entries of other clinics are skipped). It returns the page,
 // the cursor after it, and whether entries remain.
 func (s *Store) ChangesSince(ctx context.Context, after uint64, limit int, clinics map[app.ID]bool) (*app.SyncChanges, uint64, bool, error) {
+	return s.changesSince(ctx, after, limit, clinics, false)
+}
+
+// ChangesSinceRaw is ChangesSince with every case's header and items as
+// stored (PulledThread.RawHeader and RawItems), for the binary pull.
+func (s *Store) ChangesSinceRaw(ctx context.Context, after uint64, limit int, clinics map[app.ID]bool) (*app.SyncChanges, uint64, bool, error) {
+	return s.changesSince(ctx, after, limit, clinics, true)
+}
+
+func (s *Store) changesSince(ctx context.Context, after uint64, limit int, clinics map[app.ID]bool, raw bool) (*app.SyncChanges, uint64, bool, error) {
 	if limit <= 0 {
 		limit = 500
 	}
 	out := &app.SyncChanges{}
 	next, more := after, false
-	err := s.view(func(tx *bolt.Tx) error {
-		p := pager{s: s, tx: tx, out: out, clinics: clinics, residents: map[app.ID]bool{}}
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
+		p := pager{s: s, tx: tx, out: out, clinics: clinics, residents: map[app.ID]bool{}, raw: raw}
 		var k [8]byte
 		binary.BigEndian.PutUint64(k[:], after+1)
 		c := tx.Bucket(bChanges).Cursor()
@@ -403,6 +414,7 @@ type pager struct {
 	clinics   map[app.ID]bool
 	residents map[app.ID]bool
 	n         int
+	raw       bool
 }
 
 func (p *pager) add(kind byte, clinic, id app.ID) error {
@@ -411,7 +423,13 @@ func (p *pager) add(kind byte, clinic, id app.ID) error {
 		if !p.clinics[clinic] {
 			return nil
 		}
-		pt, err := p.s.pulledThread(p.tx, id)
+		var pt *app.PulledThread
+		var err error
+		if p.raw {
+			pt, err = p.s.pulledThreadRaw(p.tx, id)
+		} else {
+			pt, err = p.s.pulledThread(p.tx, id)
+		}
 		if err != nil {
 			return err
 		}
@@ -506,16 +524,71 @@ func (s *Store) pulledThread(tx *bolt.Tx, id app.ID) (*app.PulledThread, error) 
 	if err != nil {
 		return nil, err
 	}
-	pt := &app.PulledThread{Thread: *t}
-	prefix := join(string(id), "")
+	pt := &app.PulledThread{Thread: *t, Seq: feedSeq(tx, id)}
+	if err := s.pulledNotifications(tx, pt); err != nil {
+		return nil, err
+	}
+	return pt, nil
+}
+
+// pulledNotifications adds the notifications of pt's case, addresses
+// left out.
+func (s *Store) pulledNotifications(tx *bolt.Tx, pt *app.PulledThread) error {
+	prefix := join(string(pt.Case.ID), "")
 	c := tx.Bucket(bIdxOutboxCase).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		var n app.Notification
 		if err := s.get(tx, bOutbox, string(k[len(prefix):]), &n); err != nil {
-			return nil, err
+			return err
 		}
 		n.Address = app.Hidden
 		pt.Notifications = append(pt.Notifications, n)
+	}
+	return nil
+}
+
+// feedSeq is the feed position of case id's latest change (0 when the
+// feed is off). A connected desktop keeps the same key in change_keys:
+// the position of the server's state it holds (putPulledThread).
+func feedSeq(tx *bolt.Tx, id app.ID) uint64 {
+	if v := tx.Bucket(bChangeKeys).Get(caseSeqKey(id)); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+func caseSeqKey(id app.ID) []byte { return append([]byte{feedCase}, id...) }
+
+// pulledThreadRaw is pulledThread with the header and items as stored.
+func (s *Store) pulledThreadRaw(tx *bolt.Tx, id app.ID) (*app.PulledThread, error) {
+	pt := &app.PulledThread{Seq: feedSeq(tx, id)}
+	items := tx.Bucket(bCaseItems)
+	hk := headerKey(id)
+	data := items.Get(hk)
+	if data == nil {
+		return nil, fmt.Errorf("case %s: %w", id, app.ErrNotFound)
+	}
+	var err error
+	if pt.RawHeader, err = openJSON(s.c(bCaseItems), bCaseItems, hk, data); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(pt.RawHeader, &pt.Case); err != nil {
+		return nil, fmt.Errorf("case %s: %w: %w", id, ErrCorruptValue, err)
+	}
+	c := items.Cursor()
+	prefix := []byte(id)
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) > len(prefix); k, v = c.Next() {
+		if kind := k[len(prefix)]; kind != itemMessage && kind != itemNote {
+			continue
+		}
+		j, err := openJSON(s.c(bCaseItems), bCaseItems, k, v)
+		if err != nil {
+			return nil, err
+		}
+		pt.RawItems = append(pt.RawItems, app.RawItem{Key: append([]byte(nil), k[len(prefix):]...), JSON: j})
+	}
+	if err := s.pulledNotifications(tx, pt); err != nil {
+		return nil, err
 	}
 	return pt, nil
 }
@@ -523,10 +596,19 @@ func (s *Store) pulledThread(tx *bolt.Tx, id app.ID) (*app.PulledThread, error) 
 // PulledThreads reads the current state of cases for a push's answer;
 // ids the server does not hold come back in Gone.
 func (s *Store) PulledThreads(ctx context.Context, ids []app.ID) (*app.SyncChanges, error) {
+	return s.pulledThreads(ctx, ids, s.pulledThread)
+}
+
+// PulledThreadsRaw is PulledThreads with headers and items as stored.
+func (s *Store) PulledThreadsRaw(ctx context.Context, ids []app.ID) (*app.SyncChanges, error) {
+	return s.pulledThreads(ctx, ids, s.pulledThreadRaw)
+}
+
+func (s *Store) pulledThreads(ctx context.Context, ids []app.ID, read func(*bolt.Tx, app.ID) (*app.PulledThread, error)) (*app.SyncChanges, error) {
 	out := &app.SyncChanges{}
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		for _, id := range ids {
-			pt, err := s.pulledThread(tx, id)
+			pt, err := read(tx, id)
 			if isNotFound(err) {
 				out.Gone = append(out.Gone, id)
 				continue
@@ -548,7 +630,7 @@ func (s *Store) PulledThreads(ctx context.Context, ids []app.ID) (*app.SyncChang
 // the raw baseline of the cold-sync benchmark (sync/bench_test.go).
 func (s *Store) StreamRecords(ctx context.Context, w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		var hdr [1 + 2*binary.MaxVarintLen64]byte
 		for i, name := range RawBuckets {
 			err := tx.Bucket(name).ForEach(func(k, v []byte) error {

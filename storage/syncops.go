@@ -54,7 +54,7 @@ func (s *Store) Connect(ctx context.Context, deviceID string) error {
 	if deviceID == "" {
 		return fmt.Errorf("connect: no device id: %w", app.ErrInvalid)
 	}
-	return s.update("connect", func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "connect", func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bMeta)
 		if string(meta.Get(kDemo)) == "1" {
 			return ErrDemoNotConnectable
@@ -157,7 +157,7 @@ func updateOps(old app.Case, nm, nn int, t *app.Thread) []app.SyncOp {
 // PendingOps implements app.SyncQueue.
 func (s *Store) PendingOps(ctx context.Context, limit int) ([]app.SyncOp, error) {
 	var out []app.SyncOp
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bPendingOps).Cursor()
 		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
 			var op app.SyncOp
@@ -173,7 +173,7 @@ func (s *Store) PendingOps(ctx context.Context, limit int) ([]app.SyncOp, error)
 
 // PendingCount implements app.SyncQueue.
 func (s *Store) PendingCount(ctx context.Context) (n int, err error) {
-	err = s.view(func(tx *bolt.Tx) error { n = tx.Bucket(bPendingOps).Stats().KeyN; return nil })
+	err = s.viewC(ctx, func(tx *bolt.Tx) error { n = tx.Bucket(bPendingOps).Stats().KeyN; return nil })
 	return n, err
 }
 
@@ -183,7 +183,7 @@ func (s *Store) DropOps(ctx context.Context, ids []string) error {
 	for _, id := range ids {
 		drop[id] = true
 	}
-	return s.update("drop sync ops", func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "drop sync ops", func(tx *bolt.Tx) error {
 		bk := tx.Bucket(bPendingOps)
 		var keys [][]byte
 		err := bk.ForEach(func(k, v []byte) error {

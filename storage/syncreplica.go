@@ -3,8 +3,11 @@ package storage
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"sort"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -49,7 +52,7 @@ func (s *Store) SyncServer() (url, pin string) {
 // SetSyncServer stores the server and its pinned fingerprint (at the
 // first connect). A demo database is refused.
 func (s *Store) SetSyncServer(ctx context.Context, url, pin string) error {
-	return s.update("set sync server", func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "set sync server", func(tx *bolt.Tx) error {
 		m := tx.Bucket(bMeta)
 		if string(m.Get(kDemo)) == "1" {
 			return ErrDemoNotConnectable
@@ -64,7 +67,7 @@ func (s *Store) SetSyncServer(ctx context.Context, url, pin string) error {
 // SyncToken is the stored refresh token ("" when none); sealed.
 func (s *Store) SyncToken(ctx context.Context) (string, error) {
 	var tok string
-	err := s.view(func(tx *bolt.Tx) error { return s.get(tx, bSyncState, "refresh", &tok) })
+	err := s.viewC(ctx, func(tx *bolt.Tx) error { return s.get(tx, bSyncState, "refresh", &tok) })
 	if isNotFound(err) {
 		return "", nil
 	}
@@ -73,7 +76,7 @@ func (s *Store) SyncToken(ctx context.Context) (string, error) {
 
 // SetSyncToken stores the refresh token ("" removes it).
 func (s *Store) SetSyncToken(ctx context.Context, tok string) error {
-	return s.update("set sync token", func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "set sync token", func(tx *bolt.Tx) error {
 		if tok == "" {
 			return tx.Bucket(bSyncState).Delete([]byte("refresh"))
 		}
@@ -84,17 +87,268 @@ func (s *Store) SetSyncToken(ctx context.Context, tok string) error {
 // UpdateFromServer applies a pulled page and stores cursor with it, in one
 // transaction, without queueing anything. A case with ops still pending
 // is left as it is here: the answer to its ops brings its state.
+//
+// The first sync (no cursor yet) writes no case indexes: inserting a
+// hundred thousand index keys in random order rewrites most index pages
+// at every page's commit. Its pages set meta/idx_deferred instead, and
+// FinishPull builds the indexes once, in key order, after the last page;
+// a crash in between leaves the flag, so the next complete pull builds
+// them.
 func (s *Store) UpdateFromServer(ctx context.Context, ch *app.SyncChanges, cursor string) error {
-	return s.update("apply pulled changes", func(tx *bolt.Tx) error {
+	s.idxMu.Lock()
+	defer s.idxMu.Unlock()
+	var col *deferredIdx
+	fresh, dirty := false, false
+	err := s.updateC(ctx, "apply pulled changes", func(tx *bolt.Tx) error {
 		if !connected(tx) {
 			return ErrNotConnected
 		}
-		if err := s.applyChanges(tx, ch); err != nil {
+		m := tx.Bucket(bMeta)
+		col = s.idx
+		if m.Get(kSyncCursor) == nil && len(ch.Threads) > 0 && !idxDeferred(tx) {
+			if err := m.Put(kIdxDeferred, []byte("1")); err != nil {
+				return err
+			}
+			// Cases written before the first page (a case sent while
+			// the first sync started) are not in the collector.
+			k, _ := tx.Bucket(bCaseItems).Cursor().First()
+			fresh, dirty, col = true, k != nil, newDeferredIdx()
+		}
+		if err := s.applyChanges(tx, ch, col); err != nil {
 			return err
 		}
-		return tx.Bucket(bMeta).Put(kSyncCursor, []byte(cursor))
+		return m.Put(kSyncCursor, []byte(cursor))
 	})
+	s.afterDeferred(err, col, fresh, dirty)
+	return err
 }
+
+// afterDeferred keeps the collector of a committed transaction and drops
+// one whose transaction failed (its keys may be half added).
+func (s *Store) afterDeferred(err error, col *deferredIdx, fresh, dirty bool) {
+	switch {
+	case err != nil:
+		s.idx = nil
+	case fresh:
+		s.idx = col
+		s.idxDirty.Store(dirty)
+	}
+}
+
+// kIdxDeferred marks a desktop whose case indexes are built after its
+// first sync (UpdateFromServer).
+var kIdxDeferred = []byte("idx_deferred")
+
+func idxDeferred(tx *bolt.Tx) bool { return tx.Bucket(bMeta).Get(kIdxDeferred) != nil }
+
+// deferredIdx collects, while the indexes are deferred, what the index
+// keys of every case the pulled pages wrote are made of (the headers are
+// decoded then anyway), so that FinishPull need not read them back. It is
+// complete only when this process set the flag, no local case write came
+// in between and it did not overflow; otherwise FinishPull rebuilds from
+// the stored headers.
+//
+// A record is about 70 bytes: the case id and resident id, the clinic,
+// assignee and status as numbers of names, and the last activity in
+// milliseconds; a case written twice has two records, the later counts.
+type deferredIdx struct {
+	arena    []byte
+	names    []string
+	num      map[string]uint16
+	overflow bool
+}
+
+// removedMark stands for the resident id's length in a removed case's record.
+const removedMark = 0xff
+
+func newDeferredIdx() *deferredIdx { return &deferredIdx{num: map[string]uint16{}} }
+
+func (d *deferredIdx) name(s string) uint16 {
+	n, ok := d.num[s]
+	if !ok {
+		if len(d.names) >= 0xffff {
+			d.overflow = true
+			return 0
+		}
+		n = uint16(len(d.names))
+		d.names = append(d.names, s)
+		d.num[s] = n
+	}
+	return n
+}
+
+func (d *deferredIdx) add(c *app.Case) {
+	if len(c.ID) >= removedMark || len(c.ResidentID) >= removedMark {
+		d.overflow = true
+		return
+	}
+	a := append(d.arena, byte(len(c.ID)))
+	a = append(a, c.ID...)
+	a = append(a, byte(len(c.ResidentID)))
+	a = append(a, c.ResidentID...)
+	a = binary.BigEndian.AppendUint16(a, d.name(string(c.ClinicID)))
+	a = binary.BigEndian.AppendUint16(a, d.name(string(c.AssigneeID)))
+	a = binary.BigEndian.AppendUint16(a, d.name(string(c.Status)))
+	d.arena = binary.BigEndian.AppendUint64(a, uint64(c.LastActivity.UnixMilli()))
+}
+
+func (d *deferredIdx) remove(id app.ID) {
+	if len(id) >= removedMark {
+		d.overflow = true
+		return
+	}
+	a := append(d.arena, byte(len(id)))
+	a = append(a, id...)
+	d.arena = append(a, removedMark)
+}
+
+// latest returns the arena offsets of each case's latest record (none for
+// a case whose latest record removes it).
+func (d *deferredIdx) latest() []int {
+	var offs []int
+	for at := 0; at < len(d.arena); {
+		offs = append(offs, at)
+		n := int(d.arena[at])
+		at += 1 + n
+		if rn := int(d.arena[at]); rn == removedMark {
+			at++
+		} else {
+			at += 1 + rn + 14
+		}
+	}
+	id := func(off int) []byte { return d.arena[off+1 : off+1+int(d.arena[off])] }
+	// Stable: a case's records stay in the order written; the last counts.
+	sort.SliceStable(offs, func(i, j int) bool { return bytes.Compare(id(offs[i]), id(offs[j])) < 0 })
+	out := offs[:0]
+	for i, off := range offs {
+		if i+1 < len(offs) && bytes.Equal(id(off), id(offs[i+1])) {
+			continue
+		}
+		if d.arena[off+1+int(d.arena[off])] != removedMark {
+			out = append(out, off)
+		}
+	}
+	return out
+}
+
+// caseAt rebuilds the indexed fields of the record at off.
+func (d *deferredIdx) caseAt(off int) *app.Case {
+	a := d.arena[off:]
+	n := int(a[0])
+	c := &app.Case{ID: app.ID(a[1 : 1+n])}
+	a = a[1+n:]
+	rn := int(a[0])
+	c.ResidentID = app.ID(a[1 : 1+rn])
+	a = a[1+rn:]
+	c.ClinicID = app.ID(d.names[binary.BigEndian.Uint16(a)])
+	c.AssigneeID = app.ID(d.names[binary.BigEndian.Uint16(a[2:])])
+	c.Status = app.Status(d.names[binary.BigEndian.Uint16(a[4:])])
+	c.LastActivity = time.UnixMilli(int64(binary.BigEndian.Uint64(a[6:])))
+	return c
+}
+
+// keys returns the sorted keys of index i (0 status, 1 assignee, 2
+// resident) of the cases at offs.
+func (d *deferredIdx) keys(offs []int, i int) [][]byte {
+	out := make([][]byte, 0, len(offs))
+	for _, off := range offs {
+		st, as, r := caseIndexKeys(d.caseAt(off))
+		if k := [3][]byte{st, as, r}[i]; k != nil {
+			out = append(out, k)
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return bytes.Compare(out[a], out[b]) < 0 })
+	return out
+}
+
+// caseWritten is called by a write of case id. On a connected desktop
+// the copy no longer is the server's state at its feed position, and,
+// while the indexes are deferred, the collected keys no longer tell the
+// whole story.
+func (s *Store) caseWritten(tx *bolt.Tx, id app.ID) error {
+	if feedOn(tx) {
+		return nil
+	}
+	if idxDeferred(tx) {
+		s.idxDirty.Store(true)
+	}
+	return tx.Bucket(bChangeKeys).Delete(caseSeqKey(id))
+}
+
+// FinishPull ends a complete pull: after a first sync it builds the case
+// indexes the pages left out and clears the flag. Without the flag it
+// only reads it. Each index is written in key order into a new bucket in
+// transactions of at most indexBatch keys, to keep the memory of one
+// transaction small; the flag goes with the last.
+func (s *Store) FinishPull(ctx context.Context) error {
+	var pending bool
+	if err := s.viewC(ctx, func(tx *bolt.Tx) error { pending = idxDeferred(tx); return nil }); err != nil || !pending {
+		return err
+	}
+	s.idxMu.Lock()
+	defer s.idxMu.Unlock()
+	d := s.idx
+	if d == nil || d.overflow || s.idxDirty.Load() {
+		d = newDeferredIdx()
+		err := s.viewC(ctx, func(tx *bolt.Tx) error {
+			return tx.Bucket(bCaseItems).ForEach(func(k, v []byte) error {
+				if !isHeaderKey(k) {
+					return nil
+				}
+				var c app.Case
+				if err := decode(s.c(bCaseItems), bCaseItems, k, v, &c); err != nil {
+					return err
+				}
+				d.add(&c)
+				return nil
+			})
+		})
+		if err != nil {
+			return err
+		}
+	}
+	offs := d.latest()
+	names := [3][]byte{bIdxStatus, bIdxAssignee, bIdxResident}
+	for i, name := range names {
+		keys := d.keys(offs, i)
+		for start := 0; start == 0 || start < len(keys); start += indexBatch {
+			part := keys[start:min(start+indexBatch, len(keys))]
+			last := i == len(names)-1 && start+indexBatch >= len(keys)
+			err := s.updateC(ctx, "build case indexes", func(tx *bolt.Tx) error {
+				if !idxDeferred(tx) {
+					return nil
+				}
+				if start == 0 {
+					if err := tx.DeleteBucket(name); err != nil {
+						return err
+					}
+					if _, err := tx.CreateBucket(name); err != nil {
+						return err
+					}
+				}
+				bk := tx.Bucket(name)
+				bk.FillPercent = 1
+				for _, k := range part {
+					if err := bk.Put(k, nil); err != nil {
+						return err
+					}
+				}
+				if last {
+					return tx.Bucket(bMeta).Delete(kIdxDeferred)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	s.idx = nil
+	return nil
+}
+
+// indexBatch is how many index keys FinishPull writes per transaction.
+const indexBatch = 25000
 
 // DropAnsweredOps stores the server's answers to pushed ops: the answered
 // ops leave the queue, the rejected and conflicting ones are kept as
@@ -105,7 +359,10 @@ func (s *Store) DropAnsweredOps(ctx context.Context, results []app.OpResult, ch 
 	for i := range results {
 		byID[results[i].ID] = &results[i]
 	}
-	return s.update("store op results", func(tx *bolt.Tx) error {
+	s.idxMu.Lock()
+	defer s.idxMu.Unlock()
+	col := s.idx
+	err := s.updateC(ctx, "store op results", func(tx *bolt.Tx) error {
 		if !connected(tx) {
 			return ErrNotConnected
 		}
@@ -134,20 +391,22 @@ func (s *Store) DropAnsweredOps(ctx context.Context, results []app.OpResult, ch 
 				return err
 			}
 		}
-		return s.applyChanges(tx, ch)
+		return s.applyChanges(tx, ch, col)
 	})
+	s.afterDeferred(err, col, false, false)
+	return err
 }
 
 // SyncProblems lists the rejected and conflicting ops, oldest first.
 func (s *Store) SyncProblems(ctx context.Context) ([]app.SyncProblem, error) {
-	out, err := all[app.SyncProblem](s, bSyncResult, nil)
+	out, err := all[app.SyncProblem](ctx, s, bSyncResult, nil)
 	sort.Slice(out, func(i, j int) bool { return out[i].Op.Seq < out[j].Op.Seq })
 	return out, err
 }
 
 // DeleteSyncProblem removes a problem staff have dismissed.
 func (s *Store) DeleteSyncProblem(ctx context.Context, opID string) error {
-	return s.update("dismiss sync problem", func(tx *bolt.Tx) error { return tx.Bucket(bSyncResult).Delete([]byte(opID)) })
+	return s.updateC(ctx, "dismiss sync problem", func(tx *bolt.Tx) error { return tx.Bucket(bSyncResult).Delete([]byte(opID)) })
 }
 
 // pendingCases are the cases with thread ops still queued.
@@ -166,7 +425,9 @@ func (s *Store) pendingCases(tx *bolt.Tx) (map[app.ID]bool, error) {
 	return out, err
 }
 
-func (s *Store) applyChanges(tx *bolt.Tx, ch *app.SyncChanges) error {
+// applyChanges writes a pulled page or a push's answer. While the case
+// indexes are deferred it adds their keys to col instead (when not nil).
+func (s *Store) applyChanges(tx *bolt.Tx, ch *app.SyncChanges, col *deferredIdx) error {
 	if ch.Empty() {
 		return nil
 	}
@@ -206,6 +467,9 @@ func (s *Store) applyChanges(tx *bolt.Tx, ch *app.SyncChanges) error {
 		return err
 	}
 	b := bucketsOf(tx)
+	if b.noIndex = idxDeferred(tx); b.noIndex {
+		b.idx = col
+	}
 	for i := range ch.Threads {
 		pt := &ch.Threads[i]
 		if pending[pt.Case.ID] {
@@ -232,8 +496,20 @@ func (s *Store) putPulledThread(b caseBuckets, pt *app.PulledThread) error {
 	if err := validCase(c); err != nil {
 		return err
 	}
+	// The server's state at the same feed position as the copy here,
+	// which has not changed since (a local write drops the position):
+	// nothing to write. A first sync (deferred indexes) keeps no
+	// positions; its cases are new anyway.
+	seqs := b.tx.Bucket(bChangeKeys)
+	if pt.Seq != 0 && !b.noIndex {
+		if v := seqs.Get(caseSeqKey(c.ID)); len(v) == 8 && binary.BigEndian.Uint64(v) == pt.Seq {
+			return nil
+		}
+	}
 	var old app.Case
+	existed := false
 	if err := s.getCase(b.tx, c.ID, &old); err == nil {
+		existed = true
 		if err := b.deleteIndexes(&old); err != nil {
 			return err
 		}
@@ -243,10 +519,21 @@ func (s *Store) putPulledThread(b caseBuckets, pt *app.PulledThread) error {
 	} else if !isNotFound(err) {
 		return err
 	}
-	if err := s.putBucket(b.items, bCaseItems, headerKey(c.ID), c); err != nil {
+	if err := b.putIndexes(c); err != nil {
 		return err
 	}
-	if err := b.putIndexes(c); err != nil {
+	if pt.RawHeader != nil {
+		if err := s.putPulledRaw(b, pt, existed); err != nil {
+			return err
+		}
+	} else if err := s.putBucket(b.items, bCaseItems, headerKey(c.ID), c); err != nil {
+		return err
+	}
+	if pt.Seq != 0 && !b.noIndex {
+		if err := seqs.Put(caseSeqKey(c.ID), binary.BigEndian.AppendUint64(nil, pt.Seq)); err != nil {
+			return err
+		}
+	} else if err := seqs.Delete(caseSeqKey(c.ID)); err != nil {
 		return err
 	}
 	for i := range pt.Messages {
@@ -287,13 +574,59 @@ func (s *Store) putPulledThread(b caseBuckets, pt *app.PulledThread) error {
 	return nil
 }
 
+// putPulledRaw stores a case's header and items as the server sent them
+// (the binary pull): sealed, not decoded and encoded again. Only message
+// and note items are taken.
+func (s *Store) putPulledRaw(b caseBuckets, pt *app.PulledThread, existed bool) error {
+	id := pt.Case.ID
+	put := func(k, j []byte) error {
+		// The header was decoded; an item is checked for being one JSON
+		// object only (a full parse of every message would cost what
+		// storing it as sent saves). A bad one reads as ErrCorruptValue.
+		if len(j) < 2 || j[0] != '{' || j[len(j)-1] != '}' {
+			return fmt.Errorf("pulled case %s: %w", id, ErrCorruptValue)
+		}
+		// An item already stored as sent is not written again (a case
+		// that got one reply keeps its other messages' pages clean).
+		if existed {
+			if old := b.items.Get(k); old != nil {
+				if p, err := openJSON(s.c(bCaseItems), bCaseItems, k, old); err == nil && bytes.Equal(p, j) {
+					return nil
+				}
+			}
+		}
+		v, err := encodeJSON(s.c(bCaseItems), bCaseItems, k, j)
+		if err != nil {
+			return err
+		}
+		return b.items.Put(k, v)
+	}
+	if err := put(headerKey(id), pt.RawHeader); err != nil {
+		return err
+	}
+	for _, it := range pt.RawItems {
+		if len(it.Key) < 2 || (it.Key[0] != itemMessage && it.Key[0] != itemNote) {
+			return fmt.Errorf("pulled case %s: item key: %w", id, app.ErrInvalid)
+		}
+		k := make([]byte, 0, len(id)+len(it.Key))
+		k = append(append(k, id...), it.Key...)
+		if err := put(k, it.JSON); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // dropLocalOnly removes the messages and notes of the desktop's copy of
 // a case that the server's state pt lacks: items the server rejected
 // (a reply refused by a rule), with their attachment bytes. The server's
 // state is the case whole; a page never carries an item the desktop still
 // has queued (a case with pending ops is not replaced).
 func (s *Store) dropLocalOnly(b caseBuckets, pt *app.PulledThread) error {
-	keep := make(map[string]bool, len(pt.Messages)+len(pt.Notes))
+	keep := make(map[string]bool, len(pt.Messages)+len(pt.Notes)+len(pt.RawItems))
+	for _, it := range pt.RawItems {
+		keep[string(pt.Case.ID)+string(it.Key)] = true
+	}
 	for i := range pt.Messages {
 		keep[string(itemKey(pt.Case.ID, itemMessage, pt.Messages[i].ID))] = true
 	}
@@ -340,6 +673,12 @@ func (s *Store) deleteThread(b caseBuckets, id app.ID) error {
 		return nil
 	}
 	if err != nil {
+		return err
+	}
+	if b.noIndex && b.idx != nil {
+		b.idx.remove(id)
+	}
+	if err := b.tx.Bucket(bChangeKeys).Delete(caseSeqKey(id)); err != nil {
 		return err
 	}
 	if err := b.deleteIndexes(&t.Case); err != nil {
@@ -402,7 +741,7 @@ type SyncSnapshot struct {
 // Snapshot reads every case thread and resident (small databases: tests).
 func (s *Store) Snapshot(ctx context.Context) (*SyncSnapshot, error) {
 	out := &SyncSnapshot{Threads: map[app.ID]app.Thread{}, Residents: map[app.ID]app.Resident{}}
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		err := tx.Bucket(bCaseItems).ForEach(func(k, _ []byte) error {
 			if !isHeaderKey(k) {
 				return nil
@@ -432,7 +771,7 @@ func (s *Store) Snapshot(ctx context.Context) (*SyncSnapshot, error) {
 // PutResidentsFromServer stores residents fetched from the server (a
 // lookup on a connected desktop), in one transaction, queueing nothing.
 func (s *Store) PutResidentsFromServer(ctx context.Context, rs []app.Resident) error {
-	return s.update("put residents from server", func(tx *bolt.Tx) error {
+	return s.updateC(ctx, "put residents from server", func(tx *bolt.Tx) error {
 		for i := range rs {
 			if err := s.putResident(tx, &rs[i]); err != nil {
 				return err

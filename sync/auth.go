@@ -183,6 +183,11 @@ type AuthStore interface {
 // desktop caches the staff member's argon2id verifier; offline, Local
 // (app.LocalAuth over the cached verifiers) decides. Wrap it in
 // app.UnlockingAuth to open the sealed store with the same password.
+//
+// With Keys set it is also the app.KeyRecovery of that UnlockingAuth:
+// after an online sign-in a staff member without a key on the device gets
+// one through the device escrow, and the device's keys are registered
+// with the server (DeviceKeys).
 type RemoteAuth struct {
 	Remote     AuthRemote
 	Local      app.Authenticator
@@ -190,10 +195,28 @@ type RemoteAuth struct {
 	Tokens     *Tokens
 	DeviceName string
 	Clock      app.Clock
+	// Keys, when set, are the device's keys on the server.
+	Keys *DeviceKeys
+
+	mu stdsync.Mutex
+	// online is the session of the last sign-in the server checked, for
+	// RecoverKey and KeyUnlocked right after it.
+	online *onlineSignIn
 }
+
+type onlineSignIn struct {
+	staff app.ID
+	sess  *Session
+	at    time.Time
+}
+
+var _ app.KeyRecovery = (*RemoteAuth)(nil)
 
 // SignIn implements app.Authenticator.
 func (a *RemoteAuth) SignIn(ctx context.Context, username, password string) (*app.Staff, error) {
+	a.mu.Lock()
+	a.online = nil // only this sign-in's session, when it is online
+	a.mu.Unlock()
 	sess, err := a.Remote.SyncSignIn(ctx, username, password, a.Store.SyncDevice(), a.DeviceName)
 	if Offline(err) {
 		if errors.Is(err, ErrPinMismatch) {
@@ -232,7 +255,61 @@ func (a *RemoteAuth) SignIn(ctx context.Context, username, password string) (*ap
 	if st.Disabled {
 		return nil, app.ErrAccountDisabled
 	}
+	a.mu.Lock()
+	a.online = &onlineSignIn{staff: st.ID, sess: sess, at: now}
+	a.mu.Unlock()
 	return &st, nil
+}
+
+// onlineSession is the session of staffID's online sign-in of the last
+// minute, or nil (the sign-in was offline).
+func (a *RemoteAuth) onlineSession(staffID app.ID, take bool) *Session {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	o := a.online
+	if take {
+		a.online = nil
+	}
+	now := time.Now()
+	if a.Clock != nil {
+		now = a.Clock.Now()
+	}
+	if o == nil || o.staff != staffID || now.Sub(o.at) > time.Minute {
+		return nil
+	}
+	return o.sess
+}
+
+// RecoverKey implements app.KeyRecovery: after an online sign-in whose
+// password the store refused, the data key through the device escrow. A
+// revoked device is app.ErrDeviceRevoked; anything else keeps cause (the
+// staff member signs in after a colleague with a key, as before).
+func (a *RemoteAuth) RecoverKey(ctx context.Context, st *app.Staff, password string, cause error) error {
+	sess := a.onlineSession(st.ID, false)
+	if a.Keys == nil || sess == nil {
+		return cause
+	}
+	err := a.Keys.Recover(ctx, sess.Access, st.ID, password)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, app.ErrDeviceRevoked):
+		return err
+	}
+	a.Keys.log().Info("no key through the device escrow", "staff", st.ID, "code", Code(err), "err", err)
+	return cause
+}
+
+// KeyUnlocked implements app.KeyRecovery: after an online sign-in that
+// unlocked the store, the device's keys are registered (best effort).
+func (a *RemoteAuth) KeyUnlocked(ctx context.Context, st *app.Staff) {
+	sess := a.onlineSession(st.ID, true)
+	if a.Keys == nil || sess == nil {
+		return
+	}
+	if err := a.Keys.Register(ctx, sess.Access); err != nil {
+		a.Keys.log().Warn("device keys not registered", "staff", st.ID, "err", err)
+	}
 }
 
 // codeErr is an API error's stable code (client.Error).
@@ -248,6 +325,10 @@ func signInError(err error) error {
 		return fmt.Errorf("%w: %w", app.ErrBadCredentials, err)
 	case "account_disabled":
 		return fmt.Errorf("%w: %w", app.ErrAccountDisabled, err)
+	case "unauthenticated":
+		// Sign-in checks no token: the server refuses a device id it
+		// has revoked this way (staffauth.ErrDeviceRevoked).
+		return fmt.Errorf("%w: %w", app.ErrDeviceRevoked, err)
 	case "too_many_attempts":
 		return &app.TooManyAttemptsError{Until: time.Now().Add(app.LockBase)}
 	}

@@ -23,6 +23,9 @@ type Replica interface {
 	DropAnsweredOps(ctx context.Context, results []app.OpResult, state *app.SyncChanges) error
 	// UpdateFromServer applies a pulled page and its cursor in one transaction.
 	UpdateFromServer(ctx context.Context, ch *app.SyncChanges, cursor string) error
+	// FinishPull ends a complete pull (after a first sync: builds the
+	// case indexes its pages left out).
+	FinishPull(ctx context.Context) error
 	SyncCursor() string
 	SyncProblems(ctx context.Context) ([]app.SyncProblem, error)
 	DeleteSyncProblem(ctx context.Context, opID string) error
@@ -481,6 +484,9 @@ func (e *Engine) pull(ctx context.Context) error {
 				st.Progress = min(c/h, 1)
 			}
 		})
+	}
+	if err := e.opt.Replica.FinishPull(ctx); err != nil {
+		return fmt.Errorf("sync pull: build indexes: %w", err)
 	}
 	if replies > 0 && e.opt.OnReply != nil {
 		e.opt.OnReply(replies)

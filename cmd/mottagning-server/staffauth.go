@@ -22,6 +22,7 @@ var (
 	_ server.StaffAuth      = staffAuth{}
 	_ server.RateLimiter    = staffAuth{}
 	_ server.VerifierSource = staffAuth{}
+	_ server.DeviceKeys     = staffAuth{}
 )
 
 func (a staffAuth) SignIn(ctx context.Context, r server.StaffSignIn) (*server.StaffTokens, error) {
@@ -68,6 +69,59 @@ func (a staffAuth) Verifier(ctx context.Context, by *server.StaffClaims) (string
 		return "", fmt.Errorf("verifier: claims of another issuer: %w", app.ErrForbidden)
 	}
 	return a.s.Verifier(ctx, c)
+}
+
+// rawClaims are the staffauth claims behind the server's.
+func rawClaims(by *server.StaffClaims, op string) (*staffauth.Claims, error) {
+	c, ok := by.Raw.(*staffauth.Claims)
+	if !ok {
+		return nil, fmt.Errorf("%s: claims of another issuer: %w", op, app.ErrForbidden)
+	}
+	return c, nil
+}
+
+// The device keys (server.DeviceKeys): the escrow of a desktop's data key
+// and its access-log signing key.
+
+func (a staffAuth) PutDeviceEscrow(ctx context.Context, by *server.StaffClaims, id string, key, proof []byte) error {
+	c, err := rawClaims(by, "put device escrow")
+	if err != nil {
+		return err
+	}
+	return authErr(a.s.PutDeviceEscrow(ctx, c, id, key, proof))
+}
+
+func (a staffAuth) AddEscrowHolder(ctx context.Context, by *server.StaffClaims, id string, proof []byte) error {
+	c, err := rawClaims(by, "add escrow holder")
+	if err != nil {
+		return err
+	}
+	return authErr(a.s.AddEscrowHolder(ctx, c, id, proof))
+}
+
+func (a staffAuth) ReleaseDeviceEscrow(ctx context.Context, by *server.StaffClaims) (string, []byte, error) {
+	c, err := rawClaims(by, "release device escrow")
+	if err != nil {
+		return "", nil, err
+	}
+	id, key, err := a.s.ReleaseDeviceEscrow(ctx, c)
+	return id, key, authErr(err)
+}
+
+func (a staffAuth) RegisterDeviceLogKey(ctx context.Context, by *server.StaffClaims, pub []byte) error {
+	c, err := rawClaims(by, "register log key")
+	if err != nil {
+		return err
+	}
+	return authErr(a.s.RegisterDeviceLogKey(ctx, c, pub))
+}
+
+func (a staffAuth) PutDeviceCheckpoint(ctx context.Context, by *server.StaffClaims, cp *app.Checkpoint) error {
+	c, err := rawClaims(by, "put checkpoint")
+	if err != nil {
+		return err
+	}
+	return authErr(a.s.PutDeviceCheckpoint(ctx, c, cp))
 }
 
 func tokens(t *staffauth.Tokens) *server.StaffTokens {

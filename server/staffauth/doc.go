@@ -82,6 +82,18 @@
 // ResetSessions after a restore (new token key, every session ends) and
 // revoke those devices again.
 //
+// # Device keys
+//
+// A device record also holds what the desktop registers about itself
+// (devicekeys.go): the escrow of its data key (a random device-wrap key,
+// never the data key, handed back only right after a password sign-in of
+// staff of a clinic the device serves, deleted when the device is revoked)
+// and the Ed25519 key of its access-log checkpoints, against which the
+// checkpoints it sends are verified and kept. The escrow keys are secrets
+// like the password hashes: one more reason auth.db's backups are kept
+// encrypted, and to revoke again, after a restore, the devices revoked
+// since the backup (revoking deletes their escrow).
+//
 // # Offline unlock
 //
 // A desktop's first sign-in is online; after that it unlocks offline

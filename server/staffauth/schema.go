@@ -16,10 +16,17 @@ package staffauth
 //	idx_staff_device          <staffID> 0 <deviceID>            → empty
 //	sessions                  <sessionID>                       → JSON(session): staff, device,
 //	                                                              sha256(refresh secret), expiry
+//	device_escrow (v2)        <deviceID>                        → JSON(escrow): the device-wrap key
+//	                                                              of the desktop's data key, its
+//	                                                              id and holders (devicekeys.go)
+//	device_checkpoints (v2)   <deviceID> 0 <seq uint64>         → JSON(app.Checkpoint): signed
+//	                                                              access-log checkpoints of a device
 //
 // Version history:
 //
-//	1  the buckets above
+//	1  the buckets above up to sessions
+//	2  device_escrow and device_checkpoints; Device.LogKey (no migration of
+//	   records: a device without one registers it at its next sign-in)
 
 import (
 	"context"
@@ -52,6 +59,8 @@ var (
 	bDevices     = []byte("devices")
 	bIdxDevice   = []byte("idx_staff_device")
 	bSessions    = []byte("sessions")
+	bEscrow      = []byte("device_escrow")
+	bDeviceCps   = []byte("device_checkpoints")
 
 	kVersion = []byte("version")
 	kCreated = []byte("created")
@@ -67,6 +76,7 @@ type migration struct {
 // migrations is the ordered schema history; append, never edit.
 var migrations = []migration{
 	{"create buckets and keys", migrate1},
+	{"device escrow and access-log checkpoints", migrate2},
 }
 
 // SchemaVersion is the schema version this binary writes.
@@ -88,6 +98,15 @@ func migrate1(tx *bolt.Tx, now time.Time) error {
 	}
 	if meta.Get(kCreated) == nil {
 		return meta.Put(kCreated, []byte(now.UTC().Format(time.RFC3339)))
+	}
+	return nil
+}
+
+func migrate2(tx *bolt.Tx, now time.Time) error {
+	for _, b := range [][]byte{bEscrow, bDeviceCps} {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return fmt.Errorf("create bucket %s: %w", b, err)
+		}
 	}
 	return nil
 }
@@ -225,6 +244,10 @@ type Device struct {
 	// the server did (RevokeReason says why).
 	RevokedBy    app.ID `json:",omitempty"`
 	RevokeReason string `json:",omitempty"`
+	// LogKey is the Ed25519 public key the device signs its access-log
+	// checkpoints with (RegisterDeviceLogKey), set once; LogKeyAt when.
+	LogKey   []byte    `json:",omitempty"`
+	LogKeyAt time.Time `json:",omitzero"`
 }
 
 func getJSON(b *bolt.Bucket, key []byte, v any) error {

@@ -46,6 +46,9 @@ type Options struct {
 	// Allow (defaults 10 per minute, burst 10).
 	SourcePerMinute float64
 	SourceBurst     int
+	// EscrowWindow is how long after a password sign-in the device escrow
+	// is handed out (ReleaseDeviceEscrow) or deposited (default 5 min).
+	EscrowWindow time.Duration
 	// OnChange, when set, is told of an account after a change to its
 	// name, roles or disabled state is committed (the server mirrors staff
 	// names and roles into the case database, where assignees are looked
@@ -71,6 +74,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SourceBurst <= 0 {
 		o.SourceBurst = 10
+	}
+	if o.EscrowWindow <= 0 {
+		o.EscrowWindow = 5 * time.Minute
 	}
 	return o
 }

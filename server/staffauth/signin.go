@@ -289,15 +289,21 @@ func (s *Service) issue(tx *bolt.Tx, a *account, se *session, now time.Time) (*T
 		exp = se.Expires.Truncate(time.Second)
 	}
 	p := &accessPayload{Staff: a.Staff.ID, Device: se.DeviceID, Username: a.Staff.Username,
-		Roles: a.Staff.Roles, Region: a.Staff.RegionRoles, Epoch: a.Epoch, Issued: now.Unix(), Expires: exp.Unix()}
+		Roles: a.Staff.Roles, Region: a.Staff.RegionRoles, Epoch: a.Epoch, Issued: now.Unix(), Expires: exp.Unix(),
+		Auth: se.Created.Unix()}
 	return &Tokens{Access: signAccess(s.key(), p), Refresh: refresh, AccessExpires: time.Unix(p.Expires, 0),
 		RefreshExpires: se.Expires, DeviceID: se.DeviceID}, nil
 }
 
-// revokeDevice marks d revoked and deletes every session on it.
+// revokeDevice marks d revoked and deletes every session on it, and its
+// escrow: a revoked (lost) laptop's database stays closed to everyone
+// but the staff who already hold a key on it.
 func revokeDevice(tx *bolt.Tx, d *Device, by app.ID, reason string, now time.Time) error {
 	d.Revoked, d.RevokedAt, d.RevokedBy, d.RevokeReason = true, now, by, reason
 	if err := putDevice(tx, d); err != nil {
+		return err
+	}
+	if err := deleteEscrow(tx, d.ID); err != nil {
 		return err
 	}
 	return deleteSessions(tx, func(se *session) bool { return se.DeviceID == d.ID })

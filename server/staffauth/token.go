@@ -31,6 +31,10 @@ type accessPayload struct {
 	Epoch    uint64                `json:"ep"`
 	Issued   int64                 `json:"iat"`
 	Expires  int64                 `json:"exp"`
+	// Auth is when the password (or other Authenticator) was checked: the
+	// session's start, kept by Refresh. The device escrow is handed out
+	// only shortly after it (ReleaseDeviceEscrow).
+	Auth int64 `json:"aut,omitempty"`
 }
 
 func mac(key []byte, signed string) []byte {
@@ -95,6 +99,10 @@ type Claims struct {
 	Roles       map[app.ID][]app.Role
 	RegionRoles []app.Role
 	Expires     time.Time
+	// AuthTime is when the staff member signed in with their password on
+	// this device (refreshed tokens keep it); zero in tokens made before
+	// it was recorded.
+	AuthTime time.Time
 }
 
 // Has reports whether the claims hold role r in clinic c.
@@ -130,8 +138,12 @@ func (c *Claims) Staff() *app.Staff {
 }
 
 func (p *accessPayload) claims() *Claims {
-	return &Claims{StaffID: p.Staff, DeviceID: p.Device, Username: p.Username, Roles: p.Roles,
+	c := &Claims{StaffID: p.Staff, DeviceID: p.Device, Username: p.Username, Roles: p.Roles,
 		RegionRoles: p.Region, Expires: time.Unix(p.Expires, 0)}
+	if p.Auth > 0 {
+		c.AuthTime = time.Unix(p.Auth, 0)
+	}
+	return c
 }
 
 // Tokens are what SignIn and Refresh hand the client.
