@@ -62,3 +62,38 @@ func TestFormSeries_PublishedVersionsNeverChange(t *testing.T) {
 		t.Error("the stored series is not the last good one")
 	}
 }
+
+// A form series stored before the change feed was turned on (a server
+// upgraded to the feed) gets a feed entry like every other record, so a
+// desktop of its clinic pulls it.
+func TestFormSeries_FedWhenTheFeedStarts(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	e := app.EService{ID: "e-lokal", ClinicID: "k1", Name: "Hälsodeklaration"}
+	if err := s.PutEService(ctx, &e); err != nil {
+		t.Fatal(err)
+	}
+	fs := &form.Series{FormID: "e-lokal"}
+	d := fs.StartDraft("Hälsodeklaration")
+	d.Items = []form.Item{{ID: "vikt", Type: form.TypeText, Label: "Vikt"}}
+	if err := fs.SaveDraft(d); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Publish(testNow, "staff-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutFormSeries(ctx, fs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetChangeFeed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mine, _, _, err := s.ChangesSince(ctx, 0, 100, map[app.ID]bool{"k1": true})
+	if err != nil || len(mine.FormSeries) != 1 || mine.FormSeries[0].FormID != "e-lokal" {
+		t.Fatalf("the series is not in the feed for its clinic: %v %+v", err, mine.FormSeries)
+	}
+	other, _, _, err := s.ChangesSince(ctx, 0, 100, map[app.ID]bool{"k2": true})
+	if err != nil || len(other.FormSeries) != 0 {
+		t.Fatalf("another clinic got the series: %v %d", err, len(other.FormSeries))
+	}
+}

@@ -144,7 +144,16 @@ func (s *Store) backfillFeed(tx *bolt.Tx) error {
 	for _, e := range esv {
 		es = append(es, entry{feedEService, e.ClinicID, e.ID})
 	}
-	err := tx.Bucket(bCaseItems).ForEach(func(k, v []byte) error {
+	// Form series after their e-services (a desktop stores a series of
+	// an e-service it holds).
+	err := tx.Bucket(bForms).ForEach(func(k, _ []byte) error {
+		es = append(es, entry{feedForm, s.formClinic(tx, string(k)), app.ID(k)})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = tx.Bucket(bCaseItems).ForEach(func(k, v []byte) error {
 		if !isHeaderKey(k) {
 			return nil
 		}
