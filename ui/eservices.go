@@ -119,6 +119,9 @@ const (
 	textEsNamedUntil = "Till och med (ÅÅÅÅ-MM-DD)"
 	textEsAddNamed   = "Lägg till invånare"
 	textEsRole       = "Ärendena går till"
+	textEsQueue      = "Kö"
+	textEsQueueAll   = "Alla med rollen"
+	textEsQueueHint  = "Välj en medarbetare om ärendena alltid ska gå till samma person. Annars går de till rollens gemensamma kö (ärendemottagare) eller till den ärendehanterare som har minst att göra."
 	textEsAutoReply  = "Automatiskt svar till invånaren"
 	textEsAttach     = "Invånaren får bifoga filer"
 	textEsClosed     = "Stängd för nya ärenden"
@@ -226,6 +229,8 @@ type eservicesScreen struct {
 
 	pick      *widget.Label
 	editor    fyne.CanvasObject
+	// roleSel and queueSel: where the cases go (fillSettings).
+	roleSel, queueSel *widget.Select
 	name      *widget.Label
 	version   *widget.Label
 	stdNote   *widget.Label
@@ -1253,9 +1258,53 @@ func (s *eservicesScreen) fillSettings() {
 			role.Selected = roles[i]
 		}
 	}
+	// The queue: everyone with the role, or one staff member who holds
+	// it in the clinic (app.Route).
+	queue := widget.NewSelect(nil, nil)
+	var queueIDs []app.ID
+	fillQueue := func(roleChanged bool) {
+		r := app.Role(d.ReceivingRole)
+		if r == "" {
+			r = app.RoleCaseReceiver
+		}
+		opts, ids := []string{L(textEsQueueAll)}, []app.ID{""}
+		if s.dir != nil {
+			all, _ := s.dir.AllStaff(s.ctx)
+			slices.SortFunc(all, func(a, b app.Staff) int { return strings.Compare(a.Name, b.Name) })
+			for _, st := range all {
+				if st.Has(s.sess.ClinicID, r) {
+					opts, ids = append(opts, st.Name), append(ids, st.ID)
+				}
+			}
+		}
+		queueIDs = ids
+		queue.OnChanged = nil
+		queue.SetOptions(opts)
+		queue.SetSelectedIndex(0)
+		if k := slices.Index(ids, app.ID(d.Queue)); k > 0 {
+			queue.SetSelectedIndex(k)
+		} else if d.Queue != "" && roleChanged {
+			// The named staff member does not hold the new role. (When
+			// loading, a queue whose staff member lost the role stays as
+			// saved: Route goes by the role then, as "Alla med rollen" says.)
+			d.Queue = ""
+		}
+		queue.OnChanged = func(string) {
+			if k := queue.SelectedIndex(); k >= 0 && k < len(queueIDs) {
+				d.Queue = string(queueIDs[k])
+				s.edited()
+			}
+		}
+	}
+	fillQueue(false)
+	s.roleSel, s.queueSel = role, queue
+	queueHint := widget.NewLabel(L(textEsQueueHint))
+	queueHint.Wrapping = fyne.TextWrapWord
+	queueHint.Importance = widget.LowImportance
 	role.OnChanged = func(string) {
 		if k := role.SelectedIndex(); k >= 0 {
 			d.ReceivingRole = string(receivingRoles[k])
+			fillQueue(true)
 			s.edited()
 		}
 	}
@@ -1281,10 +1330,12 @@ func (s *eservicesScreen) fillSettings() {
 	objs := []fyne.CanvasObject{f, ageErr, proxy, s.namedEditor()}
 	objs = append(objs, widget.NewForm(
 		widget.NewFormItem(L(textEsRole), role),
+		widget.NewFormItem(L(textEsQueue), queue),
+	), queueHint, widget.NewForm(
 		widget.NewFormItem(L(textEsAutoReply), auto),
 	), attach, closed, widget.NewForm(widget.NewFormItem(L(textEsClosedMsg), closedMsg)))
 	if !s.editable() {
-		for _, w := range []fyne.Disableable{name, desc, minAge, maxAge, proxy, role, auto, attach, closedMsg, closed} {
+		for _, w := range []fyne.Disableable{name, desc, minAge, maxAge, proxy, role, queue, auto, attach, closedMsg, closed} {
 			w.Disable()
 		}
 	}

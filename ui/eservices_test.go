@@ -313,3 +313,68 @@ func TestEServices_Tabs(t *testing.T) {
 		})
 	}
 }
+
+// Where the cases go: the receiving role and, within it, everyone with
+// the role or one staff member who holds it in the clinic (app.Route).
+// The queue lists only holders of the chosen role; changing the role
+// drops a queue whose staff member does not hold the new one; the choice
+// is saved with the definition.
+func TestEServices_ReceivingQueue(t *testing.T) {
+	r := openBuilder(t)
+	s := r.s
+	test.Tap(s.newBtn)
+	test.Type(s.newName, "Fråga sjuksköterskan")
+	test.Tap(s.newOK)
+	r.f.wait()
+	s.roleSel.SetSelected(L(app.RoleCaseHandler.Label()))
+	all, err := r.f.store.AllStaff(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var handlers []string
+	var pick app.Staff
+	for _, st := range all {
+		if st.Has(r.sess.ClinicID, app.RoleCaseHandler) {
+			handlers = append(handlers, st.Name)
+			if pick.ID == "" && !st.Has(r.sess.ClinicID, app.RoleCaseReceiver) {
+				pick = st
+			}
+		}
+	}
+	slices.Sort(handlers)
+	if want := append([]string{L(textEsQueueAll)}, handlers...); !slices.Equal(s.queueSel.Options, want) {
+		t.Fatalf("queue options %q, want %q", s.queueSel.Options, want)
+	}
+	if pick.ID == "" {
+		t.Fatal("the demo clinic has no ärendehanterare who is not also ärendemottagare")
+	}
+	s.queueSel.SetSelected(pick.Name)
+	if s.def.Queue != string(pick.ID) {
+		t.Fatalf("queue %q, want %s", s.def.Queue, pick.ID)
+	}
+	test.Tap(s.saveBtn)
+	r.f.wait()
+	es, err := r.f.store.EServices(context.Background(), r.sess.ClinicID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved *form.Definition
+	for _, e := range es {
+		if e.Name == "Fråga sjuksköterskan" {
+			saved = e.Definition
+		}
+	}
+	if saved == nil || saved.ReceivingRole != string(app.RoleCaseHandler) || saved.Queue != string(pick.ID) {
+		t.Fatalf("saved definition %+v", saved)
+	}
+	// Ärendemottagare: the handler is not one, so the queue goes.
+	s.roleSel.SetSelected(L(app.RoleCaseReceiver.Label()))
+	if s.def.Queue != "" || s.queueSel.Selected != L(textEsQueueAll) {
+		t.Fatalf("after changing the role: queue %q, shown %q", s.def.Queue, s.queueSel.Selected)
+	}
+	for _, o := range s.queueSel.Options {
+		if o == pick.Name {
+			t.Fatalf("%s is offered for a role they do not hold", pick.Name)
+		}
+	}
+}
