@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"mottagning/app/form"
 	"strings"
 )
 
@@ -175,11 +176,31 @@ func (s *ResidentService) StartCase(ctx context.Context, actor, owner, clinicID,
 	if _, err := s.store.Clinic(ctx, clinicID); err != nil {
 		return nil, fmt.Errorf("start case: clinic %s: %w", clinicID, err)
 	}
+	// The clinic's own definition of the e-service decides where the
+	// case goes, as for a submission (Route); without one it goes to
+	// Mottagningens ärenden.
+	var def *form.Definition
+	es, err := s.store.EServices(ctx, clinicID)
+	if err != nil {
+		return nil, fmt.Errorf("start case: e-services of %s: %w", clinicID, err)
+	}
+	for i := range es {
+		if es[i].ID == eserviceID {
+			def = es[i].Definition
+		}
+	}
+	assignee, err := Route(ctx, s.store, clinicID, def)
+	if err != nil {
+		return nil, fmt.Errorf("start case: %w", err)
+	}
 	now := s.clock.Now()
 	c := Case{
 		ID: NewID(now), ClinicID: clinicID, ResidentID: owner, Kind: KindEService, EServiceID: eserviceID,
-		Subject: strings.TrimSpace(subject), Status: StatusNew, StartedBy: StartedByResident,
+		Subject: strings.TrimSpace(subject), Status: StatusNew, AssigneeID: assignee, StartedBy: StartedByResident,
 		CreatedAt: now, LastActivity: now, UnreadByStaff: true,
+	}
+	if assignee != "" {
+		c.Status = StatusOngoing // as Assign does: an assigned case is Pågående
 	}
 	author := AuthorResident
 	if proxy {

@@ -354,3 +354,28 @@ func TestR15_DefinitionRefusesAReceiverWhoCannotReceive(t *testing.T) {
 		t.Errorf("an unrelated edit with the earlier queue: %v", err)
 	}
 }
+
+// A free-text case started through one of the clinic's e-services
+// (StartCase, POST /api/resident/cases) goes where that e-service's
+// definition routes its cases, like a submission; an e-service the clinic
+// has no definition of (a standard one) goes to Mottagningens ärenden.
+func TestR16_StartedCaseFollowsTheEServiceRouting(t *testing.T) {
+	f := newFixture(t)
+	bjorn := f.ds.StaffBy[demo.StaffHandler]
+	toBjorn := publishForm(t, f, form.Definition{Name: "Fråga Björn", ReceivingRole: string(app.RoleCaseHandler), Queue: string(bjorn)})
+	adult := f.ds.Persona[demo.AdultSMS]
+	c, err := f.res.StartCase(f.ctx, adult, adult, f.ds.Clinics[0].ID, toBjorn, "Fråga", "Hej, jag undrar en sak.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AssigneeID != bjorn || c.Status != app.StatusOngoing {
+		t.Errorf("started through a routed e-service: assignee %q status %s, want Björn and Pågående", c.AssigneeID, c.Status)
+	}
+	std, err := f.res.StartCase(f.ctx, adult, adult, f.ds.Clinics[0].ID, "std-kontakta-mottagningen", "Fråga", "Hej.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if std.AssigneeID != "" || std.Status != app.StatusNew {
+		t.Errorf("standard e-service: assignee %q status %s, want unassigned and Ny", std.AssigneeID, std.Status)
+	}
+}
