@@ -229,6 +229,13 @@ func (s *CaseService) applyCreate(ctx context.Context, st *Staff, op *SyncOp, no
 	}
 	t.Outbox = notificationsFor(t, &t.Messages[0], NotifyTargets(r, gs, now), now)
 	if err := s.store.CreateThread(ctx, t); err != nil {
+		// Written meanwhile by a copy of this op (the check above runs
+		// outside the write): applied, as the first copy answered.
+		if errors.Is(err, ErrConflict) {
+			if old, gerr := s.store.Case(ctx, c.ID); gerr == nil && old.ClinicID == c.ClinicID && old.ResidentID == c.ResidentID {
+				return OpResult{Version: old.Version}, nil
+			}
+		}
 		return OpResult{}, fmt.Errorf("create case %s: %w", c.ID, err)
 	}
 	s.indexCase(ctx, &t.Case)

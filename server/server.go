@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	stdsync "sync"
 	"time"
 
 	"mottagning/app"
@@ -48,6 +49,10 @@ type Deps struct {
 
 // Server serves the API. Build it with New; it is safe for concurrent use.
 type Server struct {
+	// pushing holds one mutex per device: a device's pushes are applied
+	// one at a time (sync.go), so a push that arrives twice at once
+	// (a retry racing the original) cannot pass the op memory twice.
+	pushing   stdsync.Map
 	store     *storage.Store
 	gate      *Gate
 	cases     *app.CaseService

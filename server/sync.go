@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	stdsync "sync"
 	"time"
 
 	"mottagning/app"
@@ -64,6 +65,17 @@ func (s *Server) syncPush(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	st := staffOf(c)
+	// One push per device at a time: the op memory is read before an op
+	// is applied, so two copies of the same push (a retry racing the
+	// original, a replayed request) must not run side by side.
+	key := string(c.DeviceID)
+	if key == "" {
+		key = "staff:" + string(c.StaffID)
+	}
+	m, _ := s.pushing.LoadOrStore(key, &stdsync.Mutex{})
+	mu := m.(*stdsync.Mutex)
+	mu.Lock()
+	defer mu.Unlock()
 	// All ops in one transaction, one fsync for the push. A refused op
 	// or any error inside rolls the batch back (storage.ErrBatchFailed),
 	// and the ops are applied again one transaction each, as the answer

@@ -270,7 +270,16 @@ func (s *Store) PutOpResult(ctx context.Context, r *app.OpResult) error {
 	if r.ID == "" {
 		return fmt.Errorf("op result: no id: %w", app.ErrInvalid)
 	}
-	return s.updateC(ctx, "store op result "+r.ID, func(tx *bolt.Tx) error { return s.put(tx, bAppliedOps, r.ID, r) })
+	return s.updateC(ctx, "store op result "+r.ID, func(tx *bolt.Tx) error {
+		// An op applied once stays applied: a later answer to a copy of
+		// it (which found its case already written) never turns it into
+		// a refusal.
+		var old app.OpResult
+		if err := s.get(tx, bAppliedOps, r.ID, &old); err == nil && old.Outcome == app.OpApplied && r.Outcome != app.OpApplied {
+			return nil
+		}
+		return s.put(tx, bAppliedOps, r.ID, r)
+	})
 }
 
 // PruneAppliedOps forgets op results older than before; it returns how
