@@ -388,7 +388,7 @@ func seedMessage(dir string, err error) error {
 }
 
 // autoselect parses MOTTAGNING_AUTOSELECT ("username:clinic-index" or
-// "username:clinic-index:screen", screen being case, send, bulk or
+// "username:clinic-index:screen", screen being case, send, bulk, preview:NAME or
 // tab:TITLE).
 func autoselect(v string) *ui.Preselect {
 	if v == "" {

@@ -77,5 +77,5 @@ shoot skicka anna:1:send
 shoot massutskick anna:1:bulk
 shoot mallar david:1
 shoot etjanster "david:1:tab:E-tjänster"
-shoot forhandsgranska "anna:1:tab:Förhandsgranska"
+shoot forhandsgranska "anna:1:preview:Hälsodeklaration"
 shoot atkomstlogg "fredrik:0:tab:Åtkomstlogg"

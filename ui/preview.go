@@ -312,6 +312,10 @@ type previewDeps struct {
 	// fixed previews one e-service as being edited (the builder's
 	// Förhandsgranska): no choice of e-service, no message tab.
 	fixed *previewSource
+	// initial, when set, chooses the first e-service whose name starts
+	// with it once the list is loaded (screenshots: Preselect.Screen
+	// "preview:NAME").
+	initial string
 }
 
 // previewScreen is the citizen preview: an e-service (published or draft)
@@ -450,6 +454,14 @@ func (s *previewScreen) loaded(list []app.EServiceDraft, err error, rs []app.Res
 			s.msg.Show()
 		}
 		s.setSources(list)
+		if s.initial != "" && s.service.Selected == "" {
+			for _, o := range s.service.Options {
+				if strings.HasPrefix(o, s.initial) {
+					s.service.Selected = o
+					break
+				}
+			}
+		}
 		s.listedTemplates(tpls, terr)
 	}
 	s.show()

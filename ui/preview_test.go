@@ -308,3 +308,16 @@ func TestPreview_MadeUpPersonas(t *testing.T) {
 		}
 	}
 }
+
+// Preselect "preview:NAME" (screenshots): the preview opens on the first
+// e-service whose name starts with NAME, once the list is loaded.
+func TestPreview_InitialEService(t *testing.T) {
+	r := openPreview(t, false)
+	p := newPreviewScreen(previewDeps{ctx: context.Background(), tasks: &r.f.ui.tasks, svc: r.svc, dir: r.f.store,
+		residents: r.f.store, sess: r.sess, clock: app.FixedClock(now), initial: "Rökvanor"})
+	r.f.win.SetContent(p.content)
+	r.f.wait()
+	if p.service.Selected != "Rökvanor inför operation – publicerad version 1" || p.current() == nil {
+		t.Fatalf("preview opened on %q", p.service.Selected)
+	}
+}

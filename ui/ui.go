@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -128,8 +129,9 @@ type Preselect struct {
 	Username string
 	Clinic   int
 	// Screen, when set, opens one more screen in the workspace: "case"
-	// (the newest case of the first list), "send", "bulk", or "tab:TITLE"
-	// (the tab of that Swedish title).
+	// (the newest case of the first list), "send", "bulk", "tab:TITLE"
+	// (the tab of that Swedish title), or "preview:NAME" (Förhandsgranska
+	// on the e-service whose name starts with NAME).
 	Screen string
 }
 
@@ -143,7 +145,9 @@ type UI struct {
 
 	start *startScreen
 	work  *workspaceScreen
-	lock  *lockScreen // non-nil while locked
+	// previewPick is the e-service the preview opens on (Preselect).
+	previewPick string
+	lock        *lockScreen // non-nil while locked
 
 	idleMu       sync.Mutex
 	lastActivity time.Time
@@ -206,7 +210,7 @@ func (u *UI) roleSections(sess app.Session, clinic app.Clinic) []section {
 		}
 		if st.InClinic(clinic.ID) {
 			p := newPreviewScreen(previewDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.EServices, dir: u.deps.Directory,
-				residents: people, sess: sess, clock: u.deps.Clock})
+				residents: people, sess: sess, clock: u.deps.Clock, initial: u.previewPick})
 			out = append(out, section{L(textPvTab), p.content})
 		}
 	}
@@ -322,6 +326,10 @@ func (u *UI) showWorkspace(staff app.Staff, clinic app.Clinic) {
 	screen := ""
 	if u.deps.Preselect != nil {
 		screen, u.deps.Preselect = u.deps.Preselect.Screen, nil
+	}
+	u.previewPick = ""
+	if name, ok := strings.CutPrefix(screen, "preview:"); ok {
+		u.previewPick, screen = name, "tab:"+textPvTab
 	}
 	defer func() {
 		if u.work != nil {
