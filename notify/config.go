@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,6 +113,14 @@ var configKeys = []string{
 	"retry.initial", "retry.max", "retry.give_up",
 }
 
+// quoted is a quoted value in a TOML parser's message.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|'[^']*'`)
+
+// hideValues blanks the values a TOML parser quotes in its message (an
+// unquoted password is "found" and repeated there): a configuration
+// error names the line and the problem, never a value.
+func hideValues(msg string) string { return quoted.ReplaceAllString(msg, `"…"`) }
+
 func settingEnv(key string) string {
 	return configEnvPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
 }
@@ -126,9 +135,9 @@ func LoadConfig(path string, environ []string, getenv func(string) (string, bool
 		if err != nil {
 			var pe toml.ParseError
 			if errors.As(err, &pe) {
-				return nil, &ConfigError{Setting: "(file)", Source: path, Problem: fmt.Sprintf("line %d: %s", pe.Position.Line, pe.Message)}
+				return nil, &ConfigError{Setting: "(file)", Source: path, Problem: fmt.Sprintf("line %d: %s", pe.Position.Line, hideValues(pe.Message))}
 			}
-			return nil, &ConfigError{Setting: "(file)", Source: path, Problem: strings.ReplaceAll(err.Error(), "\n", " ")}
+			return nil, &ConfigError{Setting: "(file)", Source: path, Problem: hideValues(strings.ReplaceAll(err.Error(), "\n", " "))}
 		}
 		if und := md.Undecoded(); len(und) > 0 {
 			return nil, &ConfigError{Setting: und[0].String(), Source: path,

@@ -264,6 +264,14 @@ func sanitize(s, to, text string) string {
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = s[:i]
 	}
+	// Control characters go first: one inside a number must not split it
+	// into runs the blanking below no longer recognises.
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
 	if text != "" {
 		s = strings.ReplaceAll(s, text, "[text]")
 	}
@@ -283,12 +291,7 @@ func sanitize(s, to, text string) string {
 		}
 		return m
 	})
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
 	if len(s) > 100 {
 		s = strings.ToValidUTF8(s[:100], "") + "…"
 	}
@@ -304,7 +307,8 @@ func parseRetryAfter(h string, now time.Time) time.Duration {
 	}
 	var d time.Duration
 	if secs, err := strconv.Atoi(h); err == nil {
-		d = time.Duration(secs) * time.Second
+		// Capped before the multiplication, which would overflow.
+		d = time.Duration(min(max(secs, 0), 24*60*60)) * time.Second
 	} else if t, err := http.ParseTime(h); err == nil {
 		d = t.Sub(now)
 	}
