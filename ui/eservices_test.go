@@ -352,6 +352,9 @@ func TestEServices_ReceivingQueue(t *testing.T) {
 	if s.def.Queue != string(pick.ID) {
 		t.Fatalf("queue %q, want %s", s.def.Queue, pick.ID)
 	}
+	s.tabs.SelectIndex(1)
+	r.f.win.Resize(fyne.NewSize(1200, 800))
+	shot(t, r.f.win, "eservice-settings.png")
 	test.Tap(s.saveBtn)
 	r.f.wait()
 	es, err := r.f.store.EServices(context.Background(), r.sess.ClinicID)
