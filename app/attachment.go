@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -47,9 +48,26 @@ var (
 	ErrTooManyAttachments = fmt.Errorf("more than %d attachments on one message: %w", MaxAttachmentsPerMessage, ErrInvalid)
 )
 
+// ErrAttachmentNotDownloaded: the attachment is described on a message,
+// but its bytes have not reached this device yet. A connected desktop
+// fetches the bytes of other desktops' attachments in the background
+// after a pull (sync/attach.go); until then opening one says so.
+var ErrAttachmentNotDownloaded = fmt.Errorf("attachment bytes not on this device yet: %w", ErrNotFound)
+
+// notDownloaded turns the store's "no bytes" for an attachment that a
+// message describes into ErrAttachmentNotDownloaded.
+func notDownloaded(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return ErrAttachmentNotDownloaded
+	}
+	return err
+}
+
 // AttachmentMessage is the Swedish text for an attachment error.
 func AttachmentMessage(err error) string {
 	switch {
+	case errors.Is(err, ErrAttachmentNotDownloaded):
+		return "Bilagan har inte hämtats till den här datorn ännu. Den hämtas när datorn är ansluten."
 	case errors.Is(err, ErrAttachmentTooLarge):
 		return fmt.Sprintf("Filen är för stor. En bilaga får vara högst %d MB.", MaxAttachmentSize>>20)
 	case errors.Is(err, ErrAttachmentType):
@@ -118,6 +136,27 @@ func NewAttachment(name string, data []byte) (Attachment, error) {
 	return Attachment{Name: cleanAttachmentName(name, mime), MIME: mime, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, nil
 }
 
+// checkDescription checks an attachment description made on a desktop
+// (a case.message op): what NewAttachment would have made for some file.
+func (a Attachment) checkDescription() error {
+	switch {
+	case a.ID == "" || len(a.ID) > 64:
+		return fmt.Errorf("attachment id: %w", ErrInvalid)
+	case a.Size <= 0:
+		return ErrAttachmentEmpty
+	case a.Size > MaxAttachmentSize:
+		return ErrAttachmentTooLarge
+	case a.MIME != MIMEPDF && a.MIME != MIMEJPEG && a.MIME != MIMEPNG:
+		return ErrAttachmentType
+	case len(a.Name) == 0 || len(a.Name) > maxAttachmentNameLen*4:
+		return fmt.Errorf("attachment name: %w", ErrInvalid)
+	}
+	if b, err := hex.DecodeString(a.SHA256); err != nil || len(b) != sha256.Size {
+		return fmt.Errorf("attachment digest: %w", ErrInvalid)
+	}
+	return nil
+}
+
 // File is an attachment offered with a new message: a name and its bytes.
 type File struct {
 	Name string
@@ -145,4 +184,144 @@ func (t *Thread) attachment(id ID) (Attachment, bool) {
 		}
 	}
 	return Attachment{}, false
+}
+
+// Attachments in sync (docs/sync.md, Attachments): the bytes travel apart
+// from the attachment.put op, in chunks of AttachmentChunkSize, each with
+// its SHA-256; the digest on the message checks the whole file.
+
+// AttachmentChunkSize is the length of every chunk of an attachment's
+// bytes but the last.
+const AttachmentChunkSize = 256 << 10
+
+// AttachmentChunks is the number of chunks of an attachment of size bytes.
+func AttachmentChunks(size int64) int {
+	if size <= 0 {
+		return 0
+	}
+	return int((size + AttachmentChunkSize - 1) / AttachmentChunkSize)
+}
+
+// AttachmentChunkLen is the length of chunk n of an attachment of size
+// bytes, 0 for a chunk beyond its end.
+func AttachmentChunkLen(size int64, n int) int {
+	if n < 0 || n >= AttachmentChunks(size) {
+		return 0
+	}
+	return int(min(size-int64(n)*AttachmentChunkSize, AttachmentChunkSize))
+}
+
+// ErrAttachmentIncomplete: an attachment.put op came before all the
+// chunks of its bytes. It is no refusal (its Code is "internal"): the op
+// is left undecided and unremembered, so that the desktop pushes it again
+// after uploading the chunks the server lacks.
+var ErrAttachmentIncomplete = errors.New("attachment chunks missing on the server")
+
+// AttachmentRef is an attachment described on a message of a case (a
+// connected desktop's list of attachments to fetch).
+type AttachmentRef struct {
+	CaseID ID
+	Attachment
+}
+
+// ChunkStaging is the central server's store of the chunks desktops
+// upload ahead of their attachment.put ops (storage.Store behind the
+// server's gate). CaseService finds it on its store.
+type ChunkStaging interface {
+	// StagedAttachment assembles the staged chunks of attachment id
+	// (size bytes), or fails with ErrAttachmentIncomplete.
+	StagedAttachment(ctx context.Context, id ID, size int64) ([]byte, error)
+	// DiscardStagedChunks removes the staged chunks of id.
+	DiscardStagedChunks(ctx context.Context, id ID) error
+	// HasAttachmentData reports whether the bytes of id are stored.
+	HasAttachmentData(ctx context.Context, id ID) (bool, error)
+	// Batch runs fn's store calls in one transaction.
+	Batch(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// SyncAttachment describes attachment attID on case caseID for a chunk
+// transfer by staff member st: to upload its bytes st must be allowed to
+// handle the case (as the attachment.put op that follows must), to
+// download them a role in the case's clinic is enough (as for pulling the
+// case). Not found when the case has no message describing it.
+func (s *CaseService) SyncAttachment(ctx context.Context, st *Staff, caseID, attID ID, upload bool) (Attachment, error) {
+	t, err := s.store.Thread(ctx, caseID)
+	if err != nil {
+		return Attachment{}, fmt.Errorf("attachment %s of case %s: %w", attID, caseID, err)
+	}
+	allowed := st.InClinic(t.Case.ClinicID)
+	if upload {
+		allowed = mayHandle(Session{Staff: st, ClinicID: t.Case.ClinicID}, &t.Case)
+	}
+	if !allowed {
+		return Attachment{}, forbid("attachment of case", caseID)
+	}
+	a, ok := t.attachment(attID)
+	if !ok {
+		return Attachment{}, fmt.Errorf("attachment %s of case %s: %w", attID, caseID, ErrNotFound)
+	}
+	return a, nil
+}
+
+// applyStagedAttachment applies an attachment.put op whose bytes were
+// uploaded in chunks: in one transaction it assembles the chunks, checks
+// them against the digest on the message, stores the bytes with the case
+// (which marks the op applied, storage.WithOp) and drops the chunks. A
+// missing chunk leaves the op undecided (ErrAttachmentIncomplete); bytes
+// that do not match the message are refused, and their chunks dropped.
+func (s *CaseService) applyStagedAttachment(ctx context.Context, sess Session, caseID, attID ID) (OpResult, error) {
+	cs, ok := s.store.(ChunkStaging)
+	if !ok {
+		return OpResult{}, fmt.Errorf("attachment %s: no bytes: %w", attID, errUnsupported)
+	}
+	corrupt := false
+	err := cs.Batch(ctx, func(ctx context.Context) error {
+		err := s.store.UpdateThread(ctx, caseID, func(t *Thread) error {
+			if !mayHandle(sess, &t.Case) {
+				return forbid("op on case", caseID)
+			}
+			desc, ok := t.attachment(attID)
+			if !ok {
+				return fmt.Errorf("attachment %s on no message of case %s: %w", attID, caseID, ErrNotFound)
+			}
+			if held, err := cs.HasAttachmentData(ctx, attID); err != nil {
+				return err
+			} else if held {
+				return errAlready
+			}
+			data, err := cs.StagedAttachment(ctx, attID, desc.Size)
+			if err != nil {
+				return fmt.Errorf("attachment %s of case %s: %w", attID, caseID, err)
+			}
+			if err := desc.verify(data); err != nil {
+				corrupt = true
+				return fmt.Errorf("attachment %s: %w: %w", attID, ErrInvalid, err)
+			}
+			t.Blobs = map[ID][]byte{attID: data}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return cs.DiscardStagedChunks(ctx, attID)
+	})
+	if corrupt {
+		// Staged chunks are checked whole when the last one arrives, so
+		// this is a store that changed under them; the desktop's next
+		// upload starts over.
+		if derr := cs.DiscardStagedChunks(ctx, attID); derr != nil {
+			return OpResult{}, derr
+		}
+	}
+	if err != nil && !errors.Is(err, errAlready) {
+		return OpResult{}, fmt.Errorf("op %s on case %s: %w", OpAttachmentPut, caseID, err)
+	}
+	cur, cerr := s.store.Case(ctx, caseID)
+	if cerr != nil {
+		return OpResult{}, cerr
+	}
+	if err == nil {
+		s.indexCase(ctx, cur)
+	}
+	return OpResult{Version: cur.Version}, nil
 }

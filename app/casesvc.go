@@ -483,6 +483,7 @@ func (s *CaseService) AttachmentData(ctx context.Context, sess Session, caseID, 
 	}
 	data, err := s.store.AttachmentData(ctx, attID)
 	if err != nil {
+		err = notDownloaded(err)
 		return Attachment{}, nil, fmt.Errorf("attachment %s of case %s: %w", attID, caseID, err)
 	}
 	if err := a.verify(data); err != nil {

@@ -271,6 +271,11 @@ func (s *CaseService) applyUpdate(ctx context.Context, st *Staff, device ID, op 
 		if len(m.Attachments) > MaxAttachmentsPerMessage {
 			return OpResult{}, ErrTooManyAttachments
 		}
+		for _, a := range m.Attachments {
+			if err := a.checkDescription(); err != nil {
+				return OpResult{}, fmt.Errorf("message on case %s: %w", c.ID, err)
+			}
+		}
 		targets, err := s.notifyTargets(ctx, c.ResidentID, now)
 		if err != nil {
 			return OpResult{}, fmt.Errorf("message on case %s: %w", c.ID, err)
@@ -299,8 +304,10 @@ func (s *CaseService) applyUpdate(ctx context.Context, st *Staff, device ID, op 
 			return nil
 		}
 	case OpAttachmentPut:
-		// The bytes come with the op (sync.WireOp.Data): the digest on
-		// the message decides whether they are the right ones.
+		// The bytes were uploaded in chunks before the op (docs/sync.md,
+		// Attachments), or, from an older desktop, come with the op
+		// (Data); either way the digest on the message decides whether
+		// they are the right ones.
 		var a struct {
 			Attachment
 			Data []byte
@@ -309,7 +316,7 @@ func (s *CaseService) applyUpdate(ctx context.Context, st *Staff, device ID, op 
 			return OpResult{}, err
 		}
 		if len(a.Data) == 0 {
-			return OpResult{}, fmt.Errorf("attachment %s: no bytes: %w", a.ID, errUnsupported)
+			return s.applyStagedAttachment(ctx, sess, c.ID, a.ID)
 		}
 		change = func(t *Thread) error {
 			desc, ok := t.attachment(a.ID)

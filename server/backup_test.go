@@ -25,7 +25,8 @@ var gatedWrites = []string{"PutFormSeries", "CheckpointAccessLog", "PruneAccessL
 	"UpdateNotifications", "MarkDemo",
 	"SetChangeFeed", "PutOpResult", "PruneAppliedOps", "UpdateFromServer", "DropAnsweredOps", "DeleteSyncProblem",
 	"SetSyncServer", "SetSyncToken", "PutResidentsFromServer", "FinishPull", "Batch",
-	"NewDeviceEscrow", "ConfirmDeviceEscrow", "UnlockWithDeviceEscrow", "KeyringAccount", "WrapForSecret", "UnlockWithSecret"}
+	"NewDeviceEscrow", "ConfirmDeviceEscrow", "UnlockWithDeviceEscrow", "KeyringAccount", "WrapForSecret", "UnlockWithSecret",
+	"StageChunk", "DiscardStagedChunks", "WantAttachments", "StageFetchedChunk", "ForgetWantedAttachment"}
 
 // TestGateCoversEveryWrite fails when storage gains a write method the
 // gate does not hold back during a backup.

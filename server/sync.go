@@ -36,6 +36,7 @@ func (s *Server) syncRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/sync/events", s.withStaff(s.syncEvents))
 	mux.HandleFunc("POST /api/sync/clinics/{clinic}/residents/lookup", s.withClinic(s.syncLookup))
 	mux.HandleFunc("GET /api/staff/me/verifier", s.withStaff(s.staffVerifier))
+	s.attachmentRoutes(mux) // attachments in chunks (attachments.go)
 }
 
 // clinicsOf are the clinics the caller has a role in: the scope of a pull.

@@ -132,7 +132,9 @@ var (
 	plainBuckets = bucketSet(bClinics, bStaff, bCredentials)
 	// sealedBuckets hold envelopes sealed with the data key.
 	sealedBuckets = bucketSet(bResidents, bTemplates, bEServices, bCaseItems, bAttachments,
-		bAccessChain, bCheckpoints, bOutbox, bPendingOps, bForms, bAppliedOps, bSyncResult, bSyncState)
+		bAccessChain, bCheckpoints, bOutbox, bPendingOps, bForms, bAppliedOps, bSyncResult, bSyncState,
+		// Staged chunks are attachment bytes; the fetch list has file names.
+		bAttachChunks, bAttachFetch)
 	// rawBuckets hold index keys and raw values (ids, sequence numbers).
 	rawBuckets = bucketSet(bMeta, bResidentPNR, bIdxStatus, bIdxAssignee, bIdxResident, bIdxAccess,
 		bIdxOutboxDue, bIdxOutboxCase, bChanges, bChangeKeys)

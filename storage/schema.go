@@ -53,6 +53,11 @@ package storage
 //	meta/sync_cursor (v9)     the desktop's pull cursor (raw)
 //	meta/sync_server, meta/sync_pin (v9)
 //	                          the server's URL and certificate fingerprint (raw)
+//	attachment_chunks (v10)   <attachmentID> 0 <n uint32>  → raw(bytes of chunk n)
+//	                          (server: uploaded ahead of the attachment.put op;
+//	                          desktop: a download in progress; attachsync.go)
+//	attachment_fetch (v10)    <attachmentID>                → env(app.AttachmentRef)
+//	                          (desktop: pulled attachments whose bytes it lacks)
 //
 // A notification id is <messageID>.<recipientID>.<channel> (ids and a
 // fixed code: no address in any key). In idx_outbox_due <ts> is the next
@@ -85,6 +90,8 @@ package storage
 //	8  form_series: the versions of each e-service's form (drafts, published)
 //	9  sync (syncfeed.go, syncreplica.go): the server's change feed and op
 //	   memory, a desktop's results of rejected ops and its token
+//	10 attachments in chunks (attachsync.go): staged chunks of uploads and
+//	   downloads, and a desktop's list of attachments to fetch
 //
 // Encryption (crypt.go) is not a schema version: a database of version 7
 // or later is plain or sealed, as meta/cipher says, and the same layout.
@@ -147,6 +154,7 @@ var migrations = []migration{
 	{"hash-chained access log", migrate7},
 	{"e-service form versions", migrate8},
 	{"sync: change feed, op memory, sync results", migrate9},
+	{"attachments in chunks", migrate10},
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -53,6 +53,8 @@ type schemaGolden struct {
 //   - v6: access_chain back to accesslog under entry ids, with
 //     idx_accesslog_clinic (empty values); the chain's buckets and meta
 //     keys deleted (undoes migration 7).
+//   - v9: buckets attachment_chunks and attachment_fetch deleted
+//     (undoes migration 10, which only adds them).
 //   - v8: buckets changes, change_keys, applied_ops, sync_results and
 //     sync_state deleted (undoes migration 9, which only adds them).
 //   - v5: bucket pending_ops deleted (undoes migration 6).
@@ -131,6 +133,12 @@ func undo(t *testing.T, path string, v uint64) {
 	codec := plainCodec{}
 	err = db.Update(func(tx *bolt.Tx) error {
 		switch v {
+		case 9:
+			for _, b := range [][]byte{bAttachChunks, bAttachFetch} {
+				if err := tx.DeleteBucket(b); err != nil {
+					return err
+				}
+			}
 		case 8:
 			for _, b := range [][]byte{bChanges, bChangeKeys, bAppliedOps, bSyncResult, bSyncState} {
 				if err := tx.DeleteBucket(b); err != nil {
@@ -349,6 +357,11 @@ func TestSchemaFileForEveryVersion(t *testing.T) {
 					t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), nb, has, v >= 5)
 				}
 			}
+			for _, nb := range [][]byte{bAttachChunks, bAttachFetch} {
+				if has := tx.Bucket(nb) != nil; has != (v >= 10) {
+					t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), nb, has, v >= 10)
+				}
+			}
 			for _, old := range [][]byte{bCases, bIdxActivity} {
 				if has := tx.Bucket(old) != nil; has != (v < 3) {
 					t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), old, has, v < 3)
@@ -402,8 +415,11 @@ func TestUpgradeFromV7(t *testing.T) { testSchemaFile(t, 7) }
 // TestOpenV8: a v8 database gains the sync buckets (v9).
 func TestOpenV8(t *testing.T) { testSchemaFile(t, 8) }
 
-// TestOpenV9: the current version opens as it is, without a backup.
+// TestOpenV9: a v9 database gains the buckets of attachments in chunks (v10).
 func TestOpenV9(t *testing.T) { testSchemaFile(t, 9) }
+
+// TestOpenV10: the current version opens as it is, without a backup.
+func TestOpenV10(t *testing.T) { testSchemaFile(t, 10) }
 
 func testSchemaFile(t *testing.T, v uint64) {
 	ctx := context.Background()

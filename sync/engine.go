@@ -380,6 +380,11 @@ func (e *Engine) push(ctx context.Context) error {
 		batch, size := make([]app.SyncOp, 0, len(ops)), 0
 		for _, op := range ops {
 			if op.Kind == app.OpAttachmentPut {
+				// Its chunks go up first (attach), which needs its
+				// message on the server: the ops before it go first.
+				if len(batch) > 0 {
+					break
+				}
 				var err error
 				if op, err = e.attach(ctx, op); err != nil {
 					return err
@@ -409,19 +414,6 @@ func (e *Engine) push(ctx context.Context) error {
 			return fmt.Errorf("sync push: the server answered %d of %d ops", len(resp.Results), len(batch))
 		}
 	}
-}
-
-// attach puts an attachment's bytes into its op.
-func (e *Engine) attach(ctx context.Context, op app.SyncOp) (app.SyncOp, error) {
-	var a app.Attachment
-	if err := jsonUnmarshal(op.Payload, &a); err != nil {
-		return op, fmt.Errorf("sync push: attachment op %s: %w", op.ID, err)
-	}
-	data, err := e.opt.Replica.AttachmentData(ctx, a.ID)
-	if err != nil {
-		return op, fmt.Errorf("sync push: attachment %s: %w", a.ID, err)
-	}
-	return withData(op, data)
 }
 
 // pull applies pages until the server has no more. Fetching and
@@ -469,6 +461,9 @@ func (e *Engine) pull(ctx context.Context) error {
 		if countReplies {
 			replies += e.newReplies(ctx, resp.Changes.Threads)
 		}
+		if err := e.wantAttachments(ctx, resp.Changes.Threads); err != nil {
+			return err
+		}
 		if err := e.opt.Replica.UpdateFromServer(ctx, &resp.Changes, resp.Cursor); err != nil {
 			return fmt.Errorf("sync pull: apply page: %w", err)
 		}
@@ -491,6 +486,7 @@ func (e *Engine) pull(ctx context.Context) error {
 	if replies > 0 && e.opt.OnReply != nil {
 		e.opt.OnReply(replies)
 	}
+	e.fetchAttachments(ctx)
 	return nil
 }
 

@@ -1,8 +1,6 @@
 package sync
 
 import (
-	"encoding/json"
-
 	"mottagning/app"
 )
 
@@ -76,25 +74,4 @@ type LookupResponse struct {
 type VerifierResponse struct {
 	Verifier string    `json:"verifier"`
 	Staff    app.Staff `json:"staff"`
-}
-
-// attachmentPayload is an attachment.put op's payload as pushed: the
-// description the desktop queued and the bytes, read from its store at
-// push time (chunked transfer: see docs/sync.md, not yet).
-type attachmentPayload struct {
-	app.Attachment
-	Data []byte
-}
-
-func withData(op app.SyncOp, data []byte) (app.SyncOp, error) {
-	var a app.Attachment
-	if err := json.Unmarshal(op.Payload, &a); err != nil {
-		return op, err
-	}
-	p, err := json.Marshal(attachmentPayload{Attachment: a, Data: data})
-	if err != nil {
-		return op, err
-	}
-	op.Payload = p
-	return op, nil
 }

@@ -1015,6 +1015,12 @@ func (v *caseView) saveAttachment(a app.Attachment) {
 	v.tasks.run(func() func() {
 		_, data, err := v.cases.AttachmentData(v.ctx, v.sess, v.id, a.ID)
 		return func() {
+			if errors.Is(err, app.ErrAttachmentNotDownloaded) {
+				// Not an error of the case: the bytes come with a later
+				// sync. The case stays as it is.
+				v.showBanner(L(app.AttachmentMessage(err)), widget.MediumImportance)
+				return
+			}
 			if err != nil {
 				v.fail("read attachment", err, caseActionError("read attachment", err))
 				return

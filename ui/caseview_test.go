@@ -689,6 +689,25 @@ func TestCaseView_AttachmentsWithReply(t *testing.T) {
 	if !strings.Contains(f.markup(), "remiss.pdf (") {
 		t.Error("the message should list its files")
 	}
+	// A file whose bytes are not on this computer yet (a connected
+	// desktop before its background download): a notice, and the case
+	// stays open.
+	ghost := atts[1]
+	ghost.ID = app.NewID(now)
+	err := f.store.UpdateThread(context.Background(), f.v.id, func(th *app.Thread) error {
+		last := th.Messages[len(th.Messages)-1]
+		last.ID, last.Attachments = app.NewID(now), []app.Attachment{ghost}
+		th.Messages = append(th.Messages, last)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.v.saveAttachment(ghost)
+	f.wait()
+	if len(f.saved) != 1 || !f.v.banner.Visible() || f.v.banner.Text != app.AttachmentMessage(app.ErrAttachmentNotDownloaded) || !f.v.body.Visible() {
+		t.Errorf("a file not downloaded yet: saved %d, banner %q, case shown %v", len(f.saved), f.v.banner.Text, f.v.body.Visible())
+	}
 }
 
 // Issue 4: staff see the state of each notification on the message it

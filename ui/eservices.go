@@ -227,27 +227,27 @@ type eservicesScreen struct {
 	defProbs   []form.Problem
 	busy       bool
 
-	pick      *widget.Label
-	editor    fyne.CanvasObject
+	pick   *widget.Label
+	editor fyne.CanvasObject
 	// roleSel and queueSel: where the cases go (fillSettings).
 	roleSel, queueSel *widget.Select
-	name      *widget.Label
-	version   *widget.Label
-	stdNote   *widget.Label
-	tabs      *container.AppTabs
-	status    *widget.Label
-	saveBtn   *widget.Button
-	prevBtn   *widget.Button
-	pubBtn    *widget.Button
-	formTitle *widget.Entry
-	formDesc  *widget.Entry
-	addType   *widget.Select
-	addBtn    *widget.Button
-	general   *fyne.Container
-	outline   *fyne.Container
-	itemBox   *fyne.Container
-	settings  *fyne.Container
-	defErrs   *widget.Label
+	name              *widget.Label
+	version           *widget.Label
+	stdNote           *widget.Label
+	tabs              *container.AppTabs
+	status            *widget.Label
+	saveBtn           *widget.Button
+	prevBtn           *widget.Button
+	pubBtn            *widget.Button
+	formTitle         *widget.Entry
+	formDesc          *widget.Entry
+	addType           *widget.Select
+	addBtn            *widget.Button
+	general           *fyne.Container
+	outline           *fyne.Container
+	itemBox           *fyne.Container
+	settings          *fyne.Container
+	defErrs           *widget.Label
 
 	// The item editor's widgets, for tests.
 	itemLabel    *widget.Entry
