@@ -235,7 +235,7 @@ func (s *Server) syncPull(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	resp := msync.PullResponse{Cursor: storage.FormatCursor(next), More: more,
+	resp := msync.PullResponse{After: q.Get("cursor"), Cursor: storage.FormatCursor(next), More: more,
 		Head: storage.FormatCursor(max(head, next)), Changes: *ch}
 	if !binary {
 		writeJSON(w, http.StatusOK, resp)

@@ -458,6 +458,11 @@ func (e *Engine) pull(ctx context.Context) error {
 			return fmt.Errorf("sync pull after %q: %w", p.after, p.err)
 		}
 		resp := p.resp
+		if resp.After != p.after && (resp.After != "" || p.after != "") {
+			// An answer to another request (a proxy's mix-up): applying it
+			// could skip changes. Nothing is applied; the next sync asks again.
+			return fmt.Errorf("sync pull after %q: the page answers cursor %q", p.after, resp.After)
+		}
 		if countReplies {
 			replies += e.newReplies(ctx, resp.Changes.Threads)
 		}

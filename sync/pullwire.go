@@ -47,6 +47,7 @@ const PushMediaType = "application/vnd.mottagning.push.v1"
 var ErrBadPage = errors.New("sync: malformed pull page")
 
 type pageHead struct {
+	After  string `json:"after"`
 	Cursor string `json:"cursor"`
 	More   bool   `json:"more"`
 	Head   string `json:"head"`
@@ -54,7 +55,7 @@ type pageHead struct {
 
 // MarshalBinary writes the page in the binary pull format.
 func (r *PullResponse) MarshalBinary() ([]byte, error) {
-	return marshalPage(pullMagic, pageHead{Cursor: r.Cursor, More: r.More, Head: r.Head}, &r.Changes)
+	return marshalPage(pullMagic, pageHead{After: r.After, Cursor: r.Cursor, More: r.More, Head: r.Head}, &r.Changes)
 }
 
 // MarshalBinary writes a push's answer in the binary format: magic
@@ -187,7 +188,7 @@ func (r *PullResponse) UnmarshalBinary(data []byte) error {
 	if err := unmarshalPage(data, pullMagic, &h, &r.Changes); err != nil {
 		return err
 	}
-	r.Cursor, r.More, r.Head = h.Cursor, h.More, h.Head
+	r.After, r.Cursor, r.More, r.Head = h.After, h.Cursor, h.More, h.Head
 	return nil
 }
 

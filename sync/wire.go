@@ -42,6 +42,10 @@ type PushResponse struct {
 // cursor, and the cursor after them. More: call again at once. Head is the
 // server's latest change (progress of a first sync: Cursor/Head).
 type PullResponse struct {
+	// After is the cursor the page answers (as asked): a desktop applies
+	// a page only for the cursor it asked with, never one meant for
+	// another request.
+	After   string          `json:"after"`
 	Cursor  string          `json:"cursor"`
 	More    bool            `json:"more"`
 	Head    string          `json:"head"`
