@@ -19,8 +19,10 @@ type PulledThread struct {
 	// RawHeader and RawItems carry the case header and its messages and
 	// notes as the server stores them (their JSON), in the binary pull
 	// (sync/pullwire.go): the desktop seals them as they are instead of
-	// decoding and encoding every message. Case is still decoded (the
-	// desktop indexes it); Messages and Notes are then empty.
+	// decoding and encoding every message. Of Case only the fields the
+	// desktop indexes and checks it by are then decoded (DecodeCaseKeys:
+	// ID, ClinicID, ResidentID, AssigneeID, Status, LastActivity,
+	// UnreadByStaff); Messages and Notes are empty.
 	RawHeader []byte    `json:"-"`
 	RawItems  []RawItem `json:"-"`
 }

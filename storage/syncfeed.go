@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -590,7 +589,7 @@ func (s *Store) pulledThreadRaw(tx *bolt.Tx, id app.ID) (*app.PulledThread, erro
 	if pt.RawHeader, err = openJSON(s.c(bCaseItems), bCaseItems, hk, data); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(pt.RawHeader, &pt.Case); err != nil {
+	if err := app.DecodeCaseKeys(pt.RawHeader, &pt.Case); err != nil {
 		return nil, fmt.Errorf("case %s: %w: %w", id, ErrCorruptValue, err)
 	}
 	c := items.Cursor()

@@ -263,7 +263,7 @@ func unmarshalPage(data []byte, magic string, head any, ch *app.SyncChanges) err
 			}
 			ch.Threads = append(ch.Threads, app.PulledThread{RawHeader: p[sk:], RawItems: []app.RawItem{}, Seq: seq})
 			cur = &ch.Threads[len(ch.Threads)-1]
-			err = json.Unmarshal(p[sk:], &cur.Case)
+			err = app.DecodeCaseKeys(p[sk:], &cur.Case)
 			if err == nil && cur.Case.ID == "" {
 				return bad("case without id", tag)
 			}

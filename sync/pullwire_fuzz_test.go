@@ -242,8 +242,19 @@ func TestPullPage_RoundTrip(t *testing.T) {
 	}
 	for i, th := range got.Changes.Threads {
 		w := want[i]
-		if d := cmp.Diff(w.Case, th.Case, pwEqual...); d != "" {
+		// The header whole is the raw JSON; Case holds its key fields
+		// (app.DecodeCaseKeys).
+		var whole app.Case
+		if err := json.Unmarshal(th.RawHeader, &whole); err != nil {
+			t.Fatalf("case %d: header: %v", i, err)
+		}
+		if d := cmp.Diff(w.Case, whole, pwEqual...); d != "" {
 			t.Errorf("case %d (-store +decoded):\n%s", i, d)
+		}
+		keys := app.Case{ID: w.Case.ID, ClinicID: w.Case.ClinicID, ResidentID: w.Case.ResidentID, AssigneeID: w.Case.AssigneeID,
+			Status: w.Case.Status, LastActivity: w.Case.LastActivity, UnreadByStaff: w.Case.UnreadByStaff}
+		if d := cmp.Diff(keys, th.Case, pwEqual...); d != "" {
+			t.Errorf("case %d key fields (-store +decoded):\n%s", i, d)
 		}
 		if th.Seq != w.Seq || len(th.Notifications) != len(w.Notifications) {
 			t.Errorf("case %d: seq %d, %d notifications; want %d, %d", i, th.Seq, len(th.Notifications), w.Seq, len(w.Notifications))
