@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -218,7 +219,7 @@ func (d *deferredIdx) latest() []int {
 	}
 	id := func(off int) []byte { return d.arena[off+1 : off+1+int(d.arena[off])] }
 	// Stable: a case's records stay in the order written; the last counts.
-	sort.SliceStable(offs, func(i, j int) bool { return bytes.Compare(id(offs[i]), id(offs[j])) < 0 })
+	slices.SortStableFunc(offs, func(a, b int) int { return bytes.Compare(id(a), id(b)) })
 	out := offs[:0]
 	for i, off := range offs {
 		if i+1 < len(offs) && bytes.Equal(id(off), id(offs[i+1])) {
@@ -248,7 +249,8 @@ func (d *deferredIdx) caseAt(off int) *app.Case {
 }
 
 // keys returns the sorted keys of index i (0 status, 1 assignee, 2
-// resident) of the cases at offs.
+// resident) of the cases at offs. One index at a time keeps the memory of
+// a first sync low.
 func (d *deferredIdx) keys(offs []int, i int) [][]byte {
 	out := make([][]byte, 0, len(offs))
 	for _, off := range offs {
@@ -257,7 +259,7 @@ func (d *deferredIdx) keys(offs []int, i int) [][]byte {
 			out = append(out, k)
 		}
 	}
-	sort.Slice(out, func(a, b int) bool { return bytes.Compare(out[a], out[b]) < 0 })
+	slices.SortFunc(out, bytes.Compare)
 	return out
 }
 
