@@ -48,6 +48,13 @@ type SyncChanges struct {
 	EServices []EService        `json:",omitempty"`
 	// FormSeries are the form versions of local e-services (issue 7).
 	FormSeries []form.Series `json:",omitempty"`
+	// From and To, in a push's answer: between the desktop's pull cursor
+	// From and the feed position To, the server's feed held nothing for
+	// the desktop but these cases, so the desktop may move its cursor
+	// from From to To with them and its next pull finds nothing it has
+	// (docs/sync.md, Push). Empty: pull as usual.
+	From string `json:",omitempty"`
+	To   string `json:",omitempty"`
 }
 
 // Empty reports whether the page holds no record.

@@ -100,18 +100,21 @@ func (s *Server) syncPush(w http.ResponseWriter, r *http.Request) {
 	resp := msync.PushResponse{Results: results}
 	binary := strings.Contains(r.Header.Get("Accept"), msync.PushMediaType)
 	if len(cases) > 0 {
-		read := s.gate.PulledThreads
-		if binary {
-			read = s.gate.PulledThreadsRaw
+		// The cases' state, and whether the feed after the desktop's
+		// cursor holds nothing else for it (then its cursor moves with
+		// the answer and the pull that follows finds nothing to bring).
+		after, err := storage.ParseCursor(req.Cursor)
+		if err != nil || req.Cursor == "" {
+			after = 0
 		}
-		state, err := read(ctx, cases)
+		mine := clinicsOf(c)
+		state, err := s.gate.PushState(ctx, cases, binary, after, mine)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		// Only what the caller may see: a case of another clinic is neither
 		// sent nor reported gone.
-		mine := clinicsOf(c)
 		keep := state.Threads[:0]
 		for _, t := range state.Threads {
 			if mine[t.Case.ClinicID] {

@@ -621,9 +621,63 @@ func (s *Store) PulledThreadsRaw(ctx context.Context, ids []app.ID) (*app.SyncCh
 	return s.pulledThreads(ctx, ids, s.pulledThreadRaw)
 }
 
+// PushState reads the current state of the cases a push's ops concerned
+// (raw: as stored, for the binary answer) and, when after is a cursor of
+// the desktop (> 0), looks at the feed after it in the same transaction:
+// when every entry there is one of these cases or a case of a clinic not
+// in clinics, the answer carries From and To (app.SyncChanges), the
+// cursor the desktop may move to. A feed with anything else after the
+// cursor (another case of its clinics, a resident, a template, …), or
+// more than a few entries, is left to the pull.
+func (s *Store) PushState(ctx context.Context, ids []app.ID, raw bool, after uint64, clinics map[app.ID]bool) (*app.SyncChanges, error) {
+	read := s.pulledThread
+	if raw {
+		read = s.pulledThreadRaw
+	}
+	var out *app.SyncChanges
+	err := s.viewC(ctx, func(tx *bolt.Tx) (err error) {
+		if out, err = s.pulledThreadsTx(tx, ids, read); err != nil || after == 0 {
+			return err
+		}
+		want := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			want[string(id)] = true
+		}
+		var k [8]byte
+		binary.BigEndian.PutUint64(k[:], after+1)
+		c := tx.Bucket(bChanges).Cursor()
+		last, n := after, 0
+		for key, v := c.Seek(k[:]); key != nil; key, v = c.Next() {
+			if n++; n > 4*len(ids)+16 {
+				return nil
+			}
+			kind, rest := v[0], v[1:]
+			i := bytes.IndexByte(rest, 0)
+			if i < 0 || kind != feedCase {
+				return nil
+			}
+			if clinic, id := app.ID(rest[:i]), string(rest[i+1:]); clinics[clinic] && !want[id] {
+				return nil
+			}
+			last = binary.BigEndian.Uint64(key)
+		}
+		if last > after {
+			out.From, out.To = FormatCursor(after), FormatCursor(last)
+		}
+		return nil
+	})
+	return out, err
+}
+
 func (s *Store) pulledThreads(ctx context.Context, ids []app.ID, read func(*bolt.Tx, app.ID) (*app.PulledThread, error)) (*app.SyncChanges, error) {
+	var out *app.SyncChanges
+	err := s.viewC(ctx, func(tx *bolt.Tx) (err error) { out, err = s.pulledThreadsTx(tx, ids, read); return err })
+	return out, err
+}
+
+func (s *Store) pulledThreadsTx(tx *bolt.Tx, ids []app.ID, read func(*bolt.Tx, app.ID) (*app.PulledThread, error)) (*app.SyncChanges, error) {
 	out := &app.SyncChanges{}
-	err := s.viewC(ctx, func(tx *bolt.Tx) error {
+	err := func() error {
 		for _, id := range ids {
 			pt, err := read(tx, id)
 			if isNotFound(err) {
@@ -636,7 +690,7 @@ func (s *Store) pulledThreads(ctx context.Context, ids []app.ID, read func(*bolt
 			out.Threads = append(out.Threads, *pt)
 		}
 		return nil
-	})
+	}()
 	return out, err
 }
 

@@ -393,10 +393,32 @@ func (s *Store) DropAnsweredOps(ctx context.Context, results []app.OpResult, ch 
 				return err
 			}
 		}
-		return s.applyChanges(tx, ch, col)
+		if err := s.applyChanges(tx, ch, col); err != nil {
+			return err
+		}
+		return advanceCursor(tx, ch)
 	})
 	s.afterDeferred(err, col, false, false)
 	return err
+}
+
+// advanceCursor moves the pull cursor from ch.From to ch.To (a push's
+// answer: the feed held nothing else for this desktop in between), only
+// when the cursor is still From and To is further.
+func advanceCursor(tx *bolt.Tx, ch *app.SyncChanges) error {
+	if ch == nil || ch.From == "" || ch.To == "" {
+		return nil
+	}
+	m := tx.Bucket(bMeta)
+	if string(m.Get(kSyncCursor)) != ch.From {
+		return nil
+	}
+	from, err1 := ParseCursor(ch.From)
+	to, err2 := ParseCursor(ch.To)
+	if err1 != nil || err2 != nil || to <= from {
+		return nil
+	}
+	return m.Put(kSyncCursor, []byte(ch.To))
 }
 
 // SyncProblems lists the rejected and conflicting ops, oldest first.

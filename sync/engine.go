@@ -397,7 +397,7 @@ func (e *Engine) push(ctx context.Context) error {
 		}
 		var resp *PushResponse
 		err = e.call(ctx, func(tok string) (err error) {
-			resp, err = e.opt.Remote.SyncPush(ctx, tok, &PushRequest{DeviceID: e.opt.DeviceID, Ops: batch})
+			resp, err = e.opt.Remote.SyncPush(ctx, tok, &PushRequest{DeviceID: e.opt.DeviceID, Ops: batch, Cursor: e.opt.Replica.SyncCursor()})
 			return err
 		})
 		if err != nil {

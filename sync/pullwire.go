@@ -66,11 +66,13 @@ func (r *PushResponse) MarshalBinary() ([]byte, error) {
 	if r.State != nil {
 		ch = *r.State
 	}
-	return marshalPage(pushMagic, pushHead{Results: r.Results}, &ch)
+	return marshalPage(pushMagic, pushHead{Results: r.Results, From: ch.From, To: ch.To}, &ch)
 }
 
 type pushHead struct {
 	Results []app.OpResult `json:"results"`
+	From    string         `json:"from,omitempty"`
+	To      string         `json:"to,omitempty"`
 }
 
 func marshalPage(magic string, head any, ch *app.SyncChanges) ([]byte, error) {
@@ -201,6 +203,7 @@ func (r *PushResponse) UnmarshalBinary(data []byte) error {
 		return err
 	}
 	r.Results = h.Results
+	ch.From, ch.To = h.From, h.To
 	if !ch.Empty() {
 		r.State = ch
 	}

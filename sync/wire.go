@@ -26,6 +26,9 @@ const (
 type PushRequest struct {
 	DeviceID string       `json:"deviceId"`
 	Ops      []app.SyncOp `json:"ops"`
+	// Cursor is the desktop's pull cursor: the answer's state may then
+	// carry the position the cursor can move to (app.SyncChanges.To).
+	Cursor string `json:"cursor,omitempty"`
 }
 
 // PushResponse answers every op of the request in order, or the first
