@@ -61,18 +61,9 @@ func encodeJSON(c Codec, bucket, key, p []byte) ([]byte, error) {
 // data: json.Unmarshal copies everything it keeps, so nothing refers to
 // bbolt's memory after the transaction ends.
 func decode(c Codec, bucket, key, data []byte, v any) error {
-	if len(data) < 2 || data[0] != envelopeFormat {
-		return fmt.Errorf("%s value: unknown envelope: %w", bucket, ErrCorruptValue)
-	}
-	if data[1] != c.ID() {
-		return fmt.Errorf("%s value: written with codec %d, opened with %d: %w", bucket, data[1], c.ID(), ErrCorruptValue)
-	}
-	p, err := c.Open(data[2:], adFor(bucket, key))
-	if errors.Is(err, ErrLocked) {
-		return fmt.Errorf("%s value: %w", bucket, err)
-	}
+	p, err := openEnvelope(c, envelopeFormat, bucket, key, data)
 	if err != nil {
-		return fmt.Errorf("%s value: %w: %w", bucket, ErrCorruptValue, err)
+		return err
 	}
 	if err := json.Unmarshal(p, v); err != nil {
 		return fmt.Errorf("%s value: %w: %w", bucket, ErrCorruptValue, err)
@@ -82,7 +73,18 @@ func decode(c Codec, bucket, key, data []byte, v any) error {
 
 // openJSON returns a copy of an envelope's JSON record, not decoded.
 func openJSON(c Codec, bucket, key, data []byte) ([]byte, error) {
-	if len(data) < 2 || data[0] != envelopeFormat {
+	p, err := openEnvelope(c, envelopeFormat, bucket, key, data)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), p...), nil
+}
+
+// openEnvelope checks an envelope of format and opens its codec's output;
+// the plaintext may be data itself (plain codec): copy what outlives the
+// transaction.
+func openEnvelope(c Codec, format byte, bucket, key, data []byte) ([]byte, error) {
+	if len(data) < 2 || data[0] != format {
 		return nil, fmt.Errorf("%s value: unknown envelope: %w", bucket, ErrCorruptValue)
 	}
 	if data[1] != c.ID() {
@@ -95,7 +97,7 @@ func openJSON(c Codec, bucket, key, data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s value: %w: %w", bucket, ErrCorruptValue, err)
 	}
-	return append([]byte(nil), p...), nil
+	return p, nil
 }
 
 func adFor(bucket, key []byte) []byte {
@@ -122,18 +124,9 @@ func encodeRaw(c Codec, bucket, key, p []byte) ([]byte, error) {
 }
 
 func decodeRaw(c Codec, bucket, key, data []byte) ([]byte, error) {
-	if len(data) < 2 || data[0] != rawFormat {
-		return nil, fmt.Errorf("%s value: unknown envelope: %w", bucket, ErrCorruptValue)
-	}
-	if data[1] != c.ID() {
-		return nil, fmt.Errorf("%s value: written with codec %d, opened with %d: %w", bucket, data[1], c.ID(), ErrCorruptValue)
-	}
-	p, err := c.Open(data[2:], adFor(bucket, key))
-	if errors.Is(err, ErrLocked) {
-		return nil, fmt.Errorf("%s value: %w", bucket, err)
-	}
+	p, err := openEnvelope(c, rawFormat, bucket, key, data)
 	if err != nil {
-		return nil, fmt.Errorf("%s value: %w: %w", bucket, ErrCorruptValue, err)
+		return nil, err
 	}
 	return append([]byte(nil), p...), nil
 }
