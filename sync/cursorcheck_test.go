@@ -3,6 +3,7 @@ package sync_test
 import (
 	"context"
 	"strings"
+	stdsync "sync"
 	"testing"
 
 	"mottagning/app/demo"
@@ -14,16 +15,22 @@ import (
 // the real server.
 type staleRemote struct {
 	msync.Remote
+	mu    stdsync.Mutex
 	first *msync.PullResponse
 }
 
 func (r *staleRemote) SyncPull(ctx context.Context, tok, cursor string, limit int) (*msync.PullResponse, error) {
-	if r.first != nil {
-		return r.first, nil
+	r.mu.Lock()
+	first := r.first
+	r.mu.Unlock()
+	if first != nil {
+		return first, nil
 	}
 	resp, err := r.Remote.SyncPull(ctx, tok, cursor, limit)
 	if err == nil && resp.More {
+		r.mu.Lock()
 		r.first = resp
+		r.mu.Unlock()
 	}
 	return resp, err
 }
@@ -42,11 +49,14 @@ func TestPull_PageForAnotherCursorRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "the page answers cursor") {
 		t.Fatalf("a page for another cursor: %v", err)
 	}
-	if got, want := d.store.SyncCursor(), stale.first.Cursor; got != want {
+	stale.mu.Lock()
+	want := stale.first.Cursor
+	stale.mu.Unlock()
+	if got := d.store.SyncCursor(); got != want {
 		t.Fatalf("cursor %q after the refused page, want %q (the first page's)", got, want)
 	}
-	// The real server again: the sync completes.
-	stale.first, stale.Remote = nil, d.c
+	// The real server again (a new engine; the refused one's prefetch may
+	// still be ending): the sync completes.
 	d.eng = msync.New(msync.Options{Replica: d.store, Remote: d.c, Tokens: d.tokens, DeviceID: d.store.SyncDevice(), Log: quiet, NoEvents: true})
 	d.mustSync()
 }
