@@ -26,7 +26,7 @@ var gatedWrites = []string{"PutFormSeries", "CheckpointAccessLog", "PruneAccessL
 	"SetChangeFeed", "PutOpResult", "PruneAppliedOps", "UpdateFromServer", "DropAnsweredOps", "DeleteSyncProblem",
 	"SetSyncServer", "SetSyncToken", "PutResidentsFromServer", "FinishPull", "Batch",
 	"NewDeviceEscrow", "ConfirmDeviceEscrow", "UnlockWithDeviceEscrow", "KeyringAccount", "WrapForSecret", "UnlockWithSecret",
-	"StageChunk", "DiscardStagedChunks", "WantAttachments", "StageFetchedChunk", "ForgetWantedAttachment"}
+	"StageChunk", "DiscardStagedChunks", "WantAttachments", "StageFetchedChunk", "ForgetWantedAttachment", "PruneStagedChunks"}
 
 // TestGateCoversEveryWrite fails when storage gains a write method the
 // gate does not hold back during a backup.

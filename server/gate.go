@@ -312,3 +312,9 @@ func (g *Gate) UnlockWithSecret(ctx context.Context, staffID app.ID, password st
 	defer g.w(ctx)()
 	return g.Store.UnlockWithSecret(ctx, staffID, password, secret)
 }
+
+// PruneStagedChunks is gated like PruneAppliedOps.
+func (g *Gate) PruneStagedChunks(ctx context.Context, before time.Time) (int, error) {
+	defer g.w(ctx)()
+	return g.Store.PruneStagedChunks(ctx, before)
+}

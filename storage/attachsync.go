@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -122,10 +124,86 @@ func deleteChunks(tx *bolt.Tx, id app.ID) error {
 			return err
 		}
 	}
-	return nil
+	return bk.Delete(stagedSinceKey(id))
+}
+
+// stagedSinceKey marks when the first chunk of id was staged (8 bytes,
+// Unix milliseconds, in a raw envelope like every value of the bucket):
+// one byte after the prefix, so never a chunk's key (stagedIndexes takes
+// only keys of prefix and 4 bytes).
+func stagedSinceKey(id app.ID) []byte { return append(chunkPrefix(id), 't') }
+
+func (s *Store) markStaged(bk *bolt.Bucket, id app.ID) error {
+	k := stagedSinceKey(id)
+	if bk.Get(k) != nil {
+		return nil
+	}
+	v, err := encodeRaw(s.c(bAttachChunks), bAttachChunks, k, binary.BigEndian.AppendUint64(nil, uint64(s.clock.Now().UnixMilli())))
+	if err != nil {
+		return err
+	}
+	return bk.Put(k, v)
+}
+
+// StagedChunksRetention is how long the server keeps the chunks of an
+// upload whose attachment.put op never came (a desktop wiped or
+// reinstalled in the middle): PruneStagedChunks drops them after it.
+const StagedChunksRetention = 7 * 24 * time.Hour
+
+// PruneStagedChunks drops the staged chunks of every attachment whose
+// first chunk came before before, and returns how many attachments. A
+// staging without its mark (written before the mark existed) gets one now.
+func (s *Store) PruneStagedChunks(ctx context.Context, before time.Time) (int, error) {
+	n := 0
+	err := s.updateC(ctx, "prune staged chunks", func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bAttachChunks)
+		var old, unmarked []app.ID
+		seen := map[app.ID]bool{}
+		err := bk.ForEach(func(k, v []byte) error {
+			i := bytes.IndexByte(k, 0)
+			if i <= 0 {
+				return nil
+			}
+			id := app.ID(k[:i])
+			if len(k) == i+2 && k[i+1] == 't' {
+				seen[id] = true
+				p, err := decodeRaw(s.c(bAttachChunks), bAttachChunks, k, v)
+				if err != nil {
+					return err
+				}
+				if len(p) == 8 && time.UnixMilli(int64(binary.BigEndian.Uint64(p))).Before(before) {
+					old = append(old, id)
+				}
+				return nil
+			}
+			if len(k) == i+5 && !seen[id] && !slices.Contains(unmarked, id) {
+				unmarked = append(unmarked, id)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, id := range unmarked {
+			if err := s.markStaged(bk, id); err != nil {
+				return err
+			}
+		}
+		for _, id := range old {
+			if err := deleteChunks(tx, id); err != nil {
+				return err
+			}
+		}
+		n = len(old)
+		return nil
+	})
+	return n, err
 }
 
 func putChunk(s *Store, tx *bolt.Tx, id app.ID, n int, data []byte) error {
+	if err := s.markStaged(tx.Bucket(bAttachChunks), id); err != nil {
+		return err
+	}
 	k := chunkKey(id, n)
 	enc, err := encodeRaw(s.c(bAttachChunks), bAttachChunks, k, data)
 	if err != nil {

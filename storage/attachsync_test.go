@@ -9,6 +9,9 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"mottagning/app"
 )
@@ -307,5 +310,49 @@ func TestEncryptKeepsStagedChunks(t *testing.T) {
 	}
 	if got, err := s.AttachmentData(ctx, ref.ID); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("bytes after sealing: %v", err)
+	}
+}
+
+// Chunks of an upload whose op never came are dropped after
+// StagedChunksRetention (PruneStagedChunks, run at server start); a
+// younger upload keeps its chunks, and an upload that completes leaves no
+// mark behind.
+func TestStagedChunksPrunedAfterRetention(t *testing.T) {
+	ctx := context.Background()
+	now := testNow
+	clock := app.ClockFunc(func() time.Time { return now })
+	s := openTestAt(t, t.TempDir(), Options{Clock: clock})
+	data := pdfBytes(t, 2*app.AttachmentChunkSize+10)
+	size, sum := int64(len(data)), sumOf(data)
+	old, young := app.ID("01GAMMAL"), app.ID("01NY")
+	if _, err := s.StageChunk(ctx, old, 0, chunkOf(data, 0), size, sum); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(8 * 24 * time.Hour)
+	if _, err := s.StageChunk(ctx, young, 1, chunkOf(data, 1), size, sum); err != nil {
+		t.Fatal(err)
+	}
+	// A later chunk of the old upload does not make it young again.
+	if _, err := s.StageChunk(ctx, old, 1, chunkOf(data, 1), size, sum); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.PruneStagedChunks(ctx, now.Add(-StagedChunksRetention))
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want the old upload", n, err)
+	}
+	if have, _ := s.StagedChunks(ctx, old); len(have) != 0 {
+		t.Fatalf("old upload still has chunks %v", have)
+	}
+	if have, _ := s.StagedChunks(ctx, young); !slices.Equal(have, []int{1}) {
+		t.Fatalf("young upload has %v, want [1]", have)
+	}
+	// Dropping chunks drops the mark: nothing is left in the bucket.
+	if err := s.DiscardStagedChunks(ctx, young); err != nil {
+		t.Fatal(err)
+	}
+	left := 0
+	_ = s.view(func(tx *bolt.Tx) error { left = tx.Bucket(bAttachChunks).Stats().KeyN; return nil })
+	if left != 0 {
+		t.Fatalf("%d keys left in attachment_chunks", left)
 	}
 }

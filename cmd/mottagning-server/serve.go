@@ -136,6 +136,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	} else if n > 0 {
 		log.Info("pruned applied sync ops", "ops", n)
 	}
+	// Chunks of an upload whose attachment.put op never came go after
+	// StagedChunksRetention.
+	if n, err := srv.Gate().PruneStagedChunks(ctx, clock.Now().Add(-storage.StagedChunksRetention)); err != nil {
+		log.Error("prune staged attachment chunks", "err", err)
+	} else if n > 0 {
+		log.Info("pruned staged attachment chunks", "attachments", n)
+	}
 	defer func() {
 		if _, err := srv.Gate().CheckpointAccessLog(context.WithoutCancel(ctx)); err != nil {
 			log.Error("checkpoint access log", "err", err)
