@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -158,7 +157,7 @@ func (s *Store) PruneStagedChunks(ctx context.Context, before time.Time) (int, e
 	err := s.updateC(ctx, "prune staged chunks", func(tx *bolt.Tx) error {
 		bk := tx.Bucket(bAttachChunks)
 		var old, unmarked []app.ID
-		seen := map[app.ID]bool{}
+		seen, listed := map[app.ID]bool{}, map[app.ID]bool{}
 		err := bk.ForEach(func(k, v []byte) error {
 			i := bytes.IndexByte(k, 0)
 			if i <= 0 {
@@ -176,7 +175,8 @@ func (s *Store) PruneStagedChunks(ctx context.Context, before time.Time) (int, e
 				}
 				return nil
 			}
-			if len(k) == i+5 && !seen[id] && !slices.Contains(unmarked, id) {
+			if len(k) == i+5 && !seen[id] && !listed[id] {
+				listed[id] = true
 				unmarked = append(unmarked, id)
 			}
 			return nil

@@ -209,21 +209,33 @@ func (s *Store) feed(tx *bolt.Tx, kind byte, clinic, id app.ID) error {
 	if err != nil {
 		return err
 	}
-	var sk [8]byte
-	binary.BigEndian.PutUint64(sk[:], seq)
+	sk := seqKey(seq)
 	v := make([]byte, 0, 2+len(clinic)+len(id))
 	v = append(v, kind)
 	v = append(v, clinic...)
 	v = append(v, 0)
 	v = append(v, id...)
-	if err := ch.Put(sk[:], v); err != nil {
+	if err := ch.Put(sk, v); err != nil {
 		return err
 	}
-	if err := keys.Put(k, sk[:]); err != nil {
+	if err := keys.Put(k, sk); err != nil {
 		return err
 	}
 	tx.OnCommit(s.changed.signal)
 	return nil
+}
+
+// feedEntry reads a feed entry as feed writes it: the kind, the clinic
+// ("" for records of no clinic), a 0 byte, the record's id.
+func feedEntry(v []byte) (kind byte, clinic, id app.ID, ok bool) {
+	if len(v) < 2 {
+		return 0, "", "", false
+	}
+	i := bytes.IndexByte(v[1:], 0)
+	if i < 0 {
+		return 0, "", "", false
+	}
+	return v[0], app.ID(v[1 : 1+i]), app.ID(v[2+i:]), true
 }
 
 // markOp records the op of ctx as applied to case c, in the write's
@@ -395,23 +407,20 @@ func (s *Store) changesSince(ctx context.Context, after uint64, limit int, clini
 	next, more := after, false
 	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		p := pager{s: s, tx: tx, out: out, clinics: clinics, residents: map[app.ID]bool{}, raw: raw}
-		var k [8]byte
-		binary.BigEndian.PutUint64(k[:], after+1)
 		c := tx.Bucket(bChanges).Cursor()
 		scanned := 0
-		for key, v := c.Seek(k[:]); key != nil; key, v = c.Next() {
+		for key, v := c.Seek(seqKey(after + 1)); key != nil; key, v = c.Next() {
 			if p.n >= limit || scanned >= 20*limit {
 				more = true
 				return nil
 			}
 			scanned++
 			next = binary.BigEndian.Uint64(key)
-			kind, rest := v[0], v[1:]
-			i := bytes.IndexByte(rest, 0)
-			if i < 0 {
+			kind, clinic, id, ok := feedEntry(v)
+			if !ok {
 				return fmt.Errorf("change %d: %w", next, ErrCorruptValue)
 			}
-			if err := p.add(kind, app.ID(rest[:i]), app.ID(rest[i+1:])); err != nil {
+			if err := p.add(kind, clinic, id); err != nil {
 				return err
 			}
 		}
@@ -643,20 +652,14 @@ func (s *Store) PushState(ctx context.Context, ids []app.ID, raw bool, after uin
 		for _, id := range ids {
 			want[string(id)] = true
 		}
-		var k [8]byte
-		binary.BigEndian.PutUint64(k[:], after+1)
 		c := tx.Bucket(bChanges).Cursor()
 		last, n := after, 0
-		for key, v := c.Seek(k[:]); key != nil; key, v = c.Next() {
+		for key, v := c.Seek(seqKey(after + 1)); key != nil; key, v = c.Next() {
 			if n++; n > 4*len(ids)+16 {
 				return nil
 			}
-			kind, rest := v[0], v[1:]
-			i := bytes.IndexByte(rest, 0)
-			if i < 0 || kind != feedCase {
-				return nil
-			}
-			if clinic, id := app.ID(rest[:i]), string(rest[i+1:]); clinics[clinic] && !want[id] {
+			kind, clinic, id, ok := feedEntry(v)
+			if !ok || kind != feedCase || (clinics[clinic] && !want[string(id)]) {
 				return nil
 			}
 			last = binary.BigEndian.Uint64(key)
