@@ -283,25 +283,9 @@ func newEServicesScreen(d eservicesDeps) *eservicesScreen {
 	}
 	s.msg = widget.NewLabel(L(textEsLoading))
 	s.msg.Wrapping = fyne.TextWrapWord
-	s.list = widget.NewList(
-		func() int { return len(s.all) },
-		func() fyne.CanvasObject {
-			name := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-			name.Truncation = fyne.TextTruncateEllipsis
-			info := widget.NewLabel("")
-			info.SizeName = theme.SizeNameCaptionText
-			info.Truncation = fyne.TextTruncateEllipsis
-			return container.NewVBox(name, info)
-		},
-		func(id widget.ListItemID, o fyne.CanvasObject) {
-			if id < 0 || id >= len(s.all) {
-				return
-			}
-			c := o.(*fyne.Container)
-			c.Objects[0].(*widget.Label).SetText(L(s.all[id].EService.Name))
-			c.Objects[1].(*widget.Label).SetText(eserviceInfo(&s.all[id]))
-		},
-	)
+	s.list = titledList(func() int { return len(s.all) }, true, func(id int) (string, string) {
+		return L(s.all[id].EService.Name), eserviceInfo(&s.all[id])
+	})
 	s.list.OnSelected = s.listSelected
 	left := container.NewBorder(container.NewVBox(s.newBtn, s.msg), nil, nil, nil, s.list)
 

@@ -93,26 +93,9 @@ func newStaffAdminScreen(d staffAdminDeps) *staffAdminScreen {
 
 	s.listMsg = widget.NewLabel(L(textSAdmLoading))
 	s.listMsg.Wrapping = fyne.TextWrapWord
-	s.list = widget.NewList(
-		func() int { return len(s.staff) },
-		func() fyne.CanvasObject {
-			name := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-			name.Truncation = fyne.TextTruncateEllipsis
-			roles := widget.NewLabel("")
-			roles.SizeName = theme.SizeNameCaptionText
-			roles.Truncation = fyne.TextTruncateEllipsis
-			return container.NewVBox(name, roles)
-		},
-		func(id widget.ListItemID, o fyne.CanvasObject) {
-			if id < 0 || id >= len(s.staff) {
-				return
-			}
-			st := &s.staff[id]
-			c := o.(*fyne.Container)
-			c.Objects[0].(*widget.Label).SetText(st.Name)
-			c.Objects[1].(*widget.Label).SetText(s.rolesText(st))
-		},
-	)
+	s.list = titledList(func() int { return len(s.staff) }, true, func(id int) (string, string) {
+		return s.staff[id].Name, s.rolesText(&s.staff[id])
+	})
 	s.list.OnSelected = func(id widget.ListItemID) { s.choose(id) }
 	left := container.NewBorder(s.listMsg, nil, nil, nil, s.list)
 

@@ -140,25 +140,10 @@ func newTemplatesScreen(d templatesDeps) *templatesScreen {
 	}
 	s.listMsg = widget.NewLabel(L(textTplLoading))
 	s.listMsg.Wrapping = fyne.TextWrapWord
-	s.list = widget.NewList(
-		func() int { return len(s.shown) },
-		func() fyne.CanvasObject {
-			name := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-			name.Truncation = fyne.TextTruncateEllipsis
-			kind := widget.NewLabel("")
-			kind.SizeName = theme.SizeNameCaptionText
-			return container.NewVBox(name, kind)
-		},
-		func(id widget.ListItemID, o fyne.CanvasObject) {
-			if id < 0 || id >= len(s.shown) {
-				return
-			}
-			t := &s.all[s.shown[id]]
-			c := o.(*fyne.Container)
-			c.Objects[0].(*widget.Label).SetText(t.Name)
-			c.Objects[1].(*widget.Label).SetText(L(app.TemplateKindLabel(t.Kind)))
-		},
-	)
+	s.list = titledList(func() int { return len(s.shown) }, false, func(id int) (string, string) {
+		t := &s.all[s.shown[id]]
+		return t.Name, L(app.TemplateKindLabel(t.Kind))
+	})
 	s.list.OnSelected = s.listSelected
 	top := container.NewVBox(
 		container.NewBorder(nil, nil, widget.NewLabel(L(textTplKindFilter)), nil, s.filter),
