@@ -9,7 +9,7 @@ import (
 
 // DecodeCaseKeys reads from a case header's JSON (as encoding/json writes
 // a Case) only the fields a pulled page is indexed and checked by: ID,
-// ClinicID, ResidentID, AssigneeID, Status, LastActivity and
+// ClinicID, ResidentID, AssigneeID, CreatorID, Status, LastActivity and
 // UnreadByStaff. Every other field of c is left as it is. It is the cold
 // sync's hot path (a hundred thousand headers, each stored as it came):
 // encoding/json spends about 9 µs on a full Case, this well under one.
@@ -44,7 +44,7 @@ func DecodeCaseKeys(data []byte, c *Case) error {
 		}
 		i = skipSpace(data, i+1)
 		switch string(key) {
-		case "ID", "ClinicID", "ResidentID", "AssigneeID", "Status":
+		case "ID", "ClinicID", "ResidentID", "AssigneeID", "Status", "CreatorID":
 			var s string
 			if s, i, err = jsonString(data, i); err != nil {
 				return err
@@ -58,6 +58,8 @@ func DecodeCaseKeys(data []byte, c *Case) error {
 				c.ResidentID = ID(s)
 			case "AssigneeID":
 				c.AssigneeID = ID(s)
+			case "CreatorID":
+				c.CreatorID = ID(s)
 			default:
 				c.Status = Status(s)
 			}

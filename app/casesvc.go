@@ -98,15 +98,27 @@ func (s *CaseService) rows(ctx context.Context, q CaseQuery) (RowPage, error) {
 	return out, nil
 }
 
-// mayHandle: an ärendemottagare handles any case of the clinic; an
-// ärendehanterare the cases assigned to them. Nobody sees a case of a
-// clinic they have no role in.
+// mayHandle: the session's clinic is the case's, and the staff member may
+// see the case's content there (CaseVisible).
 func mayHandle(sess Session, c *Case) bool {
-	if c.ClinicID != sess.ClinicID || !sess.Staff.InClinic(c.ClinicID) {
+	return c.ClinicID == sess.ClinicID && CaseVisible(sess.Staff, c)
+}
+
+// CaseVisible is the one rule of who may see a case's content (its
+// messages, notes, resident), on every door: a case list, opening a case,
+// a sync pull, an attachment. An ärendemottagare sees every case of the
+// clinic; an ärendehanterare the cases assigned to them and those they
+// started (shared/DOMAIN.md, roles). Nobody sees a case of a clinic they
+// have no role in, and the other roles (lokal administratör,
+// behörighetsadministratör, granskare, kontaktcenter) see no case content.
+func CaseVisible(st *Staff, c *Case) bool {
+	if st == nil || !st.InClinic(c.ClinicID) {
 		return false
 	}
-	return sess.Staff.Has(c.ClinicID, RoleCaseReceiver) ||
-		(sess.Staff.Has(c.ClinicID, RoleCaseHandler) && c.AssigneeID == sess.Staff.ID)
+	if st.Has(c.ClinicID, RoleCaseReceiver) {
+		return true
+	}
+	return st.Has(c.ClinicID, RoleCaseHandler) && (c.AssigneeID == st.ID || (c.CreatorID != "" && c.CreatorID == st.ID))
 }
 
 func (s *CaseService) record(ctx context.Context, sess Session, action AccessAction, residentID, caseID ID) error {
@@ -332,7 +344,7 @@ func (s *CaseService) SendCase(ctx context.Context, sess Session, req SendReques
 	c := Case{
 		ID: NewID(now), ClinicID: sess.ClinicID, ResidentID: r.ID, Kind: tpl.Kind, TemplateID: tpl.ID,
 		Subject: strings.TrimSpace(req.Subject), AssigneeID: sess.Staff.ID, StartedBy: StartedByClinic,
-		CreatedAt: now, LastActivity: now, Status: StatusWaiting,
+		CreatorID: sess.Staff.ID, CreatedAt: now, LastActivity: now, Status: StatusWaiting,
 	}
 	if tpl.Kind == KindInformation {
 		c.Status, c.ClosedAt = StatusClosed, now

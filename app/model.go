@@ -355,8 +355,12 @@ type Case struct {
 	// StartedByGuardian is the guardian's resident id when StartedBy is
 	// StartedByGuardian.
 	StartedByGuardian ID
-	CreatedAt         time.Time
-	LastActivity      time.Time
+	// CreatorID is the staff member who started the case with Skicka
+	// ärende (StartedByClinic); an ärendehanterare keeps seeing what they
+	// started after it is reassigned (CaseVisible).
+	CreatorID    ID `json:",omitempty"`
+	CreatedAt    time.Time
+	LastActivity time.Time
 	// UnreadByStaff: the resident's latest message has not been opened by staff.
 	UnreadByStaff bool
 	ClosedAt      time.Time

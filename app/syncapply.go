@@ -213,7 +213,7 @@ func (s *CaseService) applyCreate(ctx context.Context, st *Staff, op *SyncOp, no
 	out := Case{
 		ID: c.ID, ClinicID: c.ClinicID, ResidentID: r.ID, Kind: tpl.Kind, TemplateID: tpl.ID,
 		Subject: strings.TrimSpace(c.Subject), AssigneeID: st.ID, StartedBy: StartedByClinic,
-		CreatedAt: created, LastActivity: created, Status: StatusWaiting,
+		CreatorID: st.ID, CreatedAt: created, LastActivity: created, Status: StatusWaiting,
 	}
 	if tpl.Kind == KindInformation {
 		out.Status, out.ClosedAt = StatusClosed, created
