@@ -266,17 +266,17 @@ func (s *CaseService) SyncAttachment(ctx context.Context, st *Staff, caseID, att
 // applyStagedAttachment applies an attachment.put op whose bytes were
 // uploaded in chunks: in one transaction it assembles the chunks, checks
 // them against the digest on the message, stores the bytes with the case
-// (which marks the op applied, storage.WithOp) and drops the chunks. A
+// (w marks the op applied) and drops the chunks. A
 // missing chunk leaves the op undecided (ErrAttachmentIncomplete); bytes
 // that do not match the message are refused, and their chunks dropped.
-func (s *CaseService) applyStagedAttachment(ctx context.Context, sess Session, caseID, attID ID) (OpResult, error) {
+func (s *CaseService) applyStagedAttachment(ctx context.Context, sess Session, caseID, attID ID, w Write) (OpResult, error) {
 	cs, ok := s.store.(ChunkStaging)
 	if !ok {
 		return OpResult{}, fmt.Errorf("attachment %s: no bytes: %w", attID, errUnsupported)
 	}
 	corrupt := false
 	err := cs.Batch(ctx, func(ctx context.Context) error {
-		err := s.store.UpdateThread(ctx, caseID, func(t *Thread) error {
+		err := s.store.UpdateThread(ctx, caseID, w, func(t *Thread) error {
 			if !mayHandle(sess, &t.Case) {
 				return forbid("op on case", caseID)
 			}

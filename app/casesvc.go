@@ -2,10 +2,10 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"mottagning/app/personnummer"
 )
@@ -149,15 +149,11 @@ func (s *CaseService) OpenCase(ctx context.Context, sess Session, id ID) (*Threa
 	if t.Case.UnreadByStaff {
 		// Only write when there is something to clear: the access log
 		// already costs one commit per opening; do not add a second.
-		err = s.store.UpdateThread(ctx, id, func(u *Thread) error {
-			u.Case.UnreadByStaff = false
-			return nil
-		})
-		if err != nil {
+		now := s.clock.Now()
+		if _, err := s.caseOp(ctx, sess, newOp(OpCaseRead, id, t.Case.Version, nil, now), local, nil, nil); err != nil {
 			return nil, fmt.Errorf("open case %s: %w", id, err)
 		}
 		t.Case.UnreadByStaff = false
-		s.indexCase(ctx, &t.Case)
 	}
 	return t, nil
 }
@@ -272,26 +268,6 @@ type SendRequest struct {
 	Text       string
 }
 
-func checkText(subject, text string) error {
-	switch {
-	case strings.TrimSpace(subject) == "":
-		return fmt.Errorf("subject is empty: %w", ErrInvalid)
-	case utf8.RuneCountInString(subject) > MaxSubjectLen:
-		return fmt.Errorf("subject longer than %d characters: %w", MaxSubjectLen, ErrInvalid)
-	}
-	return checkBody(text)
-}
-
-func checkBody(text string) error {
-	switch {
-	case strings.TrimSpace(text) == "":
-		return fmt.Errorf("message text is empty: %w", ErrInvalid)
-	case utf8.RuneCountInString(text) > MaxTextLen:
-		return fmt.Errorf("message text longer than %d characters: %w", MaxTextLen, ErrInvalid)
-	}
-	return nil
-}
-
 // UnreachableError is returned by SendCase when the resident cannot be
 // reached; it carries the reasons for the UI. It matches ErrUnreachable.
 type UnreachableError struct {
@@ -311,6 +287,8 @@ func (e *UnreachableError) Is(target error) bool { return target == ErrUnreachab
 // refused with the reasons, and nothing is written. The sender becomes the
 // assignee. A question waits for the resident; an information case is
 // closed at once, since nothing is expected back (it can be reopened).
+// The case is the op case.create (createOp), applied as a desktop's
+// replayed one is.
 func (s *CaseService) SendCase(ctx context.Context, sess Session, req SendRequest) (*Case, error) {
 	if !sess.Staff.Has(sess.ClinicID, RoleCaseHandler) && !sess.Staff.Has(sess.ClinicID, RoleCaseReceiver) {
 		return nil, forbid("send case in clinic", sess.ClinicID)
@@ -322,68 +300,27 @@ func (s *CaseService) SendCase(ctx context.Context, sess Session, req SendReques
 	if err != nil {
 		return nil, fmt.Errorf("send case: template %s: %w", req.TemplateID, err)
 	}
-	if tpl.ClinicID != sess.ClinicID {
-		return nil, forbid("send case with template", tpl.ID)
-	}
-	if tpl.Kind != KindInformation && tpl.Kind != KindQuestion {
-		// A standard reply is inserted into a reply; it starts no case.
-		return nil, fmt.Errorf("send case: template %s of kind %s starts no case: %w", tpl.ID, tpl.Kind, ErrInvalid)
-	}
-	r, err := s.store.Resident(ctx, req.ResidentID)
-	if err != nil {
-		return nil, fmt.Errorf("send case: resident %s: %w", req.ResidentID, err)
-	}
-	gs, err := s.guardiansOf(ctx, r)
-	if err != nil {
-		return nil, fmt.Errorf("send case: guardians of %s: %w", r.ID, err)
-	}
 	now := s.clock.Now()
-	if reach := Reach(r, gs, now); !reach.OK() {
-		return nil, &UnreachableError{ResidentID: r.ID, Reasons: reach.Blocking}
-	}
 	c := Case{
-		ID: NewID(now), ClinicID: sess.ClinicID, ResidentID: r.ID, Kind: tpl.Kind, TemplateID: tpl.ID,
+		ID: NewID(now), ClinicID: sess.ClinicID, ResidentID: req.ResidentID, Kind: tpl.Kind, TemplateID: tpl.ID,
 		Subject: strings.TrimSpace(req.Subject), AssigneeID: sess.Staff.ID, StartedBy: StartedByClinic,
 		CreatorID: sess.Staff.ID, CreatedAt: now, LastActivity: now, Status: StatusWaiting,
 	}
-	if tpl.Kind == KindInformation {
-		c.Status, c.ClosedAt = StatusClosed, now
-	}
-	t := &Thread{Case: c, Messages: []Message{{
+	t := Thread{Case: c, Messages: []Message{{
 		ID: NewID(now), CaseID: c.ID, Author: AuthorStaff, AuthorID: sess.Staff.ID, At: now, Text: req.Text,
 	}}}
-	// The notifications go into the message's transaction (R3, R6–R10):
-	// the message never lands without them, nor they without it.
-	t.Outbox = notificationsFor(t, &t.Messages[0], NotifyTargets(r, gs, now), now)
-	if err := s.record(ctx, sess, AccessSend, r.ID, c.ID); err != nil {
-		return nil, err
-	}
-	if err := s.store.CreateThread(ctx, t); err != nil {
-		return nil, fmt.Errorf("send case %s: %w", c.ID, err)
-	}
-	s.indexCase(ctx, &t.Case)
-	return &t.Case, nil
-}
-
-// update runs fn on a case the session may handle, then brings the new
-// header into the case lists.
-func (s *CaseService) update(ctx context.Context, sess Session, op string, id ID, fn func(t *Thread) error) error {
-	var hdr Case
-	err := s.store.UpdateThread(ctx, id, func(t *Thread) error {
-		if !mayHandle(sess, &t.Case) {
-			return forbid(op, id)
-		}
-		if err := fn(t); err != nil {
-			return err
-		}
-		hdr = t.Case
-		return nil
+	op := newOp(OpCaseCreate, c.ID, 0, &t, now)
+	_, out, err := s.createOp(ctx, sess, op, local, func(c *Case) error {
+		return s.record(ctx, sess, AccessSend, c.ResidentID, c.ID)
 	})
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", op, id, err)
+		var ue *UnreachableError
+		if errors.As(err, &ue) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("send case: %w", err)
 	}
-	s.indexCase(ctx, &hdr)
-	return nil
+	return out, nil
 }
 
 // Reply adds a staff message to the thread. Replying to a question puts it
@@ -395,7 +332,8 @@ func (s *CaseService) Reply(ctx context.Context, sess Session, id ID, text strin
 
 // ReplyWithFiles is Reply with attachments (PDF, JPEG or PNG, see
 // NewAttachment). The message and the bytes of its files are written in
-// one transaction: either the reply lands whole or not at all.
+// one transaction: either the reply lands whole or not at all. It is the
+// op case.message, and one attachment.put op per file for the server.
 func (s *CaseService) ReplyWithFiles(ctx context.Context, sess Session, id ID, text string, files []File) error {
 	if err := checkBody(text); err != nil {
 		return fmt.Errorf("reply to case %s: %w", id, err)
@@ -405,38 +343,31 @@ func (s *CaseService) ReplyWithFiles(ctx context.Context, sess Session, id ID, t
 	if err != nil {
 		return fmt.Errorf("reply to case %s: %w", id, err)
 	}
-	// Who is notified is decided on the resident as they are now, read
-	// before the case's transaction (a store transaction reads one record
-	// kind at a time); the case's own transaction then writes the reply and
-	// its notifications together.
 	c, err := s.store.Case(ctx, id)
 	if err != nil {
 		return fmt.Errorf("reply to case %s: %w", id, err)
 	}
-	if !mayHandle(sess, c) {
-		return forbid("reply to case", id)
+	m := Message{ID: NewID(now), CaseID: id, Author: AuthorStaff, AuthorID: sess.Staff.ID, At: now, Text: text, Attachments: atts}
+	var more []SyncOp
+	for _, a := range atts {
+		more = append(more, *newOp(OpAttachmentPut, id, c.Version, a, now))
 	}
-	targets, err := s.notifyTargets(ctx, c.ResidentID, now)
-	if err != nil {
+	if _, err := s.caseOp(ctx, sess, newOp(OpCaseMessage, id, c.Version, &m, now), local, blobs, more); err != nil {
 		return fmt.Errorf("reply to case %s: %w", id, err)
 	}
-	msgID := NewID(now)
-	return s.update(ctx, sess, "reply to case", id, func(t *Thread) error {
-		if t.Case.Status == StatusClosed {
-			return fmt.Errorf("case is closed: %w", ErrConflict)
-		}
-		t.Messages = append(t.Messages, Message{ID: msgID, CaseID: id, Author: AuthorStaff, AuthorID: sess.Staff.ID, At: now, Text: text, Attachments: atts})
-		t.Blobs = blobs
-		t.Outbox = notificationsFor(t, &t.Messages[len(t.Messages)-1], targets, now)
-		t.Case.LastActivity = now
-		if t.Case.Answerable() {
-			t.Case.Status = StatusWaiting
-		}
-		if t.Case.AssigneeID == "" {
-			t.Case.AssigneeID = sess.Staff.ID
-		}
-		return nil
-	})
+	return nil
+}
+
+// change applies one local op of kind on case id with payload.
+func (s *CaseService) change(ctx context.Context, sess Session, what string, kind OpKind, id ID, payload any) error {
+	c, err := s.store.Case(ctx, id)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, id, err)
+	}
+	if _, err := s.caseOp(ctx, sess, newOp(kind, id, c.Version, payload, s.clock.Now()), local, nil, nil); err != nil {
+		return fmt.Errorf("%s %s: %w", what, id, err)
+	}
+	return nil
 }
 
 // notifyTargets reads the resident and their guardians and applies
@@ -510,10 +441,7 @@ func (s *CaseService) AddNote(ctx context.Context, sess Session, id ID, text str
 		return fmt.Errorf("note on case %s: %w", id, err)
 	}
 	now := s.clock.Now()
-	return s.update(ctx, sess, "note on case", id, func(t *Thread) error {
-		t.Notes = append(t.Notes, Note{ID: NewID(now), CaseID: id, StaffID: sess.Staff.ID, At: now, Text: text})
-		return nil
-	})
+	return s.change(ctx, sess, "note on case", OpCaseNote, id, &Note{ID: NewID(now), CaseID: id, StaffID: sess.Staff.ID, At: now, Text: text})
 }
 
 // Assign gives a case to an ärendehanterare of the clinic (ärendemottagare
@@ -522,44 +450,17 @@ func (s *CaseService) Assign(ctx context.Context, sess Session, id, assignee ID)
 	if !sess.Staff.Has(sess.ClinicID, RoleCaseReceiver) {
 		return forbid("assign case", id)
 	}
-	to, err := s.store.Staff(ctx, assignee)
-	if err != nil {
-		return fmt.Errorf("assign case %s: staff %s: %w", id, assignee, err)
-	}
-	if !to.Has(sess.ClinicID, RoleCaseHandler) && !to.Has(sess.ClinicID, RoleCaseReceiver) {
-		return fmt.Errorf("assign case %s to staff %s: no case role in clinic: %w", id, assignee, ErrInvalid)
-	}
-	return s.update(ctx, sess, "assign case", id, func(t *Thread) error {
-		t.Case.AssigneeID = assignee
-		if t.Case.Status == StatusNew {
-			t.Case.Status = StatusOngoing
-		}
-		return nil
-	})
+	return s.change(ctx, sess, "assign case", OpCaseAssign, id, AssignChange{AssigneeID: assignee})
 }
 
 // Close closes a case.
 func (s *CaseService) Close(ctx context.Context, sess Session, id ID) error {
-	now := s.clock.Now()
-	return s.update(ctx, sess, "close case", id, func(t *Thread) error {
-		t.Case.Status, t.Case.ClosedAt, t.Case.LastActivity = StatusClosed, now, now
-		return nil
-	})
+	return s.change(ctx, sess, "close case", OpCaseStatus, id, StatusChange{Status: StatusClosed})
 }
 
 // Reopen reopens a closed case as Pågående (or Ny when unassigned).
 func (s *CaseService) Reopen(ctx context.Context, sess Session, id ID) error {
-	now := s.clock.Now()
-	return s.update(ctx, sess, "reopen case", id, func(t *Thread) error {
-		if t.Case.Status != StatusClosed {
-			return fmt.Errorf("case is not closed: %w", ErrConflict)
-		}
-		t.Case.Status, t.Case.ClosedAt, t.Case.LastActivity = StatusOngoing, zeroTime, now
-		if t.Case.AssigneeID == "" {
-			t.Case.Status = StatusNew
-		}
-		return nil
-	})
+	return s.change(ctx, sess, "reopen case", OpCaseStatus, id, StatusChange{Status: StatusOngoing})
 }
 
 // ExportCase returns the thread for printing or export as PDF (for copying

@@ -47,16 +47,18 @@ type CasePage struct {
 
 // CaseStore holds cases, their messages and notes.
 type CaseStore interface {
-	// CreateThread writes a new case with its first messages and notes in one transaction.
-	CreateThread(ctx context.Context, t *Thread) error
+	// CreateThread writes a new case with its first messages and notes in
+	// one transaction, and records w with it (Write).
+	CreateThread(ctx context.Context, t *Thread, w Write) error
 	// ImportThreads writes many new threads, batched into large transactions.
 	ImportThreads(ctx context.Context, ts []Thread) error
 	Case(ctx context.Context, id ID) (*Case, error)
 	Thread(ctx context.Context, id ID) (*Thread, error)
 	// UpdateThread loads a thread, lets fn change it (header fields, new
 	// messages or notes, read marks) and writes it back with its indexes in
-	// one transaction. An error from fn aborts without writing anything.
-	UpdateThread(ctx context.Context, id ID, fn func(t *Thread) error) error
+	// one transaction, and records w with it (Write). An error from fn
+	// aborts without writing anything.
+	UpdateThread(ctx context.Context, id ID, w Write, fn func(t *Thread) error) error
 	// ListCases reads one page through the clinic indexes without scanning all cases.
 	ListCases(ctx context.Context, q CaseQuery) (CasePage, error)
 	// CasesOfResident lists the headers of every case of one resident.

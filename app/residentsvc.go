@@ -105,7 +105,7 @@ func (s *ResidentService) ReadCase(ctx context.Context, actor, caseID ID) (*Thre
 	}
 	now := s.clock.Now()
 	var out Thread
-	err = s.store.UpdateThread(ctx, caseID, func(t *Thread) error {
+	err = s.store.UpdateThread(ctx, caseID, Write{}, func(t *Thread) error {
 		for i := range t.Messages {
 			if t.Messages[i].Author == AuthorStaff && t.Messages[i].ReadByResident.IsZero() {
 				t.Messages[i].ReadByResident = now
@@ -135,7 +135,7 @@ func (s *ResidentService) Reply(ctx context.Context, actor, caseID ID, text stri
 		return fmt.Errorf("resident reply to %s: %w", caseID, err)
 	}
 	now := s.clock.Now()
-	return s.store.UpdateThread(ctx, caseID, func(t *Thread) error {
+	return s.store.UpdateThread(ctx, caseID, Write{}, func(t *Thread) error {
 		if !t.Case.Answerable() {
 			return fmt.Errorf("resident reply to %s: %w", caseID, ErrNotAnswerable)
 		}
@@ -207,7 +207,7 @@ func (s *ResidentService) StartCase(ctx context.Context, actor, owner, clinicID,
 		c.StartedBy, c.StartedByGuardian, author = StartedByGuardian, actor, AuthorGuardian
 	}
 	t := &Thread{Case: c, Messages: []Message{{ID: NewID(now), CaseID: c.ID, Author: author, AuthorID: actor, At: now, Text: text}}}
-	if err := s.store.CreateThread(ctx, t); err != nil {
+	if err := s.store.CreateThread(ctx, t, Write{}); err != nil {
 		return nil, fmt.Errorf("start case %s: %w", c.ID, err)
 	}
 	return &t.Case, nil

@@ -114,7 +114,7 @@ func (s *ResidentService) Submit(ctx context.Context, forms FormStore, sub Submi
 		t.Messages = append(t.Messages, Message{ID: NewID(now), CaseID: c.ID, Author: AuthorStaff, At: now,
 			Text: strings.TrimSpace(e.Definition.AutoReply)})
 	}
-	if err := s.store.CreateThread(ctx, t); err != nil {
+	if err := s.store.CreateThread(ctx, t, Write{}); err != nil {
 		return nil, fmt.Errorf("submit to %s: case %s: %w", sub.EServiceID, c.ID, err)
 	}
 	return &t.Case, nil

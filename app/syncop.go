@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"time"
@@ -74,4 +75,38 @@ type SyncQueue interface {
 	PendingCount(ctx context.Context) (int, error)
 	// DropOps removes ops the server has answered, in one transaction.
 	DropOps(ctx context.Context, ids []string) error
+}
+
+// Write says what a case write is, for the store to record in the same
+// transaction as the write itself; nothing about it travels in a context.
+// The store's role decides what it records (storage.Role): a connected
+// desktop queues Queue for the server; the central server remembers
+// Applies as applied (exactly once, docs/sync.md) and credits Device with
+// the status and assignee the write changes; a standalone desktop
+// records neither. The zero Write is a write that is no op (a resident's
+// reply on the server, the demo's seed).
+type Write struct {
+	// Queue are the ops the change is, made by the app for it (never
+	// derived by the store from old and new records).
+	Queue []SyncOp
+	// Applies is the id of the desktop op this write replays (server).
+	Applies string
+	// Device is the device that made the replayed op (server).
+	Device ID
+}
+
+// Local is the Write of a change made here and now: these ops, queued
+// on a connected desktop.
+func Local(ops ...SyncOp) Write { return Write{Queue: ops} }
+
+// DeviceTag is what a case header records about the device whose op
+// changed its status or assignee (Case.StatusBy, AssigneeBy): a one-way
+// tag of the device id, so that the header, which every desktop of the
+// clinic pulls, never carries a device id.
+func DeviceTag(device ID) ID {
+	if device == "" {
+		return ""
+	}
+	h := sha256.Sum256([]byte("mottagning device tag\x00" + string(device)))
+	return ID("dt-" + hex.EncodeToString(h[:9]))
 }

@@ -95,6 +95,7 @@ const (
 	LintLink              = "lank"
 	LintNamePlaceholder   = "namn-platshallare"
 	LintPlaceholder       = "platshallare"
+	LintControl           = "styrtecken"
 )
 
 // LintIssue is one finding of LintTemplate, shown under its field.
@@ -122,6 +123,7 @@ var lintMessages = map[string]map[string]string{
 		LintTooLong:           "Namnet får vara högst 100 tecken.",
 		LintPersonnummer:      "Namnet innehåller ett personnummer eller samordningsnummer. En mall delas av hela mottagningen och får aldrig innehålla personuppgifter. Ta bort numret.",
 		LintMaybePersonnummer: "Namnet innehåller ett nummer som liknar ett personnummer. Kontrollera att det inte är en personuppgift.",
+		LintControl:           "Namnet innehåller osynliga styrtecken, till exempel från en kopierad text. Skriv om namnet.",
 	},
 	FieldKind: {
 		LintKind: "Välj typ: Information, Fråga eller Standardsvar.",
@@ -135,6 +137,7 @@ var lintMessages = map[string]map[string]string{
 		LintLink:              "Ämnet får inte innehålla en länk. Ämnet syns i inkorgen och i ärendelistorna innan något har öppnats.",
 		LintNamePlaceholder:   "Ämnet innehåller en platshållare för namn eller personnummer. Namn fylls aldrig i automatiskt och hör inte hemma i ett ämne. Ta bort platshållaren.",
 		LintPlaceholder:       "Ämnet innehåller en platshållare. Den fylls inte i automatiskt, utan måste ändras för hand innan meddelandet skickas.",
+		LintControl:           "Ämnet innehåller osynliga styrtecken eller radbrytningar, till exempel från en kopierad text. Skriv om ämnet.",
 	},
 	FieldText: {
 		LintEmpty:             "Skriv en text.",
@@ -144,6 +147,7 @@ var lintMessages = map[string]map[string]string{
 		LintLink:              "Texten innehåller en länk. Invånare lär sig att 1177 inte skickar länkar, så en länk kan se ut som ett bedrägeriförsök. Skriv hellre vad invånaren ska söka efter på 1177.",
 		LintNamePlaceholder:   "Texten innehåller en platshållare för namn eller personnummer. Systemet fyller aldrig i namn automatiskt, så invånaren skulle se platshållaren som den står. Skriv till exempel ”Hej!” i stället.",
 		LintPlaceholder:       "Texten innehåller en platshållare. Den fylls inte i automatiskt, utan måste ändras för hand innan meddelandet skickas.",
+		LintControl:           "Texten innehåller osynliga styrtecken, till exempel från en kopierad text. Skriv om texten eller klistra in den som oformaterad text.",
 	},
 }
 
@@ -171,6 +175,9 @@ func LintTemplate(t *MessageTemplate) []LintIssue {
 		add(FieldName, LintError, LintTooLong)
 	}
 	lintNumbers(t.Name, func(sev Severity, code string) { add(FieldName, sev, code) })
+	if CheckLine(strings.TrimSpace(t.Name)) != nil {
+		add(FieldName, LintError, LintControl)
+	}
 
 	if !ValidTemplateKind(t.Kind) {
 		add(FieldKind, LintError, LintKind)
@@ -187,6 +194,9 @@ func LintTemplate(t *MessageTemplate) []LintIssue {
 	case utf8.RuneCountInString(t.Subject) > MaxSubjectLen:
 		add(FieldSubject, LintError, LintTooLong)
 	}
+	if CheckLine(strings.TrimSpace(t.Subject)) != nil {
+		add(FieldSubject, LintError, LintControl)
+	}
 	subj := func(sev Severity, code string) { add(FieldSubject, sev, code) }
 	lintNumbers(t.Subject, subj)
 	if hasLink(t.Subject) {
@@ -200,6 +210,9 @@ func LintTemplate(t *MessageTemplate) []LintIssue {
 		add(FieldText, LintError, LintEmpty)
 	case utf8.RuneCountInString(t.Body) > MaxTextLen:
 		add(FieldText, LintError, LintTooLong)
+	}
+	if CheckMultiline(t.Body) != nil {
+		add(FieldText, LintError, LintControl)
 	}
 	text := func(sev Severity, code string) { add(FieldText, sev, code) }
 	lintNumbers(t.Body, text)

@@ -79,9 +79,9 @@ func (g *Gate) UpdateResident(ctx context.Context, id app.ID, fn func(r *app.Res
 }
 
 // CreateThread implements app.CaseStore.
-func (g *Gate) CreateThread(ctx context.Context, t *app.Thread) error {
+func (g *Gate) CreateThread(ctx context.Context, t *app.Thread, w app.Write) error {
 	defer g.w(ctx)()
-	return g.Store.CreateThread(ctx, t)
+	return g.Store.CreateThread(ctx, t, w)
 }
 
 // ImportThreads implements app.CaseStore.
@@ -91,9 +91,9 @@ func (g *Gate) ImportThreads(ctx context.Context, ts []app.Thread) error {
 }
 
 // UpdateThread implements app.CaseStore.
-func (g *Gate) UpdateThread(ctx context.Context, id app.ID, fn func(t *app.Thread) error) error {
+func (g *Gate) UpdateThread(ctx context.Context, id app.ID, w app.Write, fn func(t *app.Thread) error) error {
 	defer g.w(ctx)()
-	return g.Store.UpdateThread(ctx, id, fn)
+	return g.Store.UpdateThread(ctx, id, w, fn)
 }
 
 // PutClinic implements app.DirectoryStore.

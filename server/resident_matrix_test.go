@@ -242,7 +242,7 @@ func (e *env) openCaseOf(owner *app.Resident) app.ID {
 		CreatedAt: now, LastActivity: now, UnreadByStaff: true}
 	th := &app.Thread{Case: c, Messages: []app.Message{{ID: app.NewID(now), CaseID: c.ID, Author: app.AuthorResident,
 		AuthorID: owner.ID, At: now, Text: "Fråga"}}}
-	if err := e.srv.Gate().CreateThread(e.ctx, th); err != nil {
+	if err := e.srv.Gate().CreateThread(e.ctx, th, app.Write{}); err != nil {
 		e.t.Fatal(err)
 	}
 	return c.ID

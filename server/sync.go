@@ -172,14 +172,14 @@ func (s *Server) applyOps(ctx context.Context, c *StaffClaims, st *app.Staff, op
 			break
 		}
 		if err != nil {
-			r, err := s.cases.ApplyOp(storage.WithOp(ctx, op.ID, c.DeviceID), st, c.DeviceID, op)
+			r, err := s.cases.ApplyOp(ctx, st, c.DeviceID, op)
 			if err != nil {
 				// Undecided (the database failed): the desktop pushes it again.
 				logErr("sync push: apply", "op", op.ID, "kind", op.Kind, "err", err)
 				break
 			}
 			// The case write that applied the op marked it applied at its
-			// version in its own transaction (storage.WithOp); a result
+			// version in its own transaction (app.Write.Applies); a result
 			// that says no more needs no second write (one fsync less per op).
 			if m, err := s.gate.AppliedOp(ctx, op.ID); err != nil || !sameAsMark(m, &r) {
 				if err := s.gate.PutOpResult(ctx, &r); err != nil {

@@ -150,7 +150,7 @@ func TestAttachmentChunkOfStoredBytes(t *testing.T) {
 		th := newThread(ds.Clinics[0].ID, ds.Residents[0].ID, "", app.StatusNew, testNow, "Här kommer remissen.")
 		th.Messages[0].Attachments = []app.Attachment{a}
 		th.Blobs = map[app.ID][]byte{a.ID: data}
-		if err := s.CreateThread(ctx, &th); err != nil {
+		if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
 			t.Fatal(err)
 		}
 		if held, err := s.HasAttachmentData(ctx, a.ID); err != nil || !held {

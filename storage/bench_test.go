@@ -82,7 +82,7 @@ func BenchmarkSaveCase(b *testing.B) {
 	before := s.db.Stats()
 	b.ResetTimer()
 	for i := range ths {
-		if err := s.CreateThread(ctx, &ths[i]); err != nil {
+		if err := s.CreateThread(ctx, &ths[i], app.Write{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -158,7 +158,7 @@ func BenchmarkSaveCaseInterleaved(b *testing.B) {
 	b.ResetTimer()
 	for i := range ths {
 		t0 := time.Now()
-		if err := s.CreateThread(ctx, &ths[i]); err != nil {
+		if err := s.CreateThread(ctx, &ths[i], app.Write{}); err != nil {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
@@ -433,7 +433,7 @@ func BenchmarkSaveCaseSealed(b *testing.B) {
 	before := s.db.Stats()
 	b.ResetTimer()
 	for i := range ths {
-		if err := s.CreateThread(ctx, &ths[i]); err != nil {
+		if err := s.CreateThread(ctx, &ths[i], app.Write{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -465,11 +465,11 @@ func BenchmarkSaveCaseSealedInterleaved(b *testing.B) {
 	b.ResetTimer()
 	for i := range ths {
 		t0 := time.Now()
-		if err := sealed.CreateThread(ctx, &ths[i]); err != nil {
+		if err := sealed.CreateThread(ctx, &ths[i], app.Write{}); err != nil {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
-		if err := plain.CreateThread(ctx, &plainThs[i]); err != nil {
+		if err := plain.CreateThread(ctx, &plainThs[i], app.Write{}); err != nil {
 			b.Fatal(err)
 		}
 		ours += t1.Sub(t0)
@@ -505,7 +505,7 @@ func BenchmarkSaveCaseNoSync(b *testing.B) {
 			ths := saveCaseThreads(ds, b.N)
 			b.ResetTimer()
 			for i := range ths {
-				if err := s.CreateThread(ctx, &ths[i]); err != nil {
+				if err := s.CreateThread(ctx, &ths[i], app.Write{}); err != nil {
 					b.Fatal(err)
 				}
 			}

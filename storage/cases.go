@@ -182,7 +182,7 @@ func (s *Store) createThread(tx *bolt.Tx, b caseBuckets, t *app.Thread) error {
 	if b.items.Get(headerKey(t.Case.ID)) != nil {
 		return fmt.Errorf("create case %s: exists: %w", t.Case.ID, app.ErrConflict)
 	}
-	if feedOn(b.tx) {
+	if s.server() {
 		// The server's first version; the fields' versions stay 0 ("as
 		// created"), which a desktop's ops on its own new case have as base.
 		t.Case.Version, t.Case.StatusVersion, t.Case.AssigneeVersion = 1, 0, 0
@@ -236,15 +236,16 @@ func (s *Store) putItems(b caseBuckets, t *app.Thread, was *app.Thread) error {
 	}
 	// The notifications of new messages, in the same transaction (v5) —
 	// except on a connected desktop, where the server notifies.
-	if connected(b.tx) {
+	if s.replica() {
 		return nil
 	}
 	return s.putOutbox(b.tx, t)
 }
 
-// CreateThread implements app.CaseStore. On a connected desktop it also
-// queues the op for the server, in the same transaction.
-func (s *Store) CreateThread(ctx context.Context, t *app.Thread) error {
+// CreateThread implements app.CaseStore. It records w with the case, in
+// the same transaction: a connected desktop queues w's ops for the
+// server, the server marks the op w replays as applied.
+func (s *Store) CreateThread(ctx context.Context, t *app.Thread, w app.Write) error {
 	return s.updateC(ctx, "create case "+string(t.Case.ID), func(tx *bolt.Tx) error {
 		if err := s.caseWritten(tx, t.Case.ID); err != nil {
 			return err
@@ -252,10 +253,10 @@ func (s *Store) CreateThread(ctx context.Context, t *app.Thread) error {
 		if err := s.createThread(tx, bucketsOf(tx), t); err != nil {
 			return err
 		}
-		if err := s.markOp(ctx, tx, &t.Case); err != nil {
+		if err := s.markOp(tx, &t.Case, w); err != nil {
 			return err
 		}
-		return s.queueOps(ctx, tx, createOps(t)...)
+		return s.queue(tx, w.Queue...)
 	})
 }
 
@@ -326,8 +327,9 @@ func (s *Store) Thread(ctx context.Context, id app.ID) (*app.Thread, error) {
 }
 
 // UpdateThread implements app.CaseStore. Messages and notes are append-only:
-// fn may add them and set read marks, not remove them.
-func (s *Store) UpdateThread(ctx context.Context, id app.ID, fn func(t *app.Thread) error) error {
+// fn may add them and set read marks, not remove them. w is recorded with
+// the change, as in CreateThread; the change writes no op of its own.
+func (s *Store) UpdateThread(ctx context.Context, id app.ID, w app.Write, fn func(t *app.Thread) error) error {
 	return s.updateC(ctx, "update case "+string(id), func(tx *bolt.Tx) error {
 		t, err := s.readThread(tx, id)
 		if err != nil {
@@ -353,12 +355,12 @@ func (s *Store) UpdateThread(ctx context.Context, id app.ID, fn func(t *app.Thre
 		if err := s.caseWritten(tx, id); err != nil {
 			return err
 		}
-		if feedOn(tx) {
-			bumpVersion(ctx, tx, &old, &t.Case)
+		if s.server() {
+			s.bumpVersion(&old, &t.Case, w)
 			if err := s.feed(tx, feedCase, old.ClinicID, id); err != nil {
 				return err
 			}
-			if err := s.markOp(ctx, tx, &t.Case); err != nil {
+			if err := s.markOp(tx, &t.Case, w); err != nil {
 				return err
 			}
 		} else {
@@ -379,7 +381,7 @@ func (s *Store) UpdateThread(ctx context.Context, id app.ID, fn func(t *app.Thre
 		if err := s.putItems(b, t, was); err != nil {
 			return err
 		}
-		return s.queueOps(ctx, tx, updateOps(old, nm, nn, t)...)
+		return s.queue(tx, w.Queue...)
 	})
 }
 

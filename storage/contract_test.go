@@ -167,7 +167,7 @@ func storeContract(t *testing.T, open func(t *testing.T) app.Store) {
 			"Template": func() (any, error) { return s.Template(ctx, id) },
 			"Empty id": func() (any, error) { return s.Case(ctx, "") },
 			"UpdateThread": func() (any, error) {
-				return nil, s.UpdateThread(ctx, id, func(*app.Thread) error { return nil })
+				return nil, s.UpdateThread(ctx, id, app.Write{}, func(*app.Thread) error { return nil })
 			},
 		} {
 			wantNotFound(t, name, get)
@@ -183,7 +183,7 @@ func storeContract(t *testing.T, open func(t *testing.T) app.Store) {
 			th.Notes = append(th.Notes, app.Note{ID: app.NewID(testNow), StaffID: staff, At: testNow.Add(time.Duration(i-60) * time.Minute), Text: fmt.Sprintf("Anteckning %d", i+1)})
 		}
 		th.Messages[1].ReadByResident = testNow.Add(-time.Hour)
-		if err := s.CreateThread(ctx, &th); err != nil {
+		if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
 			t.Fatal(err)
 		}
 		for i := range th.Notes {
@@ -209,7 +209,7 @@ func storeContract(t *testing.T, open func(t *testing.T) app.Store) {
 		orig := ds.Threads[0]
 		dup := newThread(orig.Case.ClinicID, orig.Case.ResidentID, "", app.StatusNew, testNow, "Dubblett")
 		dup.Case.ID = orig.Case.ID
-		if err := s.CreateThread(ctx, &dup); !errors.Is(err, app.ErrConflict) {
+		if err := s.CreateThread(ctx, &dup, app.Write{}); !errors.Is(err, app.ErrConflict) {
 			t.Errorf("CreateThread with an existing id: got %v, want ErrConflict", err)
 		}
 		if err := s.ImportThreads(ctx, []app.Thread{dup}); !errors.Is(err, app.ErrConflict) {
@@ -229,7 +229,7 @@ func storeContract(t *testing.T, open func(t *testing.T) app.Store) {
 		} {
 			th := newThread(ds.Clinics[0].ID, ds.Residents[0].ID, "", app.StatusNew, testNow, "Hej")
 			change(&th.Case)
-			if err := s.CreateThread(ctx, &th); !errors.Is(err, app.ErrInvalid) {
+			if err := s.CreateThread(ctx, &th, app.Write{}); !errors.Is(err, app.ErrInvalid) {
 				t.Errorf("CreateThread with %s: got %v, want ErrInvalid", name, err)
 			}
 		}
@@ -240,7 +240,7 @@ func storeContract(t *testing.T, open func(t *testing.T) app.Store) {
 		ds := fill(t, s)
 		clinic, staff := ds.Clinics[0].ID, ds.StaffBy[demo.StaffHandler]
 		th := newThread(clinic, ds.Residents[0].ID, "", app.StatusNew, testNow.Add(-400*24*time.Hour), "Hej, jag har en fråga.")
-		if err := s.CreateThread(ctx, &th); err != nil {
+		if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
 			t.Fatal(err)
 		}
 		want := th
@@ -252,7 +252,7 @@ func storeContract(t *testing.T, open func(t *testing.T) app.Store) {
 		want.Messages[0].ReadByResident = testNow.Add(-time.Minute)
 		want.Notes = []app.Note{note}
 		want.Case.Status, want.Case.AssigneeID, want.Case.LastActivity, want.Case.UnreadByStaff = app.StatusOngoing, staff, now, false
-		err := s.UpdateThread(ctx, th.Case.ID, func(u *app.Thread) error {
+		err := s.UpdateThread(ctx, th.Case.ID, app.Write{}, func(u *app.Thread) error {
 			u.Messages = append(u.Messages, reply)
 			u.Messages[0].ReadByResident = want.Messages[0].ReadByResident
 			u.Notes = append(u.Notes, note)
@@ -314,7 +314,7 @@ func storeContract(t *testing.T, open func(t *testing.T) app.Store) {
 				return errBoom
 			}, errBoom},
 		} {
-			if err := s.UpdateThread(ctx, orig.Case.ID, tc.fn); !errors.Is(err, tc.want) {
+			if err := s.UpdateThread(ctx, orig.Case.ID, app.Write{}, tc.fn); !errors.Is(err, tc.want) {
 				t.Errorf("UpdateThread that would %s: got %v, want %v", name, err, tc.want)
 			}
 			wantThread(t, s, &orig)

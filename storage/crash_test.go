@@ -378,7 +378,7 @@ func TestCrashChild(t *testing.T) {
 			// A reply that also moves the case in every index.
 			id := mine[rnd.IntN(len(mine))]
 			n := 0
-			err := s.UpdateThread(ctx, id, func(u *app.Thread) error {
+			err := s.UpdateThread(ctx, id, app.Write{}, func(u *app.Thread) error {
 				_, _, assignee, st := pick()
 				u.Messages = append(u.Messages, app.Message{ID: app.NewID(now), Author: app.AuthorStaff, AuthorID: staff[0].ID, At: now, Text: "Svar " + strconv.Itoa(i)})
 				u.Case.Status, u.Case.AssigneeID, u.Case.LastActivity = st, assignee, now
@@ -406,7 +406,7 @@ func TestCrashChild(t *testing.T) {
 		default:
 			clinic, resident, assignee, st := pick()
 			th := newThread(clinic, resident, assignee, st, now, "Hej, jag har en fråga om min behandling.")
-			if err := s.CreateThread(ctx, &th); err != nil {
+			if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
 				fail("create: %v", err)
 			}
 			mine = append(mine, th.Case.ID)

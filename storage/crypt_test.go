@@ -58,10 +58,10 @@ func writeSensitive(t *testing.T, s *Store) *demo.Dataset {
 			th.Messages[0].Attachments = []app.Attachment{a}
 			th.Blobs = map[app.ID][]byte{a.ID: []byte("%PDF-1.4 Remiss: misstänkt läkemedelsutslag hos patienten")}
 		}
-		if err := s.CreateThread(ctx, &th); err != nil {
+		if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
 			t.Fatal(err)
 		}
-		err := s.UpdateThread(ctx, th.Case.ID, func(u *app.Thread) error {
+		err := s.UpdateThread(ctx, th.Case.ID, app.Write{}, func(u *app.Thread) error {
 			u.Notes = append(u.Notes, app.Note{ID: app.NewID(testNow), StaffID: handler, At: testNow, Text: "Ringde upp, patienten mår bättre " + string(rune('A'+i))})
 			return nil
 		})
@@ -319,7 +319,7 @@ func TestEncryptPlainDatabase(t *testing.T) {
 	}
 	// Writes go on in the sealed file, queues keep their sequence.
 	th := newThread(ds.Clinics[0].ID, ds.Residents[0].ID, "", app.StatusNew, testNow, "Skrivet efter krypteringen, tack.")
-	if err := s.CreateThread(ctx, &th); err != nil {
+	if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
 		t.Fatal(err)
 	}
 	checkClose(t, s)

@@ -59,7 +59,7 @@ func TestDiskFull(t *testing.T) {
 			t.Fatal("10,000 cases fit on a 2 MB disk: the writes do not reach it")
 		}
 		th := newThread(ds.Clinics[i%2].ID, ds.Residents[i%len(ds.Residents)].ID, "", app.StatusNew, testNow, text)
-		if err = s.CreateThread(ctx, &th); err != nil {
+		if err = s.CreateThread(ctx, &th, app.Write{}); err != nil {
 			failed = th.Case.ID
 			break
 		}
@@ -77,7 +77,7 @@ func TestDiskFull(t *testing.T) {
 	refused := []app.ID{failed}
 	for i := range 20 {
 		th := newThread(ds.Clinics[0].ID, ds.Residents[i].ID, "", app.StatusNew, testNow, "Kort fråga.")
-		switch err := s.CreateThread(ctx, &th); {
+		switch err := s.CreateThread(ctx, &th, app.Write{}); {
 		case err == nil:
 			acked = append(acked, th.Case.ID)
 		case errors.Is(err, ErrDiskFull):

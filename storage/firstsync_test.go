@@ -134,7 +134,7 @@ func TestFirstSync_IndexesRebuiltAfterRestartOrLocalWrite(t *testing.T) {
 				}
 				s = openTestAt(t, dir, Options{})
 			case "local write":
-				err := s.UpdateThread(ctx, a.Case.ID, func(th *app.Thread) error {
+				err := s.UpdateThread(ctx, a.Case.ID, app.Write{}, func(th *app.Thread) error {
 					th.Case.Status = app.StatusOngoing
 					return nil
 				})
@@ -186,7 +186,7 @@ func TestPull_SameFeedPositionSkipped(t *testing.T) {
 		t.Fatalf("a case at the held position was written again: %q", c.Subject)
 	}
 	// A local change, then the server's state at the same position.
-	err := s.UpdateThread(ctx, first.Case.ID, func(th *app.Thread) error {
+	err := s.UpdateThread(ctx, first.Case.ID, app.Write{}, func(th *app.Thread) error {
 		th.Case.Status = app.StatusClosed
 		return nil
 	})

@@ -67,6 +67,6 @@ func (s *Store) PutFormSeries(ctx context.Context, fs *form.Series) error {
 		if err := s.feed(tx, feedForm, s.formClinic(tx, fs.FormID), app.ID(fs.FormID)); err != nil {
 			return err
 		}
-		return s.queueOps(ctx, tx, formSeriesOp(fs))
+		return s.queue(tx, formSeriesOp(fs))
 	})
 }

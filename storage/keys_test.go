@@ -37,7 +37,7 @@ func TestNoPersonalDataInKeys(t *testing.T) {
 	// Exercise the writes the seed does not: an update with a reply and a
 	// note, a changed personnummer, access-log entries.
 	th := ds.Threads[0]
-	err := s.UpdateThread(ctx, th.Case.ID, func(u *app.Thread) error {
+	err := s.UpdateThread(ctx, th.Case.ID, app.Write{}, func(u *app.Thread) error {
 		u.Messages = append(u.Messages, app.Message{ID: app.NewID(testNow), Author: app.AuthorStaff, AuthorID: ds.StaffBy[demo.StaffHandler], At: testNow, Text: "Receptet är förnyat, Karin."})
 		u.Notes = append(u.Notes, app.Note{ID: app.NewID(testNow), StaffID: ds.StaffBy[demo.StaffHandler], At: testNow, Text: "Karin Johansson ringde om receptet."})
 		u.Case.Status, u.Case.AssigneeID = app.StatusOngoing, ds.StaffBy[demo.StaffHandler]

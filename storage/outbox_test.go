@@ -59,7 +59,7 @@ func outboxContract(t *testing.T, open func(t *testing.T) outboxStore) {
 		s := open(t)
 		th := newThread(clinic, resident, staff, app.StatusWaiting, testNow, "Hej")
 		th.Outbox = []app.Notification{testNotification(&th, app.ChannelSMS, testNow), testNotification(&th, app.ChannelEmail, testNow)}
-		if err := s.CreateThread(ctx, &th); err != nil {
+		if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.NotificationsOfCase(ctx, th.Case.ID)
@@ -83,11 +83,11 @@ func outboxContract(t *testing.T, open func(t *testing.T) outboxStore) {
 	t.Run("AbortedThreadWritesNoNotification", func(t *testing.T) {
 		s := open(t)
 		th := newThread(clinic, resident, staff, app.StatusWaiting, testNow, "Hej")
-		if err := s.CreateThread(ctx, &th); err != nil {
+		if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
 			t.Fatal(err)
 		}
 		boom := errors.New("boom")
-		err := s.UpdateThread(ctx, th.Case.ID, func(u *app.Thread) error {
+		err := s.UpdateThread(ctx, th.Case.ID, app.Write{}, func(u *app.Thread) error {
 			u.Messages = append(u.Messages, app.Message{ID: app.NewID(testNow), Author: app.AuthorStaff, At: testNow, Text: "Svar"})
 			u.Outbox = []app.Notification{testNotification(u, app.ChannelEmail, testNow)}
 			return boom
@@ -106,7 +106,7 @@ func outboxContract(t *testing.T, open func(t *testing.T) outboxStore) {
 		n := testNotification(&th, app.ChannelEmail, testNow)
 		n.MessageID = app.NewID(testNow)
 		th.Outbox = []app.Notification{n}
-		if err := s.CreateThread(ctx, &th); !errors.Is(err, app.ErrInvalid) {
+		if err := s.CreateThread(ctx, &th, app.Write{}); !errors.Is(err, app.ErrInvalid) {
 			t.Fatalf("CreateThread with a notification of no message = %v, want ErrInvalid", err)
 		}
 		if _, err := s.Case(ctx, th.Case.ID); !errors.Is(err, app.ErrNotFound) {
@@ -120,13 +120,13 @@ func outboxContract(t *testing.T, open func(t *testing.T) outboxStore) {
 	t.Run("SameMessageTwiceOneNotification", func(t *testing.T) {
 		s := open(t)
 		th := newThread(clinic, resident, staff, app.StatusWaiting, testNow, "Hej")
-		if err := s.CreateThread(ctx, &th); err != nil {
+		if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
 			t.Fatal(err)
 		}
 		reply := app.Message{ID: app.NewID(testNow), Author: app.AuthorStaff, AuthorID: staff, At: testNow, Text: "Svar"}
 		write := func() {
 			t.Helper()
-			err := s.UpdateThread(ctx, th.Case.ID, func(u *app.Thread) error {
+			err := s.UpdateThread(ctx, th.Case.ID, app.Write{}, func(u *app.Thread) error {
 				if !slices.ContainsFunc(u.Messages, func(m app.Message) bool { return m.ID == reply.ID }) {
 					u.Messages = append(u.Messages, reply)
 				}
@@ -166,7 +166,7 @@ func outboxContract(t *testing.T, open func(t *testing.T) outboxStore) {
 			th := newThread(clinic, resident, staff, app.StatusWaiting, at, "Hej")
 			n := testNotification(&th, app.ChannelEmail, at)
 			th.Outbox = []app.Notification{n}
-			if err := s.CreateThread(ctx, &th); err != nil {
+			if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
 				t.Fatal(err)
 			}
 			all = append(all, n)
@@ -215,7 +215,7 @@ func outboxContract(t *testing.T, open func(t *testing.T) outboxStore) {
 		th := newThread(clinic, resident, staff, app.StatusWaiting, testNow, "Hej")
 		n := testNotification(&th, app.ChannelEmail, testNow)
 		th.Outbox = []app.Notification{n}
-		if err := s.CreateThread(ctx, &th); err != nil {
+		if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
 			t.Fatal(err)
 		}
 		if err := app.UpdateNotification(ctx, s, "nope", func(*app.Notification) error { return nil }); !errors.Is(err, app.ErrNotFound) {
@@ -243,7 +243,7 @@ func outboxContract(t *testing.T, open func(t *testing.T) outboxStore) {
 		}
 		th := newThread(clinic, resident, staff, app.StatusWaiting, testNow, "Hej")
 		th.Outbox = []app.Notification{testNotification(&th, app.ChannelEmail, testNow), testNotification(&th, app.ChannelSMS, testNow)}
-		if err := s.CreateThread(ctx, &th); err != nil {
+		if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
 			t.Fatal(err)
 		}
 		for _, b := range [][]byte{bOutbox, bIdxOutboxDue, bIdxOutboxCase} {

@@ -321,7 +321,7 @@ func (s *Store) PutTemplate(ctx context.Context, t *app.MessageTemplate) error {
 		if err := s.feed(tx, feedTemplate, t.ClinicID, t.ID); err != nil {
 			return err
 		}
-		return s.queueOps(ctx, tx, app.SyncOp{Kind: app.OpTemplatePut, Payload: payload(t)})
+		return s.queue(tx, app.SyncOp{Kind: app.OpTemplatePut, Payload: payload(t)})
 	})
 }
 
@@ -350,7 +350,7 @@ func (s *Store) PutEService(ctx context.Context, e *app.EService) error {
 		if err := s.feed(tx, feedEService, e.ClinicID, e.ID); err != nil {
 			return err
 		}
-		return s.queueOps(ctx, tx, eserviceOp(e)...)
+		return s.queue(tx, eserviceOp(e)...)
 	})
 }
 

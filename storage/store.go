@@ -105,6 +105,9 @@ type Store struct {
 	idxMu    stdsync.Mutex
 	idx      *deferredIdx
 	idxDirty atomic.Bool
+	// role is the database's Role, read once at Open and changed only
+	// by Connect and SetChangeFeed (after their commit).
+	role atomic.Int32
 
 	// Backup is the copy made before the last migration ("" when none).
 	Backup string
@@ -268,7 +271,10 @@ func (s *Store) prepare(to uint64) error {
 			return writeError(fmt.Sprintf("migrate %s from version %d", s.path, version), err)
 		}
 	}
-	return s.db.View(func(tx *bolt.Tx) error { return s.loadKeys(tx) })
+	return s.db.View(func(tx *bolt.Tx) error {
+		s.role.Store(int32(readRole(tx)))
+		return s.loadKeys(tx)
+	})
 }
 
 // errStop ends a bbolt ForEach early.

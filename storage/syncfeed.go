@@ -29,8 +29,8 @@ import (
 //
 // The op memory: applied_ops remembers the result of every op id applied
 // (at least AppliedOpsRetention). The write that applies an op records
-// its id in the same transaction (WithOp), so a crash between the write
-// and the stored result cannot apply the op a second time.
+// its id in the same transaction (app.Write.Applies), so a crash between
+// the write and the stored result cannot apply the op a second time.
 
 var (
 	bChanges    = []byte("changes")
@@ -73,15 +73,16 @@ func migrate9(tx *bolt.Tx, _ Codec) error {
 // kept in the file, so a restart without it still feeds.
 func (s *Store) SetChangeFeed(ctx context.Context) error {
 	return s.updateC(ctx, "enable change feed", func(tx *bolt.Tx) error {
-		if connected(tx) {
+		switch s.Role() {
+		case RoleReplica:
 			return fmt.Errorf("change feed on a connected desktop: %w", app.ErrInvalid)
-		}
-		if feedOn(tx) {
+		case RoleServer:
 			return nil
 		}
 		if err := tx.Bucket(bMeta).Put(kChangeFeed, []byte("1")); err != nil {
 			return err
 		}
+		s.becomes(tx, RoleServer)
 		return s.backfillFeed(tx)
 	})
 }
@@ -167,36 +168,22 @@ func (s *Store) backfillFeed(tx *bolt.Tx) error {
 		return err
 	}
 	for _, e := range es {
-		if err := s.feed(tx, e.kind, e.clinic, e.id); err != nil {
+		if err := s.appendFeed(tx, e.kind, e.clinic, e.id); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func feedOn(tx *bolt.Tx) bool { return tx.Bucket(bMeta).Get(kChangeFeed) != nil }
-
-type opKey struct{}
-
-type opMark struct {
-	id     string
-	device app.ID
-}
-
-// WithOp marks ctx as applying the desktop op id from device: the case
-// write it makes records the op as applied in the same transaction, and
-// the status and assignee it changes are credited to the device.
-func WithOp(ctx context.Context, id string, device app.ID) context.Context {
-	return context.WithValue(ctx, opKey{}, opMark{id, device})
-}
-
-func opOf(ctx context.Context) opMark { m, _ := ctx.Value(opKey{}).(opMark); return m }
-
-// feed appends the change of one record to the feed, when it is on.
+// feed appends the change of one record to the feed, on the server.
 func (s *Store) feed(tx *bolt.Tx, kind byte, clinic, id app.ID) error {
-	if !feedOn(tx) {
+	if !s.server() {
 		return nil
 	}
+	return s.appendFeed(tx, kind, clinic, id)
+}
+
+func (s *Store) appendFeed(tx *bolt.Tx, kind byte, clinic, id app.ID) error {
 	ch, keys := tx.Bucket(bChanges), tx.Bucket(bChangeKeys)
 	ch.FillPercent = appendFill
 	k := append([]byte{kind}, id...)
@@ -238,24 +225,24 @@ func feedEntry(v []byte) (kind byte, clinic, id app.ID, ok bool) {
 	return v[0], app.ID(v[1 : 1+i]), app.ID(v[2+i:]), true
 }
 
-// markOp records the op of ctx as applied to case c, in the write's
-// transaction. Its final result (PutOpResult) replaces the mark.
-func (s *Store) markOp(ctx context.Context, tx *bolt.Tx, c *app.Case) error {
-	m := opOf(ctx)
-	if m.id == "" || !feedOn(tx) {
+// markOp records the op w replays as applied to case c, in the write's
+// transaction (server). Its final result (PutOpResult) replaces the mark.
+func (s *Store) markOp(tx *bolt.Tx, c *app.Case, w app.Write) error {
+	if w.Applies == "" || !s.server() {
 		return nil
 	}
-	r := app.OpResult{ID: m.id, CaseID: c.ID, Outcome: app.OpApplied, Version: c.Version, At: s.clock.Now()}
-	return s.putBucket(tx.Bucket(bAppliedOps), bAppliedOps, []byte(m.id), &r)
+	r := app.OpResult{ID: w.Applies, CaseID: c.ID, Outcome: app.OpApplied, Version: c.Version, At: s.clock.Now()}
+	return s.putBucket(tx.Bucket(bAppliedOps), bAppliedOps, []byte(w.Applies), &r)
 }
 
 // bumpVersion gives a changed case header its next server version, and
-// notes which fields changed at it and through whose op.
-func bumpVersion(ctx context.Context, tx *bolt.Tx, old, c *app.Case) {
-	if !feedOn(tx) {
+// notes which fields changed at it and through whose op (a tag of the
+// device, app.DeviceTag: the header never carries a device id).
+func (s *Store) bumpVersion(old, c *app.Case, w app.Write) {
+	if !s.server() {
 		return
 	}
-	dev := opOf(ctx).device
+	dev := app.DeviceTag(w.Device)
 	c.Version = old.Version + 1
 	c.StatusVersion, c.StatusBy = old.StatusVersion, old.StatusBy
 	c.AssigneeVersion, c.AssigneeBy = old.AssigneeVersion, old.AssigneeBy

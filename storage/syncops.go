@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -16,8 +15,9 @@ import (
 // A connected desktop (docs/sync.md) writes, in the same transaction as
 // each local change, the semantic operation the central server must apply
 // (bucket pending_ops, v6), and writes no outbox rows: the server notifies.
-// Changes that come from the server (a pull) are written with a context
-// made by FromServer, and queue nothing.
+// The app makes each op (app.Write); changes that come from the server (a
+// pull, a push's answer) are written by their own methods and queue
+// nothing.
 
 var (
 	bPendingOps = []byte("pending_ops")
@@ -34,19 +34,6 @@ func migrate6(tx *bolt.Tx, _ Codec) error {
 	return nil
 }
 
-type fromServerKey struct{}
-
-// FromServer marks ctx as applying changes from the central server: a
-// write with it queues no op.
-func FromServer(ctx context.Context) context.Context {
-	return context.WithValue(ctx, fromServerKey{}, true)
-}
-
-func fromServer(ctx context.Context) bool {
-	v, _ := ctx.Value(fromServerKey{}).(bool)
-	return v
-}
-
 // Connect turns the database into a connected desktop's replica for the
 // device id the server gave at the first sign-in. A demo database is
 // refused.
@@ -59,7 +46,14 @@ func (s *Store) Connect(ctx context.Context, deviceID string) error {
 		if string(meta.Get(kDemo)) == "1" {
 			return ErrDemoNotConnectable
 		}
-		return meta.Put(kSyncDevice, []byte(deviceID))
+		if s.server() {
+			return fmt.Errorf("connect the central server's database: %w", app.ErrInvalid)
+		}
+		if err := meta.Put(kSyncDevice, []byte(deviceID)); err != nil {
+			return err
+		}
+		s.becomes(tx, RoleReplica)
+		return nil
 	})
 }
 
@@ -69,12 +63,13 @@ func (s *Store) SyncDevice() (id string) {
 	return id
 }
 
-func connected(tx *bolt.Tx) bool { return tx.Bucket(bMeta).Get(kSyncDevice) != nil }
-
-// queueOps appends ops to the pending queue in tx when the database is
-// connected and the change is local.
-func (s *Store) queueOps(ctx context.Context, tx *bolt.Tx, ops ...app.SyncOp) error {
-	if !connected(tx) || fromServer(ctx) {
+// queue appends ops to the pending queue in tx when the database is a
+// connected desktop's; elsewhere it writes nothing (a standalone desktop
+// is the whole system, the server applies ops rather than making them).
+// The ops are the app's, made explicitly for the change (app.Write):
+// storage never derives an op from a difference of records.
+func (s *Store) queue(tx *bolt.Tx, ops ...app.SyncOp) error {
+	if !s.replica() || len(ops) == 0 {
 		return nil
 	}
 	bk := tx.Bucket(bPendingOps)
@@ -88,7 +83,7 @@ func (s *Store) queueOps(ctx context.Context, tx *bolt.Tx, ops ...app.SyncOp) er
 			op.ID = app.NewOpID()
 		}
 		if op.MadeAt.IsZero() {
-			op.MadeAt = time.Now()
+			op.MadeAt = s.clock.Now()
 		}
 		var k [8]byte
 		binary.BigEndian.PutUint64(k[:], seq)
@@ -96,9 +91,7 @@ func (s *Store) queueOps(ctx context.Context, tx *bolt.Tx, ops ...app.SyncOp) er
 			return err
 		}
 	}
-	if len(ops) > 0 {
-		tx.OnCommit(s.queued)
-	}
+	tx.OnCommit(s.queued)
 	return nil
 }
 
@@ -108,50 +101,6 @@ func payload(v any) json.RawMessage {
 		panic("storage: marshal op payload: " + err.Error()) // our own types always marshal
 	}
 	return data
-}
-
-// createOps is the op of a new thread, plus one per attachment.
-func createOps(t *app.Thread) []app.SyncOp {
-	ops := []app.SyncOp{{Kind: app.OpCaseCreate, CaseID: t.Case.ID, Payload: payload(t)}}
-	return append(ops, attachmentOps(t, t.Messages)...)
-}
-
-func attachmentOps(t *app.Thread, msgs []app.Message) []app.SyncOp {
-	var ops []app.SyncOp
-	for _, m := range msgs {
-		for _, a := range m.Attachments {
-			if _, ok := t.Blobs[a.ID]; ok {
-				ops = append(ops, app.SyncOp{Kind: app.OpAttachmentPut, CaseID: t.Case.ID, Payload: payload(a)})
-			}
-		}
-	}
-	return ops
-}
-
-// updateOps are the ops of a change of a thread from old (nm messages,
-// nn notes before) to t: appended messages and notes, and the header
-// fields staff change. Each carries the server version it was made on.
-func updateOps(old app.Case, nm, nn int, t *app.Thread) []app.SyncOp {
-	base := old.Version
-	var ops []app.SyncOp
-	for _, m := range t.Messages[nm:] {
-		ops = append(ops, app.SyncOp{Kind: app.OpCaseMessage, CaseID: old.ID, Base: base, Payload: payload(m)})
-	}
-	ops = append(ops, attachmentOps(t, t.Messages[nm:])...)
-	for _, n := range t.Notes[nn:] {
-		ops = append(ops, app.SyncOp{Kind: app.OpCaseNote, CaseID: old.ID, Base: base, Payload: payload(n)})
-	}
-	c := &t.Case
-	if c.Status != old.Status || !c.ClosedAt.Equal(old.ClosedAt) {
-		ops = append(ops, app.SyncOp{Kind: app.OpCaseStatus, CaseID: old.ID, Base: base, Payload: payload(app.StatusChange{Status: c.Status, ClosedAt: c.ClosedAt})})
-	}
-	if c.AssigneeID != old.AssigneeID {
-		ops = append(ops, app.SyncOp{Kind: app.OpCaseAssign, CaseID: old.ID, Base: base, Payload: payload(app.AssignChange{AssigneeID: c.AssigneeID})})
-	}
-	if old.UnreadByStaff && !c.UnreadByStaff {
-		ops = append(ops, app.SyncOp{Kind: app.OpCaseRead, CaseID: old.ID, Base: base})
-	}
-	return ops
 }
 
 // PendingOps implements app.SyncQueue.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"slices"
 	"testing"
-	"time"
 
 	"mottagning/app"
 	"mottagning/app/demo"
@@ -20,10 +19,11 @@ func opKinds(ops []app.SyncOp) []app.OpKind {
 	return out
 }
 
-// A connected desktop queues one semantic op per local change, in the
-// change's own transaction and in order; writes from the server queue
-// nothing; a standalone database queues nothing; no outbox rows are
-// written when connected (the server notifies).
+// A connected desktop queues exactly the ops the app hands a write
+// (app.Write), in the write's own transaction and in order, and derives
+// none from the change itself; a write with no ops (from the server)
+// queues nothing; a standalone database queues nothing; no outbox rows
+// are written when connected (the server notifies).
 func TestSyncOps_QueuedWithEachLocalChange(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
@@ -38,32 +38,42 @@ func TestSyncOps_QueuedWithEachLocalChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	clinic, resident, staff := ds.Clinics[0].ID, ds.Residents[0].ID, ds.Staff[0].ID
+	op := func(kind app.OpKind, caseID app.ID, payload any) app.SyncOp {
+		data, _ := json.Marshal(payload)
+		return app.SyncOp{ID: app.NewOpID(), Kind: kind, CaseID: caseID, Payload: data}
+	}
 
-	// Standalone: nothing queued.
+	// Standalone: nothing queued, even when handed ops.
 	th := newThread(clinic, resident, "", app.StatusNew, testNow, "Hej")
-	if err := s.CreateThread(ctx, &th); err != nil {
+	if err := s.CreateThread(ctx, &th, app.Local(op(app.OpCaseCreate, th.Case.ID, &th))); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := s.PendingCount(ctx); n != 0 {
 		t.Fatalf("standalone queued %d ops", n)
 	}
+	if s.Role() != RoleStandalone {
+		t.Fatalf("role %v", s.Role())
+	}
 
 	if err := s.Connect(ctx, "device-1"); err != nil {
 		t.Fatal(err)
 	}
-	if s.SyncDevice() != "device-1" {
-		t.Fatal("device id not kept")
+	if s.SyncDevice() != "device-1" || s.Role() != RoleReplica {
+		t.Fatalf("device id %q, role %v", s.SyncDevice(), s.Role())
 	}
 	th2 := newThread(clinic, resident, "", app.StatusNew, testNow, "Hej igen")
 	th2.Outbox = []app.Notification{{ID: app.NotificationID(th2.Messages[0].ID, resident, app.ChannelSMS), CaseID: th2.Case.ID, MessageID: th2.Messages[0].ID, RecipientID: resident, Channel: app.ChannelSMS, Address: "+46701740605", State: app.NotificationQueued}}
-	if err := s.CreateThread(ctx, &th2); err != nil {
+	if err := s.CreateThread(ctx, &th2, app.Local(op(app.OpCaseCreate, th2.Case.ID, &th2))); err != nil {
 		t.Fatal(err)
 	}
 	if ns, _ := s.NotificationsOfCase(ctx, th2.Case.ID); len(ns) != 0 {
 		t.Error("a connected desktop wrote outbox rows")
 	}
-	err := s.UpdateThread(ctx, th2.Case.ID, func(t *app.Thread) error {
-		t.Messages = append(t.Messages, app.Message{ID: app.NewID(testNow), Author: app.AuthorStaff, AuthorID: staff, At: testNow, Text: "Svar"})
+	// A change that adds a message, a note and changes three header
+	// fields queues only what the app says it is: one message op.
+	msg := app.Message{ID: app.NewID(testNow), Author: app.AuthorStaff, AuthorID: staff, At: testNow, Text: "Svar"}
+	err := s.UpdateThread(ctx, th2.Case.ID, app.Local(op(app.OpCaseMessage, th2.Case.ID, &msg)), func(t *app.Thread) error {
+		t.Messages = append(t.Messages, msg)
 		t.Notes = append(t.Notes, app.Note{ID: app.NewID(testNow), StaffID: staff, At: testNow, Text: "Anteckning"})
 		t.Case.AssigneeID, t.Case.Status, t.Case.UnreadByStaff = staff, app.StatusOngoing, false
 		return nil
@@ -72,16 +82,25 @@ func TestSyncOps_QueuedWithEachLocalChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A failed change queues nothing.
-	_ = s.UpdateThread(ctx, th2.Case.ID, func(t *app.Thread) error {
+	_ = s.UpdateThread(ctx, th2.Case.ID, app.Local(op(app.OpCaseStatus, th2.Case.ID, app.StatusChange{Status: app.StatusClosed})), func(t *app.Thread) error {
 		t.Case.Status = app.StatusClosed
 		return errors.New("changed my mind")
 	})
+	// Several ops of one change, in order.
+	err = s.UpdateThread(ctx, th2.Case.ID, app.Local(op(app.OpCaseStatus, th2.Case.ID, app.StatusChange{Status: app.StatusClosed}),
+		op(app.OpCaseNote, th2.Case.ID, app.Note{})), func(t *app.Thread) error {
+		t.Case.Status = app.StatusClosed
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Record(ctx, app.AccessEntry{ID: app.NewID(testNow), At: testNow, StaffID: staff, ClinicID: clinic, ResidentID: resident, CaseID: th2.Case.ID, Action: app.AccessOpenCase}); err != nil {
 		t.Fatal(err)
 	}
-	// From the server: nothing queued.
+	// No ops (a write from the server): nothing queued.
 	th3 := newThread(clinic, resident, "", app.StatusNew, testNow, "Från servern")
-	if err := s.CreateThread(FromServer(ctx), &th3); err != nil {
+	if err := s.CreateThread(ctx, &th3, app.Write{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -89,37 +108,63 @@ func TestSyncOps_QueuedWithEachLocalChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []app.OpKind{app.OpCaseCreate, app.OpCaseMessage, app.OpCaseNote, app.OpCaseStatus, app.OpCaseAssign, app.OpCaseRead, app.OpAccessRecord}
+	want := []app.OpKind{app.OpCaseCreate, app.OpCaseMessage, app.OpCaseStatus, app.OpCaseNote, app.OpAccessRecord}
 	if got := opKinds(ops); !slices.Equal(got, want) {
 		t.Fatalf("ops %v, want %v", got, want)
 	}
 	seen := map[string]bool{}
 	for i, op := range ops {
-		if op.ID == "" || seen[op.ID] || (i > 0 && op.Seq <= ops[i-1].Seq) {
-			t.Errorf("op %d: id %q seq %d: ids must be unique, seqs increasing", i, op.ID, op.Seq)
+		if op.ID == "" || seen[op.ID] || (i > 0 && op.Seq <= ops[i-1].Seq) || op.MadeAt.IsZero() {
+			t.Errorf("op %d: id %q seq %d made %v: ids must be unique, seqs increasing, times set", i, op.ID, op.Seq, op.MadeAt)
 		}
 		seen[op.ID] = true
 	}
-	var st app.StatusChange
-	if err := json.Unmarshal(ops[3].Payload, &st); err != nil || st.Status != app.StatusOngoing {
-		t.Errorf("status payload %s", ops[3].Payload)
-	}
-	var created app.Thread
-	if err := json.Unmarshal(ops[0].Payload, &created); err != nil || created.Case.ID != th2.Case.ID || len(created.Messages) != 1 || len(created.Outbox) != 0 {
-		t.Errorf("create payload: %v", err)
+	var got app.Message
+	if err := json.Unmarshal(ops[1].Payload, &got); err != nil || got.ID != msg.ID || got.Text != "Svar" {
+		t.Errorf("message payload %s", ops[1].Payload)
 	}
 	// Dropping answered ops keeps the rest in order.
 	if err := s.DropOps(ctx, []string{ops[0].ID, ops[2].ID}); err != nil {
 		t.Fatal(err)
 	}
 	rest, _ := s.PendingOps(ctx, 0)
-	if got := opKinds(rest); !slices.Equal(got, []app.OpKind{app.OpCaseMessage, app.OpCaseStatus, app.OpCaseAssign, app.OpCaseRead, app.OpAccessRecord}) {
+	if got := opKinds(rest); !slices.Equal(got, []app.OpKind{app.OpCaseMessage, app.OpCaseNote, app.OpAccessRecord}) {
 		t.Errorf("after drop: %v", got)
 	}
-	if n, _ := s.PendingCount(ctx); n != 5 {
+	if n, _ := s.PendingCount(ctx); n != 3 {
 		t.Errorf("pending count %d", n)
 	}
-	_ = time.Second
+}
+
+// The role is read once when the store opens and kept across a restart.
+func TestStoreRole_ReadOnceAtOpen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetChangeFeed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s.Role() != RoleServer {
+		t.Fatalf("after SetChangeFeed: %v", s.Role())
+	}
+	// A server's database never becomes a desktop's replica.
+	if err := s.Connect(ctx, "device-1"); !errors.Is(err, app.ErrInvalid) || s.Role() != RoleServer {
+		t.Fatalf("connect on a server store: %v, role %v", err, s.Role())
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Role() != RoleServer {
+		t.Fatalf("reopened: %v", s.Role())
+	}
 }
 
 func TestSyncOps_DemoDatabaseCannotConnect(t *testing.T) {

@@ -101,7 +101,7 @@ func (s *Store) UpdateFromServer(ctx context.Context, ch *app.SyncChanges, curso
 	var col *deferredIdx
 	fresh, dirty := false, false
 	err := s.updateC(ctx, "apply pulled changes", func(tx *bolt.Tx) error {
-		if !connected(tx) {
+		if !s.replica() {
 			return ErrNotConnected
 		}
 		m := tx.Bucket(bMeta)
@@ -268,7 +268,7 @@ func (d *deferredIdx) keys(offs []int, i int) [][]byte {
 // while the indexes are deferred, the collected keys no longer tell the
 // whole story.
 func (s *Store) caseWritten(tx *bolt.Tx, id app.ID) error {
-	if feedOn(tx) {
+	if s.server() {
 		return nil
 	}
 	if idxDeferred(tx) {
@@ -365,7 +365,7 @@ func (s *Store) DropAnsweredOps(ctx context.Context, results []app.OpResult, ch 
 	defer s.idxMu.Unlock()
 	col := s.idx
 	err := s.updateC(ctx, "store op results", func(tx *bolt.Tx) error {
-		if !connected(tx) {
+		if !s.replica() {
 			return ErrNotConnected
 		}
 		bk := tx.Bucket(bPendingOps)

@@ -490,7 +490,7 @@ func testSchemaFile(t *testing.T, v uint64) {
 	// The upgraded database takes writes and keeps its indexes.
 	th := newThread(g.Clinics[0].ID, g.Residents[0].ID, g.Staff[0].ID, app.StatusOngoing, testNow, "Efter uppgraderingen")
 	th.Outbox = []app.Notification{testNotification(&th, app.ChannelEmail, testNow)}
-	if err := s.CreateThread(ctx, &th); err != nil {
+	if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
 		t.Fatal(err)
 	}
 	if due, err := s.DueNotifications(ctx, app.ChannelEmail, testNow, 10); err != nil || len(due) != 1 || due[0].ID != th.Outbox[0].ID {

@@ -581,6 +581,8 @@ func caseActionError(op string, err error) string {
 		return L(cvClosedReply)
 	case errors.Is(err, app.ErrInvalid) && op == opAssign:
 		return L(cvNotAssignable)
+	case errors.Is(err, app.ErrTextControl):
+		return L(app.TextMessage)
 	case errors.Is(err, app.ErrForbidden):
 		return L(cvNotAllowed)
 	case errors.Is(err, app.ErrNotFound):
@@ -647,6 +649,9 @@ func (v *caseView) checkText(empty string) (string, bool) {
 		return "", false
 	case utf8.RuneCountInString(text) > app.MaxTextLen:
 		v.fieldError(L(cvTooLong))
+		return "", false
+	case app.CheckMultiline(text) != nil:
+		v.fieldError(L(app.TextMessage))
 		return "", false
 	}
 	return text, true

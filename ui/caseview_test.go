@@ -354,7 +354,7 @@ func TestCaseView_CloseRefusesReplyThenReopen(t *testing.T) {
 // shows the same text at the field.
 func TestCaseView_ClosedElsewhereShowsClosedText(t *testing.T) {
 	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
-	err := f.store.UpdateThread(context.Background(), f.id, func(th *app.Thread) error {
+	err := f.store.UpdateThread(context.Background(), f.id, app.Write{}, func(th *app.Thread) error {
 		th.Case.Status, th.Case.ClosedAt = app.StatusClosed, now
 		return nil
 	})
@@ -694,7 +694,7 @@ func TestCaseView_AttachmentsWithReply(t *testing.T) {
 	// stays open.
 	ghost := atts[1]
 	ghost.ID = app.NewID(now)
-	err := f.store.UpdateThread(context.Background(), f.v.id, func(th *app.Thread) error {
+	err := f.store.UpdateThread(context.Background(), f.v.id, app.Write{}, func(th *app.Thread) error {
 		last := th.Messages[len(th.Messages)-1]
 		last.ID, last.Attachments = app.NewID(now), []app.Attachment{ghost}
 		th.Messages = append(th.Messages, last)

@@ -216,6 +216,7 @@ func appKeys(t *testing.T) map[string]string {
 	for _, err := range []error{app.ErrAttachmentTooLarge, app.ErrAttachmentType, app.ErrAttachmentEmpty, app.ErrTooManyAttachments, errors.New("other")} {
 		add("app.AttachmentMessage", app.AttachmentMessage(err))
 	}
+	add("app.TextMessage", app.TextMessage)
 	// The personnummer errors, and the format error with its detail.
 	for _, err := range []error{personnummer.ErrEmpty, personnummer.ErrFormat, personnummer.ErrReserve,
 		personnummer.ErrDate, personnummer.ErrChecksum, personnummer.ErrFuture, personnummer.ErrSerial} {

@@ -806,6 +806,8 @@ func (s *sendScreen) sendDone(c *app.Case, err error) {
 	case errors.Is(err, app.ErrForbidden):
 		logError("send case", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
 		fieldMessage(s.errText, L(textForbidden), true)
+	case errors.Is(err, app.ErrTextControl):
+		fieldMessage(s.errText, L(app.TextMessage), true)
 	case errors.Is(err, app.ErrInvalid):
 		fieldMessage(s.errText, L(textSendInvalid), true)
 	default:
