@@ -102,6 +102,8 @@ var (
 				Blocked: true, BlockedBy: "s-3", BlockedAt: t2, BlockedClinic: "k-1"},
 			{GuardianID: "r-g2", Contact: app.GuardianContact{Email: app.Hidden, SavedAt: t0}},
 		},
+		HeldBlocks: []app.Guardianship{{GuardianID: "r-g3", ProxyActivated: true, Contact: app.GuardianContact{Mobile: app.Hidden, Email: app.Hidden, SavedAt: t0},
+			Blocked: true, BlockedBy: "s-3", BlockedAt: t1, BlockedClinic: "k-1"}},
 		Demo: true, UpdatedAt: t3,
 	}
 	residentSparse = app.Resident{ID: "r-adult", PNR: pnr("19121212-1212"),

@@ -243,6 +243,7 @@ type Resident struct {
 	Account       Account             `json:"Account"`
 	Settings      Settings            `json:"Settings"`
 	Guardians     []Guardianship      `json:"Guardians"`
+	HeldBlocks    []Guardianship      `json:"HeldBlocks,omitempty"`
 	Demo          bool                `json:"Demo"`
 	UpdatedAt     time.Time           `json:"UpdatedAt"`
 }
@@ -300,6 +301,19 @@ type GuardianContact struct {
 	SavedAt time.Time `json:"SavedAt"`
 }
 
+func fromGuardianship(x app.Guardianship) Guardianship {
+	return Guardianship{GuardianID: string(x.GuardianID), ProxyActivated: x.ProxyActivated,
+		Contact: GuardianContact{Mobile: x.Contact.Mobile, Email: x.Contact.Email, SavedAt: x.Contact.SavedAt},
+		Blocked: x.Blocked, BlockedBy: string(x.BlockedBy), BlockedAt: x.BlockedAt, BlockedClinic: string(x.BlockedClinic)}
+}
+
+// App is x in the domain.
+func (x Guardianship) App() app.Guardianship {
+	return app.Guardianship{GuardianID: app.ID(x.GuardianID), ProxyActivated: x.ProxyActivated,
+		Contact: app.GuardianContact{Mobile: x.Contact.Mobile, Email: x.Contact.Email, SavedAt: x.Contact.SavedAt},
+		Blocked: x.Blocked, BlockedBy: app.ID(x.BlockedBy), BlockedAt: x.BlockedAt, BlockedClinic: app.ID(x.BlockedClinic)}
+}
+
 // FromResident is r on the wire.
 func FromResident(r app.Resident) Resident {
 	g, a, s := r.Register, r.Account, r.Settings
@@ -312,11 +326,7 @@ func FromResident(r app.Resident) Resident {
 			LoginLocked: a.LoginLocked, JournalSealed: a.JournalSealed},
 		Settings: Settings{Mobile: s.Mobile, Email: s.Email, NotifySMS: s.NotifySMS, NotifyEmail: s.NotifyEmail,
 			ShareWithCare: s.ShareWithCare, SavedAt: s.SavedAt},
-		Guardians: Map(r.Guardians, func(x app.Guardianship) Guardianship {
-			return Guardianship{GuardianID: string(x.GuardianID), ProxyActivated: x.ProxyActivated,
-				Contact: GuardianContact{Mobile: x.Contact.Mobile, Email: x.Contact.Email, SavedAt: x.Contact.SavedAt},
-				Blocked: x.Blocked, BlockedBy: string(x.BlockedBy), BlockedAt: x.BlockedAt, BlockedClinic: string(x.BlockedClinic)}
-		}),
+		Guardians: Map(r.Guardians, fromGuardianship), HeldBlocks: Map(r.HeldBlocks, fromGuardianship),
 		Demo: r.Demo, UpdatedAt: r.UpdatedAt,
 	}
 }
@@ -333,11 +343,7 @@ func (r Resident) App() app.Resident {
 			LoginLocked: a.LoginLocked, JournalSealed: a.JournalSealed},
 		Settings: app.Settings{Mobile: s.Mobile, Email: s.Email, NotifySMS: s.NotifySMS, NotifyEmail: s.NotifyEmail,
 			ShareWithCare: s.ShareWithCare, SavedAt: s.SavedAt},
-		Guardians: Map(r.Guardians, func(x Guardianship) app.Guardianship {
-			return app.Guardianship{GuardianID: app.ID(x.GuardianID), ProxyActivated: x.ProxyActivated,
-				Contact: app.GuardianContact{Mobile: x.Contact.Mobile, Email: x.Contact.Email, SavedAt: x.Contact.SavedAt},
-				Blocked: x.Blocked, BlockedBy: app.ID(x.BlockedBy), BlockedAt: x.BlockedAt, BlockedClinic: app.ID(x.BlockedClinic)}
-		}),
+		Guardians: Map(r.Guardians, Guardianship.App), HeldBlocks: Map(r.HeldBlocks, Guardianship.App),
 		Demo: r.Demo, UpdatedAt: r.UpdatedAt,
 	}
 }
