@@ -14,8 +14,9 @@ import (
 )
 
 // Attachment is a file on a message (bilaga), both ways: staff to resident
-// and resident to staff. The bytes live apart from the message, keyed by
-// the attachment id; the message carries this description.
+// and resident to staff. The bytes live apart from the message, under the
+// case and the attachment id (an id names a file only within its case);
+// the message carries this description.
 type Attachment struct {
 	ID   ID
 	Name string
@@ -46,6 +47,11 @@ var (
 	ErrAttachmentType     = fmt.Errorf("attachment is not a PDF, JPEG or PNG file: %w", ErrInvalid)
 	ErrAttachmentEmpty    = fmt.Errorf("attachment is empty: %w", ErrInvalid)
 	ErrTooManyAttachments = fmt.Errorf("more than %d attachments on one message: %w", MaxAttachmentsPerMessage, ErrInvalid)
+	// ErrAttachmentTaken: a message names an attachment id that a message
+	// of another case describes already. The id names one file of one
+	// case; a message cannot borrow another case's file by its id.
+	ErrAttachmentTaken = &FieldError{"attachment", "attachment_id",
+		"Bilagan hör till ett annat ärende och kan inte läggas på det här meddelandet."}
 )
 
 // ErrAttachmentNotDownloaded: the attachment is described on a message,
@@ -226,15 +232,16 @@ type AttachmentRef struct {
 
 // ChunkStaging is the central server's store of the chunks desktops
 // upload ahead of their attachment.put ops (storage.Store behind the
-// server's gate). CaseService finds it on its store.
+// server's gate). CaseService finds it on its store. Chunks and bytes
+// are kept per case: an attachment id names a file only within its case.
 type ChunkStaging interface {
-	// StagedAttachment assembles the staged chunks of attachment id
-	// (size bytes), or fails with ErrAttachmentIncomplete.
-	StagedAttachment(ctx context.Context, id ID, size int64) ([]byte, error)
-	// DiscardStagedChunks removes the staged chunks of id.
-	DiscardStagedChunks(ctx context.Context, id ID) error
-	// HasAttachmentData reports whether the bytes of id are stored.
-	HasAttachmentData(ctx context.Context, id ID) (bool, error)
+	// StagedAttachment assembles the staged chunks of attachment id of
+	// case caseID (size bytes), or fails with ErrAttachmentIncomplete.
+	StagedAttachment(ctx context.Context, caseID, id ID, size int64) ([]byte, error)
+	// DiscardStagedChunks removes the staged chunks of id of case caseID.
+	DiscardStagedChunks(ctx context.Context, caseID, id ID) error
+	// HasAttachmentData reports whether the bytes of id of case caseID are stored.
+	HasAttachmentData(ctx context.Context, caseID, id ID) (bool, error)
 	// Batch runs fn's store calls in one transaction.
 	Batch(ctx context.Context, fn func(ctx context.Context) error) error
 }
@@ -264,7 +271,7 @@ func (s *CaseService) SyncAttachment(ctx context.Context, st *Staff, caseID, att
 }
 
 // applyStagedAttachment applies an attachment.put op whose bytes were
-// uploaded in chunks: in one transaction it assembles the chunks, checks
+// uploaded in chunks: in one transaction it assembles the case's chunks, checks
 // them against the digest on the message, stores the bytes with the case
 // (w marks the op applied) and drops the chunks. A
 // missing chunk leaves the op undecided (ErrAttachmentIncomplete); bytes
@@ -284,12 +291,12 @@ func (s *CaseService) applyStagedAttachment(ctx context.Context, sess Session, c
 			if !ok {
 				return fmt.Errorf("attachment %s on no message of case %s: %w", attID, caseID, ErrNotFound)
 			}
-			if held, err := cs.HasAttachmentData(ctx, attID); err != nil {
+			if held, err := cs.HasAttachmentData(ctx, caseID, attID); err != nil {
 				return err
 			} else if held {
 				return errAlready
 			}
-			data, err := cs.StagedAttachment(ctx, attID, desc.Size)
+			data, err := cs.StagedAttachment(ctx, caseID, attID, desc.Size)
 			if err != nil {
 				return fmt.Errorf("attachment %s of case %s: %w", attID, caseID, err)
 			}
@@ -303,13 +310,13 @@ func (s *CaseService) applyStagedAttachment(ctx context.Context, sess Session, c
 		if err != nil {
 			return err
 		}
-		return cs.DiscardStagedChunks(ctx, attID)
+		return cs.DiscardStagedChunks(ctx, caseID, attID)
 	})
 	if corrupt {
 		// Staged chunks are checked whole when the last one arrives, so
 		// this is a store that changed under them; the desktop's next
 		// upload starts over.
-		if derr := cs.DiscardStagedChunks(ctx, attID); derr != nil {
+		if derr := cs.DiscardStagedChunks(ctx, caseID, attID); derr != nil {
 			return OpResult{}, derr
 		}
 	}

@@ -174,7 +174,7 @@ func (s *CaseService) applyAttachment(ctx context.Context, st *Staff, device ID,
 		if err := desc.verify(a.Data); err != nil {
 			return fmt.Errorf("attachment %s: %w: %w", a.ID, ErrInvalid, err)
 		}
-		if _, err := s.store.AttachmentData(ctx, a.ID); err == nil {
+		if _, err := s.store.AttachmentData(ctx, c.ID, a.ID); err == nil {
 			return errAlready
 		}
 		t.Blobs = map[ID][]byte{a.ID: a.Data}

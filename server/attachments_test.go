@@ -130,7 +130,7 @@ func (ce *chunkEnv) raw(method, path, tok string, body []byte, hdr map[string]st
 
 func (ce *chunkEnv) staged() []int {
 	ce.tb.Helper()
-	have, err := ce.store.StagedChunks(ce.ctx, ce.a.ID)
+	have, err := ce.store.StagedChunks(ce.ctx, ce.cs, ce.a.ID)
 	if err != nil {
 		ce.tb.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func TestSyncAttachmentWholeDigestMismatch(t *testing.T) {
 	if have := ce.staged(); len(have) != 0 {
 		t.Fatalf("staged after the mismatch: %v, want none", have)
 	}
-	if held, _ := ce.store.HasAttachmentData(ce.ctx, ce.a.ID); held {
+	if held, _ := ce.store.HasAttachmentData(ce.ctx, ce.cs, ce.a.ID); held {
 		t.Fatal("bytes stored after a mismatch")
 	}
 }
@@ -267,7 +267,7 @@ func TestSyncAttachmentOpAppliesOnceAfterChunks(t *testing.T) {
 	if len(res) != 1 || res[0].Outcome != app.OpApplied || res[0].ID != op.ID {
 		t.Fatalf("op after its chunks = %+v", res)
 	}
-	got, err := ce.store.AttachmentData(ce.ctx, ce.a.ID)
+	got, err := ce.store.AttachmentData(ce.ctx, ce.cs, ce.a.ID)
 	if err != nil || !bytes.Equal(got, ce.data) {
 		t.Fatalf("stored bytes: %v", err)
 	}
@@ -323,7 +323,7 @@ func TestSyncAttachmentOpAppliesOnceAfterChunks(t *testing.T) {
 	if r := ce.push(old); len(r) != 1 || r[0].Outcome != app.OpApplied {
 		t.Fatalf("inline op = %+v", r)
 	}
-	if got, err := ce.store.AttachmentData(ce.ctx, b.ID); err != nil || !bytes.Equal(got, data) {
+	if got, err := ce.store.AttachmentData(ce.ctx, ce.cs, b.ID); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("inline bytes: %v", err)
 	}
 }
@@ -367,7 +367,7 @@ func FuzzAttachmentChunkPut(f *testing.F) {
 		if rec.Code >= 500 {
 			t.Fatalf("PUT chunk %q, %d bytes: %d", n, len(body), rec.Code)
 		}
-		have, err := ce.store.StagedChunks(ce.ctx, ce.a.ID)
+		have, err := ce.store.StagedChunks(ce.ctx, ce.cs, ce.a.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -377,7 +377,7 @@ func FuzzAttachmentChunkPut(f *testing.F) {
 			}
 		}
 		if len(have) == 3 {
-			if got, err := ce.store.StagedAttachment(ce.ctx, ce.a.ID, ce.a.Size); err != nil || !bytes.Equal(got, ce.data) {
+			if got, err := ce.store.StagedAttachment(ce.ctx, ce.cs, ce.a.ID, ce.a.Size); err != nil || !bytes.Equal(got, ce.data) {
 				t.Fatalf("staged chunks are not the file: %v", err)
 			}
 		}
@@ -408,5 +408,91 @@ func TestSyncMessageWithBadAttachmentDescriptionRejected(t *testing.T) {
 		if len(res) != 1 || res[0].Outcome != app.OpRejected || res[0].Code != "invalid" {
 			t.Errorf("%s: %+v", name, res)
 		}
+	}
+}
+
+// openCaseOf is an open case of demo clinic i.
+func (ce *chunkEnv) openCaseOf(i int) app.ID {
+	ce.tb.Helper()
+	for _, th := range ce.ds.Threads {
+		if th.Case.ClinicID == ce.ds.Clinics[i].ID && th.Case.Status != app.StatusClosed {
+			return th.Case.ID
+		}
+	}
+	ce.tb.Fatalf("no open case in clinic %d", i)
+	return ""
+}
+
+// uploadAndApply uploads every chunk of ce's attachment and applies its op.
+func (ce *chunkEnv) uploadAndApply() {
+	ce.tb.Helper()
+	for n := range app.AttachmentChunks(ce.a.Size) {
+		if _, err := ce.c.PutAttachmentChunk(ce.ctx, ce.tok, ce.cs, ce.a.ID, n, chunk(ce.data, n)); err != nil {
+			ce.tb.Fatalf("chunk %d: %v", n, err)
+		}
+	}
+	if res := ce.push(ce.attachOp(ce.a)); len(res) != 1 || res[0].Outcome != app.OpApplied {
+		ce.tb.Fatalf("attachment op = %+v", res)
+	}
+}
+
+// TestSyncAttachmentOtherClinicsIDReachesNothing is finding 3 of issue 13:
+// staff of Barnmottagningen name, on a message of their own case, the id
+// (and size, digest and name) of an attachment of Vårdcentralen Centrum.
+// Nothing of Centrum's file is reachable through their case: not its
+// bytes, not which chunks are there; Centrum still downloads its own.
+func TestSyncAttachmentOtherClinicsIDReachesNothing(t *testing.T) {
+	ce := newChunkEnv(t, 2*app.AttachmentChunkSize+5)
+	ce.uploadAndApply()
+	bTok := ce.staff(demo.StaffChildClinic)
+	bCase := ce.openCaseOf(1)
+	bStaff := ce.ds.StaffBy[demo.StaffChildClinic]
+	m := app.Message{ID: app.NewID(ce.clock.Now()), CaseID: bCase, Author: app.AuthorStaff, AuthorID: bStaff, At: ce.clock.Now(),
+		Text: "Se bilagan.", Attachments: []app.Attachment{ce.a}}
+	p, _ := json.Marshal(m)
+	resp, err := ce.c.SyncPush(ce.ctx, bTok, &msync.PushRequest{Ops: []app.SyncOp{{ID: app.NewOpID(), Kind: app.OpCaseMessage, CaseID: bCase, Payload: p}}})
+	if err != nil || len(resp.Results) != 1 {
+		t.Fatalf("push: %+v %v", resp, err)
+	}
+	// The id is Centrum's case's: the message is refused with the reason,
+	// and stores nothing.
+	if r := resp.Results[0]; r.Outcome != app.OpRejected || r.Code != "invalid" {
+		t.Errorf("message naming another case's attachment = %+v, want rejected invalid", r)
+	}
+	if th, _ := ce.store.Thread(ce.ctx, bCase); th.Messages[len(th.Messages)-1].ID == m.ID {
+		t.Error("the refused message was stored")
+	}
+	bPath := func(n string) string {
+		p := "/api/sync/attachments/" + string(ce.a.ID) + "/chunks"
+		if n != "" {
+			p += "/" + n
+		}
+		return p + "?case=" + string(bCase)
+	}
+	for _, tc := range []struct{ name, method, path string }{
+		{"download", http.MethodGet, bPath("0")},
+		{"last chunk", http.MethodGet, bPath("2")},
+		{"which chunks", http.MethodGet, bPath("")},
+	} {
+		st, e, body, _ := ce.raw(tc.method, tc.path, bTok, nil, nil)
+		if st == http.StatusOK || e == nil || e.Code != "not_found" {
+			t.Errorf("%s through the other clinic's case: %d %+v (%d bytes), want 404 not_found", tc.name, st, e, len(body))
+		}
+	}
+	// Uploading under the id through the other case stages nothing and
+	// takes nothing from Centrum's file.
+	if st, e, _, _ := ce.raw(http.MethodPut, bPath("0"), bTok, chunk(ce.data, 0), map[string]string{msync.ChunkDigestHeader: sha(chunk(ce.data, 0))}); st == http.StatusOK || e == nil {
+		t.Errorf("upload through the other clinic's case: %d %+v", st, e)
+	}
+	var whole []byte
+	for n := range 3 {
+		data, sum, err := ce.c.AttachmentChunk(ce.ctx, ce.tok, ce.cs, ce.a.ID, n)
+		if err != nil || sha(data) != sum {
+			t.Fatalf("Centrum downloads chunk %d: %v", n, err)
+		}
+		whole = append(whole, data...)
+	}
+	if !bytes.Equal(whole, ce.data) {
+		t.Fatal("Centrum's download is not its file")
 	}
 }
