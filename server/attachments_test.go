@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"mottagning/app"
@@ -456,8 +457,8 @@ func TestSyncAttachmentOtherClinicsIDReachesNothing(t *testing.T) {
 	}
 	// The id is Centrum's case's: the message is refused with the reason,
 	// and stores nothing.
-	if r := resp.Results[0]; r.Outcome != app.OpRejected || r.Code != "invalid" {
-		t.Errorf("message naming another case's attachment = %+v, want rejected invalid", r)
+	if r := resp.Results[0]; r.Outcome != app.OpRejected || r.Code != "invalid" || r.Detail != "attachment_id" || r.Reason != "Ändringen gjordes inte: "+app.ErrAttachmentTaken.Text {
+		t.Errorf("message naming another case's attachment = %+v, want rejected invalid attachment_id", r)
 	}
 	if th, _ := ce.store.Thread(ce.ctx, bCase); th.Messages[len(th.Messages)-1].ID == m.ID {
 		t.Error("the refused message was stored")
@@ -494,5 +495,102 @@ func TestSyncAttachmentOtherClinicsIDReachesNothing(t *testing.T) {
 	}
 	if !bytes.Equal(whole, ce.data) {
 		t.Fatal("Centrum's download is not its file")
+	}
+}
+
+// elf is the start of a Linux executable, padded to n bytes.
+func elf(n int) []byte {
+	b := bytes.Repeat([]byte{0x90}, n)
+	copy(b, "\x7fELF\x02\x01\x01\x00")
+	return b
+}
+
+// TestSyncAttachmentCheckedOnEveryDoor is finding 4 of issue 13: what the
+// staff tool refuses (app.NewAttachment) the sync doors refuse too — a
+// file name with a path, a NUL byte or a direction override on a
+// case.message op, and bytes that are not of the declared type, whether
+// they come in chunks or inside the op. Nothing of a refused file is
+// stored, and its chunks are dropped.
+func TestSyncAttachmentCheckedOnEveryDoor(t *testing.T) {
+	ce := newChunkEnv(t, 1000)
+	st := ce.ds.StaffBy[demo.StaffReceiver]
+	message := func(a app.Attachment) []app.OpResult {
+		m := app.Message{ID: app.NewID(ce.clock.Now()), CaseID: ce.cs, Author: app.AuthorStaff, AuthorID: st, At: ce.clock.Now(),
+			Text: "Bilaga.", Attachments: []app.Attachment{a}}
+		p, _ := json.Marshal(m)
+		return ce.push(app.SyncOp{ID: app.NewOpID(), Kind: app.OpCaseMessage, CaseID: ce.cs, Payload: p})
+	}
+	messages := func() int {
+		th, err := ce.store.Thread(ce.ctx, ce.cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(th.Messages)
+	}
+	for _, tc := range []struct{ name, file string }{
+		{"path and NUL", "../../../../root/.bashrc\x00evil.pdf"},
+		{"NUL", "evil.pdf\x00.pdf"},
+		{"path", "../../x.pdf"},
+		{"windows path", `C:\Users\x.pdf`},
+		{"direction override", "faktura\u202Efdp.exe"},
+		{"control character", "a\x07b.pdf"},
+		{"extension of another type", "remiss.exe"},
+		{"too long", strings.Repeat("a", 200) + ".pdf"},
+	} {
+		t.Run("name "+tc.name, func(t *testing.T) {
+			a := ce.a
+			a.ID, a.Name = app.NewID(ce.clock.Now()), tc.file
+			before := messages()
+			res := message(a)
+			if len(res) != 1 || res[0].Outcome != app.OpRejected || res[0].Code != "invalid" || res[0].Detail != "attachment_name" {
+				t.Fatalf("message with attachment name %q = %+v, want rejected invalid attachment_name", tc.file, res)
+			}
+			if n := messages(); n != before {
+				t.Errorf("messages %d → %d after a refused one", before, n)
+			}
+		})
+	}
+
+	// Bytes of another type than declared.
+	for _, tc := range []struct {
+		name   string
+		data   []byte
+		inline bool
+	}{
+		{"ELF as PDF in chunks", elf(app.AttachmentChunkSize + 10), false},
+		{"ELF as PDF inside the op", elf(3000), true},
+		{"PNG as PDF in chunks", append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 100)...), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := app.Attachment{ID: app.NewID(ce.clock.Now()), Name: "remiss.pdf", MIME: app.MIMEPDF, Size: int64(len(tc.data)), SHA256: sha(tc.data)}
+			if res := message(a); len(res) != 1 || res[0].Outcome != app.OpApplied {
+				t.Fatalf("message describing the file = %+v (its description is clean)", res)
+			}
+			op := ce.attachOp(a)
+			if tc.inline {
+				p, _ := json.Marshal(struct {
+					app.Attachment
+					Data []byte
+				}{a, tc.data})
+				op.Payload = p
+			} else {
+				for n := range app.AttachmentChunks(a.Size) {
+					if _, err := ce.c.PutAttachmentChunk(ce.ctx, ce.tok, ce.cs, a.ID, n, chunk(tc.data, n)); err != nil {
+						t.Fatalf("chunk %d: %v", n, err)
+					}
+				}
+			}
+			res := ce.push(op)
+			if len(res) != 1 || res[0].Outcome != app.OpRejected || res[0].Code != "invalid" || res[0].Detail != "attachment_type" ||
+				res[0].Reason != "Ändringen gjordes inte: "+app.ErrAttachmentType.Text {
+				t.Fatalf("attachment op = %+v, want rejected invalid attachment_type", res)
+			}
+			if held, err := ce.store.HasAttachmentData(ce.ctx, ce.cs, a.ID); err != nil || held {
+				t.Errorf("bytes stored: %v %v", held, err)
+			}
+			if have, _ := ce.store.StagedChunks(ce.ctx, ce.cs, a.ID); len(have) != 0 {
+				t.Errorf("chunks left staged: %v", have)
+			}
+		})
 	}
 }

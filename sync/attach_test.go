@@ -686,8 +686,8 @@ func TestAttachment_OtherClinicNamingAnIDGetsNothing(t *testing.T) {
 	if err != nil || len(resp.Results) != 1 {
 		t.Fatalf("forged push: %+v %v", resp, err)
 	}
-	if r := resp.Results[0]; r.Outcome != app.OpRejected || r.Code != "invalid" {
-		t.Errorf("forged message = %+v, want rejected invalid", r)
+	if r := resp.Results[0]; r.Outcome != app.OpRejected || r.Code != "invalid" || r.Detail != "attachment_id" {
+		t.Errorf("forged message = %+v, want rejected invalid attachment_id", r)
 	}
 	if got, _, err := b.c.AttachmentChunk(ctx, tok, caseB, att.ID, 0); err == nil || bytes.Contains(data, got[:min(len(got), 64)]) && len(got) > 0 {
 		t.Errorf("chunk through the other clinic's case: %d bytes, %v; want refused", len(got), err)
