@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"mottagning/app/textcheck"
 	"path/filepath"
 	"strings"
 	"unicode"
@@ -126,7 +127,7 @@ var extFor = map[string]string{MIMEPDF: ".pdf", MIMEJPEG: ".jpg", MIMEPNG: ".png
 func CleanAttachmentName(name, mime string) string {
 	name = filepath.Base(strings.ReplaceAll(name, `\`, "/"))
 	name = strings.Map(func(r rune) rune {
-		if forbiddenRune(r) || r == utf8.RuneError || strings.ContainsRune(`/\:*?"<>|`, r) {
+		if textcheck.Forbidden(r) || r == utf8.RuneError || strings.ContainsRune(`/\:*?"<>|`, r) {
 			return -1
 		}
 		return r

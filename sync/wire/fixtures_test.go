@@ -170,7 +170,7 @@ func op(k app.OpKind, p any) app.SyncOp {
 
 var (
 	resultFull = app.OpResult{ID: "5f0c6a3e-8d2b-4c1a-9e7f-1b2c3d4e5f60", Kind: app.OpCaseStatus, CaseID: "c-1", Outcome: app.OpConflict,
-		Version: 18, Code: "conflict", Reason: "Statusen ändrades på servern innan din ändring kom fram. Serverns värde gäller.",
+		Version: 18, Code: "conflict", Detail: "attachment_type", Reason: "Statusen ändrades på servern innan din ändring kom fram. Serverns värde gäller.",
 		Blocks: []app.BlockReason{app.BlockLoginLocked, app.BlockChildProtected}, ServerStatus: app.StatusWaiting, ServerAssignee: "s-3",
 		Mine: mustJSON(statusFull), At: t3}
 	resultApplied  = app.OpResult{ID: "op-2", Kind: app.OpCaseNote, CaseID: "c-1", Outcome: app.OpApplied, Version: 19, At: t3}

@@ -198,6 +198,7 @@ type Result struct {
 	Outcome        Outcome         `json:"Outcome"`
 	Version        uint64          `json:"Version,omitempty"`
 	Code           Code            `json:"Code,omitempty"`
+	Detail         string          `json:"Detail,omitempty"`
 	Reason         string          `json:"Reason,omitempty"`
 	Blocks         []BlockReason   `json:"Blocks,omitempty"`
 	ServerStatus   Status          `json:"ServerStatus,omitempty"`
@@ -209,7 +210,7 @@ type Result struct {
 // FromResult is r on the wire (Mine converted as a payload of r.Kind).
 func FromResult(r app.OpResult) Result {
 	return Result{ID: r.ID, Kind: OpKind(r.Kind), CaseID: string(r.CaseID), Outcome: Outcome(r.Outcome), Version: r.Version,
-		Code: Code(r.Code), Reason: r.Reason, Blocks: Map(r.Blocks, func(b app.BlockReason) BlockReason { return BlockReason(b) }),
+		Code: Code(r.Code), Detail: r.Detail, Reason: r.Reason, Blocks: Map(r.Blocks, func(b app.BlockReason) BlockReason { return BlockReason(b) }),
 		ServerStatus: Status(r.ServerStatus), ServerAssignee: string(r.ServerAssignee),
 		Mine: payloadToWire(OpKind(r.Kind), r.Mine), At: r.At}
 }
@@ -217,7 +218,7 @@ func FromResult(r app.OpResult) Result {
 // App is r in the domain.
 func (r Result) App() app.OpResult {
 	return app.OpResult{ID: r.ID, Kind: app.OpKind(r.Kind), CaseID: app.ID(r.CaseID), Outcome: app.OpOutcome(r.Outcome),
-		Version: r.Version, Code: string(r.Code), Reason: r.Reason,
+		Version: r.Version, Code: string(r.Code), Detail: r.Detail, Reason: r.Reason,
 		Blocks:       Map(r.Blocks, func(b BlockReason) app.BlockReason { return app.BlockReason(b) }),
 		ServerStatus: app.Status(r.ServerStatus), ServerAssignee: app.ID(r.ServerAssignee),
 		Mine: payloadToApp(r.Kind, r.Mine), At: r.At}
