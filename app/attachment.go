@@ -323,20 +323,19 @@ type ChunkStaging interface {
 }
 
 // SyncAttachment describes attachment attID on case caseID for a chunk
-// transfer by staff member st: to upload its bytes st must be allowed to
-// handle the case (as the attachment.put op that follows must), to
-// download them a role in the case's clinic is enough (as for pulling the
-// case). Not found when the case has no message describing it.
+// transfer by staff member st, up (upload) or down: either way st must
+// see the case's content (CaseVisible), as the attachment.put op that
+// follows an upload must, and as pulling the case does. Not found when
+// the case has no message describing it.
 func (s *CaseService) SyncAttachment(ctx context.Context, st *Staff, caseID, attID ID, upload bool) (Attachment, error) {
 	t, err := s.store.Thread(ctx, caseID)
 	if err != nil {
 		return Attachment{}, fmt.Errorf("attachment %s of case %s: %w", attID, caseID, err)
 	}
-	allowed := st.InClinic(t.Case.ClinicID)
-	if upload {
-		allowed = mayHandle(Session{Staff: st, ClinicID: t.Case.ClinicID}, &t.Case)
-	}
-	if !allowed {
+	// Both ways the one rule of who sees a case's content: uploading
+	// comes before the attachment.put op that needs it, downloading is
+	// pulling the case's content.
+	if !mayHandle(Session{Staff: st, ClinicID: t.Case.ClinicID}, &t.Case) {
 		return Attachment{}, forbid("attachment of case", caseID)
 	}
 	a, ok := t.attachment(attID)

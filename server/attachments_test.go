@@ -193,8 +193,9 @@ func TestSyncAttachmentChunksBadInput(t *testing.T) {
 			}
 		})
 	}
-	// The auditor may see which chunks are there (as it pulls the case).
-	if st, e, _, _ := ce.raw(http.MethodGet, ce.path(ce.a.ID, ""), auditor, nil, nil); st != http.StatusOK {
+	// The auditor does not see the case's content, so not which chunks
+	// there are either (TestSyncAttachmentDownloadNeedsTheCase).
+	if st, e, _, _ := ce.raw(http.MethodGet, ce.path(ce.a.ID, ""), auditor, nil, nil); st != http.StatusForbidden {
 		t.Errorf("auditor asks for the chunks: %d %+v", st, e)
 	}
 	// Safe to retry: the rest of the upload goes through.
@@ -592,5 +593,32 @@ func TestSyncAttachmentCheckedOnEveryDoor(t *testing.T) {
 				t.Errorf("chunks left staged: %v", have)
 			}
 		})
+	}
+}
+
+// The attachment door uses the one rule of who sees a case's content: a
+// granskare, a lokal administratör or an ärendehanterare the case is not
+// assigned to may not download its attachments (any role in the clinic
+// could, before), nor ask which chunks there are; the ärendemottagare may.
+func TestSyncAttachmentDownloadNeedsTheCase(t *testing.T) {
+	ce := newChunkEnv(t, app.AttachmentChunkSize+5)
+	ce.uploadAndApply()
+	c, err := ce.store.Case(ce.ctx, ce.cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AssigneeID == ce.ds.StaffBy[demo.StaffHandler] || c.CreatorID == ce.ds.StaffBy[demo.StaffHandler] {
+		t.Fatal("test case is the ärendehanterare's")
+	}
+	for _, key := range []string{demo.StaffAuditor, demo.StaffLocalAdmin, demo.StaffPermAdmin, demo.StaffHandler} {
+		for _, p := range []string{ce.path(ce.a.ID, "0"), ce.path(ce.a.ID, "")} {
+			st, e, body, _ := ce.raw(http.MethodGet, p, ce.staff(key), nil, nil)
+			if st != http.StatusForbidden || e == nil || e.Code != "forbidden" {
+				t.Errorf("%s GET %s: %d %+v (%d bytes), want 403 forbidden", key, p, st, e, len(body))
+			}
+		}
+	}
+	if _, _, err := ce.c.AttachmentChunk(ce.ctx, ce.tok, ce.cs, ce.a.ID, 0); err != nil {
+		t.Fatalf("the ärendemottagare downloads: %v", err)
 	}
 }
