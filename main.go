@@ -202,7 +202,7 @@ func run() int {
 		dispatched, testSender = startDispatcher(ctx, store, clock, notifyCfg)
 	} else {
 		// Connected: the server notifies; this desktop syncs.
-		conn, stopSync := startSync(ctx, store, remote, cases, clock, notifyUser, ring, keyringError)
+		conn, stopSync := startSync(ctx, store, remote, cases, clock, ring, keyringError)
 		defer stopSync()
 		auth, syncStatus, residentLookup = conn.auth, conn.engine, conn.lookup
 	}

@@ -135,15 +135,16 @@ type connected struct {
 // staff member new to the device gets the data key through the device
 // escrow, and the device's keys are registered with the server) and
 // starts the sync engine. The returned stop ends it and waits.
+//
+// What the engine writes reaches the case lists through
+// cases.ServerChanged, which also decides when a new reply raises the
+// desktop alert (the one path: the window sets it with SetReplyAlert).
 func startSync(ctx context.Context, store *storage.Store, c *client.Client, cases *app.CaseService, clock app.Clock,
-	notifyUser func(title, body string), ring app.Keyring, keyringError func(error)) (connected, func()) {
+	ring app.Keyring, keyringError func(error)) (connected, func()) {
 	tokens := &msync.Tokens{Remote: c, Store: store, Clock: clock}
 	host, _ := os.Hostname()
 	eng := msync.New(msync.Options{Replica: store, Remote: c, Tokens: tokens, DeviceID: store.SyncDevice(), Clock: clock,
-		OnReply: func(n int) {
-			// No personal data in a desktop notification.
-			notifyUser("Nytt svar", fmt.Sprintf("%d nya svar från invånare har kommit.", n))
-		}})
+		OnChange: cases.ServerChanged})
 	store.OnQueued(eng.Kick)
 	remote := &msync.RemoteAuth{Remote: c, Local: app.NewLocalAuth(store, store, clock), Store: store, Tokens: tokens, DeviceName: host, Clock: clock,
 		Keys: &msync.DeviceKeys{Server: c, Store: store}}
