@@ -179,6 +179,8 @@ func run() int {
 	})
 	clock := app.SystemClock{}
 	cases := app.NewCaseService(store, clock)
+	// The desktop notification of a new reply: on a connected desktop
+	// cases.ServerChanged decides (startSync), the window shows it.
 	notifyUser := func(title, body string) { a.SendNotification(fyne.NewNotification(title, body)) }
 	// The OS key store, where there is one, is a second way to the data key
 	// once a password is verified (after a password reset, for example);
@@ -202,7 +204,7 @@ func run() int {
 		dispatched, testSender = startDispatcher(ctx, store, clock, notifyCfg)
 	} else {
 		// Connected: the server notifies; this desktop syncs.
-		conn, stopSync := startSync(ctx, store, remote, cases, clock, notifyUser, ring, keyringError)
+		conn, stopSync := startSync(ctx, store, remote, cases, clock, ring, keyringError)
 		defer stopSync()
 		auth, syncStatus, residentLookup = conn.auth, conn.engine, conn.lookup
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	neturl "net/url"
 	"os"
 	"strings"
 
@@ -16,21 +17,18 @@ import (
 
 // connectServer prepares connected mode: the server's URL and the pinned
 // fingerprint of its certificate (trusted on first connect, or given with
-// --server-pin), stored in the database. A demo database, a server other
-// than the stored one, and a changed certificate are refused with a
-// Swedish message. A server that cannot be reached now is no error: the
+// --server-pin), stored in the database. A demo database, an address that
+// is not https (given or stored: serverURL), a server other than the stored
+// one, and a changed certificate are refused with a Swedish message. A server that cannot be reached now is no error: the
 // desktop works offline (only the very first connect needs it).
 func connectServer(ctx context.Context, store *storage.Store, url, pinFlag string) (*client.Client, error) {
 	if store.IsDemo() {
 		return nil, errors.New("Det här är en demodatabas, och en demodatabas kan aldrig anslutas till en server. Välj en annan datakatalog med --data.")
 	}
 	storedURL, storedPin := store.SyncServer()
-	url = strings.TrimRight(strings.TrimSpace(url), "/")
-	switch {
-	case url == "":
-		url = storedURL
-	case storedURL != "" && url != storedURL:
-		return nil, fmt.Errorf("Databasen är ansluten till servern %s, inte %s. Välj en annan datakatalog med --data för att ansluta till en annan server.", storedURL, url)
+	url, err := serverURL(url, storedURL)
+	if err != nil {
+		return nil, err
 	}
 	pin := storedPin
 	if pinFlag != "" {
@@ -75,6 +73,54 @@ func connectServer(ctx context.Context, store *storage.Store, url, pinFlag strin
 	return c, nil
 }
 
+// serverURL is the address to connect to: the --server flag, or without
+// it the one stored at the first connect. Both are checked
+// (client.CheckServerURL): a desktop never talks to its server without
+// https, not even at an address an earlier version stored. Such a stored
+// address gives way to an https one of the same host given with --server
+// (the pinned certificate is still checked at every connection); any other
+// server than the stored one is refused, as before. Errors are Swedish
+// messages; they never show a password an address may hold.
+func serverURL(flag, stored string) (string, error) {
+	want := ""
+	if strings.TrimSpace(flag) != "" {
+		u, err := client.CheckServerURL(flag)
+		if err != nil {
+			return "", errors.New(client.ServerURLMessage(err))
+		}
+		want = u
+	}
+	if stored == "" {
+		return want, nil
+	}
+	old, err := client.CheckServerURL(stored)
+	switch {
+	case err == nil && (want == "" || want == old):
+		return old, nil
+	case err == nil:
+		return "", fmt.Errorf("Databasen är ansluten till servern %s, inte %s. Välj en annan datakatalog med --data för att ansluta till en annan server.", old, want)
+	case want != "" && hostOf(stored) == hostOf(want):
+		slog.Info("stored server address replaced by its https form", "server", want)
+		return want, nil
+	}
+	shown := ""
+	if u, perr := neturl.Parse(strings.TrimSpace(stored)); perr == nil && u.Host != "" {
+		u.User = nil
+		shown = " (" + u.String() + ")"
+	}
+	return "", fmt.Errorf("Databasen är ansluten till en serveradress som inte använder https%s, och den används inte: "+
+		"lösenord och ärenden skulle skickas okrypterade. Starta med --server https://värd:port för samma server.", shown)
+}
+
+// hostOf is the host:port of an address in lower case ("" when none).
+func hostOf(raw string) string {
+	u, err := neturl.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Host)
+}
+
 // connected is what a connected desktop adds to the window: the sign-in,
 // the engine (status bar, Ändringar) and the resident lookup that asks the
 // server for a resident never seen on this device.
@@ -89,15 +135,16 @@ type connected struct {
 // staff member new to the device gets the data key through the device
 // escrow, and the device's keys are registered with the server) and
 // starts the sync engine. The returned stop ends it and waits.
+//
+// What the engine writes reaches the case lists through
+// cases.ServerChanged, which also decides when a new reply raises the
+// desktop alert (the one path: the window sets it with SetReplyAlert).
 func startSync(ctx context.Context, store *storage.Store, c *client.Client, cases *app.CaseService, clock app.Clock,
-	notifyUser func(title, body string), ring app.Keyring, keyringError func(error)) (connected, func()) {
+	ring app.Keyring, keyringError func(error)) (connected, func()) {
 	tokens := &msync.Tokens{Remote: c, Store: store, Clock: clock}
 	host, _ := os.Hostname()
 	eng := msync.New(msync.Options{Replica: store, Remote: c, Tokens: tokens, DeviceID: store.SyncDevice(), Clock: clock,
-		OnReply: func(n int) {
-			// No personal data in a desktop notification.
-			notifyUser("Nytt svar", fmt.Sprintf("%d nya svar från invånare har kommit.", n))
-		}})
+		OnChange: cases.ServerChanged})
 	store.OnQueued(eng.Kick)
 	remote := &msync.RemoteAuth{Remote: c, Local: app.NewLocalAuth(store, store, clock), Store: store, Tokens: tokens, DeviceName: host, Clock: clock,
 		Keys: &msync.DeviceKeys{Server: c, Store: store}}

@@ -20,7 +20,7 @@ import (
 // 100,000 cases and more. bbolt's indexes serve the first page at once
 // (ListCases); everything else runs on an in-memory index of one clinic's
 // case headers, built in the background from those same pages and kept
-// current by the services' own writes (and, later, by sync).
+// current by the services' own writes and by sync (ServerChanged).
 //
 // Memory: a row is a pointer to a small struct whose repeated strings
 // (status, kind, e-service, assignee) are interned, about 200 bytes a
@@ -380,7 +380,8 @@ func (s *CaseService) indexCase(ctx context.Context, c *Case) {
 }
 
 // CaseChanged brings a case changed outside this service (a resident's
-// reply, a sync pull) into the lists. It reads the header from the store.
+// reply on the server) into the lists. It reads the header from the store.
+// A connected desktop's sync writes go through ServerChanged.
 // When the change is a new reply staff have not opened, the alert set with
 // SetReplyAlert is raised.
 func (s *CaseService) CaseChanged(ctx context.Context, id ID) error {
@@ -409,7 +410,8 @@ func (s *CaseService) CaseChanged(ctx context.Context, id ID) error {
 }
 
 // SetReplyAlert sets the function raised when a resident's reply arrives
-// (CaseChanged): the desktop shows a notification and refreshes the
+// (CaseChanged; on a connected desktop ServerChanged, the one path of the
+// "new reply" alert): the desktop shows a notification and refreshes the
 // unread badge. It receives the header; what it shows must carry no
 // personal data or message text (a desktop notification is seen by anyone
 // near the screen).

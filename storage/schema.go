@@ -51,7 +51,9 @@ package storage
 //	                          rejected ops and conflicts, for the visible outbox)
 //	sync_state (v9)           "refresh"                     → env(string) (desktop's token)
 //	meta/changefeed (v9)      "1": this database is the server's (raw)
-//	meta/sync_cursor (v9)     the desktop's pull cursor (raw)
+//	meta/sync_cursor (v9)     the desktop's pull cursor (raw), while no owner is known
+//	meta/sync_staff           the staff member the desktop syncs as: the refresh token's owner (raw)
+//	meta/sync_cursor/<staffID> that staff member's pull cursor (raw; syncreplica.go)
 //	meta/sync_server, meta/sync_pin (v9)
 //	                          the server's URL and certificate fingerprint (raw)
 //	attachment_chunks (v10)   <caseID> 0 <attachmentID> 0 <n uint32> → raw(bytes of chunk n)

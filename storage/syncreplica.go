@@ -33,10 +33,64 @@ func (s *Store) queued() {
 	}
 }
 
-// SyncCursor is the pull cursor of a connected desktop ("" at the start).
-func (s *Store) SyncCursor() (c string) {
-	_ = s.view(func(tx *bolt.Tx) error { c = string(tx.Bucket(bMeta).Get(kSyncCursor)); return nil })
+// The pull cursor is per staff member: the server sends each staff
+// member what their roles let them see, so a second staff member on the
+// same desktop pulls their own scope from their own cursor. The desktop
+// syncs as the owner of the refresh token it keeps (meta/sync_staff, raw,
+// written with the token by SaveSyncToken); that owner's cursor is
+// meta/sync_cursor/<staffID>. Until an owner is known (a database of an
+// earlier version, or tokens stored without one) the cursor is the old
+// meta/sync_cursor. A cursor left by another staff member stays for their
+// next session.
+var kSyncStaff = []byte("sync_staff")
+
+// cursorKey is the meta key of staff's pull cursor.
+func cursorKey(staff []byte) []byte {
+	if len(staff) == 0 {
+		return kSyncCursor
+	}
+	k := make([]byte, 0, len(kSyncCursor)+1+len(staff))
+	return append(append(append(k, kSyncCursor...), '/'), staff...)
+}
+
+// syncPosition reads the staff member the desktop syncs as and the key
+// and value of their cursor.
+func syncPosition(tx *bolt.Tx) (staff app.ID, key, cursor []byte) {
+	m := tx.Bucket(bMeta)
+	st := m.Get(kSyncStaff)
+	key = cursorKey(st)
+	return app.ID(st), key, m.Get(key)
+}
+
+// anyCursor reports whether any staff member's pull has committed a page
+// on this desktop.
+func anyCursor(tx *bolt.Tx) bool {
+	m := tx.Bucket(bMeta)
+	if m.Get(kSyncCursor) != nil {
+		return true
+	}
+	prefix := append(append([]byte(nil), kSyncCursor...), '/')
+	k, _ := m.Cursor().Seek(prefix)
+	return k != nil && bytes.HasPrefix(k, prefix)
+}
+
+// SyncCursor is the pull cursor of the staff member the desktop syncs as
+// ("" at the start).
+func (s *Store) SyncCursor() string {
+	_, c := s.SyncPosition()
 	return c
+}
+
+// SyncPosition is the staff member the desktop syncs as (the owner of
+// its refresh token; "" while unknown) and their pull cursor ("" at the
+// start), read together.
+func (s *Store) SyncPosition() (staff app.ID, cursor string) {
+	_ = s.view(func(tx *bolt.Tx) error {
+		st, _, c := syncPosition(tx)
+		staff, cursor = st, string(c)
+		return nil
+	})
+	return staff, cursor
 }
 
 // SyncServer is the server a desktop connects to and the pinned SHA-256
@@ -75,53 +129,106 @@ func (s *Store) SyncToken(ctx context.Context) (string, error) {
 	return tok, err
 }
 
-// SetSyncToken stores the refresh token ("" removes it).
+// SetSyncToken stores the refresh token ("" removes it), keeping the
+// staff member it is stored for (a refreshed token of the same session).
 func (s *Store) SetSyncToken(ctx context.Context, tok string) error {
+	return s.SaveSyncToken(ctx, "", tok)
+}
+
+// SaveSyncToken stores the refresh token together with the staff member
+// it belongs to, in one transaction: from then on the desktop syncs as
+// that staff member, from their own pull cursor. staff "" keeps the owner
+// stored (a refresh of the same session); tok "" removes the token and
+// keeps the owner (their cursor stays theirs). It is the hook for
+// sync.Tokens, which knows the owner of a session since the online
+// sign-in that made it.
+func (s *Store) SaveSyncToken(ctx context.Context, staff app.ID, tok string) error {
 	return s.updateC(ctx, "set sync token", func(tx *bolt.Tx) error {
 		if tok == "" {
 			return tx.Bucket(bSyncState).Delete([]byte("refresh"))
+		}
+		if staff != "" {
+			if err := tx.Bucket(bMeta).Put(kSyncStaff, []byte(staff)); err != nil {
+				return err
+			}
 		}
 		return s.put(tx, bSyncState, "refresh", tok)
 	})
 }
 
+// ErrSyncStaffChanged: the desktop syncs as another staff member than the
+// one a pull was started for (a sign-in in between): the page is not
+// applied, since it may hold another scope than the cursor it would move.
+var ErrSyncStaffChanged = errors.New("the desktop syncs as another staff member now")
+
 // UpdateFromServer applies a pulled page and stores cursor with it, in one
-// transaction, without queueing anything. A case with ops still pending
-// is left as it is here: the answer to its ops brings its state.
+// transaction, as ApplyPulledPage does for the staff member the desktop
+// syncs as now, without telling what changed.
+func (s *Store) UpdateFromServer(ctx context.Context, ch *app.SyncChanges, cursor string) error {
+	_, err := s.applyPage(ctx, nil, ch, cursor)
+	return err
+}
+
+// ApplyPulledPage applies a page staff pulled and stores cursor as their
+// cursor with it, in one transaction, without queueing anything, and
+// reports the cases it wrote or removed once committed (for the case
+// lists: app.CaseService.ServerChanged). When the desktop syncs as
+// another staff member by now, nothing is applied: ErrSyncStaffChanged. A
+// case with ops still pending is left as it is here: the answer to its
+// ops brings its state.
 //
-// The first sync (no cursor yet) writes no case indexes: inserting a
-// hundred thousand index keys in random order rewrites most index pages
-// at every page's commit. Its pages set meta/idx_deferred instead, and
+// The first sync of a replica that holds no cases yet writes no case
+// indexes: inserting a hundred thousand index keys in random order
+// rewrites most index pages at every page's commit. Its pages set
+// meta/idx_deferred instead (and report Deferred, not their cases), and
 // FinishPull builds the indexes once, in key order, after the last page;
 // a crash in between leaves the flag, so the next complete pull builds
-// them.
-func (s *Store) UpdateFromServer(ctx context.Context, ch *app.SyncChanges, cursor string) error {
+// them. A staff member's first pull on a replica that already holds cases
+// (a colleague's) writes its indexes page by page, as any pull.
+func (s *Store) ApplyPulledPage(ctx context.Context, staff app.ID, ch *app.SyncChanges, cursor string) (app.ServerChange, error) {
+	return s.applyPage(ctx, &staff, ch, cursor)
+}
+
+// applyPage is ApplyPulledPage; staff nil: whoever the desktop syncs as.
+func (s *Store) applyPage(ctx context.Context, staff *app.ID, ch *app.SyncChanges, cursor string) (app.ServerChange, error) {
 	s.idxMu.Lock()
 	defer s.idxMu.Unlock()
 	var col *deferredIdx
+	var out app.ServerChange
 	fresh, dirty := false, false
 	err := s.updateC(ctx, "apply pulled changes", func(tx *bolt.Tx) error {
+		out = app.ServerChange{}
 		if !s.replica() {
 			return ErrNotConnected
 		}
+		owner, key, cur := syncPosition(tx)
+		if staff != nil && owner != *staff {
+			return ErrSyncStaffChanged
+		}
 		m := tx.Bucket(bMeta)
 		col = s.idx
-		if m.Get(kSyncCursor) == nil && len(ch.Threads) > 0 && !idxDeferred(tx) {
-			if err := m.Put(kIdxDeferred, []byte("1")); err != nil {
-				return err
-			}
-			// Cases written before the first page (a case sent while
-			// the first sync started) are not in the collector.
+		if cur == nil && len(ch.Threads) > 0 && !idxDeferred(tx) {
+			// A replica with no case yet; or the very first page of this
+			// replica, after cases written before it (a case sent while
+			// the first sync started), which are not in the collector.
 			k, _ := tx.Bucket(bCaseItems).Cursor().First()
-			fresh, dirty, col = true, k != nil, newDeferredIdx()
+			if k == nil || !anyCursor(tx) {
+				if err := m.Put(kIdxDeferred, []byte("1")); err != nil {
+					return err
+				}
+				fresh, dirty, col = true, k != nil, newDeferredIdx()
+			}
 		}
-		if err := s.applyChanges(tx, ch, col); err != nil {
+		if err := s.applyChanges(tx, ch, col, &out); err != nil {
 			return err
 		}
-		return m.Put(kSyncCursor, []byte(cursor))
+		return m.Put(key, []byte(cursor))
 	})
 	s.afterDeferred(err, col, fresh, dirty)
-	return err
+	if err != nil {
+		return app.ServerChange{}, err
+	}
+	return out, nil
 }
 
 // afterDeferred keeps the collector of a committed transaction and drops
@@ -352,11 +459,26 @@ func (s *Store) FinishPull(ctx context.Context) error {
 // indexBatch is how many index keys FinishPull writes per transaction.
 const indexBatch = 25000
 
-// DropAnsweredOps stores the server's answers to pushed ops: the answered
-// ops leave the queue, the rejected and conflicting ones are kept as
-// SyncProblems, and the server's state of their cases (ch) is applied —
-// all in one transaction, so an answer is never half taken.
+// DropAnsweredOps stores the server's answers to pushed ops, as
+// ApplyAnswers does for the staff member the desktop syncs as now, without
+// telling what changed.
 func (s *Store) DropAnsweredOps(ctx context.Context, results []app.OpResult, ch *app.SyncChanges) error {
+	_, err := s.applyAnswers(ctx, nil, results, ch)
+	return err
+}
+
+// ApplyAnswers stores the server's answers to ops staff pushed: the
+// answered ops leave the queue, the rejected and conflicting ones are kept
+// as SyncProblems, and the server's state of their cases (ch) is applied —
+// all in one transaction, so an answer is never half taken — and reports
+// the cases it wrote or removed once committed. The answers are stored
+// whoever the desktop syncs as by now; staff's cursor moves with them
+// (ch.From, ch.To) only while the desktop still syncs as staff.
+func (s *Store) ApplyAnswers(ctx context.Context, staff app.ID, results []app.OpResult, ch *app.SyncChanges) (app.ServerChange, error) {
+	return s.applyAnswers(ctx, &staff, results, ch)
+}
+
+func (s *Store) applyAnswers(ctx context.Context, staff *app.ID, results []app.OpResult, ch *app.SyncChanges) (app.ServerChange, error) {
 	byID := make(map[string]*app.OpResult, len(results))
 	for i := range results {
 		byID[results[i].ID] = &results[i]
@@ -364,7 +486,9 @@ func (s *Store) DropAnsweredOps(ctx context.Context, results []app.OpResult, ch 
 	s.idxMu.Lock()
 	defer s.idxMu.Unlock()
 	col := s.idx
+	var out app.ServerChange
 	err := s.updateC(ctx, "store op results", func(tx *bolt.Tx) error {
+		out = app.ServerChange{}
 		if !s.replica() {
 			return ErrNotConnected
 		}
@@ -393,13 +517,19 @@ func (s *Store) DropAnsweredOps(ctx context.Context, results []app.OpResult, ch 
 				return err
 			}
 		}
-		if err := s.applyChanges(tx, ch, col); err != nil {
+		if err := s.applyChanges(tx, ch, col, &out); err != nil {
 			return err
+		}
+		if owner, _, _ := syncPosition(tx); staff != nil && owner != *staff {
+			return nil
 		}
 		return advanceCursor(tx, ch)
 	})
 	s.afterDeferred(err, col, false, false)
-	return err
+	if err != nil {
+		return app.ServerChange{}, err
+	}
+	return out, nil
 }
 
 // advanceCursor moves the pull cursor from ch.From to ch.To (a push's
@@ -410,7 +540,8 @@ func advanceCursor(tx *bolt.Tx, ch *app.SyncChanges) error {
 		return nil
 	}
 	m := tx.Bucket(bMeta)
-	if string(m.Get(kSyncCursor)) != ch.From {
+	_, key, cur := syncPosition(tx)
+	if string(cur) != ch.From {
 		return nil
 	}
 	from, err1 := ParseCursor(ch.From)
@@ -418,7 +549,7 @@ func advanceCursor(tx *bolt.Tx, ch *app.SyncChanges) error {
 	if err1 != nil || err2 != nil || to <= from {
 		return nil
 	}
-	return m.Put(kSyncCursor, []byte(ch.To))
+	return m.Put(key, []byte(ch.To))
 }
 
 // SyncProblems lists the rejected and conflicting ops, oldest first.
@@ -449,9 +580,12 @@ func (s *Store) pendingCases(tx *bolt.Tx) (map[app.ID]bool, error) {
 	return out, err
 }
 
-// applyChanges writes a pulled page or a push's answer. While the case
-// indexes are deferred it adds their keys to col instead (when not nil).
-func (s *Store) applyChanges(tx *bolt.Tx, ch *app.SyncChanges, col *deferredIdx) error {
+// applyChanges writes a pulled page or a push's answer and adds the cases
+// it wrote or removed to out. While the case indexes are deferred it adds
+// their keys to col instead (when not nil) and sets out.Deferred: the
+// cases of a first sync are not listed one by one.
+func (s *Store) applyChanges(tx *bolt.Tx, ch *app.SyncChanges, col *deferredIdx, out *app.ServerChange) error {
+	out.Deferred = idxDeferred(tx)
 	if ch.Empty() {
 		return nil
 	}
@@ -494,42 +628,62 @@ func (s *Store) applyChanges(tx *bolt.Tx, ch *app.SyncChanges, col *deferredIdx)
 	if b.noIndex = idxDeferred(tx); b.noIndex {
 		b.idx = col
 	}
+	report := func(id app.ID) {
+		if !b.noIndex {
+			out.Cases = append(out.Cases, id)
+		}
+	}
 	for i := range ch.Threads {
 		pt := &ch.Threads[i]
 		if pending[pt.Case.ID] {
 			continue
 		}
-		if err := s.putPulledThread(b, pt); err != nil {
+		wrote, err := s.putPulledThread(b, pt)
+		if err != nil {
 			return err
+		}
+		if wrote {
+			report(pt.Case.ID)
 		}
 	}
 	for _, id := range ch.Gone {
 		if pending[id] {
 			continue
 		}
+		held := b.items.Get(headerKey(id)) != nil
 		if err := s.deleteThread(b, id); err != nil {
 			return err
+		}
+		if held {
+			report(id)
 		}
 	}
 	return nil
 }
 
-// putPulledThread replaces the desktop's copy of a case with the server's.
-func (s *Store) putPulledThread(b caseBuckets, pt *app.PulledThread) error {
+// putPulledThread replaces the desktop's copy of a case with the
+// server's, and reports whether it wrote anything.
+func (s *Store) putPulledThread(b caseBuckets, pt *app.PulledThread) (wrote bool, err error) {
 	c := &pt.Case
 	if err := validCase(c); err != nil {
-		return err
+		return false, err
 	}
 	// The server's state at the same feed position as the copy here,
 	// which has not changed since (a local write drops the position):
 	// nothing to write. A first sync (deferred indexes) keeps no
 	// positions; its cases are new anyway.
-	seqs := b.tx.Bucket(bChangeKeys)
 	if pt.Seq != 0 && !b.noIndex {
-		if v := seqs.Get(caseSeqKey(c.ID)); len(v) == 8 && binary.BigEndian.Uint64(v) == pt.Seq {
-			return nil
+		if v := b.tx.Bucket(bChangeKeys).Get(caseSeqKey(c.ID)); len(v) == 8 && binary.BigEndian.Uint64(v) == pt.Seq {
+			return false, nil
 		}
 	}
+	return true, s.writePulledThread(b, pt)
+}
+
+// writePulledThread writes the server's state of a case over the copy here.
+func (s *Store) writePulledThread(b caseBuckets, pt *app.PulledThread) error {
+	c := &pt.Case
+	seqs := b.tx.Bucket(bChangeKeys)
 	var old app.Case
 	existed := false
 	if err := s.getCase(b.tx, c.ID, &old); err == nil {

@@ -18,19 +18,24 @@ import (
 type Replica interface {
 	PendingOps(ctx context.Context, limit int) ([]app.SyncOp, error)
 	PendingCount(ctx context.Context) (int, error)
-	// DropAnsweredOps stores the answers with the server's state of their
-	// cases and drops the answered ops, in one transaction.
-	DropAnsweredOps(ctx context.Context, results []app.OpResult, state *app.SyncChanges) error
-	// UpdateFromServer applies a pulled page and its cursor in one transaction.
-	UpdateFromServer(ctx context.Context, ch *app.SyncChanges, cursor string) error
+	// SyncPosition is the staff member the desktop syncs as (the owner
+	// of the refresh token; "" while unknown) and their pull cursor.
+	SyncPosition() (staff app.ID, cursor string)
+	// ApplyAnswers stores the answers with the server's state of their
+	// cases and drops the answered ops, in one transaction; staff's
+	// cursor moves with them only while the desktop still syncs as staff.
+	// It reports the cases it wrote or removed, once committed.
+	ApplyAnswers(ctx context.Context, staff app.ID, results []app.OpResult, state *app.SyncChanges) (app.ServerChange, error)
+	// ApplyPulledPage applies a page staff pulled and their cursor in one
+	// transaction (nothing when the desktop syncs as someone else by
+	// now), and reports the cases it wrote or removed, once committed.
+	ApplyPulledPage(ctx context.Context, staff app.ID, ch *app.SyncChanges, cursor string) (app.ServerChange, error)
 	// FinishPull ends a complete pull (after a first sync: builds the
 	// case indexes its pages left out).
 	FinishPull(ctx context.Context) error
-	SyncCursor() string
 	SyncProblems(ctx context.Context) ([]app.SyncProblem, error)
 	DeleteSyncProblem(ctx context.Context, opID string) error
 	AttachmentData(ctx context.Context, caseID, id app.ID) ([]byte, error)
-	Case(ctx context.Context, id app.ID) (*app.Case, error)
 }
 
 // Remote is the server's sync API (client.Client implements it). An
@@ -68,9 +73,12 @@ type Options struct {
 	MinBackoff, MaxBackoff time.Duration
 	// NoEvents turns the server's wake-ups off (tests that drive SyncOnce).
 	NoEvents bool
-	// OnReply is called with the number of new resident replies a pull
-	// brought (the staff tool's desktop notification; no personal data).
-	OnReply func(n int)
+	// OnChange is told, after each committed page or push answer, which
+	// cases it wrote or removed (app.CaseService.ServerChanged: the case
+	// lists follow, and it decides whether a new reply raises the desktop
+	// alert). It runs before the status moves (Status.Changes), so a list
+	// read on that notification sees the change.
+	OnChange func(ctx context.Context, ch app.ServerChange) error
 }
 
 // Status is what the status bar, the first-sync progress bar and the list
@@ -96,6 +104,9 @@ type Status struct {
 	// with the reason or the server's values, until dismissed (Dismiss).
 	Rejected  []app.SyncProblem
 	Conflicts []app.SyncProblem
+	// Changes counts the sync writes that changed cases on this desktop;
+	// the case lists read themselves again when it moves.
+	Changes uint64
 }
 
 // Engine is a connected desktop's background sync: it pushes the queued
@@ -137,7 +148,8 @@ func New(opt Options) *Engine {
 		opt.MaxBackoff = time.Minute
 	}
 	e := &Engine{opt: opt, kick: make(chan struct{}, 1), subs: map[chan struct{}]struct{}{}}
-	e.st.FirstSync = opt.Replica.SyncCursor() == ""
+	_, cursor := opt.Replica.SyncPosition()
+	e.st.FirstSync = cursor == ""
 	return e
 }
 
@@ -395,9 +407,10 @@ func (e *Engine) push(ctx context.Context) error {
 			}
 			batch, size = append(batch, op), size+len(op.Payload)
 		}
+		staff, cursor := e.opt.Replica.SyncPosition()
 		var resp *PushResponse
 		err = e.call(ctx, func(tok string) (err error) {
-			resp, err = e.opt.Remote.SyncPush(ctx, tok, &PushRequest{DeviceID: e.opt.DeviceID, Ops: batch, Cursor: e.opt.Replica.SyncCursor()})
+			resp, err = e.opt.Remote.SyncPush(ctx, tok, &PushRequest{DeviceID: e.opt.DeviceID, Ops: batch, Cursor: cursor})
 			return err
 		})
 		if err != nil {
@@ -406,8 +419,12 @@ func (e *Engine) push(ctx context.Context) error {
 		if len(resp.Results) == 0 {
 			return fmt.Errorf("sync push: the server answered no op")
 		}
-		if err := e.opt.Replica.DropAnsweredOps(ctx, resp.Results, resp.State); err != nil {
+		changed, err := e.opt.Replica.ApplyAnswers(ctx, staff, resp.Results, resp.State)
+		if err != nil {
 			return fmt.Errorf("sync push: store answers: %w", err)
+		}
+		if len(changed.Cases) > 0 {
+			e.report(ctx, changed)
 		}
 		e.refresh(ctx)
 		if len(resp.Results) < len(batch) {
@@ -421,10 +438,14 @@ func (e *Engine) push(ctx context.Context) error {
 // ahead, so at most two pages are in memory); the pages are still applied
 // in order, each with its cursor in one transaction.
 func (e *Engine) pull(ctx context.Context) error {
-	cursor := e.opt.Replica.SyncCursor()
-	// A first sync brings every case: none of them is a new reply.
-	countReplies := cursor != ""
-	replies := 0
+	// The pull is the staff member's the desktop syncs as now, from their
+	// cursor; a page is applied only while it still syncs as them.
+	staff, cursor := e.opt.Replica.SyncPosition()
+	// A first pull brings every case: none of them is a new reply.
+	first := cursor == ""
+	// deferred: a first sync's pages went to deferred case indexes; the
+	// lists are read anew once FinishPull has built them.
+	deferred := false
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type page struct {
@@ -463,14 +484,18 @@ func (e *Engine) pull(ctx context.Context) error {
 			// could skip changes. Nothing is applied; the next sync asks again.
 			return fmt.Errorf("sync pull after %q: the page answers cursor %q", p.after, resp.After)
 		}
-		if countReplies {
-			replies += e.newReplies(ctx, resp.Changes.Threads)
-		}
 		if err := e.wantAttachments(ctx, resp.Changes.Threads); err != nil {
 			return err
 		}
-		if err := e.opt.Replica.UpdateFromServer(ctx, &resp.Changes, resp.Cursor); err != nil {
+		changed, err := e.opt.Replica.ApplyPulledPage(ctx, staff, &resp.Changes, resp.Cursor)
+		if err != nil {
 			return fmt.Errorf("sync pull: apply page: %w", err)
+		}
+		if changed.Deferred {
+			deferred = true
+		} else if len(changed.Cases) > 0 {
+			changed.First = first
+			e.report(ctx, changed)
 		}
 		c, _ := strconv.ParseFloat(resp.Cursor, 64)
 		h, _ := strconv.ParseFloat(resp.Head, 64)
@@ -488,28 +513,24 @@ func (e *Engine) pull(ctx context.Context) error {
 	if err := e.opt.Replica.FinishPull(ctx); err != nil {
 		return fmt.Errorf("sync pull: build indexes: %w", err)
 	}
-	if replies > 0 && e.opt.OnReply != nil {
-		e.opt.OnReply(replies)
+	if deferred {
+		e.report(ctx, app.ServerChange{All: true, First: true})
 	}
 	e.fetchAttachments(ctx)
 	return nil
 }
 
-func mustFloat(s string) float64 { f, _ := strconv.ParseFloat(s, 64); return f }
-
-// newReplies counts the pulled cases that got a resident's reply since
-// this desktop last saw them.
-func (e *Engine) newReplies(ctx context.Context, ts []app.PulledThread) int {
-	n := 0
-	for i := range ts {
-		c := &ts[i].Case
-		if !c.UnreadByStaff {
-			continue
-		}
-		old, err := e.opt.Replica.Case(ctx, c.ID)
-		if err != nil || !old.UnreadByStaff || c.LastActivity.After(old.LastActivity) {
-			n++
+// report passes what a committed sync write changed among the cases to
+// OnChange (the case lists, the reply alert), then moves Status.Changes.
+// A failure there leaves the lists behind until the next change, but the
+// data is committed: it is logged, and the sync goes on.
+func (e *Engine) report(ctx context.Context, ch app.ServerChange) {
+	if e.opt.OnChange != nil {
+		if err := e.opt.OnChange(ctx, ch); err != nil {
+			e.opt.Log.Warn("sync: case lists not brought up to date", "cases", len(ch.Cases), "err", err)
 		}
 	}
-	return n
+	e.set(func(st *Status) { st.Changes++ })
 }
+
+func mustFloat(s string) float64 { f, _ := strconv.ParseFloat(s, 64); return f }

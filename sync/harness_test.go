@@ -342,7 +342,8 @@ func (d *desktop) signIn(st *app.Staff, clinic app.ID) {
 	}
 	d.sess = app.Session{Staff: got, ClinicID: clinic}
 	d.eng = msync.New(msync.Options{Replica: d.store, Remote: d.c, Tokens: d.tokens, DeviceID: d.store.SyncDevice(), Log: quiet,
-		NoEvents: true, MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Poll: 50 * time.Millisecond})
+		NoEvents: true, MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Poll: 50 * time.Millisecond,
+		OnChange: d.cases.ServerChanged})
 	d.store.OnQueued(d.eng.Kick)
 }
 

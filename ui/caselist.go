@@ -578,7 +578,7 @@ func (l *caseList) reload() {
 	} else {
 		l.count.SetText(L(textSearching))
 	}
-	l.find(f)
+	l.find(f, false)
 }
 
 // loadMore reads the page after the rows shown (page mode only).
@@ -662,9 +662,15 @@ func (l *caseList) fetch(q app.CaseQuery) {
 }
 
 // find asks the in-memory index; the first call waits for it to build.
-func (l *caseList) find(f app.CaseFilter) {
+// again: the same filter read again after a change (refresh), in the
+// background and keeping the scroll position.
+func (l *caseList) find(f app.CaseFilter, again bool) {
 	gen, needNames := l.gen, l.names == nil
-	l.tasks.run(func() func() {
+	run := l.tasks.run
+	if again {
+		run = l.tasks.background
+	}
+	run(func() func() {
 		var names map[app.ID]string
 		var staff []app.Staff
 		if needNames {
@@ -678,7 +684,7 @@ func (l *caseList) find(f app.CaseFilter) {
 			if gen != l.gen {
 				return
 			}
-			l.showResult(res, err)
+			l.showResult(res, err, again)
 		}
 	})
 }
@@ -721,7 +727,7 @@ func (l *caseList) showPage(page app.RowPage, appended bool, err error) {
 	}
 }
 
-func (l *caseList) showResult(res *app.CaseResult, err error) {
+func (l *caseList) showResult(res *app.CaseResult, err error, again bool) {
 	if err != nil {
 		l.showError(err)
 		return
@@ -730,7 +736,9 @@ func (l *caseList) showResult(res *app.CaseResult, err error) {
 	l.more.Hide()
 	l.errText.Hide()
 	l.fitRows(0)
-	l.table.ScrollToTop()
+	if !again {
+		l.table.ScrollToTop()
+	}
 	l.table.Refresh()
 	if l.onUnread != nil {
 		l.onUnread(res.Unread)
@@ -753,8 +761,10 @@ func (l *caseList) showResult(res *app.CaseResult, err error) {
 }
 
 // refresh reads the list again for the current filter, keeping the
-// scroll position where it can (after a change to a case).
-func (l *caseList) refresh() { l.gen++; l.find(l.filter()) }
+// scroll position where it can (after a change to a case, here or by
+// sync). It is no user activity: a sync in the background does not keep
+// the window from locking.
+func (l *caseList) refresh() { l.gen++; l.find(l.filter(), true) }
 
 func (k listKind) String() string {
 	if k == clinicList {

@@ -238,6 +238,9 @@ type syncDeps struct {
 	// sign-in screen.
 	onShowChanges func()
 	onSignIn      func()
+	// onCasesChanged reads the case lists again: sync wrote or removed
+	// cases (Status.Changes moved).
+	onCasesChanged func()
 }
 
 // syncScreen is the status bar and the Ändringar tab.
@@ -267,7 +270,9 @@ type syncScreen struct {
 	names map[app.ID]string // staff names for the conflicts' assignees
 	// namesAsked: a refresh to read the names has been started.
 	namesAsked bool
-	stop       func()
+	// casesSeen is the Status.Changes the case lists were read at.
+	casesSeen uint64
+	stop      func()
 }
 
 func newSyncScreen(d syncDeps) *syncScreen {
@@ -315,7 +320,9 @@ func newSyncScreen(d syncDeps) *syncScreen {
 		s.rejectedHead, s.rejectedBox, widget.NewSeparator(),
 		s.conflictsHead, s.conflictsBox, widget.NewSeparator(),
 		s.pendingHead, s.pendingBox))
-	s.show(s.svc.Status(), nil, nil)
+	st := s.svc.Status()
+	s.casesSeen = st.Changes // the lists are being read now
+	s.show(st, nil, nil)
 	s.refresh()
 	return s
 }
@@ -400,6 +407,12 @@ func (s *syncScreen) show(st msync.Status, ops []app.SyncOp, err error) {
 	if len(st.Conflicts) > 0 && s.names == nil && !s.namesAsked {
 		s.namesAsked = true
 		defer s.refresh() // read the staff names for the assignees
+	}
+	if st.Changes > s.casesSeen {
+		s.casesSeen = st.Changes
+		if s.onCasesChanged != nil {
+			defer s.onCasesChanged()
+		}
 	}
 	s.st, s.ops = st, ops
 	s.showBar()

@@ -45,6 +45,9 @@ type scriptedServer struct {
 	answer    func(op app.SyncOp) app.OpResult
 	residents []app.Resident // found by a lookup
 	pushed    []app.SyncOp
+	// pages are pulled, in order, each once (answering the cursor asked
+	// with); then the empty page.
+	pages []*msync.PullResponse
 }
 
 func (s *scriptedServer) SyncPush(ctx context.Context, _ string, req *msync.PushRequest) (*msync.PushResponse, error) {
@@ -84,11 +87,23 @@ func (s *scriptedServer) SyncPush(ctx context.Context, _ string, req *msync.Push
 	return resp, nil
 }
 
-func (s *scriptedServer) SyncPull(context.Context, string, string, int) (*msync.PullResponse, error) {
+func (s *scriptedServer) SyncPull(_ context.Context, _, cursor string, _ int) (*msync.PullResponse, error) {
 	if s.down.Load() {
 		return nil, errUnreachable
 	}
-	return &msync.PullResponse{Cursor: "7", Head: "7"}, nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.pages) > 0 {
+		p := *s.pages[0]
+		s.pages = s.pages[1:]
+		p.After = cursor
+		return &p, nil
+	}
+	next := cursor
+	if next == "" {
+		next = "7"
+	}
+	return &msync.PullResponse{After: cursor, Cursor: next, Head: next}, nil
 }
 
 func (s *scriptedServer) SyncEvents(context.Context, string, string) (*msync.EventsResponse, error) {
@@ -150,9 +165,10 @@ func newSyncFixture(t *testing.T) *syncFixture {
 	}
 	srv := &scriptedServer{store: st}
 	srv.down.Store(true)
-	eng := msync.New(msync.Options{Replica: st, Remote: srv, Tokens: testTokens{}, DeviceID: st.SyncDevice(),
-		Clock: app.FixedClock(now), NoEvents: true, Log: quietLog()})
 	f.svc = app.NewCaseService(st, app.FixedClock(now))
+	// As the desktop program wires it (sync_main.go).
+	eng := msync.New(msync.Options{Replica: st, Remote: srv, Tokens: testTokens{}, DeviceID: st.SyncDevice(),
+		Clock: app.FixedClock(now), NoEvents: true, Log: quietLog(), OnChange: f.svc.ServerChanged})
 	f.win = test.NewTempWindow(t, nil)
 	f.win.Resize(fyne.NewSize(1200, 760))
 	f.ui = New(ctx, f.win, Deps{
@@ -160,6 +176,7 @@ func newSyncFixture(t *testing.T) *syncFixture {
 		Auth: app.NewLocalAuth(st, st, app.FixedClock(now)), Clock: app.FixedClock(now), IdleLock: -1,
 		Sync:   eng,
 		Lookup: &msync.Lookup{Cases: f.svc, Remote: srv, Tokens: testTokens{}, Store: st},
+		Notify: func(title, body string) { f.notified = append(f.notified, title+"|"+body) },
 	})
 	f.wait()
 	return &syncFixture{fixture: f, server: srv, eng: eng, ctx: ctx}

@@ -378,6 +378,12 @@ func (t *tasks) run(job func() (apply func())) {
 	if t.onRun != nil {
 		t.onRun()
 	}
+	t.background(job)
+}
+
+// background is run for a job that is no user activity (a list read again
+// because sync changed cases): it must not keep the window from locking.
+func (t *tasks) background(job func() (apply func())) {
 	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()

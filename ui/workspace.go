@@ -160,7 +160,7 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 	var bar fyne.CanvasObject
 	if d.sync != nil {
 		s.syncScr = newSyncScreen(syncDeps{ctx: d.ctx, tasks: d.tasks, svc: d.sync, dir: d.dir, cases: d.cases,
-			sess: sess, clock: d.clock, onShowChanges: s.showChanges, onSignIn: d.onSignOut})
+			sess: sess, clock: d.clock, onShowChanges: s.showChanges, onSignIn: d.onSignOut, onCasesChanged: s.refreshLists})
 		items = append(items, container.NewTabItem(L(textChangesTab), s.syncScr.changes))
 		bar = container.NewPadded(s.syncScr.bar)
 		s.syncScr.watch()
@@ -322,7 +322,8 @@ func (s *workspaceScreen) setMyUnread(n int) {
 	s.tabs.Refresh()
 }
 
-// refreshLists reads the lists again (a case changed).
+// refreshLists reads the lists again (a case changed: here, or by sync),
+// in the background and where the user scrolled to.
 func (s *workspaceScreen) refreshLists() {
 	for _, l := range []*caseList{s.clinicCases, s.myCases} {
 		if l != nil {
