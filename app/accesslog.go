@@ -50,8 +50,8 @@ type ChainLink struct {
 
 // Hash is the SHA-256 over the link's canonical encoding: a domain tag,
 // Seq, Prev, the entry's time as Unix seconds and nanoseconds (no time
-// zone, no monotonic reading), and every string field length-prefixed, so
-// no two different links encode alike.
+// zone, no monotonic reading), and every string field length-prefixed
+// (Device only when set), so no two different links encode alike.
 func (l *ChainLink) Hash() []byte {
 	h := sha256.New()
 	h.Write([]byte("mottagning access log v1\x00"))
@@ -70,7 +70,15 @@ func (l *ChainLink) Hash() []byte {
 	binary.BigEndian.PutUint32(b[8:], uint32(l.Entry.At.Nanosecond()))
 	h.Write(b[:])
 	e := &l.Entry
-	for _, s := range []string{string(e.ID), string(e.StaffID), string(e.ClinicID), string(e.ResidentID), string(e.CaseID), string(e.Action)} {
+	fields := []string{string(e.ID), string(e.StaffID), string(e.ClinicID), string(e.ResidentID), string(e.CaseID), string(e.Action)}
+	if e.Device != "" {
+		// Only when set: an entry without a device (every entry written
+		// before devices were recorded) hashes exactly as it always did.
+		// The six fields before it are length-prefixed, so a seventh
+		// cannot pose as part of them.
+		fields = append(fields, string(e.Device))
+	}
+	for _, s := range fields {
 		binary.BigEndian.PutUint32(b[:4], uint32(len(s)))
 		h.Write(b[:4])
 		h.Write([]byte(s))
@@ -82,7 +90,7 @@ func (l *ChainLink) Hash() []byte {
 // fields, times compared as instants).
 func SameEntry(a, b *AccessEntry) bool {
 	return a.ID == b.ID && a.At.Equal(b.At) && a.StaffID == b.StaffID && a.ClinicID == b.ClinicID &&
-		a.ResidentID == b.ResidentID && a.CaseID == b.CaseID && a.Action == b.Action
+		a.ResidentID == b.ResidentID && a.CaseID == b.CaseID && a.Action == b.Action && a.Device == b.Device
 }
 
 // Checkpoint is a signed statement "link Seq of this chain has hash Hash",
