@@ -39,17 +39,6 @@ func (s *Server) syncRoutes(mux *http.ServeMux) {
 	s.attachmentRoutes(mux) // attachments in chunks (attachments.go)
 }
 
-// clinicsOf are the clinics the caller has a role in: the scope of a pull.
-func clinicsOf(c *StaffClaims) map[app.ID]bool {
-	out := map[app.ID]bool{}
-	for id, roles := range c.Roles {
-		if len(roles) > 0 {
-			out[id] = true
-		}
-	}
-	return out
-}
-
 func (s *Server) syncPush(w http.ResponseWriter, r *http.Request) {
 	c := claimsOf(r)
 	var req msync.PushRequest
@@ -107,21 +96,18 @@ func (s *Server) syncPush(w http.ResponseWriter, r *http.Request) {
 		if err != nil || req.Cursor == "" {
 			after = 0
 		}
-		mine := clinicsOf(c)
-		state, err := s.gate.PushState(ctx, cases, binary, after, mine)
+		// Only what the caller may see (app.PullScope): a case they may
+		// not see is neither sent nor reported gone. What is sent is
+		// recorded in the access log first, as a pull's page.
+		scope := app.NewPullScope(st, c.DeviceID)
+		state, err := s.gate.PushState(ctx, cases, binary, after, scope)
+		if err == nil {
+			err = s.recordSent(ctx, scope, state.Threads)
+		}
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		// Only what the caller may see: a case of another clinic is neither
-		// sent nor reported gone.
-		keep := state.Threads[:0]
-		for _, t := range state.Threads {
-			if mine[t.Case.ClinicID] {
-				keep = append(keep, t)
-			}
-		}
-		state.Threads = keep
 		resp.State = state
 	}
 	if binary {

@@ -1,13 +1,19 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"mottagning/app"
 	"mottagning/storage"
 	msync "mottagning/sync"
 )
+
+// The pull door (docs/sync.md, Pull): a page carries to the caller's
+// device what app.PullScope lets the caller see, and every case whose
+// content it carries is recorded in the access log before it is sent.
 
 func (s *Server) syncPull(w http.ResponseWriter, r *http.Request) {
 	c := claimsOf(r)
@@ -37,8 +43,14 @@ func (s *Server) syncPull(w http.ResponseWriter, r *http.Request) {
 	if binary {
 		changes = s.store.ChangesSinceRaw
 	}
-	ch, next, more, err := changes(r.Context(), after, limit, clinicsOf(c))
+	scope := app.NewPullScope(staffOf(c), c.DeviceID)
+	ch, next, more, err := changes(r.Context(), after, limit, scope)
 	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// No log entry, no page (patientdatalagen 4 kap.).
+	if err := s.recordSent(r.Context(), scope, ch.Threads); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -49,4 +61,23 @@ func (s *Server) syncPull(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeBinary(w, r, s, &resp, msync.PullMediaType)
+}
+
+// recordSent records in the access log, in one transaction, the cases
+// whose content threads carry to the scope's device (a pull page or a
+// push's answer): once per device, case and case version, so a page sent
+// again records nothing new. When it fails, the answer must not be sent.
+func (s *Server) recordSent(ctx context.Context, scope *app.PullScope, threads []app.PulledThread) error {
+	if len(threads) == 0 {
+		return nil
+	}
+	_, err := s.gate.RecordPulled(ctx, scope.Holder(), scope.PullAccesses(s.clock.Now(), threads))
+	return err
+}
+
+// RecordPulled implements the access-log write of a pull behind the gate
+// (storage.Store.RecordPulled).
+func (g *Gate) RecordPulled(ctx context.Context, holder app.ID, pulls []app.PullAccess) (int, error) {
+	defer g.w(ctx)()
+	return g.Store.RecordPulled(ctx, holder, pulls)
 }

@@ -144,38 +144,64 @@ func migrate7(tx *bolt.Tx, codec Codec) error {
 // appendLink appends e as the next link, indexes it, moves the head, and
 // signs a checkpoint when the new position is a multiple of every (0: never).
 func appendLink(tx *bolt.Tx, codec Codec, e *app.AccessEntry, key ed25519.PrivateKey, every uint64, now time.Time) (chainHead, error) {
+	w, err := newChainWriter(tx, codec, key, every, now)
+	if err != nil {
+		return w.head, err
+	}
+	if err := w.append(e); err != nil {
+		return w.head, err
+	}
+	return w.head, w.finish()
+}
+
+// chainWriter appends links in one transaction: the head is read once
+// and written once (finish), however many links go in (a pull page's).
+type chainWriter struct {
+	tx         *bolt.Tx
+	codec      Codec
+	key        ed25519.PrivateKey
+	every      uint64
+	now        time.Time
+	chain, idx *bolt.Bucket
+	head       chainHead
+}
+
+func newChainWriter(tx *bolt.Tx, codec Codec, key ed25519.PrivateKey, every uint64, now time.Time) (*chainWriter, error) {
 	head, err := readHead(tx)
-	if err != nil {
-		return head, err
-	}
-	l := app.ChainLink{Seq: head.Seq + 1, Prev: head.Hash, Entry: *e}
-	chain := tx.Bucket(bAccessChain)
-	chain.FillPercent = appendFill
+	w := &chainWriter{tx: tx, codec: codec, key: key, every: every, now: now, chain: tx.Bucket(bAccessChain), idx: tx.Bucket(bIdxAccess), head: head}
+	w.chain.FillPercent = appendFill
+	return w, err
+}
+
+// append writes e as the next link and its index entry, and a checkpoint
+// when one is due; the head moves in memory until finish.
+func (w *chainWriter) append(e *app.AccessEntry) error {
+	l := app.ChainLink{Seq: w.head.Seq + 1, Prev: w.head.Hash, Entry: *e}
 	k := seqKey(l.Seq)
-	if chain.Get(k) != nil {
-		return head, fmt.Errorf("access log: position %d taken beyond the head: %w", l.Seq, ErrCorruptValue)
+	if w.chain.Get(k) != nil {
+		return fmt.Errorf("access log: position %d taken beyond the head: %w", l.Seq, ErrCorruptValue)
 	}
-	data, err := encode(codec, bAccessChain, k, &l)
+	data, err := encode(w.codec, bAccessChain, k, &l)
 	if err != nil {
-		return head, err
+		return err
 	}
-	if err := chain.Put(k, data); err != nil {
-		return head, err
+	if err := w.chain.Put(k, data); err != nil {
+		return err
 	}
-	if err := tx.Bucket(bIdxAccess).Put(join(string(e.ClinicID), string(e.ID)), k); err != nil {
-		return head, err
+	if err := w.idx.Put(join(string(e.ClinicID), string(e.ID)), k); err != nil {
+		return err
 	}
-	head = chainHead{Seq: l.Seq, Hash: l.Hash()}
-	if err := writeHead(tx, head); err != nil {
-		return head, err
-	}
-	if every > 0 && head.Seq%every == 0 {
-		if _, err := putCheckpoint(tx, codec, key, head, now); err != nil {
-			return head, err
+	w.head = chainHead{Seq: l.Seq, Hash: l.Hash()}
+	if w.every > 0 && w.head.Seq%w.every == 0 {
+		if _, err := putCheckpoint(w.tx, w.codec, w.key, w.head, w.now); err != nil {
+			return err
 		}
 	}
-	return head, nil
+	return nil
 }
+
+// finish writes the head.
+func (w *chainWriter) finish() error { return writeHead(w.tx, w.head) }
 
 func putCheckpoint(tx *bolt.Tx, codec Codec, key ed25519.PrivateKey, head chainHead, now time.Time) (app.Checkpoint, error) {
 	if len(key) != ed25519.PrivateKeySize {
@@ -219,6 +245,74 @@ func (s *Store) Record(ctx context.Context, e app.AccessEntry) error {
 		// The access log is synced with the same no-loss guarantee as cases.
 		return s.queue(tx, app.SyncOp{Kind: app.OpAccessRecord, CaseID: e.CaseID, Payload: payload(&e)})
 	})
+}
+
+// bPullLogged is the server's memory of what it recorded as sent to
+// which device (RecordPulled): <device> 0 <caseID> → <case version
+// uint64> (raw; ids only). It is made at the first record, on the server
+// only, so it needs no schema version of its own.
+var bPullLogged = []byte("pull_logged")
+
+// pullLoggedKey is the key of bPullLogged: <holder> 0 <caseID>.
+func pullLoggedKey(holder, caseID app.ID) []byte {
+	key := make([]byte, 0, len(holder)+1+len(caseID))
+	return append(append(append(key, holder...), 0), caseID...)
+}
+
+// RecordPulled records the access-log entries of the cases whose content
+// one pull page (or a push's answer) sends to a device, all in one
+// transaction: a link per case, unless the device named by holder was
+// already recorded for that case at this version or a later one — the
+// same page sent again after a crash, an unchanged case in a push's
+// answer. It returns how many links it appended. When it fails nothing is
+// recorded, and the page must not be sent. The memory also tells a later
+// page which cases this device held (a withdrawal, ChangesSince).
+func (s *Store) RecordPulled(ctx context.Context, holder app.ID, pulls []app.PullAccess) (int, error) {
+	if len(pulls) == 0 {
+		return 0, nil
+	}
+	if holder == "" {
+		return 0, fmt.Errorf("record pull: no device: %w", app.ErrInvalid)
+	}
+	n := 0
+	err := s.updateC(ctx, "record pull to device "+string(holder), func(tx *bolt.Tx) error {
+		n = 0
+		logged, err := tx.CreateBucketIfNotExists(bPullLogged)
+		if err != nil {
+			return err
+		}
+		w, err := newChainWriter(tx, s.c(bAccessChain), s.signKey, s.checkpointEvery, s.clock.Now())
+		if err != nil {
+			return err
+		}
+		for i := range pulls {
+			pa := &pulls[i]
+			if pa.Entry.ID == "" || pa.Entry.CaseID == "" {
+				return fmt.Errorf("record pull: an entry without id or case: %w", app.ErrInvalid)
+			}
+			// A new key each time: bbolt keeps the slices it is given
+			// until the transaction commits.
+			key := pullLoggedKey(holder, pa.Entry.CaseID)
+			if v := logged.Get(key); len(v) == 8 && binary.BigEndian.Uint64(v) >= pa.Version {
+				continue
+			}
+			if err := w.append(&pa.Entry); err != nil {
+				return err
+			}
+			if err := logged.Put(key, seqKey(pa.Version)); err != nil {
+				return err
+			}
+			n++
+		}
+		if n == 0 {
+			return nil
+		}
+		return w.finish()
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // Entries implements app.AccessLog: the clinic's entries in [from, to),
