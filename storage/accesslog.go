@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -26,6 +28,9 @@ import (
 //	meta/accesslog_pub  Ed25519 public key (raw): the key to register centrally
 //	meta/accesslog_key  Ed25519 seed: raw in a plain database, sealed in an
 //	                    encrypted one (see crypt.go)
+//	pull_logged         <device> 0 <caseID>       → <case version uint64> (raw):
+//	                    the server's memory of what it recorded as sent to
+//	                    a device (RecordPulled)
 //
 // Links are keyed by their position, not by entry id: the chain's order is
 // the order of appending (on the server, entries of an offline device come
@@ -164,6 +169,9 @@ type chainWriter struct {
 	now        time.Time
 	chain, idx *bolt.Bucket
 	head       chainHead
+	// free: no link lies beyond the head (checked at the first append;
+	// the writer's own links then never collide).
+	free bool
 }
 
 func newChainWriter(tx *bolt.Tx, codec Codec, key ed25519.PrivateKey, every uint64, now time.Time) (*chainWriter, error) {
@@ -178,10 +186,13 @@ func newChainWriter(tx *bolt.Tx, codec Codec, key ed25519.PrivateKey, every uint
 func (w *chainWriter) append(e *app.AccessEntry) error {
 	l := app.ChainLink{Seq: w.head.Seq + 1, Prev: w.head.Hash, Entry: *e}
 	k := seqKey(l.Seq)
-	if w.chain.Get(k) != nil {
-		return fmt.Errorf("access log: position %d taken beyond the head: %w", l.Seq, ErrCorruptValue)
+	if !w.free {
+		if taken, _ := w.chain.Cursor().Seek(k); taken != nil {
+			return fmt.Errorf("access log: position %d taken beyond the head: %w", binary.BigEndian.Uint64(taken), ErrCorruptValue)
+		}
+		w.free = true
 	}
-	data, err := encode(w.codec, bAccessChain, k, &l)
+	data, err := w.encode(k, &l)
 	if err != nil {
 		return err
 	}
@@ -198,6 +209,74 @@ func (w *chainWriter) append(e *app.AccessEntry) error {
 		}
 	}
 	return nil
+}
+
+// encode is encode(codec, bAccessChain, k, l), without encoding/json
+// where appendLinkJSON can, and straight into the envelope when the
+// codec stores plaintext (the server's).
+func (w *chainWriter) encode(k []byte, l *app.ChainLink) ([]byte, error) {
+	if _, plain := w.codec.(plainCodec); plain {
+		b := append(make([]byte, 0, 384), envelopeFormat, plainCodec{}.ID())
+		if b, ok := appendLinkJSON(b, l); ok {
+			return b, nil
+		}
+	} else if j, ok := appendLinkJSON(make([]byte, 0, 384), l); ok {
+		return encodeJSON(w.codec, bAccessChain, k, j)
+	}
+	return encode(w.codec, bAccessChain, k, l)
+}
+
+// appendLinkJSON appends l's JSON exactly as encoding/json writes it,
+// for links whose strings need no escaping (ids, action codes) and whose
+// time encoding/json accepts; ok is false otherwise (then use
+// encoding/json). A cold sync writes a link per case pulled: encoding/json
+// was a sixth of that write.
+func appendLinkJSON(b []byte, l *app.ChainLink) ([]byte, bool) {
+	e := &l.Entry
+	fields := [...]struct{ name, v string }{{"ID", string(e.ID)}, {"StaffID", string(e.StaffID)}, {"ClinicID", string(e.ClinicID)},
+		{"ResidentID", string(e.ResidentID)}, {"CaseID", string(e.CaseID)}, {"Action", string(e.Action)}, {"Device", string(e.Device)}}
+	for _, f := range fields {
+		if !plainJSON(f.v) {
+			return nil, false
+		}
+	}
+	if len(l.Prev) == 0 || e.At.Year() < 0 || e.At.Year() > 9999 {
+		return nil, false
+	}
+	str := func(b []byte, name, v string) []byte {
+		b = append(b, `,"`...)
+		b = append(b, name...)
+		b = append(b, `":"`...)
+		b = append(b, v...)
+		return append(b, '"')
+	}
+	b = append(b, `{"Seq":`...)
+	b = strconv.AppendUint(b, l.Seq, 10)
+	b = append(b, `,"Prev":"`...)
+	b = base64.StdEncoding.AppendEncode(b, l.Prev)
+	b = append(b, `","Entry":{"ID":"`...)
+	b = append(b, e.ID...)
+	b = append(b, `","At":"`...)
+	b = e.At.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"')
+	for _, f := range fields[1:6] {
+		b = str(b, f.name, f.v)
+	}
+	if e.Device != "" { // omitempty
+		b = str(b, "Device", string(e.Device))
+	}
+	return append(b, "}}"...), true
+}
+
+// plainJSON: encoding/json writes v between quotes as it is (no escape,
+// no HTML-safe \u003c and the like, no replaced invalid UTF-8).
+func plainJSON(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 // finish writes the head.
@@ -285,6 +364,8 @@ func (s *Store) RecordPulled(ctx context.Context, holder app.ID, pulls []app.Pul
 		if err != nil {
 			return err
 		}
+		// One cursor for the lookups (Bucket.Get makes a new one each time).
+		look := logged.Cursor()
 		for i := range pulls {
 			pa := &pulls[i]
 			if pa.Entry.ID == "" || pa.Entry.CaseID == "" {
@@ -293,7 +374,7 @@ func (s *Store) RecordPulled(ctx context.Context, holder app.ID, pulls []app.Pul
 			// A new key each time: bbolt keeps the slices it is given
 			// until the transaction commits.
 			key := pullLoggedKey(holder, pa.Entry.CaseID)
-			if v := logged.Get(key); len(v) == 8 && binary.BigEndian.Uint64(v) >= pa.Version {
+			if k, v := look.Seek(key); bytes.Equal(k, key) && len(v) == 8 && binary.BigEndian.Uint64(v) >= pa.Version {
 				continue
 			}
 			if err := w.append(&pa.Entry); err != nil {

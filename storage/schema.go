@@ -58,6 +58,10 @@ package storage
 //	                          desktop: a download in progress; attachsync.go)
 //	attachment_fetch (v10)    <attachmentID>                → env(app.AttachmentRef)
 //	                          (desktop: pulled attachments whose bytes it lacks)
+//	pull_logged               <device> 0 <caseID>           → <case version uint64> (raw;
+//	                          server, made at its first write: which case version
+//	                          was recorded in the access log as sent to which
+//	                          device, accesslog.go RecordPulled)
 //
 // A notification id is <messageID>.<recipientID>.<channel> (ids and a
 // fixed code: no address in any key). In idx_outbox_due <ts> is the next
