@@ -50,39 +50,51 @@ type ChainLink struct {
 
 // Hash is the SHA-256 over the link's canonical encoding: a domain tag,
 // Seq, Prev, the entry's time as Unix seconds and nanoseconds (no time
-// zone, no monotonic reading), and every string field length-prefixed, so
-// no two different links encode alike.
+// zone, no monotonic reading), and every string field length-prefixed
+// (Device only when set), so no two different links encode alike.
 func (l *ChainLink) Hash() []byte {
-	h := sha256.New()
-	h.Write([]byte("mottagning access log v1\x00"))
-	var b [12]byte
-	binary.BigEndian.PutUint64(b[:8], l.Seq)
-	h.Write(b[:8])
+	// One buffer, one sum: a server writes a link per case a cold sync
+	// sends (a hundred thousand), so no allocation per field.
+	var stack [512]byte
+	b := append(stack[:0], "mottagning access log v1\x00"...)
+	b = binary.BigEndian.AppendUint64(b, l.Seq)
 	prev := l.Prev
 	if len(prev) != HashSize {
-		prev = make([]byte, HashSize) // a malformed Prev hashes as zero but never matches
-		h.Write([]byte{1})
+		b = append(b, 1) // a malformed Prev hashes as zero but never matches
+		b = append(b, make([]byte, HashSize)...)
 	} else {
-		h.Write([]byte{0})
+		b = append(b, 0)
+		b = append(b, prev...)
 	}
-	h.Write(prev)
-	binary.BigEndian.PutUint64(b[:8], uint64(l.Entry.At.Unix()))
-	binary.BigEndian.PutUint32(b[8:], uint32(l.Entry.At.Nanosecond()))
-	h.Write(b[:])
+	b = binary.BigEndian.AppendUint64(b, uint64(l.Entry.At.Unix()))
+	b = binary.BigEndian.AppendUint32(b, uint32(l.Entry.At.Nanosecond()))
 	e := &l.Entry
-	for _, s := range []string{string(e.ID), string(e.StaffID), string(e.ClinicID), string(e.ResidentID), string(e.CaseID), string(e.Action)} {
-		binary.BigEndian.PutUint32(b[:4], uint32(len(s)))
-		h.Write(b[:4])
-		h.Write([]byte(s))
+	field := func(s string) {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+		b = append(b, s...)
 	}
-	return h.Sum(nil)
+	field(string(e.ID))
+	field(string(e.StaffID))
+	field(string(e.ClinicID))
+	field(string(e.ResidentID))
+	field(string(e.CaseID))
+	field(string(e.Action))
+	if e.Device != "" {
+		// Only when set: an entry without a device (every entry written
+		// before devices were recorded) hashes exactly as it always did.
+		// The six fields before it are length-prefixed, so a seventh
+		// cannot pose as part of them.
+		field(string(e.Device))
+	}
+	sum := sha256.Sum256(b)
+	return sum[:]
 }
 
 // SameEntry reports whether a and b record the same access (the same
 // fields, times compared as instants).
 func SameEntry(a, b *AccessEntry) bool {
 	return a.ID == b.ID && a.At.Equal(b.At) && a.StaffID == b.StaffID && a.ClinicID == b.ClinicID &&
-		a.ResidentID == b.ResidentID && a.CaseID == b.CaseID && a.Action == b.Action
+		a.ResidentID == b.ResidentID && a.CaseID == b.CaseID && a.Action == b.Action && a.Device == b.Device
 }
 
 // Checkpoint is a signed statement "link Seq of this chain has hash Hash",

@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-func caseKeysOf(c *Case) [7]any {
-	return [7]any{c.ID, c.ClinicID, c.ResidentID, c.AssigneeID, c.Status, c.LastActivity.UnixNano(), c.UnreadByStaff}
+func caseKeysOf(c *Case) [9]any {
+	return [9]any{c.ID, c.ClinicID, c.ResidentID, c.AssigneeID, c.CreatorID, c.Status, c.LastActivity.UnixNano(), c.UnreadByStaff, c.Version}
 }
 
 // DecodeCaseKeys reads the same values encoding/json does, for headers as
@@ -20,6 +20,7 @@ func TestDecodeCaseKeys_AgreesWithEncodingJSON(t *testing.T) {
 			Subject: `Fråga "om" provsvar \ med {klamrar} och [hakar], komma`, Version: 7, StatusVersion: 3, StatusBy: "d1"},
 		{ID: "01M8B", ClinicID: "k\"2", ResidentID: "r\u00e52", Status: StatusClosed, LastActivity: at.In(time.FixedZone("CET", 3600)), ClosedAt: at},
 		{ID: "x", ClinicID: "k", ResidentID: "r", Status: StatusWaiting},
+		{ID: "y", ClinicID: "k", ResidentID: "r", Status: StatusOngoing, CreatorID: "s2", Version: 18446744073709551615},
 	}
 	for _, c := range cases {
 		data, err := json.Marshal(&c)
@@ -43,7 +44,8 @@ func TestDecodeCaseKeys_AgreesWithEncodingJSON(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{``, `[]`, `{`, `{"ID":}`, `{"ID":"a"`, `{"ID":"a"}x`, `{"ID":1}`, `{"LastActivity":"igår"}`,
-		`{"UnreadByStaff":"ja"}`, `{"Subject":"a` + "\x01" + `"}`, `{"Version":}`, `{"X":[1,2}`} {
+		`{"UnreadByStaff":"ja"}`, `{"Subject":"a` + "\x01" + `"}`, `{"Version":}`, `{"Version":-1}`, `{"Version":1.5}`, `{"Version":01}`, `{"Version":"1"}`,
+		`{"Version":18446744073709551616}`, `{"X":[1,2}`} {
 		var c Case
 		if err := DecodeCaseKeys([]byte(bad), &c); err == nil {
 			t.Errorf("%q accepted", bad)

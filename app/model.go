@@ -501,6 +501,10 @@ const (
 	AccessSend           AccessAction = "skicka"
 	AccessExport         AccessAction = "exportera"
 	AccessPrint          AccessAction = "skriva-ut"
+	// AccessSyncPull: the server sent a case's content to a staff member's
+	// device (a pull page or a push's answer); recorded by the server,
+	// once per device, case and case version.
+	AccessSyncPull AccessAction = "hamta-till-dator"
 )
 
 // Label is the Swedish text of the action.
@@ -518,6 +522,8 @@ func (a AccessAction) Label() string {
 		return "Exporterade"
 	case AccessPrint:
 		return "Skrev ut"
+	case AccessSyncPull:
+		return "Hämtade till dator"
 	}
 	return string(a)
 }
@@ -532,4 +538,8 @@ type AccessEntry struct {
 	ResidentID ID
 	CaseID     ID
 	Action     AccessAction
+	// Device is the device the data went to (AccessSyncPull); empty for
+	// every other action, and then left out of the record and the chain's
+	// hash, so entries written before it existed keep their hashes.
+	Device ID `json:",omitempty"`
 }

@@ -48,6 +48,11 @@ type SyncChanges struct {
 	EServices []EService        `json:",omitempty"`
 	// FormSeries are the form versions of local e-services (issue 7).
 	FormSeries []form.Series `json:",omitempty"`
+	// Withdrawn are cases of the caller's clinics that changed after the
+	// cursor and that the caller may not see (any longer): an
+	// ärendehanterare's case reassigned to someone else. Only what the
+	// desktop needs to drop its copy, nothing of the content (PullScope).
+	Withdrawn []WithdrawnCase `json:",omitempty"`
 	// From and To, in a push's answer: between the desktop's pull cursor
 	// From and the feed position To, the server's feed held nothing for
 	// the desktop but these cases, so the desktop may move its cursor
@@ -59,7 +64,18 @@ type SyncChanges struct {
 
 // Empty reports whether the page holds no record.
 func (c *SyncChanges) Empty() bool {
-	return c == nil || len(c.Threads)+len(c.Gone)+len(c.Residents)+len(c.Staff)+len(c.Clinics)+len(c.Templates)+len(c.EServices)+len(c.FormSeries) == 0
+	return c == nil || len(c.Threads)+len(c.Gone)+len(c.Residents)+len(c.Staff)+len(c.Clinics)+len(c.Templates)+len(c.EServices)+len(c.FormSeries)+len(c.Withdrawn) == 0
+}
+
+// WithdrawnCase tells a desktop that a case is not its staff member's to
+// see (any longer): its clinic, assignee, status and version, never its
+// subject, resident, messages or notes.
+type WithdrawnCase struct {
+	CaseID     ID
+	ClinicID   ID
+	AssigneeID ID `json:",omitempty"`
+	Status     Status
+	Version    uint64 `json:",omitempty"`
 }
 
 // Hidden stands in for a contact detail staff may not see (R14): the

@@ -26,7 +26,8 @@ var gatedWrites = []string{"PutFormSeries", "CheckpointAccessLog", "PruneAccessL
 	"SetChangeFeed", "PutOpResult", "PruneAppliedOps", "UpdateFromServer", "DropAnsweredOps", "DeleteSyncProblem",
 	"SetSyncServer", "SetSyncToken", "PutResidentsFromServer", "FinishPull", "Batch",
 	"NewDeviceEscrow", "ConfirmDeviceEscrow", "UnlockWithDeviceEscrow", "KeyringAccount", "WrapForSecret", "UnlockWithSecret",
-	"StageChunk", "DiscardStagedChunks", "WantAttachments", "StageFetchedChunk", "ForgetWantedAttachment", "PruneStagedChunks"}
+	"StageChunk", "DiscardStagedChunks", "WantAttachments", "StageFetchedChunk", "ForgetWantedAttachment", "PruneStagedChunks",
+	"RecordPulled"}
 
 // TestGateCoversEveryWrite fails when storage gains a write method the
 // gate does not hold back during a backup.

@@ -107,21 +107,18 @@ func (s *Server) syncPush(w http.ResponseWriter, r *http.Request) {
 		if err != nil || req.Cursor == "" {
 			after = 0
 		}
-		mine := clinicsOf(c)
-		state, err := s.gate.PushState(ctx, cases, binary, after, mine)
+		// Only what the caller may see (app.PullScope): a case they may
+		// not see is neither sent nor reported gone. What is sent is
+		// recorded in the access log first, as a pull's page.
+		scope := app.NewPullScope(st, c.DeviceID)
+		state, err := s.gate.PushState(ctx, cases, binary, after, scope)
+		if err == nil {
+			err = s.recordSent(ctx, scope, state.Threads)
+		}
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		// Only what the caller may see: a case of another clinic is neither
-		// sent nor reported gone.
-		keep := state.Threads[:0]
-		for _, t := range state.Threads {
-			if mine[t.Case.ClinicID] {
-				keep = append(keep, t)
-			}
-		}
-		state.Threads = keep
 		resp.State = state
 	}
 	if binary {
@@ -203,48 +200,6 @@ func (s *Server) applyOps(ctx context.Context, c *StaffClaims, st *app.Staff, op
 func sameAsMark(m, r *app.OpResult) bool {
 	return r.Outcome == app.OpApplied && m.Outcome == app.OpApplied && m.ID == r.ID && m.CaseID == r.CaseID && m.Version == r.Version &&
 		r.Code == "" && r.Reason == "" && len(r.Blocks) == 0 && r.ServerStatus == "" && r.ServerAssignee == "" && len(r.Mine) == 0
-}
-
-func (s *Server) syncPull(w http.ResponseWriter, r *http.Request) {
-	c := claimsOf(r)
-	q := r.URL.Query()
-	after, err := storage.ParseCursor(q.Get("cursor"))
-	if err != nil {
-		s.fail(w, r, invalid("cursor"))
-		return
-	}
-	limit := msync.DefaultPullLimit
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > msync.MaxPullLimit {
-			s.fail(w, r, invalid("limit"))
-			return
-		}
-		limit = n
-	}
-	head := s.store.ChangeHead()
-	if after > head {
-		// A cursor the server never gave (it was restored from an older
-		// backup): start over; pages are whole records, so nothing breaks.
-		after = 0
-	}
-	binary := strings.Contains(r.Header.Get("Accept"), msync.PullMediaType)
-	changes := s.store.ChangesSince
-	if binary {
-		changes = s.store.ChangesSinceRaw
-	}
-	ch, next, more, err := changes(r.Context(), after, limit, clinicsOf(c))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	resp := msync.PullResponse{After: q.Get("cursor"), Cursor: storage.FormatCursor(next), More: more,
-		Head: storage.FormatCursor(max(head, next)), Changes: *ch}
-	if !binary {
-		writeJSON(w, http.StatusOK, resp)
-		return
-	}
-	writeBinary(w, r, s, &resp, msync.PullMediaType)
 }
 
 func (s *Server) syncEvents(w http.ResponseWriter, r *http.Request) {

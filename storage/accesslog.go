@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -26,6 +28,9 @@ import (
 //	meta/accesslog_pub  Ed25519 public key (raw): the key to register centrally
 //	meta/accesslog_key  Ed25519 seed: raw in a plain database, sealed in an
 //	                    encrypted one (see crypt.go)
+//	pull_logged         <device> 0 <caseID>       → <case version uint64> (raw):
+//	                    the server's memory of what it recorded as sent to
+//	                    a device (RecordPulled)
 //
 // Links are keyed by their position, not by entry id: the chain's order is
 // the order of appending (on the server, entries of an offline device come
@@ -144,38 +149,138 @@ func migrate7(tx *bolt.Tx, codec Codec) error {
 // appendLink appends e as the next link, indexes it, moves the head, and
 // signs a checkpoint when the new position is a multiple of every (0: never).
 func appendLink(tx *bolt.Tx, codec Codec, e *app.AccessEntry, key ed25519.PrivateKey, every uint64, now time.Time) (chainHead, error) {
+	w, err := newChainWriter(tx, codec, key, every, now)
+	if err != nil {
+		return w.head, err
+	}
+	if err := w.append(e); err != nil {
+		return w.head, err
+	}
+	return w.head, w.finish()
+}
+
+// chainWriter appends links in one transaction: the head is read once
+// and written once (finish), however many links go in (a pull page's).
+type chainWriter struct {
+	tx         *bolt.Tx
+	codec      Codec
+	key        ed25519.PrivateKey
+	every      uint64
+	now        time.Time
+	chain, idx *bolt.Bucket
+	head       chainHead
+	// free: no link lies beyond the head (checked at the first append;
+	// the writer's own links then never collide).
+	free bool
+}
+
+func newChainWriter(tx *bolt.Tx, codec Codec, key ed25519.PrivateKey, every uint64, now time.Time) (*chainWriter, error) {
 	head, err := readHead(tx)
-	if err != nil {
-		return head, err
-	}
-	l := app.ChainLink{Seq: head.Seq + 1, Prev: head.Hash, Entry: *e}
-	chain := tx.Bucket(bAccessChain)
-	chain.FillPercent = appendFill
+	w := &chainWriter{tx: tx, codec: codec, key: key, every: every, now: now, chain: tx.Bucket(bAccessChain), idx: tx.Bucket(bIdxAccess), head: head}
+	w.chain.FillPercent = appendFill
+	return w, err
+}
+
+// append writes e as the next link and its index entry, and a checkpoint
+// when one is due; the head moves in memory until finish.
+func (w *chainWriter) append(e *app.AccessEntry) error {
+	l := app.ChainLink{Seq: w.head.Seq + 1, Prev: w.head.Hash, Entry: *e}
 	k := seqKey(l.Seq)
-	if chain.Get(k) != nil {
-		return head, fmt.Errorf("access log: position %d taken beyond the head: %w", l.Seq, ErrCorruptValue)
+	if !w.free {
+		if taken, _ := w.chain.Cursor().Seek(k); taken != nil {
+			return fmt.Errorf("access log: position %d taken beyond the head: %w", binary.BigEndian.Uint64(taken), ErrCorruptValue)
+		}
+		w.free = true
 	}
-	data, err := encode(codec, bAccessChain, k, &l)
+	data, err := w.encode(k, &l)
 	if err != nil {
-		return head, err
+		return err
 	}
-	if err := chain.Put(k, data); err != nil {
-		return head, err
+	if err := w.chain.Put(k, data); err != nil {
+		return err
 	}
-	if err := tx.Bucket(bIdxAccess).Put(join(string(e.ClinicID), string(e.ID)), k); err != nil {
-		return head, err
+	if err := w.idx.Put(join(string(e.ClinicID), string(e.ID)), k); err != nil {
+		return err
 	}
-	head = chainHead{Seq: l.Seq, Hash: l.Hash()}
-	if err := writeHead(tx, head); err != nil {
-		return head, err
-	}
-	if every > 0 && head.Seq%every == 0 {
-		if _, err := putCheckpoint(tx, codec, key, head, now); err != nil {
-			return head, err
+	w.head = chainHead{Seq: l.Seq, Hash: l.Hash()}
+	if w.every > 0 && w.head.Seq%w.every == 0 {
+		if _, err := putCheckpoint(w.tx, w.codec, w.key, w.head, w.now); err != nil {
+			return err
 		}
 	}
-	return head, nil
+	return nil
 }
+
+// encode is encode(codec, bAccessChain, k, l), without encoding/json
+// where appendLinkJSON can, and straight into the envelope when the
+// codec stores plaintext (the server's).
+func (w *chainWriter) encode(k []byte, l *app.ChainLink) ([]byte, error) {
+	if _, plain := w.codec.(plainCodec); plain {
+		b := append(make([]byte, 0, 384), envelopeFormat, plainCodec{}.ID())
+		if b, ok := appendLinkJSON(b, l); ok {
+			return b, nil
+		}
+	} else if j, ok := appendLinkJSON(make([]byte, 0, 384), l); ok {
+		return encodeJSON(w.codec, bAccessChain, k, j)
+	}
+	return encode(w.codec, bAccessChain, k, l)
+}
+
+// appendLinkJSON appends l's JSON exactly as encoding/json writes it,
+// for links whose strings need no escaping (ids, action codes) and whose
+// time encoding/json accepts; ok is false otherwise (then use
+// encoding/json). A cold sync writes a link per case pulled: encoding/json
+// was a sixth of that write.
+func appendLinkJSON(b []byte, l *app.ChainLink) ([]byte, bool) {
+	e := &l.Entry
+	fields := [...]struct{ name, v string }{{"ID", string(e.ID)}, {"StaffID", string(e.StaffID)}, {"ClinicID", string(e.ClinicID)},
+		{"ResidentID", string(e.ResidentID)}, {"CaseID", string(e.CaseID)}, {"Action", string(e.Action)}, {"Device", string(e.Device)}}
+	for _, f := range fields {
+		if !plainJSON(f.v) {
+			return nil, false
+		}
+	}
+	if len(l.Prev) == 0 || e.At.Year() < 0 || e.At.Year() > 9999 {
+		return nil, false
+	}
+	str := func(b []byte, name, v string) []byte {
+		b = append(b, `,"`...)
+		b = append(b, name...)
+		b = append(b, `":"`...)
+		b = append(b, v...)
+		return append(b, '"')
+	}
+	b = append(b, `{"Seq":`...)
+	b = strconv.AppendUint(b, l.Seq, 10)
+	b = append(b, `,"Prev":"`...)
+	b = base64.StdEncoding.AppendEncode(b, l.Prev)
+	b = append(b, `","Entry":{"ID":"`...)
+	b = append(b, e.ID...)
+	b = append(b, `","At":"`...)
+	b = e.At.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"')
+	for _, f := range fields[1:6] {
+		b = str(b, f.name, f.v)
+	}
+	if e.Device != "" { // omitempty
+		b = str(b, "Device", string(e.Device))
+	}
+	return append(b, "}}"...), true
+}
+
+// plainJSON: encoding/json writes v between quotes as it is (no escape,
+// no HTML-safe \u003c and the like, no replaced invalid UTF-8).
+func plainJSON(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+// finish writes the head.
+func (w *chainWriter) finish() error { return writeHead(w.tx, w.head) }
 
 func putCheckpoint(tx *bolt.Tx, codec Codec, key ed25519.PrivateKey, head chainHead, now time.Time) (app.Checkpoint, error) {
 	if len(key) != ed25519.PrivateKeySize {
@@ -219,6 +324,76 @@ func (s *Store) Record(ctx context.Context, e app.AccessEntry) error {
 		// The access log is synced with the same no-loss guarantee as cases.
 		return s.queue(tx, app.SyncOp{Kind: app.OpAccessRecord, CaseID: e.CaseID, Payload: payload(&e)})
 	})
+}
+
+// bPullLogged is the server's memory of what it recorded as sent to
+// which device (RecordPulled): <device> 0 <caseID> → <case version
+// uint64> (raw; ids only). It is made at the first record, on the server
+// only, so it needs no schema version of its own.
+var bPullLogged = []byte("pull_logged")
+
+// pullLoggedKey is the key of bPullLogged: <holder> 0 <caseID>.
+func pullLoggedKey(holder, caseID app.ID) []byte {
+	key := make([]byte, 0, len(holder)+1+len(caseID))
+	return append(append(append(key, holder...), 0), caseID...)
+}
+
+// RecordPulled records the access-log entries of the cases whose content
+// one pull page (or a push's answer) sends to a device, all in one
+// transaction: a link per case, unless the device named by holder was
+// already recorded for that case at this version or a later one — the
+// same page sent again after a crash, an unchanged case in a push's
+// answer. It returns how many links it appended. When it fails nothing is
+// recorded, and the page must not be sent. The memory also tells a later
+// page which cases this device held (a withdrawal, ChangesSince).
+func (s *Store) RecordPulled(ctx context.Context, holder app.ID, pulls []app.PullAccess) (int, error) {
+	if len(pulls) == 0 {
+		return 0, nil
+	}
+	if holder == "" {
+		return 0, fmt.Errorf("record pull: no device: %w", app.ErrInvalid)
+	}
+	n := 0
+	err := s.updateC(ctx, "record pull to device "+string(holder), func(tx *bolt.Tx) error {
+		n = 0
+		logged, err := tx.CreateBucketIfNotExists(bPullLogged)
+		if err != nil {
+			return err
+		}
+		w, err := newChainWriter(tx, s.c(bAccessChain), s.signKey, s.checkpointEvery, s.clock.Now())
+		if err != nil {
+			return err
+		}
+		// One cursor for the lookups (Bucket.Get makes a new one each time).
+		look := logged.Cursor()
+		for i := range pulls {
+			pa := &pulls[i]
+			if pa.Entry.ID == "" || pa.Entry.CaseID == "" {
+				return fmt.Errorf("record pull: an entry without id or case: %w", app.ErrInvalid)
+			}
+			// A new key each time: bbolt keeps the slices it is given
+			// until the transaction commits.
+			key := pullLoggedKey(holder, pa.Entry.CaseID)
+			if k, v := look.Seek(key); bytes.Equal(k, key) && len(v) == 8 && binary.BigEndian.Uint64(v) >= pa.Version {
+				continue
+			}
+			if err := w.append(&pa.Entry); err != nil {
+				return err
+			}
+			if err := logged.Put(key, seqKey(pa.Version)); err != nil {
+				return err
+			}
+			n++
+		}
+		if n == 0 {
+			return nil
+		}
+		return w.finish()
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // Entries implements app.AccessLog: the clinic's entries in [from, to),

@@ -137,7 +137,9 @@ var (
 		bAttachChunks, bAttachFetch)
 	// rawBuckets hold index keys and raw values (ids, sequence numbers).
 	rawBuckets = bucketSet(bMeta, bResidentPNR, bIdxStatus, bIdxAssignee, bIdxResident, bIdxAccess,
-		bIdxOutboxDue, bIdxOutboxCase, bChanges, bChangeKeys, bAttachOwner)
+		bIdxOutboxDue, bIdxOutboxCase, bChanges, bChangeKeys, bAttachOwner,
+		// What the server recorded as sent to which device: ids, versions.
+		bPullLogged)
 )
 
 func bucketSet(bs ...[]byte) map[string]bool {

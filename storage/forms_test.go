@@ -88,11 +88,14 @@ func TestFormSeries_FedWhenTheFeedStarts(t *testing.T) {
 	if err := s.SetChangeFeed(ctx); err != nil {
 		t.Fatal(err)
 	}
-	mine, _, _, err := s.ChangesSince(ctx, 0, 100, map[app.ID]bool{"k1": true})
+	admin := func(clinic app.ID) *app.PullScope {
+		return app.NewPullScope(&app.Staff{ID: "s-admin", Roles: map[app.ID][]app.Role{clinic: {app.RoleLocalAdmin}}}, "d1")
+	}
+	mine, _, _, err := s.ChangesSince(ctx, 0, 100, admin("k1"))
 	if err != nil || len(mine.FormSeries) != 1 || mine.FormSeries[0].FormID != "e-lokal" {
 		t.Fatalf("the series is not in the feed for its clinic: %v %+v", err, mine.FormSeries)
 	}
-	other, _, _, err := s.ChangesSince(ctx, 0, 100, map[app.ID]bool{"k2": true})
+	other, _, _, err := s.ChangesSince(ctx, 0, 100, admin("k2"))
 	if err != nil || len(other.FormSeries) != 0 {
 		t.Fatalf("another clinic got the series: %v %d", err, len(other.FormSeries))
 	}

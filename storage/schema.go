@@ -68,6 +68,10 @@ package storage
 //	                          connected desktop: the case an attachment id belongs to)
 //	meta/attachments_by_case (v11) "1": a sealed database that migration 11
 //	                          found locked; its first Unlock moves the attachments
+//	pull_logged               <device> 0 <caseID>           → <case version uint64> (raw;
+//	                          server, made at its first write: which case version
+//	                          was recorded in the access log as sent to which
+//	                          device, accesslog.go RecordPulled)
 //
 // A notification id is <messageID>.<recipientID>.<channel> (ids and a
 // fixed code: no address in any key). In idx_outbox_due <ts> is the next

@@ -372,28 +372,36 @@ func ParseCursor(c string) (uint64, error) {
 // FormatCursor writes a pull cursor.
 func FormatCursor(seq uint64) string { return strconv.FormatUint(seq, 10) }
 
-// ChangesSince reads one page of the feed after the cursor for a staff
-// member of clinics: at most limit records, scanning at most 20×limit
-// entries (entries of other clinics are skipped). It returns the page,
-// the cursor after it, and whether entries remain.
-func (s *Store) ChangesSince(ctx context.Context, after uint64, limit int, clinics map[app.ID]bool) (*app.SyncChanges, uint64, bool, error) {
-	return s.changesSince(ctx, after, limit, clinics, false)
+// ChangesSince reads one page of the feed after the cursor for the staff
+// member of scope, which decides what each record of the feed may carry
+// to them (app.PullScope): at most limit records, scanning at most
+// 20×limit entries (entries for nobody of theirs are skipped). It returns
+// the page, the cursor after it, and whether entries remain. A page
+// after a cursor (after > 0) also withdraws the cases that changed, that
+// the staff member may not see and whose content was sent to the scope's
+// device before (RecordPulled).
+func (s *Store) ChangesSince(ctx context.Context, after uint64, limit int, scope *app.PullScope) (*app.SyncChanges, uint64, bool, error) {
+	return s.changesSince(ctx, after, limit, scope, false)
 }
 
 // ChangesSinceRaw is ChangesSince with every case's header and items as
 // stored (PulledThread.RawHeader and RawItems), for the binary pull.
-func (s *Store) ChangesSinceRaw(ctx context.Context, after uint64, limit int, clinics map[app.ID]bool) (*app.SyncChanges, uint64, bool, error) {
-	return s.changesSince(ctx, after, limit, clinics, true)
+func (s *Store) ChangesSinceRaw(ctx context.Context, after uint64, limit int, scope *app.PullScope) (*app.SyncChanges, uint64, bool, error) {
+	return s.changesSince(ctx, after, limit, scope, true)
 }
 
-func (s *Store) changesSince(ctx context.Context, after uint64, limit int, clinics map[app.ID]bool, raw bool) (*app.SyncChanges, uint64, bool, error) {
+func (s *Store) changesSince(ctx context.Context, after uint64, limit int, scope *app.PullScope, raw bool) (*app.SyncChanges, uint64, bool, error) {
 	if limit <= 0 {
 		limit = 500
 	}
 	out := &app.SyncChanges{}
 	next, more := after, false
 	err := s.viewC(ctx, func(tx *bolt.Tx) error {
-		p := pager{s: s, tx: tx, out: out, clinics: clinics, residents: map[app.ID]bool{}, raw: raw}
+		p := pager{s: s, tx: tx, out: out, scope: scope, residents: map[app.ID]bool{}, raw: raw}
+		if after > 0 {
+			// What this device was sent (RecordPulled), to withdraw from.
+			p.sent = tx.Bucket(bPullLogged)
+		}
 		c := tx.Bucket(bChanges).Cursor()
 		scanned := 0
 		for key, v := c.Seek(seqKey(after + 1)); key != nil; key, v = c.Next() {
@@ -419,36 +427,25 @@ func (s *Store) changesSince(ctx context.Context, after uint64, limit int, clini
 	return out, next, more, nil
 }
 
-// pager collects the records of one page, each resident once.
+// pager collects the records of one page, each resident once, as the
+// scope allows.
 type pager struct {
 	s         *Store
 	tx        *bolt.Tx
 	out       *app.SyncChanges
-	clinics   map[app.ID]bool
+	scope     *app.PullScope
 	residents map[app.ID]bool
 	n         int
 	raw       bool
+	// sent is the server's memory of the cases it sent to devices, on a
+	// page after a cursor (nil: no withdrawals, as on a first sync).
+	sent *bolt.Bucket
 }
 
 func (p *pager) add(kind byte, clinic, id app.ID) error {
 	switch kind {
 	case feedCase:
-		if !p.clinics[clinic] {
-			return nil
-		}
-		var pt *app.PulledThread
-		var err error
-		if p.raw {
-			pt, err = p.s.pulledThreadRaw(p.tx, id)
-		} else {
-			pt, err = p.s.pulledThread(p.tx, id)
-		}
-		if err != nil {
-			return err
-		}
-		p.out.Threads = append(p.out.Threads, *pt)
-		p.n++
-		return p.resident(pt.Case.ResidentID, true)
+		return p.addCase(clinic, id)
 	case feedResident:
 		return p.resident(id, false)
 	case feedStaff:
@@ -456,9 +453,13 @@ func (p *pager) add(kind byte, clinic, id app.ID) error {
 		if err := p.s.get(p.tx, bStaff, string(id), &st); err != nil {
 			return err
 		}
-		p.out.Staff = append(p.out.Staff, st)
+		rec, ok := p.scope.StaffRecord(&st)
+		if !ok {
+			return nil
+		}
+		p.out.Staff = append(p.out.Staff, rec)
 	case feedClinic:
-		if !p.clinics[id] {
+		if !p.scope.Clinic(id) {
 			return nil
 		}
 		var c app.Clinic
@@ -467,7 +468,7 @@ func (p *pager) add(kind byte, clinic, id app.ID) error {
 		}
 		p.out.Clinics = append(p.out.Clinics, c)
 	case feedTemplate:
-		if !p.clinics[clinic] {
+		if !p.scope.Template(clinic) {
 			return nil
 		}
 		var t app.MessageTemplate
@@ -476,7 +477,7 @@ func (p *pager) add(kind byte, clinic, id app.ID) error {
 		}
 		p.out.Templates = append(p.out.Templates, t)
 	case feedEService:
-		if clinic != "" && !p.clinics[clinic] {
+		if !p.scope.EService(clinic) {
 			return nil
 		}
 		var e app.EService
@@ -485,7 +486,14 @@ func (p *pager) add(kind byte, clinic, id app.ID) error {
 		}
 		p.out.EServices = append(p.out.EServices, e)
 	case feedForm:
-		return p.addFormSeries(clinic, id)
+		// The series goes with its e-service: the clinic it has now.
+		if c := p.s.formClinic(p.tx, string(id)); c != "" {
+			clinic = c
+		}
+		if !p.scope.EService(clinic) {
+			return nil
+		}
+		return p.addFormSeries(id)
 	default:
 		return nil
 	}
@@ -493,9 +501,53 @@ func (p *pager) add(kind byte, clinic, id app.ID) error {
 	return nil
 }
 
+// addCase adds a case the scope lets the staff member see, with the
+// resident it needs; of a case they may not see, an incremental page
+// carries its withdrawal (app.PullScope.Withdraw) when its content was
+// sent to this device before, nothing more. The
+// header's key fields decide (app.DecodeCaseKeys): a case not sent is
+// never read further.
+func (p *pager) addCase(clinic, id app.ID) error {
+	if !p.scope.CaseClinic(clinic) {
+		return nil
+	}
+	hdr, c, err := p.s.caseKeys(p.tx, id)
+	if err != nil {
+		return err
+	}
+	if !p.scope.Case(&c) {
+		if p.scope.Withdraw(&c) && p.wasSent(c.ID) {
+			p.out.Withdrawn = append(p.out.Withdrawn, app.Withdrawn(&c))
+			p.n++
+		}
+		return nil
+	}
+	var pt *app.PulledThread
+	if p.raw {
+		pt, err = p.s.rawThread(p.tx, hdr, &c)
+	} else {
+		pt, err = p.s.pulledThread(p.tx, id)
+	}
+	if err != nil {
+		return err
+	}
+	p.out.Threads = append(p.out.Threads, *pt)
+	p.n++
+	return p.resident(pt.Case.ResidentID, true)
+}
+
+// wasSent reports whether the content of case id was sent to the page's
+// device before (a page after a cursor).
+func (p *pager) wasSent(id app.ID) bool {
+	if p.sent == nil {
+		return false
+	}
+	return p.sent.Get(pullLoggedKey(p.scope.Holder(), id)) != nil
+}
+
 // resident adds a resident (and a child's guardians) once per page: always
 // when a case of the page needs it, otherwise only when the resident has
-// a case at one of the clinics (desktops never hold the population).
+// a case the staff member may see (desktops never hold the population).
 func (p *pager) resident(id app.ID, needed bool) error {
 	if p.residents[id] {
 		return nil
@@ -519,16 +571,40 @@ func (p *pager) resident(id app.ID, needed bool) error {
 	return nil
 }
 
+// hasCaseHere reports whether the resident has a case the staff member
+// may see (its header's key fields decide).
 func (p *pager) hasCaseHere(resident app.ID) bool {
+	if !p.scope.CaseRoles() {
+		return false
+	}
 	prefix := []byte(resident)
 	c := p.tx.Bucket(bIdxResident).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		var cs app.Case
-		if p.s.getCase(p.tx, app.ID(k[len(prefix):]), &cs) == nil && p.clinics[cs.ClinicID] {
+		_, cs, err := p.s.caseKeys(p.tx, app.ID(k[len(prefix):]))
+		if err == nil && p.scope.Case(&cs) {
 			return true
 		}
 	}
 	return false
+}
+
+// caseKeys reads case id's header as stored (its JSON) and its key fields
+// (app.DecodeCaseKeys), not the rest.
+func (s *Store) caseKeys(tx *bolt.Tx, id app.ID) ([]byte, app.Case, error) {
+	var c app.Case
+	hk := headerKey(id)
+	data := tx.Bucket(bCaseItems).Get(hk)
+	if data == nil {
+		return nil, c, fmt.Errorf("case %s: %w", id, app.ErrNotFound)
+	}
+	hdr, err := openJSON(s.c(bCaseItems), bCaseItems, hk, data)
+	if err != nil {
+		return nil, c, err
+	}
+	if err := app.DecodeCaseKeys(hdr, &c); err != nil {
+		return nil, c, fmt.Errorf("case %s: %w: %w", id, ErrCorruptValue, err)
+	}
+	return hdr, c, nil
 }
 
 // pulledThread reads a thread with its notifications, addresses left out.
@@ -574,23 +650,21 @@ func caseSeqKey(id app.ID) []byte { return append([]byte{feedCase}, id...) }
 
 // pulledThreadRaw is pulledThread with the header and items as stored.
 func (s *Store) pulledThreadRaw(tx *bolt.Tx, id app.ID) (*app.PulledThread, error) {
-	pt := &app.PulledThread{Seq: feedSeq(tx, id)}
-	items := tx.Bucket(bCaseItems)
-	hk := headerKey(id)
-	data := items.Get(hk)
-	if data == nil {
-		return nil, fmt.Errorf("case %s: %w", id, app.ErrNotFound)
-	}
-	var err error
-	if pt.RawHeader, err = openJSON(s.c(bCaseItems), bCaseItems, hk, data); err != nil {
+	hdr, c, err := s.caseKeys(tx, id)
+	if err != nil {
 		return nil, err
 	}
-	if err := app.DecodeCaseKeys(pt.RawHeader, &pt.Case); err != nil {
-		return nil, fmt.Errorf("case %s: %w: %w", id, ErrCorruptValue, err)
-	}
-	c := items.Cursor()
+	return s.rawThread(tx, hdr, &c)
+}
+
+// rawThread is pulledThreadRaw of a header already read (caseKeys).
+func (s *Store) rawThread(tx *bolt.Tx, hdr []byte, c *app.Case) (*app.PulledThread, error) {
+	id := c.ID
+	pt := &app.PulledThread{Seq: feedSeq(tx, id), RawHeader: hdr}
+	pt.Case = *c
+	cur := tx.Bucket(bCaseItems).Cursor()
 	prefix := []byte(id)
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) > len(prefix); k, v = c.Next() {
+	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) > len(prefix); k, v = cur.Next() {
 		if kind := k[len(prefix)]; kind != itemMessage && kind != itemNote {
 			continue
 		}
@@ -618,35 +692,57 @@ func (s *Store) PulledThreadsRaw(ctx context.Context, ids []app.ID) (*app.SyncCh
 }
 
 // PushState reads the current state of the cases a push's ops concerned
-// (raw: as stored, for the binary answer) and, when after is a cursor of
-// the desktop (> 0), looks at the feed after it in the same transaction:
-// when every entry there is one of these cases or a case of a clinic not
-// in clinics, the answer carries From and To (app.SyncChanges), the
-// cursor the desktop may move to. A feed with anything else after the
-// cursor (another case of its clinics, a resident, a template, …), or
-// more than a few entries, is left to the pull.
-func (s *Store) PushState(ctx context.Context, ids []app.ID, raw bool, after uint64, clinics map[app.ID]bool) (*app.SyncChanges, error) {
-	read := s.pulledThread
-	if raw {
-		read = s.pulledThreadRaw
-	}
+// (raw: as stored, for the binary answer), only those the staff member of
+// scope may see: a case they may not see is neither sent nor reported
+// (a case the server does not hold is reported Gone). When after is a
+// cursor of the desktop (> 0), it looks at the feed after it in the same
+// transaction: when every entry there is one of the cases sent or a case
+// of a clinic where the staff member holds no case role (the pull would
+// carry nothing of it), the answer carries From and To
+// (app.SyncChanges), the cursor the desktop may move to. A feed with
+// anything else after the cursor (another case of its clinics — also one
+// to withdraw —, a resident, a template, …), or more than a few entries,
+// is left to the pull.
+func (s *Store) PushState(ctx context.Context, ids []app.ID, raw bool, after uint64, scope *app.PullScope) (*app.SyncChanges, error) {
 	var out *app.SyncChanges
-	err := s.viewC(ctx, func(tx *bolt.Tx) (err error) {
-		if out, err = s.pulledThreadsTx(tx, ids, read); err != nil || after == 0 {
-			return err
-		}
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
+		out = &app.SyncChanges{}
 		want := make(map[string]bool, len(ids))
 		for _, id := range ids {
+			hdr, c, err := s.caseKeys(tx, id)
+			if isNotFound(err) {
+				out.Gone = append(out.Gone, id)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if !scope.Case(&c) {
+				continue
+			}
+			var pt *app.PulledThread
+			if raw {
+				pt, err = s.rawThread(tx, hdr, &c)
+			} else {
+				pt, err = s.pulledThread(tx, id)
+			}
+			if err != nil {
+				return err
+			}
+			out.Threads = append(out.Threads, *pt)
 			want[string(id)] = true
 		}
-		c := tx.Bucket(bChanges).Cursor()
+		if after == 0 {
+			return nil
+		}
+		cur := tx.Bucket(bChanges).Cursor()
 		last, n := after, 0
-		for key, v := c.Seek(seqKey(after + 1)); key != nil; key, v = c.Next() {
+		for key, v := cur.Seek(seqKey(after + 1)); key != nil; key, v = cur.Next() {
 			if n++; n > 4*len(ids)+16 {
 				return nil
 			}
 			kind, clinic, id, ok := feedEntry(v)
-			if !ok || kind != feedCase || (clinics[clinic] && !want[string(id)]) {
+			if !ok || kind != feedCase || (scope.CaseClinic(clinic) && !want[string(id)]) {
 				return nil
 			}
 			last = binary.BigEndian.Uint64(key)

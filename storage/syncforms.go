@@ -44,11 +44,9 @@ func (s *Store) formClinic(tx *bolt.Tx, formID string) app.ID {
 	return e.ClinicID
 }
 
-// addFormSeries adds a form series to a pull page.
-func (p *pager) addFormSeries(clinic, id app.ID) error {
-	if clinic != "" && !p.clinics[clinic] {
-		return nil
-	}
+// addFormSeries adds a form series to a pull page (pager.add asked the
+// scope).
+func (p *pager) addFormSeries(id app.ID) error {
 	var fs form.Series
 	if err := p.s.get(p.tx, bForms, string(id), &fs); err != nil {
 		if isNotFound(err) {

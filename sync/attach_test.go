@@ -416,8 +416,10 @@ func TestAttachment_DownloadWaitsForWholeUpload(t *testing.T) {
 	a := newDesktop(t, ce, "")
 	a.signIn(ce.staff(demo.StaffReceiver), centrum)
 	a.mustSync()
+	// B: the ärendemottagare's second desktop (the case is not assigned
+	// to the ärendehanterare, who would not get it).
 	b := newDesktop(t, ce, "")
-	b.signIn(ce.staff(demo.StaffHandler), centrum)
+	b.signIn(ce.staff(demo.StaffReceiver), centrum)
 	b.mustSync()
 
 	caseID := openCase(t, ce, centrum)

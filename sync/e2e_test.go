@@ -24,8 +24,10 @@ func TestE2E_OfflineSendReplyReadReceiptNotifiedOnce(t *testing.T) {
 	a := newDesktop(t, ce, "")
 	a.signIn(ce.staff(demo.StaffReceiver), centrum)
 	a.mustSync()
+	// B: the ärendemottagare's second desktop (an ärendehanterare would
+	// not see Anna's case at all).
 	b := newDesktop(t, ce, "")
-	b.signIn(ce.staff(demo.StaffHandler), centrum)
+	b.signIn(ce.staff(demo.StaffReceiver), centrum)
 	b.mustSync()
 
 	lars := ce.persona(demo.AdultEmail)

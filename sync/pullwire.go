@@ -23,8 +23,9 @@ import (
 //	frame = tag uvarint(len(payload)) payload
 //
 // Tags: 'H' the page's cursor, more and head (JSON, first); 'K' clinic,
-// 'S' staff, 'T' template, 'E' e-service, 'F' form series, 'R' resident
-// (each its JSON); 'G' the id of a case gone; 'C' a case: uvarint(its
+// 'S' staff, 'T' template, 'E' e-service, 'F' form series, 'R' resident,
+// 'W' a case withdrawn from the caller's view (app.WithdrawnCase) (each
+// its JSON); 'G' the id of a case gone; 'C' a case: uvarint(its
 // feed position, PulledThread.Seq) and its header (the stored JSON); the
 // following 'I' and 'N' frames belong to it; 'I' an
 // item: uvarint(len(key)) key JSON, where key is the item's kind byte
@@ -106,6 +107,9 @@ func marshalPage(magic string, head any, ch *app.SyncChanges) ([]byte, error) {
 	}
 	for _, id := range ch.Gone {
 		w.frame('G', []byte(id))
+	}
+	for i := range ch.Withdrawn {
+		w.json('W', &ch.Withdrawn[i])
 	}
 	for i := range ch.Threads {
 		t := &ch.Threads[i]
@@ -254,6 +258,11 @@ func unmarshalPage(data []byte, magic string, head any, ch *app.SyncChanges) err
 			err = appendJSON[form.Series](p, &ch.FormSeries)
 		case 'R':
 			err = appendJSON(p, &ch.Residents)
+		case 'W':
+			err = appendJSON(p, &ch.Withdrawn)
+			if err == nil && ch.Withdrawn[len(ch.Withdrawn)-1].CaseID == "" {
+				return bad("withdrawn case without id", tag)
+			}
 		case 'G':
 			if len(p) == 0 {
 				return bad("empty id", tag)

@@ -64,10 +64,13 @@ func pwRealPages(t testing.TB) *pwPages {
 	for _, n := range demo.TestNumbers() {
 		listed[pwDigits(n.String())] = true
 	}
-	clinics := map[app.ID]bool{}
+	// Everything of the region: a staff member with every clinic role in
+	// every clinic.
+	all := &app.Staff{ID: "pw-all", Roles: map[app.ID][]app.Role{}}
 	for _, c := range ds.Clinics {
-		clinics[c.ID] = true
+		all.Roles[c.ID] = app.AllClinicRoles
 	}
+	scope := app.NewPullScope(all, "pw-device")
 	keepListed := func(ch *app.SyncChanges) {
 		keep := ch.Residents[:0]
 		for _, r := range ch.Residents {
@@ -84,7 +87,7 @@ func pwRealPages(t testing.TB) *pwPages {
 		if raw {
 			read = store.ChangesSinceRaw
 		}
-		ch, next, more, err := read(ctx, after, limit, clinics)
+		ch, next, more, err := read(ctx, after, limit, scope)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,6 +123,12 @@ func pwRealPages(t testing.TB) *pwPages {
 		}
 		after = n
 	}
+	// A page after a cursor that withdraws a case from the caller's view
+	// (an ärendehanterare's case given to someone else) beside one it
+	// still carries.
+	wt := out.whole.Changes.Threads
+	add(&out.pull, &msync.PullResponse{After: "1", Cursor: storage.FormatCursor(head), Head: storage.FormatCursor(head),
+		Changes: app.SyncChanges{Threads: wt[1:2], Withdrawn: []app.WithdrawnCase{app.Withdrawn(&wt[0].Case)}}})
 	// Push answers: applied, rejected (with reasons) and a lost conflict
 	// (with the op's payload), with the state of the cases they concern.
 	th := out.whole.Changes.Threads
@@ -252,7 +261,8 @@ func TestPullPage_RoundTrip(t *testing.T) {
 			t.Errorf("case %d (-store +decoded):\n%s", i, d)
 		}
 		keys := app.Case{ID: w.Case.ID, ClinicID: w.Case.ClinicID, ResidentID: w.Case.ResidentID, AssigneeID: w.Case.AssigneeID,
-			Status: w.Case.Status, LastActivity: w.Case.LastActivity, UnreadByStaff: w.Case.UnreadByStaff}
+			CreatorID: w.Case.CreatorID, Status: w.Case.Status, LastActivity: w.Case.LastActivity, UnreadByStaff: w.Case.UnreadByStaff,
+			Version: w.Case.Version}
 		if d := cmp.Diff(keys, th.Case, pwEqual...); d != "" {
 			t.Errorf("case %d key fields (-store +decoded):\n%s", i, d)
 		}
@@ -326,6 +336,40 @@ func pwCuts(b []byte) []int {
 // TestPullPage_CutOff: a valid page cut off anywhere (pwCuts), and a page
 // with anything after its end frame, is refused with ErrBadPage; never
 // half a page.
+// A withdrawn case travels as a 'W' frame holding its JSON (id, clinic,
+// assignee, status, version and nothing else), in the binary page as in
+// the JSON one; a withdrawal without a case id is not a page.
+func TestPullPage_Withdrawn(t *testing.T) {
+	w := app.WithdrawnCase{CaseID: "c1", ClinicID: "k1", AssigneeID: "s2", Status: app.StatusOngoing, Version: 7}
+	page := msync.PullResponse{After: "5", Cursor: "9", Head: "9", Changes: app.SyncChanges{Withdrawn: []app.WithdrawnCase{w}}}
+	b, err := page.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const frame = `W` + "\x51" + `{"CaseID":"c1","ClinicID":"k1","AssigneeID":"s2","Status":"pagaende","Version":7}`
+	if !bytes.Contains(b, []byte(frame+"Z\x00")) {
+		t.Fatalf("page %q lacks the frame %q", b, frame)
+	}
+	var got msync.PullResponse
+	if err := got.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(page, got, pwEqual...); d != "" {
+		t.Fatalf("round trip (-sent +got):\n%s", d)
+	}
+	j, err := json.Marshal(&page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"changes":{"Withdrawn":[{"CaseID":"c1","ClinicID":"k1","AssigneeID":"s2","Status":"pagaende","Version":7}]}`; !strings.Contains(string(j), want) {
+		t.Fatalf("JSON page %s lacks %s", j, want)
+	}
+	bad := bytes.Replace(b, []byte(`"CaseID":"c1"`), []byte(`"CaseID":""  `), 1)
+	if err := got.UnmarshalBinary(bad); !errors.Is(err, msync.ErrBadPage) {
+		t.Fatalf("a withdrawal without a case id: %v", err)
+	}
+}
+
 func TestPullPage_CutOff(t *testing.T) {
 	pages := pwRealPages(t)
 	check := func(kind string, i int, b []byte, dec func([]byte) error) {
@@ -393,6 +437,8 @@ func FuzzPullPage(f *testing.F) {
 	f.Add([]byte("MTGPULL1H\x02{}Z\x00"))
 	f.Add([]byte("MTGPUSH1H\x0e{\"results\":[]}Z\x00"))
 	f.Add([]byte("MTGPULL1H\x02{}C\x03\x01{}I\x04\x02m1{Z\x00"))
+	f.Add([]byte("MTGPULL1H\x02{}W\x0e{\"CaseID\":\"a\"}Z\x00"))
+	f.Add([]byte("MTGPULL1H\x02{}W\x02{}Z\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		orig := bytes.Clone(data)
 

@@ -151,4 +151,5 @@ const (
 	AccessSend           AccessAction = "skicka"
 	AccessExport         AccessAction = "exportera"
 	AccessPrint          AccessAction = "skriva-ut"
+	AccessSyncPull       AccessAction = "hamta-till-dator"
 )

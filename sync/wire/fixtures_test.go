@@ -150,7 +150,7 @@ var (
 		Draft:     &form.Form{ID: "e-1", Version: 2, Status: form.StatusDraft, Title: "Förnya recept", Items: []form.Item{}}}
 	seriesSparse = form.Series{FormID: "e-2"}
 
-	accessFull = app.AccessEntry{ID: "al-1", At: t0, StaffID: "s-1", ClinicID: "k-1", ResidentID: "r-child", CaseID: "c-1", Action: app.AccessReadMessage}
+	accessFull = app.AccessEntry{ID: "al-1", At: t0, StaffID: "s-1", ClinicID: "k-1", ResidentID: "r-child", CaseID: "c-1", Action: app.AccessReadMessage, Device: "d-1"}
 
 	statusFull   = app.StatusChange{Status: app.StatusClosed, ClosedAt: t2}
 	statusSparse = app.StatusChange{Status: app.StatusOngoing}
@@ -187,6 +187,7 @@ var (
 		Templates:  []app.MessageTemplate{templateFull},
 		EServices:  []app.EService{eserviceFull, eserviceSparse},
 		FormSeries: []form.Series{seriesFull, seriesSparse},
+		Withdrawn:  []app.WithdrawnCase{{CaseID: "c-2", ClinicID: "k-1", AssigneeID: "s-2", Status: app.StatusOngoing, Version: 9}},
 		From:       "000000000000002a", To: "0000000000000031",
 	}
 )

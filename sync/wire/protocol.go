@@ -69,6 +69,9 @@ type Changes struct {
 	Templates  []Template    `json:"Templates,omitempty"`
 	EServices  []EService    `json:"EServices,omitempty"`
 	FormSeries []form.Series `json:"FormSeries,omitempty"`
+	// Withdrawn are cases that left the caller's view (PullScope): what
+	// the desktop needs to drop its copy, nothing of the content.
+	Withdrawn []WithdrawnCase `json:"Withdrawn,omitempty"`
 	// From and To, in a push's answer: the desktop may move its pull
 	// cursor from From to To with this state.
 	From string `json:"From,omitempty"`
@@ -80,7 +83,8 @@ func FromChanges(c app.SyncChanges) Changes {
 	return Changes{
 		Threads: Map(c.Threads, FromPulledThread), Gone: Map(c.Gone, idString), Residents: Map(c.Residents, FromResident),
 		Staff: Map(c.Staff, FromStaff), Clinics: Map(c.Clinics, FromClinic), Templates: Map(c.Templates, FromTemplate),
-		EServices: Map(c.EServices, FromEService), FormSeries: c.FormSeries, From: c.From, To: c.To,
+		EServices: Map(c.EServices, FromEService), FormSeries: c.FormSeries, Withdrawn: Map(c.Withdrawn, FromWithdrawnCase),
+		From: c.From, To: c.To,
 	}
 }
 
@@ -89,13 +93,36 @@ func (c Changes) App() app.SyncChanges {
 	return app.SyncChanges{
 		Threads: Map(c.Threads, PulledThread.App), Gone: Map(c.Gone, toID), Residents: Map(c.Residents, Resident.App),
 		Staff: Map(c.Staff, Staff.App), Clinics: Map(c.Clinics, Clinic.App), Templates: Map(c.Templates, Template.App),
-		EServices: Map(c.EServices, EService.App), FormSeries: c.FormSeries, From: c.From, To: c.To,
+		EServices: Map(c.EServices, EService.App), FormSeries: c.FormSeries, Withdrawn: Map(c.Withdrawn, WithdrawnCase.App),
+		From: c.From, To: c.To,
 	}
+}
+
+// WithdrawnCase tells a desktop that a case is not its staff member's to
+// see any longer (app.WithdrawnCase).
+type WithdrawnCase struct {
+	CaseID     string `json:"CaseID"`
+	ClinicID   string `json:"ClinicID"`
+	AssigneeID string `json:"AssigneeID,omitempty"`
+	Status     Status `json:"Status"`
+	Version    uint64 `json:"Version,omitempty"`
+}
+
+// FromWithdrawnCase is w on the wire.
+func FromWithdrawnCase(w app.WithdrawnCase) WithdrawnCase {
+	return WithdrawnCase{CaseID: string(w.CaseID), ClinicID: string(w.ClinicID), AssigneeID: string(w.AssigneeID),
+		Status: Status(w.Status), Version: w.Version}
+}
+
+// App is w in the domain.
+func (w WithdrawnCase) App() app.WithdrawnCase {
+	return app.WithdrawnCase{CaseID: app.ID(w.CaseID), ClinicID: app.ID(w.ClinicID), AssigneeID: app.ID(w.AssigneeID),
+		Status: app.Status(w.Status), Version: w.Version}
 }
 
 // Empty reports whether the page holds no record.
 func (c *Changes) Empty() bool {
-	return c == nil || len(c.Threads)+len(c.Gone)+len(c.Residents)+len(c.Staff)+len(c.Clinics)+len(c.Templates)+len(c.EServices)+len(c.FormSeries) == 0
+	return c == nil || len(c.Threads)+len(c.Gone)+len(c.Residents)+len(c.Staff)+len(c.Clinics)+len(c.Templates)+len(c.EServices)+len(c.FormSeries)+len(c.Withdrawn) == 0
 }
 
 // EventsResponse is GET /api/sync/events?after=: the server's head, and

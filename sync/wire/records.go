@@ -458,18 +458,20 @@ type AccessEntry struct {
 	ResidentID string       `json:"ResidentID"`
 	CaseID     string       `json:"CaseID"`
 	Action     AccessAction `json:"Action"`
+	// Device is the device the data went to (a pull's entry).
+	Device string `json:"Device,omitempty"`
 }
 
 // FromAccessEntry is e on the wire.
 func FromAccessEntry(e app.AccessEntry) AccessEntry {
 	return AccessEntry{ID: string(e.ID), At: e.At, StaffID: string(e.StaffID), ClinicID: string(e.ClinicID),
-		ResidentID: string(e.ResidentID), CaseID: string(e.CaseID), Action: AccessAction(e.Action)}
+		ResidentID: string(e.ResidentID), CaseID: string(e.CaseID), Action: AccessAction(e.Action), Device: string(e.Device)}
 }
 
 // App is e in the domain.
 func (e AccessEntry) App() app.AccessEntry {
 	return app.AccessEntry{ID: app.ID(e.ID), At: e.At, StaffID: app.ID(e.StaffID), ClinicID: app.ID(e.ClinicID),
-		ResidentID: app.ID(e.ResidentID), CaseID: app.ID(e.CaseID), Action: app.AccessAction(e.Action)}
+		ResidentID: app.ID(e.ResidentID), CaseID: app.ID(e.CaseID), Action: app.AccessAction(e.Action), Device: app.ID(e.Device)}
 }
 
 // Map converts a slice with one of the conversions, element by element:
