@@ -7,9 +7,12 @@ import (
 	"crypto/sha1"
 	"encoding/base32"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -203,6 +206,150 @@ func TestDeviceSignOut_EndsTheSessionNotTheDevice(t *testing.T) {
 	d.mustSync()
 	if n, _ := d.store.PendingCount(d.ctx); n != 0 || !serverHasNote(t, ce, note, "Anteckning gjord utan anslutning") {
 		t.Fatalf("pending %d; the offline note did not reach the server", n)
+	}
+}
+
+// revokeBody is the body of POST /api/staff/devices/{id}/revoke.
+type revokeBody struct {
+	Reason string `json:"reason"`
+}
+
+// An administrator revokes a desktop: it is told why with a stable code
+// and a Swedish text, and its unpushed changes are exported to a file it
+// can hand over; nothing is lost from its queue either.
+func TestDeviceRevoke_DesktopIsToldWhyAndExportsItsChanges(t *testing.T) {
+	ce := startKeyCentral(t)
+	centrum := ce.ds.Clinics[0].ID
+	d, _ := keyDesktop(t, ce, "")
+	anna := ce.staff(demo.StaffReceiver)
+	d.signIn(anna, centrum)
+	d.unlockAtEnd(t, anna)
+	d.mustSync()
+	device := d.store.SyncDevice()
+	noteText := "Anteckning som inte hann skickas"
+	note := queueNote(t, d, centrum, noteText)
+	ops, err := d.store.PendingOps(d.ctx, 0)
+	if err != nil || len(ops) == 0 {
+		t.Fatalf("pending ops: %v", err)
+	}
+
+	// Not Björn (no administrator), nor Cecilia by naming the device.
+	bjorn, err := apiSignIn(t, ce, ce.staff(demo.StaffHandler), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reason := "Datorn är stulen"
+	err = ce.c.Do(d.ctx, http.MethodPost, "/api/staff/devices/"+device+"/revoke", bjorn.AccessToken, &revokeBody{Reason: reason}, nil)
+	if client.Code(err) != "forbidden" {
+		t.Errorf("a staff member without the role revokes: %v", err)
+	}
+	// Eva, behörighetsadministratör of vårdcentralen, lists and revokes.
+	eva, err := apiSignIn(t, ce, ce.staff(demo.StaffPermAdmin), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []map[string]any
+	if err := ce.c.Do(d.ctx, http.MethodGet, "/api/staff/devices", eva.AccessToken, nil, &list); err != nil {
+		t.Fatalf("list devices: %v", err)
+	}
+	found := false
+	for _, dv := range list {
+		found = found || dv["id"] == device
+	}
+	if !found {
+		t.Errorf("Anna's device is not in Eva's list (%d devices)", len(list))
+	}
+	err = ce.c.Do(d.ctx, http.MethodPost, "/api/staff/devices/"+device+"/revoke", eva.AccessToken, &revokeBody{}, nil)
+	if client.Code(err) != "invalid" {
+		t.Errorf("revoke without a reason: %v", err)
+	}
+	if err := ce.c.Do(d.ctx, http.MethodPost, "/api/staff/devices/"+device+"/revoke", eva.AccessToken, &revokeBody{Reason: reason}, nil); err != nil {
+		t.Fatalf("revoke: %v", err)
+	}
+
+	// Its access token is refused with the reason …
+	access, err := d.tokens.Token(d.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.c.SyncPull(d.ctx, access, "", 1)
+	var ae *client.Error
+	if !errors.As(err, &ae) || ae.Code != "device_revoked" || ae.Status != http.StatusForbidden ||
+		ae.Revocation == nil || ae.Revocation.Reason != reason || ae.Revocation.RevokedAt.IsZero() {
+		t.Fatalf("a call with the revoked device's token: %v %+v", err, ae)
+	}
+	// … and so is its refresh token: the desktop's next sync is told why,
+	// and its changes are in a file.
+	d.tokens.Invalidate(access)
+	err = d.sync()
+	if msync.Code(err) != "device_revoked" {
+		t.Fatalf("sync of a revoked device: code %q (%v)", msync.Code(err), err)
+	}
+	st := d.eng.Status()
+	if st.ExportPath == "" || !strings.Contains(st.LastError, st.ExportPath) || !strings.Contains(st.LastError, reason) ||
+		!strings.Contains(st.LastError, "spärrad") {
+		t.Fatalf("status: export %q, text %q", st.ExportPath, st.LastError)
+	}
+	if filepath.Dir(st.ExportPath) != filepath.Dir(d.store.Path()) {
+		t.Errorf("export %s is not in the data directory", st.ExportPath)
+	}
+	fi, err := os.Stat(st.ExportPath)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("export file: %v %v", fi, err)
+	}
+	raw, err := os.ReadFile(st.ExportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp msync.RevokedExport
+	if err := json.Unmarshal(raw, &exp); err != nil {
+		t.Fatalf("export is not JSON: %v", err)
+	}
+	if !strings.Contains(exp.README, "IT-supporten") || exp.DeviceID != device || len(exp.Ops) != len(ops) {
+		t.Fatalf("export: %q, device %s, %d ops (want %d)", exp.README, exp.DeviceID, len(exp.Ops), len(ops))
+	}
+	for i, op := range exp.Ops {
+		if op.ID != ops[i].ID || op.Kind != ops[i].Kind || op.CaseID != ops[i].CaseID || !op.MadeAt.Equal(ops[i].MadeAt) || len(op.Payload) == 0 {
+			t.Errorf("exported op %d: %+v", i, op)
+		}
+	}
+	if !strings.Contains(string(raw), noteText) {
+		t.Error("the note's text is not in the export")
+	}
+	// Once per run: the next sync keeps the same file.
+	_ = d.sync()
+	if d.eng.Status().ExportPath != st.ExportPath {
+		t.Errorf("exported again: %s", d.eng.Status().ExportPath)
+	}
+	// Nothing left the queue; the server has not got the note.
+	if n, _ := d.store.PendingCount(d.ctx); n != len(ops) || serverHasNote(t, ce, note, noteText) {
+		t.Errorf("pending %d, want %d", n, len(ops))
+	}
+	// After a restart (a new engine, no token), Anna signs in: the server
+	// says revoked; she opens the desktop as she would offline, and the
+	// next sync says why and exports again.
+	d.signOut()
+	if err := os.Remove(st.ExportPath); err != nil {
+		t.Fatal(err)
+	}
+	d.signIn(anna, centrum)
+	err = d.sync()
+	if msync.Code(err) != "device_revoked" || d.eng.Status().ExportPath != st.ExportPath {
+		t.Fatalf("after the restart: %v, export %q", err, d.eng.Status().ExportPath)
+	}
+	if _, err := os.Stat(st.ExportPath); err != nil {
+		t.Errorf("not exported again: %v", err)
+	}
+	// Cecilia, who has never signed in here, gets nothing.
+	d.signOut()
+	cecilia := ce.staff(demo.StaffChildClinic)
+	_, err = d.auth.SignIn(d.ctx, cecilia.Username, demo.Password(cecilia.Username))
+	if !errors.Is(err, app.ErrDeviceRevoked) || !d.store.Locked() {
+		t.Errorf("a staff member new to the revoked desktop: %v", err)
+	}
+	// The server's log has the revocation, without the reason's text.
+	if logs := ce.logs.String(); !strings.Contains(logs, "device revoked") || strings.Contains(logs, reason) {
+		t.Errorf("server log: revocation logged %v, reason in it %v", strings.Contains(logs, "device revoked"), strings.Contains(logs, reason))
 	}
 }
 

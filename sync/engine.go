@@ -96,6 +96,9 @@ type Status struct {
 	// with the reason or the server's values, until dismissed (Dismiss).
 	Rejected  []app.SyncProblem
 	Conflicts []app.SyncProblem
+	// ExportPath: the server revoked this device, and its unpushed
+	// changes were exported to this file (revoked.go).
+	ExportPath string
 }
 
 // Engine is a connected desktop's background sync: it pushes the queued
@@ -352,6 +355,7 @@ func (e *Engine) SyncOnce(ctx context.Context) error {
 	if err == nil {
 		err = e.pull(ctx)
 	}
+	err = e.revoked(ctx, err) // a revoked device exports its queue (revoked.go)
 	e.refresh(ctx)
 	now := e.opt.Clock.Now()
 	e.set(func(st *Status) {
