@@ -424,7 +424,7 @@ func (s *CaseService) AttachmentData(ctx context.Context, sess Session, caseID, 
 	if err := s.record(ctx, sess, AccessReadMessage, t.Case.ResidentID, caseID); err != nil {
 		return Attachment{}, nil, err
 	}
-	data, err := s.store.AttachmentData(ctx, attID)
+	data, err := s.store.AttachmentData(ctx, caseID, attID)
 	if err != nil {
 		err = notDownloaded(err)
 		return Attachment{}, nil, fmt.Errorf("attachment %s of case %s: %w", attID, caseID, err)

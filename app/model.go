@@ -233,6 +233,13 @@ type Resident struct {
 	Settings      Settings
 	// Guardians is set on a child: one entry per guardian in the register.
 	Guardians []Guardianship
+	// HeldBlocks are a lokal administratör's blocks of guardians the
+	// population register no longer lists for this child, with only the
+	// block fields kept. A register import must never lift a block, not
+	// even by leaving the guardian out once and listing them again later:
+	// ApplyRegister holds the block here and puts it back when the
+	// guardian returns. Only BlockGuardian lifts one.
+	HeldBlocks []Guardianship `json:",omitempty"`
 	// Demo marks synthetic residents (children and samordningsnummer built
 	// with a valid check digit, see shared/DOMAIN.md). They never leave a
 	// demo database.

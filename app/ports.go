@@ -63,9 +63,10 @@ type CaseStore interface {
 	ListCases(ctx context.Context, q CaseQuery) (CasePage, error)
 	// CasesOfResident lists the headers of every case of one resident.
 	CasesOfResident(ctx context.Context, residentID ID) ([]Case, error)
-	// AttachmentData returns the bytes of an attachment written with a
-	// thread's Blobs; ErrNotFound when there is none.
-	AttachmentData(ctx context.Context, id ID) ([]byte, error)
+	// AttachmentData returns the bytes of attachment id of case caseID,
+	// written with the case's Blobs; ErrNotFound when the case holds none
+	// under that id (whatever another case holds under it).
+	AttachmentData(ctx context.Context, caseID, id ID) ([]byte, error)
 }
 
 // DirectoryStore holds clinics, staff, templates and e-services.

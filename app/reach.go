@@ -117,6 +117,12 @@ func Reach(r *Resident, guardians map[ID]*Resident, now time.Time) Reachability 
 
 // childBlock returns why no guardian can act for a child under 13, or "".
 func childBlock(child *Resident, guardians map[ID]*Resident, now time.Time) BlockReason {
+	if child.Account.LoginLocked {
+		// R10: BlockLoginLocked already says it, and unlocking is what to
+		// do; counting the guardians refused for the lock would add a
+		// false "no guardian activated the login".
+		return ""
+	}
 	if !child.Account.Activated {
 		return BlockChildNotActivated
 	}

@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"fmt"
-	"mottagning/app/form"
+	"slices"
 	"strings"
+
+	"mottagning/app/form"
 )
 
 // Actor is who performs a resident-side action: a signed-in resident
@@ -321,7 +323,9 @@ func (s *ResidentService) SetJournalSealed(ctx context.Context, actor Actor, id 
 
 // BlockGuardian blocks or unblocks one guardian's proxy access to one
 // child (lokal administratör). A blocked guardian cannot act for the child
-// and is not notified about it.
+// and is not notified about it. Unblocking also lifts a block held for a
+// guardian the register no longer lists (Resident.HeldBlocks), so that it
+// does not come back with them; blocking needs a current guardian.
 func (s *ResidentService) BlockGuardian(ctx context.Context, sess Session, child, guardian ID, blocked bool) error {
 	if !sess.Staff.Has(sess.ClinicID, RoleLocalAdmin) {
 		return fmt.Errorf("block guardian for %s: %w", child, ErrForbidden)
@@ -336,6 +340,18 @@ func (s *ResidentService) BlockGuardian(ctx context.Context, sess Session, child
 				return nil
 			}
 		}
+		if !blocked {
+			for i := range r.HeldBlocks {
+				if r.HeldBlocks[i].GuardianID == guardian {
+					r.HeldBlocks = slices.Delete(r.HeldBlocks, i, i+1)
+					if len(r.HeldBlocks) == 0 {
+						r.HeldBlocks = nil
+					}
+					r.UpdatedAt = now
+					return nil
+				}
+			}
+		}
 		return fmt.Errorf("block guardian %s for %s: not a guardian: %w", guardian, child, ErrNotFound)
 	})
 }
@@ -343,18 +359,47 @@ func (s *ResidentService) BlockGuardian(ctx context.Context, sess Session, child
 // ApplyRegister is the only way name, address, protected identity and
 // deceased change (R12): a population-register import. It keeps the
 // account, settings and guardians' contact details, and never deletes.
-func ApplyRegister(r *Resident, reg Register, guardians []ID) {
+//
+// It never lifts a guardian's block either: a blocked guardian the
+// register no longer lists loses the guardianship, but the block is held
+// in HeldBlocks (block fields only: no contact details of a non-guardian
+// are kept) and comes back in force if a later import lists the guardian
+// again. kept counts the blocks in force after the import, for guardians
+// listed or held; held counts those held for guardians not listed. The
+// importer reports both, so an operator sees that blocks survived.
+func ApplyRegister(r *Resident, reg Register, guardians []ID) (kept, held int) {
 	r.Register = reg
-	keep := map[ID]Guardianship{}
-	for _, g := range r.Guardians {
-		keep[g.GuardianID] = g
+	old := append(append([]Guardianship(nil), r.Guardians...), r.HeldBlocks...)
+	prev := make(map[ID]Guardianship, len(old))
+	for _, g := range old {
+		if _, seen := prev[g.GuardianID]; !seen { // a current entry wins over a held one
+			prev[g.GuardianID] = g
+		}
 	}
+	listed := make(map[ID]bool, len(guardians))
 	r.Guardians = r.Guardians[:0]
 	for _, id := range guardians {
-		g, ok := keep[id]
+		g, ok := prev[id]
 		if !ok {
 			g = Guardianship{GuardianID: id}
 		}
+		listed[id] = true
+		if g.Blocked {
+			kept++
+		}
 		r.Guardians = append(r.Guardians, g)
 	}
+	r.HeldBlocks = nil
+	done := map[ID]bool{}
+	for _, g := range old {
+		if listed[g.GuardianID] || done[g.GuardianID] || !g.Blocked {
+			continue
+		}
+		done[g.GuardianID] = true
+		r.HeldBlocks = append(r.HeldBlocks, Guardianship{GuardianID: g.GuardianID, Blocked: true,
+			BlockedBy: g.BlockedBy, BlockedAt: g.BlockedAt, BlockedClinic: g.BlockedClinic})
+		kept++
+		held++
+	}
+	return kept, held
 }

@@ -74,6 +74,7 @@ const (
 	ProxyProtectedIdentity ProxyReason = "skyddade-uppgifter"  // R7
 	ProxyBlocked           ProxyReason = "sparrad"             // blocked guardian
 	ProxyGuardianLocked    ProxyReason = "vardnadshavare-last" // R10 on the guardian
+	ProxyChildLocked       ProxyReason = "barnet-last"         // R10 on the child
 	ProxyDeceased          ProxyReason = "avliden"
 )
 
@@ -90,6 +91,8 @@ func (p ProxyReason) Message() string {
 		return "Vårdnadshavarens ombudsbehörighet för barnet är spärrad."
 	case ProxyGuardianLocked:
 		return "Vårdnadshavaren har låst sin inloggning."
+	case ProxyChildLocked:
+		return "Barnets inloggning är låst, så ingen vårdnadshavare kan företräda barnet i e-tjänsterna. Kontakta 1177 för att låsa upp den."
 	case ProxyDeceased:
 		return "Barnet eller vårdnadshavaren är avliden."
 	}
@@ -113,7 +116,12 @@ func (e *ProxyError) Is(target error) bool { return target == ErrProxyNotAllowed
 
 // MayActAsProxy decides whether guardian may act for child on the date now:
 // a registered guardian of a child under 13 (R5), neither of them with
-// protected personal data (R7), not blocked, guardian able to sign in.
+// protected personal data (R7), not blocked, neither login locked (R10).
+// A locked child cannot sign in or receive digital messages, and proxy
+// mode is only the child's own e-services used by someone else, so a
+// guardian is refused exactly where the child would be. Every resident
+// route that takes a child, the staff view of the child's guardians and
+// the guardians' notifications go through this one decision.
 func MayActAsProxy(guardian, child *Resident, now time.Time) error {
 	deny := func(r ProxyReason) error { return &ProxyError{Reason: r, Child: child.ID, Guardian: guardian.ID} }
 	g, ok := child.Guardianship(guardian.ID)
@@ -127,7 +135,11 @@ func MayActAsProxy(guardian, child *Resident, now time.Time) error {
 	case child.Register.ProtectedIdentity || guardian.Register.ProtectedIdentity:
 		return deny(ProxyProtectedIdentity)
 	case g.Blocked:
+		// Before the child's lock: a block is about this guardian and
+		// outlives an unlock, so it is the reason they must know.
 		return deny(ProxyBlocked)
+	case child.Account.LoginLocked:
+		return deny(ProxyChildLocked)
 	case guardian.Account.LoginLocked:
 		return deny(ProxyGuardianLocked)
 	}

@@ -36,6 +36,7 @@ type OpResult struct {
 	// Version is the case's server version after the op.
 	Version uint64        `json:",omitempty"`
 	Code    string        `json:",omitempty"`
+	Detail  string        `json:",omitempty"` // a FieldError's code, e.g. attachment_type
 	Reason  string        `json:",omitempty"`
 	Blocks  []BlockReason `json:",omitempty"`
 	// ServerStatus and ServerAssignee are the values that won a conflict;
@@ -63,7 +64,7 @@ func Rejected(op *SyncOp, err error, at time.Time) OpResult {
 	if errors.As(err, &ue) {
 		r.Blocks = ue.Reasons
 	}
-	r.Reason = RejectReason(r.Code, r.Blocks)
+	r.Detail, r.Reason = rejectDetail(err, RejectReason(r.Code, r.Blocks))
 	return r
 }
 
@@ -171,10 +172,10 @@ func (s *CaseService) applyAttachment(ctx context.Context, st *Staff, device ID,
 		if !ok {
 			return fmt.Errorf("attachment %s on no message of case %s: %w", a.ID, c.ID, ErrNotFound)
 		}
-		if err := desc.verify(a.Data); err != nil {
+		if err := CheckAttachment(desc, a.Data); err != nil {
 			return fmt.Errorf("attachment %s: %w: %w", a.ID, ErrInvalid, err)
 		}
-		if _, err := s.store.AttachmentData(ctx, a.ID); err == nil {
+		if _, err := s.store.AttachmentData(ctx, c.ID, a.ID); err == nil {
 			return errAlready
 		}
 		t.Blobs = map[ID][]byte{a.ID: a.Data}

@@ -3,8 +3,9 @@ package app
 import (
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"mottagning/app/textcheck"
 )
 
 // What people type reaches residents' inboxes, staff lists, PDFs and the
@@ -23,36 +24,22 @@ const TextMessage = "Texten innehåller osynliga styrtecken, till exempel från 
 	"Skriv om texten eller klistra in den som oformaterad text."
 
 // CheckLine checks one line of text (a subject, a name): no control
-// characters at all, no direction overrides, valid UTF-8.
-func CheckLine(s string) error { return checkChars(s, false) }
-
-// CheckMultiline checks a text of several lines (a message, a note, a
-// template's body): line breaks and tabs are allowed, other control
-// characters and direction overrides are not.
-func CheckMultiline(s string) error { return checkChars(s, true) }
-
-func checkChars(s string, multiline bool) error {
-	if !utf8.ValidString(s) {
+// characters at all, no direction overrides, valid UTF-8 (textcheck).
+func CheckLine(s string) error {
+	if !textcheck.Line(s) {
 		return ErrTextControl
-	}
-	for _, r := range s {
-		if multiline && (r == '\n' || r == '\r' || r == '\t') {
-			continue
-		}
-		if forbiddenRune(r) {
-			return ErrTextControl
-		}
 	}
 	return nil
 }
 
-// forbiddenRune: C0 and C1 control characters (NUL among them) and the
-// bidirectional embeddings and overrides U+202A–U+202E and isolates
-// U+2066–U+2069. Other invisible format characters (a soft hyphen, a
-// zero-width joiner, the marks LRM and RLM) occur in ordinary pasted
-// text and change no text's order: they stay allowed.
-func forbiddenRune(r rune) bool {
-	return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
+// CheckMultiline checks a text of several lines (a message, a note, a
+// template's body): line breaks and tabs are allowed, other control
+// characters and direction overrides are not (textcheck).
+func CheckMultiline(s string) error {
+	if !textcheck.Multiline(s) {
+		return ErrTextControl
+	}
+	return nil
 }
 
 func checkText(subject, text string) error {

@@ -158,7 +158,8 @@ func (s *Server) AdminHandler(extra ...BackupFile) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		s.log.Info("register imported", "created", res.Created, "updated", res.Updated, "unchanged", res.Unchanged)
+		s.log.Info("register imported", "created", res.Created, "updated", res.Updated, "unchanged", res.Unchanged,
+			"blocks_kept", res.BlocksKept, "blocks_held", res.BlocksHeld)
 		writeJSON(w, http.StatusOK, res)
 	})
 	return s.middleware(mux)

@@ -53,37 +53,37 @@ var (
 // describes it, checked against the caller's rights and against the size
 // and digest the request may carry (?size=, ?sha256=). On failure it has
 // answered.
-func (s *Server) syncAttachment(w http.ResponseWriter, r *http.Request, upload bool) (app.Attachment, bool) {
+func (s *Server) syncAttachment(w http.ResponseWriter, r *http.Request, upload bool) (app.ID, app.Attachment, bool) {
 	q := r.URL.Query()
 	caseID, id := q.Get("case"), r.PathValue("id")
 	if caseID == "" || len(caseID) > 64 {
 		s.fail(w, r, invalid("case"))
-		return app.Attachment{}, false
+		return "", app.Attachment{}, false
 	}
 	if id == "" || len(id) > 64 {
 		s.fail(w, r, fmt.Errorf("attachment: %w", app.ErrNotFound))
-		return app.Attachment{}, false
+		return "", app.Attachment{}, false
 	}
 	a, err := s.cases.SyncAttachment(r.Context(), staffOf(claimsOf(r)), app.ID(caseID), app.ID(id), upload)
 	if err != nil {
 		s.fail(w, r, err)
-		return app.Attachment{}, false
+		return "", app.Attachment{}, false
 	}
 	if a.Size <= 0 || a.Size > app.MaxAttachmentSize || !isDigest(a.SHA256) {
 		s.fail(w, r, errBadDescribed)
-		return app.Attachment{}, false
+		return "", app.Attachment{}, false
 	}
 	if v := q.Get("size"); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err != nil || n != a.Size {
 			s.fail(w, r, invalid("size"))
-			return app.Attachment{}, false
+			return "", app.Attachment{}, false
 		}
 	}
 	if v := q.Get("sha256"); v != "" && !strings.EqualFold(v, a.SHA256) {
 		s.fail(w, r, invalid("sha256"))
-		return app.Attachment{}, false
+		return "", app.Attachment{}, false
 	}
-	return a, true
+	return app.ID(caseID), a, true
 }
 
 func isDigest(s string) bool {
@@ -103,10 +103,10 @@ func (s *Server) chunkIndex(w http.ResponseWriter, r *http.Request, a app.Attach
 
 // chunkStatus says which chunks of a the server has: all when it holds
 // the bytes (the op was applied), otherwise the staged ones.
-func (s *Server) chunkStatus(ctx context.Context, a app.Attachment, staged []int) (*msync.ChunkStatus, error) {
+func (s *Server) chunkStatus(ctx context.Context, caseID app.ID, a app.Attachment, staged []int) (*msync.ChunkStatus, error) {
 	st := &msync.ChunkStatus{ID: a.ID, Size: a.Size, SHA256: a.SHA256, ChunkSize: app.AttachmentChunkSize,
 		Chunks: app.AttachmentChunks(a.Size), Have: []int{}}
-	held, err := s.gate.HasAttachmentData(ctx, a.ID)
+	held, err := s.gate.HasAttachmentData(ctx, caseID, a.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func (s *Server) chunkStatus(ctx context.Context, a app.Attachment, staged []int
 		return st, nil
 	}
 	if staged == nil {
-		if staged, err = s.gate.StagedChunks(ctx, a.ID); err != nil {
+		if staged, err = s.gate.StagedChunks(ctx, caseID, a.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -129,11 +129,11 @@ func (s *Server) chunkStatus(ctx context.Context, a app.Attachment, staged []int
 func (s *Server) attachmentChunks(w http.ResponseWriter, r *http.Request) {
 	// Asked before an upload and before a download: a role in the
 	// clinic is enough to know which chunks are there.
-	a, ok := s.syncAttachment(w, r, false)
+	caseID, a, ok := s.syncAttachment(w, r, false)
 	if !ok {
 		return
 	}
-	st, err := s.chunkStatus(r.Context(), a, nil)
+	st, err := s.chunkStatus(r.Context(), caseID, a, nil)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -142,7 +142,7 @@ func (s *Server) attachmentChunks(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) putAttachmentChunk(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.syncAttachment(w, r, true)
+	caseID, a, ok := s.syncAttachment(w, r, true)
 	if !ok {
 		return
 	}
@@ -180,7 +180,7 @@ func (s *Server) putAttachmentChunk(w http.ResponseWriter, r *http.Request) {
 	}
 	// Once the op was applied (the bytes are stored) nothing is staged.
 	ctx := r.Context()
-	staged, err := s.gate.StageChunk(ctx, a.ID, n, data, a.Size, a.SHA256)
+	staged, err := s.gate.StageChunk(ctx, caseID, a.ID, n, data, a.Size, a.SHA256)
 	switch {
 	case errors.Is(err, app.ErrAttachmentCorrupt):
 		// Every chunk came intact, yet together they are not the file:
@@ -191,7 +191,7 @@ func (s *Server) putAttachmentChunk(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	st, err := s.chunkStatus(ctx, a, staged)
+	st, err := s.chunkStatus(ctx, caseID, a, staged)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -200,7 +200,7 @@ func (s *Server) putAttachmentChunk(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getAttachmentChunk(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.syncAttachment(w, r, false)
+	caseID, a, ok := s.syncAttachment(w, r, false)
 	if !ok {
 		return
 	}
@@ -210,7 +210,7 @@ func (s *Server) getAttachmentChunk(w http.ResponseWriter, r *http.Request) {
 	}
 	// Not found while the server does not hold the whole file (its
 	// upload is under way): GET .../chunks says so with stored false.
-	data, err := s.gate.AttachmentChunk(r.Context(), a.ID, n)
+	data, err := s.gate.AttachmentChunk(r.Context(), caseID, a.ID, n)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -228,15 +228,15 @@ func (s *Server) getAttachmentChunk(w http.ResponseWriter, r *http.Request) {
 // online backup must see none in flight).
 
 // StageChunk is gated (an upload's chunk).
-func (g *Gate) StageChunk(ctx context.Context, id app.ID, n int, data []byte, size int64, sum string) ([]int, error) {
+func (g *Gate) StageChunk(ctx context.Context, caseID, id app.ID, n int, data []byte, size int64, sum string) ([]int, error) {
 	defer g.w(ctx)()
-	return g.Store.StageChunk(ctx, id, n, data, size, sum)
+	return g.Store.StageChunk(ctx, caseID, id, n, data, size, sum)
 }
 
 // DiscardStagedChunks is gated (applying an attachment.put op).
-func (g *Gate) DiscardStagedChunks(ctx context.Context, id app.ID) error {
+func (g *Gate) DiscardStagedChunks(ctx context.Context, caseID, id app.ID) error {
 	defer g.w(ctx)()
-	return g.Store.DiscardStagedChunks(ctx, id)
+	return g.Store.DiscardStagedChunks(ctx, caseID, id)
 }
 
 // WantAttachments belongs to a connected desktop; gated like Connect.
@@ -246,13 +246,13 @@ func (g *Gate) WantAttachments(ctx context.Context, refs []app.AttachmentRef) er
 }
 
 // StageFetchedChunk is gated like WantAttachments.
-func (g *Gate) StageFetchedChunk(ctx context.Context, id app.ID, n int, data []byte) (bool, error) {
+func (g *Gate) StageFetchedChunk(ctx context.Context, caseID, id app.ID, n int, data []byte) (bool, error) {
 	defer g.w(ctx)()
-	return g.Store.StageFetchedChunk(ctx, id, n, data)
+	return g.Store.StageFetchedChunk(ctx, caseID, id, n, data)
 }
 
 // ForgetWantedAttachment is gated like WantAttachments.
-func (g *Gate) ForgetWantedAttachment(ctx context.Context, id app.ID) error {
+func (g *Gate) ForgetWantedAttachment(ctx context.Context, caseID, id app.ID) error {
 	defer g.w(ctx)()
-	return g.Store.ForgetWantedAttachment(ctx, id)
+	return g.Store.ForgetWantedAttachment(ctx, caseID, id)
 }

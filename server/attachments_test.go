@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"mottagning/app"
@@ -130,7 +131,7 @@ func (ce *chunkEnv) raw(method, path, tok string, body []byte, hdr map[string]st
 
 func (ce *chunkEnv) staged() []int {
 	ce.tb.Helper()
-	have, err := ce.store.StagedChunks(ce.ctx, ce.a.ID)
+	have, err := ce.store.StagedChunks(ce.ctx, ce.cs, ce.a.ID)
 	if err != nil {
 		ce.tb.Fatal(err)
 	}
@@ -192,8 +193,9 @@ func TestSyncAttachmentChunksBadInput(t *testing.T) {
 			}
 		})
 	}
-	// The auditor may see which chunks are there (as it pulls the case).
-	if st, e, _, _ := ce.raw(http.MethodGet, ce.path(ce.a.ID, ""), auditor, nil, nil); st != http.StatusOK {
+	// The auditor does not see the case's content, so not which chunks
+	// there are either (TestSyncAttachmentDownloadNeedsTheCase).
+	if st, e, _, _ := ce.raw(http.MethodGet, ce.path(ce.a.ID, ""), auditor, nil, nil); st != http.StatusForbidden {
 		t.Errorf("auditor asks for the chunks: %d %+v", st, e)
 	}
 	// Safe to retry: the rest of the upload goes through.
@@ -226,7 +228,7 @@ func TestSyncAttachmentWholeDigestMismatch(t *testing.T) {
 	if have := ce.staged(); len(have) != 0 {
 		t.Fatalf("staged after the mismatch: %v, want none", have)
 	}
-	if held, _ := ce.store.HasAttachmentData(ce.ctx, ce.a.ID); held {
+	if held, _ := ce.store.HasAttachmentData(ce.ctx, ce.cs, ce.a.ID); held {
 		t.Fatal("bytes stored after a mismatch")
 	}
 }
@@ -267,7 +269,7 @@ func TestSyncAttachmentOpAppliesOnceAfterChunks(t *testing.T) {
 	if len(res) != 1 || res[0].Outcome != app.OpApplied || res[0].ID != op.ID {
 		t.Fatalf("op after its chunks = %+v", res)
 	}
-	got, err := ce.store.AttachmentData(ce.ctx, ce.a.ID)
+	got, err := ce.store.AttachmentData(ce.ctx, ce.cs, ce.a.ID)
 	if err != nil || !bytes.Equal(got, ce.data) {
 		t.Fatalf("stored bytes: %v", err)
 	}
@@ -323,7 +325,7 @@ func TestSyncAttachmentOpAppliesOnceAfterChunks(t *testing.T) {
 	if r := ce.push(old); len(r) != 1 || r[0].Outcome != app.OpApplied {
 		t.Fatalf("inline op = %+v", r)
 	}
-	if got, err := ce.store.AttachmentData(ce.ctx, b.ID); err != nil || !bytes.Equal(got, data) {
+	if got, err := ce.store.AttachmentData(ce.ctx, ce.cs, b.ID); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("inline bytes: %v", err)
 	}
 }
@@ -367,7 +369,7 @@ func FuzzAttachmentChunkPut(f *testing.F) {
 		if rec.Code >= 500 {
 			t.Fatalf("PUT chunk %q, %d bytes: %d", n, len(body), rec.Code)
 		}
-		have, err := ce.store.StagedChunks(ce.ctx, ce.a.ID)
+		have, err := ce.store.StagedChunks(ce.ctx, ce.cs, ce.a.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -377,7 +379,7 @@ func FuzzAttachmentChunkPut(f *testing.F) {
 			}
 		}
 		if len(have) == 3 {
-			if got, err := ce.store.StagedAttachment(ce.ctx, ce.a.ID, ce.a.Size); err != nil || !bytes.Equal(got, ce.data) {
+			if got, err := ce.store.StagedAttachment(ce.ctx, ce.cs, ce.a.ID, ce.a.Size); err != nil || !bytes.Equal(got, ce.data) {
 				t.Fatalf("staged chunks are not the file: %v", err)
 			}
 		}
@@ -408,5 +410,215 @@ func TestSyncMessageWithBadAttachmentDescriptionRejected(t *testing.T) {
 		if len(res) != 1 || res[0].Outcome != app.OpRejected || res[0].Code != "invalid" {
 			t.Errorf("%s: %+v", name, res)
 		}
+	}
+}
+
+// openCaseOf is an open case of demo clinic i.
+func (ce *chunkEnv) openCaseOf(i int) app.ID {
+	ce.tb.Helper()
+	for _, th := range ce.ds.Threads {
+		if th.Case.ClinicID == ce.ds.Clinics[i].ID && th.Case.Status != app.StatusClosed {
+			return th.Case.ID
+		}
+	}
+	ce.tb.Fatalf("no open case in clinic %d", i)
+	return ""
+}
+
+// uploadAndApply uploads every chunk of ce's attachment and applies its op.
+func (ce *chunkEnv) uploadAndApply() {
+	ce.tb.Helper()
+	for n := range app.AttachmentChunks(ce.a.Size) {
+		if _, err := ce.c.PutAttachmentChunk(ce.ctx, ce.tok, ce.cs, ce.a.ID, n, chunk(ce.data, n)); err != nil {
+			ce.tb.Fatalf("chunk %d: %v", n, err)
+		}
+	}
+	if res := ce.push(ce.attachOp(ce.a)); len(res) != 1 || res[0].Outcome != app.OpApplied {
+		ce.tb.Fatalf("attachment op = %+v", res)
+	}
+}
+
+// TestSyncAttachmentOtherClinicsIDReachesNothing is finding 3 of issue 13:
+// staff of Barnmottagningen name, on a message of their own case, the id
+// (and size, digest and name) of an attachment of Vårdcentralen Centrum.
+// Nothing of Centrum's file is reachable through their case: not its
+// bytes, not which chunks are there; Centrum still downloads its own.
+func TestSyncAttachmentOtherClinicsIDReachesNothing(t *testing.T) {
+	ce := newChunkEnv(t, 2*app.AttachmentChunkSize+5)
+	ce.uploadAndApply()
+	bTok := ce.staff(demo.StaffChildClinic)
+	bCase := ce.openCaseOf(1)
+	bStaff := ce.ds.StaffBy[demo.StaffChildClinic]
+	m := app.Message{ID: app.NewID(ce.clock.Now()), CaseID: bCase, Author: app.AuthorStaff, AuthorID: bStaff, At: ce.clock.Now(),
+		Text: "Se bilagan.", Attachments: []app.Attachment{ce.a}}
+	p, _ := json.Marshal(m)
+	resp, err := ce.c.SyncPush(ce.ctx, bTok, &msync.PushRequest{Ops: []app.SyncOp{{ID: app.NewOpID(), Kind: app.OpCaseMessage, CaseID: bCase, Payload: p}}})
+	if err != nil || len(resp.Results) != 1 {
+		t.Fatalf("push: %+v %v", resp, err)
+	}
+	// The id is Centrum's case's: the message is refused with the reason,
+	// and stores nothing.
+	if r := resp.Results[0]; r.Outcome != app.OpRejected || r.Code != "invalid" || r.Detail != "attachment_id" || r.Reason != "Ändringen gjordes inte: "+app.ErrAttachmentTaken.Text {
+		t.Errorf("message naming another case's attachment = %+v, want rejected invalid attachment_id", r)
+	}
+	if th, _ := ce.store.Thread(ce.ctx, bCase); th.Messages[len(th.Messages)-1].ID == m.ID {
+		t.Error("the refused message was stored")
+	}
+	bPath := func(n string) string {
+		p := "/api/sync/attachments/" + string(ce.a.ID) + "/chunks"
+		if n != "" {
+			p += "/" + n
+		}
+		return p + "?case=" + string(bCase)
+	}
+	for _, tc := range []struct{ name, method, path string }{
+		{"download", http.MethodGet, bPath("0")},
+		{"last chunk", http.MethodGet, bPath("2")},
+		{"which chunks", http.MethodGet, bPath("")},
+	} {
+		st, e, body, _ := ce.raw(tc.method, tc.path, bTok, nil, nil)
+		if st == http.StatusOK || e == nil || e.Code != "not_found" {
+			t.Errorf("%s through the other clinic's case: %d %+v (%d bytes), want 404 not_found", tc.name, st, e, len(body))
+		}
+	}
+	// Uploading under the id through the other case stages nothing and
+	// takes nothing from Centrum's file.
+	if st, e, _, _ := ce.raw(http.MethodPut, bPath("0"), bTok, chunk(ce.data, 0), map[string]string{msync.ChunkDigestHeader: sha(chunk(ce.data, 0))}); st == http.StatusOK || e == nil {
+		t.Errorf("upload through the other clinic's case: %d %+v", st, e)
+	}
+	var whole []byte
+	for n := range 3 {
+		data, sum, err := ce.c.AttachmentChunk(ce.ctx, ce.tok, ce.cs, ce.a.ID, n)
+		if err != nil || sha(data) != sum {
+			t.Fatalf("Centrum downloads chunk %d: %v", n, err)
+		}
+		whole = append(whole, data...)
+	}
+	if !bytes.Equal(whole, ce.data) {
+		t.Fatal("Centrum's download is not its file")
+	}
+}
+
+// elf is the start of a Linux executable, padded to n bytes.
+func elf(n int) []byte {
+	b := bytes.Repeat([]byte{0x90}, n)
+	copy(b, "\x7fELF\x02\x01\x01\x00")
+	return b
+}
+
+// TestSyncAttachmentCheckedOnEveryDoor is finding 4 of issue 13: what the
+// staff tool refuses (app.NewAttachment) the sync doors refuse too — a
+// file name with a path, a NUL byte or a direction override on a
+// case.message op, and bytes that are not of the declared type, whether
+// they come in chunks or inside the op. Nothing of a refused file is
+// stored, and its chunks are dropped.
+func TestSyncAttachmentCheckedOnEveryDoor(t *testing.T) {
+	ce := newChunkEnv(t, 1000)
+	st := ce.ds.StaffBy[demo.StaffReceiver]
+	message := func(a app.Attachment) []app.OpResult {
+		m := app.Message{ID: app.NewID(ce.clock.Now()), CaseID: ce.cs, Author: app.AuthorStaff, AuthorID: st, At: ce.clock.Now(),
+			Text: "Bilaga.", Attachments: []app.Attachment{a}}
+		p, _ := json.Marshal(m)
+		return ce.push(app.SyncOp{ID: app.NewOpID(), Kind: app.OpCaseMessage, CaseID: ce.cs, Payload: p})
+	}
+	messages := func() int {
+		th, err := ce.store.Thread(ce.ctx, ce.cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(th.Messages)
+	}
+	for _, tc := range []struct{ name, file string }{
+		{"path and NUL", "../../../../root/.bashrc\x00evil.pdf"},
+		{"NUL", "evil.pdf\x00.pdf"},
+		{"path", "../../x.pdf"},
+		{"windows path", `C:\Users\x.pdf`},
+		{"direction override", "faktura\u202Efdp.exe"},
+		{"control character", "a\x07b.pdf"},
+		{"extension of another type", "remiss.exe"},
+		{"too long", strings.Repeat("a", 200) + ".pdf"},
+	} {
+		t.Run("name "+tc.name, func(t *testing.T) {
+			a := ce.a
+			a.ID, a.Name = app.NewID(ce.clock.Now()), tc.file
+			before := messages()
+			res := message(a)
+			if len(res) != 1 || res[0].Outcome != app.OpRejected || res[0].Code != "invalid" || res[0].Detail != "attachment_name" {
+				t.Fatalf("message with attachment name %q = %+v, want rejected invalid attachment_name", tc.file, res)
+			}
+			if n := messages(); n != before {
+				t.Errorf("messages %d → %d after a refused one", before, n)
+			}
+		})
+	}
+
+	// Bytes of another type than declared.
+	for _, tc := range []struct {
+		name   string
+		data   []byte
+		inline bool
+	}{
+		{"ELF as PDF in chunks", elf(app.AttachmentChunkSize + 10), false},
+		{"ELF as PDF inside the op", elf(3000), true},
+		{"PNG as PDF in chunks", append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 100)...), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := app.Attachment{ID: app.NewID(ce.clock.Now()), Name: "remiss.pdf", MIME: app.MIMEPDF, Size: int64(len(tc.data)), SHA256: sha(tc.data)}
+			if res := message(a); len(res) != 1 || res[0].Outcome != app.OpApplied {
+				t.Fatalf("message describing the file = %+v (its description is clean)", res)
+			}
+			op := ce.attachOp(a)
+			if tc.inline {
+				p, _ := json.Marshal(struct {
+					app.Attachment
+					Data []byte
+				}{a, tc.data})
+				op.Payload = p
+			} else {
+				for n := range app.AttachmentChunks(a.Size) {
+					if _, err := ce.c.PutAttachmentChunk(ce.ctx, ce.tok, ce.cs, a.ID, n, chunk(tc.data, n)); err != nil {
+						t.Fatalf("chunk %d: %v", n, err)
+					}
+				}
+			}
+			res := ce.push(op)
+			if len(res) != 1 || res[0].Outcome != app.OpRejected || res[0].Code != "invalid" || res[0].Detail != "attachment_type" ||
+				res[0].Reason != "Ändringen gjordes inte: "+app.ErrAttachmentType.Text {
+				t.Fatalf("attachment op = %+v, want rejected invalid attachment_type", res)
+			}
+			if held, err := ce.store.HasAttachmentData(ce.ctx, ce.cs, a.ID); err != nil || held {
+				t.Errorf("bytes stored: %v %v", held, err)
+			}
+			if have, _ := ce.store.StagedChunks(ce.ctx, ce.cs, a.ID); len(have) != 0 {
+				t.Errorf("chunks left staged: %v", have)
+			}
+		})
+	}
+}
+
+// The attachment door uses the one rule of who sees a case's content: a
+// granskare, a lokal administratör or an ärendehanterare the case is not
+// assigned to may not download its attachments (any role in the clinic
+// could, before), nor ask which chunks there are; the ärendemottagare may.
+func TestSyncAttachmentDownloadNeedsTheCase(t *testing.T) {
+	ce := newChunkEnv(t, app.AttachmentChunkSize+5)
+	ce.uploadAndApply()
+	c, err := ce.store.Case(ce.ctx, ce.cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AssigneeID == ce.ds.StaffBy[demo.StaffHandler] || c.CreatorID == ce.ds.StaffBy[demo.StaffHandler] {
+		t.Fatal("test case is the ärendehanterare's")
+	}
+	for _, key := range []string{demo.StaffAuditor, demo.StaffLocalAdmin, demo.StaffPermAdmin, demo.StaffHandler} {
+		for _, p := range []string{ce.path(ce.a.ID, "0"), ce.path(ce.a.ID, "")} {
+			st, e, body, _ := ce.raw(http.MethodGet, p, ce.staff(key), nil, nil)
+			if st != http.StatusForbidden || e == nil || e.Code != "forbidden" {
+				t.Errorf("%s GET %s: %d %+v (%d bytes), want 403 forbidden", key, p, st, e, len(body))
+			}
+		}
+	}
+	if _, _, err := ce.c.AttachmentChunk(ce.ctx, ce.tok, ce.cs, ce.a.ID, 0); err != nil {
+		t.Fatalf("the ärendemottagare downloads: %v", err)
 	}
 }

@@ -102,5 +102,5 @@ func wireNotification(n *app.NotificationStatus) client.NotificationStatus {
 }
 
 func wireAttachment(a app.Attachment) client.Attachment {
-	return client.Attachment{ID: string(a.ID), Name: a.Name, Type: a.MIME, Size: a.Size}
+	return client.Attachment{ID: string(a.ID), Name: app.CleanAttachmentName(a.Name, a.MIME), Type: a.MIME, Size: a.Size}
 }

@@ -342,17 +342,25 @@ func pnrProblem(err error) string {
 	return "not a personnummer (want ÅÅÅÅMMDD-NNNN)"
 }
 
-// ImportResult counts what an import did.
+// ImportResult counts what an import did. It is also the JSON answer of
+// POST /admin/import-register (field names as here).
 type ImportResult struct {
 	Created, Updated, Unchanged int
+	// BlocksKept counts the guardian blocks on the file's persons that are
+	// still in force after the import: an import never lifts a lokal
+	// administratör's block (app.ApplyRegister). BlocksHeld counts those
+	// of them held for guardians the file no longer lists; they apply
+	// again if a later file lists the guardian.
+	BlocksKept, BlocksHeld int
 }
 
 // ImportRegister applies a parsed register file to the store in one
 // transaction, under the gate's exclusive lock so that no sign-in or
 // settings change between reading and writing a resident is lost. An
 // existing resident (found by personnummer) gets the new register data and
-// guardians through app.ApplyRegister, keeping account, settings and the
-// guardians' contact details; a new one is created without an account
+// guardians through app.ApplyRegister, keeping account, settings, the
+// guardians' contact details and every guardian block (counted in the
+// result); a new one is created without an account
 // (R1: it is activated by the first sign-in). Cases are never touched, and
 // nobody is deleted. A guardian must be in the file or already in the
 // database; otherwise nothing is written.
@@ -391,15 +399,16 @@ func ImportRegister(ctx context.Context, g *Gate, persons []RegisterPerson, now 
 				}
 				ids = append(ids, gr.ID)
 			}
-			before, _ := json.Marshal(struct {
+			type registered struct {
 				R app.Register
 				G []app.Guardianship
-			}{r.Register, r.Guardians})
-			app.ApplyRegister(r, p.Register, ids)
-			after, _ := json.Marshal(struct {
-				R app.Register
-				G []app.Guardianship
-			}{r.Register, r.Guardians})
+				H []app.Guardianship
+			}
+			before, _ := json.Marshal(registered{r.Register, r.Guardians, r.HeldBlocks})
+			kept, held := app.ApplyRegister(r, p.Register, ids)
+			res.BlocksKept += kept
+			res.BlocksHeld += held
+			after, _ := json.Marshal(registered{r.Register, r.Guardians, r.HeldBlocks})
 			switch {
 			case !existing[r]:
 				res.Created++

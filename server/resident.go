@@ -154,7 +154,7 @@ func owner(r *http.Request, me app.ID) app.ID {
 }
 
 // inbox lists the cases of the resident or of a child they may act for
-// (R2, R5, R7, R8, blocked guardian).
+// (R2, R5, R7, R8, blocked guardian, R10 on the child).
 func (s *Server) inbox(w http.ResponseWriter, r *http.Request, me app.ID) {
 	cs, err := s.residents.Inbox(r.Context(), me, owner(r, me))
 	if err != nil {
@@ -256,7 +256,7 @@ func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request, me app.I
 
 // listChildren lists the children the register names the resident as
 // guardian of, with whether the resident may act for each (R5, R7, R8,
-// blocked guardian) and why not.
+// blocked guardian, a locked child R10) and why not.
 func (s *Server) listChildren(w http.ResponseWriter, r *http.Request, me app.ID) {
 	ids := s.children.of(me)
 	out := []client.Child{}

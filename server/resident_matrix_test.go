@@ -58,6 +58,7 @@ const (
 	relGuardianProt    = "guardian with protected identity (R7)"
 	relChildProt       = "guardian of a child with protected identity (R7)"
 	relBlocked         = "blocked guardian"
+	relChildLocked     = "guardian of a child whose login is locked (R10)"
 	relOther           = "another resident's data (R2)"
 	relLockedSession   = "session open when the login was locked (R10)"
 	relLockedByContact = "locked by kontaktcenter, sessions ended (R10)"
@@ -78,7 +79,8 @@ const (
 // any usable session; endpoints about an owner (inbox, starting and
 // reading and answering cases, e-services, submissions, the log extract)
 // for oneself and for a child under 13 one may act for; activating and
-// contact details under a child's settings only for such a child. A
+// contact details under a child's settings only for such a child (not
+// for one whose own login is locked, R10). A
 // locked login is refused everywhere but sign-out, even with a session
 // opened before the lock; an ended, expired, forged or staff token is
 // unauthenticated. Each relationship runs on its own server (in parallel),
@@ -94,10 +96,10 @@ func TestR2_ResidentAccessMatrix(t *testing.T) {
 		"POST /api/resident/eservices/{eservice}/submissions", "GET /api/resident/access-log?for={owner}",
 		"GET /api/resident/access-log/pdf?for={owner}",
 	}
-	usable := []string{relSelf, relSelfProtected, relProxyUnder13, relProxyTurned13, relGuardianProt, relChildProt, relBlocked, relOther}
+	usable := []string{relSelf, relSelfProtected, relProxyUnder13, relProxyTurned13, relGuardianProt, relChildProt, relBlocked, relChildLocked, relOther}
 	mayAct := []string{relSelf, relSelfProtected, relProxyUnder13}
 	allowed := map[string][]string{
-		"POST /api/resident/auth/signout":                     {relSelf, relSelfProtected, relProxyUnder13, relProxyTurned13, relGuardianProt, relChildProt, relBlocked, relOther, relLockedSession},
+		"POST /api/resident/auth/signout":                     {relSelf, relSelfProtected, relProxyUnder13, relProxyTurned13, relGuardianProt, relChildProt, relBlocked, relChildLocked, relOther, relLockedSession},
 		"POST /api/resident/children/{owner}/activate":        {relProxyUnder13},
 		"PUT /api/resident/children/{owner}/contact":          {relProxyUnder13},
 		"GET /api/resident/eservices/{eservice}/form":         usable,
@@ -143,6 +145,16 @@ func TestR2_ResidentAccessMatrix(t *testing.T) {
 		{relGuardianProt, "proxy_not_allowed", persona(demo.GuardianProtected, demo.ChildProtectedGuard)},
 		{relChildProt, "proxy_not_allowed", persona(demo.GuardianOfProtected, demo.ChildProtected)},
 		{relBlocked, "proxy_not_allowed", persona(demo.GuardianBlocked, demo.Child12y11m)},
+		{relChildLocked, "proxy_not_allowed", func(e *env) (string, string, *app.Resident) {
+			// Åke may act for Elsa until kontaktcenter locks her login
+			// on request (R10): then he is refused as she would be.
+			a, b := signIn2(e, demo.GuardianNotified)
+			elsa := e.persona(demo.Child12y11m)
+			if err := e.c.RegionLock(e.ctx, e.staff(demo.StaffContact), elsa.PNR.String(), true); err != nil {
+				e.t.Fatal(err)
+			}
+			return a, b, elsa
+		}},
 		{relOther, "proxy_not_allowed", persona(demo.AdultEmail, demo.AdultSMS)},
 		{relLockedSession, "login_locked", func(e *env) (string, string, *app.Resident) {
 			a, b := signIn2(e, demo.AdultSMS)

@@ -15,7 +15,8 @@ import (
 // extract, across every clinic of this server, as JSON or as the same A4
 // PDF (package export). For themselves, or for a child under 13 they may
 // act for in proxy mode (R5; refused for protected identity, R7, from the
-// 13th birthday, R8, and for a blocked guardian): the guardian exercises
+// 13th birthday, R8, for a blocked guardian, and while the child's login
+// is locked, R10): the guardian exercises
 // the child's right to the information as they do the child's other
 // e-services. app.ResidentService.AccessLogExtract decides and records the
 // extract in the server's access log; the request log line here holds ids

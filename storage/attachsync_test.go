@@ -46,16 +46,17 @@ func TestStagedChunksAssembleOnlyWhole(t *testing.T) {
 	s := openTest(t)
 	data := pdfBytes(t, 3*app.AttachmentChunkSize+1000) // 4 chunks, the last short
 	id, size, sum := app.ID("01BILAGA"), int64(len(data)), sumOf(data)
+	cs := app.ID("01CASE")
 
 	for _, n := range []int{2, 0, 2} {
-		if _, err := s.StageChunk(ctx, id, n, chunkOf(data, n), size, sum); err != nil {
+		if _, err := s.StageChunk(ctx, cs, id, n, chunkOf(data, n), size, sum); err != nil {
 			t.Fatalf("stage %d: %v", n, err)
 		}
 	}
-	if have, err := s.StagedChunks(ctx, id); err != nil || !slices.Equal(have, []int{0, 2}) {
+	if have, err := s.StagedChunks(ctx, cs, id); err != nil || !slices.Equal(have, []int{0, 2}) {
 		t.Fatalf("staged = %v, %v; want [0 2]", have, err)
 	}
-	if _, err := s.StagedAttachment(ctx, id, size); !errors.Is(err, app.ErrAttachmentIncomplete) {
+	if _, err := s.StagedAttachment(ctx, cs, id, size); !errors.Is(err, app.ErrAttachmentIncomplete) {
 		t.Fatalf("assemble with chunks missing = %v, want ErrAttachmentIncomplete", err)
 	}
 
@@ -71,27 +72,27 @@ func TestStagedChunksAssembleOnlyWhole(t *testing.T) {
 		{"too long for the last", 3, chunkOf(data, 2), size},
 		{"file over the limit", 0, chunkOf(data, 0), app.MaxAttachmentSize + 1},
 	} {
-		if _, err := s.StageChunk(ctx, id, bad.n, bad.data, bad.size, sum); !errors.Is(err, app.ErrInvalid) {
+		if _, err := s.StageChunk(ctx, cs, id, bad.n, bad.data, bad.size, sum); !errors.Is(err, app.ErrInvalid) {
 			t.Errorf("%s: %v, want ErrInvalid", bad.name, err)
 		}
 	}
-	if have, _ := s.StagedChunks(ctx, id); !slices.Equal(have, []int{0, 2}) {
+	if have, _ := s.StagedChunks(ctx, cs, id); !slices.Equal(have, []int{0, 2}) {
 		t.Fatalf("refused chunks changed the staging: %v", have)
 	}
 
 	for _, n := range []int{3, 1} {
-		if _, err := s.StageChunk(ctx, id, n, chunkOf(data, n), size, sum); err != nil {
+		if _, err := s.StageChunk(ctx, cs, id, n, chunkOf(data, n), size, sum); err != nil {
 			t.Fatalf("stage %d: %v", n, err)
 		}
 	}
-	got, err := s.StagedAttachment(ctx, id, size)
+	got, err := s.StagedAttachment(ctx, cs, id, size)
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("assembled %d bytes (%v), want the file", len(got), err)
 	}
-	if err := s.DiscardStagedChunks(ctx, id); err != nil {
+	if err := s.DiscardStagedChunks(ctx, cs, id); err != nil {
 		t.Fatal(err)
 	}
-	if have, _ := s.StagedChunks(ctx, id); len(have) != 0 {
+	if have, _ := s.StagedChunks(ctx, cs, id); len(have) != 0 {
 		t.Fatalf("after discard: %v", have)
 	}
 }
@@ -105,22 +106,23 @@ func TestStagedChunksWrongWholeDigestDropped(t *testing.T) {
 	data := pdfBytes(t, 2*app.AttachmentChunkSize)
 	other := pdfBytes(t, len(data))
 	id, size, sum := app.ID("01BILAGA"), int64(len(data)), sumOf(data)
-	if _, err := s.StageChunk(ctx, id, 0, chunkOf(data, 0), size, sum); err != nil {
+	cs := app.ID("01CASE")
+	if _, err := s.StageChunk(ctx, cs, id, 0, chunkOf(data, 0), size, sum); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.StageChunk(ctx, id, 1, chunkOf(other, 1), size, sum); !errors.Is(err, app.ErrAttachmentCorrupt) {
+	if _, err := s.StageChunk(ctx, cs, id, 1, chunkOf(other, 1), size, sum); !errors.Is(err, app.ErrAttachmentCorrupt) {
 		t.Fatalf("last chunk of another file = %v, want ErrAttachmentCorrupt", err)
 	}
-	if have, _ := s.StagedChunks(ctx, id); len(have) != 0 {
+	if have, _ := s.StagedChunks(ctx, cs, id); len(have) != 0 {
 		t.Fatalf("staged after a whole-digest mismatch: %v, want none", have)
 	}
 	// Safe to retry: the right chunks make the file.
 	for n := range 2 {
-		if _, err := s.StageChunk(ctx, id, n, chunkOf(data, n), size, sum); err != nil {
+		if _, err := s.StageChunk(ctx, cs, id, n, chunkOf(data, n), size, sum); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got, err := s.StagedAttachment(ctx, id, size); err != nil || !bytes.Equal(got, data) {
+	if got, err := s.StagedAttachment(ctx, cs, id, size); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("after retry: %v", err)
 	}
 }
@@ -153,12 +155,12 @@ func TestAttachmentChunkOfStoredBytes(t *testing.T) {
 		if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
 			t.Fatal(err)
 		}
-		if held, err := s.HasAttachmentData(ctx, a.ID); err != nil || !held {
+		if held, err := s.HasAttachmentData(ctx, th.Case.ID, a.ID); err != nil || !held {
 			t.Fatalf("sealed %v: held %v, %v", sealed, held, err)
 		}
 		var got []byte
 		for n := range app.AttachmentChunks(a.Size) {
-			c, err := s.AttachmentChunk(ctx, a.ID, n)
+			c, err := s.AttachmentChunk(ctx, th.Case.ID, a.ID, n)
 			if err != nil {
 				t.Fatalf("sealed %v: chunk %d: %v", sealed, n, err)
 			}
@@ -167,17 +169,17 @@ func TestAttachmentChunkOfStoredBytes(t *testing.T) {
 		if !bytes.Equal(got, data) {
 			t.Errorf("sealed %v: chunks make %d bytes, not the file", sealed, len(got))
 		}
-		if _, err := s.AttachmentChunk(ctx, a.ID, 2); !errors.Is(err, app.ErrInvalid) {
+		if _, err := s.AttachmentChunk(ctx, th.Case.ID, a.ID, 2); !errors.Is(err, app.ErrInvalid) {
 			t.Errorf("sealed %v: chunk beyond the end = %v, want ErrInvalid", sealed, err)
 		}
 		// A chunk arriving after the bytes are stored is not staged.
-		if have, err := s.StageChunk(ctx, a.ID, 0, chunkOf(data, 0), a.Size, a.SHA256); err != nil || have != nil {
+		if have, err := s.StageChunk(ctx, th.Case.ID, a.ID, 0, chunkOf(data, 0), a.Size, a.SHA256); err != nil || have != nil {
 			t.Errorf("sealed %v: chunk after the bytes = %v %v, want nothing staged", sealed, have, err)
 		}
-		if have, _ := s.StagedChunks(ctx, a.ID); len(have) != 0 {
+		if have, _ := s.StagedChunks(ctx, th.Case.ID, a.ID); len(have) != 0 {
 			t.Errorf("sealed %v: staged %v after the bytes", sealed, have)
 		}
-		if _, err := s.AttachmentChunk(ctx, "okand", 0); !errors.Is(err, app.ErrNotFound) {
+		if _, err := s.AttachmentChunk(ctx, th.Case.ID, "okand", 0); !errors.Is(err, app.ErrNotFound) {
 			t.Errorf("sealed %v: unknown attachment = %v, want ErrNotFound", sealed, err)
 		}
 	}
@@ -204,10 +206,10 @@ func TestFetchedChunksResumeAfterReopenAndLandWhole(t *testing.T) {
 	if w, err := s.WantedAttachments(ctx, 0); err != nil || len(w) != 1 || w[0] != ref {
 		t.Fatalf("wanted = %+v, %v", w, err)
 	}
-	if _, err := s.StageFetchedChunk(ctx, held.ID, 0, []byte("x")); !errors.Is(err, app.ErrNotFound) {
+	if _, err := s.StageFetchedChunk(ctx, held.CaseID, held.ID, 0, []byte("x")); !errors.Is(err, app.ErrNotFound) {
 		t.Fatalf("chunk of an attachment nobody wants = %v, want ErrNotFound", err)
 	}
-	if done, err := s.StageFetchedChunk(ctx, ref.ID, 1, chunkOf(data, 1)); err != nil || done {
+	if done, err := s.StageFetchedChunk(ctx, ref.CaseID, ref.ID, 1, chunkOf(data, 1)); err != nil || done {
 		t.Fatalf("stage 1: %v %v", done, err)
 	}
 	checkClose(t, s)
@@ -220,22 +222,22 @@ func TestFetchedChunksResumeAfterReopenAndLandWhole(t *testing.T) {
 	if err := s.Unlock(ctx, staffA, passA); err != nil {
 		t.Fatal(err)
 	}
-	if have, err := s.StagedChunks(ctx, ref.ID); err != nil || !slices.Equal(have, []int{1}) {
+	if have, err := s.StagedChunks(ctx, ref.CaseID, ref.ID); err != nil || !slices.Equal(have, []int{1}) {
 		t.Fatalf("after reopen staged = %v, %v; want [1]", have, err)
 	}
-	if _, err := s.AttachmentData(ctx, ref.ID); !errors.Is(err, app.ErrNotFound) {
+	if _, err := s.AttachmentData(ctx, ref.CaseID, ref.ID); !errors.Is(err, app.ErrNotFound) {
 		t.Fatalf("bytes before the last chunk: %v", err)
 	}
-	if done, err := s.StageFetchedChunk(ctx, ref.ID, 0, chunkOf(data, 0)); err != nil || done {
+	if done, err := s.StageFetchedChunk(ctx, ref.CaseID, ref.ID, 0, chunkOf(data, 0)); err != nil || done {
 		t.Fatalf("stage 0: %v %v", done, err)
 	}
-	if done, err := s.StageFetchedChunk(ctx, ref.ID, 2, chunkOf(data, 2)); err != nil || !done {
+	if done, err := s.StageFetchedChunk(ctx, ref.CaseID, ref.ID, 2, chunkOf(data, 2)); err != nil || !done {
 		t.Fatalf("stage 2 (last): %v %v", done, err)
 	}
-	if got, err := s.AttachmentData(ctx, ref.ID); err != nil || !bytes.Equal(got, data) {
+	if got, err := s.AttachmentData(ctx, ref.CaseID, ref.ID); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("stored bytes: %v", err)
 	}
-	if have, _ := s.StagedChunks(ctx, ref.ID); len(have) != 0 {
+	if have, _ := s.StagedChunks(ctx, ref.CaseID, ref.ID); len(have) != 0 {
 		t.Errorf("chunks left: %v", have)
 	}
 	if w, _ := s.WantedAttachments(ctx, 0); len(w) != 0 {
@@ -261,24 +263,24 @@ func TestFetchedChunksWrongWholeStartOver(t *testing.T) {
 	if err := s.WantAttachments(ctx, []app.AttachmentRef{ref}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.StageFetchedChunk(ctx, ref.ID, 0, chunkOf(data, 0)); err != nil {
+	if _, err := s.StageFetchedChunk(ctx, ref.CaseID, ref.ID, 0, chunkOf(data, 0)); err != nil {
 		t.Fatal(err)
 	}
 	wrong := append([]byte(nil), chunkOf(data, 1)...)
 	wrong[0] ^= 1
-	if done, err := s.StageFetchedChunk(ctx, ref.ID, 1, wrong); !errors.Is(err, app.ErrAttachmentCorrupt) || done {
+	if done, err := s.StageFetchedChunk(ctx, ref.CaseID, ref.ID, 1, wrong); !errors.Is(err, app.ErrAttachmentCorrupt) || done {
 		t.Fatalf("wrong last chunk = %v %v, want ErrAttachmentCorrupt", done, err)
 	}
-	if held, _ := s.HasAttachmentData(ctx, ref.ID); held {
+	if held, _ := s.HasAttachmentData(ctx, ref.CaseID, ref.ID); held {
 		t.Fatal("wrong bytes stored")
 	}
-	if have, _ := s.StagedChunks(ctx, ref.ID); len(have) != 0 {
+	if have, _ := s.StagedChunks(ctx, ref.CaseID, ref.ID); len(have) != 0 {
 		t.Errorf("chunks left after a mismatch: %v", have)
 	}
 	if w, _ := s.WantedAttachments(ctx, 0); len(w) != 1 {
 		t.Errorf("wanted after a mismatch: %+v, want still wanted", w)
 	}
-	if err := s.ForgetWantedAttachment(ctx, ref.ID); err != nil {
+	if err := s.ForgetWantedAttachment(ctx, ref.CaseID, ref.ID); err != nil {
 		t.Fatal(err)
 	}
 	if w, _ := s.WantedAttachments(ctx, 0); len(w) != 0 {
@@ -297,7 +299,7 @@ func TestEncryptKeepsStagedChunks(t *testing.T) {
 	if err := plain.WantAttachments(ctx, []app.AttachmentRef{ref}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := plain.StageFetchedChunk(ctx, ref.ID, 0, chunkOf(data, 0)); err != nil {
+	if _, err := plain.StageFetchedChunk(ctx, ref.CaseID, ref.ID, 0, chunkOf(data, 0)); err != nil {
 		t.Fatal(err)
 	}
 	checkClose(t, plain)
@@ -305,10 +307,10 @@ func TestEncryptKeepsStagedChunks(t *testing.T) {
 	if err := s.Unlock(ctx, staffA, passA); err != nil {
 		t.Fatalf("seal a database with staged chunks: %v", err)
 	}
-	if done, err := s.StageFetchedChunk(ctx, ref.ID, 1, chunkOf(data, 1)); err != nil || !done {
+	if done, err := s.StageFetchedChunk(ctx, ref.CaseID, ref.ID, 1, chunkOf(data, 1)); err != nil || !done {
 		t.Fatalf("finish after sealing: %v %v", done, err)
 	}
-	if got, err := s.AttachmentData(ctx, ref.ID); err != nil || !bytes.Equal(got, data) {
+	if got, err := s.AttachmentData(ctx, ref.CaseID, ref.ID); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("bytes after sealing: %v", err)
 	}
 }
@@ -325,29 +327,30 @@ func TestStagedChunksPrunedAfterRetention(t *testing.T) {
 	data := pdfBytes(t, 2*app.AttachmentChunkSize+10)
 	size, sum := int64(len(data)), sumOf(data)
 	old, young := app.ID("01GAMMAL"), app.ID("01NY")
-	if _, err := s.StageChunk(ctx, old, 0, chunkOf(data, 0), size, sum); err != nil {
+	cs := app.ID("01CASE")
+	if _, err := s.StageChunk(ctx, cs, old, 0, chunkOf(data, 0), size, sum); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(8 * 24 * time.Hour)
-	if _, err := s.StageChunk(ctx, young, 1, chunkOf(data, 1), size, sum); err != nil {
+	if _, err := s.StageChunk(ctx, cs, young, 1, chunkOf(data, 1), size, sum); err != nil {
 		t.Fatal(err)
 	}
 	// A later chunk of the old upload does not make it young again.
-	if _, err := s.StageChunk(ctx, old, 1, chunkOf(data, 1), size, sum); err != nil {
+	if _, err := s.StageChunk(ctx, cs, old, 1, chunkOf(data, 1), size, sum); err != nil {
 		t.Fatal(err)
 	}
 	n, err := s.PruneStagedChunks(ctx, now.Add(-StagedChunksRetention))
 	if err != nil || n != 1 {
 		t.Fatalf("pruned %d, %v; want the old upload", n, err)
 	}
-	if have, _ := s.StagedChunks(ctx, old); len(have) != 0 {
+	if have, _ := s.StagedChunks(ctx, cs, old); len(have) != 0 {
 		t.Fatalf("old upload still has chunks %v", have)
 	}
-	if have, _ := s.StagedChunks(ctx, young); !slices.Equal(have, []int{1}) {
+	if have, _ := s.StagedChunks(ctx, cs, young); !slices.Equal(have, []int{1}) {
 		t.Fatalf("young upload has %v, want [1]", have)
 	}
 	// Dropping chunks drops the mark: nothing is left in the bucket.
-	if err := s.DiscardStagedChunks(ctx, young); err != nil {
+	if err := s.DiscardStagedChunks(ctx, cs, young); err != nil {
 		t.Fatal(err)
 	}
 	left := 0

@@ -589,16 +589,23 @@ func (s *Store) checkIndexes(tx *bolt.Tx) error {
 	return s.checkOutbox(tx)
 }
 
-// putBlobs writes the bytes of a thread's new attachments, each checked
-// against a message's description of it, in the thread's transaction.
+// putBlobs writes the bytes of a thread's new attachments under the case
+// (attKey), each checked against a message's description of it, in the
+// thread's transaction. Outside a connected desktop (whose pulled pages
+// the server has checked) it also claims, in attachment_owner, every
+// attachment id the thread's messages describe for the case, and refuses
+// an id another case has claimed (app.ErrAttachmentTaken): the bytes are
+// the case's anyway, but an id then names one file in the whole database.
 func (s *Store) putBlobs(tx *bolt.Tx, t *app.Thread) error {
-	if len(t.Blobs) == 0 {
-		return nil
-	}
 	described := map[app.ID]bool{}
 	for _, m := range t.Messages {
 		for _, a := range m.Attachments {
 			described[a.ID] = true
+		}
+	}
+	if !s.replica() {
+		if err := claimAttachments(tx, t.Case.ID, described); err != nil {
+			return err
 		}
 	}
 	bk := tx.Bucket(bAttachments)
@@ -606,30 +613,36 @@ func (s *Store) putBlobs(tx *bolt.Tx, t *app.Thread) error {
 		if !described[id] {
 			return fmt.Errorf("case %s: attachment %s on no message: %w", t.Case.ID, id, app.ErrInvalid)
 		}
-		if bk.Get([]byte(id)) != nil {
+		if err := checkAttachmentKey(t.Case.ID, id); err != nil {
+			return err
+		}
+		k := attKey(t.Case.ID, id)
+		if bk.Get(k) != nil {
 			return fmt.Errorf("case %s: attachment %s exists: %w", t.Case.ID, id, app.ErrConflict)
 		}
-		enc, err := encodeRaw(s.c(bAttachments), bAttachments, []byte(id), data)
+		enc, err := encodeRaw(s.c(bAttachments), bAttachments, k, data)
 		if err != nil {
 			return err
 		}
-		if err := bk.Put([]byte(id), enc); err != nil {
+		if err := bk.Put(k, enc); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// AttachmentData implements app.CaseStore.
-func (s *Store) AttachmentData(ctx context.Context, id app.ID) ([]byte, error) {
+// AttachmentData implements app.CaseStore: the bytes case caseID holds
+// under attachment id, never another case's.
+func (s *Store) AttachmentData(ctx context.Context, caseID, id app.ID) ([]byte, error) {
 	var out []byte
 	err := s.viewC(ctx, func(tx *bolt.Tx) error {
-		v := tx.Bucket(bAttachments).Get([]byte(id))
+		k := attKey(caseID, id)
+		v := tx.Bucket(bAttachments).Get(k)
 		if v == nil {
-			return fmt.Errorf("attachment %s: %w", id, app.ErrNotFound)
+			return fmt.Errorf("attachment %s of case %s: %w", id, caseID, app.ErrNotFound)
 		}
 		var err error
-		out, err = decodeRaw(s.c(bAttachments), bAttachments, []byte(id), v)
+		out, err = decodeRaw(s.c(bAttachments), bAttachments, k, v)
 		return err
 	})
 	return out, err

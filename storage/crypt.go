@@ -137,7 +137,7 @@ var (
 		bAttachChunks, bAttachFetch)
 	// rawBuckets hold index keys and raw values (ids, sequence numbers).
 	rawBuckets = bucketSet(bMeta, bResidentPNR, bIdxStatus, bIdxAssignee, bIdxResident, bIdxAccess,
-		bIdxOutboxDue, bIdxOutboxCase, bChanges, bChangeKeys)
+		bIdxOutboxDue, bIdxOutboxCase, bChanges, bChangeKeys, bAttachOwner)
 )
 
 func bucketSet(bs ...[]byte) map[string]bool {
@@ -365,6 +365,10 @@ func (s *Store) useKey(key []byte) error {
 	}
 	s.codec, s.dataKey = codec, key
 	if err := s.db.View(s.loadKeys); err != nil {
+		s.forgetKeys()
+		return err
+	}
+	if err := s.finishAttachmentsByCase(codec); err != nil {
 		s.forgetKeys()
 		return err
 	}

@@ -308,7 +308,7 @@ func TestEncryptPlainDatabase(t *testing.T) {
 	for _, th := range ds.Threads {
 		for _, m := range th.Messages {
 			for _, a := range m.Attachments {
-				if data, err := s.AttachmentData(ctx, a.ID); err != nil || !bytes.Contains(data, []byte("Remiss")) {
+				if data, err := s.AttachmentData(ctx, th.Case.ID, a.ID); err != nil || !bytes.Contains(data, []byte("Remiss")) {
 					t.Errorf("attachment %s after encryption: %q %v", a.ID, data, err)
 				}
 			}

@@ -23,7 +23,8 @@ package storage
 //	idx_case_status           <clinicID> 0 <status> 0 <ts> <caseID>     → empty
 //	idx_case_assignee (v2)    <clinicID> 0 <assigneeID> 0 <ts> <caseID> → empty
 //	idx_resident_case         <residentID> <caseID>         → empty
-//	attachments (v4)          <attachmentID>                → raw(bytes)
+//	attachments (v4)          <caseID> 0 <attachmentID>     → raw(bytes) (v11; up to
+//	                          v10 <attachmentID>)
 //	credentials (v4)          <staffID>                     → env(app.Credential)
 //	accesslog (v1–v6)         <entryID>                     → env(app.AccessEntry)
 //	idx_accesslog_clinic (v1–v6) <clinicID> 0 <entryID>     → empty
@@ -53,11 +54,18 @@ package storage
 //	meta/sync_cursor (v9)     the desktop's pull cursor (raw)
 //	meta/sync_server, meta/sync_pin (v9)
 //	                          the server's URL and certificate fingerprint (raw)
-//	attachment_chunks (v10)   <attachmentID> 0 <n uint32>  → raw(bytes of chunk n)
+//	attachment_chunks (v10)   <caseID> 0 <attachmentID> 0 <n uint32> → raw(bytes of chunk n)
+//	                          <caseID> 0 <attachmentID> 0 't' → raw(ms of the first chunk)
 //	                          (server: uploaded ahead of the attachment.put op;
-//	                          desktop: a download in progress; attachsync.go)
-//	attachment_fetch (v10)    <attachmentID>                → env(app.AttachmentRef)
-//	                          (desktop: pulled attachments whose bytes it lacks)
+//	                          desktop: a download in progress; attachsync.go;
+//	                          up to v10 without <caseID> 0)
+//	attachment_fetch (v10)    <caseID> 0 <attachmentID>     → env(app.AttachmentRef)
+//	                          (desktop: pulled attachments whose bytes it lacks;
+//	                          up to v10 <attachmentID>)
+//	attachment_owner (v11)    <attachmentID>                → <caseID> (raw; not on a
+//	                          connected desktop: the case an attachment id belongs to)
+//	meta/attachments_by_case (v11) "1": a sealed database that migration 11
+//	                          found locked; its first Unlock moves the attachments
 //
 // A notification id is <messageID>.<recipientID>.<channel> (ids and a
 // fixed code: no address in any key). In idx_outbox_due <ts> is the next
@@ -92,6 +100,13 @@ package storage
 //	   memory, a desktop's results of rejected ops and its token
 //	10 attachments in chunks (attachsync.go): staged chunks of uploads and
 //	   downloads, and a desktop's list of attachments to fetch
+//	11 attachments by case (attachsync.go, issue 13): bytes, staged chunks
+//	   and fetch entries move under <caseID> 0, the case being the one whose
+//	   messages describe the id (bytes several cases describe go to the one
+//	   whose description matches them, or stay unreachable under the old
+//	   key), re-sealed under the new keys; attachment_owner is filled. A
+//	   sealed database is marked and moved at its first Unlock (its
+//	   descriptions are sealed)
 //
 // Encryption (crypt.go) is not a schema version: a database of version 7
 // or later is plain or sealed, as meta/cipher says, and the same layout.
@@ -155,6 +170,7 @@ var migrations = []migration{
 	{"e-service form versions", migrate8},
 	{"sync: change feed, op memory, sync results", migrate9},
 	{"attachments in chunks", migrate10},
+	{"attachments by case", migrate11},
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -671,7 +671,7 @@ func (s *Store) dropLocalOnly(b caseBuckets, pt *app.PulledThread) error {
 				return err
 			}
 			for _, a := range m.Attachments {
-				if err := b.tx.Bucket(bAttachments).Delete([]byte(a.ID)); err != nil {
+				if err := b.tx.Bucket(bAttachments).Delete(attKey(pt.Case.ID, a.ID)); err != nil {
 					return err
 				}
 			}
@@ -726,7 +726,7 @@ func (s *Store) deleteThread(b caseBuckets, id app.ID) error {
 	}
 	for _, m := range t.Messages {
 		for _, a := range m.Attachments {
-			if err := b.tx.Bucket(bAttachments).Delete([]byte(a.ID)); err != nil {
+			if err := b.tx.Bucket(bAttachments).Delete(attKey(id, a.ID)); err != nil {
 				return err
 			}
 		}

@@ -53,6 +53,10 @@ type schemaGolden struct {
 //   - v6: access_chain back to accesslog under entry ids, with
 //     idx_accesslog_clinic (empty values); the chain's buckets and meta
 //     keys deleted (undoes migration 7).
+//   - v10: attachments, staged chunks and fetch entries moved back from
+//     <caseID> 0 <attachmentID> to <attachmentID>, re-sealed for their
+//     old keys; bucket attachment_owner and meta/attachments_by_case
+//     deleted (undoes migration 11; undoAttachmentsByCase).
 //   - v9: buckets attachment_chunks and attachment_fetch deleted
 //     (undoes migration 10, which only adds them).
 //   - v8: buckets changes, change_keys, applied_ops, sync_results and
@@ -123,16 +127,22 @@ func TestGenerateSchemaFiles(t *testing.T) {
 }
 
 // undo takes the database at path from version v+1 back to version v.
-func undo(t *testing.T, path string, v uint64) {
+func undo(t *testing.T, path string, v uint64) { t.Helper(); undoWith(t, path, v, plainCodec{}) }
+
+// undoWith is undo for a database whose values codec seals.
+func undoWith(t *testing.T, path string, v uint64, codec Codec) {
 	t.Helper()
 	db, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	codec := plainCodec{}
 	err = db.Update(func(tx *bolt.Tx) error {
 		switch v {
+		case 10:
+			if err := undoAttachmentsByCase(tx, codec); err != nil {
+				return err
+			}
 		case 9:
 			for _, b := range [][]byte{bAttachChunks, bAttachFetch} {
 				if err := tx.DeleteBucket(b); err != nil {
@@ -362,6 +372,9 @@ func TestSchemaFileForEveryVersion(t *testing.T) {
 					t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), nb, has, v >= 10)
 				}
 			}
+			if has := tx.Bucket(bAttachOwner) != nil; has != (v >= 11) {
+				t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), bAttachOwner, has, v >= 11)
+			}
 			for _, old := range [][]byte{bCases, bIdxActivity} {
 				if has := tx.Bucket(old) != nil; has != (v < 3) {
 					t.Errorf("%s: bucket %s present %v, want %v", schemaFile(v), old, has, v < 3)
@@ -418,8 +431,12 @@ func TestOpenV8(t *testing.T) { testSchemaFile(t, 8) }
 // TestOpenV9: a v9 database gains the buckets of attachments in chunks (v10).
 func TestOpenV9(t *testing.T) { testSchemaFile(t, 9) }
 
-// TestOpenV10: the current version opens as it is, without a backup.
+// TestOpenV10: a v10 database gains attachments by case (v11); the
+// move itself is TestUpgradeV10AttachmentsMoveUnderTheirCase's.
 func TestOpenV10(t *testing.T) { testSchemaFile(t, 10) }
+
+// TestOpenV11: the current version opens as it is, without a backup.
+func TestOpenV11(t *testing.T) { testSchemaFile(t, 11) }
 
 func testSchemaFile(t *testing.T, v uint64) {
 	ctx := context.Background()
@@ -573,4 +590,80 @@ func wantGolden(t *testing.T, s *Store, g *schemaGolden) {
 	for _, th := range g.Threads {
 		check("thread "+string(th.Case.ID), &th, func() (any, error) { return s.Thread(ctx, th.Case.ID) })
 	}
+}
+
+// undoAttachmentsByCase takes the attachments of a v11 database back to
+// the keys of v10 (the bare attachment id), re-sealed with codec, and
+// drops what v11 added.
+func undoAttachmentsByCase(tx *bolt.Tx, codec Codec) error {
+	back := func(name []byte, oldKey func(k []byte) ([]byte, bool), env byte) error {
+		bk := tx.Bucket(name)
+		type kv struct{ from, to []byte }
+		var moves []kv
+		if err := bk.ForEach(func(k, _ []byte) error {
+			if to, ok := oldKey(k); ok {
+				moves = append(moves, kv{append([]byte(nil), k...), to})
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, m := range moves {
+			v := bk.Get(m.from)
+			var enc []byte
+			if env == rawFormat {
+				p, err := decodeRaw(codec, name, m.from, v)
+				if err != nil {
+					return err
+				}
+				if enc, err = encodeRaw(codec, name, m.to, p); err != nil {
+					return err
+				}
+			} else {
+				p, err := openJSON(codec, name, m.from, v)
+				if err != nil {
+					return err
+				}
+				if enc, err = encodeJSON(codec, name, m.to, p); err != nil {
+					return err
+				}
+			}
+			if err := bk.Delete(m.from); err != nil {
+				return err
+			}
+			if err := bk.Put(m.to, enc); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// <caseID> 0 <attachmentID> → <attachmentID>
+	bare := func(k []byte) ([]byte, bool) {
+		i := bytes.IndexByte(k, 0)
+		if i <= 0 || bytes.IndexByte(k[i+1:], 0) >= 0 {
+			return nil, false
+		}
+		return append([]byte(nil), k[i+1:]...), true
+	}
+	if err := back(bAttachments, bare, rawFormat); err != nil {
+		return err
+	}
+	if err := back(bAttachFetch, bare, envelopeFormat); err != nil {
+		return err
+	}
+	// <caseID> 0 <attachmentID> 0 <rest> → <attachmentID> 0 <rest>
+	if err := back(bAttachChunks, func(k []byte) ([]byte, bool) {
+		p, rest, ok := splitChunkKey(k)
+		if !ok {
+			return nil, false
+		}
+		i := bytes.IndexByte(p, 0)
+		return append(append([]byte(nil), p[i+1:]...), rest...), true
+	}, rawFormat); err != nil {
+		return err
+	}
+	if err := tx.DeleteBucket(bAttachOwner); err != nil {
+		return err
+	}
+	return tx.Bucket(bMeta).Delete(kAttachByCase)
 }

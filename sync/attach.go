@@ -65,9 +65,9 @@ type AttachmentRemote interface {
 type AttachmentReplica interface {
 	WantAttachments(ctx context.Context, refs []app.AttachmentRef) error
 	WantedAttachments(ctx context.Context, limit int) ([]app.AttachmentRef, error)
-	StagedChunks(ctx context.Context, id app.ID) ([]int, error)
-	StageFetchedChunk(ctx context.Context, id app.ID, n int, data []byte) (done bool, err error)
-	ForgetWantedAttachment(ctx context.Context, id app.ID) error
+	StagedChunks(ctx context.Context, caseID, id app.ID) ([]int, error)
+	StageFetchedChunk(ctx context.Context, caseID, id app.ID, n int, data []byte) (done bool, err error)
+	ForgetWantedAttachment(ctx context.Context, caseID, id app.ID) error
 }
 
 // FetchBudget bounds the time one sync spends fetching attachments, so
@@ -111,7 +111,7 @@ func (e *Engine) attach(ctx context.Context, op app.SyncOp) (app.SyncOp, error) 
 	if err := jsonUnmarshal(op.Payload, &a); err != nil {
 		return op, fmt.Errorf("sync push: attachment op %s: %w", op.ID, err)
 	}
-	data, err := e.opt.Replica.AttachmentData(ctx, a.ID)
+	data, err := e.opt.Replica.AttachmentData(ctx, op.CaseID, a.ID)
 	if err != nil {
 		return op, fmt.Errorf("sync push: attachment %s: %w", a.ID, err)
 	}
@@ -244,7 +244,7 @@ func (e *Engine) fetchAttachments(ctx context.Context) {
 			// Refused for good (the case left this staff member's
 			// clinics): forget it; a later pull of the case lists it again.
 			e.opt.Log.Info("sync: attachment not fetched", "attachment", ref.ID, "case", ref.CaseID, "status", s)
-			if err := rr.ForgetWantedAttachment(ctx, ref.ID); err != nil {
+			if err := rr.ForgetWantedAttachment(ctx, ref.CaseID, ref.ID); err != nil {
 				e.opt.Log.Error("sync: forget attachment", "attachment", ref.ID, "err", err)
 			}
 		case s == 0 && !errors.Is(err, app.ErrAttachmentCorrupt) && !errors.Is(err, errBadChunk):
@@ -284,7 +284,7 @@ func (e *Engine) fetch(ctx context.Context, ar AttachmentRemote, rr AttachmentRe
 	if st.Size != ref.Size || st.SHA256 != ref.SHA256 {
 		return false, errOtherFile
 	}
-	staged, err := rr.StagedChunks(ctx, ref.ID)
+	staged, err := rr.StagedChunks(ctx, ref.CaseID, ref.ID)
 	if err != nil {
 		return false, err
 	}
@@ -308,7 +308,7 @@ func (e *Engine) fetch(ctx context.Context, ar AttachmentRemote, rr AttachmentRe
 		if len(data) != app.AttachmentChunkLen(ref.Size, n) || digestOf(data) != sum {
 			return false, fmt.Errorf("attachment %s chunk %d: %w", ref.ID, n, errBadChunk)
 		}
-		done, err := rr.StageFetchedChunk(ctx, ref.ID, n, data)
+		done, err := rr.StageFetchedChunk(ctx, ref.CaseID, ref.ID, n, data)
 		if err != nil || done {
 			return done, err
 		}

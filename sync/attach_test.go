@@ -308,11 +308,11 @@ func TestAttachment_UploadAndDownloadResumeAfterCut(t *testing.T) {
 		t.Fatalf("sync cut mid-upload = %v, want offline", err)
 	}
 	cl.settle(t)
-	staged, err := ce.store.StagedChunks(ctx, att.ID)
+	staged, err := ce.store.StagedChunks(ctx, caseID, att.ID)
 	if err != nil || len(staged) == 0 || len(staged) >= 6 {
 		t.Fatalf("staged on the server after the cut: %v %v, want some of the 6", staged, err)
 	}
-	if held, _ := ce.store.HasAttachmentData(ctx, att.ID); held {
+	if held, _ := ce.store.HasAttachmentData(ctx, caseID, att.ID); held {
 		t.Fatal("server holds the bytes after a cut upload")
 	}
 	if srv, _ := ce.store.Thread(ctx, caseID); len(srv.Messages) != len(th.Messages) {
@@ -342,11 +342,11 @@ func TestAttachment_UploadAndDownloadResumeAfterCut(t *testing.T) {
 	if err != nil || res.Outcome != app.OpApplied {
 		t.Fatalf("attachment op on the server: %+v %v", res, err)
 	}
-	got, err := ce.store.AttachmentData(ctx, att.ID)
+	got, err := ce.store.AttachmentData(ctx, caseID, att.ID)
 	if err != nil || digest(got) != digest(data) {
 		t.Fatalf("server bytes: %v", err)
 	}
-	if left, _ := ce.store.StagedChunks(ctx, att.ID); len(left) != 0 {
+	if left, _ := ce.store.StagedChunks(ctx, caseID, att.ID); len(left) != 0 {
 		t.Errorf("chunks left staged on the server: %v", left)
 	}
 	if st := a.eng.Status(); st.Pending != 0 || len(st.Rejected) != 0 {
@@ -373,11 +373,11 @@ func TestAttachment_UploadAndDownloadResumeAfterCut(t *testing.T) {
 	lb.cutAfter(600 << 10)
 	_ = b.sync() // the pull itself is done before the cut; a cut download is no failed sync
 	cl.settle(t)
-	fetched, err := b.store.StagedChunks(ctx, att.ID)
+	fetched, err := b.store.StagedChunks(ctx, caseID, att.ID)
 	if err != nil || len(fetched) == 0 || len(fetched) >= 6 {
 		t.Fatalf("chunks staged on B after the cut: %v %v, want some of the 6", fetched, err)
 	}
-	if held, _ := b.store.HasAttachmentData(ctx, att.ID); held {
+	if held, _ := b.store.HasAttachmentData(ctx, caseID, att.ID); held {
 		t.Fatal("B stored bytes of a cut download")
 	}
 	lb.restore()
@@ -391,7 +391,7 @@ func TestAttachment_UploadAndDownloadResumeAfterCut(t *testing.T) {
 	if err != nil || digest(mine) != digest(data) {
 		t.Fatalf("B opens the attachment: %v", err)
 	}
-	if left, _ := b.store.StagedChunks(ctx, att.ID); len(left) != 0 {
+	if left, _ := b.store.StagedChunks(ctx, caseID, att.ID); len(left) != 0 {
 		t.Errorf("chunks left staged on B: %v", left)
 	}
 	if w, _ := b.store.WantedAttachments(ctx, 0); len(w) != 0 {
@@ -436,13 +436,13 @@ func TestAttachment_DownloadWaitsForWholeUpload(t *testing.T) {
 	if w, _ := b.store.WantedAttachments(ctx, 0); len(w) != 1 || w[0].ID != att.ID || w[0].CaseID != caseID {
 		t.Fatalf("B wants %+v, want the attachment", w)
 	}
-	if held, _ := b.store.HasAttachmentData(ctx, att.ID); held {
+	if held, _ := b.store.HasAttachmentData(ctx, caseID, att.ID); held {
 		t.Fatal("B holds bytes the server does not have")
 	}
 	a.f.inner = a.f.inner.(*refuseChunks).inner
 	a.mustSync()
 	b.mustSync()
-	if got, err := b.store.AttachmentData(ctx, att.ID); err != nil || !bytes.Equal(got, data) {
+	if got, err := b.store.AttachmentData(ctx, caseID, att.ID); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("B's bytes after the upload: %v", err)
 	}
 }
@@ -539,7 +539,7 @@ func TestAttachment_BadChunksRefused(t *testing.T) {
 		if !errors.As(err, &e) || e.Status != tc.status || e.Code != tc.code {
 			t.Errorf("%s: %v, want %d %s", tc.name, err, tc.status, tc.code)
 		}
-		if have, _ := ce.store.StagedChunks(ctx, att.ID); len(have) != 0 {
+		if have, _ := ce.store.StagedChunks(ctx, caseID, att.ID); len(have) != 0 {
 			t.Errorf("%s: staged %v", tc.name, have)
 		}
 	}
@@ -554,12 +554,12 @@ func TestAttachment_BadChunksRefused(t *testing.T) {
 	if !errors.As(err, &e) || e.Status != 400 || len(e.Reasons) != 1 || e.Reasons[0].Code != "digest_mismatch" {
 		t.Fatalf("whole digest mismatch = %v", err)
 	}
-	if have, _ := ce.store.StagedChunks(ctx, att.ID); len(have) != 0 {
+	if have, _ := ce.store.StagedChunks(ctx, caseID, att.ID); len(have) != 0 {
 		t.Fatalf("staged after a whole-digest mismatch: %v", have)
 	}
 	// Safe to retry: the engine uploads it whole and the op applies.
 	a.mustSync()
-	if got, err := ce.store.AttachmentData(ctx, att.ID); err != nil || !bytes.Equal(got, data) {
+	if got, err := ce.store.AttachmentData(ctx, caseID, att.ID); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("server bytes after the retry: %v", err)
 	}
 	if st := a.eng.Status(); st.Pending != 0 || len(st.Rejected) != 0 {
@@ -621,7 +621,7 @@ func TestAttachment_PushAnswerLostAppliedOnce(t *testing.T) {
 	if err := a.sync(); err == nil {
 		t.Fatal("sync with the answer lost succeeded")
 	}
-	if held, _ := ce.store.HasAttachmentData(ctx, att.ID); !held || lose.puts.Load() != 2 {
+	if held, _ := ce.store.HasAttachmentData(ctx, caseID, att.ID); !held || lose.puts.Load() != 2 {
 		t.Fatalf("after the lost answer: server holds the bytes %v, %d chunks sent; want true and 2", held, lose.puts.Load())
 	}
 	version, _ := ce.store.Case(ctx, caseID)
@@ -635,7 +635,72 @@ func TestAttachment_PushAnswerLostAppliedOnce(t *testing.T) {
 	if st := a.eng.Status(); st.Pending != 0 || len(st.Rejected) != 0 {
 		t.Fatalf("A after the retry: %+v", st)
 	}
-	if got, _ := ce.store.AttachmentData(ctx, att.ID); !bytes.Equal(got, data) {
+	if got, _ := ce.store.AttachmentData(ctx, caseID, att.ID); !bytes.Equal(got, data) {
 		t.Fatal("server bytes differ")
+	}
+}
+
+// TestAttachment_OtherClinicNamingAnIDGetsNothing is finding 3 of issue
+// 13 end to end: a desktop of Barnmottagningen, altered to push a
+// case.message op on its own case that names the id of an attachment of
+// Vårdcentralen Centrum (with its size, digest and name), syncs and tries
+// to open it: it gets nothing of Centrum's file, neither through the
+// chunk API nor through its fetch. A second desktop of Centrum fetches
+// and opens the file as before.
+func TestAttachment_OtherClinicNamingAnIDGetsNothing(t *testing.T) {
+	ce := startCentral(t, centralOpt{})
+	ctx := ce.ctx
+	centrum, barn := ce.ds.Clinics[0].ID, ce.ds.Clinics[1].ID
+	a := newDesktop(t, ce, "")
+	a.signIn(ce.staff(demo.StaffReceiver), centrum)
+	a.mustSync()
+	caseA := openCase(t, ce, centrum)
+	data := pdf(t, app.AttachmentChunkSize+300)
+	if err := a.cases.ReplyWithFiles(ctx, a.sess, caseA, "Här kommer remissen.", []app.File{{Name: "remiss.pdf", Data: data}}); err != nil {
+		t.Fatal(err)
+	}
+	a.mustSync()
+	th, _ := a.store.Thread(ctx, caseA)
+	att := th.Messages[len(th.Messages)-1].Attachments[0]
+	if held, _ := ce.store.HasAttachmentData(ctx, caseA, att.ID); !held {
+		t.Fatal("the server does not hold Centrum's attachment")
+	}
+
+	b := newDesktop(t, ce, "")
+	b.signIn(ce.staff(demo.StaffChildClinic), barn)
+	b.mustSync()
+	caseB := openCase(t, ce, barn)
+	cB, err := b.store.Case(ctx, caseB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := app.Message{ID: app.NewID(time.Now()), CaseID: caseB, Author: app.AuthorStaff, AuthorID: b.sess.Staff.ID, At: time.Now(),
+		Text: "Se bilagan.", Attachments: []app.Attachment{att}}
+	p, _ := json.Marshal(m)
+	tok, err := b.tokens.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := b.c.SyncPush(ctx, tok, &msync.PushRequest{DeviceID: b.store.SyncDevice(),
+		Ops: []app.SyncOp{{ID: app.NewOpID(), Kind: app.OpCaseMessage, CaseID: caseB, Base: cB.Version, Payload: p}}})
+	if err != nil || len(resp.Results) != 1 {
+		t.Fatalf("forged push: %+v %v", resp, err)
+	}
+	if r := resp.Results[0]; r.Outcome != app.OpRejected || r.Code != "invalid" || r.Detail != "attachment_id" {
+		t.Errorf("forged message = %+v, want rejected invalid attachment_id", r)
+	}
+	if got, _, err := b.c.AttachmentChunk(ctx, tok, caseB, att.ID, 0); err == nil || bytes.Contains(data, got[:min(len(got), 64)]) && len(got) > 0 {
+		t.Errorf("chunk through the other clinic's case: %d bytes, %v; want refused", len(got), err)
+	}
+	b.mustSync() // pulls its case and fetches what its messages describe
+	if _, got, err := b.cases.AttachmentData(ctx, b.sess, caseB, att.ID); err == nil || bytes.Equal(got, data) {
+		t.Fatalf("Barnmottagningen opens Centrum's attachment through its own case: %d bytes, %v", len(got), err)
+	}
+
+	a2 := newDesktop(t, ce, "")
+	a2.signIn(ce.staff(demo.StaffReceiver), centrum)
+	a2.mustSync()
+	if _, got, err := a2.cases.AttachmentData(ctx, a2.sess, caseA, att.ID); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Centrum's second desktop opens its attachment: %v", err)
 	}
 }

@@ -29,7 +29,7 @@ type Replica interface {
 	SyncCursor() string
 	SyncProblems(ctx context.Context) ([]app.SyncProblem, error)
 	DeleteSyncProblem(ctx context.Context, opID string) error
-	AttachmentData(ctx context.Context, id app.ID) ([]byte, error)
+	AttachmentData(ctx context.Context, caseID, id app.ID) ([]byte, error)
 	Case(ctx context.Context, id app.ID) (*app.Case, error)
 }
 

@@ -128,7 +128,7 @@ type ExportError struct {
 // ExportReplica is what ExportPending reads (storage.Store).
 type ExportReplica interface {
 	PendingOps(ctx context.Context, limit int) ([]app.SyncOp, error)
-	AttachmentData(ctx context.Context, id app.ID) ([]byte, error)
+	AttachmentData(ctx context.Context, caseID, id app.ID) ([]byte, error)
 }
 
 // ExportPending writes every queued op of r to ExportFileName in dir
@@ -149,7 +149,7 @@ func ExportPending(ctx context.Context, r ExportReplica, dir, deviceID string, n
 			var a app.Attachment
 			err := json.Unmarshal(op.Payload, &a)
 			if err == nil {
-				e.AttachmentData, err = r.AttachmentData(ctx, a.ID)
+				e.AttachmentData, err = r.AttachmentData(ctx, op.CaseID, a.ID)
 			}
 			if err != nil {
 				exp.Problems = append(exp.Problems, ExportError{OpID: op.ID, What: "bilagans fil kunde inte läsas"})

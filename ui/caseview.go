@@ -486,6 +486,9 @@ func (v *caseView) card(e export.Entry) fyne.CanvasObject {
 	if e.Message != nil {
 		for _, a := range e.Message.Attachments {
 			a := a
+			// Shown and saved under its clean name, whatever a message
+			// stored before every door checked names says.
+			a.Name = app.CleanAttachmentName(a.Name, a.MIME)
 			b := widget.NewButtonWithIcon(fmt.Sprintf("%s (%s)", a.Name, sizeText(a.Size)), theme.FileIcon(), func() { v.saveAttachment(a) })
 			b.Importance = widget.LowImportance
 			b.Alignment = widget.ButtonAlignLeading

@@ -886,3 +886,39 @@ func TestCaseView_SubmissionWithoutFormShowsText(t *testing.T) {
 		t.Errorf("without the form the message text should show")
 	}
 }
+
+// Issue 13, finding 4: a file name stored before every door cleaned
+// names (a path, a NUL byte, a direction override) is shown and saved
+// under its clean name.
+func TestCaseView_AttachmentNameShownClean(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", func(c *app.Case) bool {
+		return c.Kind == app.KindQuestion && c.Status == app.StatusOngoing
+	})
+	pdf := []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+	a, err := app.NewAttachment("x.pdf", pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.ID, a.Name = app.NewID(now), "../../../../root/.bashrc\x00ev\u202Eil.pdf"
+	err = f.store.UpdateThread(context.Background(), f.v.id, app.Write{}, func(th *app.Thread) error {
+		last := th.Messages[len(th.Messages)-1]
+		last.ID, last.Attachments = app.NewID(now), []app.Attachment{a}
+		th.Messages = append(th.Messages, last)
+		th.Blobs = map[app.ID][]byte{a.ID: pdf}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.v.load(nil)
+	f.wait()
+	m := f.markup()
+	if strings.Contains(m, "root/") || strings.Contains(m, "\u202E") || !strings.Contains(m, "bashrcevil.pdf (") {
+		t.Fatalf("the message lists its file as:\n%s", m)
+	}
+	test.Tap(findButton(t, f.v.scroll.Content, fmt.Sprintf("bashrcevil.pdf (%d byte)", len(pdf))))
+	f.wait()
+	if len(f.saved) != 1 || f.saved[0].name != "bashrcevil.pdf" || string(f.saved[0].data) != string(pdf) {
+		t.Fatalf("saved %+v", f.saved)
+	}
+}

@@ -3,6 +3,7 @@ package form
 import (
 	"fmt"
 	"math"
+	"mottagning/app/textcheck"
 	"strings"
 	"time"
 )
@@ -84,6 +85,9 @@ func (f *Form) Check() error {
 	if strings.TrimSpace(f.Title) == "" {
 		add(nil, "empty_title", "Formuläret saknar rubrik.")
 	}
+	if !textcheck.Line(strings.TrimSpace(f.Title)) || !textcheck.Multiline(f.Description) {
+		add(nil, "control_chars", "Formulärets rubrik eller beskrivning innehåller osynliga styrtecken, till exempel från en kopierad text. Skriv om texten.")
+	}
 	for _, d := range x.dups {
 		add(d, "duplicate_id", "Id %s används av flera fält: %s och %s.", quoteID(d.ID), x.byID[d.ID].name(), d.name())
 	}
@@ -118,6 +122,9 @@ func (f *Form) Check() error {
 func checkItem(f *Form, x *index, it, parent *Item, add func(*Item, string, string, ...any)) {
 	if strings.TrimSpace(it.ID) == "" {
 		add(it, "empty_id", "Fältet %s saknar id.", it.name())
+	}
+	if !itemTextOK(it) {
+		add(it, "control_chars", "Texten i fältet %s innehåller osynliga styrtecken, till exempel från en kopierad text. Skriv om texten.", it.name())
 	}
 	if !it.Type.valid() {
 		add(it, "type", "Fältet %s har en okänd typ.", it.name())
@@ -257,3 +264,17 @@ func findCycles(f *Form, x *index) [][]*Item {
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// itemTextOK: the texts of an item a resident reads hold no control
+// characters or direction overrides (textcheck, the rule of every text).
+func itemTextOK(it *Item) bool {
+	if !textcheck.Line(it.ID) || !textcheck.Line(strings.TrimSpace(it.Label)) || !textcheck.Line(it.Prefix) || !textcheck.Multiline(it.Help) {
+		return false
+	}
+	for _, o := range it.Options {
+		if !textcheck.Line(o.Code) || !textcheck.Line(o.Label) || !textcheck.Line(o.Prefix) {
+			return false
+		}
+	}
+	return true
+}

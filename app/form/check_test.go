@@ -2,6 +2,7 @@ package form
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +95,32 @@ func TestEvaluate_CycleIsHiddenNotAHang(t *testing.T) {
 	case <-done:
 	case <-time.After(2 * time.Second):
 		t.Fatal("Evaluate hangs on a cycle")
+	}
+}
+
+func TestCheck_ControlCharactersInTexts(t *testing.T) {
+	for name, mod := range map[string]func(f *Form){
+		"title":       func(f *Form) { f.Title = "Hälso\u202Edeklaration" },
+		"description": func(f *Form) { f.Description = "Fyll i\x00" },
+		"label":       func(f *Form) { f.Items[0].Label = "Namn\x1b" },
+		"help":        func(f *Form) { f.Items[0].Help = "a\u2066b" },
+		"option label": func(f *Form) {
+			f.Items = append(f.Items, Item{ID: "val", Type: TypeChoice, Label: "Val", Options: []Option{{Code: "a", Label: "A\u202E"}}})
+		},
+	} {
+		f := &Form{ID: "f", Title: "Formulär", Items: []Item{{ID: "q", Type: TypeText, Label: "Fråga", Help: "Rad ett\nRad två"}}}
+		if err := f.Check(); err != nil {
+			t.Fatalf("clean form: %v", err)
+		}
+		mod(f)
+		var de *DefinitionError
+		if err := f.Check(); !errors.As(err, &de) || !slices.ContainsFunc(de.Problems, func(p Problem) bool { return p.Code == "control_chars" }) {
+			t.Errorf("%s: %v, want a control_chars problem", name, err)
+		}
+	}
+	d := Definition{Name: "Vaccination", Description: "Boka\u202E"}
+	var de *DefinitionError
+	if err := d.Check(); !errors.As(err, &de) || de.Problems[0].Code != "control_chars" {
+		t.Errorf("definition: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package form
 
 import (
 	"fmt"
+	"mottagning/app/textcheck"
 	"strings"
 	"time"
 )
@@ -123,6 +124,9 @@ func (d *Definition) Check() error {
 	var ps []Problem
 	if strings.TrimSpace(d.Name) == "" {
 		ps = append(ps, Problem{Code: "empty_name", Text: "E-tjänsten saknar namn."})
+	}
+	if !textcheck.Line(strings.TrimSpace(d.Name)) || !textcheck.Multiline(d.Description) || !textcheck.Multiline(d.AutoReply) || !textcheck.Multiline(d.ClosedMessage) {
+		ps = append(ps, Problem{Code: "control_chars", Text: "Namnet, beskrivningen eller ett meddelande innehåller osynliga styrtecken, till exempel från en kopierad text. Skriv om texten."})
 	}
 	a := d.Availability
 	if a.MinAge != nil && a.MaxAge != nil && *a.MinAge > *a.MaxAge {

@@ -3,6 +3,7 @@ package form
 import (
 	"fmt"
 	"math"
+	"mottagning/app/textcheck"
 	"net/mail"
 	"strings"
 	"time"
@@ -58,7 +59,7 @@ func checkValue(it *Item, v Value, now time.Time, _ bool) (code, text string) {
 	n := it.name()
 	switch it.Type {
 	case TypeText, TypeLongText:
-		if !utf8.ValidString(v.Text) {
+		if !utf8.ValidString(v.Text) || !textcheck.Multiline(v.Text) {
 			return CodeText, fmt.Sprintf("%s innehåller tecken som inte kan läsas.", n)
 		}
 		if max := it.maxLength(); utf8.RuneCountInString(v.Text) > max {

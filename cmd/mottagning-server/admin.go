@@ -135,7 +135,10 @@ func importRegister(ctx context.Context, args []string, stdout, stderr io.Writer
 			return fmt.Errorf("import-register %s: %w (nothing was imported)", filepath.Base(file), err)
 		}
 	}
-	fmt.Fprintf(stdout, "imported %s: %d new, %d updated, %d unchanged\n", filepath.Base(file), res.Created, res.Updated, res.Unchanged)
+	// The blocks are reported so that whoever runs the import sees that
+	// the register did not lift them: only a lokal administratör does.
+	fmt.Fprintf(stdout, "imported %s: %d new, %d updated, %d unchanged; guardian blocks kept: %d (%d of them for guardians the file no longer lists)\n",
+		filepath.Base(file), res.Created, res.Updated, res.Unchanged, res.BlocksKept, res.BlocksHeld)
 	return nil
 }
 

@@ -1,0 +1,125 @@
+package wire
+
+import (
+	"mottagning/app"
+	"mottagning/app/form"
+)
+
+// The bodies of the sync calls (docs/sync.md). Their names are camelCase
+// tags; the records inside them keep the names of the records.
+
+// Media types of the binary pull page and push answer (sync/pullwire.go):
+// the frames carry the same records as the JSON bodies.
+const (
+	PullMediaType = "application/vnd.mottagning.pull.v1"
+	PushMediaType = "application/vnd.mottagning.push.v1"
+)
+
+// PushRequest is POST /api/sync/push: the device's oldest pending ops, in
+// queue order, and its pull cursor.
+type PushRequest struct {
+	DeviceID string `json:"deviceId"`
+	Ops      []Op   `json:"ops"`
+	Cursor   string `json:"cursor,omitempty"`
+}
+
+// PushResponse answers the ops of a push in order (the first ones, when
+// the server stopped), with the server's state of the cases they concern.
+type PushResponse struct {
+	Results []Result `json:"results"`
+	State   *Changes `json:"state,omitempty"`
+}
+
+// PushHead is the head frame of a binary push answer: the results, and
+// the state's From and To (its records follow as frames).
+type PushHead struct {
+	Results []Result `json:"results"`
+	From    string   `json:"from,omitempty"`
+	To      string   `json:"to,omitempty"`
+}
+
+// PullResponse is GET /api/sync/pull?cursor=&limit=: the page after the
+// cursor After, and the cursor after it.
+type PullResponse struct {
+	After   string  `json:"after"`
+	Cursor  string  `json:"cursor"`
+	More    bool    `json:"more"`
+	Head    string  `json:"head"`
+	Changes Changes `json:"changes"`
+}
+
+// PageHead is the head frame of a binary pull page: PullResponse without
+// its changes, which follow as frames.
+type PageHead struct {
+	After  string `json:"after"`
+	Cursor string `json:"cursor"`
+	More   bool   `json:"more"`
+	Head   string `json:"head"`
+}
+
+// Changes is one page of a pull, or the state of the cases a push
+// answered: the current state of every record in it.
+type Changes struct {
+	Threads []PulledThread `json:"Threads,omitempty"`
+	// Gone are cases the server does not hold (a rejected case.create).
+	Gone       []string      `json:"Gone,omitempty"`
+	Residents  []Resident    `json:"Residents,omitempty"`
+	Staff      []Staff       `json:"Staff,omitempty"`
+	Clinics    []Clinic      `json:"Clinics,omitempty"`
+	Templates  []Template    `json:"Templates,omitempty"`
+	EServices  []EService    `json:"EServices,omitempty"`
+	FormSeries []form.Series `json:"FormSeries,omitempty"`
+	// From and To, in a push's answer: the desktop may move its pull
+	// cursor from From to To with this state.
+	From string `json:"From,omitempty"`
+	To   string `json:"To,omitempty"`
+}
+
+// FromChanges is c on the wire.
+func FromChanges(c app.SyncChanges) Changes {
+	return Changes{
+		Threads: Map(c.Threads, FromPulledThread), Gone: Map(c.Gone, idString), Residents: Map(c.Residents, FromResident),
+		Staff: Map(c.Staff, FromStaff), Clinics: Map(c.Clinics, FromClinic), Templates: Map(c.Templates, FromTemplate),
+		EServices: Map(c.EServices, FromEService), FormSeries: c.FormSeries, From: c.From, To: c.To,
+	}
+}
+
+// App is c in the domain.
+func (c Changes) App() app.SyncChanges {
+	return app.SyncChanges{
+		Threads: Map(c.Threads, PulledThread.App), Gone: Map(c.Gone, toID), Residents: Map(c.Residents, Resident.App),
+		Staff: Map(c.Staff, Staff.App), Clinics: Map(c.Clinics, Clinic.App), Templates: Map(c.Templates, Template.App),
+		EServices: Map(c.EServices, EService.App), FormSeries: c.FormSeries, From: c.From, To: c.To,
+	}
+}
+
+// Empty reports whether the page holds no record.
+func (c *Changes) Empty() bool {
+	return c == nil || len(c.Threads)+len(c.Gone)+len(c.Residents)+len(c.Staff)+len(c.Clinics)+len(c.Templates)+len(c.EServices)+len(c.FormSeries) == 0
+}
+
+// EventsResponse is GET /api/sync/events?after=: the server's head, and
+// whether it passed after before the wait ended.
+type EventsResponse struct {
+	Head    string `json:"head"`
+	Changed bool   `json:"changed"`
+}
+
+// LookupRequest is POST /api/sync/clinics/{clinic}/residents/lookup.
+type LookupRequest struct {
+	Personnummer string `json:"personnummer"`
+}
+
+// LookupResponse is the resident looked up and a child's guardians, as
+// staff may see them.
+type LookupResponse struct {
+	ResidentID string     `json:"residentId"`
+	Residents  []Resident `json:"residents"`
+}
+
+// VerifierResponse is GET /api/staff/me/verifier: the argon2id verifier a
+// desktop caches for offline sign-in, and the staff record.
+type VerifierResponse struct {
+	Verifier string `json:"verifier"`
+	Staff    Staff  `json:"staff"`
+}
