@@ -256,9 +256,73 @@ func (c *Client) StaffRefresh(ctx context.Context, refresh string) (*Tokens, err
 	return &t, c.Do(ctx, http.MethodPost, "/api/staff/auth/refresh", "", RefreshRequest{RefreshToken: refresh}, &t)
 }
 
-// StaffSignOut revokes the token's device.
+// StaffChallenge fetches a device challenge (to sign with the device key).
+func (c *Client) StaffChallenge(ctx context.Context) (*Challenge, error) {
+	var ch Challenge
+	return &ch, c.Do(ctx, http.MethodPost, msync.PathChallenge, "", nil, &ch)
+}
+
+// StaffRefreshWith exchanges a refresh token for new tokens with a full
+// request (a device key to adopt).
+func (c *Client) StaffRefreshWith(ctx context.Context, req RefreshRequest) (*Tokens, error) {
+	var t Tokens
+	return &t, c.Do(ctx, http.MethodPost, "/api/staff/auth/refresh", "", req, &t)
+}
+
+// StaffSignOut ends the token's session (its tokens stop); the device
+// stays registered.
 func (c *Client) StaffSignOut(ctx context.Context, token string) error {
 	return c.Do(ctx, http.MethodPost, "/api/staff/auth/signout", token, nil, nil)
+}
+
+// Devices lists the devices the token's staff member may revoke
+// (administrators).
+func (c *Client) Devices(ctx context.Context, token string) ([]Device, error) {
+	var out []Device
+	return out, c.Do(ctx, http.MethodGet, "/api/staff/devices", token, nil, &out)
+}
+
+// RevokeDevice revokes a device with a reason its users are shown
+// (administrators).
+func (c *Client) RevokeDevice(ctx context.Context, token, id, reason string) error {
+	return c.Do(ctx, http.MethodPost, "/api/staff/devices/"+esc(id)+"/revoke", token, RevokeDeviceRequest{Reason: reason}, nil)
+}
+
+// The device-bound sign-in of a connected desktop (msync.AuthRemote).
+
+// SyncChallenge fetches a device challenge.
+func (c *Client) SyncChallenge(ctx context.Context) (string, error) {
+	ch, err := c.StaffChallenge(ctx)
+	if err != nil {
+		return "", err
+	}
+	return ch.Challenge, nil
+}
+
+// SyncDeviceSignIn signs a staff member in on this device: registering it
+// with its key, or naming it with its proof.
+func (c *Client) SyncDeviceSignIn(ctx context.Context, req msync.SignInRequest) (*msync.Session, error) {
+	t, err := c.StaffSignIn(ctx, StaffSignInRequest{Username: req.Username, Password: req.Password, DeviceID: req.DeviceID,
+		DeviceName: req.DeviceName, DeviceKey: req.DeviceKey, Challenge: req.Challenge, DeviceProof: req.DeviceProof})
+	if err != nil {
+		return nil, err
+	}
+	return syncSession(t), nil
+}
+
+// SyncAdoptRefresh exchanges a refresh token and adopts the device key
+// for the token's device (a device registered before device keys).
+func (c *Client) SyncAdoptRefresh(ctx context.Context, refresh string, key []byte, challenge string, proof []byte) (*msync.Session, error) {
+	t, err := c.StaffRefreshWith(ctx, RefreshRequest{RefreshToken: refresh, DeviceKey: key, Challenge: challenge, DeviceProof: proof})
+	if err != nil {
+		return nil, err
+	}
+	return syncSession(t), nil
+}
+
+func syncSession(t *Tokens) *msync.Session {
+	return &msync.Session{Access: t.AccessToken, Refresh: t.RefreshToken, AccessExpires: t.AccessExpires, DeviceID: t.DeviceID,
+		KeyBound: t.DeviceKeyBound}
 }
 
 // StaffMe returns who the token belongs to.

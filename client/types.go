@@ -21,6 +21,30 @@ type Error struct {
 	Message string   `json:"message"`
 	Field   string   `json:"field,omitempty"`   // the refused field of an "invalid" error, when known
 	Reasons []Reason `json:"reasons,omitempty"` // why a send or a proxy was refused
+	// Revocation is when and why the device was revoked ("device_revoked",
+	// told only to the device itself).
+	Revocation *Revocation `json:"revocation,omitempty"`
+}
+
+// Revocation is an administrator's revocation of a device, as the device
+// is told it.
+type Revocation struct {
+	// Reason is the administrator's words (or the server's); empty when
+	// the caller did not prove it is the device.
+	Reason    string    `json:"reason,omitempty"`
+	RevokedAt time.Time `json:"revokedAt,omitzero"`
+}
+
+// Revoked reports the revocation of a "device_revoked" answer (the
+// desktop's sync engine reads it through this method).
+func (e *Error) Revoked() (reason string, at time.Time, ok bool) {
+	if e.Code != "device_revoked" {
+		return "", time.Time{}, false
+	}
+	if e.Revocation != nil {
+		reason, at = e.Revocation.Reason, e.Revocation.RevokedAt
+	}
+	return reason, at, true
 }
 
 func (e *Error) Error() string {
@@ -42,7 +66,10 @@ type Reason struct {
 // --- staff: sign-in ---
 
 // StaffSignInRequest signs a staff member in on a device. The first sign-in
-// of a device registers it.
+// of a device registers it, with DeviceKey. A device id alone proves
+// nothing: naming a device takes Challenge (POST /api/staff/auth/challenge)
+// and DeviceProof, the device key's Ed25519 signature of
+// app.DeviceProofBytes("signin", DeviceID, Challenge) (docs/sync.md, Devices).
 type StaffSignInRequest struct {
 	Username     string `json:"username"`
 	Password     string `json:"password"`
@@ -50,6 +77,16 @@ type StaffSignInRequest struct {
 	RecoveryCode string `json:"recoveryCode,omitempty"`
 	DeviceID     string `json:"deviceId,omitempty"`
 	DeviceName   string `json:"deviceName,omitempty"`
+	DeviceKey    []byte `json:"deviceKey,omitempty"`
+	Challenge    string `json:"challenge,omitempty"`
+	DeviceProof  []byte `json:"deviceProof,omitempty"`
+}
+
+// Challenge is the answer of POST /api/staff/auth/challenge: single-use,
+// until Expires.
+type Challenge struct {
+	Challenge string    `json:"challenge"`
+	Expires   time.Time `json:"expires"`
 }
 
 // Tokens are a staff member's access and refresh tokens.
@@ -59,11 +96,45 @@ type Tokens struct {
 	AccessExpires  time.Time `json:"accessExpires"`
 	RefreshExpires time.Time `json:"refreshExpires,omitzero"`
 	DeviceID       string    `json:"deviceId,omitempty"`
+	// DeviceKeyBound: the device holds the key the request presented or
+	// proved; the desktop names the device at its next sign-in.
+	DeviceKeyBound bool `json:"deviceKeyBound,omitempty"`
 }
 
-// RefreshRequest exchanges a refresh token for new tokens.
+// RefreshRequest exchanges a refresh token for new tokens. With DeviceKey,
+// Challenge and DeviceProof (the key's signature of
+// app.DeviceProofBytes("adopt", device id, Challenge)) a device registered
+// before device keys adopts its key: the refresh token proves it is that
+// device.
 type RefreshRequest struct {
 	RefreshToken string `json:"refreshToken"`
+	DeviceKey    []byte `json:"deviceKey,omitempty"`
+	Challenge    string `json:"challenge,omitempty"`
+	DeviceProof  []byte `json:"deviceProof,omitempty"`
+}
+
+// Device is a registered device as an administrator sees it
+// (GET /api/staff/devices).
+type Device struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	RegisteredAt time.Time `json:"registeredAt"`
+	RegisteredBy string    `json:"registeredBy"`
+	LastSeen     time.Time `json:"lastSeen,omitzero"`
+	// Staff are the staff members who have signed in on it (ids).
+	Staff []string `json:"staff"`
+	// Keyed: it proves itself with a device key.
+	Keyed        bool      `json:"keyed"`
+	Revoked      bool      `json:"revoked"`
+	RevokedAt    time.Time `json:"revokedAt,omitzero"`
+	RevokedBy    string    `json:"revokedBy,omitempty"`
+	RevokeReason string    `json:"revokeReason,omitempty"`
+}
+
+// RevokeDeviceRequest is the body of POST /api/staff/devices/{id}/revoke.
+// Reason is shown to the device's users (at most 200 characters).
+type RevokeDeviceRequest struct {
+	Reason string `json:"reason"`
 }
 
 // StaffMe is who the access token belongs to.

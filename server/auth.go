@@ -35,10 +35,16 @@ type RateLimiter interface {
 // --- staff ---
 
 // StaffSignIn is a staff sign-in on a device (password + TOTP, or a
-// recovery code). The first sign-in of a device registers it.
+// recovery code). The first sign-in of a device registers it, with the
+// device's public key DeviceKey. A device id proves nothing: a sign-in
+// that names one carries the device key's signature DeviceProof over a
+// Challenge (docs/sync.md, Devices).
 type StaffSignIn struct {
 	Username, Password, TOTP, RecoveryCode string
 	DeviceID, DeviceName                   string
+	DeviceKey                              []byte
+	Challenge                              string
+	DeviceProof                            []byte
 }
 
 // StaffTokens are the tokens a sign-in or refresh issues.
@@ -46,7 +52,39 @@ type StaffTokens struct {
 	Access, Refresh               string
 	AccessExpires, RefreshExpires time.Time
 	DeviceID                      app.ID
+	// KeyBound: the device holds the key the request presented or proved.
+	KeyBound bool
 }
+
+// StaffKeyProof is a device's key with its signature over a challenge
+// (a refresh that adopts a key for a device registered before keys).
+type StaffKeyProof struct {
+	PublicKey []byte
+	Challenge string
+	Signature []byte
+}
+
+// Errors of device binding a StaffAuth returns (cmd/mottagning-server's
+// adapter maps staffauth's to these).
+var (
+	// ErrDeviceProof: a sign-in named a device without its key's proof
+	// (403 "device_proof").
+	ErrDeviceProof = errors.New("device proof missing or invalid")
+	// ErrChallenge: the challenge is expired, used or not the server's
+	// (401 "challenge_invalid"; ask for another).
+	ErrChallenge = errors.New("device challenge invalid")
+)
+
+// DeviceRevokedError: the device was revoked; the device itself (its
+// token, or a sign-in with its proof) is told why (403 "device_revoked"
+// with the revocation). Error() holds no reason: it is an administrator's
+// free text and stays out of logs.
+type DeviceRevokedError struct {
+	Reason string
+	At     time.Time
+}
+
+func (e *DeviceRevokedError) Error() string { return "device revoked" }
 
 // StaffClaims are what an access token says: who, on which device, with
 // which roles per clinic and in the region, until when.
@@ -71,10 +109,20 @@ type StaffAuth interface {
 	SignIn(ctx context.Context, req StaffSignIn) (*StaffTokens, error)
 	// Refresh exchanges a refresh token for new tokens.
 	Refresh(ctx context.Context, refresh string) (*StaffTokens, error)
-	// Authenticate checks an access token: signature, expiry, device not revoked.
+	// Authenticate checks an access token: signature, expiry, device not
+	// revoked (*DeviceRevokedError), session not ended.
 	Authenticate(ctx context.Context, access string) (*StaffClaims, error)
-	// RevokeDevice signs the claims' device out: its tokens stop working at once.
-	RevokeDevice(ctx context.Context, by *StaffClaims) error
+	// SignOut ends the caller's session on their device: its tokens stop
+	// at once. It never revokes the device.
+	SignOut(ctx context.Context, by *StaffClaims) error
+}
+
+// DeviceBinder is implemented by a StaffAuth that binds devices to keys
+// (server/staffauth, devicebind.go): it hands out challenges and lets a
+// device registered before keys adopt one with its refresh token.
+type DeviceBinder interface {
+	Challenge(ctx context.Context) (string, time.Time, error)
+	RefreshDevice(ctx context.Context, refresh string, adopt *StaffKeyProof) (*StaffTokens, error)
 }
 
 // DeviceKeys is implemented by a StaffAuth that keeps the keys a desktop
@@ -101,6 +149,10 @@ func (s *Server) deviceRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+msync.PathEscrowRelease, s.withDeviceKeys(s.releaseEscrow))
 	mux.HandleFunc("PUT "+msync.PathLogKey, s.withDeviceKeys(s.putLogKey))
 	mux.HandleFunc("POST "+msync.PathCheckpoints, s.withDeviceKeys(s.putCheckpoint))
+	// Device binding (signin.go) and administration (devices.go).
+	mux.HandleFunc("POST "+msync.PathChallenge, s.staffChallenge)
+	mux.HandleFunc("GET /api/staff/devices", s.withDeviceAdmin(s.listDevices))
+	mux.HandleFunc("POST /api/staff/devices/{device}/revoke", s.withDeviceAdmin(s.revokeDevice))
 }
 
 // DeviceHandler serves the device-key endpoints alone, behind the same
@@ -132,7 +184,7 @@ func (s *Server) putEscrow(w http.ResponseWriter, r *http.Request, dk DeviceKeys
 		return
 	}
 	if err := dk.PutDeviceEscrow(r.Context(), c, req.ID, req.Key, req.Proof); err != nil {
-		s.fail(w, r, err)
+		s.failAuth(w, r, err)
 		return
 	}
 	s.log.Info("device escrow deposited", "device", c.DeviceID, "staff", c.StaffID)
@@ -145,7 +197,7 @@ func (s *Server) addEscrowHolder(w http.ResponseWriter, r *http.Request, dk Devi
 		return
 	}
 	if err := dk.AddEscrowHolder(r.Context(), c, req.ID, req.Proof); err != nil {
-		s.fail(w, r, err)
+		s.failAuth(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -154,7 +206,7 @@ func (s *Server) addEscrowHolder(w http.ResponseWriter, r *http.Request, dk Devi
 func (s *Server) releaseEscrow(w http.ResponseWriter, r *http.Request, dk DeviceKeys, c *StaffClaims) {
 	id, key, err := dk.ReleaseDeviceEscrow(r.Context(), c)
 	if err != nil {
-		s.fail(w, r, err)
+		s.failAuth(w, r, err)
 		return
 	}
 	s.log.Info("device escrow released", "device", c.DeviceID, "staff", c.StaffID)
@@ -168,7 +220,7 @@ func (s *Server) putLogKey(w http.ResponseWriter, r *http.Request, dk DeviceKeys
 		return
 	}
 	if err := dk.RegisterDeviceLogKey(r.Context(), c, req.PublicKey); err != nil {
-		s.fail(w, r, err)
+		s.failAuth(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -180,7 +232,7 @@ func (s *Server) putCheckpoint(w http.ResponseWriter, r *http.Request, dk Device
 		return
 	}
 	if err := dk.PutDeviceCheckpoint(r.Context(), c, &cp); err != nil {
-		s.fail(w, r, err)
+		s.failAuth(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -208,6 +260,12 @@ func (s *Server) withStaff(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		c, err := s.staff.Authenticate(r.Context(), tok)
+		var revoked *DeviceRevokedError
+		if errors.As(err, &revoked) {
+			// The device itself (it holds the token): told why.
+			writeRevoked(w, revoked)
+			return
+		}
 		if err != nil || c == nil || c.StaffID == "" {
 			if err != nil && !errors.Is(err, ErrUnauthenticated) && app.Code(err) == codeInternal {
 				// A broken auth database is not the caller's fault: log

@@ -26,6 +26,9 @@ const (
 	codeTooManyAttempts  = "too_many_attempts"
 	codeInvalid          = "invalid"
 	codeForbidden        = "forbidden"
+	codeDeviceRevoked    = "device_revoked"    // the device was revoked (signin.go: with the reason)
+	codeDeviceProof      = "device_proof"      // a device named without its key's proof
+	codeChallenge        = "challenge_invalid" // a device challenge expired, used or forged
 )
 
 // ErrorCodes lists every code with its HTTP status and Swedish message.
@@ -50,6 +53,9 @@ var ErrorCodes = map[string]struct {
 	"method_not_allowed": {http.StatusMethodNotAllowed, "Metoden stöds inte här."},
 	"eid_unavailable":    {http.StatusServiceUnavailable, "Inloggning med e-legitimation är inte tillgänglig just nu."},
 	"totp_required":      {http.StatusUnauthorized, "Skriv engångskoden från din autentiseringsapp (eller en reservkod)."},
+	"device_revoked":     {http.StatusForbidden, "Datorn är spärrad i servern av en administratör. Kontakta IT-supporten eller behörighetsadministratören."},
+	"device_proof":       {http.StatusForbidden, "Datorn kunde inte visa att den är den dator som registrerades. Kontakta IT-supporten."},
+	"challenge_invalid":  {http.StatusUnauthorized, "Inloggningen tog för lång tid eller skickades två gånger. Försök igen."},
 	"too_many_attempts":  {http.StatusTooManyRequests, "För många misslyckade försök. Vänta en stund och försök igen."},
 	"internal":           {http.StatusInternalServerError, "Något gick fel i servern. Försök igen senare."},
 }

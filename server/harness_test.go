@@ -95,7 +95,8 @@ func (f *fakeAuth) Authenticate(ctx context.Context, access string) (*StaffClaim
 	return &StaffClaims{StaffID: st.ID, DeviceID: "dev-" + st.ID, Username: st.Username, Roles: st.Roles, RegionRoles: st.RegionRoles, Expires: f.clock.Now().Add(10 * time.Minute)}, nil
 }
 
-func (f *fakeAuth) RevokeDevice(ctx context.Context, by *StaffClaims) error {
+// SignOut ends the token (the fixed token of the staff member).
+func (f *fakeAuth) SignOut(ctx context.Context, by *StaffClaims) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.revoked[f.token(by.StaffID)] = true

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,14 @@ var (
 	// ErrResidentOffline: looking up a resident never seen on this device
 	// needs the server, which cannot be reached.
 	ErrResidentOffline = errors.New("sync: resident not on this device and the server cannot be reached")
+	// ErrDeviceProof: the server did not accept this desktop's proof that
+	// it is the registered device (its device key does not match: a
+	// damaged or copied data directory).
+	ErrDeviceProof = errors.New("sync: the server refused this device's key")
+	// ErrTOTPRequired: the password was right, and the account asks for a
+	// one-time code, which this desktop's sign-in cannot send. Not a wrong
+	// password: trying again would only lock the account.
+	ErrTOTPRequired = errors.New("sync: the account requires a one-time code")
 )
 
 // Code is the stable code of a connected desktop's error ("" when none).
@@ -37,6 +46,12 @@ func Code(err error) string {
 		return ""
 	case errors.Is(err, ErrResidentOffline):
 		return "resident_offline"
+	case revokedOf(err) != nil:
+		return "device_revoked"
+	case errors.Is(err, ErrDeviceProof):
+		return "device_proof"
+	case errors.Is(err, ErrTOTPRequired):
+		return "totp_required"
 	case errors.Is(err, ErrPinMismatch):
 		return "pin_mismatch"
 	case errors.Is(err, ErrSignInNeeded):
@@ -68,6 +83,14 @@ func Message(err error) string {
 			"annars: kontrollera användarnamn och lösenord."
 	case "offline":
 		return "Servern kan inte nås. Du kan arbeta vidare; ändringarna skickas när anslutningen är tillbaka."
+	case "device_revoked":
+		return revokedOf(err).message()
+	case "device_proof":
+		return "Servern godtog inte den här datorns nyckel, så datorn kan inte logga in med anslutning. " +
+			"Det kan bero på att datakatalogen har kopierats eller skadats. Kontakta IT-supporten. Inget har raderats på datorn."
+	case "totp_required":
+		return "Ditt konto kräver en engångskod från en autentiseringsapp, och den här datorn kan inte ta emot engångskoder vid inloggning. " +
+			"Kontakta behörighetsadministratören."
 	}
 	return "Synkroniseringen misslyckades. Den görs om automatiskt."
 }
@@ -77,14 +100,45 @@ type Session struct {
 	Access, Refresh string
 	AccessExpires   time.Time
 	DeviceID        string
+	// KeyBound: the server bound DeviceID to this desktop's device key.
+	KeyBound bool
+}
+
+// SignInRequest is a connected desktop's sign-in: the device's public key
+// (kept with a device the sign-in registers), and when it names its
+// device, the key's signature of app.DeviceProofBytes(app.ProofSignIn,
+// DeviceID, Challenge).
+type SignInRequest struct {
+	Username, Password   string
+	DeviceID, DeviceName string
+	DeviceKey            []byte
+	Challenge            string
+	DeviceProof          []byte
 }
 
 // AuthRemote is the server's staff sign-in as a connected desktop uses it
 // (client.Client implements it).
 type AuthRemote interface {
-	SyncSignIn(ctx context.Context, username, password, deviceID, deviceName string) (*Session, error)
+	// SyncChallenge fetches a device challenge (PathChallenge).
+	SyncChallenge(ctx context.Context) (string, error)
+	SyncDeviceSignIn(ctx context.Context, req SignInRequest) (*Session, error)
 	SyncRefresh(ctx context.Context, refresh string) (*Session, error)
+	// SyncAdoptRefresh is SyncRefresh that also binds the token's device,
+	// registered before device keys, to key (proof: key's signature of
+	// app.DeviceProofBytes(app.ProofAdopt, device id, challenge)).
+	SyncAdoptRefresh(ctx context.Context, refresh string, key []byte, challenge string, proof []byte) (*Session, error)
 	SyncVerifier(ctx context.Context, access string) (*VerifierResponse, error)
+}
+
+// DeviceKeyHolder keeps the desktop's device key (storage.Store): usable
+// while the store is locked, because the sign-in that names the device
+// comes before the unlock (storage/devicekey.go says why that is fine).
+type DeviceKeyHolder interface {
+	SyncDevice() string
+	DeviceKey(ctx context.Context) (ed25519.PrivateKey, error)
+	// DeviceKeyBound is the device id the server bound to the key.
+	DeviceKeyBound() string
+	SetDeviceKeyBound(ctx context.Context, deviceID string) error
 }
 
 // TokenStore keeps the refresh token on the desktop (sealed).
@@ -105,6 +159,9 @@ type Tokens struct {
 	mu    stdsync.Mutex
 	sess  *Session
 	dirty bool
+	// revoked: the server said this device is revoked; every Token says
+	// so until a new online sign-in (Set).
+	revoked *RevokedError
 }
 
 // Set installs the session of an online sign-in. The store may still be
@@ -112,7 +169,16 @@ type Tokens struct {
 // written at the next Token.
 func (t *Tokens) Set(s *Session) {
 	t.mu.Lock()
-	t.sess, t.dirty = s, true
+	t.sess, t.dirty, t.revoked = s, true, nil
+	t.mu.Unlock()
+}
+
+// setRevoked records that the server revoked the device (RemoteAuth
+// learnt it at a sign-in): the engine's next sync reports it and exports
+// the queued changes.
+func (t *Tokens) setRevoked(re *RevokedError) {
+	t.mu.Lock()
+	t.sess, t.revoked = nil, re
 	t.mu.Unlock()
 }
 
@@ -127,6 +193,9 @@ func (t *Tokens) now() time.Time {
 func (t *Tokens) Token(ctx context.Context) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.revoked != nil {
+		return "", t.revoked
+	}
 	if t.sess != nil && t.dirty {
 		if err := t.Store.SetSyncToken(ctx, t.sess.Refresh); err == nil {
 			t.dirty = false
@@ -147,7 +216,14 @@ func (t *Tokens) Token(ctx context.Context) (string, error) {
 	if refresh == "" {
 		return "", ErrSignInNeeded
 	}
-	ns, err := t.Remote.SyncRefresh(ctx, refresh)
+	ns, err := t.refresh(ctx, refresh)
+	if re := revokedOf(err); re != nil {
+		// Revoked: no token will work again; the engine exports what is
+		// queued (revoked.go).
+		t.sess, t.revoked = nil, re
+		_ = t.Store.SetSyncToken(ctx, "")
+		return "", re
+	}
 	if st := statusOf(err); st == 401 || st == 403 {
 		t.sess = nil
 		_ = t.Store.SetSyncToken(ctx, "")
@@ -159,6 +235,41 @@ func (t *Tokens) Token(ctx context.Context) (string, error) {
 	t.sess = ns
 	t.dirty = t.Store.SetSyncToken(ctx, ns.Refresh) != nil
 	return ns.Access, nil
+}
+
+// refresh exchanges the refresh token. A device registered before device
+// keys adopts its key here (the refresh token is the proof that it is
+// that device, docs/sync.md, Devices); if the server refuses the adoption,
+// the refresh goes ahead without it and the next one tries again.
+func (t *Tokens) refresh(ctx context.Context, refresh string) (*Session, error) {
+	ks, ok := t.Store.(DeviceKeyHolder)
+	dev := ""
+	if ok {
+		dev = ks.SyncDevice()
+	}
+	if dev == "" || ks.DeviceKeyBound() == dev {
+		return t.Remote.SyncRefresh(ctx, refresh)
+	}
+	key, err := ks.DeviceKey(ctx)
+	if err != nil {
+		return t.Remote.SyncRefresh(ctx, refresh)
+	}
+	ch, err := t.Remote.SyncChallenge(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	ns, err := t.Remote.SyncAdoptRefresh(ctx, refresh, pub, ch, app.SignDeviceProof(key, app.ProofAdopt, app.ID(dev), ch))
+	switch code := codeOf(err); {
+	case err == nil:
+		if ns.KeyBound && ns.DeviceID == dev {
+			_ = ks.SetDeviceKeyBound(ctx, dev) // if it fails, the next refresh confirms again
+		}
+		return ns, nil
+	case code == "device_proof" || code == "challenge_invalid":
+		return t.Remote.SyncRefresh(ctx, refresh)
+	}
+	return nil, err
 }
 
 // Invalidate implements TokenSource.
@@ -175,11 +286,12 @@ type AuthStore interface {
 	PutStaff(ctx context.Context, s *app.Staff) error
 	PutCredential(ctx context.Context, c *app.Credential) error
 	Connect(ctx context.Context, deviceID string) error
-	SyncDevice() string
+	DeviceKeyHolder
 }
 
 // RemoteAuth is a connected desktop's Authenticator: online, the server
-// checks the password (the first sign-in registers the device) and the
+// checks the password (the first sign-in registers the device with the
+// desktop's device key; later ones name it with the key's proof) and the
 // desktop caches the staff member's argon2id verifier; offline, Local
 // (app.LocalAuth over the cached verifiers) decides. Wrap it in
 // app.UnlockingAuth to open the sealed store with the same password.
@@ -217,7 +329,20 @@ func (a *RemoteAuth) SignIn(ctx context.Context, username, password string) (*ap
 	a.mu.Lock()
 	a.online = nil // only this sign-in's session, when it is online
 	a.mu.Unlock()
-	sess, err := a.Remote.SyncSignIn(ctx, username, password, a.Store.SyncDevice(), a.DeviceName)
+	sess, err := a.signInOnline(ctx, username, password)
+	if re := revokedOf(err); re != nil {
+		// The server revoked this device and says why. The staff who
+		// have signed in here before still open it as they would
+		// offline (the password is checked against their verifier, and
+		// it gives them nothing the server could still refuse), so that
+		// the unsent changes can be exported and handed over: the
+		// engine's next sync does that and says what happened.
+		a.Tokens.setRevoked(re)
+		if st, lerr := a.Local.SignIn(ctx, username, password); lerr == nil {
+			return st, nil
+		}
+		return nil, re
+	}
 	if Offline(err) {
 		if errors.Is(err, ErrPinMismatch) {
 			return nil, err
@@ -251,6 +376,11 @@ func (a *RemoteAuth) SignIn(ctx context.Context, username, password string) (*ap
 			return nil, fmt.Errorf("sign in: connect: %w", err)
 		}
 	}
+	if sess.KeyBound && a.Store.DeviceKeyBound() != sess.DeviceID {
+		if err := a.Store.SetDeviceKeyBound(ctx, sess.DeviceID); err != nil {
+			return nil, fmt.Errorf("sign in: device %s: %w", sess.DeviceID, err)
+		}
+	}
 	a.Tokens.Set(sess)
 	if st.Disabled {
 		return nil, app.ErrAccountDisabled
@@ -259,6 +389,37 @@ func (a *RemoteAuth) SignIn(ctx context.Context, username, password string) (*ap
 	a.online = &onlineSignIn{staff: st.ID, sess: sess, at: now}
 	a.mu.Unlock()
 	return &st, nil
+}
+
+// signInOnline asks the server. A desktop whose device the server bound to
+// its device key names the device with the key's signature over a fresh
+// challenge (asked again once when it went stale on the way); any other
+// sends its public key, for the server to keep with the device it
+// registers. A device registered before keys is named without a proof:
+// the server then registers a new device, or says that the old one is
+// revoked.
+func (a *RemoteAuth) signInOnline(ctx context.Context, username, password string) (*Session, error) {
+	key, err := a.Store.DeviceKey(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sign in: %w", err)
+	}
+	req := SignInRequest{Username: username, Password: password, DeviceID: a.Store.SyncDevice(), DeviceName: a.DeviceName,
+		DeviceKey: key.Public().(ed25519.PublicKey)}
+	bound := req.DeviceID != "" && a.Store.DeviceKeyBound() == req.DeviceID
+	for try := 0; ; try++ {
+		if bound {
+			ch, err := a.Remote.SyncChallenge(ctx)
+			if err != nil {
+				return nil, err
+			}
+			req.Challenge, req.DeviceProof = ch, app.SignDeviceProof(key, app.ProofSignIn, app.ID(req.DeviceID), ch)
+		}
+		sess, err := a.Remote.SyncDeviceSignIn(ctx, req)
+		if codeOf(err) == "challenge_invalid" && try == 0 {
+			continue
+		}
+		return sess, err
+	}
 }
 
 // onlineSession is the session of staffID's online sign-in of the last
@@ -315,20 +476,28 @@ func (a *RemoteAuth) KeyUnlocked(ctx context.Context, st *app.Staff) {
 // codeErr is an API error's stable code (client.Error).
 type codeErr interface{ ErrorCode() string }
 
-func signInError(err error) error {
+// codeOf is the stable code of an API answer, "" for anything else.
+func codeOf(err error) string {
 	var ce codeErr
 	if !errors.As(err, &ce) {
-		return err
+		return ""
 	}
-	switch ce.ErrorCode() {
-	case "bad_credentials", "totp_required":
+	return ce.ErrorCode()
+}
+
+func signInError(err error) error {
+	if re := revokedOf(err); re != nil {
+		return re // app.ErrDeviceRevoked, with the reason
+	}
+	switch codeOf(err) {
+	case "bad_credentials":
 		return fmt.Errorf("%w: %w", app.ErrBadCredentials, err)
+	case "totp_required":
+		return fmt.Errorf("%w: %w", ErrTOTPRequired, err)
+	case "device_proof":
+		return fmt.Errorf("%w: %w", ErrDeviceProof, err)
 	case "account_disabled":
 		return fmt.Errorf("%w: %w", app.ErrAccountDisabled, err)
-	case "unauthenticated":
-		// Sign-in checks no token: the server refuses a device id it
-		// has revoked this way (staffauth.ErrDeviceRevoked).
-		return fmt.Errorf("%w: %w", app.ErrDeviceRevoked, err)
 	case "too_many_attempts":
 		return &app.TooManyAttemptsError{Until: time.Now().Add(app.LockBase)}
 	}

@@ -69,6 +69,9 @@ func (k *DeviceKeys) Recover(ctx context.Context, access string, staffID app.ID,
 	var rel EscrowRelease
 	err := k.Server.Do(ctx, http.MethodPost, PathEscrowRelease, access, nil, &rel)
 	defer clear(rel.Key)
+	if re := revokedOf(err); re != nil {
+		return fmt.Errorf("device escrow: %w", re)
+	}
 	if statusOf(err) == http.StatusUnauthorized {
 		// A token issued seconds ago refused: the device was revoked.
 		return fmt.Errorf("device escrow: %w: %w", app.ErrDeviceRevoked, err)

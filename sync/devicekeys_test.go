@@ -254,8 +254,7 @@ func TestDeviceEscrow_SecondStaffFirstSignInReadsCases(t *testing.T) {
 // key (fetched here the way the desktop fetches it).
 func checkNoKeyMaterial(t *testing.T, ce *keyCentral, d *desktop, st *app.Staff) {
 	t.Helper()
-	tok, err := ce.auth.SignIn(d.ctx, staffauth.SignInRequest{Username: st.Username, Password: demo.Password(st.Username),
-		DeviceID: app.ID(d.store.SyncDevice())})
+	tok, err := deviceSignIn(t, ce, d, st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +296,7 @@ func TestDeviceEscrow_RevokedDeviceGetsNoKey(t *testing.T) {
 	d.mustSync()
 	d.signOut()
 	device := app.ID(d.store.SyncDevice())
-	if err := ce.auth.RevokeDevice(d.ctx, ce.admin, device); err != nil {
+	if err := ce.auth.RevokeDevice(d.ctx, ce.admin, device, "Borttappad"); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := ce.auth.HasDeviceEscrow(d.ctx, device); ok || err != nil {
@@ -318,11 +317,26 @@ func TestDeviceEscrow_RevokedDeviceGetsNoKey(t *testing.T) {
 	if h, _ := d.store.KeyHolders(); len(h) != 1 {
 		t.Errorf("key holders %v: Anna got a key", h)
 	}
-	// Even a token of the device from before the revocation gets nothing.
-	_, err = ce.auth.SignIn(d.ctx, staffauth.SignInRequest{Username: anna.Username, Password: demo.Password(anna.Username), DeviceID: device})
-	if !errors.Is(err, staffauth.ErrDeviceRevoked) {
+	// Even the device's own proof gets nothing but the reason.
+	_, err = deviceSignIn(t, ce, d, anna)
+	var re *staffauth.RevokedError
+	if !errors.As(err, &re) || re.Reason != "Borttappad" {
 		t.Errorf("staffauth sign-in on the revoked device: %v", err)
 	}
+}
+
+// deviceSignIn signs st in on d's device straight through staffauth, with
+// the proof of d's device key, as d's RemoteAuth would.
+func deviceSignIn(t *testing.T, ce *keyCentral, d *desktop, st *app.Staff) (*staffauth.Tokens, error) {
+	t.Helper()
+	key, err := d.store.DeviceKey(d.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	device := app.ID(d.store.SyncDevice())
+	ch, _ := ce.auth.Challenge()
+	return ce.auth.SignIn(d.ctx, staffauth.SignInRequest{Username: st.Username, Password: demo.Password(st.Username),
+		DeviceID: device, Challenge: ch, DeviceProof: app.SignDeviceProof(key, app.ProofSignIn, device, ch)})
 }
 
 // Issue 8: the desktop registers its access-log key at sign-in and sends

@@ -3,7 +3,8 @@ package sync
 // The wire types of a desktop's device keys (server/staffauth,
 // devicekeys.go): the escrow of its data key and its access-log signing
 // key. Every call is bound to the device of the access token; none takes a
-// device id.
+// device id. The access token's device is proven: a sign-in that names a
+// device carries a signature by that device's key (docs/sync.md, Devices).
 const (
 	// PathEscrow is PUT: deposit the device-wrap key (EscrowDeposit), 204.
 	PathEscrow = "/api/staff/device/escrow"
@@ -18,6 +19,11 @@ const (
 	// (app.Checkpoint), 204; refused with a coded reason when the
 	// registered key did not sign it.
 	PathCheckpoints = "/api/staff/device/checkpoints"
+	// PathChallenge is POST without a body: a device challenge
+	// (client.Challenge), single-use, for a minute or two; the device key
+	// signs it to name the device at a sign-in (app.ProofSignIn) or to
+	// adopt a key at a refresh (app.ProofAdopt).
+	PathChallenge = "/api/staff/auth/challenge"
 )
 
 // EscrowDeposit is the body of PUT PathEscrow. Key is the random

@@ -107,6 +107,9 @@ type Status struct {
 	// Changes counts the sync writes that changed cases on this desktop;
 	// the case lists read themselves again when it moves.
 	Changes uint64
+	// ExportPath: the server revoked this device, and its unpushed
+	// changes were exported to this file (revoked.go).
+	ExportPath string
 }
 
 // Engine is a connected desktop's background sync: it pushes the queued
@@ -364,6 +367,7 @@ func (e *Engine) SyncOnce(ctx context.Context) error {
 	if err == nil {
 		err = e.pull(ctx)
 	}
+	err = e.revoked(ctx, err) // a revoked device exports its queue (revoked.go)
 	e.refresh(ctx)
 	now := e.opt.Clock.Now()
 	e.set(func(st *Status) {

@@ -44,15 +44,62 @@ import (
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // authAdapter is cmd/mottagning-server's adapter of staffauth to the
-// server's StaffAuth (that one is in package main).
+// server's StaffAuth, DeviceBinder and DeviceAdmin (that one is in package
+// main).
 type authAdapter struct{ s *staffauth.Service }
 
+var (
+	_ server.DeviceBinder = authAdapter{}
+	_ server.DeviceAdmin  = authAdapter{}
+)
+
 func (a authAdapter) SignIn(ctx context.Context, r server.StaffSignIn) (*server.StaffTokens, error) {
-	t, err := a.s.SignIn(ctx, staffauth.SignInRequest{Username: r.Username, Password: r.Password, DeviceID: app.ID(r.DeviceID), DeviceName: r.DeviceName})
+	t, err := a.s.SignIn(ctx, staffauth.SignInRequest{Username: r.Username, Password: r.Password, DeviceID: app.ID(r.DeviceID), DeviceName: r.DeviceName,
+		DeviceKey: r.DeviceKey, Challenge: r.Challenge, DeviceProof: r.DeviceProof})
 	if err != nil {
 		return nil, authErr(err)
 	}
-	return &server.StaffTokens{Access: t.Access, Refresh: t.Refresh, AccessExpires: t.AccessExpires, RefreshExpires: t.RefreshExpires, DeviceID: t.DeviceID}, nil
+	return staffTokens(t), nil
+}
+
+func staffTokens(t *staffauth.Tokens) *server.StaffTokens {
+	return &server.StaffTokens{Access: t.Access, Refresh: t.Refresh, AccessExpires: t.AccessExpires, RefreshExpires: t.RefreshExpires,
+		DeviceID: t.DeviceID, KeyBound: t.KeyBound}
+}
+
+func (a authAdapter) Challenge(ctx context.Context) (string, time.Time, error) {
+	ch, exp := a.s.Challenge()
+	return ch, exp, nil
+}
+
+func (a authAdapter) RefreshDevice(ctx context.Context, refresh string, adopt *server.StaffKeyProof) (*server.StaffTokens, error) {
+	var k *staffauth.KeyProof
+	if adopt != nil {
+		k = &staffauth.KeyProof{PublicKey: adopt.PublicKey, Challenge: adopt.Challenge, Signature: adopt.Signature}
+	}
+	t, err := a.s.RefreshDevice(ctx, refresh, k)
+	if err != nil {
+		return nil, authErr(err)
+	}
+	return staffTokens(t), nil
+}
+
+func (a authAdapter) Devices(ctx context.Context, by *server.StaffClaims) ([]server.StaffDevice, error) {
+	ds, err := a.s.DevicesFor(ctx, by.Raw.(*staffauth.Claims))
+	if err != nil {
+		return nil, authErr(err)
+	}
+	var out []server.StaffDevice
+	for _, d := range ds {
+		out = append(out, server.StaffDevice{ID: d.ID, Name: d.Name, RegisteredAt: d.RegisteredAt, RegisteredBy: d.RegisteredBy,
+			LastSeen: d.LastSeen, Staff: d.Staff, Keyed: len(d.Key) > 0, Revoked: d.Revoked, RevokedAt: d.RevokedAt,
+			RevokedBy: d.RevokedBy, RevokeReason: d.RevokeReason})
+	}
+	return out, nil
+}
+
+func (a authAdapter) RevokeDevice(ctx context.Context, by *server.StaffClaims, id app.ID, reason string) error {
+	return authErr(a.s.RevokeDevice(ctx, by.Raw.(*staffauth.Claims), id, reason))
 }
 
 func (a authAdapter) Refresh(ctx context.Context, refresh string) (*server.StaffTokens, error) {
@@ -60,7 +107,7 @@ func (a authAdapter) Refresh(ctx context.Context, refresh string) (*server.Staff
 	if err != nil {
 		return nil, authErr(err)
 	}
-	return &server.StaffTokens{Access: t.Access, Refresh: t.Refresh, AccessExpires: t.AccessExpires, RefreshExpires: t.RefreshExpires, DeviceID: t.DeviceID}, nil
+	return staffTokens(t), nil
 }
 
 func (a authAdapter) Authenticate(ctx context.Context, access string) (*server.StaffClaims, error) {
@@ -71,9 +118,8 @@ func (a authAdapter) Authenticate(ctx context.Context, access string) (*server.S
 	return &server.StaffClaims{StaffID: c.StaffID, DeviceID: c.DeviceID, Username: c.Username, Roles: c.Roles, RegionRoles: c.RegionRoles, Expires: c.Expires, Raw: c}, nil
 }
 
-func (a authAdapter) RevokeDevice(ctx context.Context, by *server.StaffClaims) error {
-	c := by.Raw.(*staffauth.Claims)
-	return authErr(a.s.RevokeDevice(ctx, c, c.DeviceID))
+func (a authAdapter) SignOut(ctx context.Context, by *server.StaffClaims) error {
+	return authErr(a.s.EndSession(ctx, by.Raw.(*staffauth.Claims)))
 }
 
 func (a authAdapter) Verifier(ctx context.Context, by *server.StaffClaims) (string, error) {
@@ -81,9 +127,18 @@ func (a authAdapter) Verifier(ctx context.Context, by *server.StaffClaims) (stri
 }
 
 func authErr(err error) error {
+	var re *staffauth.RevokedError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &re):
+		return fmt.Errorf("%w: %w", &server.DeviceRevokedError{Reason: re.Reason, At: re.At}, err)
+	case errors.Is(err, staffauth.ErrDeviceProof):
+		return fmt.Errorf("%w: %w", server.ErrDeviceProof, err)
+	case errors.Is(err, staffauth.ErrChallenge):
+		return fmt.Errorf("%w: %w", server.ErrChallenge, err)
+	case errors.Is(err, staffauth.ErrTOTPRequired):
+		return fmt.Errorf("%w: %w", server.ErrTOTPRequired, err)
 	case errors.Is(err, staffauth.ErrTokenExpired), errors.Is(err, staffauth.ErrTokenInvalid), errors.Is(err, staffauth.ErrDeviceRevoked):
 		return fmt.Errorf("%w: %w", server.ErrUnauthenticated, err)
 	}

@@ -14,6 +14,8 @@
 //	mottagning-server backup --data DIR --out FILE
 //	mottagning-server restore --data DIR --in FILE [--force]
 //	mottagning-server bootstrap --data DIR --username NAME --name "Full Name"
+//	mottagning-server devices --data DIR
+//	mottagning-server revoke-device --data DIR --reason TEXT DEVICE-ID
 //
 // Without --tls-cert/--tls-key a self-signed ECDSA certificate is made on
 // first start and kept in the data directory; its SHA-256 fingerprint is
@@ -94,10 +96,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return bootstrap(ctx, args, stdin, stdout, stderr)
 	case "fhir-import":
 		return fhirImport(args, stdout, stderr)
+	case "devices":
+		return listDevices(ctx, args, stdout, stderr)
+	case "revoke-device":
+		return revokeDevice(ctx, args, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stderr, "usage: mottagning-server [serve|import-register|backup|restore|bootstrap|fhir-import] [flags]; mottagning-server COMMAND -h for its flags")
+		fmt.Fprintln(stderr, "usage: mottagning-server [serve|import-register|backup|restore|bootstrap|fhir-import|devices|revoke-device] [flags]; mottagning-server COMMAND -h for its flags")
 		return flag.ErrHelp
 	}
-	fmt.Fprintf(stderr, "mottagning-server: unknown command %q (serve, import-register, backup, restore, bootstrap, fhir-import)\n", cmd)
+	fmt.Fprintf(stderr, "mottagning-server: unknown command %q (serve, import-register, backup, restore, bootstrap, fhir-import, devices, revoke-device)\n", cmd)
 	return fmt.Errorf("%w: unknown command", errUsage)
 }

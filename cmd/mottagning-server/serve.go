@@ -182,7 +182,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		ErrorLog:          errLog,
 	}
 	as := &http.Server{
-		Handler:           srv.AdminHandler(server.BackupFile{Name: authFile, Write: func(ctx context.Context, w io.Writer) error { _, err := auth.Backup(ctx, w); return err }}),
+		Handler: adminDevices(auth, log, // devices.go
+			srv.AdminHandler(server.BackupFile{Name: authFile, Write: func(ctx context.Context, w io.Writer) error { _, err := auth.Backup(ctx, w); return err }})),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       time.Minute,
 		ErrorLog:          errLog,

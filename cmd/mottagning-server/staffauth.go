@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"mottagning/app"
 	"mottagning/server"
@@ -23,11 +24,14 @@ var (
 	_ server.RateLimiter    = staffAuth{}
 	_ server.VerifierSource = staffAuth{}
 	_ server.DeviceKeys     = staffAuth{}
+	_ server.DeviceBinder   = staffAuth{}
+	_ server.DeviceAdmin    = staffAuth{}
 )
 
 func (a staffAuth) SignIn(ctx context.Context, r server.StaffSignIn) (*server.StaffTokens, error) {
 	t, err := a.s.SignIn(ctx, staffauth.SignInRequest{Username: r.Username, Password: r.Password, TOTP: r.TOTP,
-		RecoveryCode: r.RecoveryCode, DeviceID: app.ID(r.DeviceID), DeviceName: r.DeviceName})
+		RecoveryCode: r.RecoveryCode, DeviceID: app.ID(r.DeviceID), DeviceName: r.DeviceName,
+		DeviceKey: r.DeviceKey, Challenge: r.Challenge, DeviceProof: r.DeviceProof})
 	if err != nil {
 		return nil, authErr(err)
 	}
@@ -51,12 +55,64 @@ func (a staffAuth) Authenticate(ctx context.Context, access string) (*server.Sta
 		RegionRoles: c.RegionRoles, Expires: c.Expires, Raw: c}, nil
 }
 
-func (a staffAuth) RevokeDevice(ctx context.Context, by *server.StaffClaims) error {
-	c, ok := by.Raw.(*staffauth.Claims)
-	if !ok {
-		return fmt.Errorf("revoke device: claims of another issuer: %w", app.ErrForbidden)
+// SignOut ends the caller's session; the device stays.
+func (a staffAuth) SignOut(ctx context.Context, by *server.StaffClaims) error {
+	c, err := rawClaims(by, "sign out")
+	if err != nil {
+		return err
 	}
-	return authErr(a.s.RevokeDevice(ctx, c, c.DeviceID))
+	return authErr(a.s.EndSession(ctx, c))
+}
+
+// Challenge implements server.DeviceBinder.
+func (a staffAuth) Challenge(ctx context.Context) (string, time.Time, error) {
+	ch, exp := a.s.Challenge()
+	return ch, exp, nil
+}
+
+// RefreshDevice implements server.DeviceBinder.
+func (a staffAuth) RefreshDevice(ctx context.Context, refresh string, adopt *server.StaffKeyProof) (*server.StaffTokens, error) {
+	var k *staffauth.KeyProof
+	if adopt != nil {
+		k = &staffauth.KeyProof{PublicKey: adopt.PublicKey, Challenge: adopt.Challenge, Signature: adopt.Signature}
+	}
+	t, err := a.s.RefreshDevice(ctx, refresh, k)
+	if err != nil {
+		return nil, authErr(err)
+	}
+	return tokens(t), nil
+}
+
+// Devices implements server.DeviceAdmin.
+func (a staffAuth) Devices(ctx context.Context, by *server.StaffClaims) ([]server.StaffDevice, error) {
+	c, err := rawClaims(by, "list devices")
+	if err != nil {
+		return nil, err
+	}
+	ds, err := a.s.DevicesFor(ctx, c)
+	if err != nil {
+		return nil, authErr(err)
+	}
+	return staffDevices(ds), nil
+}
+
+// RevokeDevice implements server.DeviceAdmin.
+func (a staffAuth) RevokeDevice(ctx context.Context, by *server.StaffClaims, id app.ID, reason string) error {
+	c, err := rawClaims(by, "revoke device")
+	if err != nil {
+		return err
+	}
+	return authErr(a.s.RevokeDevice(ctx, c, id, reason))
+}
+
+func staffDevices(ds []staffauth.Device) []server.StaffDevice {
+	out := make([]server.StaffDevice, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, server.StaffDevice{ID: d.ID, Name: d.Name, RegisteredAt: d.RegisteredAt, RegisteredBy: d.RegisteredBy,
+			LastSeen: d.LastSeen, Staff: d.Staff, Keyed: len(d.Key) > 0, Revoked: d.Revoked, RevokedAt: d.RevokedAt,
+			RevokedBy: d.RevokedBy, RevokeReason: d.RevokeReason})
+	}
+	return out
 }
 
 func (a staffAuth) Allow(key string) bool { return a.s.Allow(key) }
@@ -126,14 +182,22 @@ func (a staffAuth) PutDeviceCheckpoint(ctx context.Context, by *server.StaffClai
 
 func tokens(t *staffauth.Tokens) *server.StaffTokens {
 	return &server.StaffTokens{Access: t.Access, Refresh: t.Refresh, AccessExpires: t.AccessExpires,
-		RefreshExpires: t.RefreshExpires, DeviceID: t.DeviceID}
+		RefreshExpires: t.RefreshExpires, DeviceID: t.DeviceID, KeyBound: t.KeyBound}
 }
 
-// authErr maps staffauth's token errors to the server's.
+// authErr maps staffauth's token and device errors to the server's. A
+// revocation the device proved is its own keeps its reason and time.
 func authErr(err error) error {
+	var re *staffauth.RevokedError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &re):
+		return fmt.Errorf("%w: %w", &server.DeviceRevokedError{Reason: re.Reason, At: re.At}, err)
+	case errors.Is(err, staffauth.ErrDeviceProof):
+		return fmt.Errorf("%w: %w", server.ErrDeviceProof, err)
+	case errors.Is(err, staffauth.ErrChallenge):
+		return fmt.Errorf("%w: %w", server.ErrChallenge, err)
 	case errors.Is(err, staffauth.ErrTOTPRequired):
 		return fmt.Errorf("%w: %w", server.ErrTOTPRequired, err)
 	case errors.Is(err, staffauth.ErrTokenExpired), errors.Is(err, staffauth.ErrTokenInvalid), errors.Is(err, staffauth.ErrDeviceRevoked):

@@ -154,7 +154,7 @@ func deviceOf(tx *bolt.Tx, c *Claims) (*Device, error) {
 		return nil, err
 	}
 	if d.Revoked {
-		return nil, ErrDeviceRevoked
+		return nil, revokedErr(d)
 	}
 	return d, nil
 }

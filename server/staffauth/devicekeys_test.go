@@ -14,9 +14,9 @@ import (
 	"mottagning/app"
 )
 
-// signInOn signs a new staff member with roles in on device (a shared
-// clinic computer).
-func (f *fixture) signInOn(username string, roles map[app.ID][]app.Role, device app.ID) *Claims {
+// signInOn signs a new staff member with roles in on dev (a shared clinic
+// computer; a new one when nil).
+func (f *fixture) signInOn(username string, roles map[app.ID][]app.Role, dev *device) *Claims {
 	f.t.Helper()
 	st := app.Staff{ID: app.NewID(f.clock.Now()), Name: "Namn " + username, Username: username, Roles: roles}
 	if err := f.s.PutStaff(f.ctx, f.root, st); err != nil {
@@ -25,12 +25,12 @@ func (f *fixture) signInOn(username string, roles map[app.ID][]app.Role, device 
 	if err := f.s.SetPassword(f.ctx, f.root, st.ID, staffPass); err != nil {
 		f.t.Fatal(err)
 	}
-	tok, err := f.s.SignIn(f.ctx, SignInRequest{Username: username, Password: staffPass, DeviceID: device})
+	if dev == nil {
+		dev = newDevice(f.t)
+	}
+	tok, err := f.signInOnDevice(dev, SignInRequest{Username: username, Password: staffPass})
 	if err != nil {
 		f.t.Fatalf("sign in %s: %v", username, err)
-	}
-	if device != "" && tok.DeviceID != device {
-		f.t.Fatalf("sign in %s: device %s, want %s", username, tok.DeviceID, device)
 	}
 	return f.claims(tok)
 }
@@ -48,8 +48,8 @@ func random32(t *testing.T) []byte {
 // device, of a staff member with a role in a clinic the device serves.
 func TestDeviceEscrow_ReleasedOnlyToFreshSignInOfServedClinic(t *testing.T) {
 	f := newFixture(t)
-	anna := f.signInOn("anna", map[app.ID][]app.Role{clinicA: {app.RoleCaseHandler}}, "")
-	dev := anna.DeviceID
+	dev := newDevice(t)
+	anna := f.signInOn("anna", map[app.ID][]app.Role{clinicA: {app.RoleCaseHandler}}, dev)
 	key, proof := random32(t), random32(t)
 	if err := f.s.PutDeviceEscrow(f.ctx, anna, "esc-1", key, proof); err != nil {
 		t.Fatal(err)
@@ -103,7 +103,7 @@ func TestDeviceEscrow_ReleasedOnlyToFreshSignInOfServedClinic(t *testing.T) {
 	f.want(f.s.PutDeviceEscrow(f.ctx, f.claims(fresh), "esc-2", key, proof), ErrSignInTooOld, "deposit with a refreshed token")
 
 	// Another device has no escrow.
-	other := f.signInOn("eva", map[app.ID][]app.Role{clinicA: {app.RoleCaseHandler}}, "")
+	other := f.signInOn("eva", map[app.ID][]app.Role{clinicA: {app.RoleCaseHandler}}, nil)
 	_, _, err = f.s.ReleaseDeviceEscrow(f.ctx, other)
 	f.want(err, app.ErrNotFound, "release on a device without escrow")
 	noLeak(t, f.errs, hex.EncodeToString(key), base64.StdEncoding.EncodeToString(key), "anna", "cia")
@@ -113,13 +113,14 @@ func TestDeviceEscrow_ReleasedOnlyToFreshSignInOfServedClinic(t *testing.T) {
 // revocation, and no token of the device works any more.
 func TestDeviceEscrow_RevokedDeviceGetsNothing(t *testing.T) {
 	f := newFixture(t)
-	anna := f.signInOn("anna", map[app.ID][]app.Role{clinicA: {app.RoleCaseHandler}}, "")
+	dev := newDevice(t)
+	anna := f.signInOn("anna", map[app.ID][]app.Role{clinicA: {app.RoleCaseHandler}}, dev)
 	key := random32(t)
 	if err := f.s.PutDeviceEscrow(f.ctx, anna, "esc-1", key, random32(t)); err != nil {
 		t.Fatal(err)
 	}
-	bo := f.signInOn("bo", map[app.ID][]app.Role{clinicA: {app.RoleCaseReceiver}}, anna.DeviceID)
-	if err := f.s.RevokeDevice(f.ctx, f.adminA, anna.DeviceID); err != nil {
+	bo := f.signInOn("bo", map[app.ID][]app.Role{clinicA: {app.RoleCaseReceiver}}, dev)
+	if err := f.s.RevokeDevice(f.ctx, f.adminA, anna.DeviceID, "Borttappad"); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := f.s.HasDeviceEscrow(f.ctx, anna.DeviceID); ok || err != nil {
@@ -127,7 +128,7 @@ func TestDeviceEscrow_RevokedDeviceGetsNothing(t *testing.T) {
 	}
 	_, _, err := f.s.ReleaseDeviceEscrow(f.ctx, bo)
 	f.want(err, ErrDeviceRevoked, "release on a revoked device (claims from before)")
-	_, err = f.s.SignIn(f.ctx, SignInRequest{Username: "bo", Password: staffPass, DeviceID: anna.DeviceID})
+	_, err = f.signInOnDevice(dev, SignInRequest{Username: "bo", Password: staffPass})
 	f.want(err, ErrDeviceRevoked, "sign-in on a revoked device")
 	f.want(f.s.PutDeviceEscrow(f.ctx, bo, "esc-2", key, random32(t)), ErrDeviceRevoked, "deposit on a revoked device")
 	noLeak(t, f.errs, base64.StdEncoding.EncodeToString(key))
@@ -138,7 +139,7 @@ func TestDeviceEscrow_RevokedDeviceGetsNothing(t *testing.T) {
 // refused with its own code and a Swedish text.
 func TestDeviceLogKey_CheckpointSignedByOtherKeyRefused(t *testing.T) {
 	f := newFixture(t)
-	anna := f.signInOn("anna", map[app.ID][]app.Role{clinicA: {app.RoleCaseHandler}}, "")
+	anna := f.signInOn("anna", map[app.ID][]app.Role{clinicA: {app.RoleCaseHandler}}, nil)
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	otherPub, otherPriv, _ := ed25519.GenerateKey(rand.Reader)
 	cp := func(seq uint64, key ed25519.PrivateKey, content string) *app.Checkpoint {
@@ -190,7 +191,7 @@ func TestDeviceLogKey_CheckpointSignedByOtherKeyRefused(t *testing.T) {
 		t.Errorf("held checkpoints %+v, %v", cps, err)
 	}
 	// A revoked device's checkpoints stay verifiable; it sends no more.
-	if err := f.s.RevokeDevice(f.ctx, anna, anna.DeviceID); err != nil {
+	if err := f.s.RevokeDevice(f.ctx, f.adminA, anna.DeviceID, "Utbytt"); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.s.VerifyDeviceCheckpoint(f.ctx, anna.DeviceID, good); err != nil {
@@ -199,9 +200,9 @@ func TestDeviceLogKey_CheckpointSignedByOtherKeyRefused(t *testing.T) {
 	f.want(f.s.PutDeviceCheckpoint(f.ctx, anna, cp(3000, priv, "later")), ErrDeviceRevoked, "checkpoint of a revoked device")
 }
 
-func (f *fixture) signInTok(username string, device app.ID) *Tokens {
+func (f *fixture) signInTok(username string, dev *device) *Tokens {
 	f.t.Helper()
-	tok, err := f.s.SignIn(f.ctx, SignInRequest{Username: username, Password: staffPass, DeviceID: device})
+	tok, err := f.signInOnDevice(dev, SignInRequest{Username: username, Password: staffPass})
 	if err != nil {
 		f.t.Fatalf("sign in %s: %v", username, err)
 	}

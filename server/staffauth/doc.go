@@ -7,8 +7,11 @@
 //
 // Sign-in. SignIn asks an Authenticator (password + TOTP by default; a
 // SITHS/HSA-id login can replace it through Options.Authenticator), then
-// registers the device when the request carries no known device id and
-// issues a pair of tokens. Passwords are argon2id (app.HashPassword); a
+// picks the device and issues a pair of tokens. A device is bound to an
+// Ed25519 key, not to its id (devicebind.go): a request that names no
+// device, or one without a key, registers a new device with the request's
+// key; one that names a device with a key must carry that key's signature
+// over a fresh Challenge, or it is refused (ErrDeviceProof). Passwords are argon2id (app.HashPassword); a
 // wrong password or a wrong second factor counts as a failure of the
 // account: app.FreeAttempts in a row are free, then the account is locked
 // for app.LockBase doubled per further failure (at most app.LockMax). The
@@ -43,18 +46,25 @@
 // session ends at the latest a working day after the password was typed.
 // A well-formed refresh token that names a live session but does not match
 // its current secret is an old one, used again: somebody holds a copy
-// (token theft). The device is revoked at once, with every session on it.
+// (token theft). The device is revoked at once. An access token names its
+// session: signing out (EndSession, SignOut) ends the session, and its
+// access tokens stop at once too; it never revokes the device.
 //
 // Revocation. Authenticate checks the token's signature and expiry, and
-// then on every call the device (not revoked) and the account (not
-// disabled, same epoch) against a small in-memory cache that every write
-// invalidates after its commit, so RevokeDevice and Disable take effect
-// before they return, without a bbolt read per request. The epoch rises
+// then on every call the device (not revoked), the account (not disabled,
+// same epoch) and the session (not ended) against a small in-memory cache
+// that every write invalidates after its commit, so RevokeDevice, Disable
+// and a sign-out take effect before they return, without a bbolt read per
+// request. Revoking a device is an administrator's act (devices.go: a
+// region administrator, or a behörighetsadministratör of a clinic where
+// someone who used the device has a role), with a reason the device is
+// told (RevokedError) at its next call. The epoch rises
 // when roles change, the password is reset or the account is disabled: an
 // access token with an older epoch is ErrTokenExpired, the client refreshes
 // and gets the new roles (or, after a reset or disable, no token at all).
-// Refresh tokens of the account (reset, disable) or device (revoke, reuse)
-// are deleted in the same transaction.
+// Refresh tokens of the account (reset, disable) are deleted in the same
+// transaction; those of a revoked device are kept, refused with the
+// reason once and then deleted.
 //
 // Administration follows the role table: a behörighetsadministratör
 // (app.RolePermissionAdmin) gives and takes roles in their own clinics and

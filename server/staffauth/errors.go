@@ -22,8 +22,9 @@ var (
 	ErrTokenExpired = errors.New("token expired")
 	// ErrTokenInvalid: the token is malformed, forged or unknown.
 	ErrTokenInvalid = errors.New("token invalid")
-	// ErrDeviceRevoked: the device was revoked; it must register anew with
-	// an online sign-in.
+	// ErrDeviceRevoked: the device was revoked by an administrator (or by
+	// the server, after a refresh token was used twice). A *RevokedError
+	// says why to the device itself.
 	ErrDeviceRevoked = errors.New("device revoked")
 	// ErrAlreadyBootstrapped: Bootstrap after the first account exists.
 	// It matches app.ErrForbidden.
@@ -47,9 +48,11 @@ func (e forbiddenError) Is(target error) bool { return target == app.ErrForbidde
 
 // Code returns the stable code of err for an API response: the codes of
 // app.Code plus "too_many_attempts", "totp_required", "token_expired",
-// "token_invalid" and "device_revoked". Suggested HTTP statuses: 401 for
-// bad_credentials, totp_required and the token codes, device_revoked and
-// account_disabled; 429 for too_many_attempts; 403 for forbidden.
+// "token_invalid", "device_revoked", "device_proof" and
+// "challenge_invalid". Suggested HTTP statuses: 401 for bad_credentials,
+// totp_required, the token codes and challenge_invalid; 403 for
+// device_revoked, device_proof, account_disabled and forbidden; 429 for
+// too_many_attempts.
 func Code(err error) string {
 	var tm *TooManyAttemptsError
 	switch {
@@ -65,6 +68,10 @@ func Code(err error) string {
 		return "token_invalid"
 	case errors.Is(err, ErrDeviceRevoked):
 		return "device_revoked"
+	case errors.Is(err, ErrDeviceProof):
+		return "device_proof"
+	case errors.Is(err, ErrChallenge):
+		return "challenge_invalid"
 	}
 	return app.Code(err)
 }

@@ -2,6 +2,8 @@ package staffauth
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -134,6 +136,48 @@ func (f *fixture) claims(t *Tokens) *Claims {
 		f.t.Fatalf("authenticate: %v", err)
 	}
 	return c
+}
+
+// device is a desktop of the tests: its device key, and its id once a
+// sign-in registered it.
+type device struct {
+	id  app.ID
+	key ed25519.PrivateKey
+}
+
+func newDevice(t *testing.T) *device {
+	t.Helper()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &device{key: key}
+}
+
+func (d *device) pub() []byte { return d.key.Public().(ed25519.PublicKey) }
+
+// signInOnDevice signs req in as the desktop dev does: naming its device
+// with a proof once it has one, registering it with its key before. It
+// remembers the device's id.
+func (f *fixture) signInOnDevice(dev *device, req SignInRequest) (*Tokens, error) {
+	f.t.Helper()
+	req.DeviceKey = dev.pub()
+	if dev.id != "" {
+		ch, _ := f.s.Challenge()
+		req.DeviceID, req.Challenge = dev.id, ch
+		req.DeviceProof = app.SignDeviceProof(dev.key, app.ProofSignIn, dev.id, ch)
+	}
+	tok, err := f.s.SignIn(f.ctx, req)
+	if err == nil {
+		if dev.id != "" && tok.DeviceID != dev.id {
+			f.t.Fatalf("sign-in with the device's proof: device %s, want %s", tok.DeviceID, dev.id)
+		}
+		if !tok.KeyBound {
+			f.t.Fatalf("sign-in with a device key: not bound to it")
+		}
+		dev.id = tok.DeviceID
+	}
+	return tok, err
 }
 
 // want fails unless errors.Is(err, target); it records err.

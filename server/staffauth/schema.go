@@ -12,7 +12,8 @@ package staffauth
 //	                                                              hash, offline verifier, failures,
 //	                                                              lock, epoch, TOTP, recovery hashes
 //	idx_username              <hmac(idxkey, lower(username))[:16]> → staffID (lookup, uniqueness)
-//	devices                   <deviceID>                        → JSON(Device)
+//	devices                   <deviceID>                        → JSON(Device); v3: with the
+//	                                                              device's Ed25519 public key
 //	idx_staff_device          <staffID> 0 <deviceID>            → empty
 //	sessions                  <sessionID>                       → JSON(session): staff, device,
 //	                                                              sha256(refresh secret), expiry
@@ -27,6 +28,11 @@ package staffauth
 //	1  the buckets above up to sessions
 //	2  device_escrow and device_checkpoints; Device.LogKey (no migration of
 //	   records: a device without one registers it at its next sign-in)
+//	3  Device.Key, the key a device proves itself with (devicebind.go). No
+//	   record changes: a device without one is "keyless", and its id names
+//	   nothing any more. The version is raised so that an older server
+//	   refuses this file (ErrTooNew) instead of taking device ids as proof
+//	   again.
 
 import (
 	"context"
@@ -77,6 +83,7 @@ type migration struct {
 var migrations = []migration{
 	{"create buckets and keys", migrate1},
 	{"device escrow and access-log checkpoints", migrate2},
+	{"device keys (no record changes)", func(*bolt.Tx, time.Time) error { return nil }},
 }
 
 // SchemaVersion is the schema version this binary writes.
@@ -240,14 +247,23 @@ type Device struct {
 	Staff     []app.ID
 	Revoked   bool
 	RevokedAt time.Time `json:",omitzero"`
-	// RevokedBy is the administrator or owner who revoked it; empty when
-	// the server did (RevokeReason says why).
+	// RevokedBy is the administrator who revoked it; empty when the
+	// server or its operator did. RevokeReason says why, in the words the
+	// desktop shows its users (free text of the administrator; never
+	// logged).
 	RevokedBy    app.ID `json:",omitempty"`
 	RevokeReason string `json:",omitempty"`
 	// LogKey is the Ed25519 public key the device signs its access-log
 	// checkpoints with (RegisterDeviceLogKey), set once; LogKeyAt when.
 	LogKey   []byte    `json:",omitempty"`
 	LogKeyAt time.Time `json:",omitzero"`
+	// Key is the Ed25519 public key the device proves itself with
+	// (devicebind.go): given at its registration, or adopted once by a
+	// device registered before keys, with its refresh token. A sign-in
+	// that names a device with a key must carry its signature; a device
+	// without one (Key empty) is never handed to a sign-in that names it.
+	Key   []byte    `json:",omitempty"`
+	KeyAt time.Time `json:",omitzero"`
 }
 
 func getJSON(b *bolt.Bucket, key []byte, v any) error {
@@ -322,8 +338,10 @@ func (s *Service) usernameKey(username string) []byte {
 	return m.Sum(nil)[:16]
 }
 
-// deleteSessions deletes the sessions for which match is true.
-func deleteSessions(tx *bolt.Tx, match func(*session) bool) error {
+// deleteSessions deletes the sessions for which match is true. Once tx
+// commits, the access tokens of those sessions stop too (Authenticate
+// checks the session of a token against a cache this drops).
+func (s *Service) deleteSessions(tx *bolt.Tx, match func(*session) bool) error {
 	b := tx.Bucket(bSessions)
 	var del [][]byte
 	err := b.ForEach(func(k, v []byte) error {
@@ -340,10 +358,19 @@ func deleteSessions(tx *bolt.Tx, match func(*session) bool) error {
 		return err
 	}
 	for _, k := range del {
-		if err := b.Delete(k); err != nil {
+		if err := s.deleteSession(tx, app.ID(k)); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// deleteSession deletes one session; its access tokens stop once tx commits.
+func (s *Service) deleteSession(tx *bolt.Tx, id app.ID) error {
+	if err := tx.Bucket(bSessions).Delete([]byte(id)); err != nil {
+		return err
+	}
+	tx.OnCommit(func() { s.forgetSession(id) })
 	return nil
 }
 

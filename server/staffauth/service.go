@@ -49,6 +49,9 @@ type Options struct {
 	// EscrowWindow is how long after a password sign-in the device escrow
 	// is handed out (ReleaseDeviceEscrow) or deposited (default 5 min).
 	EscrowWindow time.Duration
+	// ChallengeTTL is how long a device challenge can be used
+	// (Challenge; default 2 min).
+	ChallengeTTL time.Duration
 	// OnChange, when set, is told of an account after a change to its
 	// name, roles or disabled state is committed (the server mirrors staff
 	// names and roles into the case database, where assignees are looked
@@ -77,6 +80,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.EscrowWindow <= 0 {
 		o.EscrowWindow = 5 * time.Minute
+	}
+	if o.ChallengeTTL <= 0 {
+		o.ChallengeTTL = 2 * time.Minute
 	}
 	return o
 }
@@ -107,6 +113,10 @@ type Service struct {
 	cacheMu  stdsync.Mutex
 	accounts map[app.ID]accountState
 	devices  map[app.ID]deviceState
+	sessions map[app.ID]bool // session id → it exists
+
+	// challenges are the device challenges (devicebind.go).
+	challenges challenges
 }
 
 type accountState struct {
@@ -117,13 +127,14 @@ type accountState struct {
 
 type deviceState struct {
 	exists  bool
-	revoked bool
+	revoked *RevokedError
 }
 
 func newService(db *bolt.DB, clock app.Clock, opts Options) *Service {
 	s := &Service{db: db, clock: clock, opts: opts,
 		limiter:  NewLimiter(clock, opts.SourcePerMinute, opts.SourceBurst),
-		accounts: map[app.ID]accountState{}, devices: map[app.ID]deviceState{}}
+		accounts: map[app.ID]accountState{}, devices: map[app.ID]deviceState{}, sessions: map[app.ID]bool{},
+		challenges: newChallenges(clock, opts.ChallengeTTL)}
 	s.auth = opts.Authenticator
 	if s.auth == nil {
 		s.auth = passwordTOTP{s}
@@ -179,6 +190,33 @@ func (s *Service) accountState(id app.ID) (accountState, error) {
 	return st, nil
 }
 
+// forgetSession drops a deleted session from the cache (after its commit).
+func (s *Service) forgetSession(id app.ID) {
+	s.cacheMu.Lock()
+	delete(s.sessions, id)
+	s.cacheMu.Unlock()
+}
+
+// sessionLive reports whether session id still exists (not signed out,
+// not ended by a revocation, reset or refresh-token reuse).
+func (s *Service) sessionLive(id app.ID) (bool, error) {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if ok, hit := s.sessions[id]; hit {
+		return ok, nil
+	}
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ok = tx.Bucket(bSessions).Get([]byte(id)) != nil
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	s.sessions[id] = ok
+	return ok, nil
+}
+
 func (s *Service) deviceState(id app.ID) (deviceState, error) {
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
@@ -193,7 +231,10 @@ func (s *Service) deviceState(id app.ID) (deviceState, error) {
 		} else if err != nil {
 			return err
 		}
-		st = deviceState{exists: true, revoked: d.Revoked}
+		st = deviceState{exists: true}
+		if d.Revoked {
+			st.revoked = revokedErr(d)
+		}
 		return nil
 	})
 	if err != nil {
@@ -539,7 +580,7 @@ func (s *Service) administer(op string, by *Claims, staffID app.ID, end bool, fn
 		a.UpdatedAt = s.clock.Now()
 		if end {
 			a.Epoch++
-			if err := deleteSessions(tx, func(se *session) bool { return se.StaffID == staffID }); err != nil {
+			if err := s.deleteSessions(tx, func(se *session) bool { return se.StaffID == staffID }); err != nil {
 				return err
 			}
 		}
@@ -623,7 +664,7 @@ func (s *Service) ChangePassword(ctx context.Context, c *Claims, oldPassword, ne
 		}
 		a.Hash, a.Verifier, a.PasswordChangedAt = hash, verifier, s.clock.Now()
 		a.Epoch++
-		if err := deleteSessions(tx, func(se *session) bool { return se.StaffID == c.StaffID }); err != nil {
+		if err := s.deleteSessions(tx, func(se *session) bool { return se.StaffID == c.StaffID }); err != nil {
 			return err
 		}
 		return putAccount(tx, a)
@@ -770,5 +811,8 @@ func (s *Service) ResetSessions(ctx context.Context) error {
 		return fmt.Errorf("reset sessions: %w", err)
 	}
 	s.signKey.Store(&key)
+	s.cacheMu.Lock()
+	clear(s.sessions)
+	s.cacheMu.Unlock()
 	return nil
 }

@@ -36,8 +36,19 @@ type SignInRequest struct {
 	// DeviceID is the id a previous SignIn returned on this device. Empty
 	// (or unknown to the server, e.g. after a restore) at a device's first
 	// sign-in: a new device is registered and its id is in Tokens.DeviceID.
+	// An id alone proves nothing (devicebind.go): naming a device that has
+	// a key takes Challenge and DeviceProof; naming one without a key
+	// registers a new device.
 	DeviceID   app.ID
 	DeviceName string
+	// DeviceKey is the device's Ed25519 public key, kept with a device
+	// this sign-in registers.
+	DeviceKey []byte
+	// Challenge is one from Service.Challenge, and DeviceProof the
+	// device key's signature of app.DeviceProofBytes(app.ProofSignIn,
+	// DeviceID, Challenge).
+	Challenge   string
+	DeviceProof []byte
 }
 
 // maxSecretLen bounds passwords and codes: argon2 reads all of it.
@@ -222,9 +233,12 @@ func cleanDeviceName(n string) string {
 
 // SignIn signs a staff member in (through the Authenticator), registers
 // the device at its first sign-in, and issues tokens for that device. A
-// revoked device gets ErrDeviceRevoked: it may register anew only by
-// signing in without its old id. A staff member's earlier session on the
-// same device ends.
+// sign-in that names a device with a key must prove it holds the key
+// (ErrDeviceProof, ErrChallenge; devicebind.go); one that names a device
+// without a key gets a new device. A revoked device that proved itself
+// gets a *RevokedError with the reason (ErrDeviceRevoked). The password
+// is checked first: who does not know one learns nothing of devices. A
+// staff member's earlier session on the same device ends.
 func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*Tokens, error) {
 	st, err := s.auth.Authenticate(ctx, req)
 	if err != nil {
@@ -242,14 +256,9 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*Tokens, error
 		if a.Staff.Disabled {
 			return ErrAccountDisabled
 		}
-		d, err := getDevice(tx, req.DeviceID)
-		switch {
-		case errors.Is(err, app.ErrNotFound):
-			d = &Device{ID: app.NewID(now), Name: cleanDeviceName(req.DeviceName), RegisteredAt: now, RegisteredBy: st.ID}
-		case err != nil:
+		d, bound, err := s.signInDevice(tx, &req, st.ID, now)
+		if err != nil {
 			return err
-		case d.Revoked:
-			return fmt.Errorf("device %s: %w", d.ID, ErrDeviceRevoked)
 		}
 		d.LastSeen = now
 		if !slices.Contains(d.Staff, st.ID) {
@@ -260,15 +269,18 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*Tokens, error
 		}
 		// This staff member's earlier session on the device ends, and
 		// sessions past their expiry go (the bucket holds live ones only).
-		err = deleteSessions(tx, func(se *session) bool {
+		err = s.deleteSessions(tx, func(se *session) bool {
 			return !now.Before(se.Expires) || (se.StaffID == st.ID && se.DeviceID == d.ID)
 		})
 		if err != nil {
 			return err
 		}
 		se := &session{ID: app.NewID(now), StaffID: st.ID, DeviceID: d.ID, Created: now, Expires: now.Add(s.opts.RefreshTTL)}
-		t, err = s.issue(tx, a, se, now)
-		return err
+		if t, err = s.issue(tx, a, se, now); err != nil {
+			return err
+		}
+		t.KeyBound = bound
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sign in: staff %s: %w", st.ID, err)
@@ -290,31 +302,33 @@ func (s *Service) issue(tx *bolt.Tx, a *account, se *session, now time.Time) (*T
 	}
 	p := &accessPayload{Staff: a.Staff.ID, Device: se.DeviceID, Username: a.Staff.Username,
 		Roles: a.Staff.Roles, Region: a.Staff.RegionRoles, Epoch: a.Epoch, Issued: now.Unix(), Expires: exp.Unix(),
-		Auth: se.Created.Unix()}
+		Auth: se.Created.Unix(), Session: se.ID}
 	return &Tokens{Access: signAccess(s.key(), p), Refresh: refresh, AccessExpires: time.Unix(p.Expires, 0),
 		RefreshExpires: se.Expires, DeviceID: se.DeviceID}, nil
-}
-
-// revokeDevice marks d revoked and deletes every session on it, and its
-// escrow: a revoked (lost) laptop's database stays closed to everyone
-// but the staff who already hold a key on it.
-func revokeDevice(tx *bolt.Tx, d *Device, by app.ID, reason string, now time.Time) error {
-	d.Revoked, d.RevokedAt, d.RevokedBy, d.RevokeReason = true, now, by, reason
-	if err := putDevice(tx, d); err != nil {
-		return err
-	}
-	if err := deleteEscrow(tx, d.ID); err != nil {
-		return err
-	}
-	return deleteSessions(tx, func(se *session) bool { return se.DeviceID == d.ID })
 }
 
 // Refresh exchanges a refresh token for new tokens; the old refresh token
 // is spent. An old (already rotated) refresh token means two holders of
 // one token: the device is revoked and ErrDeviceRevoked returned, and
 // every session on it ends. A session past its expiry is ErrTokenExpired
-// (sign in again), a disabled account ErrAccountDisabled.
+// (sign in again), a disabled account ErrAccountDisabled, a revoked device
+// a *RevokedError with the reason.
 func (s *Service) Refresh(ctx context.Context, refresh string) (*Tokens, error) {
+	return s.RefreshDevice(ctx, refresh, nil)
+}
+
+// reuseReason is the revocation reason of a reused refresh token, in the
+// words the desktop shows.
+const reuseReason = "Servern spärrade datorn automatiskt: en inloggningsnyckel som redan hade bytts ut användes igen, " +
+	"vilket kan betyda att någon har kopierat den."
+
+// RefreshDevice is Refresh that, with adopt, also binds a device
+// registered before device keys to the adoption's key (devicebind.go):
+// holding the device's current refresh token is the proof that the key
+// is that device's. A device that has a key already takes only that key
+// again (another is ErrDeviceProof). A refused adoption spends nothing:
+// the refresh token stays valid. Tokens.KeyBound reports the binding.
+func (s *Service) RefreshDevice(ctx context.Context, refresh string, adopt *KeyProof) (*Tokens, error) {
 	sid, hash, err := parseRefresh(refresh)
 	if err != nil {
 		return nil, fmt.Errorf("refresh: %w", err)
@@ -334,7 +348,7 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (*Tokens, error) 
 		}
 		end := func(e error) error {
 			out = e
-			return tx.Bucket(bSessions).Delete([]byte(sid))
+			return s.deleteSession(tx, sid)
 		}
 		d, err := getDevice(tx, se.DeviceID)
 		if errors.Is(err, app.ErrNotFound) {
@@ -344,14 +358,19 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (*Tokens, error) 
 		}
 		if subtle.ConstantTimeCompare(hash, se.Hash) != 1 {
 			revoked = d.ID
-			out = fmt.Errorf("refresh token reused on device %s: %w", d.ID, ErrDeviceRevoked)
-			return revokeDevice(tx, d, "", "refresh token reused", now)
+			if !d.Revoked {
+				if err := s.revokeDevice(tx, d, "", reuseReason, now); err != nil {
+					return err
+				}
+			}
+			out = fmt.Errorf("refresh token reused: %w", revokedErr(d))
+			return nil
 		}
 		if !now.Before(se.Expires) {
 			return end(ErrTokenExpired)
 		}
 		if d.Revoked {
-			return end(fmt.Errorf("device %s: %w", d.ID, ErrDeviceRevoked))
+			return end(revokedErr(d))
 		}
 		a, err := getAccount(tx, se.StaffID)
 		if errors.Is(err, app.ErrNotFound) {
@@ -362,13 +381,22 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (*Tokens, error) 
 		if a.Staff.Disabled {
 			return end(ErrAccountDisabled)
 		}
+		if adopt != nil {
+			if err := s.adoptKey(d, adopt, now); err != nil {
+				out = err
+				return nil
+			}
+		}
 		d.LastSeen = now
 		if err := putDevice(tx, d); err != nil {
 			return err
 		}
 		se.Rotations++
-		t, err = s.issue(tx, a, &se, now)
-		return err
+		if t, err = s.issue(tx, a, &se, now); err != nil {
+			return err
+		}
+		t.KeyBound = adopt != nil
+		return nil
 	})
 	if revoked != "" {
 		s.forget(nil, []app.ID{revoked})
@@ -382,9 +410,9 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (*Tokens, error) 
 	return t, nil
 }
 
-// SignOut ends the session of a refresh token; its access token runs out
-// within AccessTTL. An unknown or spent token is no error (signing out
-// twice is fine).
+// SignOut ends the session of a refresh token, and with it the access
+// tokens of the session. An unknown or spent token is no error (signing
+// out twice is fine). The device stays as it was (EndSession).
 func (s *Service) SignOut(ctx context.Context, refresh string) error {
 	sid, hash, err := parseRefresh(refresh)
 	if err != nil {
@@ -398,7 +426,7 @@ func (s *Service) SignOut(ctx context.Context, refresh string) error {
 		if subtle.ConstantTimeCompare(hash, se.Hash) != 1 {
 			return nil
 		}
-		return tx.Bucket(bSessions).Delete([]byte(sid))
+		return s.deleteSession(tx, sid)
 	})
 	if err != nil {
 		return fmt.Errorf("sign out: %w", err)
@@ -406,11 +434,30 @@ func (s *Service) SignOut(ctx context.Context, refresh string) error {
 	return nil
 }
 
+// EndSession signs the caller out: their session on the token's device
+// ends, its refresh token and its access tokens stop at once. It does not
+// revoke the device: the other staff on it, and the changes it has
+// queued, are untouched (revoking is an administrator's act,
+// RevokeDevice). Ending a session that has ended is fine.
+func (s *Service) EndSession(ctx context.Context, c *Claims) error {
+	if c == nil || c.StaffID == "" || c.DeviceID == "" {
+		return forbidden("end session: not signed in")
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return s.deleteSessions(tx, func(se *session) bool { return se.StaffID == c.StaffID && se.DeviceID == c.DeviceID })
+	})
+	if err != nil {
+		return fmt.Errorf("end session: staff %s on device %s: %w", c.StaffID, c.DeviceID, err)
+	}
+	return nil
+}
+
 // Authenticate verifies an access token: signature, expiry, and then the
-// device (not revoked) and the account (not disabled, unchanged since the
-// token was issued) as they are now, from an in-memory cache every change
-// invalidates. It returns the token's claims, or ErrTokenInvalid,
-// ErrTokenExpired, ErrDeviceRevoked or ErrAccountDisabled.
+// device (not revoked), the account (not disabled, unchanged since the
+// token was issued) and the session (not signed out) as they are now, from
+// an in-memory cache every change invalidates. It returns the token's
+// claims, or ErrTokenInvalid, ErrTokenExpired, a *RevokedError
+// (ErrDeviceRevoked) or ErrAccountDisabled.
 func (s *Service) Authenticate(ctx context.Context, access string) (*Claims, error) {
 	p, err := parseAccess(s.key(), access)
 	if err != nil {
@@ -425,8 +472,8 @@ func (s *Service) Authenticate(ctx context.Context, access string) (*Claims, err
 		return nil, fmt.Errorf("authenticate: device %s: %w", p.Device, err)
 	case !ds.exists:
 		return nil, ErrTokenInvalid
-	case ds.revoked:
-		return nil, fmt.Errorf("authenticate: device %s: %w", p.Device, ErrDeviceRevoked)
+	case ds.revoked != nil:
+		return nil, fmt.Errorf("authenticate: %w", ds.revoked)
 	}
 	as, err := s.accountState(p.Staff)
 	switch {
@@ -439,73 +486,14 @@ func (s *Service) Authenticate(ctx context.Context, access string) (*Claims, err
 	case as.epoch != p.Epoch:
 		return nil, fmt.Errorf("authenticate: staff %s: account changed: %w", p.Staff, ErrTokenExpired)
 	}
+	if p.Session != "" { // tokens issued before sessions were named have none
+		live, err := s.sessionLive(p.Session)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("authenticate: session %s: %w", p.Session, err)
+		case !live:
+			return nil, fmt.Errorf("authenticate: session %s ended: %w", p.Session, ErrTokenExpired)
+		}
+	}
 	return p.claims(), nil
-}
-
-// Devices returns the devices staffID has signed in on, oldest first,
-// revoked ones included.
-func (s *Service) Devices(ctx context.Context, staffID app.ID) ([]Device, error) {
-	var out []Device
-	err := s.db.View(func(tx *bolt.Tx) error {
-		prefix := staffDeviceKey(staffID, "")
-		c := tx.Bucket(bIdxDevice).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && strings.HasPrefix(string(k), string(prefix)); k, _ = c.Next() {
-			d, err := getDevice(tx, app.ID(k[len(prefix):]))
-			if err != nil {
-				return err
-			}
-			out = append(out, *d)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("devices of staff %s: %w", staffID, err)
-	}
-	return out, nil
-}
-
-// RevokeDevice revokes a device: its tokens stop at once, for everyone who
-// signed in on it, and it can no longer sign in under its id. Allowed to a
-// staff member who has signed in on it (a lost laptop), a region
-// administrator, and a behörighetsadministratör of a clinic where someone
-// who signed in on it has a role. Revoking twice is fine.
-func (s *Service) RevokeDevice(ctx context.Context, by *Claims, deviceID app.ID) error {
-	now := s.clock.Now()
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		admin, err := actingAdmin(tx, by, "revoke device")
-		if err != nil {
-			return err
-		}
-		d, err := getDevice(tx, deviceID)
-		if err != nil {
-			return err
-		}
-		allowed := slices.Contains(d.Staff, admin.ID) || isRegionAdmin(admin)
-		for _, id := range d.Staff {
-			if allowed {
-				break
-			}
-			a, err := getAccount(tx, id)
-			if errors.Is(err, app.ErrNotFound) {
-				continue
-			} else if err != nil {
-				return err
-			}
-			for c := range a.Staff.Roles {
-				allowed = allowed || admin.Has(c, app.RolePermissionAdmin)
-			}
-		}
-		if !allowed {
-			return forbidden("device of staff outside the caller's clinics")
-		}
-		if d.Revoked {
-			return nil
-		}
-		return revokeDevice(tx, d, admin.ID, "revoked", now)
-	})
-	if err != nil {
-		return fmt.Errorf("revoke device %s: %w", deviceID, err)
-	}
-	s.forget(nil, []app.ID{deviceID})
-	return nil
 }

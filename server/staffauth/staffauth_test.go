@@ -158,7 +158,12 @@ func (f *fixture) signInNew(t *testing.T, username string, roles map[app.ID][]ap
 
 func TestSignInWithTOTP(t *testing.T) {
 	f := newFixture(t)
-	tok := f.signInNew(t, "anna", map[app.ID][]app.Role{clinicA: {app.RoleCaseHandler}})
+	f.newStaffTokens("anna", staffPass, map[app.ID][]app.Role{clinicA: {app.RoleCaseHandler}}, nil)
+	dev := newDevice(t)
+	tok, err := f.signInOnDevice(dev, SignInRequest{Username: "anna", Password: staffPass})
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := f.claims(tok)
 	secret, url, err := f.s.EnrollTOTP(f.ctx, c)
 	if err != nil {
@@ -186,22 +191,22 @@ func TestSignInWithTOTP(t *testing.T) {
 	_, _, err = f.s.EnrollTOTP(f.ctx, c)
 	f.want(err, app.ErrConflict, "enrol again over a confirmed TOTP")
 
-	req := SignInRequest{Username: "anna", Password: staffPass, DeviceID: tok.DeviceID}
-	_, err = f.s.SignIn(f.ctx, req)
+	req := SignInRequest{Username: "anna", Password: staffPass}
+	_, err = f.signInOnDevice(dev, req)
 	f.want(err, ErrTOTPRequired, "password only")
 	if Code(err) != "totp_required" {
 		t.Errorf("code %q", Code(err))
 	}
 	req.TOTP = wrong
-	_, err = f.s.SignIn(f.ctx, req)
+	_, err = f.signInOnDevice(dev, req)
 	f.want(err, ErrBadCredentials, "wrong TOTP")
 	// The code that confirmed the enrolment cannot be used again.
 	req.TOTP = code(t, secret, f.clock.Now())
-	_, err = f.s.SignIn(f.ctx, req)
+	_, err = f.signInOnDevice(dev, req)
 	f.want(err, ErrBadCredentials, "replayed TOTP")
 	f.clock.Add(30 * time.Second)
 	req.TOTP = code(t, secret, f.clock.Now())
-	tok2, err := f.s.SignIn(f.ctx, req)
+	tok2, err := f.signInOnDevice(dev, req)
 	if err != nil {
 		t.Fatalf("right TOTP: %v", err)
 	}
@@ -287,13 +292,20 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 		t.Fatal("refresh token not rotated, or device changed")
 	}
 	f.claims(tok2)
-	// The old refresh token again: somebody has a copy. The device goes.
+	// The old refresh token again: somebody has a copy. The device goes,
+	// with a reason its users are shown.
 	_, err = f.s.Refresh(f.ctx, tok1.Refresh)
 	f.want(err, ErrDeviceRevoked, "reused refresh token")
+	var re *RevokedError
+	if !errors.As(err, &re) || re.Reason != reuseReason || re.Device != tok1.DeviceID {
+		t.Errorf("reuse: %v", err)
+	}
 	_, err = f.s.Authenticate(f.ctx, tok2.Access)
 	f.want(err, ErrDeviceRevoked, "access token of the revoked device")
 	_, err = f.s.Refresh(f.ctx, tok2.Refresh)
-	f.want(err, ErrTokenInvalid, "newest refresh token of the revoked device")
+	f.want(err, ErrDeviceRevoked, "newest refresh token of the revoked device: told why")
+	_, err = f.s.Refresh(f.ctx, tok2.Refresh)
+	f.want(err, ErrTokenInvalid, "newest refresh token of the revoked device, again")
 	_, err = f.s.SignIn(f.ctx, SignInRequest{Username: "cia", Password: staffPass, DeviceID: tok1.DeviceID})
 	f.want(err, ErrDeviceRevoked, "sign-in with the revoked device id")
 	// Another device is untouched; a fresh online sign-in registers anew.
@@ -317,35 +329,68 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 
 func TestRevokeDeviceStopsTokensAtOnce(t *testing.T) {
 	f := newFixture(t)
-	tok := f.signInNew(t, "eva", map[app.ID][]app.Role{clinicA: {app.RoleCaseHandler}})
+	f.newStaffTokens("eva", staffPass, map[app.ID][]app.Role{clinicA: {app.RoleCaseHandler}}, nil)
+	dev := newDevice(t)
+	tok, err := f.signInOnDevice(dev, SignInRequest{Username: "eva", Password: staffPass})
+	if err != nil {
+		t.Fatal(err)
+	}
 	// The same device, shared with a colleague.
-	f.newStaff("fia", staffPass, map[app.ID][]app.Role{clinicA: {app.RoleCaseReceiver}}, nil)
-	fia, err := f.s.SignIn(f.ctx, SignInRequest{Username: "fia", Password: staffPass, DeviceID: tok.DeviceID})
-	if err != nil || fia.DeviceID != tok.DeviceID {
+	f.newStaffTokens("fia", staffPass, map[app.ID][]app.Role{clinicA: {app.RoleCaseReceiver}}, nil)
+	fia, err := f.signInOnDevice(dev, SignInRequest{Username: "fia", Password: staffPass})
+	if err != nil {
 		t.Fatalf("second staff on the device: %v", err)
 	}
 	c := f.claims(tok) // now cached
-	f.want(f.s.RevokeDevice(f.ctx, f.adminB, tok.DeviceID), app.ErrForbidden, "admin of another clinic revokes")
-	f.want(f.s.RevokeDevice(f.ctx, f.adminA, "01ARZ3NDEKTSV4RRFFQ69G5FAV"), app.ErrNotFound, "unknown device")
-	if err := f.s.RevokeDevice(f.ctx, c, tok.DeviceID); err != nil {
-		t.Fatalf("owner revokes: %v", err)
+	f.want(f.s.RevokeDevice(f.ctx, f.adminB, tok.DeviceID, "Stulen"), app.ErrForbidden, "admin of another clinic revokes")
+	f.want(f.s.RevokeDevice(f.ctx, c, tok.DeviceID, "Stulen"), app.ErrForbidden, "a staff member who used it revokes")
+	f.want(f.s.RevokeDevice(f.ctx, f.adminA, "01ARZ3NDEKTSV4RRFFQ69G5FAV", "Stulen"), app.ErrNotFound, "unknown device")
+	f.want(f.s.RevokeDevice(f.ctx, f.adminA, tok.DeviceID, " "), app.ErrInvalid, "no reason")
+	f.want(f.s.RevokeDevice(f.ctx, f.adminA, tok.DeviceID, strings.Repeat("x", MaxRevokeReasonLen+1)), app.ErrInvalid, "long reason")
+	f.want(f.s.RevokeDevice(f.ctx, f.adminA, tok.DeviceID, "Stulen\x1b[2J"), app.ErrInvalid, "control characters")
+	f.claims(tok) // nothing of that revoked it
+	if err := f.s.RevokeDevice(f.ctx, f.adminA, tok.DeviceID, "Datorn är stulen"); err != nil {
+		t.Fatalf("the clinic's behörighetsadministratör revokes: %v", err)
 	}
 	for _, tk := range []*Tokens{tok, fia} {
 		_, err := f.s.Authenticate(f.ctx, tk.Access)
 		f.want(err, ErrDeviceRevoked, "access token after revoke")
+		var re *RevokedError
+		if !errors.As(err, &re) || re.Reason != "Datorn är stulen" || !re.At.Equal(f.clock.Now()) {
+			t.Errorf("revoked: %v %+v", err, re)
+		}
+		if Code(err) != "device_revoked" {
+			t.Errorf("code %q", Code(err))
+		}
+		// The refresh token: told why once, and the session is over.
 		_, err = f.s.Refresh(f.ctx, tk.Refresh)
-		f.want(err, ErrTokenInvalid, "refresh token after revoke")
+		f.want(err, ErrDeviceRevoked, "refresh token after revoke")
+		if !errors.As(err, &re) || re.Reason != "Datorn är stulen" {
+			t.Errorf("refresh after revoke: %v", err)
+		}
+		_, err = f.s.Refresh(f.ctx, tk.Refresh)
+		f.want(err, ErrTokenInvalid, "refresh token after revoke, again")
 	}
-	if Code(f.errs[len(f.errs)-2]) != "device_revoked" {
-		t.Errorf("code %q", Code(f.errs[len(f.errs)-2]))
+	// The device proves itself and is told why; the first reason stays.
+	if err := f.s.RevokeDevice(f.ctx, f.root, tok.DeviceID, "Annan orsak"); err != nil {
+		t.Errorf("revoke again: %v", err)
 	}
-	// The clinic's behörighetsadministratör may revoke too.
-	g := f.signInNew(t, "gun", map[app.ID][]app.Role{clinicA: {app.RoleCaseHandler}})
-	if err := f.s.RevokeDevice(f.ctx, f.adminA, g.DeviceID); err != nil {
-		t.Errorf("admin revokes a device of their clinic's staff: %v", err)
+	_, err = f.signInOnDevice(dev, SignInRequest{Username: "fia", Password: staffPass})
+	var re *RevokedError
+	if !errors.As(err, &re) || re.Reason != "Datorn är stulen" {
+		t.Errorf("sign-in of the revoked device: %v", err)
+	}
+	// Without the proof it learns nothing of it.
+	_, err = f.s.SignIn(f.ctx, SignInRequest{Username: "fia", Password: staffPass, DeviceID: tok.DeviceID})
+	f.want(err, ErrDeviceProof, "sign-in naming the revoked device without its proof")
+	// The region administrator may revoke any device.
+	g := f.signInNew(t, "gun", map[app.ID][]app.Role{clinicB: {app.RoleCaseHandler}})
+	if err := f.s.RevokeDevice(f.ctx, f.root, g.DeviceID, "Utbytt"); err != nil {
+		t.Errorf("region admin revokes: %v", err)
 	}
 	_, err = f.s.Authenticate(f.ctx, g.Access)
-	f.want(err, ErrDeviceRevoked, "after admin revoke")
+	f.want(err, ErrDeviceRevoked, "after the region admin's revoke")
+	noLeak(t, f.errs, "Datorn är stulen", "Stulen")
 }
 
 func TestDisableStopsTokensAtOnce(t *testing.T) {

@@ -35,6 +35,9 @@ type accessPayload struct {
 	// session's start, kept by Refresh. The device escrow is handed out
 	// only shortly after it (ReleaseDeviceEscrow).
 	Auth int64 `json:"aut,omitempty"`
+	// Session is the session the token belongs to: signing out (or any
+	// end of the session) stops the token at once.
+	Session app.ID `json:"ses,omitempty"`
 }
 
 func mac(key []byte, signed string) []byte {
@@ -155,6 +158,10 @@ type Tokens struct {
 	// DeviceID is the device the tokens are bound to; a new one after a
 	// device's first sign-in. The desktop keeps it for the next sign-in.
 	DeviceID app.ID
+	// KeyBound: the device holds the key this request presented or proved
+	// (a device registered with DeviceKey, a sign-in with its proof, an
+	// adoption): the desktop may name the device at its next sign-in.
+	KeyBound bool
 }
 
 // refreshSecretLen is the number of random bytes in a refresh token.

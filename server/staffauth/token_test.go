@@ -124,8 +124,8 @@ func TestConcurrentAuthenticateAndRevoke(t *testing.T) {
 		})
 	}
 	time.Sleep(20 * time.Millisecond)
-	c := f.claims(tok)
-	if err := f.s.RevokeDevice(f.ctx, c, tok.DeviceID); err != nil {
+	f.claims(tok)
+	if err := f.s.RevokeDevice(f.ctx, f.adminA, tok.DeviceID, "Test"); err != nil {
 		t.Fatal(err)
 	}
 	// From the moment RevokeDevice returned, no call may succeed.

@@ -1,0 +1,239 @@
+package staffauth
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/hmac"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	stdsync "sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"mottagning/app"
+)
+
+// Devices are bound to keys, not to ids (issue 13, finding 2).
+//
+// A device id is no secret: it is in the desktop's file, in logs, in
+// administrators' lists. So it proves nothing. A desktop makes an Ed25519
+// key pair at its first online sign-in and sends the public key
+// (SignInRequest.DeviceKey); the server keeps it with the device it
+// registers (Device.Key). A later sign-in that names the device must carry
+// the device's signature (app.SignDeviceProof) over a fresh challenge of
+// the server (Challenge), bound to the device id and to the purpose
+// (app.ProofSignIn). Without it the sign-in is refused (ErrDeviceProof);
+// it never gets the device, and so never its escrow, its access-log key,
+// its checkpoints or its sessions, which all follow from the device of
+// the token.
+//
+// A challenge is "c1." + base64url(16 random bytes ‖ expiry) + "." +
+// base64url(HMAC-SHA256(key, the part before the dot)). The key is made
+// when the Service starts and is kept in memory only: nothing is stored
+// per challenge until one is used, and a restart voids every challenge
+// that was out (the desktop asks for another). A used challenge is
+// remembered until its expiry, so it serves once.
+//
+// A device registered before keys has none. Naming it at a sign-in gets
+// a fresh device (its id proves nothing, so it is treated as unknown),
+// unless it is revoked, which is then said (without the reason: the
+// caller proved nothing). Such a device adopts a key only with its
+// current refresh token, which only the desktop that holds its sessions
+// has (RefreshDevice with app.ProofAdopt).
+
+// Errors of device binding.
+var (
+	// ErrDeviceProof: a sign-in named a device without its signature, or
+	// with one its key did not make; or a device that has a key was
+	// offered another one. "device_proof" on the wire.
+	ErrDeviceProof = errors.New("device proof missing or invalid")
+	// ErrChallenge: the challenge is malformed, forged, expired or used;
+	// ask for another. "challenge_invalid" on the wire.
+	ErrChallenge = errors.New("device challenge invalid, expired or used")
+)
+
+// RevokedError is ErrDeviceRevoked with the revocation, for the device
+// that was revoked (its tokens, or a sign-in with its proof): the desktop
+// shows its users why. Error() holds the device id only, never the
+// reason (free text of an administrator).
+type RevokedError struct {
+	Device app.ID
+	// Reason is the administrator's words, or the server's; empty when the
+	// caller has not proved it is the device.
+	Reason string
+	At     time.Time
+}
+
+func (e *RevokedError) Error() string { return "device " + string(e.Device) + ": device revoked" }
+
+// Is makes a RevokedError ErrDeviceRevoked.
+func (e *RevokedError) Is(target error) bool { return target == ErrDeviceRevoked }
+
+func revokedErr(d *Device) *RevokedError {
+	return &RevokedError{Device: d.ID, Reason: d.RevokeReason, At: d.RevokedAt}
+}
+
+// KeyProof is a device's proof: its public key (at registration or
+// adoption), a challenge from Challenge and its signature
+// (app.SignDeviceProof) for the device id and purpose.
+type KeyProof struct {
+	PublicKey []byte
+	Challenge string
+	Signature []byte
+}
+
+const (
+	challengePrefix   = "c1."
+	challengeNonceLen = 16
+	// maxUsedChallenges bounds the memory of used challenges; past it
+	// (after dropping the expired ones) challenges are refused until some
+	// expire, which is failing closed.
+	maxUsedChallenges = 1 << 16
+)
+
+// challenges issues and checks device challenges (see the top of the file).
+type challenges struct {
+	clock app.Clock
+	ttl   time.Duration
+	key   []byte
+
+	mu   stdsync.Mutex
+	used map[string]time.Time // nonce → expiry
+}
+
+func newChallenges(clock app.Clock, ttl time.Duration) challenges {
+	return challenges{clock: clock, ttl: ttl, key: randomBytes(32), used: map[string]time.Time{}}
+}
+
+// Challenge returns a new device challenge and when it expires.
+func (s *Service) Challenge() (string, time.Time) {
+	c := &s.challenges
+	exp := c.clock.Now().Add(c.ttl).Truncate(time.Second)
+	raw := binary.BigEndian.AppendUint64(randomBytes(challengeNonceLen), uint64(exp.Unix()))
+	signed := challengePrefix + b64.EncodeToString(raw)
+	return signed + "." + b64.EncodeToString(mac(c.key, signed)), exp
+}
+
+// use checks a challenge and spends it: ErrChallenge when it is not one
+// of ours, has expired or was used before.
+func (c *challenges) use(ch string) error {
+	if len(ch) > 128 || !strings.HasPrefix(ch, challengePrefix) {
+		return ErrChallenge
+	}
+	dot := strings.LastIndexByte(ch, '.')
+	if dot < len(challengePrefix) {
+		return ErrChallenge
+	}
+	signed, sigText := ch[:dot], ch[dot+1:]
+	sig, err := b64.DecodeString(sigText)
+	if err != nil || !hmac.Equal(sig, mac(c.key, signed)) {
+		return ErrChallenge
+	}
+	raw, err := b64.DecodeString(signed[len(challengePrefix):])
+	if err != nil || len(raw) != challengeNonceLen+8 {
+		return ErrChallenge
+	}
+	exp := time.Unix(int64(binary.BigEndian.Uint64(raw[challengeNonceLen:])), 0)
+	now := c.clock.Now()
+	if !now.Before(exp) {
+		return ErrChallenge
+	}
+	nonce := string(raw[:challengeNonceLen])
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, seen := c.used[nonce]; seen {
+		return ErrChallenge
+	}
+	if len(c.used) >= maxUsedChallenges {
+		for k, e := range c.used {
+			if !now.Before(e) {
+				delete(c.used, k)
+			}
+		}
+		if len(c.used) >= maxUsedChallenges {
+			return ErrChallenge
+		}
+	}
+	c.used[nonce] = exp
+	return nil
+}
+
+// checkProof spends the proof's challenge and checks that pub signed it
+// for purpose and device: nil, ErrChallenge or ErrDeviceProof.
+func (s *Service) checkProof(pub []byte, purpose string, device app.ID, challenge string, sig []byte) error {
+	if challenge == "" || len(sig) == 0 {
+		return ErrDeviceProof
+	}
+	if err := s.challenges.use(challenge); err != nil {
+		return err
+	}
+	if !app.VerifyDeviceProof(ed25519.PublicKey(pub), purpose, device, challenge, sig) {
+		return ErrDeviceProof
+	}
+	return nil
+}
+
+func checkPublicKey(pub []byte) error {
+	if pub != nil && len(pub) != ed25519.PublicKeySize {
+		return fmt.Errorf("device key of %d bytes: %w", len(pub), app.ErrInvalid)
+	}
+	return nil
+}
+
+// signInDevice picks the device of a sign-in of staff (see the top of the
+// file) and reports whether it is bound to the key the request presented.
+// It stores nothing; SignIn does.
+func (s *Service) signInDevice(tx *bolt.Tx, req *SignInRequest, staff app.ID, now time.Time) (*Device, bool, error) {
+	if err := checkPublicKey(req.DeviceKey); err != nil {
+		return nil, false, err
+	}
+	fresh := func() (*Device, bool, error) {
+		d := &Device{ID: app.NewID(now), Name: cleanDeviceName(req.DeviceName), RegisteredAt: now, RegisteredBy: staff}
+		if req.DeviceKey != nil {
+			d.Key, d.KeyAt = clone(req.DeviceKey), now
+		}
+		return d, d.Key != nil, nil
+	}
+	d, err := getDevice(tx, req.DeviceID)
+	switch {
+	case errors.Is(err, app.ErrNotFound):
+		return fresh()
+	case err != nil:
+		return nil, false, err
+	case len(d.Key) == 0 && d.Revoked:
+		// Nothing proved: that it is revoked, not why.
+		return nil, false, &RevokedError{Device: d.ID}
+	case len(d.Key) == 0:
+		return fresh()
+	}
+	if err := s.checkProof(d.Key, app.ProofSignIn, d.ID, req.Challenge, req.DeviceProof); err != nil {
+		return nil, false, fmt.Errorf("device %s: %w", d.ID, err)
+	}
+	if d.Revoked {
+		return nil, false, revokedErr(d)
+	}
+	return d, true, nil
+}
+
+// adoptKey binds a device without a key to the adoption's key (the caller
+// has shown the device's current refresh token), or confirms the key it
+// has. It changes d in memory; the caller stores it.
+func (s *Service) adoptKey(d *Device, k *KeyProof, now time.Time) error {
+	if err := checkPublicKey(k.PublicKey); err != nil || k.PublicKey == nil {
+		return fmt.Errorf("device %s: adopt key: %w", d.ID, app.ErrInvalid)
+	}
+	if len(d.Key) > 0 {
+		if !bytes.Equal(d.Key, k.PublicKey) {
+			return fmt.Errorf("device %s: another key than its own: %w", d.ID, ErrDeviceProof)
+		}
+		return nil
+	}
+	if err := s.checkProof(k.PublicKey, app.ProofAdopt, d.ID, k.Challenge, k.Signature); err != nil {
+		return fmt.Errorf("device %s: adopt key: %w", d.ID, err)
+	}
+	d.Key, d.KeyAt = clone(k.PublicKey), now
+	return nil
+}
