@@ -102,6 +102,10 @@ type Session struct {
 	DeviceID        string
 	// KeyBound: the server bound DeviceID to this desktop's device key.
 	KeyBound bool
+	// StaffID is the staff member the session is of (set by the online
+	// sign-in that made it, kept through refreshes): the desktop pulls
+	// from that staff member's own cursor.
+	StaffID app.ID
 }
 
 // SignInRequest is a connected desktop's sign-in: the device's public key
@@ -145,6 +149,21 @@ type DeviceKeyHolder interface {
 type TokenStore interface {
 	SyncToken(ctx context.Context) (string, error)
 	SetSyncToken(ctx context.Context, tok string) error
+}
+
+// OwnedTokenStore keeps the refresh token together with its owner, in
+// one transaction (storage.Store): from then on the desktop syncs as that
+// staff member, from their own pull cursor.
+type OwnedTokenStore interface {
+	SaveSyncToken(ctx context.Context, staff app.ID, tok string) error
+}
+
+// save writes the session's refresh token with its owner.
+func (t *Tokens) save(ctx context.Context, s *Session) error {
+	if o, ok := t.Store.(OwnedTokenStore); ok {
+		return o.SaveSyncToken(ctx, s.StaffID, s.Refresh)
+	}
+	return t.Store.SetSyncToken(ctx, s.Refresh)
 }
 
 // Tokens is the engine's TokenSource: the session of the last online
@@ -197,8 +216,14 @@ func (t *Tokens) Token(ctx context.Context) (string, error) {
 		return "", t.revoked
 	}
 	if t.sess != nil && t.dirty {
-		if err := t.Store.SetSyncToken(ctx, t.sess.Refresh); err == nil {
+		err := t.save(ctx, t.sess)
+		if err == nil {
 			t.dirty = false
+		} else if t.sess.StaffID != "" {
+			// A new owner must be stored before their token is used: the
+			// pages it brings go to the owner's cursor (the store may still
+			// be locked right after the sign-in; the next sync tries again).
+			return "", fmt.Errorf("sync token: store the session's owner: %w", err)
 		}
 	}
 	if t.sess != nil && t.sess.Access != "" && t.sess.AccessExpires.Sub(t.now()) > 30*time.Second {
@@ -232,8 +257,11 @@ func (t *Tokens) Token(ctx context.Context) (string, error) {
 		return "", err
 	}
 	// Refresh tokens are single-use on the server: keep the new one first.
+	if ns.StaffID == "" && t.sess != nil {
+		ns.StaffID = t.sess.StaffID
+	}
 	t.sess = ns
-	t.dirty = t.Store.SetSyncToken(ctx, ns.Refresh) != nil
+	t.dirty = t.save(ctx, ns) != nil
 	return ns.Access, nil
 }
 
@@ -381,6 +409,7 @@ func (a *RemoteAuth) SignIn(ctx context.Context, username, password string) (*ap
 			return nil, fmt.Errorf("sign in: device %s: %w", sess.DeviceID, err)
 		}
 	}
+	sess.StaffID = st.ID
 	a.Tokens.Set(sess)
 	if st.Disabled {
 		return nil, app.ErrAccountDisabled

@@ -363,7 +363,12 @@ func (e *Engine) SyncOnce(ctx context.Context) error {
 	e.cycle.Lock()
 	defer e.cycle.Unlock()
 	e.set(func(st *Status) { st.Syncing = true })
-	err := e.push(ctx)
+	// A token first: a new online sign-in's owner is stored with it, and
+	// push and pull then read whose cursor they work on (SyncPosition).
+	_, err := e.opt.Tokens.Token(ctx)
+	if err == nil {
+		err = e.push(ctx)
+	}
 	if err == nil {
 		err = e.pull(ctx)
 	}
@@ -414,7 +419,9 @@ func (e *Engine) push(ctx context.Context) error {
 		staff, cursor := e.opt.Replica.SyncPosition()
 		var resp *PushResponse
 		err = e.call(ctx, func(tok string) (err error) {
-			resp, err = e.opt.Remote.SyncPush(ctx, tok, &PushRequest{DeviceID: e.opt.DeviceID, Ops: batch, Cursor: cursor})
+			// No device id: the token names the device (a desktop that
+			// registered anew since it started would name a stale one).
+			resp, err = e.opt.Remote.SyncPush(ctx, tok, &PushRequest{Ops: batch, Cursor: cursor})
 			return err
 		})
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 	stdsync "sync"
 	"testing"
 
-	"mottagning/app"
 	"mottagning/app/demo"
 	"mottagning/storage"
 	msync "mottagning/sync"
@@ -40,53 +39,17 @@ func TestPull_CursorPerStaffMember(t *testing.T) {
 	anna, bjorn := ce.staff(demo.StaffReceiver), ce.staff(demo.StaffHandler)
 	d := newDesktop(t, ce, "")
 	d.signIn(anna, centrum)
-	d.mustSync() // a desktop of an earlier version: no owner, one cursor
-	_, legacy := d.store.SyncPosition()
-	if legacy == "" {
-		t.Fatal("no cursor after the first sync")
-	}
-	all := app.CaseFilter{List: app.ClinicList}
-	listed := d.find(all).Total
-	al := d.listing()
-
-	// The owner is stored with the token (the wiring of sync.Tokens).
-	tok, err := d.store.SyncToken(ctx)
-	if err != nil || tok == "" {
-		t.Fatalf("token %q, %v", tok, err)
-	}
-	if err := d.store.SaveSyncToken(ctx, anna.ID, tok); err != nil {
-		t.Fatal(err)
-	}
-	if st, c := d.store.SyncPosition(); st != anna.ID || c != "" {
-		t.Fatalf("Anna's position = %q, %q", st, c)
-	}
-	// A resident's reply meanwhile: Anna's first pull brings it with every
-	// case, and counts none as a new reply.
-	var replied app.ID
-	for _, th := range ce.ds.Threads {
-		if th.Case.ClinicID == centrum && th.Case.Answerable() && th.Case.Status != app.StatusClosed && th.Case.ResidentID == ce.persona(demo.AdultSMS).ID {
-			replied = th.Case.ID
-		}
-	}
-	if _, err := ce.c.ResidentReply(ctx, ce.resident(demo.AdultSMS), string(replied), "Tack."); err != nil {
-		t.Fatalf("resident reply: %v", err)
-	}
 	d.mustSync()
+	// The sign-in stored the owner with the token (sync.Tokens): the
+	// first sync went to Anna's own cursor.
 	st, annas := d.store.SyncPosition()
 	if st != anna.ID || annas == "" {
 		t.Fatalf("after Anna's first pull: %q, %q", st, annas)
 	}
-	if got := al.take(); len(got) != 0 {
-		t.Fatalf("a first pull raised alerts: %v", got)
-	}
-	res := d.find(all)
-	if res.Total != listed || res.Index(replied) < 0 || !res.Row(res.Index(replied)).UnreadByStaff {
-		t.Fatalf("after Anna's first pull: %d cases (want %d), the reply at %d", res.Total, listed, res.Index(replied))
-	}
 
 	// Björn signs in while a pull of Anna's is under way: her page is
 	// not applied; the next sync is Björn's, from his own cursor.
-	tok, _ = d.store.SyncToken(ctx)
+	tok, _ := d.store.SyncToken(ctx)
 	sw := &switchingRemote{Remote: d.c, switchTo: func() {
 		if err := d.store.SaveSyncToken(ctx, bjorn.ID, tok); err != nil {
 			t.Error(err)

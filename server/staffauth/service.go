@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"mottagning/app/textcheck"
 	"slices"
 	"strings"
 	stdsync "sync"
@@ -278,7 +279,7 @@ func cleanStaff(st app.Staff) (app.Staff, error) {
 		return st, fmt.Errorf("username with spaces or control characters: %w", app.ErrInvalid)
 	case st.Name == "" || len(st.Name) > MaxNameLen || len(st.Title) > MaxNameLen:
 		return st, fmt.Errorf("name empty or name or title longer than %d bytes: %w", MaxNameLen, app.ErrInvalid)
-	case strings.IndexFunc(st.Name+st.Title, unicode.IsControl) >= 0:
+	case !textcheck.Line(st.Name) || !textcheck.Line(st.Title):
 		return st, fmt.Errorf("control characters in name or title: %w", app.ErrInvalid)
 	}
 	if st.ID != "" && (len(st.ID) > 64 || strings.ContainsRune(string(st.ID), 0)) {
