@@ -27,7 +27,7 @@ var gatedWrites = []string{"PutFormSeries", "CheckpointAccessLog", "PruneAccessL
 	"SetSyncServer", "SetSyncToken", "PutResidentsFromServer", "FinishPull", "Batch", "SetDeviceKeyBound", "DeviceKey",
 	"NewDeviceEscrow", "ConfirmDeviceEscrow", "UnlockWithDeviceEscrow", "KeyringAccount", "WrapForSecret", "UnlockWithSecret",
 	"StageChunk", "DiscardStagedChunks", "WantAttachments", "StageFetchedChunk", "ForgetWantedAttachment", "PruneStagedChunks",
-	"RecordPulled"}
+	"RecordPulled", "RecordChangesSince"}
 
 // TestGateCoversEveryWrite fails when storage gains a write method the
 // gate does not hold back during a backup.

@@ -39,34 +39,45 @@ func (s *Server) syncPull(w http.ResponseWriter, r *http.Request) {
 		after = 0
 	}
 	binary := strings.Contains(r.Header.Get("Accept"), msync.PullMediaType)
-	changes := s.store.ChangesSince
-	if binary {
-		changes = s.store.ChangesSinceRaw
-	}
+	// No log entry, no page (patientdatalagen 4 kap.): the page comes
+	// back only once its cases are recorded as sent to this device.
 	scope := app.NewPullScope(staffOf(c), c.DeviceID)
-	ch, next, more, err := changes(r.Context(), after, limit, scope)
+	page := func(ch *app.SyncChanges, next uint64, more bool) msync.PullResponse {
+		return msync.PullResponse{After: q.Get("cursor"), Cursor: storage.FormatCursor(next), More: more,
+			Head: storage.FormatCursor(max(head, next)), Changes: *ch}
+	}
+	if !binary {
+		ch, next, more, err := s.gate.RecordChangesSince(r.Context(), after, limit, scope, false, nil)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, page(ch, next, more))
+		return
+	}
+	// The binary page is encoded while its record commits.
+	var frames []byte
+	_, _, _, err = s.gate.RecordChangesSince(r.Context(), after, limit, scope, true, func(ch *app.SyncChanges, next uint64, more bool) error {
+		p := page(ch, next, more)
+		var err error
+		frames, err = p.MarshalBinary()
+		return err
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	// No log entry, no page (patientdatalagen 4 kap.).
-	if err := s.recordSent(r.Context(), scope, ch.Threads); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	resp := msync.PullResponse{After: q.Get("cursor"), Cursor: storage.FormatCursor(next), More: more,
-		Head: storage.FormatCursor(max(head, next)), Changes: *ch}
-	if !binary {
-		writeJSON(w, http.StatusOK, resp)
-		return
-	}
-	writeBinary(w, r, s, &resp, msync.PullMediaType)
+	w.Header().Set("Content-Type", msync.PullMediaType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(frames)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(frames)
 }
 
 // recordSent records in the access log, in one transaction, the cases
-// whose content threads carry to the scope's device (a pull page or a
-// push's answer): once per device, case and case version, so a page sent
-// again records nothing new. When it fails, the answer must not be sent.
+// whose content threads carry to the scope's device (a push's answer; a
+// pull page is recorded as it is read, RecordChangesSince): once per
+// device, case and case version, so an answer sent again records nothing
+// new. When it fails, the answer must not be sent.
 func (s *Server) recordSent(ctx context.Context, scope *app.PullScope, threads []app.PulledThread) error {
 	if len(threads) == 0 {
 		return nil
@@ -75,8 +86,16 @@ func (s *Server) recordSent(ctx context.Context, scope *app.PullScope, threads [
 	return err
 }
 
-// RecordPulled implements the access-log write of a pull behind the gate
-// (storage.Store.RecordPulled).
+// RecordChangesSince is storage.Store.RecordChangesSince behind the gate:
+// reading a pull page writes its access log.
+func (g *Gate) RecordChangesSince(ctx context.Context, after uint64, limit int, scope *app.PullScope, raw bool,
+	prepare func(page *app.SyncChanges, next uint64, more bool) error) (*app.SyncChanges, uint64, bool, error) {
+	defer g.w(ctx)()
+	return g.Store.RecordChangesSince(ctx, after, limit, scope, raw, prepare)
+}
+
+// RecordPulled implements the access-log write of a push's answer behind
+// the gate (storage.Store.RecordPulled).
 func (g *Gate) RecordPulled(ctx context.Context, holder app.ID, pulls []app.PullAccess) (int, error) {
 	defer g.w(ctx)()
 	return g.Store.RecordPulled(ctx, holder, pulls)

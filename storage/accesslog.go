@@ -353,6 +353,12 @@ func (s *Store) RecordPulled(ctx context.Context, holder app.ID, pulls []app.Pul
 	if holder == "" {
 		return 0, fmt.Errorf("record pull: no device: %w", app.ErrInvalid)
 	}
+	return s.recordPulled(ctx, holder, func(yield func([]app.PullAccess) error) error { return yield(pulls) })
+}
+
+// recordPulled is RecordPulled of the entries chunks yields, in one
+// transaction; an error of chunks rolls it back.
+func (s *Store) recordPulled(ctx context.Context, holder app.ID, chunks func(yield func([]app.PullAccess) error) error) (int, error) {
 	n := 0
 	err := s.updateC(ctx, "record pull to device "+string(holder), func(tx *bolt.Tx) error {
 		n = 0
@@ -366,27 +372,30 @@ func (s *Store) RecordPulled(ctx context.Context, holder app.ID, pulls []app.Pul
 		}
 		// One cursor for the lookups (Bucket.Get makes a new one each time).
 		look := logged.Cursor()
-		for i := range pulls {
-			pa := &pulls[i]
-			if pa.Entry.ID == "" || pa.Entry.CaseID == "" {
-				return fmt.Errorf("record pull: an entry without id or case: %w", app.ErrInvalid)
+		err = chunks(func(pulls []app.PullAccess) error {
+			for i := range pulls {
+				pa := &pulls[i]
+				if pa.Entry.ID == "" || pa.Entry.CaseID == "" {
+					return fmt.Errorf("record pull: an entry without id or case: %w", app.ErrInvalid)
+				}
+				// A new key each time: bbolt keeps the slices it is given
+				// until the transaction commits.
+				key := pullLoggedKey(holder, pa.Entry.CaseID)
+				if k, v := look.Seek(key); bytes.Equal(k, key) && len(v) == 8 && binary.BigEndian.Uint64(v) >= pa.Version {
+					continue
+				}
+				if err := w.append(&pa.Entry); err != nil {
+					return err
+				}
+				if err := logged.Put(key, seqKey(pa.Version)); err != nil {
+					return err
+				}
+				n++
 			}
-			// A new key each time: bbolt keeps the slices it is given
-			// until the transaction commits.
-			key := pullLoggedKey(holder, pa.Entry.CaseID)
-			if k, v := look.Seek(key); bytes.Equal(k, key) && len(v) == 8 && binary.BigEndian.Uint64(v) >= pa.Version {
-				continue
-			}
-			if err := w.append(&pa.Entry); err != nil {
-				return err
-			}
-			if err := logged.Put(key, seqKey(pa.Version)); err != nil {
-				return err
-			}
-			n++
-		}
-		if n == 0 {
 			return nil
+		})
+		if err != nil || n == 0 {
+			return err
 		}
 		return w.finish()
 	})

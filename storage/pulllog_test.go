@@ -111,3 +111,66 @@ func TestRecordPulled_OncePerDeviceCaseVersion(t *testing.T) {
 		t.Fatal("a record without a holder")
 	}
 }
+
+// RecordChangesSince returns a page only with its cases recorded, in
+// chunks while the page is read, and a page read again records nothing.
+func TestRecordChangesSince_RecordsWhatThePageCarries(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.SetChangeFeed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := s.PutResident(ctx, &app.Resident{ID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	var ts []app.Thread
+	for i := range 2*recordChunk + 17 {
+		clinic := app.ID("k1")
+		if i%3 == 0 {
+			clinic = "k2"
+		}
+		ts = append(ts, newThread(clinic, "r1", "", app.StatusNew, now, "Hej"))
+	}
+	if err := s.ImportThreads(ctx, ts); err != nil {
+		t.Fatal(err)
+	}
+	st := &app.Staff{ID: "s1", Roles: map[app.ID][]app.Role{"k1": {app.RoleCaseReceiver}}}
+	scope := app.NewPullScope(st, "d1")
+	count := func() int {
+		es, err := s.Entries(ctx, "k1", time.Time{}, now.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	for _, raw := range []bool{true, false} {
+		page, _, more, err := s.RecordChangesSince(ctx, 0, 2000, scope, raw, nil)
+		if err != nil || more {
+			t.Fatalf("raw=%v: %v, more %v", raw, err, more)
+		}
+		want := 0
+		for _, th := range ts {
+			if th.Case.ClinicID == "k1" {
+				want++
+			}
+		}
+		if len(page.Threads) != want {
+			t.Fatalf("raw=%v: %d cases, want %d", raw, len(page.Threads), want)
+		}
+		if n := count(); n != want {
+			t.Fatalf("raw=%v: %d entries for %d cases sent", raw, n, want)
+		}
+	}
+	if _, _, _, err := s.RecordChangesSince(ctx, 0, 10, app.NewPullScope(nil, ""), true, nil); err == nil {
+		t.Fatal("a page for nobody's device")
+	}
+	rep, err := s.VerifyAccessLog(ctx)
+	if err != nil || !rep.OK() {
+		t.Fatalf("chain: %v %+v", err, rep.Break)
+	}
+}

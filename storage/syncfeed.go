@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -390,17 +391,107 @@ func (s *Store) ChangesSinceRaw(ctx context.Context, after uint64, limit int, sc
 	return s.changesSince(ctx, after, limit, scope, true)
 }
 
+// RecordChangesSince is ChangesSince (raw: ChangesSinceRaw) whose cases
+// are recorded in the access log as sent to the scope's device, as
+// RecordPulled records them, and it returns only once that record is
+// committed: a page it returns without an error may be sent, and one it
+// refuses must not be. The record is written while the page is read, a
+// chunk of cases at a time, in one write transaction beside the page's
+// read transaction: a page's latency is then about the longer of the
+// two, not their sum (a cold sync waits for page after page). prepare
+// (nil: none) works on the read page while its record commits (the
+// server encodes it); its error fails the call too.
+func (s *Store) RecordChangesSince(ctx context.Context, after uint64, limit int, scope *app.PullScope, raw bool, prepare func(page *app.SyncChanges, next uint64, more bool) error) (*app.SyncChanges, uint64, bool, error) {
+	holder := scope.Holder()
+	if holder == "" {
+		return nil, after, false, fmt.Errorf("record pull: no device: %w", app.ErrInvalid)
+	}
+	if batchOf(ctx, s) != nil {
+		// Inside a Batch both would use its one transaction: in turn.
+		out, next, more, err := s.changesSince(ctx, after, limit, scope, raw)
+		if err == nil {
+			_, err = s.RecordPulled(ctx, holder, scope.PullAccesses(s.clock.Now(), out.Threads))
+		}
+		if err == nil && prepare != nil {
+			err = prepare(out, next, more)
+		}
+		if err != nil {
+			return nil, after, false, err
+		}
+		return out, next, more, nil
+	}
+	now := s.clock.Now()
+	// Buffered for every chunk of a page: the reader never waits for the
+	// writer, so neither can hold the other up (nor the store's lock).
+	chunks := make(chan []app.PullAccess, max(limit, 1)/recordChunk+2)
+	var readFailed bool
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.recordPulled(ctx, holder, func(yield func([]app.PullAccess) error) error {
+			for c := range chunks {
+				if err := yield(c); err != nil {
+					for range chunks { // drain: the reader never blocks anyway
+					}
+					return err
+				}
+			}
+			if readFailed { // set before the close that ended the loop
+				return errPageNotRead
+			}
+			return nil
+		})
+		done <- err
+	}()
+	sent := func(threads []app.PulledThread) { chunks <- scope.PullAccesses(now, threads) }
+	out, next, more, err := s.changesSinceTo(ctx, after, limit, scope, raw, sent)
+	readFailed = err != nil
+	close(chunks)
+	if err == nil && prepare != nil {
+		err = prepare(out, next, more)
+	}
+	if rerr := <-done; err == nil && rerr != nil {
+		err = fmt.Errorf("record pull: %w", rerr)
+	}
+	if err != nil {
+		return nil, after, false, err
+	}
+	return out, next, more, nil
+}
+
+// recordChunk is how many cases RecordChangesSince hands the writer at a
+// time.
+const recordChunk = 250
+
+var errPageNotRead = errors.New("the page was not read: nothing recorded")
+
 func (s *Store) changesSince(ctx context.Context, after uint64, limit int, scope *app.PullScope, raw bool) (*app.SyncChanges, uint64, bool, error) {
+	return s.changesSinceTo(ctx, after, limit, scope, raw, nil)
+}
+
+// changesSinceTo reads a page; sent, when set, gets the page's threads a
+// chunk at a time as they are read (the last chunk after the read).
+func (s *Store) changesSinceTo(ctx context.Context, after uint64, limit int, scope *app.PullScope, raw bool, sent func([]app.PulledThread)) (*app.SyncChanges, uint64, bool, error) {
 	if limit <= 0 {
 		limit = 500
 	}
 	out := &app.SyncChanges{}
 	next, more := after, false
+	flushed := 0
 	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		p := pager{s: s, tx: tx, out: out, scope: scope, residents: map[app.ID]bool{}, raw: raw}
+		if sent != nil {
+			p.sent = func() {
+				// Threads are never changed once appended, and the
+				// writer reads none: it gets its own entries.
+				if len(out.Threads)-flushed >= recordChunk {
+					sent(out.Threads[flushed:])
+					flushed = len(out.Threads)
+				}
+			}
+		}
 		if after > 0 {
 			// What this device was sent (RecordPulled), to withdraw from.
-			p.sent = tx.Bucket(bPullLogged)
+			p.held = tx.Bucket(bPullLogged)
 		}
 		c := tx.Bucket(bChanges).Cursor()
 		scanned := 0
@@ -424,6 +515,9 @@ func (s *Store) changesSince(ctx context.Context, after uint64, limit int, scope
 	if err != nil {
 		return nil, after, false, fmt.Errorf("changes since %d: %w", after, err)
 	}
+	if sent != nil && len(out.Threads) > flushed {
+		sent(out.Threads[flushed:])
+	}
 	return out, next, more, nil
 }
 
@@ -437,9 +531,11 @@ type pager struct {
 	residents map[app.ID]bool
 	n         int
 	raw       bool
-	// sent is the server's memory of the cases it sent to devices, on a
+	// held is the server's memory of the cases it sent to devices, on a
 	// page after a cursor (nil: no withdrawals, as on a first sync).
-	sent *bolt.Bucket
+	held *bolt.Bucket
+	// sent, when set, is told of each case added (RecordChangesSince).
+	sent func()
 }
 
 func (p *pager) add(kind byte, clinic, id app.ID) error {
@@ -533,16 +629,19 @@ func (p *pager) addCase(clinic, id app.ID) error {
 	}
 	p.out.Threads = append(p.out.Threads, *pt)
 	p.n++
+	if p.sent != nil {
+		p.sent()
+	}
 	return p.resident(pt.Case.ResidentID, true)
 }
 
 // wasSent reports whether the content of case id was sent to the page's
 // device before (a page after a cursor).
 func (p *pager) wasSent(id app.ID) bool {
-	if p.sent == nil {
+	if p.held == nil {
 		return false
 	}
-	return p.sent.Get(pullLoggedKey(p.scope.Holder(), id)) != nil
+	return p.held.Get(pullLoggedKey(p.scope.Holder(), id)) != nil
 }
 
 // resident adds a resident (and a child's guardians) once per page: always
