@@ -617,7 +617,7 @@ func (s *Store) applyChanges(tx *bolt.Tx, ch *app.SyncChanges, col *deferredIdx,
 			return err
 		}
 	}
-	if len(ch.Threads)+len(ch.Gone) == 0 {
+	if len(ch.Threads)+len(ch.Gone)+len(ch.Withdrawn) == 0 {
 		return nil
 	}
 	pending, err := s.pendingCases(tx)
@@ -658,7 +658,56 @@ func (s *Store) applyChanges(tx *bolt.Tx, ch *app.SyncChanges, col *deferredIdx,
 			report(id)
 		}
 	}
+	for i := range ch.Withdrawn {
+		w := &ch.Withdrawn[i]
+		if pending[w.CaseID] {
+			continue
+		}
+		wrote, err := s.withdraw(b, w)
+		if err != nil {
+			return err
+		}
+		if wrote {
+			report(w.CaseID)
+		}
+	}
 	return nil
+}
+
+// withdraw applies a withdrawn case (docs/sync.md, Pull): the case left
+// the view of the staff member the desktop syncs as (an ärendehanterare's
+// case given to someone else). The copy here takes the server's assignee
+// and status, so that the lists and the staff tool's rules (CaseVisible)
+// hide it from that staff member at once; its content stays for a
+// colleague on this desktop who may see it, and its feed position is
+// dropped, so that that colleague's next pull brings the case whole.
+func (s *Store) withdraw(b caseBuckets, w *app.WithdrawnCase) (bool, error) {
+	var c app.Case
+	if err := s.getCase(b.tx, w.CaseID, &c); isNotFound(err) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if c.ClinicID != w.ClinicID || !w.Status.Valid() {
+		return false, fmt.Errorf("withdrawn case %s: %w", w.CaseID, ErrCorruptValue)
+	}
+	if err := b.tx.Bucket(bChangeKeys).Delete(caseSeqKey(c.ID)); err != nil {
+		return false, err
+	}
+	if c.AssigneeID == w.AssigneeID && c.Status == w.Status {
+		return false, nil
+	}
+	if err := b.deleteIndexes(&c); err != nil {
+		return false, err
+	}
+	c.AssigneeID, c.Status = w.AssigneeID, w.Status
+	if w.Version > c.Version {
+		c.Version = w.Version
+	}
+	if err := b.putIndexes(&c); err != nil {
+		return false, err
+	}
+	return true, s.putBucket(b.items, bCaseItems, headerKey(c.ID), &c)
 }
 
 // putPulledThread replaces the desktop's copy of a case with the

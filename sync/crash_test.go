@@ -328,7 +328,12 @@ func checkCrashRun(t *testing.T, srvDir string, dirs, users []string, acks map[s
 			if !app.CaseVisible(st, &want.Case) {
 				// Given to someone else meanwhile: the server sends no
 				// more of it, only its withdrawal (docs/sync.md, Pull),
-				// which the desktop applies.
+				// which the desktop applies: its copy is hidden from the
+				// staff member as the server's is.
+				if app.CaseVisible(st, &th.Case) || th.Case.AssigneeID != want.Case.AssigneeID {
+					t.Errorf("desktop %d still shows its staff member case %s, withdrawn by the server (assignee %s, server %s)",
+						i, id, th.Case.AssigneeID, want.Case.AssigneeID)
+				}
 				continue
 			}
 			clinic = th.Case.ClinicID
