@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mottagning/app"
+	"mottagning/sync/wire"
 )
 
 // Codec turns a value's plaintext into the bytes stored on disk and back.
@@ -37,7 +39,7 @@ const envelopeFormat = 1
 var ErrCorruptValue = errors.New("stored value cannot be read")
 
 func encode(c Codec, bucket, key []byte, v any) ([]byte, error) {
-	p, err := json.Marshal(v)
+	p, err := json.Marshal(protocolForm(v))
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", bucket, err)
 	}
@@ -65,10 +67,58 @@ func decode(c Codec, bucket, key, data []byte, v any) error {
 	if err != nil {
 		return err
 	}
+	if w, back := fromProtocol(v); w != nil {
+		if err := json.Unmarshal(p, w); err != nil {
+			return fmt.Errorf("%s value: %w: %w", bucket, ErrCorruptValue, err)
+		}
+		back()
+		return nil
+	}
 	if err := json.Unmarshal(p, v); err != nil {
 		return fmt.Errorf("%s value: %w: %w", bucket, ErrCorruptValue, err)
 	}
 	return nil
+}
+
+// The sync queue (pending_ops), the server's op memory (applied_ops) and
+// the desktop's list of refused ops (sync_results) keep their records in
+// the protocol's form (package sync/wire), not as app structs: a desktop
+// may hold queued ops for weeks offline, and renaming an app field must
+// not change what it stored, nor what it pushes later.
+
+type storedProblem struct {
+	Op     wire.Op     `json:"Op"`
+	Result wire.Result `json:"Result"`
+}
+
+// protocolForm is v's wire form when v is one of those records.
+func protocolForm(v any) any {
+	switch v := v.(type) {
+	case *app.SyncOp:
+		return wire.FromOp(*v)
+	case *app.OpResult:
+		return wire.FromResult(*v)
+	case *app.SyncProblem:
+		return storedProblem{Op: wire.FromOp(v.Op), Result: wire.FromResult(v.Result)}
+	}
+	return v
+}
+
+// fromProtocol returns, for one of those records, what to decode into
+// and a function that fills v from it; nil for any other v.
+func fromProtocol(v any) (any, func()) {
+	switch v := v.(type) {
+	case *app.SyncOp:
+		var w wire.Op
+		return &w, func() { *v = w.App() }
+	case *app.OpResult:
+		var w wire.Result
+		return &w, func() { *v = w.App() }
+	case *app.SyncProblem:
+		var w storedProblem
+		return &w, func() { *v = app.SyncProblem{Op: w.Op.App(), Result: w.Result.App()} }
+	}
+	return nil, nil
 }
 
 // openJSON returns a copy of an envelope's JSON record, not decoded.

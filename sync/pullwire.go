@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mottagning/sync/wire"
 
 	"mottagning/app"
 	"mottagning/app/form"
@@ -33,7 +34,7 @@ import (
 // (empty).
 
 // PullMediaType is the media type of a binary pull page.
-const PullMediaType = "application/vnd.mottagning.pull.v1"
+const PullMediaType = wire.PullMediaType
 
 const (
 	pullMagic = "MTGPULL1"
@@ -41,22 +42,15 @@ const (
 )
 
 // PushMediaType is the media type of a binary push answer.
-const PushMediaType = "application/vnd.mottagning.push.v1"
+const PushMediaType = wire.PushMediaType
 
 // ErrBadPage: a binary pull page that does not decode (cut off, an
 // unknown frame, a record that is not its JSON).
 var ErrBadPage = errors.New("sync: malformed pull page")
 
-type pageHead struct {
-	After  string `json:"after"`
-	Cursor string `json:"cursor"`
-	More   bool   `json:"more"`
-	Head   string `json:"head"`
-}
-
 // MarshalBinary writes the page in the binary pull format.
 func (r *PullResponse) MarshalBinary() ([]byte, error) {
-	return marshalPage(pullMagic, pageHead{After: r.After, Cursor: r.Cursor, More: r.More, Head: r.Head}, &r.Changes)
+	return marshalPage(pullMagic, wire.PageHead{After: r.After, Cursor: r.Cursor, More: r.More, Head: r.Head}, &r.Changes)
 }
 
 // MarshalBinary writes a push's answer in the binary format: magic
@@ -67,13 +61,7 @@ func (r *PushResponse) MarshalBinary() ([]byte, error) {
 	if r.State != nil {
 		ch = *r.State
 	}
-	return marshalPage(pushMagic, pushHead{Results: r.Results, From: ch.From, To: ch.To}, &ch)
-}
-
-type pushHead struct {
-	Results []app.OpResult `json:"results"`
-	From    string         `json:"from,omitempty"`
-	To      string         `json:"to,omitempty"`
+	return marshalPage(pushMagic, wire.PushHead{Results: wire.Map(r.Results, wire.FromResult), From: ch.From, To: ch.To}, &ch)
 }
 
 func marshalPage(magic string, head any, ch *app.SyncChanges) ([]byte, error) {
@@ -88,28 +76,28 @@ func marshalPage(magic string, head any, ch *app.SyncChanges) ([]byte, error) {
 	w.buf = append(w.buf, magic...)
 	w.json('H', head)
 	for i := range ch.Clinics {
-		w.json('K', &ch.Clinics[i])
+		w.json('K', wire.FromClinic(ch.Clinics[i]))
 	}
 	for i := range ch.Staff {
-		w.json('S', &ch.Staff[i])
+		w.json('S', wire.FromStaff(ch.Staff[i]))
 	}
 	for i := range ch.Templates {
-		w.json('T', &ch.Templates[i])
+		w.json('T', wire.FromTemplate(ch.Templates[i]))
 	}
 	for i := range ch.EServices {
-		w.json('E', &ch.EServices[i])
+		w.json('E', wire.FromEService(ch.EServices[i]))
 	}
 	for i := range ch.FormSeries {
 		w.json('F', &ch.FormSeries[i])
 	}
 	for i := range ch.Residents {
-		w.json('R', &ch.Residents[i])
+		w.json('R', wire.FromResident(ch.Residents[i]))
 	}
 	for _, id := range ch.Gone {
 		w.frame('G', []byte(id))
 	}
 	for i := range ch.Withdrawn {
-		w.json('W', &ch.Withdrawn[i])
+		w.json('W', wire.FromWithdrawnCase(ch.Withdrawn[i]))
 	}
 	for i := range ch.Threads {
 		t := &ch.Threads[i]
@@ -121,20 +109,20 @@ func marshalPage(magic string, head any, ch *app.SyncChanges) ([]byte, error) {
 		} else {
 			// A thread read decoded (not by ChangesSinceRaw): its records
 			// as the server would store them.
-			p, err := json.Marshal(&t.Case)
+			p, err := json.Marshal(wire.FromCase(t.Case))
 			if err != nil && w.err == nil {
 				w.err = fmt.Errorf("sync: encode pull page: %w", err)
 			}
 			w.caseFrame(t.Seq, p)
 			for j := range t.Messages {
-				w.itemJSON('m', t.Messages[j].ID, &t.Messages[j])
+				w.itemJSON('m', t.Messages[j].ID, wire.FromMessage(t.Messages[j]))
 			}
 			for j := range t.Notes {
-				w.itemJSON('n', t.Notes[j].ID, &t.Notes[j])
+				w.itemJSON('n', t.Notes[j].ID, wire.FromNote(t.Notes[j]))
 			}
 		}
 		for j := range t.Notifications {
-			w.json('N', &t.Notifications[j])
+			w.json('N', wire.FromNotification(t.Notifications[j]))
 		}
 	}
 	w.frame('Z', nil)
@@ -190,7 +178,7 @@ func (w *pageWriter) itemJSON(kind byte, id app.ID, v any) {
 // while the page is in use.
 func (r *PullResponse) UnmarshalBinary(data []byte) error {
 	*r = PullResponse{}
-	var h pageHead
+	var h wire.PageHead
 	if err := unmarshalPage(data, pullMagic, &h, &r.Changes); err != nil {
 		return err
 	}
@@ -201,12 +189,12 @@ func (r *PullResponse) UnmarshalBinary(data []byte) error {
 // UnmarshalBinary reads a push's answer in the binary format.
 func (r *PushResponse) UnmarshalBinary(data []byte) error {
 	*r = PushResponse{}
-	var h pushHead
+	var h wire.PushHead
 	ch := &app.SyncChanges{}
 	if err := unmarshalPage(data, pushMagic, &h, ch); err != nil {
 		return err
 	}
-	r.Results = h.Results
+	r.Results = wire.Map(h.Results, wire.Result.App)
 	ch.From, ch.To = h.From, h.To
 	if !ch.Empty() {
 		r.State = ch
@@ -247,19 +235,19 @@ func unmarshalPage(data []byte, magic string, head any, ch *app.SyncChanges) err
 			seenHead = true
 			err = json.Unmarshal(p, head)
 		case 'K':
-			err = appendJSON(p, &ch.Clinics)
+			err = appendWire(p, &ch.Clinics, wire.Clinic.App)
 		case 'S':
-			err = appendJSON(p, &ch.Staff)
+			err = appendWire(p, &ch.Staff, wire.Staff.App)
 		case 'T':
-			err = appendJSON(p, &ch.Templates)
+			err = appendWire(p, &ch.Templates, wire.Template.App)
 		case 'E':
-			err = appendJSON(p, &ch.EServices)
+			err = appendWire(p, &ch.EServices, wire.EService.App)
 		case 'F':
 			err = appendJSON[form.Series](p, &ch.FormSeries)
 		case 'R':
-			err = appendJSON(p, &ch.Residents)
+			err = appendWire(p, &ch.Residents, wire.Resident.App)
 		case 'W':
-			err = appendJSON(p, &ch.Withdrawn)
+			err = appendWire(p, &ch.Withdrawn, wire.WithdrawnCase.App)
 			if err == nil && ch.Withdrawn[len(ch.Withdrawn)-1].CaseID == "" {
 				return bad("withdrawn case without id", tag)
 			}
@@ -296,7 +284,7 @@ func unmarshalPage(data []byte, magic string, head any, ch *app.SyncChanges) err
 			if cur == nil {
 				return bad("notification before its case", tag)
 			}
-			err = appendJSON(p, &cur.Notifications)
+			err = appendWire(p, &cur.Notifications, wire.Notification.App)
 		case 'Z':
 			if len(p) != 0 || len(rest) != 0 {
 				return bad("data after the end", tag)
