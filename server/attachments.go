@@ -208,6 +208,20 @@ func (s *Server) getAttachmentChunk(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if n == 0 {
+		// Downloading a case's file is taking its content to this
+		// device, as a pull is: recorded the same way (once per device,
+		// case and version; mostly the pull that named the file did).
+		c := claimsOf(r)
+		cs, err := s.gate.Case(r.Context(), caseID)
+		if err == nil {
+			err = s.recordSent(r.Context(), app.NewPullScope(staffOf(c), c.DeviceID), []app.PulledThread{{Thread: app.Thread{Case: *cs}}})
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	// Not found while the server does not hold the whole file (its
 	// upload is under way): GET .../chunks says so with stored false.
 	data, err := s.gate.AttachmentChunk(r.Context(), caseID, a.ID, n)

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"mottagning/app"
 	"mottagning/app/demo"
@@ -620,5 +621,27 @@ func TestSyncAttachmentDownloadNeedsTheCase(t *testing.T) {
 	}
 	if _, _, err := ce.c.AttachmentChunk(ce.ctx, ce.tok, ce.cs, ce.a.ID, 0); err != nil {
 		t.Fatalf("the ärendemottagare downloads: %v", err)
+	}
+	// Taking the file to the device is recorded as a pull of the case is
+	// (here the push answers that carried the case recorded it already).
+	es, err := ce.store.Entries(ce.ctx, c.ClinicID, time.Time{}, ce.clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged := 0
+	for _, e := range es {
+		if e.Action == app.AccessSyncPull && e.CaseID == ce.cs && e.StaffID == ce.ds.StaffBy[demo.StaffReceiver] && e.ResidentID == c.ResidentID {
+			logged++
+		}
+	}
+	if logged == 0 {
+		t.Error("taking the case's content to the device is not in the access log")
+	}
+	// Again: the same version is not recorded twice.
+	if _, _, err := ce.c.AttachmentChunk(ce.ctx, ce.tok, ce.cs, ce.a.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if es2, _ := ce.store.Entries(ce.ctx, c.ClinicID, time.Time{}, ce.clock.Now().Add(time.Hour)); len(es2) != len(es) {
+		t.Errorf("a second download of the same version logged again: %d → %d", len(es), len(es2))
 	}
 }
