@@ -52,6 +52,14 @@ var (
 	ErrBadCredentials = errors.New("wrong username or password")
 	// ErrAccountDisabled: the staff account is disabled.
 	ErrAccountDisabled = errors.New("account disabled")
+	// ErrOneTimeCodeRequired: the password was right and the account asks
+	// for a one-time code (TOTP) that this sign-in cannot send. Not a
+	// wrong password: trying again would only lock the account.
+	ErrOneTimeCodeRequired = errors.New("one-time code required")
+	// ErrDeviceNotRecognised: the server did not accept this computer's
+	// proof that it is the device registered at its first sign-in (a
+	// copied or damaged data directory).
+	ErrDeviceNotRecognised = errors.New("device key not accepted")
 )
 
 // TooManyAttemptsError is returned while an account is locked after too
@@ -219,6 +227,10 @@ func SignInMessage(err error, now time.Time) string {
 		return "Fel användarnamn eller lösenord."
 	case errors.Is(err, ErrAccountDisabled):
 		return "Kontot är avstängt. Kontakta behörighetsadministratören."
+	case errors.Is(err, ErrOneTimeCodeRequired):
+		return "Lösenordet är rätt, men kontot kräver också en engångskod, som inloggningen här inte kan ta emot. Kontakta behörighetsadministratören."
+	case errors.Is(err, ErrDeviceNotRecognised):
+		return "Servern känner inte igen den här datorn. Datakatalogen kan ha kopierats eller skadats. Kontakta IT-supporten; försök inte igen."
 	}
 	return "Inloggningen misslyckades. Försök igen."
 }

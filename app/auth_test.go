@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +127,15 @@ func TestSignInDisabledAndWithoutPassword(t *testing.T) {
 	}
 	if _, err := f.auth().SignIn(f.ctx, "ny", "ett-bra-lösenord"); err != nil {
 		t.Errorf("after SetPassword: %v", err)
+	}
+}
+
+func TestSignInMessage_OneTimeCodeAndDeviceAreNotWrongPasswords(t *testing.T) {
+	now := time.Now()
+	for _, err := range []error{app.ErrOneTimeCodeRequired, app.ErrDeviceNotRecognised} {
+		m := app.SignInMessage(fmt.Errorf("sign in: %w", err), now)
+		if m == app.SignInMessage(app.ErrBadCredentials, now) || m == app.SignInMessage(errors.New("x"), now) {
+			t.Errorf("%v shows %q", err, m)
+		}
 	}
 }

@@ -32,11 +32,11 @@ var (
 	// ErrDeviceProof: the server did not accept this desktop's proof that
 	// it is the registered device (its device key does not match: a
 	// damaged or copied data directory).
-	ErrDeviceProof = errors.New("sync: the server refused this device's key")
+	ErrDeviceProof = fmt.Errorf("sync: the server refused this device's key: %w", app.ErrDeviceNotRecognised)
 	// ErrTOTPRequired: the password was right, and the account asks for a
 	// one-time code, which this desktop's sign-in cannot send. Not a wrong
 	// password: trying again would only lock the account.
-	ErrTOTPRequired = errors.New("sync: the account requires a one-time code")
+	ErrTOTPRequired = fmt.Errorf("sync: the account requires a one-time code: %w", app.ErrOneTimeCodeRequired)
 )
 
 // Code is the stable code of a connected desktop's error ("" when none).
