@@ -64,15 +64,6 @@ func (c *Client) SyncLookup(ctx context.Context, token string, clinic app.ID, pn
 	return &out, c.Do(ctx, http.MethodPost, "/api/sync/clinics/"+esc(string(clinic))+"/residents/lookup", token, msync.LookupRequest{Personnummer: pnr}, &out)
 }
 
-// SyncSignIn signs a staff member in on a device (registering it the first time).
-func (c *Client) SyncSignIn(ctx context.Context, username, password, deviceID, deviceName string) (*msync.Session, error) {
-	t, err := c.StaffSignIn(ctx, StaffSignInRequest{Username: username, Password: password, DeviceID: deviceID, DeviceName: deviceName})
-	if err != nil {
-		return nil, err
-	}
-	return &msync.Session{Access: t.AccessToken, Refresh: t.RefreshToken, AccessExpires: t.AccessExpires, DeviceID: t.DeviceID}, nil
-}
-
 // SyncRefresh exchanges a refresh token.
 func (c *Client) SyncRefresh(ctx context.Context, refresh string) (*msync.Session, error) {
 	t, err := c.StaffRefresh(ctx, refresh)
