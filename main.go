@@ -193,6 +193,9 @@ func run() int {
 	var auth app.Authenticator = app.UnlockingAuth{Auth: app.NewLocalAuth(store, store, clock), Store: store,
 		Keyring: ring, KeyringError: keyringError}
 	dispatched, testSender := func() {}, &notify.TestSender{Clock: clock}
+	// The granskare reads the server's log of the clinic when connected
+	// (every device's entries), this database's own when standalone.
+	var audit ui.AuditReader = app.NewAuditService(store, clock)
 	// Connected mode only: the status bar and Ändringar (sync), and the
 	// lookup of residents never seen on this device. Standalone shows no
 	// status bar.
@@ -207,6 +210,7 @@ func run() int {
 		conn, stopSync := startSync(ctx, store, remote, cases, clock, ring, keyringError)
 		defer stopSync()
 		auth, syncStatus, residentLookup = conn.auth, conn.engine, conn.lookup
+		audit = conn.audit
 	}
 	defer dispatched()
 	ui.New(ctx, w, ui.Deps{
@@ -214,7 +218,7 @@ func run() int {
 		Cases:        cases,
 		Bulk:         cases,
 		Templates:    app.NewTemplateService(store, clock),
-		Audit:        app.NewAuditService(store, clock),
+		Audit:        audit,
 		StaffAdmin:   app.NewStaffService(store, clock),
 		Guardians:    app.NewGuardianService(store, clock),
 		EServices:    app.NewEServiceBuilder(store, store, clock),

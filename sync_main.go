@@ -128,6 +128,8 @@ type connected struct {
 	auth   app.Authenticator
 	engine *msync.Engine
 	lookup *msync.Lookup
+	// audit reads the clinic's access log on the server (granskare).
+	audit *msync.AuditLog
 }
 
 // startSync builds the connected desktop's sign-in (online at the first
@@ -158,7 +160,8 @@ func startSync(ctx context.Context, store *storage.Store, c *client.Client, case
 		}
 	}()
 	lookup := &msync.Lookup{Cases: cases, Remote: c, Tokens: tokens, Store: store}
-	return connected{auth: auth, engine: eng, lookup: lookup}, func() { cancel(); <-done }
+	audit := &msync.AuditLog{AuditService: app.NewAuditService(store, clock), Remote: c, Tokens: tokens, Log: slog.Default()}
+	return connected{auth: auth, engine: eng, lookup: lookup, audit: audit}, func() { cancel(); <-done }
 }
 
 // kickingAuth wakes the sync engine after a sign-in: the store is

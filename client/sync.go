@@ -14,6 +14,7 @@ import (
 
 	"mottagning/app"
 	msync "mottagning/sync"
+	"mottagning/sync/wire"
 )
 
 // The sync calls of a connected desktop (docs/sync.md). They satisfy
@@ -106,4 +107,10 @@ func FetchFingerprint(ctx context.Context, baseURL string) (string, error) {
 	}
 	sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// SyncAccessLog reads a clinic's access log on the server (its granskare).
+func (c *Client) SyncAccessLog(ctx context.Context, token string, clinic app.ID, req wire.AccessLogRequest) (*wire.AccessLogResponse, error) {
+	var out wire.AccessLogResponse
+	return &out, c.Do(ctx, http.MethodPost, "/api/sync/clinics/"+esc(string(clinic))+"/access-log", token, req, &out)
 }

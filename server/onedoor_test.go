@@ -10,6 +10,7 @@ import (
 	"mottagning/app/demo"
 	"mottagning/client"
 	msync "mottagning/sync"
+	"mottagning/sync/wire"
 )
 
 // One door (issue 13): what the staff API refuses, a desktop's sync op
@@ -208,4 +209,38 @@ func TestOneDoor_ControlCharactersRefusedOnEveryDoor(t *testing.T) {
 	if strings.ContainsRune(ok, 0) {
 		t.Fatal("test text")
 	}
+}
+
+// The access log of a clinic through sync: its granskare only (the
+// one rule of app.AuditService), nobody of another clinic.
+func TestOneDoor_AccessLogForTheGranskareOnly(t *testing.T) {
+	d := newDoorEnv(t)
+	c := d.caseOf(0, func(*app.Case) bool { return true })
+	if _, err := d.c.OpenCase(d.ctx, d.staff(demo.StaffReceiver), d.clinic(0), string(c.ID)); err != nil {
+		t.Fatal(err)
+	}
+	body := wire.AccessLogRequest{From: d.clock.Now().Add(-24 * time.Hour), To: d.clock.Now().Add(time.Hour)}
+	for _, key := range []string{demo.StaffReceiver, demo.StaffHandler, demo.StaffLocalAdmin, demo.StaffPermAdmin} {
+		_, err := d.c.SyncAccessLog(d.ctx, d.staff(key), d.ds.Clinics[0].ID, body)
+		wantCode(t, err, "forbidden")
+	}
+	// The granskare of Centrum is not Barnmottagningens.
+	_, err := d.c.SyncAccessLog(d.ctx, d.staff(demo.StaffAuditor), d.ds.Clinics[1].ID, body)
+	wantCode(t, err, "forbidden")
+	resp, err := d.c.SyncAccessLog(d.ctx, d.staff(demo.StaffAuditor), d.ds.Clinics[0].ID, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Rows) != 1 || resp.Rows[0].Entry.CaseID != string(c.ID) || resp.Rows[0].Entry.Action != wire.AccessOpenCase {
+		t.Fatalf("rows for the granskare: %+v", resp.Rows)
+	}
+	// A period over a year, a bad personnummer: clear refusals.
+	long := body
+	long.From = long.To.AddDate(-2, 0, 0)
+	_, err = d.c.SyncAccessLog(d.ctx, d.staff(demo.StaffAuditor), d.ds.Clinics[0].ID, long)
+	wantCode(t, err, "invalid")
+	bad := body
+	bad.PNR = "19121212-1213"
+	_, err = d.c.SyncAccessLog(d.ctx, d.staff(demo.StaffAuditor), d.ds.Clinics[0].ID, bad)
+	wantCode(t, err, "invalid")
 }

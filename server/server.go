@@ -56,6 +56,7 @@ type Server struct {
 	store     *storage.Store
 	gate      *Gate
 	cases     *app.CaseService
+	audit     *app.AuditService
 	residents *app.ResidentService
 	templates *app.TemplateService
 	eservices *app.EServiceService
@@ -91,6 +92,7 @@ func New(ctx context.Context, deps Deps) (*Server, error) {
 		store:     deps.Store,
 		gate:      gate,
 		cases:     app.NewCaseService(gate, deps.Clock),
+		audit:     app.NewAuditService(gate, deps.Clock),
 		residents: app.NewResidentService(gate, deps.Clock),
 		templates: app.NewTemplateService(gate, deps.Clock),
 		eservices: app.NewEServiceService(gate, deps.Clock),

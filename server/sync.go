@@ -15,6 +15,7 @@ import (
 	"mottagning/app/personnummer"
 	"mottagning/storage"
 	msync "mottagning/sync"
+	"mottagning/sync/wire"
 )
 
 // The sync API of connected desktops (docs/sync.md): push (ops applied
@@ -35,6 +36,7 @@ func (s *Server) syncRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/sync/pull", s.withStaff(s.syncPull))
 	mux.HandleFunc("GET /api/sync/events", s.withStaff(s.syncEvents))
 	mux.HandleFunc("POST /api/sync/clinics/{clinic}/residents/lookup", s.withClinic(s.syncLookup))
+	mux.HandleFunc("POST /api/sync/clinics/{clinic}/access-log", s.withClinic(s.syncAccessLog))
 	mux.HandleFunc("GET /api/staff/me/verifier", s.withStaff(s.staffVerifier))
 	s.attachmentRoutes(mux) // attachments in chunks (attachments.go)
 }
@@ -298,4 +300,32 @@ func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) boo
 		return false
 	}
 	return true
+}
+
+// syncAccessLog is the clinic's access log for its granskare on a
+// desktop (POST /api/sync/clinics/{clinic}/access-log, a
+// wire.AccessLogRequest: the personnummer a review may filter on goes in
+// the body, never in a URL that a proxy logs): the server's log, which
+// holds every device's entries, not only the desktop's own. The same use
+// case and role check as everywhere (app.AuditService.Entries: granskare
+// only, a period of at most a year).
+func (s *Server) syncAccessLog(w http.ResponseWriter, r *http.Request, sess app.Session) {
+	var req wire.AccessLogRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	q := app.AuditQuery{From: req.From, To: req.To, StaffID: app.ID(req.StaffID)}
+	if req.PNR != "" {
+		var err error
+		if q.PNR, err = personnummer.ParseAt(req.PNR, s.clock.Now()); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	rows, err := s.audit.Entries(r.Context(), sess, q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, wire.AccessLogResponse{Rows: wire.Map(rows, wire.FromAuditRow)})
 }

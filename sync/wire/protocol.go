@@ -3,6 +3,8 @@ package wire
 import (
 	"mottagning/app"
 	"mottagning/app/form"
+	"mottagning/app/personnummer"
+	"time"
 )
 
 // The bodies of the sync calls (docs/sync.md). Their names are camelCase
@@ -149,4 +151,43 @@ type LookupResponse struct {
 type VerifierResponse struct {
 	Verifier string `json:"verifier"`
 	Staff    Staff  `json:"staff"`
+}
+
+// AccessLogRequest is POST /api/sync/clinics/{clinic}/access-log: the
+// period [From, To), and optionally one staff member or one resident.
+type AccessLogRequest struct {
+	From    time.Time `json:"from"`
+	To      time.Time `json:"to"`
+	StaffID string    `json:"staffId,omitempty"`
+	PNR     string    `json:"personnummer,omitempty"`
+}
+
+// AccessLogResponse answers AccessLogRequest: the
+// clinic's access log for a period, as its granskare reads it, newest
+// first (app.AuditService.Entries).
+type AccessLogResponse struct {
+	Rows []AuditRow `json:"rows"`
+}
+
+// AuditRow is one access-log entry with the names a granskare reads.
+type AuditRow struct {
+	Entry         AccessEntry         `json:"entry"`
+	ActionLabel   string              `json:"actionLabel"`
+	StaffName     string              `json:"staffName,omitempty"`
+	ResidentName  string              `json:"residentName,omitempty"`
+	PNR           personnummer.Number `json:"pnr"`
+	ReserveNumber string              `json:"reserveNumber,omitempty"`
+	ClinicName    string              `json:"clinicName,omitempty"`
+}
+
+// FromAuditRow is r on the wire.
+func FromAuditRow(r app.AuditRow) AuditRow {
+	return AuditRow{Entry: FromAccessEntry(r.AccessEntry), ActionLabel: r.ActionLabel, StaffName: r.StaffName,
+		ResidentName: r.ResidentName, PNR: r.PNR, ReserveNumber: r.ReserveNumber, ClinicName: r.ClinicName}
+}
+
+// App is r in the domain.
+func (r AuditRow) App() app.AuditRow {
+	return app.AuditRow{AccessEntry: r.Entry.App(), ActionLabel: r.ActionLabel, StaffName: r.StaffName,
+		ResidentName: r.ResidentName, PNR: r.PNR, ReserveNumber: r.ReserveNumber, ClinicName: r.ClinicName}
 }
