@@ -426,7 +426,8 @@ func (c *conv) check() {
 
 // modelApply is what the server does to status and assignee when it
 // applies op from the only desktop that changes the case (so no conflict
-// can arise): app.CaseService.applyUpdate, reduced to those two fields.
+// can arise): app/caseops.go (statusChange, assignChange, messageChange),
+// reduced to those two fields.
 func modelApply(c *app.Case, op *app.SyncOp, staff app.ID) {
 	switch op.Kind {
 	case app.OpCaseMessage:
@@ -440,6 +441,9 @@ func modelApply(c *app.Case, op *app.SyncOp, staff app.ID) {
 		var sc app.StatusChange
 		_ = json.Unmarshal(op.Payload, &sc)
 		c.Status = sc.Status
+		if sc.Status == app.StatusOngoing && c.AssigneeID == "" {
+			c.Status = app.StatusNew // an unassigned case reopens as Ny
+		}
 	case app.OpCaseAssign:
 		var ac app.AssignChange
 		_ = json.Unmarshal(op.Payload, &ac)
