@@ -230,6 +230,12 @@ type session struct {
 	Created   time.Time
 	Expires   time.Time
 	Rotations int
+	// PrevHash is the SHA-256 of the refresh secret the last rotation
+	// spent, and RotatedAt when: a desktop whose answer to that rotation
+	// was lost (a cut connection, a crash before it stored the new token)
+	// may present it once more within RefreshRetryGrace (Refresh).
+	PrevHash  []byte    `json:",omitempty"`
+	RotatedAt time.Time `json:",omitempty"`
 }
 
 // Device is a desktop installation registered at a staff member's first

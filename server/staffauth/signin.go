@@ -317,6 +317,10 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (*Tokens, error) 
 	return s.RefreshDevice(ctx, refresh, nil)
 }
 
+// RefreshRetryGrace is how long after a rotation the refresh secret it
+// spent is taken once more (a lost answer, RefreshDevice).
+const RefreshRetryGrace = 2 * time.Minute
+
 // reuseReason is the revocation reason of a reused refresh token, in the
 // words the desktop shows.
 const reuseReason = "Servern spärrade datorn automatiskt: en inloggningsnyckel som redan hade bytts ut användes igen, " +
@@ -356,7 +360,14 @@ func (s *Service) RefreshDevice(ctx context.Context, refresh string, adopt *KeyP
 		} else if err != nil {
 			return err
 		}
-		if subtle.ConstantTimeCompare(hash, se.Hash) != 1 {
+		// The refresh secret the last rotation spent, again, soon after: the
+		// answer to that rotation never reached the desktop (a cut
+		// connection, a crash before it stored the new token). It gets a
+		// fresh one; the secret it never received stops working. Later, or
+		// any older secret, is a copy in other hands: the device goes.
+		retry := subtle.ConstantTimeCompare(hash, se.Hash) != 1 && len(se.PrevHash) > 0 &&
+			subtle.ConstantTimeCompare(hash, se.PrevHash) == 1 && !now.After(se.RotatedAt.Add(RefreshRetryGrace))
+		if !retry && subtle.ConstantTimeCompare(hash, se.Hash) != 1 {
 			revoked = d.ID
 			if !d.Revoked {
 				if err := s.revokeDevice(tx, d, "", reuseReason, now); err != nil {
@@ -392,6 +403,9 @@ func (s *Service) RefreshDevice(ctx context.Context, refresh string, adopt *KeyP
 			return err
 		}
 		se.Rotations++
+		if !retry {
+			se.PrevHash, se.RotatedAt = se.Hash, now
+		}
 		if t, err = s.issue(tx, a, &se, now); err != nil {
 			return err
 		}

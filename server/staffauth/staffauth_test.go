@@ -292,8 +292,10 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 		t.Fatal("refresh token not rotated, or device changed")
 	}
 	f.claims(tok2)
-	// The old refresh token again: somebody has a copy. The device goes,
-	// with a reason its users are shown.
+	// The old refresh token again, after the grace of a lost answer:
+	// somebody has a copy. The device goes, with a reason its users are
+	// shown.
+	f.clock.Add(RefreshRetryGrace + time.Second)
 	_, err = f.s.Refresh(f.ctx, tok1.Refresh)
 	f.want(err, ErrDeviceRevoked, "reused refresh token")
 	var re *RevokedError
@@ -656,4 +658,37 @@ func TestOnChangeAfterCommitOnly(t *testing.T) {
 	if len(got) != 2 {
 		t.Errorf("a refused change was reported")
 	}
+}
+
+// A desktop whose answer to a rotation was lost (the connection cut, or
+// killed before it stored the new token) presents the spent token again
+// soon after: it gets fresh tokens, not a revoked device; the token it
+// never received stops working, and an older one, or the same one after
+// the grace, revokes the device as a copy would.
+func TestRefreshLostAnswerRetried(t *testing.T) {
+	f := newFixture(t)
+	tok1 := f.signInNew(t, "cia", map[app.ID][]app.Role{clinicA: {app.RoleCaseHandler}})
+	if _, err := f.s.Refresh(f.ctx, tok1.Refresh); err != nil { // the answer is lost
+		t.Fatal(err)
+	}
+	f.clock.Add(30 * time.Second)
+	tok3, err := f.s.Refresh(f.ctx, tok1.Refresh)
+	if err != nil {
+		t.Fatalf("retry of a lost rotation: %v", err)
+	}
+	f.claims(tok3)
+	// Lost again: the same spent token still counts from the first rotation.
+	f.clock.Add(30 * time.Second)
+	tok4, err := f.s.Refresh(f.ctx, tok1.Refresh)
+	if err != nil {
+		t.Fatalf("second retry within the grace: %v", err)
+	}
+	if _, err := f.s.Refresh(f.ctx, tok4.Refresh); err != nil {
+		t.Fatalf("the retried session goes on: %v", err)
+	}
+	// The grace of the last rotation runs from now; after it the
+	// spent token is a copy.
+	f.clock.Add(RefreshRetryGrace + time.Second)
+	_, err = f.s.Refresh(f.ctx, tok4.Refresh)
+	f.want(err, ErrDeviceRevoked, "spent token after the grace")
 }
