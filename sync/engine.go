@@ -91,6 +91,11 @@ type Status struct {
 	// FirstSync: the desktop has never finished a pull; Progress is 0..1.
 	FirstSync bool
 	Progress  float64
+	// FirstCases is the number of cases the first pull has brought so far,
+	// and FirstStarted when it began (zero before): the first-run screen
+	// and the status bar show the count and the time left.
+	FirstCases   int
+	FirstStarted time.Time
 	// Pending is the number of local changes not yet answered by the server.
 	Pending int
 	// LastSync is the end of the last complete sync (zero: never).
@@ -125,6 +130,11 @@ type Engine struct {
 	st   Status
 	head string
 	subs map[chan struct{}]struct{}
+	// changedAt is the Status.Changes of the last sync write of each case
+	// (CaseChanged); allAt that of the last write that may have changed
+	// every case.
+	changedAt map[app.ID]uint64
+	allAt     uint64
 }
 
 // New returns an engine; start it with Serve.
@@ -375,6 +385,15 @@ func (e *Engine) SyncOnce(ctx context.Context) error {
 	err = e.revoked(ctx, err) // a revoked device exports its queue (revoked.go)
 	e.refresh(ctx)
 	now := e.opt.Clock.Now()
+	if err == nil {
+		// The end of a first sync is worth a line (counts, never content).
+		e.mu.Lock()
+		first, n, began := e.st.FirstSync, e.st.FirstCases, e.st.FirstStarted
+		e.mu.Unlock()
+		if first {
+			e.opt.Log.Info("sync: first sync done", "cases", n, "seconds", now.Sub(began).Round(time.Millisecond).Seconds())
+		}
+	}
 	e.set(func(st *Status) {
 		st.Syncing = false
 		st.SignInNeeded = errors.Is(err, ErrSignInNeeded)
@@ -457,6 +476,14 @@ func (e *Engine) pull(ctx context.Context) error {
 	// deferred: a first sync's pages went to deferred case indexes; the
 	// lists are read anew once FinishPull has built them.
 	deferred := false
+	{
+		now := e.opt.Clock.Now()
+		e.set(func(st *Status) {
+			if st.FirstSync && st.FirstStarted.IsZero() {
+				st.FirstStarted = now
+			}
+		})
+	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type page struct {
@@ -519,6 +546,9 @@ func (e *Engine) pull(ctx context.Context) error {
 			if h > 0 {
 				st.Progress = min(c/h, 1)
 			}
+			if st.FirstSync {
+				st.FirstCases += len(resp.Changes.Threads)
+			}
 		})
 	}
 	if err := e.opt.Replica.FinishPull(ctx); err != nil {
@@ -541,7 +571,35 @@ func (e *Engine) report(ctx context.Context, ch app.ServerChange) {
 			e.opt.Log.Warn("sync: case lists not brought up to date", "cases", len(ch.Cases), "err", err)
 		}
 	}
-	e.set(func(st *Status) { st.Changes++ })
+	e.mu.Lock()
+	e.st.Changes++
+	n := e.st.Changes
+	if e.changedAt == nil {
+		e.changedAt = map[app.ID]uint64{}
+	}
+	if ch.All || len(e.changedAt)+len(ch.Cases) > maxChangedCases {
+		e.allAt = n
+		clear(e.changedAt)
+	} else {
+		for _, id := range ch.Cases {
+			e.changedAt[id] = n
+		}
+	}
+	e.changed()
+	e.mu.Unlock()
+}
+
+// maxChangedCases bounds the memory of CaseChanged; beyond it every case
+// counts as changed (the open case view reads its case once more).
+const maxChangedCases = 10000
+
+// CaseChanged reports whether a sync write changed case id after the
+// write that moved Status.Changes to since: an open case view reads its
+// case again then, and only then.
+func (e *Engine) CaseChanged(id app.ID, since uint64) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.allAt > since || e.changedAt[id] > since
 }
 
 func mustFloat(s string) float64 { f, _ := strconv.ParseFloat(s, 64); return f }

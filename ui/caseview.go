@@ -415,6 +415,23 @@ func (v *caseView) kindText(c *app.Case) string {
 	return k + " – " + L(export.AnswerText(c))
 }
 
+// reloadInPlace reads the case again after a sync changed it, keeping
+// what the user has here: the reply or note being written (its own
+// widgets, untouched by show) and the place in the thread, unless they
+// were at its end, where the new entry then shows.
+func (v *caseView) reloadInPlace() {
+	if v.busy {
+		return // a write of this view is under way; it reads the case when done
+	}
+	off := v.scroll.Offset
+	atEnd := off.Y+v.scroll.Size().Height >= v.scroll.Content.MinSize().Height-1
+	v.load(func() {
+		if !atEnd {
+			v.scroll.ScrollToOffset(off)
+		}
+	})
+}
+
 // show puts a freshly read thread on screen.
 func (v *caseView) show(t *app.Thread) {
 	v.thread = t

@@ -32,6 +32,10 @@ const (
 	textChooseClinic = "Välj mottagning"
 	textContinue     = "Fortsätt"
 	textSignOut      = "Logga ut"
+	// A connected desktop on a new computer: nothing is stored yet.
+	textFirstRun     = "Den här datorn har inga uppgifter från servern ännu. Logga in, så hämtas dina mottagningar och ärenden."
+	textFirstWait    = "Hämtar dina uppgifter"
+	textFirstWaitFor = "%s, dina mottagningar hämtas från servern. Ärendelistorna öppnas så snart de finns här."
 )
 
 type startDeps struct {
@@ -49,6 +53,11 @@ type startDeps struct {
 	// mottagning"): the screen opens on the clinic step, no password asked.
 	resume     *app.Staff
 	onContinue func(app.Staff, app.Clinic)
+	// sync is a connected desktop's engine; nil standalone. A connected
+	// desktop on a new computer has no clinics until the first sign-in's
+	// pull brings them: the form shows anyway, and the screen waits for
+	// them after the sign-in.
+	sync SyncStatus
 }
 
 // startScreen is the sign-in: a username and a password checked by the
@@ -75,6 +84,14 @@ type startScreen struct {
 	signIn    *widget.Button
 	errText   *widget.Label // a failed sign-in, in Swedish
 	staffList *widget.List  // demo accounts; nil without demo
+
+	// After a first sign-in on a new computer: the wait for the clinics.
+	first      *fyne.Container
+	firstHint  *widget.Label
+	firstText  *widget.Label
+	firstBar   *widget.ProgressBar
+	firstStop  func() // ends the status subscription; nil when not waiting
+	firstStaff *app.Staff
 
 	// After sign-in.
 	choose     *fyne.Container // the clinic step
@@ -136,7 +153,16 @@ func newStartScreen(d startDeps) *startScreen {
 		container.NewHBox(s.signOut, layout.NewSpacer(), s.proceed))
 	s.choose.Hide()
 
-	left := container.NewVBox(s.form, s.choose)
+	s.firstHint = widget.NewLabel("")
+	s.firstHint.Wrapping = fyne.TextWrapWord
+	s.firstText = widget.NewLabel(L(textFirstStarting))
+	s.firstText.Wrapping = fyne.TextWrapWord
+	s.firstBar = widget.NewProgressBar()
+	s.first = container.NewVBox(sectionTitle(L(textFirstWait)), s.firstHint, s.firstBar, s.firstText,
+		container.NewHBox(widget.NewButtonWithIcon(L(textSignOut), theme.LogoutIcon(), s.reset)))
+	s.first.Hide()
+
+	left := container.NewVBox(s.form, s.first, s.choose)
 	if d.demoPassword != nil {
 		s.staffList = widget.NewList(
 			func() int { return len(s.staff) },
@@ -203,14 +229,18 @@ func (s *startScreen) loaded(clinics []app.Clinic, staff []app.Staff, err error)
 		}
 	}
 	switch {
+	case len(clinics) == 0 && s.sync != nil:
+		// A new computer: the sign-in brings the data.
+		s.message.SetText(L(textFirstRun))
 	case len(clinics) == 0:
 		s.message.SetText(L(textEmpty))
 		return
-	case len(s.staff) == 0:
+	case len(s.staff) == 0 && s.sync == nil:
 		s.message.SetText(L(textNoStaff))
 		return
+	default:
+		s.message.Hide()
 	}
-	s.message.Hide()
 	s.main.Show()
 	s.content.Refresh()
 	if s.staffList != nil {
@@ -344,8 +374,14 @@ func (s *startScreen) submitThen(then func()) {
 	})
 }
 
-// signedIn shows the clinic step, or goes straight on for one clinic.
+// signedIn shows the clinic step, or goes straight on for one clinic. On a
+// connected desktop that lacks a clinic of the staff member (a new
+// computer), it waits for the first pull to bring it.
 func (s *startScreen) signedIn(st *app.Staff) {
+	if s.sync != nil && s.sync.Status().FirstSync && len(s.missingClinics(st)) > 0 {
+		s.waitForClinics(st)
+		return
+	}
 	s.signed, s.clinic = st, -1
 	s.options = s.options[:0]
 	for _, c := range s.clinics {
@@ -423,11 +459,107 @@ func (s *startScreen) continueToWorkspace() {
 
 // reset signs out of the clinic step, back to an empty form.
 func (s *startScreen) reset() {
+	s.stopWaiting()
 	s.signed, s.clinic = nil, -1
+	s.first.Hide()
 	s.choose.Hide()
 	s.form.Show()
 	s.username.SetText("")
 	s.password.SetText("")
 	s.errText.Hide()
 	s.content.Refresh()
+}
+
+// missingClinics are the clinics where st holds a role that are not on
+// this computer (yet).
+func (s *startScreen) missingClinics(st *app.Staff) []app.ID {
+	var out []app.ID
+	for id, roles := range st.Roles {
+		if len(roles) > 0 && !slices.ContainsFunc(s.clinics, func(c app.Clinic) bool { return c.ID == id }) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// waitForClinics shows the first pull's progress after the first sign-in
+// on a new computer, and goes on to the clinic step as soon as the staff
+// member's clinics are stored (the lists open then; the rest of the cases
+// keep coming, shown in the status bar), or once the first pull is done.
+func (s *startScreen) waitForClinics(st *app.Staff) {
+	s.stopWaiting()
+	s.firstStaff = st
+	s.form.Hide()
+	s.choose.Hide()
+	s.firstHint.SetText(Lf(textFirstWaitFor, st.Name))
+	s.first.Show()
+	s.content.Refresh()
+	ch, stop := s.sync.Subscribe()
+	done := make(chan struct{})
+	s.firstStop = func() { stop(); close(done) }
+	s.showFirst()
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-s.ctx.Done():
+				return
+			case <-ch:
+				fyne.Do(s.showFirst)
+			}
+		}
+	}()
+}
+
+// showFirst shows the first pull's status and reads the clinics again.
+func (s *startScreen) showFirst() {
+	if s.firstStop == nil {
+		return
+	}
+	st := s.sync.Status()
+	s.firstText.SetText(firstSyncText(st, s.clock.Now()))
+	s.firstBar.SetValue(st.Progress)
+	if st.LastError != "" && !st.Syncing {
+		s.firstText.SetText(L(st.LastError))
+	}
+	staff, finished := s.firstStaff, !st.FirstSync
+	s.tasks.run(func() func() {
+		clinics, err := s.dir.Clinics(s.ctx)
+		return func() {
+			if s.firstStop == nil || s.firstStaff != staff {
+				return
+			}
+			if err != nil {
+				logError("load clinics", err)
+				return
+			}
+			s.clinics = clinics
+			if len(s.missingClinics(staff)) > 0 && !finished {
+				return
+			}
+			s.stopWaiting()
+			s.first.Hide()
+			s.message.Hide()
+			s.form.Show()
+			s.signedInWith(staff)
+		}
+	})
+}
+
+// signedInWith is signedIn without the wait (the first pull brought what
+// it could).
+func (s *startScreen) signedInWith(st *app.Staff) {
+	keep := s.sync
+	s.sync = nil
+	defer func() { s.sync = keep }()
+	s.signedIn(st)
+}
+
+func (s *startScreen) stopWaiting() {
+	if s.firstStop != nil {
+		s.firstStop()
+		s.firstStop = nil
+	}
+	s.firstStaff = nil
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -147,5 +148,88 @@ func TestSync_ListsFollowPulledCases(t *testing.T) {
 	})
 	if len(f.notified) != 1 {
 		t.Errorf("notifications after a removal: %q", f.notified)
+	}
+}
+
+// Item 2 of issue 14: a case open in the case view while a pull brings a
+// resident's reply to it. The view reads the case again by itself (the
+// new message shows), the reply the staff member is half-way through
+// writing stays as typed, and a pull that changes only other cases leaves
+// the view alone.
+func TestSync_OpenCaseFollowsPulledReply(t *testing.T) {
+	f := newSyncFixture(t)
+	f.server.down.Store(false)
+	w := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum")
+	if err := f.eng.SyncOnce(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.wait()
+	anna := f.anna(t)
+	var open, other app.Case
+	for _, c := range f.casesOf(w.clinic.ID, func(c *app.Case) bool { return c.Status != app.StatusClosed }) {
+		switch {
+		case open.ID == "" && c.AssigneeID == anna.Staff.ID:
+			open = c
+		case other.ID == "" && c.ID != open.ID:
+			other = c
+		}
+	}
+	if open.ID == "" || other.ID == "" {
+		t.Fatal("the demo set lacks the cases this test needs")
+	}
+	w.openCase(app.CaseRow{Case: open})
+	f.wait()
+	v := w.open
+	if v == nil || v.thread == nil {
+		t.Fatal("the case view did not open")
+	}
+	before := len(v.thread.Messages)
+	draft := "Hej! Jag har tittat på ditt provsvar och"
+	v.reply.SetText(draft)
+
+	pull := func(seq int, ths ...app.Thread) {
+		t.Helper()
+		var pulled []app.PulledThread
+		for i, th := range ths {
+			pulled = append(pulled, app.PulledThread{Thread: th, Seq: uint64(seq + i)})
+		}
+		cur := fmt.Sprint(seq + len(ths))
+		f.server.mu.Lock()
+		f.server.pages = []*msync.PullResponse{{Changes: app.SyncChanges{Threads: pulled}, Cursor: cur, Head: cur}}
+		f.server.mu.Unlock()
+		if err := f.eng.SyncOnce(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withReply := func(id app.ID, text string, at time.Time) app.Thread {
+		th, err := f.store.Thread(f.ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		th.Messages = append(th.Messages, app.Message{ID: app.NewID(at), CaseID: id, Author: app.AuthorResident,
+			AuthorID: th.Case.ResidentID, At: at, Text: text})
+		th.Case.UnreadByStaff, th.Case.LastActivity, th.Case.Version = true, at, th.Case.Version+1
+		return *th
+	}
+
+	// Another case changes: the open view is not read again.
+	shown := v.thread
+	pull(200, withReply(other.ID, "Tack för svaret.", now.Add(time.Minute)))
+	f.settle(t, "the lists to follow", func() bool { return w.clinicCases.rowsForTest()[0].ID == other.ID })
+	if v.thread != shown {
+		t.Error("a pull of another case read the open case again")
+	}
+
+	// The open case gets a reply: it shows, the draft stays.
+	pull(300, withReply(open.ID, "Jag skickar en bild också.", now.Add(2*time.Minute)))
+	f.settle(t, "the open case to show the reply", func() bool { return len(v.thread.Messages) == before+1 })
+	if got := v.thread.Messages[before].Text; got != "Jag skickar en bild också." {
+		t.Errorf("the newest message shown is %q", got)
+	}
+	if v.reply.Text != draft {
+		t.Errorf("the half-written reply is %q, want %q", v.reply.Text, draft)
+	}
+	if w.open != v {
+		t.Error("the case view was replaced")
 	}
 }

@@ -36,6 +36,9 @@ type SyncStatus interface {
 	Dismiss(ctx context.Context, opID string) error
 	// Kick asks for a sync now.
 	Kick()
+	// CaseChanged reports whether a sync write changed the case after
+	// Status.Changes was since (the open case view reads it again).
+	CaseChanged(id app.ID, since uint64) bool
 }
 
 // ResidentLookup finds a resident by personnummer for Skicka ärende and
@@ -55,7 +58,6 @@ const (
 	textNPending      = "%d ändringar väntar"
 	textLastSync      = "Senast synkad %s"
 	textNeverSynced   = "Inte synkad ännu"
-	textFirstSync     = "Hämtar mottagningens ärenden från servern …"
 	textSignInAgain   = "Logga in igen"
 	textSyncNow       = "Försök nu"
 	textShowChanges   = "Visa ändringar"
@@ -239,8 +241,8 @@ type syncDeps struct {
 	onShowChanges func()
 	onSignIn      func()
 	// onCasesChanged reads the case lists again: sync wrote or removed
-	// cases (Status.Changes moved).
-	onCasesChanged func()
+	// cases (Status.Changes moved from since).
+	onCasesChanged func(since uint64)
 }
 
 // syncScreen is the status bar and the Ändringar tab.
@@ -260,6 +262,8 @@ type syncScreen struct {
 	syncNow   *widget.Button
 	firstSync *fyne.Container
 	progress  *widget.ProgressBar
+	// firstLabel says how far the first sync has come (firstSyncText).
+	firstLabel *widget.Label
 
 	pendingHead, rejectedHead, conflictsHead *widget.Label
 	pendingBox, rejectedBox, conflictsBox    *fyne.Container
@@ -300,7 +304,8 @@ func newSyncScreen(d syncDeps) *syncScreen {
 	s.syncNow = widget.NewButtonWithIcon(L(textSyncNow), theme.ViewRefreshIcon(), s.svc.Kick)
 	s.syncNow.Importance = widget.LowImportance
 	s.progress = widget.NewProgressBar()
-	s.firstSync = container.NewBorder(nil, nil, widget.NewLabel(L(textFirstSync)), nil, s.progress)
+	s.firstLabel = widget.NewLabel(L(textFirstStarting))
+	s.firstSync = container.NewBorder(nil, nil, s.firstLabel, nil, s.progress)
 	left := container.NewHBox(s.icon, s.state, widget.NewSeparator(), s.pending, widget.NewSeparator(), s.lastSync, s.problems, s.showBtn)
 	right := container.NewHBox(s.syncNow, s.signIn)
 	line := container.NewBorder(nil, nil, left, right, s.errText)
@@ -409,9 +414,10 @@ func (s *syncScreen) show(st msync.Status, ops []app.SyncOp, err error) {
 		defer s.refresh() // read the staff names for the assignees
 	}
 	if st.Changes > s.casesSeen {
+		since := s.casesSeen
 		s.casesSeen = st.Changes
 		if s.onCasesChanged != nil {
-			defer s.onCasesChanged()
+			defer s.onCasesChanged(since)
 		}
 	}
 	s.st, s.ops = st, ops
@@ -468,6 +474,9 @@ func (s *syncScreen) showBar() {
 	s.syncNow.Refresh()
 	s.firstSync.Hidden = !st.FirstSync
 	s.progress.SetValue(st.Progress)
+	if st.FirstSync {
+		s.firstLabel.SetText(firstSyncText(*st, s.clock.Now()))
+	}
 	s.firstSync.Refresh()
 }
 

@@ -608,6 +608,7 @@ func (f *fakeSync) Subscribe() (<-chan struct{}, func()) {
 func (f *fakeSync) Pending(context.Context, int) ([]app.SyncOp, error) { return f.ops, nil }
 func (f *fakeSync) Dismiss(context.Context, string) error              { return nil }
 func (f *fakeSync) Kick()                                              {}
+func (f *fakeSync) CaseChanged(app.ID, uint64) bool                    { return false }
 
 // The first sync shows its progress; a sign-in the server wants shows
 // Logga in igen; the queued changes, with the time each was made.

@@ -317,7 +317,7 @@ func (u *UI) showStart(pre *Preselect, resume *app.Staff) {
 	u.start = newStartScreen(startDeps{
 		ctx: u.ctx, tasks: &u.tasks, dir: u.deps.Directory, auth: u.deps.Auth, clock: u.deps.Clock,
 		demo: u.deps.Demo, demoPassword: demoPW, preselect: pre, resume: resume,
-		onContinue: u.showWorkspace,
+		onContinue: u.showWorkspace, sync: u.deps.Sync,
 	})
 	u.win.SetContent(u.start.content)
 }

@@ -160,7 +160,7 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 	var bar fyne.CanvasObject
 	if d.sync != nil {
 		s.syncScr = newSyncScreen(syncDeps{ctx: d.ctx, tasks: d.tasks, svc: d.sync, dir: d.dir, cases: d.cases,
-			sess: sess, clock: d.clock, onShowChanges: s.showChanges, onSignIn: d.onSignOut, onCasesChanged: s.refreshLists})
+			sess: sess, clock: d.clock, onShowChanges: s.showChanges, onSignIn: d.onSignOut, onCasesChanged: s.syncedCases})
 		items = append(items, container.NewTabItem(L(textChangesTab), s.syncScr.changes))
 		bar = container.NewPadded(s.syncScr.bar)
 		s.syncScr.watch()
@@ -320,6 +320,16 @@ func (s *workspaceScreen) setMyUnread(n int) {
 		}
 	}
 	s.tabs.Refresh()
+}
+
+// syncedCases follows a sync write: the lists are read again where the
+// user scrolled to, and an open case the write changed is read again,
+// keeping the reply being written and the place in the thread.
+func (s *workspaceScreen) syncedCases(since uint64) {
+	s.refreshLists()
+	if v := s.open; v != nil && s.sync != nil && s.sync.CaseChanged(v.id, since) {
+		v.reloadInPlace()
+	}
 }
 
 // refreshLists reads the lists again (a case changed: here, or by sync),
