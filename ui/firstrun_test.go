@@ -146,5 +146,8 @@ func TestFirstRun_SignInWaitsForTheFirstPull(t *testing.T) {
 	if u.work.clinic.ID != clinic.ID || u.work.syncScr == nil || !u.work.syncScr.firstSync.Visible() {
 		t.Errorf("workspace of %q, first-sync bar shown %v", u.work.clinic.ID, u.work.syncScr != nil && u.work.syncScr.firstSync.Visible())
 	}
+	if got := u.work.clinicCases.empty.Text; got != L(textListFirstSync) {
+		t.Errorf("the empty list during the first sync says %q", got)
+	}
 	capture(t, win, "firstrun_lists")
 }

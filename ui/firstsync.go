@@ -14,6 +14,7 @@ const (
 	textFirstLeft     = "Hämtar ärenden från servern: %s hittills, cirka %s kvar"
 	textSeconds       = "%d s"
 	textMinutes       = "%d min"
+	textListFirstSync = "Ärendena hämtas från servern. De visas här så snart den första synkroniseringen är klar."
 )
 
 // firstSyncText says how far a first sync has come: the cases so far and,

@@ -243,6 +243,9 @@ type syncDeps struct {
 	// onCasesChanged reads the case lists again: sync wrote or removed
 	// cases (Status.Changes moved from since).
 	onCasesChanged func(since uint64)
+	// onFirstSync is told whether the first sync runs (the empty lists
+	// say that the cases are on their way).
+	onFirstSync func(on bool)
 }
 
 // syncScreen is the status bar and the Ändringar tab.
@@ -421,6 +424,9 @@ func (s *syncScreen) show(st msync.Status, ops []app.SyncOp, err error) {
 		}
 	}
 	s.st, s.ops = st, ops
+	if s.onFirstSync != nil {
+		s.onFirstSync(st.FirstSync)
+	}
 	s.showBar()
 	s.showLists(err)
 }

@@ -163,6 +163,7 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 			sess: sess, clock: d.clock, onShowChanges: s.showChanges, onSignIn: d.onSignOut, onCasesChanged: s.syncedCases})
 		items = append(items, container.NewTabItem(L(textChangesTab), s.syncScr.changes))
 		bar = container.NewPadded(s.syncScr.bar)
+		s.syncScr.onFirstSync = s.firstSyncLists
 		s.syncScr.watch()
 	}
 	var body fyne.CanvasObject
@@ -329,6 +330,20 @@ func (s *workspaceScreen) syncedCases(since uint64) {
 	s.refreshLists()
 	if v := s.open; v != nil && s.sync != nil && s.sync.CaseChanged(v.id, since) {
 		v.reloadInPlace()
+	}
+}
+
+// firstSyncLists says, over a list that is still empty, that the cases
+// are on their way while the first sync runs.
+func (s *workspaceScreen) firstSyncLists(on bool) {
+	text := L(textNoCases)
+	if on {
+		text = L(textListFirstSync)
+	}
+	for _, l := range []*caseList{s.clinicCases, s.myCases} {
+		if l != nil && l.empty.Text != text {
+			l.empty.SetText(text)
+		}
 	}
 }
 
