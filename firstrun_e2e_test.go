@@ -26,7 +26,9 @@ import (
 // TestFirstRunOnNewComputer is item 1 of issue 14, the way a clinic
 // starts a new computer: the real server binary on an empty directory
 // (the demo region), the real desktop binary on an empty directory under a
-// virtual X display, pointed at the server with its fingerprint. The
+// virtual X display, pointed at the server with its fingerprint, by
+// --server and --server-pin or in the start screen's "Anslut till
+// servern" form. The
 // desktop shows the sign-in form (it showed only "Databasen är tom"
 // before), a staff member types their username and password (xdotool, as
 // a keyboard would), the first online sign-in creates the local store and
@@ -54,13 +56,34 @@ func TestFirstRunOnNewComputer(t *testing.T) {
 	addr := srv.waitJSON(t, "listening", "addr", 30*time.Second)
 	fp := srv.findJSON(t, "tls", "fingerprint_sha256")
 
+	for _, how := range []string{"server flag", "first-run dialog"} {
+		t.Run(how, func(t *testing.T) {
+			firstRun(t, bin, filepath.Join(dir, strings.ReplaceAll(how, " ", "-")), addr, fp, how == "first-run dialog")
+		})
+	}
+	if code := srv.stop(t, 30*time.Second); code != 0 {
+		t.Errorf("server exit code %d after SIGTERM; log:\n%s", code, srv.output())
+	}
+}
+
+var pnrLike = regexp.MustCompile(`\b(19|20)\d{6}[-+]?\d{4}\b`)
+
+// firstRun starts the desktop on an empty directory in dir, against the
+// server at addr: with --server and --server-pin, or (dialog) with neither,
+// the server then typed into the start screen's form. The staff member
+// signs in; the test checks what reached the desktop's database.
+func firstRun(t *testing.T, bin binaries, dir, addr, fp string, dialog bool) {
 	display := startXvfb(t)
 	home := filepath.Join(dir, "home") // Fyne's preferences, not the user's
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "desktop")
-	desk := exec.Command(bin.desktop, "--data", data, "--server", "https://"+addr, "--server-pin", fp, "--lang", "sv")
+	args := []string{"--data", data, "--lang", "sv"}
+	if !dialog {
+		args = append(args, "--server", "https://"+addr, "--server-pin", fp)
+	}
+	desk := exec.Command(bin.desktop, args...)
 	desk.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "LANG=sv_SE.UTF-8")
 	dp := startProcess(t, "desktop", desk)
 
@@ -75,6 +98,16 @@ func TestFirstRunOnNewComputer(t *testing.T) {
 	}
 	x("windowfocus", "--sync", win)
 	time.Sleep(time.Second) // the form is shown once the (empty) store is read
+	if dialog {
+		// "Anslut till servern": the address and the fingerprint, as IT
+		// gave them; Return in the field connects.
+		x("key", "Tab")
+		x("type", "--delay", "10", "https://"+addr)
+		x("key", "Tab")
+		x("type", "--delay", "10", fp)
+		x("key", "Return")
+		time.Sleep(2 * time.Second) // the connected sign-in form replaces it
+	}
 	// Tab to the first field, as the keyboard would, then the account.
 	x("key", "Tab")
 	x("type", "--delay", "20", "anna")
@@ -88,7 +121,7 @@ func TestFirstRunOnNewComputer(t *testing.T) {
 		t.Errorf("first sync brought no case: %s", line)
 	}
 	if shots := os.Getenv("E2E_SCREENSHOTS"); shots != "" {
-		capture(t, display, filepath.Join(shots, "firstrun.png"))
+		capture(t, display, filepath.Join(shots, filepath.Base(dir)+".png"))
 	}
 
 	// A clean stop, as the window manager's close or a log-out does.
@@ -142,12 +175,7 @@ func TestFirstRunOnNewComputer(t *testing.T) {
 	if url, pin := store.SyncServer(); url != "https://"+addr || pin != fp {
 		t.Errorf("stored server %q pin %q; want https://%s and %s", url, pin, addr, fp)
 	}
-	if code := srv.stop(t, 30*time.Second); code != 0 {
-		t.Errorf("server exit code %d after SIGTERM; log:\n%s", code, srv.output())
-	}
 }
-
-var pnrLike = regexp.MustCompile(`\b(19|20)\d{6}[-+]?\d{4}\b`)
 
 type binaries struct{ desktop, server string }
 

@@ -27,6 +27,11 @@
 //	               never connects.
 //	--server-pin SHA256
 //	               pin this fingerprint instead of trusting the first connect
+//
+// An empty data directory started without --server (and without --demo)
+// asks for the server on the start screen instead: its address and the
+// certificate's fingerprint, as IT gives them. The first sign-in there
+// brings the staff member's clinics and cases (docs/sync.md).
 //	--lang sv|en   the window's language; without it MOTTAGNING_LANG=sv|en,
 //	               otherwise English on an English system and Swedish on
 //	               any other (ui/lang.go)
@@ -50,6 +55,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -212,7 +218,39 @@ func run() int {
 		auth, syncStatus, residentLookup = conn.auth, conn.engine, conn.lookup
 		audit = conn.audit
 	}
-	defer dispatched()
+	defer func() { dispatched() }()
+	// A new computer started without --server chooses its server on the
+	// start screen (an empty database that is not a demo): the same
+	// connect and sync as --server, from then on.
+	var connect func(ctx context.Context, url, pin string) (*ui.Connection, error)
+	if remote == nil && store.IsEmpty() && !store.IsDemo() {
+		var mu sync.Mutex // connect runs off the UI goroutine; the defers on this one
+		var stopSync func()
+		defer func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if stopSync != nil {
+				stopSync()
+			}
+		}()
+		connect = func(cctx context.Context, url, pin string) (*ui.Connection, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if stopSync != nil {
+				return nil, errors.New("Datorn är redan ansluten till en server.")
+			}
+			c, err := connectServer(cctx, store, url, pin)
+			if err != nil {
+				return nil, err
+			}
+			// The server notifies now; the standalone dispatcher ends.
+			dispatched()
+			dispatched = func() {}
+			conn, stop := startSync(ctx, store, c, cases, clock, ring, keyringError)
+			stopSync = stop
+			return &ui.Connection{Auth: conn.auth, Sync: conn.engine, Lookup: conn.lookup, Audit: conn.audit}, nil
+		}
+	}
 	ui.New(ctx, w, ui.Deps{
 		Directory:    store,
 		Cases:        cases,
@@ -232,6 +270,7 @@ func run() int {
 		Preselect:    pre,
 		Sync:         syncStatus,
 		Lookup:       residentLookup,
+		Connect:      connect,
 	})
 
 	// Ctrl+C or SIGTERM closes the window like the user would, so that the

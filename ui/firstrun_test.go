@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -150,4 +152,63 @@ func TestFirstRun_SignInWaitsForTheFirstPull(t *testing.T) {
 		t.Errorf("the empty list during the first sync says %q", got)
 	}
 	capture(t, win, "firstrun_lists")
+}
+
+// A new computer started without --server chooses the server on the start
+// screen: a fingerprint that is not 64 hex digits is refused in Swedish
+// before anything is sent, a failed connect says why and keeps what was
+// typed, and a connect that works turns the screen into the connected
+// sign-in form.
+func TestFirstRun_ServerChosenOnTheStartScreen(t *testing.T) {
+	test.NewTempApp(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	st, err := storage.Open(ctx, t.TempDir(), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	anna := app.Staff{ID: "staff-anna", Name: "Anna Lindqvist", Username: "anna"}
+	var asked []string
+	fail := true
+	connect := func(_ context.Context, url, pin string) (*Connection, error) {
+		asked = append(asked, url+" "+pin)
+		if fail {
+			return nil, errors.New("Servern https://example.invalid kan inte nås.")
+		}
+		return &Connection{Auth: staffAuth{st, anna}, Sync: &liveSync{fakeSync: fakeSync{st: msync.Status{FirstSync: true}}}}, nil
+	}
+	win := test.NewTempWindow(t, nil)
+	win.Resize(fyne.NewSize(1200, 760))
+	u := New(ctx, win, Deps{Directory: st, Cases: app.NewCaseService(st, app.FixedClock(now)), Auth: app.NewLocalAuth(st, st, app.FixedClock(now)),
+		Clock: app.FixedClock(now), IdleLock: -1, Connect: connect})
+	u.tasks.wait()
+	s := u.start
+	if !s.connectForm.Visible() || s.form.Visible() || s.message.Text != L(textEmptyConnect) {
+		t.Fatalf("empty database: connect form %v, sign-in form %v, message %q", s.connectForm.Visible(), s.form.Visible(), s.message.Text)
+	}
+	s.serverURL.SetText("https://example.invalid:8443")
+	s.serverPin.SetText("ab:cd")
+	test.Tap(s.connectBtn)
+	u.tasks.wait()
+	if s.connectErr.Text != L(textNeedPin) || len(asked) != 0 {
+		t.Errorf("a short fingerprint: %q, connect called %d times", s.connectErr.Text, len(asked))
+	}
+	pin := strings.Repeat("0a", 32)
+	s.serverPin.SetText(pin)
+	test.Tap(s.connectBtn)
+	u.tasks.wait()
+	if s.connectErr.Text != "Servern https://example.invalid kan inte nås." || s.serverURL.Text == "" || u.start != s {
+		t.Errorf("a failed connect: %q", s.connectErr.Text)
+	}
+	capture(t, win, "firstrun_connect")
+	fail = false
+	test.Tap(s.connectBtn)
+	u.tasks.wait()
+	if len(asked) != 2 || asked[1] != "https://example.invalid:8443 "+pin {
+		t.Errorf("connect asked with %q", asked)
+	}
+	if s2 := u.start; s2 == s || !s2.form.Visible() || s2.connectForm.Visible() || s2.message.Text != L(textFirstRun) {
+		t.Errorf("after connecting: a new screen %v, sign-in form %v, message %q", s2 != s, s2.form.Visible(), s2.message.Text)
+	}
 }

@@ -36,6 +36,18 @@ const (
 	textFirstRun     = "Den här datorn har inga uppgifter från servern ännu. Logga in, så hämtas dina mottagningar och ärenden."
 	textFirstWait    = "Hämtar dina uppgifter"
 	textFirstWaitFor = "%s, dina mottagningar hämtas från servern. Ärendelistorna öppnas så snart de finns här."
+	// A new computer without --server: the server is chosen here.
+	textEmptyConnect = "Databasen är tom. Anslut datorn till regionens server för Mottagning (adressen och certifikatets fingeravtryck får du av IT), " +
+		"eller starta med --demo för att prova med demodata."
+	textConnectTitle = "Anslut till servern"
+	textServerURL    = "Serverns adress"
+	textServerPin    = "Fingeravtryck"
+	textServerURLEx  = "https://mottagning.regionen.se:8443"
+	textServerPinEx  = "SHA-256, 64 tecken (0–9, a–f)"
+	textConnect      = "Anslut"
+	textConnecting   = "Ansluter …"
+	textNeedURL      = "Skriv serverns adress."
+	textNeedPin      = "Skriv certifikatets fingeravtryck (64 tecken 0–9 och a–f), så som IT har gett dig det."
 )
 
 type startDeps struct {
@@ -58,6 +70,10 @@ type startDeps struct {
 	// pull brings them: the form shows anyway, and the screen waits for
 	// them after the sign-in.
 	sync SyncStatus
+	// connect chooses the server on a new computer (Deps.Connect); nil
+	// hides the choice. onConnected takes the connection.
+	connect     func(ctx context.Context, url, pin string) (*Connection, error)
+	onConnected func(*Connection)
 }
 
 // startScreen is the sign-in: a username and a password checked by the
@@ -92,6 +108,13 @@ type startScreen struct {
 	firstBar   *widget.ProgressBar
 	firstStop  func() // ends the status subscription; nil when not waiting
 	firstStaff *app.Staff
+
+	// The choice of server on a new computer (connect set).
+	connectForm *fyne.Container
+	serverURL   *widget.Entry
+	serverPin   *widget.Entry
+	connectBtn  *widget.Button
+	connectErr  *widget.Label
 
 	// After sign-in.
 	choose     *fyne.Container // the clinic step
@@ -162,7 +185,24 @@ func newStartScreen(d startDeps) *startScreen {
 		container.NewHBox(widget.NewButtonWithIcon(L(textSignOut), theme.LogoutIcon(), s.reset)))
 	s.first.Hide()
 
-	left := container.NewVBox(s.form, s.first, s.choose)
+	s.serverURL = widget.NewEntry()
+	s.serverURL.SetPlaceHolder(textServerURLEx)
+	s.serverPin = widget.NewEntry()
+	s.serverPin.SetPlaceHolder(L(textServerPinEx))
+	s.serverURL.OnSubmitted = func(string) { s.connectServer() }
+	s.serverPin.OnSubmitted = func(string) { s.connectServer() }
+	s.connectBtn = widget.NewButtonWithIcon(L(textConnect), theme.LoginIcon(), s.connectServer)
+	s.connectBtn.Importance = widget.HighImportance
+	s.connectErr = widget.NewLabel("")
+	s.connectErr.Wrapping = fyne.TextWrapWord
+	s.connectErr.Importance = widget.DangerImportance
+	s.connectErr.Hide()
+	s.connectForm = container.NewVBox(sectionTitle(L(textConnectTitle)),
+		widget.NewForm(widget.NewFormItem(L(textServerURL), s.serverURL), widget.NewFormItem(L(textServerPin), s.serverPin)),
+		s.connectErr, container.NewHBox(layout.NewSpacer(), s.connectBtn))
+	s.connectForm.Hide()
+
+	left := container.NewVBox(s.connectForm, s.form, s.first, s.choose)
 	if d.demoPassword != nil {
 		s.staffList = widget.NewList(
 			func() int { return len(s.staff) },
@@ -229,6 +269,17 @@ func (s *startScreen) loaded(clinics []app.Clinic, staff []app.Staff, err error)
 		}
 	}
 	switch {
+	case len(clinics) == 0 && s.sync == nil && s.connect != nil && !s.demo:
+		// A new computer started without --server: choose the server.
+		s.message.SetText(L(textEmptyConnect))
+		s.form.Hide()
+		s.connectForm.Show()
+		s.main.Show()
+		s.content.Refresh()
+		if c := fyne.CurrentApp().Driver().CanvasForObject(s.serverURL); c != nil {
+			c.Focus(s.serverURL)
+		}
+		return
 	case len(clinics) == 0 && s.sync != nil:
 		// A new computer: the sign-in brings the data.
 		s.message.SetText(L(textFirstRun))
@@ -562,4 +613,55 @@ func (s *startScreen) stopWaiting() {
 		s.firstStop = nil
 	}
 	s.firstStaff = nil
+}
+
+// connectServer checks the server form and connects off the UI goroutine
+// (the first contact checks the certificate against the fingerprint).
+func (s *startScreen) connectServer() {
+	url, pin := strings.TrimSpace(s.serverURL.Text), strings.TrimSpace(s.serverPin.Text)
+	show := func(text string) {
+		s.connectErr.SetText(text)
+		s.connectErr.Show()
+		s.connectForm.Refresh()
+	}
+	switch {
+	case s.connectBtn.Disabled():
+		return
+	case url == "":
+		show(L(textNeedURL))
+		return
+	case !fingerprintLike(pin):
+		show(L(textNeedPin))
+		return
+	}
+	s.connectErr.Hide()
+	s.connectBtn.SetText(L(textConnecting))
+	s.connectBtn.Disable()
+	s.tasks.run(func() func() {
+		c, err := s.connect(s.ctx, url, pin)
+		return func() {
+			s.connectBtn.SetText(L(textConnect))
+			s.connectBtn.Enable()
+			if err != nil {
+				show(err.Error()) // connect's errors are Swedish messages
+				return
+			}
+			s.onConnected(c)
+		}
+	})
+}
+
+// fingerprintLike: 64 hex digits, colons and spaces allowed between.
+func fingerprintLike(s string) bool {
+	n := 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9', r >= 'a' && r <= 'f', r >= 'A' && r <= 'F':
+			n++
+		case r == ':' || r == ' ':
+		default:
+			return false
+		}
+	}
+	return n == 64
 }

@@ -112,10 +112,35 @@ type Deps struct {
 	// resident never seen here is fetched from the server, and offline the
 	// field says that it needs the server).
 	Lookup ResidentLookup
+	// Connect, when set, lets a new computer (an empty database that is
+	// not connected) choose its central server on the start screen: the
+	// address and the certificate's fingerprint. Its error is a Swedish
+	// message. main sets it; on success the window works connected.
+	Connect func(ctx context.Context, url, pin string) (*Connection, error)
 	// Preselect, when set, chooses a staff member and clinic as soon as the
 	// start screen has loaded and continues to the case lists. main sets it
 	// only for a demo database, to take screenshots.
 	Preselect *Preselect
+}
+
+// Connection is what a desktop connected from the start screen works
+// with from then on (the Deps of a connected desktop).
+type Connection struct {
+	Auth   app.Authenticator
+	Sync   SyncStatus
+	Lookup ResidentLookup
+	Audit  AuditReader
+}
+
+// connected switches the window to a connection made on the start screen
+// and shows the sign-in form of a connected desktop.
+func (u *UI) connected(c *Connection) {
+	u.deps.Auth, u.deps.Sync, u.deps.Lookup = c.Auth, c.Sync, c.Lookup
+	if c.Audit != nil {
+		u.deps.Audit = c.Audit
+	}
+	u.deps.Connect = nil
+	u.showStart(nil, nil)
 }
 
 // DefaultIdleLock is the idle time before the window locks.
@@ -317,7 +342,7 @@ func (u *UI) showStart(pre *Preselect, resume *app.Staff) {
 	u.start = newStartScreen(startDeps{
 		ctx: u.ctx, tasks: &u.tasks, dir: u.deps.Directory, auth: u.deps.Auth, clock: u.deps.Clock,
 		demo: u.deps.Demo, demoPassword: demoPW, preselect: pre, resume: resume,
-		onContinue: u.showWorkspace, sync: u.deps.Sync,
+		onContinue: u.showWorkspace, sync: u.deps.Sync, connect: u.deps.Connect, onConnected: u.connected,
 	})
 	u.win.SetContent(u.start.content)
 }
