@@ -32,6 +32,7 @@
 // asks for the server on the start screen instead: its address and the
 // certificate's fingerprint, as IT gives them. The first sign-in there
 // brings the staff member's clinics and cases (docs/sync.md).
+//
 //	--lang sv|en   the window's language; without it MOTTAGNING_LANG=sv|en,
 //	               otherwise English on an English system and Swedish on
 //	               any other (ui/lang.go)
