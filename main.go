@@ -27,15 +27,14 @@
 //	               never connects.
 //	--server-pin SHA256
 //	               pin this fingerprint instead of trusting the first connect
+//	--lang sv|en   the window's language; without it MOTTAGNING_LANG=sv|en,
+//	               otherwise English on an English system and Swedish on
+//	               any other (ui/lang.go)
 //
 // An empty data directory started without --server (and without --demo)
 // asks for the server on the start screen instead: its address and the
 // certificate's fingerprint, as IT gives them. The first sign-in there
 // brings the staff member's clinics and cases (docs/sync.md).
-//
-//	--lang sv|en   the window's language; without it MOTTAGNING_LANG=sv|en,
-//	               otherwise English on an English system and Swedish on
-//	               any other (ui/lang.go)
 //
 // For screenshots of a demo database, MOTTAGNING_AUTOSELECT="anna:1" chooses
 // the staff member with that username and their clinic at that position in
