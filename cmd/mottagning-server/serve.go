@@ -171,8 +171,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer os.Remove(filepath.Join(cfg.DataDir, adminSocket))
 
 	errLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	// polls ends when the shutdown begins: the long polls of desktops
+	// (GET /api/sync/events, held open up to msync.EventsWait seconds)
+	// answer at once then, so that the grace period is left to the
+	// requests that do work.
+	polls, endPolls := context.WithCancel(context.WithoutCancel(ctx))
+	defer endPolls()
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           endOnShutdown(srv.Handler(), polls),
 		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}},
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -181,6 +187,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          errLog,
 	}
+	hs.RegisterOnShutdown(endPolls)
 	as := &http.Server{
 		Handler: adminDevices(auth, log, // devices.go
 			srv.AdminHandler(server.BackupFile{Name: authFile, Write: func(ctx context.Context, w io.Writer) error { _, err := auth.Backup(ctx, w); return err }})),
@@ -247,6 +254,30 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// longPollPath is the one endpoint that waits for something to happen
+// instead of doing work.
+const longPollPath = "/api/sync/events"
+
+// endOnShutdown gives the long polls of h a context that also ends with
+// stop, so a shutdown does not wait for them (http.Server.Shutdown waits
+// for every active request and would run into its deadline). A poll ended
+// so answers "nothing changed", as at its timeout, and the desktop polls
+// again once the server is back. Other requests keep their own context:
+// a push under way finishes within the grace period.
+func endOnShutdown(h http.Handler, stop context.Context) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != longPollPath {
+			h.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		unhook := context.AfterFunc(stop, cancel)
+		defer unhook()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // listenAdmin listens on the admin socket, mode 0600. A socket file left by
