@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -43,6 +44,9 @@ type Options struct {
 	// are then ignored.
 	HTTPClient *http.Client
 }
+
+// DialTimeout bounds a connection attempt to the server.
+const DialTimeout = 5 * time.Second
 
 // ErrPinMismatch: the server's certificate is not the pinned one. It is
 // the sync package's value, so that the desktop's engine recognises it.
@@ -87,6 +91,11 @@ func New(baseURL string, opt Options) (*Client, error) {
 		tr.TLSClientConfig = tc
 		tr.MaxIdleConnsPerHost = 64
 		tr.Proxy = nil // the server is reached directly; a proxy would see the pinning fail anyway
+		// A server that does not answer a connect within DialTimeout is
+		// down for now: the sync engine tries again within seconds, and a
+		// connect held for the whole request timeout would delay the
+		// first push after the server is back (issue 14).
+		tr.DialContext = (&net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}).DialContext
 		timeout := opt.Timeout
 		if timeout == 0 {
 			timeout = 30 * time.Second

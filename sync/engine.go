@@ -69,8 +69,16 @@ type Options struct {
 	// Poll is how often the engine syncs without being woken (default 30 s).
 	Poll time.Duration
 	// MinBackoff and MaxBackoff bound the wait after a failed sync
-	// (defaults 1 s and 60 s); it doubles per failure, with jitter.
+	// (defaults DefaultMinBackoff and DefaultMaxBackoff); it doubles per
+	// failure, with jitter, and never exceeds MaxBackoff: the first try
+	// after the server is back comes within MaxBackoff.
 	MinBackoff, MaxBackoff time.Duration
+	// NetPoll is how often the engine looks at the machine's network
+	// addresses; a change (a cable in, Wi-Fi back, a VPN up) wakes it at
+	// once. Default DefaultNetPoll; negative turns it off.
+	NetPoll time.Duration
+	// NetAddrs replaces the look at the network addresses (tests).
+	NetAddrs func() ([]string, error)
 	// NoEvents turns the server's wake-ups off (tests that drive SyncOnce).
 	NoEvents bool
 	// OnChange is told, after each committed page or push answer, which
@@ -117,6 +125,18 @@ type Status struct {
 	ExportPath string
 }
 
+// The engine's waits after a failed sync, and its look at the network.
+// Issue 14: staff expect their queued work to go within seconds of the
+// server being back, and a wait of up to a minute read as "lost". Five
+// seconds between tries of one desktop costs the server little: a refused
+// connection or a health answer, and the jitter spreads desktops coming
+// back together.
+const (
+	DefaultMinBackoff = time.Second
+	DefaultMaxBackoff = 4 * time.Second
+	DefaultNetPoll    = 3 * time.Second
+)
+
 // Engine is a connected desktop's background sync: it pushes the queued
 // ops, pulls the changes of its clinics, and waits for the next change,
 // local or on the server, with backoff while the server cannot be reached.
@@ -155,10 +175,17 @@ func New(opt Options) *Engine {
 		opt.Poll = 30 * time.Second
 	}
 	if opt.MinBackoff <= 0 {
-		opt.MinBackoff = time.Second
+		opt.MinBackoff = DefaultMinBackoff
 	}
 	if opt.MaxBackoff <= 0 {
-		opt.MaxBackoff = time.Minute
+		opt.MaxBackoff = DefaultMaxBackoff
+	}
+	opt.MinBackoff = min(opt.MinBackoff, opt.MaxBackoff)
+	if opt.NetPoll == 0 {
+		opt.NetPoll = DefaultNetPoll
+	}
+	if opt.NetAddrs == nil {
+		opt.NetAddrs = netAddrs
 	}
 	e := &Engine{opt: opt, kick: make(chan struct{}, 1), subs: map[chan struct{}]struct{}{}}
 	_, cursor := opt.Replica.SyncPosition()
@@ -260,6 +287,11 @@ func (e *Engine) Serve(ctx context.Context) error {
 		defer cancel()
 		go e.events(ectx)
 	}
+	if e.opt.NetPoll > 0 {
+		nctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go watchNetwork(nctx, e.opt.NetPoll, e.opt.NetAddrs, e.Kick)
+	}
 	failures := 0
 	for {
 		err := e.SyncOnce(ctx)
@@ -287,16 +319,18 @@ func (e *Engine) Serve(ctx context.Context) error {
 }
 
 // backoff is the wait after n failures in a row: doubling from MinBackoff
-// up to MaxBackoff, with ±25 % jitter so that many desktops coming back
-// after an outage do not all call at once.
+// up to MaxBackoff, less up to 25 % jitter so that many desktops coming
+// back after an outage do not all call at once. The jitter only shortens
+// the wait: MaxBackoff is the longest the engine stays away from a server
+// that is back.
 func (e *Engine) backoff(n int) time.Duration {
 	d := e.opt.MinBackoff
 	for i := 1; i < n && d < e.opt.MaxBackoff; i++ {
 		d *= 2
 	}
 	d = min(d, e.opt.MaxBackoff)
-	j := time.Duration(rand.Int64N(int64(d)/2+1)) - d/4
-	return max(d+j, time.Millisecond)
+	j := time.Duration(rand.Int64N(int64(d)/4 + 1))
+	return max(d-j, time.Millisecond)
 }
 
 // events long-polls the server's change head and wakes the engine when it

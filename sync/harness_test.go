@@ -156,12 +156,19 @@ type central struct {
 	pin   string
 	c     *client.Client // the resident side and direct calls, no faults
 	mp    *mailpit
+	dir   string
+	addr  string // host:port it listens on
+	cert  tls.Certificate
+	stop  func() // stops the server and closes its files (also at cleanup)
 }
 
 type centralOpt struct {
 	mailpit bool
 	dir     string // reuse a data directory
 	noSeed  bool
+	addr    string                          // listen here (a restart on the same address); "" a free port
+	cert    *tls.Certificate                // serve this certificate; nil a new self-signed one
+	handler func(http.Handler) http.Handler // wraps the server's handler
 }
 
 func startCentral(t testing.TB, o centralOpt) *central {
@@ -217,32 +224,51 @@ func startCentral(t testing.TB, o centralOpt) *central {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = d.Serve(ctx) }()
 	}
-	cert, fp := selfSigned(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	var cert tls.Certificate
+	if o.cert != nil {
+		cert = *o.cert
+	} else {
+		cert, _ = selfSigned(t)
+	}
+	fp := client.Fingerprint(cert.Certificate[0])
+	addr := o.addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second,
+	var h http.Handler = srv.Handler()
+	if o.handler != nil {
+		h = o.handler(h)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 		ErrorLog:  slog.NewLogLogger(quiet.Handler(), slog.LevelWarn)}
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = hs.ServeTLS(ln, "", "") }()
 	ce.url, ce.pin = "https://"+ln.Addr().String(), fp
+	ce.dir, ce.addr, ce.cert = dir, ln.Addr().String(), cert
 	ce.c, err = client.New(ce.url, client.Options{PinSHA256: fp})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cancel()
-		_ = hs.Close()
-		wg.Wait()
-		ce.c.CloseIdle()
-		if err := store.Check(); err != nil {
-			t.Errorf("server store check: %v", err)
-		}
-		store.Close()
-		auth.Close()
-	})
+	var once stdsync.Once
+	ce.stop = func() {
+		once.Do(func() {
+			cancel()
+			_ = hs.Close()
+			wg.Wait()
+			ce.c.CloseIdle()
+			if err := store.Check(); err != nil {
+				t.Errorf("server store check: %v", err)
+			}
+			store.Close()
+			auth.Close()
+		})
+	}
+	t.Cleanup(ce.stop)
 	return ce
 }
 

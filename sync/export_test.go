@@ -1,0 +1,16 @@
+package sync
+
+import (
+	"context"
+	"time"
+)
+
+// Backoff is the engine's wait after n failures with these bounds.
+func Backoff(minWait, maxWait time.Duration, n int) time.Duration {
+	return (&Engine{opt: Options{MinBackoff: minWait, MaxBackoff: maxWait}}).backoff(n)
+}
+
+// WatchNetwork is the engine's look at the network addresses.
+func WatchNetwork(ctx context.Context, every time.Duration, addrs func() ([]string, error), kick func()) {
+	watchNetwork(ctx, every, addrs, kick)
+}
