@@ -55,7 +55,12 @@ package storage
 //	meta/sync_staff           the staff member the desktop syncs as: the refresh token's owner (raw)
 //	meta/sync_cursor/<staffID> that staff member's pull cursor (raw; syncreplica.go)
 //	meta/sync_server, meta/sync_pin (v9)
-//	                          the server's URL and certificate fingerprint (raw)
+//	                          the server's URL and certificate fingerprint (raw;
+//	                          a URL with no pin: the certificate is verified by
+//	                          the system's trusted CAs)
+//	meta/sync_next_pin        the server's signed announcement of its next
+//	                          certificate (JSON of sync.NextPin, raw; no migration:
+//	                          an older binary ignores it)
 //	attachment_chunks (v10)   <caseID> 0 <attachmentID> 0 <n uint32> → raw(bytes of chunk n)
 //	                          <caseID> 0 <attachmentID> 0 't' → raw(ms of the first chunk)
 //	                          (server: uploaded ahead of the attachment.put op;

@@ -44,6 +44,9 @@ var (
 	kSyncCursor = []byte("sync_cursor")
 	kSyncServer = []byte("sync_server")
 	kSyncPin    = []byte("sync_pin")
+	// kSyncNextPin: the server's signed announcement of its next
+	// certificate (sync.NextPin as JSON, raw), kept until the switch.
+	kSyncNextPin = []byte("sync_next_pin")
 )
 
 // Kinds of feed entries.

@@ -119,6 +119,48 @@ func (s *Store) SetSyncServer(ctx context.Context, url, pin string) error {
 	})
 }
 
+// SetSyncPin replaces the pinned fingerprint of the server's certificate
+// and forgets an announced next one, in one transaction: the rotation the
+// server announced (sync.NextPin), or an administrator's re-pin after the
+// server's certificate was replaced. The queued ops, the token and the
+// data stay. A database never connected is refused.
+func (s *Store) SetSyncPin(ctx context.Context, pin string) error {
+	return s.updateC(ctx, "set sync pin", func(tx *bolt.Tx) error {
+		m := tx.Bucket(bMeta)
+		if len(m.Get(kSyncServer)) == 0 {
+			return fmt.Errorf("set sync pin: %w", ErrNotConnected)
+		}
+		if err := m.Put(kSyncPin, []byte(pin)); err != nil {
+			return err
+		}
+		return m.Delete(kSyncNextPin)
+	})
+}
+
+// SyncNextPin is the stored announcement of the server's next
+// certificate (JSON of sync.NextPin; nil when none). The caller verifies
+// it against the pin before it trusts it.
+func (s *Store) SyncNextPin() []byte {
+	var out []byte
+	_ = s.view(func(tx *bolt.Tx) error {
+		out = bytes.Clone(tx.Bucket(bMeta).Get(kSyncNextPin))
+		return nil
+	})
+	return out
+}
+
+// SetSyncNextPin stores the announcement of the server's next certificate
+// (nil removes it).
+func (s *Store) SetSyncNextPin(ctx context.Context, raw []byte) error {
+	return s.updateC(ctx, "set sync next pin", func(tx *bolt.Tx) error {
+		m := tx.Bucket(bMeta)
+		if raw == nil {
+			return m.Delete(kSyncNextPin)
+		}
+		return m.Put(kSyncNextPin, raw)
+	})
+}
+
 // SyncToken is the stored refresh token ("" when none); sealed.
 func (s *Store) SyncToken(ctx context.Context) (string, error) {
 	var tok string

@@ -191,3 +191,25 @@ func (r AuditRow) App() app.AuditRow {
 	return app.AuditRow{AccessEntry: r.Entry.App(), ActionLabel: r.ActionLabel, StaffName: r.StaffName,
 		ResidentName: r.ResidentName, PNR: r.PNR, ReserveNumber: r.ReserveNumber, ClinicName: r.ClinicName}
 }
+
+// NextPin is GET /api/sync/next-pin: the server's announcement of the
+// certificate it will present next, signed with the key of the
+// certificate it presents now (docs/sync.md, Operations). It carries that
+// certificate itself, so that a desktop that knows only the pinned
+// fingerprint can check the signature, also after the switch, over a
+// connection it does not trust.
+type NextPin struct {
+	// Format names the signed text's layout: "mottagning-next-pin/1".
+	Format string `json:"format"`
+	// Current and Next are SHA-256 fingerprints (64 lower-case hex
+	// digits) of the signing certificate and of the next one.
+	Current string `json:"current"`
+	Next    string `json:"next"`
+	// NotAfter ends the announcement: a desktop switches to Next only
+	// before it.
+	NotAfter time.Time `json:"notAfter"`
+	// Cert is the signing certificate (DER); its SHA-256 is Current.
+	Cert []byte `json:"cert"`
+	// Signature signs the text of sync.NextPinText with Cert's key.
+	Signature []byte `json:"signature"`
+}
