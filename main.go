@@ -6,7 +6,7 @@
 // services and hands them to the user interface.
 //
 //	mottagning [--data DIR] [--demo [--demo-size N]] [--notify-config FILE] [--lang sv|en]
-//	           [--server URL [--server-pin SHA256]]
+//	           [--server URL [--server-pin SHA256 [--repin]]]
 //
 //	--data DIR     the data directory (default: <user config dir>/Mottagning)
 //	--notify-config FILE
@@ -25,8 +25,17 @@
 //	               a changed certificate is refused. Later starts may omit
 //	               --server: the stored one is used. A demo database
 //	               never connects.
+//	               A certificate that verifies against the system's trusted
+//	               CAs for the server's host name is trusted that way
+//	               instead (no pin; renewals need nothing). A pinned desktop
+//	               follows a rotation the server announced and signed
+//	               (mottagning-server rotate-cert, docs/sync.md).
 //	--server-pin SHA256
 //	               pin this fingerprint instead of trusting the first connect
+//	--repin        with --server-pin: replace the stored pin after the
+//	               server's certificate was replaced without a rotation (a
+//	               restore); the data and the queued changes stay and are
+//	               sent at the next sync
 //	--lang sv|en   the window's language; without it MOTTAGNING_LANG=sv|en,
 //	               otherwise English on an English system and Swedish on
 //	               any other (ui/lang.go)
@@ -94,6 +103,7 @@ func run() int {
 	notifyConfig := flag.String("notify-config", "", "konfigurationsfil för aviseringar (SMTP och SMS)")
 	serverURL := flag.String("server", "", "centralserverns adress, https://värd:port (ansluten drift)")
 	serverPin := flag.String("server-pin", "", "serverns certifikat (SHA-256) att lita på vid första anslutningen")
+	repin := flag.Bool("repin", false, "med --server-pin: ersätt det sparade fingeravtrycket (serverns certifikat har bytts ut); data och väntande ändringar behålls")
 	langCode := flag.String("lang", "", "fönstrets språk: sv eller en (standard: MOTTAGNING_LANG, annars engelska på ett engelskt system och annars svenska)")
 	flag.Parse()
 	if err := ui.SetLanguage(*langCode); err != nil {
@@ -160,7 +170,7 @@ func run() int {
 	// Connected mode: a --server now, or one stored at an earlier connect.
 	var remote *client.Client
 	if url, _ := store.SyncServer(); *serverURL != "" || url != "" {
-		if remote, err = connectServer(ctx, store, *serverURL, *serverPin); err != nil {
+		if remote, err = connectServerRepin(ctx, store, *serverURL, *serverPin, *repin); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}

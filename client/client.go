@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	msync "mottagning/sync"
@@ -58,6 +59,9 @@ var ErrPinMismatch = msync.ErrPinMismatch
 type Client struct {
 	base *url.URL
 	http *http.Client
+	// pin is the accepted certificate's SHA-256 when pinned (nil: CA
+	// verification). SetPin moves it (a rotation the server announced).
+	pin *atomic.Pointer[[32]byte]
 }
 
 // New returns a client for baseURL (https://host:port).
@@ -67,6 +71,7 @@ func New(baseURL string, opt Options) (*Client, error) {
 		return nil, fmt.Errorf("client: base URL %q: want https://host:port", baseURL)
 	}
 	hc := opt.HTTPClient
+	var pinned *atomic.Pointer[[32]byte]
 	if hc == nil {
 		tc := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: opt.RootCAs}
 		if opt.PinSHA256 != "" {
@@ -74,6 +79,8 @@ func New(baseURL string, opt Options) (*Client, error) {
 			if err != nil {
 				return nil, err
 			}
+			pinned = new(atomic.Pointer[[32]byte])
+			pinned.Store(&pin)
 			// The pin replaces CA verification: a self-signed certificate
 			// is trusted for exactly its fingerprint.
 			tc.InsecureSkipVerify = true
@@ -81,7 +88,7 @@ func New(baseURL string, opt Options) (*Client, error) {
 				if len(cs.PeerCertificates) == 0 {
 					return ErrPinMismatch
 				}
-				if sha256.Sum256(cs.PeerCertificates[0].Raw) != pin {
+				if sha256.Sum256(cs.PeerCertificates[0].Raw) != *pinned.Load() {
 					return ErrPinMismatch
 				}
 				return nil
@@ -103,7 +110,23 @@ func New(baseURL string, opt Options) (*Client, error) {
 		hc = &http.Client{Transport: tr, Timeout: timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	return &Client{base: u, http: hc}, nil
+	return &Client{base: u, http: hc, pin: pinned}, nil
+}
+
+// SetPin moves the pin of a pinned client to fp: from the next connection
+// on only that certificate is accepted (connections open now were made
+// with the old pin and are closed). A client without a pin is refused.
+func (c *Client) SetPin(fp string) error {
+	if c.pin == nil {
+		return errors.New("client: set pin: the client is not pinned")
+	}
+	p, err := ParseFingerprint(fp)
+	if err != nil {
+		return err
+	}
+	c.pin.Store(&p)
+	c.http.CloseIdleConnections()
+	return nil
 }
 
 // ParseFingerprint parses a hex SHA-256 fingerprint, with or without colons.

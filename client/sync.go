@@ -5,11 +5,14 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"mottagning/app"
@@ -107,6 +110,62 @@ func FetchFingerprint(ctx context.Context, baseURL string) (string, error) {
 	}
 	sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// NextPin is the server's announcement of its next certificate
+// (GET /api/sync/next-pin), nil when it announces none. The caller checks
+// it (msync.VerifyNextPin) before trusting it.
+func (c *Client) NextPin(ctx context.Context) (*msync.NextPin, error) {
+	var out msync.NextPin
+	err := c.Do(ctx, http.MethodGet, msync.NextPinPath, "", nil, &out)
+	if e := (*Error)(nil); errors.As(err, &e) && e.Status == http.StatusNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// PresentedNextPin connects to the server at baseURL without verifying
+// its certificate, and returns the fingerprint of the certificate it
+// presents and its announcement of a next certificate (nil when none).
+// It is what a pinned desktop asks when the server's certificate is not
+// the pinned one: nothing is trusted from this connection but the
+// announcement's signature, which the caller checks against its pin
+// (msync.VerifyNextPin); no token or data is sent over it.
+func PresentedNextPin(ctx context.Context, baseURL string) (presented string, next *msync.NextPin, err error) {
+	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return "", nil, fmt.Errorf("client: base URL %q: want https://host:port", baseURL)
+	}
+	var fp atomic.Value
+	tr := &http.Transport{
+		DialContext: (&net.Dialer{Timeout: DialTimeout}).DialContext,
+		TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true, // #nosec: the signature is the trust
+			VerifyConnection: func(cs tls.ConnectionState) error {
+				if len(cs.PeerCertificates) == 0 {
+					return errors.New("client: the server presented no certificate")
+				}
+				fp.Store(Fingerprint(cs.PeerCertificates[0].Raw))
+				return nil
+			}},
+	}
+	defer tr.CloseIdleConnections()
+	c := &Client{base: u, http: &http.Client{Transport: tr, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	next, err = c.NextPin(ctx)
+	if s, _ := fp.Load().(string); s != "" {
+		presented = s
+	}
+	if presented == "" && err != nil {
+		return "", nil, err
+	}
+	if err != nil {
+		// The certificate is known; the server has no answer to give.
+		return presented, nil, nil
+	}
+	return presented, next, nil
 }
 
 // SyncAccessLog reads a clinic's access log on the server (its granskare).

@@ -79,6 +79,9 @@ type Options struct {
 	NetPoll time.Duration
 	// NetAddrs replaces the look at the network addresses (tests).
 	NetAddrs func() ([]string, error)
+	// Pins keeps the pinned certificate current across a rotation the
+	// server announced (nil: a changed certificate only stops the sync).
+	Pins CertPins
 	// NoEvents turns the server's wake-ups off (tests that drive SyncOnce).
 	NoEvents bool
 	// OnChange is told, after each committed page or push answer, which
@@ -87,6 +90,20 @@ type Options struct {
 	// alert). It runs before the status moves (Status.Changes), so a list
 	// read on that notification sees the change.
 	OnChange func(ctx context.Context, ch app.ServerChange) error
+}
+
+// CertPins keeps a pinned desktop's pin current across a rotation of the
+// server's certificate (docs/sync.md, Operations; client/connect.Pins).
+type CertPins interface {
+	// Check asks the server for the announcement of its next certificate
+	// and keeps a valid one. It is called after every successful sync and
+	// decides itself how often to ask.
+	Check(ctx context.Context)
+	// Repin is called when the server presented another certificate than
+	// the pinned one (ErrPinMismatch). It moves the pin when that
+	// certificate is the one announced and signed by the pinned
+	// certificate's key, and reports whether it did.
+	Repin(ctx context.Context) (bool, error)
 }
 
 // Status is what the status bar, the first-sync progress bar and the list
@@ -407,14 +424,19 @@ func (e *Engine) SyncOnce(ctx context.Context) error {
 	e.cycle.Lock()
 	defer e.cycle.Unlock()
 	e.set(func(st *Status) { st.Syncing = true })
-	// A token first: a new online sign-in's owner is stored with it, and
-	// push and pull then read whose cursor they work on (SyncPosition).
-	_, err := e.opt.Tokens.Token(ctx)
-	if err == nil {
-		err = e.push(ctx)
+	err := e.exchange(ctx)
+	if errors.Is(err, ErrPinMismatch) && e.opt.Pins != nil {
+		// The server may have switched to the certificate it announced.
+		ok, rerr := e.opt.Pins.Repin(ctx)
+		if rerr != nil {
+			e.opt.Log.Warn("sync: server certificate changed; no rotation applies", "err", rerr)
+		}
+		if ok {
+			err = e.exchange(ctx)
+		}
 	}
-	if err == nil {
-		err = e.pull(ctx)
+	if err == nil && e.opt.Pins != nil {
+		e.opt.Pins.Check(ctx)
 	}
 	err = e.revoked(ctx, err) // a revoked device exports its queue (revoked.go)
 	e.refresh(ctx)
@@ -437,6 +459,20 @@ func (e *Engine) SyncOnce(ctx context.Context) error {
 			st.LastSync, st.FirstSync, st.Progress = now, false, 1
 		}
 	})
+	return err
+}
+
+// exchange is one push and pull with a token.
+func (e *Engine) exchange(ctx context.Context) error {
+	// A token first: a new online sign-in's owner is stored with it, and
+	// push and pull then read whose cursor they work on (SyncPosition).
+	_, err := e.opt.Tokens.Token(ctx)
+	if err == nil {
+		err = e.push(ctx)
+	}
+	if err == nil {
+		err = e.pull(ctx)
+	}
 	return err
 }
 
