@@ -16,11 +16,17 @@
 //	mottagning-server bootstrap --data DIR --username NAME --name "Full Name"
 //	mottagning-server devices --data DIR
 //	mottagning-server revoke-device --data DIR --reason TEXT DEVICE-ID
+//	mottagning-server rotate-cert --data DIR [--days N] | --switch
 //
 // Without --tls-cert/--tls-key a self-signed ECDSA certificate is made on
 // first start and kept in the data directory; its SHA-256 fingerprint is
 // logged at every start ({"msg":"tls","fingerprint_sha256":…}) so a desktop
-// can pin it (client.Options.PinSHA256).
+// can pin it (client.Options.PinSHA256). rotate-cert changes it without
+// stopping the pinned desktops: it prepares the next certificate and
+// announces its fingerprint signed with the current key (served at
+// GET /api/sync/next-pin); --switch, with the server stopped, makes it the
+// current one (docs/sync.md, Operations). A certificate given with
+// --tls-cert that a CA issued is trusted by desktops through the CA.
 //
 // While serving, the process holds the databases' locks. It also listens
 // on a Unix socket, DIR/admin.sock (mode 0600): backup and import-register
@@ -100,10 +106,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return listDevices(ctx, args, stdout, stderr)
 	case "revoke-device":
 		return revokeDevice(ctx, args, stdout, stderr)
+	case "rotate-cert":
+		return rotateCert(ctx, args, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stderr, "usage: mottagning-server [serve|import-register|backup|restore|bootstrap|fhir-import|devices|revoke-device] [flags]; mottagning-server COMMAND -h for its flags")
+		fmt.Fprintln(stderr, "usage: mottagning-server [serve|import-register|backup|restore|bootstrap|fhir-import|devices|revoke-device|rotate-cert] [flags]; mottagning-server COMMAND -h for its flags")
 		return flag.ErrHelp
 	}
-	fmt.Fprintf(stderr, "mottagning-server: unknown command %q (serve, import-register, backup, restore, bootstrap, fhir-import, devices, revoke-device)\n", cmd)
+	fmt.Fprintf(stderr, "mottagning-server: unknown command %q (serve, import-register, backup, restore, bootstrap, fhir-import, devices, revoke-device, rotate-cert)\n", cmd)
 	return fmt.Errorf("%w: unknown command", errUsage)
 }

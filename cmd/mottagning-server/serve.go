@@ -156,6 +156,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	// Tests, scripts and desktops read the pin from this line.
 	log.Info("tls", "fingerprint_sha256", fp)
+	if np := nextPinSource(cfg.DataDir, fp, time.Now)(); np != nil {
+		log.Info("tls rotation announced", "current_sha256", np.Current, "next_sha256", np.Next, "until", np.NotAfter)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -178,7 +181,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	polls, endPolls := context.WithCancel(context.WithoutCancel(ctx))
 	defer endPolls()
 	hs := &http.Server{
-		Handler:           endOnShutdown(srv.Handler(), polls),
+		Handler:           endOnShutdown(withNextPin(srv.Handler(), nextPinSource(cfg.DataDir, fp, time.Now)), polls),
 		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}},
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
