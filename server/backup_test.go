@@ -24,7 +24,7 @@ var gatedWrites = []string{"PutFormSeries", "CheckpointAccessLog", "PruneAccessL
 	"PutClinic", "PutStaff", "PutTemplate", "PutEService", "Record", "PutCredential", "UpdateCredential",
 	"UpdateNotifications", "MarkDemo",
 	"SetChangeFeed", "PutOpResult", "PruneAppliedOps", "UpdateFromServer", "DropAnsweredOps", "DeleteSyncProblem",
-	"SetSyncServer", "SetSyncToken", "PutResidentsFromServer", "FinishPull", "Batch", "SetDeviceKeyBound", "DeviceKey",
+	"SetSyncServer", "SetSyncPin", "SetSyncNextPin", "SetSyncToken", "PutResidentsFromServer", "FinishPull", "Batch", "SetDeviceKeyBound", "DeviceKey",
 	"NewDeviceEscrow", "ConfirmDeviceEscrow", "UnlockWithDeviceEscrow", "KeyringAccount", "WrapForSecret", "UnlockWithSecret",
 	"StageChunk", "DiscardStagedChunks", "WantAttachments", "StageFetchedChunk", "ForgetWantedAttachment", "PruneStagedChunks",
 	"RecordPulled", "RecordChangesSince"}

@@ -262,6 +262,19 @@ func (g *Gate) SetSyncServer(ctx context.Context, url, pin string) error {
 	return g.Store.SetSyncServer(ctx, url, pin)
 }
 
+// SetSyncPin is gated like Connect (a desktop's; listed so that every
+// write of the store is).
+func (g *Gate) SetSyncPin(ctx context.Context, pin string) error {
+	defer g.w(ctx)()
+	return g.Store.SetSyncPin(ctx, pin)
+}
+
+// SetSyncNextPin is gated like Connect.
+func (g *Gate) SetSyncNextPin(ctx context.Context, raw []byte) error {
+	defer g.w(ctx)()
+	return g.Store.SetSyncNextPin(ctx, raw)
+}
+
 // SetSyncToken is gated like Connect.
 func (g *Gate) SetSyncToken(ctx context.Context, tok string) error {
 	defer g.w(ctx)()
