@@ -55,6 +55,22 @@ func CanSignIn(r *Resident) error {
 	return nil
 }
 
+// CanSignInPersonally is CanSignIn for an e-ID sign-in on the date now:
+// a child under 13 is refused as well. Such a child does not sign in
+// with their own e-ID; a guardian uses the child's e-services in proxy
+// mode (R5), and from the 13th birthday the child signs in personally
+// (R8). Without this a child could save settings that nobody reads
+// (NotifyTargets notifies a child's guardians, not the child).
+func CanSignInPersonally(r *Resident, now time.Time) error {
+	if err := CanSignIn(r); err != nil {
+		return err
+	}
+	if IsChild(r, now) {
+		return fmt.Errorf("sign in resident %s: %w", r.ID, ErrChildSignIn)
+	}
+	return nil
+}
+
 // CanSeeBookedTimes: a locked resident cannot see booked times (R10).
 func CanSeeBookedTimes(r *Resident) bool { return CanSignIn(r) == nil }
 

@@ -81,7 +81,7 @@ func (s *Server) eidCollect(w http.ResponseWriter, r *http.Request) {
 }
 
 // active lets a request through only while the session's resident may
-// still sign in (R10, and not deceased). Locking through this server ends
+// still sign in (R10, not deceased, not a child under 13). Locking through this server ends
 // the sessions at once (lockSelf, regionLock); this catches a lock or a
 // death that reached the database another way (a register import, an
 // operator) while a session was open: it is refused with the same code as
@@ -90,7 +90,7 @@ func (s *Server) active(h func(w http.ResponseWriter, r *http.Request, me app.ID
 	return func(w http.ResponseWriter, r *http.Request, me app.ID) {
 		res, err := s.gate.Resident(r.Context(), me)
 		if err == nil {
-			err = app.CanSignIn(res)
+			err = app.CanSignInPersonally(res, s.clock.Now())
 		}
 		if err != nil {
 			s.fail(w, r, fmt.Errorf("resident session: %w", err))
