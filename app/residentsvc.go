@@ -67,11 +67,24 @@ func (s *ResidentService) mayAccess(ctx context.Context, actor ID, owner ID) (pr
 }
 
 // ActivateProxy: a guardian activates the child's login in proxy mode (R5).
+// It is the one proxy action on a child whose login is not yet activated
+// (MayActivateProxy); every other waits for it (MayActAsProxy).
 func (s *ResidentService) ActivateProxy(ctx context.Context, guardian, child ID) error {
-	if _, err := s.mayAccess(ctx, guardian, child); err != nil {
-		return fmt.Errorf("activate proxy for %s: %w", child, err)
+	if guardian == child {
+		return fmt.Errorf("activate proxy for %s: self: %w", child, ErrForbidden)
 	}
 	now := s.clock.Now()
+	rs, err := s.store.ResidentsByID(ctx, []ID{guardian, child})
+	if err != nil {
+		return fmt.Errorf("activate proxy for %s: %w", child, err)
+	}
+	g, c := rs[guardian], rs[child]
+	if g == nil || c == nil {
+		return fmt.Errorf("activate proxy for %s by %s: %w", child, guardian, ErrForbidden)
+	}
+	if err := MayActivateProxy(g, c, now); err != nil {
+		return fmt.Errorf("activate proxy for %s: %w", child, err)
+	}
 	return s.store.UpdateResident(ctx, child, func(r *Resident) error {
 		for i := range r.Guardians {
 			if r.Guardians[i].GuardianID == guardian {
