@@ -189,10 +189,15 @@ func (s *CaseService) caseOp(ctx context.Context, sess Session, op *SyncOp, h ho
 	return OpResult{Version: hdr.Version}, nil
 }
 
-// messageChange: a staff reply. Who is notified is decided on the
-// resident as they are now (read before the case's transaction; the
-// case's own transaction writes the reply and its notifications
-// together).
+// messageChange: a staff reply. Whether the resident can receive it and
+// who is notified are decided on the resident as they are now (read
+// before the case's transaction; the case's own transaction writes the
+// reply and its notifications together). A reply is a message to the
+// resident's inbox as much as Skicka ärende's first one, so it is refused
+// for the same reasons (Reach: R1, R5, R7, R10, deceased): a reply to a
+// resident who locked their login would land in an inbox nobody can open,
+// with nobody notified. Made here or replayed, the same; a note is not a
+// message to the resident and stays allowed.
 func (s *CaseService) messageChange(ctx context.Context, st *Staff, c *Case, op *SyncOp, h how, blobs map[ID][]byte, now time.Time) (caseChange, error) {
 	var m Message
 	if err := decodePayload(op, &m); err != nil {
@@ -212,7 +217,7 @@ func (s *CaseService) messageChange(ctx context.Context, st *Staff, c *Case, op 
 			return nil, fmt.Errorf("message on case %s: %w", c.ID, err)
 		}
 	}
-	targets, err := s.notifyTargets(ctx, c.ResidentID, now)
+	reach, err := s.reachOf(ctx, c.ResidentID, now)
 	if err != nil {
 		return nil, fmt.Errorf("message on case %s: %w", c.ID, err)
 	}
@@ -222,13 +227,18 @@ func (s *CaseService) messageChange(ctx context.Context, st *Staff, c *Case, op 
 				return errAlready
 			}
 		}
+		// After the repeat check: a replayed reply applied before the
+		// resident locked the login is still answered as applied.
+		if !reach.OK() {
+			return &UnreachableError{ResidentID: c.ResidentID, Reasons: reach.Blocking}
+		}
 		if !h.replay && t.Case.Status == StatusClosed {
 			return fmt.Errorf("case is closed: %w", ErrConflict)
 		}
 		msg := Message{ID: m.ID, CaseID: c.ID, Author: AuthorStaff, AuthorID: st.ID, At: h.at(m.At, now), Text: m.Text, Attachments: m.Attachments}
 		t.Messages = append(t.Messages, msg)
 		t.Blobs = blobs
-		t.Outbox = notificationsFor(t, &t.Messages[len(t.Messages)-1], targets, now)
+		t.Outbox = notificationsFor(t, &t.Messages[len(t.Messages)-1], reach.Notify, now)
 		t.Case.LastActivity = now
 		if t.Case.Answerable() {
 			t.Case.Status, t.Case.ClosedAt = StatusWaiting, time.Time{}

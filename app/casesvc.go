@@ -370,18 +370,40 @@ func (s *CaseService) change(ctx context.Context, sess Session, what string, kin
 	return nil
 }
 
-// notifyTargets reads the resident and their guardians and applies
-// NotifyTargets on the date now.
-func (s *CaseService) notifyTargets(ctx context.Context, residentID ID, now time.Time) ([]NotifyTarget, error) {
+// reachOf reads the resident and their guardians and applies Reach on
+// the date now: whether a message can be delivered, and who is notified.
+func (s *CaseService) reachOf(ctx context.Context, residentID ID, now time.Time) (Reachability, error) {
 	r, err := s.store.Resident(ctx, residentID)
 	if err != nil {
-		return nil, fmt.Errorf("resident %s: %w", residentID, err)
+		return Reachability{}, fmt.Errorf("resident %s: %w", residentID, err)
 	}
 	gs, err := s.guardiansOf(ctx, r)
 	if err != nil {
-		return nil, fmt.Errorf("guardians of %s: %w", r.ID, err)
+		return Reachability{}, fmt.Errorf("guardians of %s: %w", r.ID, err)
 	}
-	return NotifyTargets(r, gs, now), nil
+	return Reach(r, gs, now), nil
+}
+
+// ReplyReach says whether a reply in case id can reach the resident now,
+// with the same reasons as Skicka ärende (Reach), so that the case view
+// can say so before the staff member types (R1, R5, R7, R10). Reply
+// refuses what it refuses regardless. It needs the same right as opening
+// the case and writes no access-log entry of its own: the case view asks
+// right after OpenCase, which logged the opening, and it tells no more
+// than a refused reply would.
+func (s *CaseService) ReplyReach(ctx context.Context, sess Session, id ID) (Reachability, error) {
+	c, err := s.store.Case(ctx, id)
+	if err != nil {
+		return Reachability{}, fmt.Errorf("reach of case %s: %w", id, err)
+	}
+	if !mayHandle(sess, c) {
+		return Reachability{}, forbid("reach of case", id)
+	}
+	reach, err := s.reachOf(ctx, c.ResidentID, s.clock.Now())
+	if err != nil {
+		return Reachability{}, fmt.Errorf("reach of case %s: %w", id, err)
+	}
+	return reach, nil
 }
 
 // attachmentsOf checks files and gives each an id.

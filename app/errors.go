@@ -27,6 +27,9 @@ var (
 	ErrLoginLocked = errors.New("login locked")
 	// ErrConflict: the record changed under the caller (e.g. a case closed meanwhile).
 	ErrConflict = errors.New("conflict")
+	// ErrChildSignIn: a child under 13 signs in personally (R5, R8); the
+	// way in is a guardian in proxy mode.
+	ErrChildSignIn = errors.New("child under 13 cannot sign in personally")
 )
 
 // Code returns a stable, language-neutral code for an error kind, for APIs
@@ -49,6 +52,8 @@ func Code(err error) string {
 		return "proxy_not_allowed"
 	case errors.Is(err, ErrLoginLocked):
 		return "login_locked"
+	case errors.Is(err, ErrChildSignIn):
+		return "child_under_13"
 	case errors.Is(err, ErrConflict), errors.Is(err, form.ErrPublished):
 		return "conflict"
 	case errors.Is(err, form.ErrDefinition), errors.Is(err, form.ErrAnswers), errors.Is(err, form.ErrFHIR):

@@ -228,8 +228,9 @@ func TestR8_ThirteenthBirthdayEndsGuardianNotifications(t *testing.T) {
 }
 
 // TestR10_LockedGetsNoOutboxRow: a locked resident is refused; a resident
-// who locks the login after a case was sent gets no notification of the
-// reply (the reply itself is still recorded in the case).
+// who locks the login after a case was sent gets no reply either (refused
+// with the lock's reason, as a new case is: issue 14) and so no
+// notification.
 func TestR10_LockedGetsNoOutboxRow(t *testing.T) {
 	f := newFixture(t)
 	if _, _, err := f.sendTo(demo.StaffReceiver, 0, demo.Locked); !errors.Is(err, app.ErrUnreachable) {
@@ -248,8 +249,10 @@ func TestR10_LockedGetsNoOutboxRow(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.cases.Reply(f.ctx, f.session(demo.StaffReceiver, 0), c.ID, "Ett svar till."); err != nil {
-		t.Fatal(err)
+	var ue *app.UnreachableError
+	if err := f.cases.Reply(f.ctx, f.session(demo.StaffReceiver, 0), c.ID, "Ett svar till."); !errors.As(err, &ue) ||
+		len(ue.Reasons) != 1 || ue.Reasons[0] != app.BlockLoginLocked {
+		t.Fatalf("reply after locking = %v, want unreachable %s", err, app.BlockLoginLocked)
 	}
 	if got := f.rows(c.ID, ""); len(got) != 1 {
 		t.Errorf("after locking, the reply added rows: %v", got)

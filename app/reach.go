@@ -117,10 +117,11 @@ func Reach(r *Resident, guardians map[ID]*Resident, now time.Time) Reachability 
 
 // childBlock returns why no guardian can act for a child under 13, or "".
 func childBlock(child *Resident, guardians map[ID]*Resident, now time.Time) BlockReason {
-	if child.Account.LoginLocked {
+	if child.Account.LoginLocked || child.Register.Deceased {
 		// R10: BlockLoginLocked already says it, and unlocking is what to
-		// do; counting the guardians refused for the lock would add a
-		// false "no guardian activated the login".
+		// do; a deceased child: BlockDeceased says it all. Counting the
+		// guardians refused for the lock or the death would add a false
+		// "no guardian activated the login".
 		return ""
 	}
 	if !child.Account.Activated {

@@ -34,7 +34,7 @@ func NewResidentService(store Store, clock Clock) *ResidentService {
 func (s *ResidentService) SignIn(ctx context.Context, id ID) error {
 	now := s.clock.Now()
 	return s.store.UpdateResident(ctx, id, func(r *Resident) error {
-		if err := CanSignIn(r); err != nil {
+		if err := CanSignInPersonally(r, now); err != nil {
 			return err
 		}
 		if !r.Account.Activated {
@@ -67,11 +67,24 @@ func (s *ResidentService) mayAccess(ctx context.Context, actor ID, owner ID) (pr
 }
 
 // ActivateProxy: a guardian activates the child's login in proxy mode (R5).
+// It is the one proxy action on a child whose login is not yet activated
+// (MayActivateProxy); every other waits for it (MayActAsProxy).
 func (s *ResidentService) ActivateProxy(ctx context.Context, guardian, child ID) error {
-	if _, err := s.mayAccess(ctx, guardian, child); err != nil {
-		return fmt.Errorf("activate proxy for %s: %w", child, err)
+	if guardian == child {
+		return fmt.Errorf("activate proxy for %s: self: %w", child, ErrForbidden)
 	}
 	now := s.clock.Now()
+	rs, err := s.store.ResidentsByID(ctx, []ID{guardian, child})
+	if err != nil {
+		return fmt.Errorf("activate proxy for %s: %w", child, err)
+	}
+	g, c := rs[guardian], rs[child]
+	if g == nil || c == nil {
+		return fmt.Errorf("activate proxy for %s by %s: %w", child, guardian, ErrForbidden)
+	}
+	if err := MayActivateProxy(g, c, now); err != nil {
+		return fmt.Errorf("activate proxy for %s: %w", child, err)
+	}
 	return s.store.UpdateResident(ctx, child, func(r *Resident) error {
 		for i := range r.Guardians {
 			if r.Guardians[i].GuardianID == guardian {
@@ -222,6 +235,10 @@ func (s *ResidentService) UpdateSettings(ctx context.Context, actor Actor, id ID
 	if actor.Staff != nil || actor.ResidentID != id {
 		return fmt.Errorf("update settings of %s: %w", id, ErrForbidden)
 	}
+	// A child under 13 has no settings of their own: the guardians' contact
+	// details under the child's settings are what count (R6), and the child
+	// cannot sign in personally (CanSignInPersonally). Checked on the
+	// stored resident below, in the write.
 	// R13: the mobile is kept in E.164 and must be a mobile (the channel is
 	// SMS); the e-mail must be a bare, plausible address. Both are checked
 	// whenever filled in, not only when their channel is on, since they may
@@ -248,6 +265,9 @@ func (s *ResidentService) UpdateSettings(ctx context.Context, actor Actor, id ID
 	now := s.clock.Now()
 	set.SavedAt = now
 	return s.store.UpdateResident(ctx, id, func(r *Resident) error {
+		if IsChild(r, now) {
+			return fmt.Errorf("update settings of %s: %w", id, ErrChildSignIn)
+		}
 		r.Settings, r.UpdatedAt = set, now
 		return nil
 	})

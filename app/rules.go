@@ -55,6 +55,22 @@ func CanSignIn(r *Resident) error {
 	return nil
 }
 
+// CanSignInPersonally is CanSignIn for an e-ID sign-in on the date now:
+// a child under 13 is refused as well. Such a child does not sign in
+// with their own e-ID; a guardian uses the child's e-services in proxy
+// mode (R5), and from the 13th birthday the child signs in personally
+// (R8). Without this a child could save settings that nobody reads
+// (NotifyTargets notifies a child's guardians, not the child).
+func CanSignInPersonally(r *Resident, now time.Time) error {
+	if err := CanSignIn(r); err != nil {
+		return err
+	}
+	if IsChild(r, now) {
+		return fmt.Errorf("sign in resident %s: %w", r.ID, ErrChildSignIn)
+	}
+	return nil
+}
+
 // CanSeeBookedTimes: a locked resident cannot see booked times (R10).
 func CanSeeBookedTimes(r *Resident) bool { return CanSignIn(r) == nil }
 
@@ -76,6 +92,10 @@ const (
 	ProxyGuardianLocked    ProxyReason = "vardnadshavare-last" // R10 on the guardian
 	ProxyChildLocked       ProxyReason = "barnet-last"         // R10 on the child
 	ProxyDeceased          ProxyReason = "avliden"
+	// ProxyChildNotActivated: no guardian has activated the child's login
+	// in proxy mode (R5). The code is the one staff see as the blocking
+	// reason (BlockChildNotActivated), so both sides name the same state.
+	ProxyChildNotActivated ProxyReason = "barn-ej-aktiverat"
 )
 
 // Message is the Swedish explanation.
@@ -95,6 +115,8 @@ func (p ProxyReason) Message() string {
 		return "Barnets inloggning är låst, så ingen vårdnadshavare kan företräda barnet i e-tjänsterna. Kontakta 1177 för att låsa upp den."
 	case ProxyDeceased:
 		return "Barnet eller vårdnadshavaren är avliden."
+	case ProxyChildNotActivated:
+		return "Barnets inloggning är inte aktiverad i ombudsläge. Aktivera den först, så kan du använda e-tjänsterna för barnet."
 	}
 	return string(p)
 }
@@ -116,13 +138,30 @@ func (e *ProxyError) Is(target error) bool { return target == ErrProxyNotAllowed
 
 // MayActAsProxy decides whether guardian may act for child on the date now:
 // a registered guardian of a child under 13 (R5), neither of them with
-// protected personal data (R7), not blocked, neither login locked (R10).
+// protected personal data (R7), not blocked, neither login locked (R10),
+// and the child's login activated in proxy mode (R5) by some guardian.
 // A locked child cannot sign in or receive digital messages, and proxy
 // mode is only the child's own e-services used by someone else, so a
-// guardian is refused exactly where the child would be. Every resident
-// route that takes a child, the staff view of the child's guardians and
-// the guardians' notifications go through this one decision.
+// guardian is refused exactly where the child would be. A child whose
+// login nobody activated is one staff cannot send to
+// (BlockChildNotActivated); a guardian is refused there too, until they
+// activate it (MayActivateProxy). Every resident route that takes a
+// child, the staff view of the child's guardians and the guardians'
+// notifications go through this one decision.
 func MayActAsProxy(guardian, child *Resident, now time.Time) error {
+	if err := MayActivateProxy(guardian, child, now); err != nil {
+		return err
+	}
+	if !child.Account.Activated {
+		return &ProxyError{Reason: ProxyChildNotActivated, Child: child.ID, Guardian: guardian.ID}
+	}
+	return nil
+}
+
+// MayActivateProxy decides whether guardian may activate child's login in
+// proxy mode on the date now (R5): every condition of MayActAsProxy but
+// the activation itself, which is what it gives.
+func MayActivateProxy(guardian, child *Resident, now time.Time) error {
 	deny := func(r ProxyReason) error { return &ProxyError{Reason: r, Child: child.ID, Guardian: guardian.ID} }
 	g, ok := child.Guardianship(guardian.ID)
 	switch {

@@ -43,6 +43,7 @@ var ErrorCodes = map[string]struct {
 	"not_answerable":     {http.StatusConflict, "Ärendet kan inte besvaras."},
 	"proxy_not_allowed":  {http.StatusForbidden, "Du kan inte företräda barnet i e-tjänsterna."},
 	"login_locked":       {http.StatusForbidden, "Inloggningen är låst. Kontakta 1177 för att låsa upp den."},
+	"child_under_13":     {http.StatusForbidden, "Barn under 13 år kan inte logga in själva. En vårdnadshavare använder e-tjänsterna för barnet i ombudsläge."},
 	"conflict":           {http.StatusConflict, "Ärendet har ändrats under tiden. Ladda om och försök igen."},
 	"bad_credentials":    {http.StatusUnauthorized, "Fel användarnamn, lösenord eller engångskod."},
 	"account_disabled":   {http.StatusForbidden, "Kontot är avstängt. Kontakta din behörighetsadministratör."},

@@ -140,8 +140,9 @@ func TestR10_GuardianOfLockedChildRefusedOnEveryProxyRoute(t *testing.T) {
 // login is locked see the lock as the one blocking reason (not a made-up
 // "no guardian activated"), no guardian may act and nobody would be
 // notified; Skicka ärende is refused with that reason; and a staff reply
-// on the child's existing case notifies no guardian (R6 stops at R10),
-// although the same reply before the lock did.
+// on the child's existing case is refused with it too (issue 14: it used
+// to land in the locked inbox) and notifies no guardian (R6 stops at
+// R10), although the same reply before the lock did.
 func TestR10_StaffSeeLockedChildUnreachable(t *testing.T) {
 	e := newEnv(t)
 	ctx, c := e.ctx, e.c
@@ -191,8 +192,9 @@ func TestR10_StaffSeeLockedChildUnreachable(t *testing.T) {
 		t.Fatalf("send to a locked child: reasons %+v, want only %s", ae.Reasons, app.BlockLoginLocked)
 	}
 
-	if _, err := c.Reply(ctx, anna, centrum, caseID, "Svar efter låsningen."); err != nil {
-		t.Fatalf("reply after the lock: %v", err)
+	_, err = c.Reply(ctx, anna, centrum, caseID, "Svar efter låsningen.")
+	if ae := wantCode(t, err, "unreachable"); len(ae.Reasons) != 1 || ae.Reasons[0].Code != string(app.BlockLoginLocked) {
+		t.Fatalf("reply to a locked child: reasons %+v, want only %s", ae.Reasons, app.BlockLoginLocked)
 	}
 	ns, err = c.CaseNotifications(ctx, anna, centrum, caseID)
 	if err != nil || len(ns) != notifiedBefore {

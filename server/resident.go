@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	stdsync "sync"
+	"time"
 
 	"mottagning/app"
 	"mottagning/app/personnummer"
@@ -81,7 +82,7 @@ func (s *Server) eidCollect(w http.ResponseWriter, r *http.Request) {
 }
 
 // active lets a request through only while the session's resident may
-// still sign in (R10, and not deceased). Locking through this server ends
+// still sign in (R10, not deceased, not a child under 13). Locking through this server ends
 // the sessions at once (lockSelf, regionLock); this catches a lock or a
 // death that reached the database another way (a register import, an
 // operator) while a session was open: it is refused with the same code as
@@ -90,7 +91,7 @@ func (s *Server) active(h func(w http.ResponseWriter, r *http.Request, me app.ID
 	return func(w http.ResponseWriter, r *http.Request, me app.ID) {
 		res, err := s.gate.Resident(r.Context(), me)
 		if err == nil {
-			err = app.CanSignIn(res)
+			err = app.CanSignInPersonally(res, s.clock.Now())
 		}
 		if err != nil {
 			s.fail(w, r, fmt.Errorf("resident session: %w", err))
@@ -234,14 +235,52 @@ func (s *Server) startCase(w http.ResponseWriter, r *http.Request, me app.ID) {
 	writeJSON(w, http.StatusCreated, wireResidentCase(c))
 }
 
-// updateSettings saves the resident's own settings (R3, R13, R14); the
-// service normalises the phone number and refuses invalid ones.
+// settingsBody is the body of PUT /api/resident/settings: every field is
+// required. The settings are replaced whole, so a body with one field
+// would wipe the others (a missing field decodes as empty or off); it is
+// refused instead, naming the first missing field.
+type settingsBody struct {
+	Mobile        *string `json:"mobile"`
+	Email         *string `json:"email"`
+	NotifySMS     *bool   `json:"notifySms"`
+	NotifyEmail   *bool   `json:"notifyEmail"`
+	ShareWithCare *bool   `json:"shareWithCare"`
+	// SavedAt is read-only: accepted (settings read from /me and sent
+	// back whole) and ignored.
+	SavedAt *time.Time `json:"savedAt"`
+}
+
+// settings checks that every field is there.
+func (b *settingsBody) settings() (app.Settings, error) {
+	for _, f := range []struct {
+		name    string
+		present bool
+	}{
+		{"mobile", b.Mobile != nil}, {"email", b.Email != nil}, {"notifySms", b.NotifySMS != nil},
+		{"notifyEmail", b.NotifyEmail != nil}, {"shareWithCare", b.ShareWithCare != nil},
+	} {
+		if !f.present {
+			return app.Settings{}, &app.FieldError{Field: f.name, Code: "required",
+				Text: "Fältet saknas. Skicka alla inställningar: mobilnummer, e-post, avisering per sms och e-post och delning med vården."}
+		}
+	}
+	return app.Settings{Mobile: *b.Mobile, Email: *b.Email, NotifySMS: *b.NotifySMS, NotifyEmail: *b.NotifyEmail, ShareWithCare: *b.ShareWithCare}, nil
+}
+
+// updateSettings replaces the resident's own settings (R3, R13, R14): a
+// body without every field is refused (settingsBody); the service
+// normalises the phone number and refuses invalid ones, and refuses a
+// child under 13, who has no settings of their own.
 func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request, me app.ID) {
-	var req client.Settings
+	var req settingsBody
 	if !decode(w, r, &req) {
 		return
 	}
-	set := app.Settings{Mobile: req.Mobile, Email: req.Email, NotifySMS: req.NotifySMS, NotifyEmail: req.NotifyEmail, ShareWithCare: req.ShareWithCare}
+	set, err := req.settings()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if err := s.residents.UpdateSettings(r.Context(), app.Actor{ResidentID: me}, me, set); err != nil {
 		s.fail(w, r, err)
 		return

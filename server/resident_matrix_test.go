@@ -219,8 +219,9 @@ func TestR2_ResidentAccessMatrix(t *testing.T) {
 		})
 	}
 
-	// Sign-in (no session yet): refused for a locked login (R10) and the
-	// deceased; the first sign-in of one who never signed in activates.
+	// Sign-in (no session yet): refused for a locked login (R10), the
+	// deceased and a child under 13 (R5: the proxy is the way in); the
+	// first sign-in of one who never signed in activates.
 	t.Run("sign-in", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
@@ -228,7 +229,7 @@ func TestR2_ResidentAccessMatrix(t *testing.T) {
 			key, code string
 		}{
 			{demo.AdultEmail, ""}, {demo.Protected, ""}, {demo.GuardianNotified, ""}, {demo.NeverSignedIn, ""},
-			{demo.Locked, "login_locked"}, {demo.Deceased, "forbidden"},
+			{demo.Locked, "login_locked"}, {demo.Deceased, "forbidden"}, {demo.Child12y11m, "child_under_13"},
 		} {
 			s, err := e.c.ResidentSignIn(e.ctx, e.persona(c.key).PNR.String(), time.Millisecond)
 			if c.code == "" {

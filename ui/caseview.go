@@ -69,6 +69,8 @@ const (
 	cvActionFailed  = "Något gick fel. Försök igen."
 	cvExportFailed  = "PDF-filen kunde inte skapas. Försök igen."
 	cvPrintFallback = "PDF-visaren kunde inte öppnas. Spara filen och skriv ut den därifrån."
+	cvNoteOnlyHint  = "Skriv en intern anteckning …"
+	cvNoteStillOK   = "Svar kan inte skickas i ärendet. Du kan fortfarande lägga till en intern anteckning."
 )
 
 // cvSendShortcut is Ctrl+Enter (Cmd+Enter on macOS): "Skicka svar". The
@@ -167,6 +169,13 @@ type caseView struct {
 	assign    *widget.Select
 	exportBtn *widget.Button
 	printBtn  *widget.Button
+
+	// replyBlocked says why no reply can reach the resident (Skicka
+	// ärende's reasons, app.CaseService.ReplyReach); hidden when one can.
+	// While it shows, Skicka svar, Bifoga fil and standard replies are
+	// off and the field takes internal notes only.
+	replyBlocked *widget.Label
+	blocks       []app.BlockReason
 }
 
 // newCaseView builds the view of case id and starts reading it (OpenCase,
@@ -229,6 +238,10 @@ func newCaseView(d caseViewDeps, id app.ID) *caseView {
 	v.replyErr.Importance = widget.DangerImportance
 	v.replyErr.Wrapping = fyne.TextWrapWord
 	v.replyErr.Hide()
+	v.replyBlocked = widget.NewLabel("")
+	v.replyBlocked.Importance = widget.WarningImportance
+	v.replyBlocked.Wrapping = fyne.TextWrapWord
+	v.replyBlocked.Hide()
 	v.send = widget.NewButtonWithIcon(L(cvSendReply), theme.MailReplyIcon(), v.sendReply)
 	v.send.Importance = widget.HighImportance
 	v.note = widget.NewButtonWithIcon(L(cvAddNote), theme.DocumentCreateIcon(), v.addNote)
@@ -246,6 +259,7 @@ func newCaseView(d caseViewDeps, id app.ID) *caseView {
 		widget.NewSeparator(),
 		v.attachments,
 		container.NewBorder(nil, nil, replyTitle, v.insert),
+		v.replyBlocked,
 		v.reply,
 		v.replyErr,
 		container.NewHBox(v.note, v.attach, layout.NewSpacer(), hint, v.send),
@@ -315,6 +329,12 @@ func (v *caseView) load(after func()) {
 		if nerr != nil {
 			logError("case view: notifications", nerr, "case", v.id)
 		}
+		// Whether a reply can reach the resident; a failed read leaves
+		// the composer on, and Reply still refuses what it must.
+		reach, rerr := v.cases.ReplyReach(v.ctx, v.sess, v.id)
+		if rerr != nil {
+			logError("case view: reach", rerr, "case", v.id)
+		}
 		forms := v.answerForms(t)
 		var staff []app.Staff
 		var templates []app.MessageTemplate
@@ -341,6 +361,7 @@ func (v *caseView) load(after func()) {
 			for _, n := range notes {
 				v.notified[n.MessageID] = append(v.notified[n.MessageID], n)
 			}
+			v.blocks = reach.Blocking
 			v.show(t)
 			if after != nil {
 				after()
@@ -464,11 +485,31 @@ func (v *caseView) show(t *app.Thread) {
 	if len(t.Messages)+len(t.Notes) == 0 {
 		v.messages.Add(widget.NewLabel(L(cvNoMessages)))
 	}
+	v.showBlocks()
 	v.banner.Hide()
 	v.body.Show()
 	v.setBusy(false)
 	v.content.Refresh()
 	v.scroll.ScrollToBottom() // the newest entry is where work continues
+}
+
+// showBlocks says, above the reply field and before anyone types, why a
+// reply cannot reach the resident, in Skicka ärende's words (R1, R5, R7,
+// R10): a reply is refused for the same reasons as a new case.
+func (v *caseView) showBlocks() {
+	if len(v.blocks) == 0 {
+		v.replyBlocked.Hide()
+		v.reply.SetPlaceHolder(L(cvReplyHint))
+		return
+	}
+	lines := make([]string, 0, len(v.blocks)+1)
+	for _, b := range v.blocks {
+		lines = append(lines, L(b.Message()))
+	}
+	lines = append(lines, L(cvNoteStillOK))
+	v.replyBlocked.SetText(strings.Join(lines, "\n\n"))
+	v.replyBlocked.Show()
+	v.reply.SetPlaceHolder(L(cvNoteOnlyHint))
 }
 
 // card shows one message or note. Messages from the resident's side and
@@ -551,6 +592,12 @@ func (v *caseView) setBusy(busy bool) {
 	if !busy && len(v.standard) == 0 {
 		v.insert.Disable()
 	}
+	if !busy && len(v.blocks) > 0 {
+		// Notes stay: they never reach the resident.
+		v.send.Disable()
+		v.attach.Disable()
+		v.insert.Disable()
+	}
 }
 
 // fail shows why the case cannot be shown (forbidden, gone, read error):
@@ -596,7 +643,12 @@ const (
 
 // caseActionError maps an error from a write to what the user sees.
 func caseActionError(op string, err error) string {
+	var ue *app.UnreachableError
 	switch {
+	case errors.As(err, &ue) && len(ue.Reasons) > 0:
+		// Locked (or otherwise unreachable) since the case was opened:
+		// Skicka ärende's words; the reload then turns the composer off.
+		return L(ue.Reasons[0].Message())
 	case errors.Is(err, app.ErrConflict) && op == opReply:
 		return L(cvClosedReply)
 	case errors.Is(err, app.ErrInvalid) && op == opAssign:
@@ -677,9 +729,10 @@ func (v *caseView) checkText(empty string) (string, bool) {
 	return text, true
 }
 
-// sendReply is Skicka svar: a closed case must be reopened first.
+// sendReply is Skicka svar: a closed case must be reopened first, and a
+// resident who cannot be reached gets no reply (showBlocks says why).
 func (v *caseView) sendReply() {
-	if v.thread == nil || v.busy {
+	if v.thread == nil || v.busy || len(v.blocks) > 0 {
 		return
 	}
 	text, ok := v.checkText(L(cvEmptyReply))

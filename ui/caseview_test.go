@@ -922,3 +922,91 @@ func TestCaseView_AttachmentNameShownClean(t *testing.T) {
 		t.Fatalf("saved %+v", f.saved)
 	}
 }
+
+// TestR10_CaseView_ReplyOffForLockedResidentWithReason (issue 14, item 6):
+// in a case of a resident who has locked their login, the view says so
+// above the reply field before anyone types, in Skicka ärende's words:
+// Skicka svar, Bifoga fil and standard replies are off (the service
+// refuses the reply too), while an internal note can still be written.
+// After an unlock the composer is back.
+func TestR10_CaseView_ReplyOffForLockedResidentWithReason(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
+	th := f.stored(t)
+	lock := func(locked bool) {
+		t.Helper()
+		if err := f.store.UpdateResident(context.Background(), th.Case.ResidentID, func(r *app.Resident) error {
+			r.Account.LoginLocked = locked
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		f.v.load(nil) // as the list reopens it after a sync
+		f.wait()
+	}
+	if f.v.replyBlocked.Visible() || f.v.send.Disabled() {
+		t.Fatal("a reachable resident: the composer should be on")
+	}
+	lock(true)
+	v := f.v
+	if !v.replyBlocked.Visible() || !strings.Contains(v.replyBlocked.Text, app.BlockLoginLocked.Message()) {
+		t.Fatalf("reason shown %v %q; want %q", v.replyBlocked.Visible(), v.replyBlocked.Text, app.BlockLoginLocked.Message())
+	}
+	if !strings.Contains(f.markup(), app.BlockLoginLocked.Message()) {
+		t.Error("the reason is not on screen")
+	}
+	if !v.send.Disabled() || !v.attach.Disabled() || !v.insert.Disabled() || v.note.Disabled() || v.reply.Disabled() {
+		t.Errorf("send off %v, attach off %v, insert off %v, note off %v, field off %v; want reply actions off, notes on",
+			v.send.Disabled(), v.attach.Disabled(), v.insert.Disabled(), v.note.Disabled(), v.reply.Disabled())
+	}
+	if v.reply.PlaceHolder != cvNoteOnlyHint {
+		t.Errorf("placeholder %q, want %q", v.reply.PlaceHolder, cvNoteOnlyHint)
+	}
+	// Ctrl+Enter sends nothing; a note is written.
+	f.typeReply("Skickat brev i stället.")
+	v.reply.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierControl})
+	v.sendReply()
+	f.wait()
+	if got := f.stored(t); len(got.Messages) != len(th.Messages) {
+		t.Fatalf("a reply was stored for a locked resident: %d → %d messages", len(th.Messages), len(got.Messages))
+	}
+	test.Tap(v.note)
+	f.wait()
+	if got := f.stored(t); len(got.Notes) != len(th.Notes)+1 {
+		t.Fatalf("the note was not stored: %d → %d notes", len(th.Notes), len(got.Notes))
+	}
+	if !v.send.Disabled() || !v.replyBlocked.Visible() {
+		t.Error("after the note the composer must stay off")
+	}
+	lock(false)
+	if v.replyBlocked.Visible() || v.send.Disabled() || v.reply.PlaceHolder != cvReplyHint {
+		t.Errorf("after the unlock: reason shown %v, send off %v, placeholder %q", v.replyBlocked.Visible(), v.send.Disabled(), v.reply.PlaceHolder)
+	}
+}
+
+// A lock that came after the view was opened: the refused reply says why
+// in Skicka ärende's words, keeps the text, and turns the composer off.
+func TestR10_CaseView_ReplyRefusedWhenLockedMeanwhile(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
+	th := f.stored(t)
+	if err := f.store.UpdateResident(context.Background(), th.Case.ResidentID, func(r *app.Resident) error {
+		r.Account.LoginLocked = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.typeReply("Ett svar som inte når fram.")
+	test.Tap(f.v.send)
+	f.wait()
+	if got := f.stored(t); len(got.Messages) != len(th.Messages) {
+		t.Fatal("the reply was stored")
+	}
+	if !f.v.banner.Visible() || f.v.banner.Text != app.BlockLoginLocked.Message() {
+		t.Errorf("banner %v %q, want %q", f.v.banner.Visible(), f.v.banner.Text, app.BlockLoginLocked.Message())
+	}
+	if f.v.reply.Text != "Ett svar som inte når fram." {
+		t.Errorf("the text was lost: %q", f.v.reply.Text)
+	}
+	if !f.v.send.Disabled() || !f.v.replyBlocked.Visible() {
+		t.Error("after the refusal the composer should be off with the reason")
+	}
+}

@@ -63,6 +63,9 @@ type CaseWork interface {
 	// Notifications is the state of the case's notifications (never an
 	// address or text).
 	Notifications(ctx context.Context, sess app.Session, caseID app.ID) ([]app.NotificationStatus, error)
+	// ReplyReach says whether a reply can reach the case's resident, with
+	// Skicka ärende's reasons (the case view says it before typing).
+	ReplyReach(ctx context.Context, sess app.Session, id app.ID) (app.Reachability, error)
 }
 
 // Deps are what the UI needs from the composition root.

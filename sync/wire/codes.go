@@ -45,6 +45,7 @@ const (
 	CodeNotAnswerable   Code = "not_answerable"
 	CodeProxyNotAllowed Code = "proxy_not_allowed"
 	CodeLoginLocked     Code = "login_locked"
+	CodeChildUnder13    Code = "child_under_13" // a resident sign-in; never an op's
 	CodeConflict        Code = "conflict"
 	CodeBadCredentials  Code = "bad_credentials"
 	CodeAccountDisabled Code = "account_disabled"
