@@ -31,8 +31,9 @@ type SyncOp struct {
 	// beside the op's wire form; the server knows the pusher from the
 	// token): the list of rejected changes is each staff member's own.
 	// Empty on ops queued before it was recorded (Maker reads the
-	// payload then).
-	By ID `json:",omitempty"`
+	// payload then). Not part of the op's JSON: it never crosses the
+	// network (storage writes it beside the wire form itself).
+	By ID `json:"-"`
 }
 
 // OpKind names what an op does.

@@ -63,6 +63,9 @@ type CaseWork interface {
 	// Notifications is the state of the case's notifications (never an
 	// address or text).
 	Notifications(ctx context.Context, sess app.Session, caseID app.ID) ([]app.NotificationStatus, error)
+	// OpCases names the cases of a connected desktop's queued and refused
+	// changes, with a refused text for its maker (Ändringar).
+	OpCases(ctx context.Context, sess app.Session, ops []app.SyncOp) ([]app.OpCase, error)
 }
 
 // Deps are what the UI needs from the composition root.
