@@ -249,7 +249,7 @@ func run() int {
 			if stopSync != nil {
 				return nil, errors.New("Datorn är redan ansluten till en server.")
 			}
-			c, err := connectServer(cctx, store, url, pin)
+			c, err := connectChosen(cctx, store, url, pin)
 			if err != nil {
 				return nil, err
 			}

@@ -21,6 +21,14 @@ func connectServer(ctx context.Context, store *storage.Store, url, pinFlag strin
 	return connectServerRepin(ctx, store, url, pinFlag, false)
 }
 
+// connectChosen is the start screen's server choice on a new computer:
+// the fingerprint typed, or none for a certificate the system's CAs
+// vouch for (never trust on first use: nobody reads a printed
+// fingerprint there).
+func connectChosen(ctx context.Context, store *storage.Store, url, pin string) (*client.Client, error) {
+	return connect.Connect(ctx, store, connect.Config{URL: url, Pin: pin, CAOnly: true})
+}
+
 func connectServerRepin(ctx context.Context, store *storage.Store, url, pinFlag string, repin bool) (*client.Client, error) {
 	return connect.Connect(ctx, store, connect.Config{URL: url, Pin: pinFlag, Repin: repin, Out: os.Stderr})
 }

@@ -59,12 +59,18 @@ var local = how{}
 func replayBy(device ID) how { return how{replay: true, device: device} }
 
 // write is what the store records with the op's write: the op (and the
-// attachment ops that follow it) queued, or the replayed op's id.
-func (h how) write(op *SyncOp, more []SyncOp) Write {
+// attachment ops that follow it) queued as made by staff member by, or
+// the replayed op's id.
+func (h how) write(op *SyncOp, more []SyncOp, by ID) Write {
 	if h.replay {
 		return Write{Applies: op.ID, Device: h.device}
 	}
-	return Write{Queue: append([]SyncOp{*op}, more...)}
+	op.By = by
+	q := append([]SyncOp{*op}, more...)
+	for i := range q {
+		q[i].By = by
+	}
+	return Write{Queue: q}
 }
 
 // at is when a change happened: now for a local op; for a replayed one
@@ -163,7 +169,7 @@ func (s *CaseService) caseOp(ctx context.Context, sess Session, op *SyncOp, h ho
 		return OpResult{}, err
 	}
 	var hdr Case
-	err = s.store.UpdateThread(ctx, c.ID, h.write(op, more), func(t *Thread) error {
+	err = s.store.UpdateThread(ctx, c.ID, h.write(op, more, sess.Staff.ID), func(t *Thread) error {
 		// The case may have changed since it was read (reassigned).
 		if !mayHandle(sess, &t.Case) {
 			return forbid(string(op.Kind)+" on case", c.ID)
@@ -454,7 +460,7 @@ func (s *CaseService) createOp(ctx context.Context, sess Session, op *SyncOp, h 
 			return OpResult{}, nil, err
 		}
 	}
-	if err := s.store.CreateThread(ctx, t, h.write(op, nil)); err != nil {
+	if err := s.store.CreateThread(ctx, t, h.write(op, nil, sess.Staff.ID)); err != nil {
 		// Written meanwhile by a copy of this op (the check above runs
 		// outside the write): applied, as the first copy answered.
 		if h.replay && errors.Is(err, ErrConflict) {

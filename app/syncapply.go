@@ -160,7 +160,7 @@ func (s *CaseService) applyAttachment(ctx context.Context, st *Staff, device ID,
 	if !mayHandle(sess, c) {
 		return OpResult{}, forbid("attachment on case", c.ID)
 	}
-	w := replayBy(device).write(op, nil)
+	w := replayBy(device).write(op, nil, "")
 	if len(a.Data) == 0 {
 		return s.applyStagedAttachment(ctx, sess, c.ID, a.ID, w)
 	}

@@ -26,6 +26,14 @@ type SyncOp struct {
 	Base    uint64
 	Payload json.RawMessage
 	MadeAt  time.Time
+	// By is the staff member who made the op on this desktop (several
+	// staff may share one). It stays on the desktop (storage keeps it
+	// beside the op's wire form; the server knows the pusher from the
+	// token): the list of rejected changes is each staff member's own.
+	// Empty on ops queued before it was recorded (Maker reads the
+	// payload then). Not part of the op's JSON: it never crosses the
+	// network (storage writes it beside the wire form itself).
+	By ID `json:"-"`
 }
 
 // OpKind names what an op does.

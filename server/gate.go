@@ -251,9 +251,9 @@ func (g *Gate) DropAnsweredOps(ctx context.Context, rs []app.OpResult, ch *app.S
 }
 
 // DeleteSyncProblem is gated like Connect.
-func (g *Gate) DeleteSyncProblem(ctx context.Context, opID string) error {
+func (g *Gate) DeleteSyncProblem(ctx context.Context, staff app.ID, opID string) error {
 	defer g.w(ctx)()
-	return g.Store.DeleteSyncProblem(ctx, opID)
+	return g.Store.DeleteSyncProblem(ctx, staff, opID)
 }
 
 // SetSyncServer is gated like Connect.

@@ -322,7 +322,7 @@ func (s *Store) Record(ctx context.Context, e app.AccessEntry) error {
 			return err
 		}
 		// The access log is synced with the same no-loss guarantee as cases.
-		return s.queue(tx, app.SyncOp{Kind: app.OpAccessRecord, CaseID: e.CaseID, Payload: payload(&e)})
+		return s.queue(tx, app.SyncOp{Kind: app.OpAccessRecord, CaseID: e.CaseID, Payload: payload(&e), By: e.StaffID})
 	})
 }
 

@@ -87,19 +87,36 @@ func decode(c Codec, bucket, key, data []byte, v any) error {
 // not change what it stored, nor what it pushes later.
 
 type storedProblem struct {
-	Op     wire.Op     `json:"Op"`
+	Op     storedOp    `json:"Op"`
 	Result wire.Result `json:"Result"`
+}
+
+// storedOp is a queued op as stored: its wire form and, beside it, the
+// staff member who made it (app.SyncOp.By), which stays on the desktop
+// (the push sends wire.Op alone). An op stored before By was kept
+// decodes with By empty; no migration is needed.
+type storedOp struct {
+	wire.Op
+	By string `json:"By,omitempty"`
+}
+
+func toStoredOp(op app.SyncOp) storedOp { return storedOp{Op: wire.FromOp(op), By: string(op.By)} }
+
+func (o storedOp) app() app.SyncOp {
+	op := o.Op.App()
+	op.By = app.ID(o.By)
+	return op
 }
 
 // protocolForm is v's wire form when v is one of those records.
 func protocolForm(v any) any {
 	switch v := v.(type) {
 	case *app.SyncOp:
-		return wire.FromOp(*v)
+		return toStoredOp(*v)
 	case *app.OpResult:
 		return wire.FromResult(*v)
 	case *app.SyncProblem:
-		return storedProblem{Op: wire.FromOp(v.Op), Result: wire.FromResult(v.Result)}
+		return storedProblem{Op: toStoredOp(v.Op), Result: wire.FromResult(v.Result)}
 	}
 	return v
 }
@@ -109,14 +126,14 @@ func protocolForm(v any) any {
 func fromProtocol(v any) (any, func()) {
 	switch v := v.(type) {
 	case *app.SyncOp:
-		var w wire.Op
-		return &w, func() { *v = w.App() }
+		var w storedOp
+		return &w, func() { *v = w.app() }
 	case *app.OpResult:
 		var w wire.Result
 		return &w, func() { *v = w.App() }
 	case *app.SyncProblem:
 		var w storedProblem
-		return &w, func() { *v = app.SyncProblem{Op: w.Op.App(), Result: w.Result.App()} }
+		return &w, func() { *v = app.SyncProblem{Op: w.Op.app(), Result: w.Result.App()} }
 	}
 	return nil, nil
 }

@@ -48,7 +48,8 @@ package storage
 //	change_keys (v9)          <kind> <recordID>             → <seq uint64> (raw)
 //	applied_ops (v9)          <opID>                        → env(app.OpResult) (server)
 //	sync_results (v9)         <opID>                        → env(app.SyncProblem) (desktop:
-//	                          rejected ops and conflicts, for the visible outbox)
+//	                          rejected ops and conflicts, for the visible outbox;
+//	                          the op's wire form plus By, its maker, as in pending_ops)
 //	sync_state (v9)           "refresh"                     → env(string) (desktop's token)
 //	meta/changefeed (v9)      "1": this database is the server's (raw)
 //	meta/sync_cursor (v9)     the desktop's pull cursor (raw), while no owner is known

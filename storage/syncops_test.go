@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
+	bolt "go.etcd.io/bbolt"
+
 	"mottagning/app"
 	"mottagning/app/demo"
+	"mottagning/sync/wire"
 )
 
 func opKinds(ops []app.SyncOp) []app.OpKind {
@@ -178,5 +182,110 @@ func TestSyncOps_DemoDatabaseCannotConnect(t *testing.T) {
 	}
 	if s.SyncDevice() != "" {
 		t.Error("a demo database was marked connected")
+	}
+}
+
+// A refused op keeps who made it and its payload (the new case's text)
+// on disk, across a restart, and only its maker may dismiss it; an op
+// stored before makers were recorded (By absent) decodes with By empty
+// and counts as everyone's.
+func TestSyncOps_RejectedCreateKeepsTextAndMakerPerStaff(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openTestAt(t, dir, Options{})
+	ds := demo.Build(testNow)
+	for i := range ds.Clinics {
+		if err := s.PutClinic(ctx, &ds.Clinics[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutResidents(ctx, ds.Residents); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Connect(ctx, "device-1"); err != nil {
+		t.Fatal(err)
+	}
+	clinic, resident := ds.Clinics[0].ID, ds.Residents[0].ID
+	anna, bjorn := ds.Staff[0].ID, ds.Staff[1].ID
+	const text = "Texten som inte får försvinna."
+	th := newThread(clinic, resident, anna, app.StatusWaiting, testNow, text)
+	th.Case.StartedBy, th.Case.CreatorID = app.StartedByClinic, anna // Skicka ärende
+	data, _ := json.Marshal(&th)
+	create := app.SyncOp{ID: app.NewOpID(), Kind: app.OpCaseCreate, CaseID: th.Case.ID, Payload: data, By: anna}
+	if err := s.CreateThread(ctx, &th, app.Local(create)); err != nil {
+		t.Fatal(err)
+	}
+	checkClose(t, s)
+	s = openTestAt(t, dir, Options{})
+	ops, err := s.PendingOps(ctx, 0)
+	if err != nil || len(ops) != 1 || ops[0].By != anna {
+		t.Fatalf("after reopen the queue is %+v, %v", ops, err)
+	}
+	res := app.Rejected(&ops[0], fmt.Errorf("send: %w", app.ErrForbidden), testNow)
+	if _, err := s.ApplyAnswers(ctx, anna, []app.OpResult{res}, &app.SyncChanges{Gone: []app.ID{th.Case.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Case(ctx, th.Case.ID); !errors.Is(err, app.ErrNotFound) {
+		t.Fatalf("the refused case is still held: %v", err)
+	}
+	checkClose(t, s)
+	s = openTestAt(t, dir, Options{})
+	ps, err := s.SyncProblems(ctx)
+	if err != nil || len(ps) != 1 || ps[0].Op.By != anna {
+		t.Fatalf("problems %+v, %v", ps, err)
+	}
+	var kept app.Thread
+	if err := json.Unmarshal(ps[0].Op.Payload, &kept); err != nil || len(kept.Messages) != 1 || kept.Messages[0].Text != text {
+		t.Fatalf("the kept case %+v, %v", kept, err)
+	}
+	if err := s.DeleteSyncProblem(ctx, bjorn, ps[0].Op.ID); !errors.Is(err, app.ErrForbidden) {
+		t.Fatalf("a colleague dismissed it: %v", err)
+	}
+	if err := s.DeleteSyncProblem(ctx, anna, ps[0].Op.ID); err != nil {
+		t.Fatalf("the maker dismisses: %v", err)
+	}
+
+	// A problem as stored before By: the op's wire form alone. Its maker
+	// is read from the payload (the case's creator); a status op's is
+	// unknown, and everyone's.
+	legacy := ps[0]
+	legacy.Op.ID = app.NewOpID()
+	status := app.SyncOp{ID: app.NewOpID(), Kind: app.OpCaseStatus, CaseID: th.Case.ID, Payload: json.RawMessage(`{"Status":"avslutad"}`)}
+	err = s.updateC(ctx, "put legacy problems", func(tx *bolt.Tx) error {
+		for _, op := range []app.SyncOp{legacy.Op, status} {
+			old := struct {
+				Op     wire.Op     `json:"Op"`
+				Result wire.Result `json:"Result"`
+			}{wire.FromOp(op), wire.FromResult(res)}
+			if err := s.put(tx, bSyncResult, op.ID, &old); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err = s.SyncProblems(ctx)
+	if err != nil || len(ps) != 2 {
+		t.Fatalf("legacy problems %+v, %v", ps, err)
+	}
+	for _, p := range ps {
+		if p.Op.By != "" {
+			t.Errorf("legacy op %s decodes with By %q", p.Op.Kind, p.Op.By)
+		}
+		switch p.Op.Kind {
+		case app.OpCaseCreate:
+			if p.Op.Maker() != anna || p.Op.MadeBy(bjorn) {
+				t.Errorf("legacy create: maker %q", p.Op.Maker())
+			}
+		case app.OpCaseStatus:
+			if !p.Op.MadeBy(bjorn) || !p.Op.MadeBy(anna) {
+				t.Error("a legacy status op of unknown maker must be everyone's")
+			}
+		}
+	}
+	if err := s.DeleteSyncProblem(ctx, bjorn, legacy.Op.ID); !errors.Is(err, app.ErrForbidden) {
+		t.Fatalf("a colleague dismissed a legacy create: %v", err)
 	}
 }

@@ -601,9 +601,25 @@ func (s *Store) SyncProblems(ctx context.Context) ([]app.SyncProblem, error) {
 	return out, err
 }
 
-// DeleteSyncProblem removes a problem staff have dismissed.
-func (s *Store) DeleteSyncProblem(ctx context.Context, opID string) error {
-	return s.updateC(ctx, "dismiss sync problem", func(tx *bolt.Tx) error { return tx.Bucket(bSyncResult).Delete([]byte(opID)) })
+// DeleteSyncProblem removes a problem staff member staff dismissed, with
+// the text a refused op kept. Only its maker may (app.SyncOp.MadeBy):
+// another's is app.ErrForbidden, and a missing one app.ErrNotFound.
+func (s *Store) DeleteSyncProblem(ctx context.Context, staff app.ID, opID string) error {
+	return s.updateC(ctx, "dismiss sync problem", func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bSyncResult)
+		v := bk.Get([]byte(opID))
+		if v == nil {
+			return fmt.Errorf("dismiss sync problem %s: %w", opID, app.ErrNotFound)
+		}
+		var p app.SyncProblem
+		if err := decode(s.c(bSyncResult), bSyncResult, []byte(opID), v, &p); err != nil {
+			return err
+		}
+		if staff == "" || !p.Op.MadeBy(staff) {
+			return fmt.Errorf("dismiss sync problem %s by staff %s: %w", opID, staff, app.ErrForbidden)
+		}
+		return bk.Delete([]byte(opID))
+	})
 }
 
 // pendingCases are the cases with thread ops still queued.

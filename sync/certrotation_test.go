@@ -303,6 +303,22 @@ func TestConnectTrustsSystemCAs(t *testing.T) {
 	}
 	c.CloseIdle()
 
+	// The start screen's choice (CAOnly) without the CA and without a
+	// fingerprint: refused, nothing stored (no trust on first use there).
+	f := newDesktop(t, ce, "")
+	if _, err := connect.Connect(ctx, f.store, connect.Config{URL: ce.url, CAOnly: true, Log: quiet}); err == nil ||
+		!strings.Contains(err.Error(), "fingeravtryck") {
+		t.Fatalf("CAOnly first connect to a server no trusted CA vouches for = %v, want a refusal", err)
+	}
+	if url, pin := f.store.SyncServer(); url != "" || pin != "" {
+		t.Fatalf("a refused first connect stored %q %q", url, pin)
+	}
+	// With the CA it is taken as above.
+	if c, err = connect.Connect(ctx, f.store, connect.Config{URL: ce.url, CAOnly: true, RootCAs: roots, Log: quiet}); err != nil {
+		t.Fatalf("CAOnly with the CA trusted: %v", err)
+	}
+	c.CloseIdle()
+
 	// Without the CA: trust on first use, pinned.
 	e := newDesktop(t, ce, "")
 	if c, err = connect.Connect(ctx, e.store, connect.Config{URL: ce.url, Log: quiet}); err != nil {

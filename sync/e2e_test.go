@@ -159,7 +159,7 @@ func TestR10_OfflineSendRejectedWhenLoginLockedMeanwhile(t *testing.T) {
 	if _, err := ce.store.Case(ctx, sent.ID); !errors.Is(err, app.ErrNotFound) {
 		t.Fatalf("the server holds the rejected case: %v", err)
 	}
-	if err := a.eng.Dismiss(ctx, st.Rejected[0].Op.ID); err != nil || len(a.eng.Status().Rejected) != 0 {
+	if err := a.eng.Dismiss(ctx, a.sess.Staff.ID, st.Rejected[0].Op.ID); err != nil || len(a.eng.Status().Rejected) != 0 {
 		t.Fatalf("dismiss: %v, %+v", err, a.eng.Status().Rejected)
 	}
 	// Looking up a resident never seen, offline: a clear error.

@@ -34,7 +34,9 @@ type Replica interface {
 	// case indexes its pages left out).
 	FinishPull(ctx context.Context) error
 	SyncProblems(ctx context.Context) ([]app.SyncProblem, error)
-	DeleteSyncProblem(ctx context.Context, opID string) error
+	// DeleteSyncProblem removes a problem its maker dismissed (another
+	// staff member's is app.ErrForbidden).
+	DeleteSyncProblem(ctx context.Context, staff app.ID, opID string) error
 	AttachmentData(ctx context.Context, caseID, id app.ID) ([]byte, error)
 }
 
@@ -131,7 +133,8 @@ type Status struct {
 	// token is gone or expired); changes stay queued meanwhile.
 	SignInNeeded bool
 	// Rejected and Conflicts are the ops the server did not apply as made,
-	// with the reason or the server's values, until dismissed (Dismiss).
+	// with the reason or the server's values, until dismissed (Dismiss):
+	// every staff member's; each sees their own (app.SyncOp.MadeBy).
 	Rejected  []app.SyncProblem
 	Conflicts []app.SyncProblem
 	// Changes counts the sync writes that changed cases on this desktop;
@@ -248,9 +251,11 @@ func (e *Engine) Pending(ctx context.Context, limit int) ([]app.SyncOp, error) {
 	return e.opt.Replica.PendingOps(ctx, limit)
 }
 
-// Dismiss removes a rejected or conflicting op from the list.
-func (e *Engine) Dismiss(ctx context.Context, opID string) error {
-	if err := e.opt.Replica.DeleteSyncProblem(ctx, opID); err != nil {
+// Dismiss removes a rejected or conflicting op, with any text it kept,
+// from the list, for the staff member who made it (app.SyncOp.MadeBy);
+// another's is refused with app.ErrForbidden.
+func (e *Engine) Dismiss(ctx context.Context, staff app.ID, opID string) error {
+	if err := e.opt.Replica.DeleteSyncProblem(ctx, staff, opID); err != nil {
 		return err
 	}
 	e.refresh(ctx)

@@ -1,6 +1,7 @@
 package sync_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -63,5 +64,77 @@ func TestRejectedReplyLeavesNoLocalCopy(t *testing.T) {
 	}
 	if len(want.Messages) != 1 || js(got) != js(want) {
 		t.Fatalf("desktop's case differs from the server's:\n got %s\nwant %s", js(got), js(want))
+	}
+}
+
+// TestRejectedCreateKeepsItsTextForItsMaker: a new case made offline that
+// the server refuses (R10: the resident locked their login meanwhile)
+// leaves the desktop's case lists, but its op stays in the list of
+// rejected changes (stored in bbolt) with the staff member who made it
+// and the whole text. Only its maker is told the text and
+// may dismiss it; a colleague signed in on the same desktop may not.
+func TestRejectedCreateKeepsItsTextForItsMaker(t *testing.T) {
+	ce := startCentral(t, centralOpt{})
+	ctx := ce.ctx
+	centrum := ce.ds.Clinics[0].ID
+	a := newDesktop(t, ce, "")
+	anna := ce.staff(demo.StaffReceiver)
+	a.signIn(anna, centrum)
+	a.mustSync()
+	maria := ce.persona(demo.AdultBoth)
+	if _, err := a.lookup.LookupResident(ctx, a.sess, maria.PNR); err != nil {
+		t.Fatalf("lookup: %v", err)
+	}
+	a.mustSync()
+	a.f.down.Store(true)
+	const text = "Välkommen på återbesök den 3 april kl. 10.15. Ta med dina glasögon."
+	sent, err := a.cases.SendCase(ctx, a.sess, app.SendRequest{TemplateID: ce.template(centrum, app.KindInformation), ResidentID: maria.ID,
+		Subject: "Kallelse till återbesök", Text: text})
+	if err != nil {
+		t.Fatalf("send offline: %v", err)
+	}
+	if err := ce.c.LockLogin(ctx, ce.resident(demo.AdultBoth)); err != nil {
+		t.Fatalf("lock: %v", err)
+	}
+	a.f.down.Store(false)
+	a.mustSync()
+	if _, err := a.store.Case(ctx, sent.ID); !errors.Is(err, app.ErrNotFound) {
+		t.Fatalf("the rejected case stays on the desktop: %v", err)
+	}
+	ps, err := a.store.SyncProblems(ctx)
+	if err != nil || len(ps) != 1 || ps[0].Op.Kind != app.OpCaseCreate || ps[0].Op.By != anna.ID {
+		t.Fatalf("sync problems = %+v, %v; want the create, made by %s", ps, err, anna.ID)
+	}
+
+	// The text is kept, for its maker only.
+	bjorn := ce.staff(demo.StaffHandler)
+	colleague := app.Session{Staff: bjorn, ClinicID: centrum}
+	mine, err := a.cases.OpCases(ctx, a.sess, []app.SyncOp{ps[0].Op})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := mine[0]; o.Text != text || !o.Named || o.Exists || o.Row.Subject != "Kallelse till återbesök" ||
+		o.Row.ResidentName != maria.Register.FullName() || o.Row.PNR != maria.PNR {
+		t.Fatalf("the maker's view of the rejected case = %+v", o)
+	}
+	theirs, err := a.cases.OpCases(ctx, colleague, []app.SyncOp{ps[0].Op})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := theirs[0]; o.Text != "" || o.Named || o.Row.ResidentName != "" {
+		t.Fatalf("a colleague's view of the rejected case = %+v", o)
+	}
+	if ps[0].Op.MadeBy(bjorn.ID) {
+		t.Fatal("the rejected case counts as the colleague's")
+	}
+	if err := a.eng.Dismiss(ctx, bjorn.ID, ps[0].Op.ID); !errors.Is(err, app.ErrForbidden) {
+		t.Fatalf("a colleague dismissed the rejection: %v", err)
+	}
+
+	if err := a.eng.Dismiss(ctx, anna.ID, ps[0].Op.ID); err != nil {
+		t.Fatalf("the maker dismisses: %v", err)
+	}
+	if ps, _ := a.store.SyncProblems(ctx); len(ps) != 0 {
+		t.Fatalf("dismissed, still %d problems", len(ps))
 	}
 }

@@ -47,6 +47,7 @@ const (
 	cvInsertReply   = "Infoga standardsvar"
 	cvNoStdReplies  = "Inga standardsvar"
 	cvSendReply     = "Skicka svar"
+	cvReplyQueued   = "Svaret är köat och skickas när datorn är ansluten."
 	cvShortcutHint  = "Ctrl+Enter skickar"
 	cvAddNote       = "Lägg till anteckning"
 	cvCloseCase     = "Avsluta ärende"
@@ -116,6 +117,9 @@ type caseViewDeps struct {
 	// forms reads e-service form versions, for a submission's answers;
 	// nil: dir when it can (caseanswers.go), else the message text.
 	forms FormReader
+	// sync is a connected desktop's sync (nil standalone): a reply made
+	// while the server cannot be reached is only queued, and says so.
+	sync SyncStatus
 }
 
 // caseView is the ärendevy: the case's facts, its thread with read status,
@@ -753,6 +757,9 @@ func (v *caseView) sendReply() {
 		v.reply.SetText("")
 		v.files = nil
 		v.showFiles()
+		if queuedOnly(v.sync) {
+			v.showBanner(L(cvReplyQueued), widget.WarningImportance)
+		}
 	})
 }
 

@@ -61,7 +61,39 @@ const (
 	textChoiceCaption  = "Bara invånaren kan ändra valet, i sina inställningar på 1177."
 	textChoiceChild    = "Barnet är under 13 år: vårdnadshavarna aviseras, se ovan."
 	textNoContact      = "Invånaren delar inte sitt mobilnummer eller sin e-postadress med vården."
+	textQueued         = "Ärendet är köat och skickas när datorn är ansluten."
 )
+
+// sentText is what the window says once Skicka ärende has saved the case:
+// sent, or, on a connected desktop that cannot reach the server now,
+// queued until it can (a queued case is not sent, and the server may
+// still refuse it).
+func sentText(sync SyncStatus) string {
+	if queuedOnly(sync) {
+		return L(textQueued)
+	}
+	return L(textSent)
+}
+
+// queuedOnly: a change made now stays in this desktop's queue for a while,
+// since it is connected and the server cannot be reached (or wants a new
+// sign-in first).
+func queuedOnly(sync SyncStatus) bool {
+	if sync == nil {
+		return false
+	}
+	st := sync.Status()
+	return !st.Online || st.SignInNeeded
+}
+
+// sendPrefill fills Skicka ärende with a text the server refused
+// (Ändringar: Skicka som nytt ärende): the resident's number is looked up
+// as if typed, the template chosen when the clinic still offers it.
+type sendPrefill struct {
+	TemplateID    app.ID
+	PNR           personnummer.Number
+	Subject, Text string
+}
 
 // choiceOptions are the four notification choices as staff see them,
 // read-only (R14), in the order of app.NotifyChoice.
@@ -321,7 +353,12 @@ type sendDeps struct {
 	sess      app.Session
 	clinic    app.Clinic
 	// now is the clock personnummer are parsed against; nil means time.Now.
-	now      func() time.Time
+	now func() time.Time
+	// sync is a connected desktop's sync (nil standalone): whether a sent
+	// case is only queued.
+	sync SyncStatus
+	// prefill, when set, fills the screen in (sendPrefill).
+	prefill  *sendPrefill
 	onDone   func(c *app.Case)
 	onCancel func()
 }
@@ -343,6 +380,9 @@ type sendScreen struct {
 	gen      int               // bumped by every change of the number; late lookups are dropped
 	sending  bool
 	sent     bool
+	// keepText: the template is chosen for a prefilled text, which it
+	// must not replace.
+	keepText bool
 
 	pnr        *shortcutEntry
 	pnrMsg     *widget.Label
@@ -438,8 +478,29 @@ func newSendScreen(d sendDeps) *sendScreen {
 	s.content = container.NewBorder(
 		container.NewVBox(container.NewPadded(header), widget.NewSeparator()),
 		container.NewPadded(footer), nil, nil, body)
+	if p := d.prefill; p != nil {
+		s.subject.SetText(p.Subject)
+		s.text.SetText(p.Text)
+		s.onLoaded = func() { s.choosePrefilled(p.TemplateID) }
+		if !p.PNR.IsZero() {
+			s.pnr.SetText(p.PNR.String()) // looked up as if typed
+		}
+	}
 	s.loadTemplates(s.ctx, s.tasks, s.templates, s.sess)
 	return s
+}
+
+// choosePrefilled chooses the template a refused case was sent with,
+// keeping the prefilled subject and text.
+func (s *sendScreen) choosePrefilled(id app.ID) {
+	for i, t := range s.tpls {
+		if t.ID == id && id != "" {
+			s.keepText = true
+			s.template.SetSelectedIndex(i)
+			s.keepText = false
+			return
+		}
+	}
 }
 
 // buildPanel makes the reachability panel: who the resident is, whether
@@ -504,6 +565,8 @@ type templatePicker struct {
 	filledSubject, filledText string
 	template                  *widget.Select
 	tplMsg                    *widget.Label
+	// onLoaded runs once the templates are offered (nil: nothing).
+	onLoaded func()
 }
 
 // loadTemplates reads the templates a case can be started with.
@@ -528,6 +591,9 @@ func (p *templatePicker) loadTemplates(ctx context.Context, t *tasks, src Templa
 			p.template.SetOptions(opts)
 			p.template.Enable()
 			fieldMessage(p.tplMsg, "", false)
+			if p.onLoaded != nil {
+				p.onLoaded()
+			}
 		}
 	})
 }
@@ -569,6 +635,15 @@ func (p *templatePicker) fillFromTemplate(subject, text *widget.Entry, edited *f
 }
 
 func (s *sendScreen) chooseTemplate() {
+	if s.keepText {
+		if i := s.template.SelectedIndex(); i >= 0 && i < len(s.tpls) {
+			t := s.tpls[i]
+			s.tpl = &t
+			fieldMessage(s.tplMsg, kindText(t.Kind), false)
+			s.updateSend()
+		}
+		return
+	}
 	if s.templatePicker.chooseTemplate(&s.subject.Entry, &s.text.Entry, s.edited) {
 		s.updateSend()
 	}
@@ -792,7 +867,7 @@ func (s *sendScreen) sendDone(c *app.Case, err error) {
 	case err == nil:
 		s.sent = true
 		s.updateSend()
-		fieldMessage(s.errText, L(textSent), false)
+		fieldMessage(s.errText, sentText(s.sync), false)
 		if s.onDone != nil {
 			s.onDone(c)
 		}

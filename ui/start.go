@@ -43,7 +43,7 @@ const (
 	textServerURL    = "Serverns adress"
 	textServerPin    = "Fingeravtryck"
 	textServerURLEx  = "https://mottagning.regionen.se:8443"
-	textServerPinEx  = "SHA-256, 64 tecken (0–9, a–f)"
+	textServerPinEx  = "SHA-256, 64 tecken (0–9, a–f); tomt för ett certifikat från en betrodd utfärdare"
 	textConnect      = "Anslut"
 	textConnecting   = "Ansluter …"
 	textNeedURL      = "Skriv serverns adress."
@@ -630,7 +630,7 @@ func (s *startScreen) connectServer() {
 	case url == "":
 		show(L(textNeedURL))
 		return
-	case !fingerprintLike(pin):
+	case pin != "" && !fingerprintLike(pin):
 		show(L(textNeedPin))
 		return
 	}

@@ -4,13 +4,22 @@ package ui
 // sync"): a status bar at the bottom of the workspace (Online/Offline, the
 // pending changes, the last sync, a progress bar during the first sync, the
 // last error), and the Ändringar tab: the queued changes, the rejected ones
-// with the server's reason, and the conflicts with both values. Nothing
-// here shows a resident's data: an op is named by its kind.
+// with the server's reason, and the conflicts with both values. Each row
+// names its case (subject and resident, app.CaseService.OpCases) and opens
+// it while it exists; a refused new case or reply keeps its whole text,
+// with what to do instead: copy it, send it as a new case, or save it as
+// a letter to print. Rejections and conflicts are each staff member's own
+// (several share a desktop): only the one who made the op sees and
+// dismisses it, and a kept text is deleted only after they confirm. The
+// queued changes show the case only where the staff member may see it,
+// and never their text.
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -21,6 +30,7 @@ import (
 
 	"mottagning/app"
 	"mottagning/app/personnummer"
+	"mottagning/export"
 	msync "mottagning/sync"
 )
 
@@ -32,8 +42,9 @@ type SyncStatus interface {
 	Subscribe() (<-chan struct{}, func())
 	// Pending lists the queued ops, oldest first.
 	Pending(ctx context.Context, limit int) ([]app.SyncOp, error)
-	// Dismiss removes a rejected or conflicting op from the lists.
-	Dismiss(ctx context.Context, opID string) error
+	// Dismiss removes a rejected or conflicting op, and the text it kept,
+	// from the lists; only its maker may (app.SyncOp.MadeBy).
+	Dismiss(ctx context.Context, staff app.ID, opID string) error
 	// Kick asks for a sync now.
 	Kick()
 	// CaseChanged reports whether a sync write changed the case after
@@ -88,6 +99,29 @@ const (
 	textNobody        = "ingen"
 	textUnknownStaff  = "okänd medarbetare"
 	textOpOther       = "Ändring"
+	textOpenCase      = "Öppna ärendet"
+	textCaseOf        = "%s · %s" // subject · resident
+	textCaseGone      = "Ärendet finns inte på servern och har tagits bort ur ärendelistorna."
+	textKeptText      = "Texten som inte skickades:"
+	textCopyText      = "Kopiera texten"
+	textCopied        = "Texten är kopierad. Klistra in den där du behöver den."
+	textSendAsNew     = "Skicka som nytt ärende"
+	textSaveLetter    = "Spara som brev …"
+	textConfirmDelete = "Texten finns bara här. Kopiera den eller spara den som brev först om den behövs. Ta bort ändringen och texten för gott?"
+	textYesDelete     = "Ja, ta bort"
+	textKeep          = "Behåll"
+	textOthersChange  = "en kollegas ändring"
+	textGoneOne       = "Ärendet ”%s” till %s kunde inte skickas och har tagits bort ur ärendelistorna. Texten finns kvar under Ändringar."
+	textGoneMany      = "%d ärenden kunde inte skickas och har tagits bort ur ärendelistorna. Texterna finns kvar under Ändringar."
+)
+
+// The letter of Spara som brev goes to a resident: Swedish whatever the
+// window's language (as the exported PDF), so these are not translated.
+const (
+	letterFile    = "brev-%s.txt"
+	letterTo      = "Till:"
+	letterNoAddr  = "Adressen visas inte – skyddade personuppgifter. Skicka brevet via Skatteverket, som vidarebefordrar det."
+	letterSubject = "Ärende: %s"
 )
 
 // pendingShown is the most queued ops the Ändringar tab lists.
@@ -233,7 +267,7 @@ type syncDeps struct {
 	tasks *tasks
 	svc   SyncStatus
 	dir   Directory
-	cases CaseWork // re-applies my value of a conflict
+	cases CaseWork // re-applies my value of a conflict; names the ops' cases
 	sess  app.Session
 	clock app.Clock
 	// onShowChanges selects the Ändringar tab; onSignIn goes back to the
@@ -246,6 +280,16 @@ type syncDeps struct {
 	// onFirstSync is told whether the first sync runs (the empty lists
 	// say that the cases are on their way).
 	onFirstSync func(on bool)
+	// onOpenCase opens a case a row names (nil: no Öppna ärendet).
+	onOpenCase func(r app.CaseRow)
+	// onSendAgain opens Skicka ärende filled in with a refused text (nil:
+	// no Skicka som nytt ärende).
+	onSendAgain func(p sendPrefill)
+	// save hands a letter to the user (a file-save dialog; nil: no
+	// Spara som brev). It runs on the UI goroutine.
+	save func(name string, data []byte)
+	// clinicName heads a letter.
+	clinicName string
 }
 
 // syncScreen is the status bar and the Ändringar tab.
@@ -271,10 +315,17 @@ type syncScreen struct {
 	pendingHead, rejectedHead, conflictsHead *widget.Label
 	pendingBox, rejectedBox, conflictsBox    *fyne.Container
 	listMsg                                  *widget.Label
+	gone                                     *widget.Label // refused new cases left the lists
 
-	st    msync.Status
-	ops   []app.SyncOp
-	names map[app.ID]string // staff names for the conflicts' assignees
+	// st is the engine's status with only this staff member's
+	// rejections and conflicts.
+	st  msync.Status
+	ops []app.SyncOp
+	// views are the ops' cases and kept texts, by op id (OpCases).
+	views map[string]app.OpCase
+	// confirming is the op whose removal waits for Ja, ta bort.
+	confirming string
+	names      map[app.ID]string // staff names for the conflicts' assignees
 	// namesAsked: a refresh to read the names has been started.
 	namesAsked bool
 	// casesSeen is the Status.Changes the case lists were read at.
@@ -312,7 +363,11 @@ func newSyncScreen(d syncDeps) *syncScreen {
 	left := container.NewHBox(s.icon, s.state, widget.NewSeparator(), s.pending, widget.NewSeparator(), s.lastSync, s.problems, s.showBtn)
 	right := container.NewHBox(s.syncNow, s.signIn)
 	line := container.NewBorder(nil, nil, left, right, s.errText)
-	s.bar = container.NewVBox(widget.NewSeparator(), s.firstSync, line)
+	s.gone = widget.NewLabel("")
+	s.gone.Importance = widget.WarningImportance
+	s.gone.Wrapping = fyne.TextWrapWord
+	s.gone.Hide()
+	s.bar = container.NewVBox(widget.NewSeparator(), s.firstSync, s.gone, line)
 
 	s.pendingHead = heading("")
 	s.rejectedHead = heading("")
@@ -330,7 +385,7 @@ func newSyncScreen(d syncDeps) *syncScreen {
 		s.pendingHead, s.pendingBox))
 	st := s.svc.Status()
 	s.casesSeen = st.Changes // the lists are being read now
-	s.show(st, nil, nil)
+	s.show(st, nil, nil, nil)
 	s.refresh()
 	return s
 }
@@ -347,11 +402,11 @@ func (s *syncScreen) watch() {
 			case <-ctx.Done():
 				return
 			case <-ch:
-				st, ops, err := s.read(ctx)
+				st, ops, cases, err := s.read(ctx)
 				if ctx.Err() != nil {
 					return
 				}
-				s.post(func() { s.show(st, ops, err) })
+				s.post(func() { s.show(st, ops, cases, err) })
 			}
 		}
 	}()
@@ -377,21 +432,65 @@ func (s *syncScreen) leave() {
 	}
 }
 
-// read gets the status, the queued ops and, when a conflict names an
-// assignee, the staff names.
-func (s *syncScreen) read(ctx context.Context) (msync.Status, []app.SyncOp, error) {
-	st := s.svc.Status()
+// read gets the status with this staff member's rejections and
+// conflicts only, the queued ops, and the cases of all of them.
+func (s *syncScreen) read(ctx context.Context) (msync.Status, []app.SyncOp, map[string]app.OpCase, error) {
+	st := s.mine(s.svc.Status())
 	ops, err := s.svc.Pending(ctx, pendingShown)
 	if err != nil {
 		logError("read pending sync ops", err)
 	}
-	return st, ops, err
+	cases := s.describe(ctx, &st, ops)
+	return st, ops, cases, err
+}
+
+// mine keeps the rejections and conflicts of the signed-in staff member:
+// a colleague's are theirs to see and decide (app.SyncOp.MadeBy).
+func (s *syncScreen) mine(st msync.Status) msync.Status {
+	keep := func(ps []app.SyncProblem) []app.SyncProblem {
+		var out []app.SyncProblem
+		for _, p := range ps {
+			if s.sess.Staff != nil && p.Op.MadeBy(s.sess.Staff.ID) {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	st.Rejected, st.Conflicts = keep(st.Rejected), keep(st.Conflicts)
+	return st
+}
+
+// describe reads the cases the rows name; a failure leaves rows unnamed.
+func (s *syncScreen) describe(ctx context.Context, st *msync.Status, pending []app.SyncOp) map[string]app.OpCase {
+	if s.cases == nil || s.sess.Staff == nil {
+		return nil
+	}
+	var ops []app.SyncOp
+	for _, ps := range [][]app.SyncProblem{st.Rejected, st.Conflicts} {
+		for _, p := range ps {
+			ops = append(ops, p.Op)
+		}
+	}
+	ops = append(ops, pending...)
+	if len(ops) == 0 {
+		return nil
+	}
+	views, err := s.cases.OpCases(ctx, s.sess, ops)
+	if err != nil {
+		logError("describe sync ops", err, "staff", s.sess.Staff.ID)
+		return nil
+	}
+	out := make(map[string]app.OpCase, len(ops))
+	for i := range ops {
+		out[ops[i].ID] = views[i]
+	}
+	return out
 }
 
 // refresh reads everything again (after an action of the user).
 func (s *syncScreen) refresh() {
 	s.tasks.run(func() func() {
-		st, ops, err := s.read(s.ctx)
+		st, ops, cases, err := s.read(s.ctx)
 		var names map[app.ID]string
 		if len(st.Conflicts) > 0 && s.dir != nil {
 			if all, derr := s.dir.AllStaff(s.ctx); derr == nil {
@@ -405,13 +504,13 @@ func (s *syncScreen) refresh() {
 			if names != nil {
 				s.names = names
 			}
-			s.show(st, ops, err)
+			s.show(st, ops, cases, err)
 		}
 	})
 }
 
-// show puts a status and the queued ops on screen.
-func (s *syncScreen) show(st msync.Status, ops []app.SyncOp, err error) {
+// show puts a status, the queued ops and their cases on screen.
+func (s *syncScreen) show(st msync.Status, ops []app.SyncOp, cases map[string]app.OpCase, err error) {
 	if len(st.Conflicts) > 0 && s.names == nil && !s.namesAsked {
 		s.namesAsked = true
 		defer s.refresh() // read the staff names for the assignees
@@ -423,7 +522,7 @@ func (s *syncScreen) show(st msync.Status, ops []app.SyncOp, err error) {
 			defer s.onCasesChanged(since)
 		}
 	}
-	s.st, s.ops = st, ops
+	s.st, s.ops, s.views = s.mine(st), ops, cases
 	if s.onFirstSync != nil {
 		s.onFirstSync(st.FirstSync)
 	}
@@ -484,6 +583,33 @@ func (s *syncScreen) showBar() {
 		s.firstLabel.SetText(firstSyncText(*st, s.clock.Now()))
 	}
 	s.firstSync.Refresh()
+	s.showGone()
+}
+
+// showGone says, under the lists, that new cases the server refused have
+// left them, and that their texts are kept under Ändringar.
+func (s *syncScreen) showGone() {
+	var gone []app.OpCase
+	for _, p := range s.st.Rejected {
+		if p.Op.Kind != app.OpCaseCreate {
+			continue
+		}
+		v := s.views[p.Op.ID]
+		if v.Exists {
+			continue // still here: the server's state has not come yet
+		}
+		gone = append(gone, v)
+	}
+	switch {
+	case len(gone) == 0:
+		s.gone.SetText("")
+	case len(gone) == 1 && gone[0].Named:
+		s.gone.SetText(Lf(textGoneOne, gone[0].Row.Subject, gone[0].Row.ResidentName))
+	default:
+		s.gone.SetText(Lf(textGoneMany, len(gone)))
+	}
+	s.gone.Hidden = len(gone) == 0
+	s.gone.Refresh()
 }
 
 func joinDot(parts []string) string {
@@ -524,6 +650,9 @@ func (s *syncScreen) showLists(err error) {
 	s.rejectedHead.SetText(Lf(textRejectedHead, len(st.Rejected)))
 	var rows []fyne.CanvasObject
 	for i := range st.Rejected {
+		if i > 0 {
+			rows = append(rows, widget.NewSeparator())
+		}
 		rows = append(rows, s.rejectedRow(st.Rejected[i]))
 	}
 	if len(rows) == 0 {
@@ -594,25 +723,145 @@ func (s *syncScreen) opTitle(op *app.SyncOp) string {
 	return t
 }
 
+// caseText names an op's case: "Ämne · Invånare", "" when the row may
+// not name it.
+func (s *syncScreen) caseText(op *app.SyncOp) string {
+	v, ok := s.views[op.ID]
+	if !ok || !v.Named {
+		return ""
+	}
+	return Lf(textCaseOf, v.Row.Subject, v.Row.ResidentName)
+}
+
+// openButton is Öppna ärendet for an op's case that is still here.
+func (s *syncScreen) openButton(op *app.SyncOp) fyne.CanvasObject {
+	v, ok := s.views[op.ID]
+	if !ok || !v.Exists || s.onOpenCase == nil {
+		return nil
+	}
+	b := widget.NewButtonWithIcon(L(textOpenCase), theme.FolderOpenIcon(), func() { s.onOpenCase(v.Row) })
+	b.Importance = widget.LowImportance
+	return b
+}
+
 func (s *syncScreen) pendingRow(op app.SyncOp) fyne.CanvasObject {
 	title := widget.NewLabel(s.opTitle(&op))
-	var made fyne.CanvasObject = layout.NewSpacer()
-	if !op.MadeAt.IsZero() {
-		made = widget.NewLabel(Lf(textMadeAt, s.when(op.MadeAt)))
+	left := container.NewHBox(widget.NewIcon(theme.UploadIcon()), title)
+	if c := s.caseText(&op); c != "" {
+		left.Add(widget.NewLabelWithStyle(c, fyne.TextAlignLeading, fyne.TextStyle{Italic: true}))
+	} else if s.sess.Staff != nil && !op.MadeBy(s.sess.Staff.ID) {
+		left.Add(widget.NewLabelWithStyle(L(textOthersChange), fyne.TextAlignLeading, fyne.TextStyle{Italic: true}))
 	}
-	return container.NewBorder(nil, nil, container.NewHBox(widget.NewIcon(theme.UploadIcon()), title), made)
+	right := container.NewHBox()
+	if b := s.openButton(&op); b != nil {
+		right.Add(b)
+	}
+	if !op.MadeAt.IsZero() {
+		right.Add(widget.NewLabel(Lf(textMadeAt, s.when(op.MadeAt))))
+	}
+	return container.NewBorder(nil, nil, left, right)
+}
+
+// problemHead is a rejected or conflicting row's first line: icon, kind,
+// the case, and Öppna ärendet while the case is here.
+func (s *syncScreen) problemHead(icon fyne.Resource, op *app.SyncOp, title string) fyne.CanvasObject {
+	left := container.NewHBox(widget.NewIcon(icon), widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	if c := s.caseText(op); c != "" {
+		left.Add(widget.NewLabel(c))
+	}
+	var right fyne.CanvasObject
+	if b := s.openButton(op); b != nil {
+		right = b
+	}
+	return container.NewBorder(nil, nil, left, right)
 }
 
 func (s *syncScreen) rejectedRow(p app.SyncProblem) fyne.CanvasObject {
-	title := widget.NewLabelWithStyle(s.opTitle(&p.Op), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	head := s.problemHead(theme.NewErrorThemedResource(theme.ErrorIcon()), &p.Op, s.opTitle(&p.Op))
 	reason := widget.NewLabel(rejectText(&p.Result))
 	reason.Wrapping = fyne.TextWrapWord
 	reason.Importance = widget.DangerImportance
+	row := container.NewVBox(head, reason)
+	v := s.views[p.Op.ID]
+	if p.Op.Kind == app.OpCaseCreate && !v.Exists {
+		row.Add(widget.NewLabel(L(textCaseGone)))
+	}
+	msg := widget.NewLabel("")
+	msg.Wrapping = fyne.TextWrapWord
+	msg.Hide()
+	buttons := container.NewHBox()
+	if v.Text != "" {
+		text := widget.NewLabel(v.Text)
+		text.Wrapping = fyne.TextWrapWord
+		caption := widget.NewLabelWithStyle(L(textKeptText), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+		row.Add(widget.NewCard("", "", container.NewVBox(caption, text)))
+		copyBtn := widget.NewButtonWithIcon(L(textCopyText), theme.ContentCopyIcon(), func() {
+			fyne.CurrentApp().Clipboard().SetContent(v.Text)
+			fieldMessage(msg, L(textCopied), false)
+		})
+		buttons.Add(copyBtn)
+		if v.Named && s.onSendAgain != nil && (p.Op.Kind == app.OpCaseCreate || p.Op.Kind == app.OpCaseMessage) {
+			again := widget.NewButtonWithIcon(L(textSendAsNew), theme.MailSendIcon(), func() {
+				s.onSendAgain(sendPrefill{TemplateID: v.Row.TemplateID, PNR: v.Row.PNR, Subject: v.Row.Subject, Text: v.Text})
+			})
+			buttons.Add(again)
+		}
+		if v.Named && s.save != nil && (p.Op.Kind == app.OpCaseCreate || p.Op.Kind == app.OpCaseMessage) {
+			letter := widget.NewButtonWithIcon(L(textSaveLetter), theme.DocumentSaveIcon(), func() {
+				s.save(fmt.Sprintf(letterFile, s.clock.Now().In(app.Stockholm).Format("2006-01-02")), []byte(s.letter(&v)))
+			})
+			buttons.Add(letter)
+		}
+	}
 	var dismiss *widget.Button
-	dismiss = widget.NewButtonWithIcon(L(textDismiss), theme.DeleteIcon(), func() { s.dismiss(p.Op.ID, dismiss) })
-	return container.NewVBox(
-		container.NewBorder(nil, nil, container.NewHBox(widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon())), title), dismiss),
-		reason)
+	dismiss = widget.NewButtonWithIcon(L(textDismiss), theme.DeleteIcon(), func() {
+		if v.Text == "" {
+			s.dismiss(p.Op.ID, dismiss)
+			return
+		}
+		s.confirming = p.Op.ID // Ja, ta bort
+		s.showLists(nil)
+	})
+	buttons.Add(layout.NewSpacer())
+	buttons.Add(dismiss)
+	if s.confirming == p.Op.ID {
+		ask := widget.NewLabel(L(textConfirmDelete))
+		ask.Wrapping = fyne.TextWrapWord
+		ask.Importance = widget.WarningImportance
+		var yes *widget.Button
+		yes = widget.NewButtonWithIcon(L(textYesDelete), theme.DeleteIcon(), func() { s.dismiss(p.Op.ID, yes) })
+		yes.Importance = widget.DangerImportance
+		keep := widget.NewButton(L(textKeep), func() {
+			s.confirming = ""
+			s.showLists(nil)
+		})
+		dismiss.Disable()
+		row.Add(buttons)
+		row.Add(container.NewBorder(nil, nil, nil, container.NewHBox(keep, yes), ask))
+	} else {
+		row.Add(buttons)
+	}
+	row.Add(msg)
+	return row
+}
+
+// letter is Spara som brev: a plain text to print on the clinic's paper
+// and post, for a resident the e-services cannot reach. The address is
+// the population register's, left out with protected personal data (R9).
+func (s *syncScreen) letter(v *app.OpCase) string {
+	var b strings.Builder
+	date := strings.Fields(export.DateTime(s.clock.Now())) // "5 december 2026 09:30"
+	b.WriteString(s.clinicName + "\n")
+	b.WriteString(strings.Join(date[:3], " ") + "\n\n")
+	b.WriteString(letterTo + "\n" + v.Row.ResidentName + "\n")
+	if a := v.Address; a != nil && a.Street != "" {
+		b.WriteString(a.Street + "\n" + strings.TrimSpace(a.PostalCode+" "+a.City) + "\n")
+	} else {
+		b.WriteString(letterNoAddr + "\n")
+	}
+	b.WriteString("\n" + fmt.Sprintf(letterSubject, v.Row.Subject) + "\n\n")
+	b.WriteString(strings.TrimRight(v.Text, "\n") + "\n")
+	return b.String()
 }
 
 // conflictValues are the server's and my value of a conflict, as text.
@@ -657,7 +906,6 @@ func (s *syncScreen) reapply(p *app.SyncProblem) func(ctx context.Context) error
 }
 
 func (s *syncScreen) conflictRow(p app.SyncProblem) fyne.CanvasObject {
-	title := widget.NewLabelWithStyle(opKindText(p.Op.Kind), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	server, mine := s.conflictValues(&p)
 	intro := widget.NewLabel(L(textConflictIntro))
 	intro.Wrapping = fyne.TextWrapWord
@@ -676,7 +924,7 @@ func (s *syncScreen) conflictRow(p app.SyncProblem) fyne.CanvasObject {
 			s.tasks.run(func() func() {
 				err := again(s.ctx)
 				if err == nil {
-					err = s.svc.Dismiss(s.ctx, p.Op.ID)
+					err = s.svc.Dismiss(s.ctx, s.sess.Staff.ID, p.Op.ID)
 				}
 				return func() {
 					if err != nil {
@@ -695,17 +943,20 @@ func (s *syncScreen) conflictRow(p app.SyncProblem) fyne.CanvasObject {
 		buttons.Add(useMine)
 	}
 	return container.NewVBox(
-		container.NewHBox(widget.NewIcon(theme.NewWarningThemedResource(theme.WarningIcon())), title),
+		s.problemHead(theme.NewWarningThemedResource(theme.WarningIcon()), &p.Op, opKindText(p.Op.Kind)),
 		intro, values, buttons, msg)
 }
 
-// dismiss removes a problem from the lists ("Ta bort ur listan", "Använd
-// serverns värde").
+// dismiss removes a problem from the lists ("Ta bort ur listan", after
+// Ja, ta bort where it kept a text; "Använd serverns värde").
 func (s *syncScreen) dismiss(opID string, btn *widget.Button) {
 	btn.Disable()
 	s.tasks.run(func() func() {
-		err := s.svc.Dismiss(s.ctx, opID)
+		err := s.svc.Dismiss(s.ctx, s.sess.Staff.ID, opID)
 		return func() {
+			if s.confirming == opID {
+				s.confirming = ""
+			}
 			if err != nil {
 				logError("dismiss sync problem", err, "op", opID)
 				btn.Enable()

@@ -82,6 +82,23 @@ func (s *scriptedServer) SyncPush(ctx context.Context, _ string, req *msync.Push
 			th.Case.Version = r.Version
 			resp.State.Threads = append(resp.State.Threads, app.PulledThread{Thread: *th})
 		}
+		if r.Outcome == app.OpRejected {
+			// The server's state: a refused new case it does not hold
+			// (Gone); a case without the refused reply.
+			switch op.Kind {
+			case app.OpCaseCreate:
+				resp.State.Gone = append(resp.State.Gone, op.CaseID)
+			case app.OpCaseMessage:
+				var m app.Message
+				_ = json.Unmarshal(op.Payload, &m)
+				th, err := s.store.Thread(ctx, op.CaseID)
+				if err != nil {
+					return nil, err
+				}
+				th.Messages = slices.DeleteFunc(th.Messages, func(x app.Message) bool { return x.ID == m.ID })
+				resp.State.Threads = append(resp.State.Threads, app.PulledThread{Thread: *th})
+			}
+		}
 		resp.Results = append(resp.Results, r)
 	}
 	return resp, nil
@@ -231,6 +248,10 @@ func labels(o fyne.CanvasObject) []string {
 			out = append(out, x.Text)
 		case *widget.Button:
 			out = append(out, "["+x.Text+"]")
+		case *widget.Card:
+			if x.Content != nil {
+				walk(x.Content)
+			}
 		case *fyne.Container:
 			for _, c := range x.Objects {
 				walk(c)
@@ -606,7 +627,7 @@ func (f *fakeSync) Subscribe() (<-chan struct{}, func()) {
 	return make(chan struct{}), func() {}
 }
 func (f *fakeSync) Pending(context.Context, int) ([]app.SyncOp, error) { return f.ops, nil }
-func (f *fakeSync) Dismiss(context.Context, string) error              { return nil }
+func (f *fakeSync) Dismiss(context.Context, app.ID, string) error      { return nil }
 func (f *fakeSync) Kick()                                              {}
 func (f *fakeSync) CaseChanged(app.ID, uint64) bool                    { return false }
 

@@ -160,7 +160,11 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 	var bar fyne.CanvasObject
 	if d.sync != nil {
 		s.syncScr = newSyncScreen(syncDeps{ctx: d.ctx, tasks: d.tasks, svc: d.sync, dir: d.dir, cases: d.cases,
-			sess: sess, clock: d.clock, onShowChanges: s.showChanges, onSignIn: d.onSignOut, onCasesChanged: s.syncedCases})
+			sess: sess, clock: d.clock, onShowChanges: s.showChanges, onSignIn: d.onSignOut, onCasesChanged: s.syncedCases,
+			onOpenCase: s.openCase, save: s.saveFile, clinicName: clinic.Name})
+		if caseRole {
+			s.syncScr.onSendAgain = s.showSendWith
+		}
 		items = append(items, container.NewTabItem(L(textChangesTab), s.syncScr.changes))
 		bar = container.NewPadded(s.syncScr.bar)
 		s.syncScr.onFirstSync = s.firstSyncLists
@@ -397,7 +401,7 @@ func (s *workspaceScreen) openCase(r app.CaseRow) {
 	}
 	s.open = newCaseView(caseViewDeps{
 		ctx: s.ctx, tasks: s.tasks, cases: s.cases, dir: s.dir, replies: s.dir, sess: s.sess, clinic: s.clinic,
-		residentName: r.ResidentName, pnr: pnr, save: s.saveFile,
+		residentName: r.ResidentName, pnr: pnr, save: s.saveFile, sync: s.sync,
 		onClose: func() {
 			s.closeScreen()
 			s.refreshLists()
@@ -409,15 +413,23 @@ func (s *workspaceScreen) openCase(r app.CaseRow) {
 }
 
 // showSend opens Skicka ärende.
-func (s *workspaceScreen) showSend() {
+func (s *workspaceScreen) showSend() { s.showSendWith(sendPrefill{}) }
+
+// showSendWith opens Skicka ärende filled in (Ändringar: Skicka som nytt
+// ärende); an empty prefill fills nothing.
+func (s *workspaceScreen) showSendWith(p sendPrefill) {
 	s.closeScreen()
+	var prefill *sendPrefill
+	if p != (sendPrefill{}) {
+		prefill = &p
+	}
 	s.sendScr = newSendScreen(sendDeps{
 		ctx: s.ctx, tasks: s.tasks, cases: s.cases, templates: s.dir, sess: s.sess, clinic: s.clinic,
-		now: s.clock.Now,
+		now: s.clock.Now, sync: s.sync, prefill: prefill,
 		onDone: func(*app.Case) {
 			s.closeScreen()
 			s.refreshLists()
-			s.notice.SetText(L(textSent))
+			s.notice.SetText(sentText(s.sync))
 			s.notice.Show()
 		},
 		onCancel: s.closeScreen,

@@ -50,6 +50,10 @@ type Config struct {
 	Repin bool
 	// RootCAs verifies a CA-issued certificate (nil: the system's).
 	RootCAs *x509.CertPool
+	// CAOnly: without a pin, only a certificate the CAs vouch for is
+	// taken, never the one presented now (the start screen's server
+	// choice, where nobody reads a printed fingerprint).
+	CAOnly bool
 	// Out receives the fingerprint of a first connect (stderr).
 	Out io.Writer
 	Log *slog.Logger
@@ -158,6 +162,11 @@ func first(ctx context.Context, store Store, url string, cfg Config) (*client.Cl
 	if !verifyFailed(err) {
 		cfg.Log.Error("first connect", "err", err)
 		return nil, fmt.Errorf("Servern %s kan inte nås. Första anslutningen kräver kontakt med servern; försök igen när datorn är ansluten.", url)
+	}
+	if cfg.CAOnly {
+		cfg.Log.Info("first connect: certificate not issued by a trusted CA; a fingerprint is needed", "server", url)
+		return nil, fmt.Errorf("Serverns certifikat är inte utfärdat av en certifikatutfärdare som datorn litar på (%s). "+
+			"Skriv certifikatets fingeravtryck, så som IT har gett dig det.", url)
 	}
 	fp, err := client.FetchFingerprint(ctx, url)
 	if err != nil {
