@@ -120,6 +120,29 @@ func (s *Store) PendingOps(ctx context.Context, limit int) ([]app.SyncOp, error)
 	return out, err
 }
 
+// PendingOpsOf is PendingOps of the ops staff made (app.SyncOp.MadeBy),
+// oldest first: a desktop several staff share pushes each one's changes
+// only under their own sign-in (the server takes a reply or an access
+// entry only from its author), and the others wait for theirs. staff ""
+// (not known yet) takes every op.
+func (s *Store) PendingOpsOf(ctx context.Context, staff app.ID, limit int) ([]app.SyncOp, error) {
+	var out []app.SyncOp
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bPendingOps).Cursor()
+		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+			var op app.SyncOp
+			if err := decode(s.c(bPendingOps), bPendingOps, k, v, &op); err != nil {
+				return err
+			}
+			if staff == "" || op.MadeBy(staff) {
+				out = append(out, op)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
 // PendingCount implements app.SyncQueue.
 func (s *Store) PendingCount(ctx context.Context) (n int, err error) {
 	err = s.viewC(ctx, func(tx *bolt.Tx) error { n = tx.Bucket(bPendingOps).Stats().KeyN; return nil })

@@ -17,6 +17,9 @@ import (
 // (storage.Store implements it).
 type Replica interface {
 	PendingOps(ctx context.Context, limit int) ([]app.SyncOp, error)
+	// PendingOpsOf is PendingOps of the ops staff made ("" : all); a push
+	// sends only those of the staff member it signs in as.
+	PendingOpsOf(ctx context.Context, staff app.ID, limit int) ([]app.SyncOp, error)
 	PendingCount(ctx context.Context) (int, error)
 	// SyncPosition is the staff member the desktop syncs as (the owner
 	// of the refresh token; "" while unknown) and their pull cursor.
@@ -482,10 +485,13 @@ func (e *Engine) exchange(ctx context.Context) error {
 }
 
 // push sends the queued ops in batches, in queue order, and stores each
-// answer before the next batch.
+// answer before the next batch. Only the ops of the staff member the
+// desktop syncs as go (a colleague's wait for their own sign-in: the
+// server takes a reply, a note or an access entry only from its maker).
 func (e *Engine) push(ctx context.Context) error {
 	for {
-		ops, err := e.opt.Replica.PendingOps(ctx, e.opt.PushOps)
+		owner, _ := e.opt.Replica.SyncPosition()
+		ops, err := e.opt.Replica.PendingOpsOf(ctx, owner, e.opt.PushOps)
 		if err != nil {
 			return fmt.Errorf("sync push: read queue: %w", err)
 		}
