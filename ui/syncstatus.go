@@ -185,8 +185,22 @@ var rejectTexts = map[string]string{
 // resident, with the block's message as %s.
 const textUnreachablePrefix = "Ärendet skickades inte: %s"
 
+// Texts of a reply refused because the resident cannot be reached: the
+// server's reason speaks of a case ("Ärendet skickades inte"), which
+// reads wrong above a reply's text.
+const (
+	textReplyUnreachablePrefix = "Svaret skickades inte: %s"
+	textReplyUnreachable       = "Svaret skickades inte: invånaren kan inte ta emot meddelanden i e-tjänsterna. Skicka ett brev eller ring i stället."
+)
+
 // rejectText is the reason of a rejected op in the window's language.
 func rejectText(r *app.OpResult) string {
+	if r.Code == "unreachable" && r.Kind == app.OpCaseMessage {
+		if len(r.Blocks) > 0 {
+			return Lf(textReplyUnreachablePrefix, L(r.Blocks[0].Message()))
+		}
+		return L(textReplyUnreachable)
+	}
 	if r.Code == "unreachable" && len(r.Blocks) > 0 {
 		return Lf(textUnreachablePrefix, L(r.Blocks[0].Message()))
 	}
