@@ -337,3 +337,44 @@ func TestConnectTrustsSystemCAs(t *testing.T) {
 		t.Fatalf("start against an untrusted certificate = %v, want it refused", err)
 	}
 }
+
+// TestFirstConnectWithWrongFingerprintStoresNothing: at the first
+// connect (the start screen's form, or --server with --server-pin) a
+// mistyped fingerprint or address is refused and nothing is stored, so
+// the next try with the right ones connects; before, the wrong pin was
+// stored first and every later try was refused as a changed certificate.
+func TestFirstConnectWithWrongFingerprintStoresNothing(t *testing.T) {
+	ce := startCentral(t, centralOpt{})
+	ctx := context.Background()
+	d := newDesktop(t, ce, "")
+	wrong := strings.Repeat("ab", 32)
+	_, err := connect.Connect(ctx, d.store, connect.Config{URL: ce.url, Pin: wrong, CAOnly: true, Log: quiet})
+	if err == nil || !strings.Contains(err.Error(), "annat certifikat") || strings.Contains(err.Error(), "--repin") {
+		t.Fatalf("first connect with a wrong fingerprint = %v, want the first-connect refusal", err)
+	}
+	if url, pin := d.store.SyncServer(); url != "" || pin != "" {
+		t.Fatalf("a refused first connect stored %q %q", url, pin)
+	}
+	// A wrong address (nothing listens there): refused, nothing stored.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "https://" + ln.Addr().String()
+	ln.Close()
+	if _, err := connect.Connect(ctx, d.store, connect.Config{URL: dead, Pin: ce.pin, CAOnly: true, Log: quiet}); err == nil || !strings.Contains(err.Error(), "kan inte nås") {
+		t.Fatalf("first connect to a dead address = %v, want unreachable", err)
+	}
+	if url, pin := d.store.SyncServer(); url != "" || pin != "" {
+		t.Fatalf("a first connect to a dead address stored %q %q", url, pin)
+	}
+	// The right address and fingerprint now connect and are stored.
+	c, err := connect.Connect(ctx, d.store, connect.Config{URL: ce.url, Pin: strings.ToUpper(ce.pin), CAOnly: true, Log: quiet})
+	if err != nil {
+		t.Fatalf("first connect with the right fingerprint after a wrong one: %v", err)
+	}
+	defer c.CloseIdle()
+	if url, pin := d.store.SyncServer(); url != ce.url || pin != ce.pin {
+		t.Fatalf("stored %q %q, want %q %q", url, pin, ce.url, ce.pin)
+	}
+}

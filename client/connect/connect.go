@@ -110,6 +110,9 @@ func Connect(ctx context.Context, store Store, cfg Config) (*client.Client, erro
 	if storedURL == "" && pin == "" {
 		return first(ctx, store, url, cfg)
 	}
+	if storedURL == "" {
+		return firstPinned(ctx, store, url, pin, cfg)
+	}
 	if url != storedURL || pin != storedPin {
 		if err := save(ctx, store, url, pin); err != nil {
 			return nil, err
@@ -181,6 +184,35 @@ func first(ctx context.Context, store Store, url string, cfg Config) (*client.Cl
 	c, err := client.New(url, client.Options{PinSHA256: fp})
 	if err != nil {
 		return nil, fmt.Errorf("Serverns adress %s är inte giltig: ange https://värd:port.", url)
+	}
+	return c, nil
+}
+
+// firstPinned is the first connect with a fingerprint given: nothing is
+// stored until the server at that address presents exactly that
+// certificate, so a mistyped address or fingerprint is corrected by
+// simply trying again (nothing on the computer is bound to it yet).
+func firstPinned(ctx context.Context, store Store, url, pin string, cfg Config) (*client.Client, error) {
+	c, err := client.New(url, client.Options{PinSHA256: pin, RootCAs: cfg.RootCAs})
+	if err != nil {
+		return nil, fmt.Errorf("Serverns adress %s är inte giltig: ange https://värd:port.", url)
+	}
+	err = c.Healthz(ctx)
+	if errors.Is(err, client.ErrPinMismatch) {
+		c.CloseIdle()
+		cfg.Log.Warn("first connect: the server presents another certificate than the fingerprint given", "server", url)
+		return nil, fmt.Errorf("Servern %s visar ett annat certifikat än fingeravtrycket du angav. "+
+			"Kontrollera fingeravtrycket (och adressen) med IT och försök igen; inget har sparats på datorn.", url)
+	}
+	if err != nil {
+		c.CloseIdle()
+		cfg.Log.Error("first connect", "server", url, "err", err)
+		return nil, fmt.Errorf("Servern %s kan inte nås. Första anslutningen kräver kontakt med servern; "+
+			"kontrollera adressen och försök igen när datorn är ansluten. Inget har sparats på datorn.", url)
+	}
+	if err := save(ctx, store, url, pin); err != nil {
+		c.CloseIdle()
+		return nil, err
 	}
 	return c, nil
 }
