@@ -125,16 +125,33 @@ func (s *Store) PendingOps(ctx context.Context, limit int) ([]app.SyncOp, error)
 // only under their own sign-in (the server takes a reply or an access
 // entry only from its author), and the others wait for theirs. staff ""
 // (not known yet) takes every op.
+//
+// The order within a case holds across staff: an op on a case behind a
+// colleague's waiting change to that case (their new case, reply, note,
+// status or assignment: what the later op may build on) waits too, so a
+// note on a colleague's case made offline is not refused as unknown
+// before the case itself reached the server. A colleague's access entry
+// changes nothing the later op needs, and holds nothing back.
 func (s *Store) PendingOpsOf(ctx context.Context, staff app.ID, limit int) ([]app.SyncOp, error) {
 	var out []app.SyncOp
 	err := s.viewC(ctx, func(tx *bolt.Tx) error {
+		held := map[app.ID]bool{}
 		c := tx.Bucket(bPendingOps).Cursor()
 		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
 			var op app.SyncOp
 			if err := decode(s.c(bPendingOps), bPendingOps, k, v, &op); err != nil {
 				return err
 			}
-			if staff == "" || op.MadeBy(staff) {
+			switch {
+			case staff == "":
+				out = append(out, op)
+			case !op.MadeBy(staff):
+				if op.CaseID != "" && op.Kind != app.OpAccessRecord {
+					held[op.CaseID] = true
+				}
+			case op.CaseID != "" && held[op.CaseID]:
+				// waits behind the colleague's change to the case
+			default:
 				out = append(out, op)
 			}
 		}
