@@ -63,6 +63,7 @@ const (
 	cvNobody        = "Ingen ännu"
 	cvUnknownStaff  = "Okänd medarbetare"
 	cvNotFound      = "Ärendet finns inte längre. Gå tillbaka till listan."
+	cvDraftKept     = "Texten du skrev finns kvar nedan; kopiera den om du vill använda den."
 	cvNotAllowed    = "Du har inte behörighet att göra det här."
 	cvChanged       = "Ärendet har ändrats under tiden. Det visas nu som det ser ut just nu."
 	cvNotAssignable = "Medarbetaren kan inte tilldelas ärenden i den här mottagningen."
@@ -321,12 +322,28 @@ func (v *caseView) shortcutSend() {
 // the first time, the names the thread refers to by id. Every reload after
 // a change is an OpenCase too, so it is logged: CaseWork has no read that
 // is not. after, when set, runs on the UI goroutine once the thread shows.
-func (v *caseView) load(after func()) {
+func (v *caseView) load(after func()) { v.loadCase(false, after) }
+
+// loadCase is load; inPlace is a reload a sync asked for (reloadInPlace),
+// which gives way to a write of this view begun meanwhile (that write
+// reads the case when done: showing this read would end its busy state
+// and enable Skicka while the reply is still being written) and, when the
+// case can no longer be read, keeps the thread and the text being written
+// on screen (lost) instead of hiding them.
+func (v *caseView) loadCase(inPlace bool, after func()) {
 	first := !v.loaded
 	v.tasks.run(func() func() {
 		t, err := v.cases.OpenCase(v.ctx, v.sess, v.id)
 		if err != nil {
-			return func() { v.fail("open case", err, caseOpenError(err)) }
+			return func() {
+				switch {
+				case inPlace && v.busy:
+				case first || v.thread == nil:
+					v.fail("open case", err, caseOpenError(err))
+				default:
+					v.lost(err)
+				}
+			}
 		}
 		// The state of the notifications; a failed read costs that line only.
 		notes, nerr := v.cases.Notifications(v.ctx, v.sess, v.id)
@@ -357,6 +374,9 @@ func (v *caseView) load(after func()) {
 			eservices = eserviceNames(v.ctx, v.dir, v.clinic.ID)
 		}
 		return func() {
+			if inPlace && v.busy {
+				return // a write began meanwhile; it reads the case when done
+			}
 			if first {
 				v.setDirectory(staff, templates, eservices)
 			}
@@ -450,7 +470,7 @@ func (v *caseView) reloadInPlace() {
 	}
 	off := v.scroll.Offset
 	atEnd := off.Y+v.scroll.Size().Height >= v.scroll.Content.MinSize().Height-1
-	v.load(func() {
+	v.loadCase(true, func() {
 		if !atEnd {
 			v.scroll.ScrollToOffset(off)
 		}
@@ -614,6 +634,25 @@ func (v *caseView) fail(op string, err error, text string) {
 	v.closeBtn.Hide()
 	v.exportBtn.Hide()
 	v.printBtn.Hide()
+	v.showBanner(text, widget.DangerImportance)
+}
+
+// lost is a case that could be read before and no longer can (it was
+// withdrawn from this staff member or removed on the server, or the read
+// failed): the thread and the text being written stay on screen, so the
+// text can still be copied, and the actions that would change the case
+// are off, with the reason above.
+func (v *caseView) lost(err error) {
+	logError("reload case", err, "case", v.id, "staff", v.sess.Staff.ID, "clinic", v.clinic.ID)
+	v.thread = nil
+	v.busy = false
+	for _, w := range []fyne.Disableable{v.send, v.note, v.attach, v.closeBtn, v.exportBtn, v.printBtn, v.assign, v.insert} {
+		w.Disable()
+	}
+	text := caseOpenError(err)
+	if strings.TrimSpace(v.reply.Text) != "" {
+		text += " " + L(cvDraftKept)
+	}
 	v.showBanner(text, widget.DangerImportance)
 }
 

@@ -232,4 +232,35 @@ func TestSync_OpenCaseFollowsPulledReply(t *testing.T) {
 	if w.open != v {
 		t.Error("the case view was replaced")
 	}
+
+	// A write begins while a sync's reload of the view is under way: the
+	// reload gives way, and Skicka stays off until the write is done
+	// (before, the reload ended the busy state: a second tap sent twice).
+	v.reloadInPlace()
+	v.setBusy(true) // what write does at a tap on Skicka svar
+	f.wait()
+	if !v.busy || !v.send.Disabled() {
+		t.Errorf("a reload under way ended a write's busy state: busy %v, Skicka disabled %v", v.busy, v.send.Disabled())
+	}
+	v.setBusy(false)
+
+	// The case leaves this staff member (removed on the server): the
+	// thread and the half-written text stay, with the reason, and
+	// nothing can be sent (before, the view hid everything, the draft too).
+	cur := "400"
+	f.server.mu.Lock()
+	f.server.pages = []*msync.PullResponse{{Changes: app.SyncChanges{Gone: []app.ID{open.ID}}, Cursor: cur, Head: cur}}
+	f.server.mu.Unlock()
+	if err := f.eng.SyncOnce(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.settle(t, "the open case to say it is gone", func() bool { return v.banner.Visible() })
+	if !v.body.Visible() || v.reply.Text != draft || !v.send.Disabled() || !v.note.Disabled() {
+		t.Errorf("gone case: body shown %v, draft %q, Skicka disabled %v, Anteckning disabled %v",
+			v.body.Visible(), v.reply.Text, v.send.Disabled(), v.note.Disabled())
+	}
+	capture(t, f.win, "case_gone_keeps_draft")
+	if !strings.Contains(v.banner.Text, L(cvNotFound)) || !strings.Contains(v.banner.Text, L(cvDraftKept)) {
+		t.Errorf("banner %q", v.banner.Text)
+	}
 }
