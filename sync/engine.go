@@ -78,6 +78,13 @@ type Options struct {
 	// failure, with jitter, and never exceeds MaxBackoff: the first try
 	// after the server is back comes within MaxBackoff.
 	MinBackoff, MaxBackoff time.Duration
+	// AnsweredMaxBackoff bounds the wait instead when the failure is not
+	// the server being out of reach but an answer that trying again soon
+	// will not change (a refusal, a sign-in needed, a server error, a
+	// certificate that is not the pinned one): default
+	// DefaultAnsweredMaxBackoff. A local change or a sign-in still wakes
+	// the engine at once.
+	AnsweredMaxBackoff time.Duration
 	// NetPoll is how often the engine looks at the machine's network
 	// addresses; a change (a cable in, Wi-Fi back, a VPN up) wakes it at
 	// once. Default DefaultNetPoll; negative turns it off.
@@ -157,7 +164,11 @@ type Status struct {
 const (
 	DefaultMinBackoff = time.Second
 	DefaultMaxBackoff = 4 * time.Second
-	DefaultNetPoll    = 3 * time.Second
+	// DefaultAnsweredMaxBackoff: a desktop whose server refuses it (or
+	// whose certificate check fails, each try a re-pin handshake) asks
+	// once a minute, not every four seconds.
+	DefaultAnsweredMaxBackoff = time.Minute
+	DefaultNetPoll            = 3 * time.Second
 )
 
 // Engine is a connected desktop's background sync: it pushes the queued
@@ -204,6 +215,10 @@ func New(opt Options) *Engine {
 		opt.MaxBackoff = DefaultMaxBackoff
 	}
 	opt.MinBackoff = min(opt.MinBackoff, opt.MaxBackoff)
+	if opt.AnsweredMaxBackoff <= 0 {
+		opt.AnsweredMaxBackoff = DefaultAnsweredMaxBackoff
+	}
+	opt.AnsweredMaxBackoff = max(opt.AnsweredMaxBackoff, opt.MaxBackoff)
 	if opt.NetPoll == 0 {
 		opt.NetPoll = DefaultNetPoll
 	}
@@ -326,7 +341,7 @@ func (e *Engine) Serve(ctx context.Context) error {
 		wait := e.opt.Poll
 		if err != nil {
 			failures++
-			wait = e.backoff(failures)
+			wait = e.backoffAfter(failures, err)
 			e.opt.Log.Info("sync failed; retrying", "in", wait.Round(time.Millisecond).String(), "err", err)
 		} else {
 			failures = 0
@@ -349,11 +364,36 @@ func (e *Engine) Serve(ctx context.Context) error {
 // the wait: MaxBackoff is the longest the engine stays away from a server
 // that is back.
 func (e *Engine) backoff(n int) time.Duration {
-	d := e.opt.MinBackoff
-	for i := 1; i < n && d < e.opt.MaxBackoff; i++ {
+	return backoffUpTo(e.opt.MinBackoff, e.opt.MaxBackoff, n)
+}
+
+// backoffAfter is backoff after n failures, the last one err: up to
+// MaxBackoff while the server is out of reach (or a proxy says its
+// backend is: 502, 503, 504), up to AnsweredMaxBackoff when it answered
+// with something a quick retry does not change.
+func (e *Engine) backoffAfter(n int, err error) time.Duration {
+	if retrySoon(err) {
+		return e.backoff(n)
+	}
+	return backoffUpTo(e.opt.MinBackoff, e.opt.AnsweredMaxBackoff, n)
+}
+
+// retrySoon: err means the server is not reachable now, which may end
+// any second.
+func retrySoon(err error) bool {
+	switch statusOf(err) {
+	case 502, 503, 504:
+		return true
+	}
+	return Offline(err) && !errors.Is(err, ErrPinMismatch)
+}
+
+func backoffUpTo(minWait, maxWait time.Duration, n int) time.Duration {
+	d := minWait
+	for i := 1; i < n && d < maxWait; i++ {
 		d *= 2
 	}
-	d = min(d, e.opt.MaxBackoff)
+	d = min(d, maxWait)
 	j := time.Duration(rand.Int64N(int64(d)/4 + 1))
 	return max(d-j, time.Millisecond)
 }
@@ -373,7 +413,7 @@ func (e *Engine) events(ctx context.Context) {
 		})
 		if err != nil {
 			failures++
-			t := time.NewTimer(e.backoff(failures))
+			t := time.NewTimer(e.backoffAfter(failures, err))
 			select {
 			case <-ctx.Done():
 				t.Stop()

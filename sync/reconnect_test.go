@@ -2,11 +2,15 @@ package sync_test
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"net/http"
 	"testing"
 	"time"
 
 	"mottagning/app"
 	"mottagning/app/demo"
+	"mottagning/client"
 	msync "mottagning/sync"
 )
 
@@ -83,6 +87,51 @@ func TestBackoffNeverExceedsCap(t *testing.T) {
 		}
 		if n >= 3 && w < 3*time.Second {
 			t.Fatalf("backoff after %d failures = %v, want at least 3 s (the cap less 25 %% jitter)", n, w)
+		}
+	}
+}
+
+// TestBackoffLongerWhenTheServerAnswered: an unreachable server (or a
+// proxy saying its backend is down) is tried again within 4 s; a server
+// that answers with a refusal, a sign-in that is needed or a certificate
+// that is not the pinned one is asked up to once a minute (before, every
+// 4 s: a re-pin handshake each time for a changed certificate).
+func TestBackoffLongerWhenTheServerAnswered(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, refused := (&http.Client{Timeout: time.Second}).Get("http://" + addr + "/")
+	if refused == nil {
+		t.Fatal("a closed port answered")
+	}
+	soon := map[string]error{
+		"connection refused": refused,
+		"503 from a proxy":   fmt.Errorf("sync pull: %w", &client.Error{Status: 503, Code: "unavailable"}),
+		"502 from a proxy":   &client.Error{Status: 502},
+	}
+	later := map[string]error{
+		"403 refused":          fmt.Errorf("sync push: %w", &client.Error{Status: 403, Code: "forbidden"}),
+		"500 server error":     &client.Error{Status: 500, Code: "internal"},
+		"sign-in needed":       fmt.Errorf("token: %w", msync.ErrSignInNeeded),
+		"certificate mismatch": fmt.Errorf("pull: %w", msync.ErrPinMismatch),
+	}
+	for n := 1; n < 30; n++ {
+		for what, err := range soon {
+			if w := msync.BackoffAfter(n, err); w > msync.DefaultMaxBackoff {
+				t.Fatalf("%s, %d failures: wait %v, want at most %v", what, n, w, msync.DefaultMaxBackoff)
+			}
+		}
+		for what, err := range later {
+			w := msync.BackoffAfter(n, err)
+			if w > msync.DefaultAnsweredMaxBackoff {
+				t.Fatalf("%s, %d failures: wait %v, want at most %v", what, n, w, msync.DefaultAnsweredMaxBackoff)
+			}
+			if n >= 10 && w < msync.DefaultAnsweredMaxBackoff*3/4 {
+				t.Fatalf("%s, %d failures: wait %v, want the answered cap less jitter", what, n, w)
+			}
 		}
 	}
 }
