@@ -83,20 +83,12 @@ queued changes stay).
 		if adminClient(ctx, dir) != nil {
 			return fmt.Errorf("rotate-cert --switch: %w; stop it first", errRunning)
 		}
-		if _, err := tls.LoadX509KeyPair(next, nextKey); err != nil {
-			return fmt.Errorf("rotate-cert --switch: no next certificate prepared (run rotate-cert first): %w", err)
-		}
-		for _, mv := range [][2]string{{cur, prevCertFile}, {key, prevKeyFile}, {next, selfCertFile}, {nextKey, selfKeyFile}} {
-			if err := os.Rename(mv[0], filepath.Join(dir, mv[1])); err != nil {
-				return fmt.Errorf("rotate-cert --switch: %w", err)
-			}
-		}
-		c, err := tls.LoadX509KeyPair(cur, key)
+		fp, err := switchCert(dir, time.Now())
 		if err != nil {
 			return fmt.Errorf("rotate-cert --switch: %w", err)
 		}
 		fmt.Fprintf(stdout, "The next certificate is now the current one; start the server. Its fingerprint:\n  %s\n"+
-			"The previous one is kept as %s. The announcement stays served until it ends.\n", client.Fingerprint(c.Certificate[0]), prevCertFile)
+			"The previous one is kept as %s. The announcement stays served until it ends.\n", fp, prevCertFile)
 		return nil
 	}
 	current, err := tls.LoadX509KeyPair(cur, key)
@@ -134,6 +126,86 @@ queued changes stay).
 		"When every desktop has synced, stop the server, run rotate-cert --switch and start it again.\n",
 		until.UTC().Format("2006-01-02"), nextFP)
 	return nil
+}
+
+// switchCert makes the prepared next certificate the current one, and
+// only when the announcement of it holds (signed by the current key, not
+// ended): a switch nobody was told of would stop every pinned desktop.
+// The previous pair is first copied aside (tls-prev-*.pem); then the key
+// and the certificate are moved in, each rename synced. A switch cut off
+// between the two renames (the new key beside the old certificate) is
+// finished by running it again.
+func switchCert(dir string, now time.Time) (string, error) {
+	cur, key := filepath.Join(dir, selfCertFile), filepath.Join(dir, selfKeyFile)
+	next, nextKey := filepath.Join(dir, nextCertFile), filepath.Join(dir, nextKeyFile)
+	if _, err := tls.LoadX509KeyPair(next, key); err == nil {
+		// Cut off after the key moved: finish with the certificate.
+		if err := renameSynced(next, cur); err != nil {
+			return "", err
+		}
+		return currentFingerprint(cur, key)
+	}
+	nc, err := tls.LoadX509KeyPair(next, nextKey)
+	if err != nil {
+		return "", fmt.Errorf("no next certificate prepared (run rotate-cert first): %w", err)
+	}
+	current, err := tls.LoadX509KeyPair(cur, key)
+	if err != nil {
+		return "", fmt.Errorf("the current certificate: %w", err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, nextPinFile))
+	if err != nil {
+		return "", fmt.Errorf("no announcement of the next certificate (%s): run rotate-cert again and wait until every desktop has synced: %w", nextPinFile, err)
+	}
+	var np msync.NextPin
+	if err := json.Unmarshal(raw, &np); err != nil {
+		return "", fmt.Errorf("the announcement %s cannot be read: run rotate-cert again: %w", nextPinFile, err)
+	}
+	announced, err := msync.VerifyNextPin(&np, client.Fingerprint(current.Certificate[0]), now)
+	if err != nil {
+		return "", fmt.Errorf("the announcement %s does not hold (%v): run rotate-cert again (it announces the prepared certificate anew) and wait until every desktop has synced", nextPinFile, err)
+	}
+	if want := client.Fingerprint(nc.Certificate[0]); announced != want {
+		return "", fmt.Errorf("the announcement names %s, but the prepared certificate is %s: run rotate-cert again and wait until every desktop has synced", announced, want)
+	}
+	for _, cp := range [][2]string{{cur, prevCertFile}, {key, prevKeyFile}} {
+		b, err := os.ReadFile(cp[0])
+		if err != nil {
+			return "", err
+		}
+		if err := writeFileSynced(filepath.Join(dir, cp[1]), b, 0o600); err != nil {
+			return "", err
+		}
+	}
+	if err := renameSynced(nextKey, key); err != nil {
+		return "", err
+	}
+	if err := renameSynced(next, cur); err != nil {
+		return "", err
+	}
+	return currentFingerprint(cur, key)
+}
+
+func currentFingerprint(cur, key string) (string, error) {
+	c, err := tls.LoadX509KeyPair(cur, key)
+	if err != nil {
+		return "", err
+	}
+	return client.Fingerprint(c.Certificate[0]), nil
+}
+
+// renameSynced renames and syncs the directory, so that the rename
+// survives a power cut.
+func renameSynced(from, to string) error {
+	if err := os.Rename(from, to); err != nil {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(to))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // nextPinSource reads the announcement of the data directory at every

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"crypto/tls"
 	"errors"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,4 +85,67 @@ func TestProcessRotateCert(t *testing.T) {
 		t.Fatalf("served announcement verifies to %q, %v", got, err)
 	}
 	q.stop(t)
+}
+
+// TestRotateCertSwitchOnlyAnnouncedAndResumable: --switch refuses a
+// certificate whose announcement is missing or has ended (it would stop
+// every pinned desktop), leaving the files as they were; a switch cut
+// off after the key moved is finished by running it again.
+func TestRotateCertSwitchOnlyAnnouncedAndResumable(t *testing.T) {
+	dir := t.TempDir()
+	cur, key := filepath.Join(dir, selfCertFile), filepath.Join(dir, selfKeyFile)
+	if err := makeSelfSigned(cur, key); err != nil {
+		t.Fatal(err)
+	}
+	oldFP, err := currentFingerprint(cur, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if err := rotateCert(t.Context(), []string{"--data", dir, "--days", "5"}, &out, &errOut); err != nil {
+		t.Fatalf("rotate-cert: %v\n%s", err, errOut.String())
+	}
+	nc, err := tls.LoadX509KeyPair(filepath.Join(dir, nextCertFile), filepath.Join(dir, nextKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextFP := client.Fingerprint(nc.Certificate[0])
+	unchanged := func(when string) {
+		t.Helper()
+		if fp, err := currentFingerprint(cur, key); err != nil || fp != oldFP {
+			t.Fatalf("%s: the current certificate is %s, %v; want it unchanged", when, fp, err)
+		}
+	}
+
+	// The announcement has ended (six days on).
+	if _, err := switchCert(dir, time.Now().Add(6*24*time.Hour)); err == nil || !strings.Contains(err.Error(), "does not hold") {
+		t.Fatalf("switch after the announcement ended = %v, want a refusal", err)
+	}
+	unchanged("after an ended announcement")
+	// No announcement at all.
+	pin := filepath.Join(dir, nextPinFile)
+	raw, err := os.ReadFile(pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(pin)
+	if _, err := switchCert(dir, time.Now()); err == nil || !strings.Contains(err.Error(), "no announcement") {
+		t.Fatalf("switch without an announcement = %v, want a refusal", err)
+	}
+	unchanged("without an announcement")
+	if err := os.WriteFile(pin, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// Cut off after the key moved: the old certificate beside the new key.
+	if err := os.Rename(filepath.Join(dir, nextKeyFile), key); err != nil {
+		t.Fatal(err)
+	}
+	fp, err := switchCert(dir, time.Now())
+	if err != nil || fp != nextFP {
+		t.Fatalf("resumed switch = %s, %v; want %s", fp, err, nextFP)
+	}
+	if fp, err := currentFingerprint(cur, key); err != nil || fp != nextFP {
+		t.Fatalf("after the resumed switch the pair is %s, %v", fp, err)
+	}
 }
