@@ -228,17 +228,25 @@ func run() int {
 		auth, syncStatus, residentLookup = conn.auth, conn.engine, conn.lookup
 		audit = conn.audit
 	}
-	defer func() { dispatched() }()
+	// mu guards dispatched and the start screen's connect below, which
+	// runs off the UI goroutine, against these defers.
+	var mu sync.Mutex
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		dispatched()
+	}()
 	// A new computer started without --server chooses its server on the
 	// start screen (an empty database that is not a demo): the same
 	// connect and sync as --server, from then on.
 	var connect func(ctx context.Context, url, pin string) (*ui.Connection, error)
 	if remote == nil && store.IsEmpty() && !store.IsDemo() {
-		var mu sync.Mutex // connect runs off the UI goroutine; the defers on this one
 		var stopSync func()
+		closed := false
 		defer func() {
 			mu.Lock()
 			defer mu.Unlock()
+			closed = true // a connect still under way starts nothing now
 			if stopSync != nil {
 				stopSync()
 			}
@@ -246,6 +254,9 @@ func run() int {
 		connect = func(cctx context.Context, url, pin string) (*ui.Connection, error) {
 			mu.Lock()
 			defer mu.Unlock()
+			if closed {
+				return nil, errors.New("Programmet avslutas.")
+			}
 			if stopSync != nil {
 				return nil, errors.New("Datorn är redan ansluten till en server.")
 			}
