@@ -128,7 +128,11 @@ func BenchmarkSync(b *testing.B) {
 		var open []app.Case
 		for _, c := range page.Cases {
 			if c.Status != app.StatusClosed && len(open) < 100 {
-				open = append(open, c)
+				// Only cases a reply can reach (R10: a locked or protected
+				// resident's case takes no reply).
+				if reach, rerr := d.cases.ReplyReach(d.ctx, d.sess, c.ID); rerr == nil && reach.OK() {
+					open = append(open, c)
+				}
 			}
 		}
 		if err != nil || len(open) < 100 {
