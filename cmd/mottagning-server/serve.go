@@ -182,7 +182,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer endPolls()
 	hs := &http.Server{
 		Handler:           endOnShutdown(withNextPin(srv.Handler(), nextPinSource(cfg.DataDir, fp, time.Now)), polls),
-		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}},
+		TLSConfig:         serverTLS(cert),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -363,4 +363,22 @@ func seedDemo(ctx context.Context, store *storage.Store, auth *staffauth.Service
 	}
 	log.Info("demo region seeded", "clinics", len(ds.Clinics), "staff", len(ds.Staff), "residents", len(ds.Residents), "cases", len(ds.Threads))
 	return nil
+}
+
+// aeadSuites are the TLS 1.2 cipher suites the server offers: ECDHE with
+// an AEAD only (no CBC, no RSA key exchange). TLS 1.3's suites are all
+// AEAD and not configurable.
+var aeadSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
+// serverTLS is the server's TLS configuration: TLS 1.2 or later, and on
+// 1.2 the AEAD suites only.
+func serverTLS(cert tls.Certificate) *tls.Config {
+	return &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: aeadSuites, Certificates: []tls.Certificate{cert}}
 }
