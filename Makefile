@@ -15,6 +15,8 @@ GO       ?= go
 FUZZTIME      ?= 2m
 LONG_FUZZTIME ?= 10m
 LONG_FUZZ     := FuzzParse FuzzImportQuestionnaire FuzzSyncRequest FuzzPushRequest FuzzPullRequest
+# The server's version (mottagning-server version): the commit described by git.
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # Optional data directory for `make run`; empty means the app's default.
 DATA     ?=
 
@@ -60,7 +62,7 @@ deps-test:
 # Build the desktop app and the server (the server without cgo, as it ships).
 build:
 	$(GO) build -o mottagning .
-	CGO_ENABLED=0 $(GO) build -o mottagning-server ./cmd/mottagning-server
+	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION)" -o mottagning-server ./cmd/mottagning-server
 
 # Start the desktop with the demo clinic (seeded when the data dir is empty).
 run: deps-run build

@@ -17,6 +17,7 @@
 //	mottagning-server devices --data DIR
 //	mottagning-server revoke-device --data DIR --reason TEXT DEVICE-ID
 //	mottagning-server rotate-cert --data DIR [--days N] | --switch
+//	mottagning-server version (or --version)
 //
 // Without --tls-cert/--tls-key a self-signed ECDSA certificate is made on
 // first start and kept in the data directory; its SHA-256 fingerprint is
@@ -86,6 +87,10 @@ var errUsage = errors.New("usage")
 // when ctx ends, after a graceful shutdown.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := "serve"
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		printVersion(stdout)
+		return nil
+	}
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
@@ -108,10 +113,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return revokeDevice(ctx, args, stdout, stderr)
 	case "rotate-cert":
 		return rotateCert(ctx, args, stdout, stderr)
+	case "version":
+		printVersion(stdout)
+		return nil
 	case "help":
-		fmt.Fprintln(stderr, "usage: mottagning-server [serve|import-register|backup|restore|bootstrap|fhir-import|devices|revoke-device|rotate-cert] [flags]; mottagning-server COMMAND -h for its flags")
+		fmt.Fprintln(stderr, "usage: mottagning-server [serve|import-register|backup|restore|bootstrap|fhir-import|devices|revoke-device|rotate-cert|version] [flags]; mottagning-server COMMAND -h for its flags")
 		return flag.ErrHelp
 	}
-	fmt.Fprintf(stderr, "mottagning-server: unknown command %q (serve, import-register, backup, restore, bootstrap, fhir-import, devices, revoke-device, rotate-cert)\n", cmd)
+	fmt.Fprintf(stderr, "mottagning-server: unknown command %q (serve, import-register, backup, restore, bootstrap, fhir-import, devices, revoke-device, rotate-cert, version)\n", cmd)
 	return fmt.Errorf("%w: unknown command", errUsage)
 }

@@ -222,7 +222,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// Tests and scripts start the server on port 0 and read the real address
 	// from this line: {"msg":"listening","addr":"127.0.0.1:NNNNN"}.
 	// The data path stays out of the log: it may contain a user's name.
-	log.Info("listening", "addr", ln.Addr().String(), "eid", cfg.EID, "demo", store.IsDemo())
+	log.Info("listening", "addr", ln.Addr().String(), "version", versionString(), "eid", cfg.EID, "demo", store.IsDemo())
 
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- hs.ServeTLS(ln, "", "") }()

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"bytes"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestVersion: `version` and `--version` print the version set at build
+// time (make build sets it from git describe); issue 15 found none.
+func TestVersion(t *testing.T) {
+	old := version
+	defer func() { version = old }()
+	version = "v1.4.0-3-gabc1234"
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		var out, errOut bytes.Buffer
+		if err := run(t.Context(), args, nil, &out, &errOut); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if !strings.HasPrefix(out.String(), "mottagning-server v1.4.0-3-gabc1234 (go") {
+			t.Errorf("%v printed %q", args, out.String())
+		}
+	}
+}
+
+// TestProcessVersion: the real binary, built as the tests build it
+// (without -X), names the commit it was built from.
+func TestProcessVersion(t *testing.T) {
+	out, err := exec.Command(binary(t), "version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("version: %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`^mottagning-server (dev|dev-[0-9a-f]{12}(-dirty)?|v\S+) \(go`).Match(out) {
+		t.Errorf("version printed %q", out)
+	}
+}
