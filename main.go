@@ -150,7 +150,7 @@ func run() int {
 	}
 	defer func() {
 		// Sign the access log's head, so the next run can verify up to here.
-		if _, err := store.CheckpointAccessLog(context.Background()); err != nil && !errors.Is(err, app.ErrLocked) {
+		if _, err := store.CheckpointAccessLog(context.Background()); err != nil && !errors.Is(err, app.ErrLocked) && !errors.Is(err, app.ErrNotFound) {
 			slog.Error("checkpoint access log", "err", err)
 		}
 		if err := store.Close(); err != nil {

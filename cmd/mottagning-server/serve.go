@@ -144,7 +144,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		log.Info("pruned staged attachment chunks", "attachments", n)
 	}
 	defer func() {
-		if _, err := srv.Gate().CheckpointAccessLog(context.WithoutCancel(ctx)); err != nil {
+		// An empty access log (a server nobody used) has nothing to sign.
+		if _, err := srv.Gate().CheckpointAccessLog(context.WithoutCancel(ctx)); err != nil && !errors.Is(err, app.ErrNotFound) {
 			log.Error("checkpoint access log", "err", err)
 		}
 	}()

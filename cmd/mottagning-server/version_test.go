@@ -36,3 +36,14 @@ func TestProcessVersion(t *testing.T) {
 		t.Errorf("version printed %q", out)
 	}
 }
+
+// TestProcessCleanStopLogsNoError: an idle server on an empty data
+// directory, stopped with SIGTERM, logs no ERROR (it logged one for the
+// empty access log's checkpoint at every clean stop; issue 15).
+func TestProcessCleanStopLogsNoError(t *testing.T) {
+	p := start(t, "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	p.stop(t)
+	if log := p.logs.String(); strings.Contains(log, `"level":"ERROR"`) {
+		t.Errorf("a clean stop logged an ERROR:\n%s", log)
+	}
+}
