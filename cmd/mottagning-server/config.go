@@ -35,9 +35,12 @@ type config struct {
 	NotifyConfig string `toml:"notify_config"`
 	LogLevel     string `toml:"log_level"`
 
-	demo        bool
-	configFile  string
-	residentTTL time.Duration
+	demo bool
+	// allowTestEID: --allow-test-eid, the test e-ID provider on a
+	// database that is not a demo one (a test region's staging server).
+	allowTestEID bool
+	configFile   string
+	residentTTL  time.Duration
 }
 
 var configKeys = []string{"addr", "data", "tls_cert", "tls_key", "eid", "resident_session_ttl", "notify_config", "log_level"}
@@ -77,6 +80,7 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&flags.TLSKey, "tls-key", "", "TLS private key `file` (PEM)")
 	fs.StringVar(&flags.EID, "eid", "", "e-ID provider for residents: none, or test (a test provider that signs anyone in; default test with --demo)")
 	fs.StringVar(&flags.NotifyConfig, "notify-config", "", "notification configuration `file` (SMTP, SMS; see notify.Config)")
+	fs.BoolVar(&flags.allowTestEID, "allow-test-eid", false, "allow --eid test on a database that is not a demo one (staging with test personnummer only)")
 	fs.BoolVar(&flags.demo, "demo", false, "seed the demo region on an empty data directory (a sandbox: never real data)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -109,7 +113,7 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	over("tls-key", &cfg.TLSKey, flags.TLSKey)
 	over("eid", &cfg.EID, flags.EID)
 	over("notify-config", &cfg.NotifyConfig, flags.NotifyConfig)
-	cfg.demo, cfg.configFile = flags.demo, flags.configFile
+	cfg.demo, cfg.configFile, cfg.allowTestEID = flags.demo, flags.configFile, flags.allowTestEID
 
 	bad := func(msg string) (config, error) {
 		fmt.Fprintln(stderr, "mottagning-server:", msg)

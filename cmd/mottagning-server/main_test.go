@@ -422,7 +422,7 @@ func TestProcessKillLosesNoAcknowledgedReply(t *testing.T) {
 // into a new directory.
 func TestProcessRegisterBackupRestore(t *testing.T) {
 	data := t.TempDir()
-	p := start(t, "--addr", "127.0.0.1:0", "--data", data, "--eid", "test")
+	p := start(t, "--addr", "127.0.0.1:0", "--data", data, "--eid", "test", "--allow-test-eid")
 	reg := filepath.Join("..", "..", "testdata", "register", "demo-region.csv")
 	out, err := cli(t, "import-register", "--data", data, reg)
 	if err != nil || !strings.Contains(out, "24 new") {
@@ -471,7 +471,7 @@ func TestProcessRegisterBackupRestore(t *testing.T) {
 	if out, err := cli(t, "backup", "--data", restored, "--out", offline); err != nil || !strings.Contains(out, "online: false") {
 		t.Fatalf("offline backup: %v\n%s", err, out)
 	}
-	q := start(t, "--addr", "127.0.0.1:0", "--data", restored, "--eid", "test")
+	q := start(t, "--addr", "127.0.0.1:0", "--data", restored, "--eid", "test", "--allow-test-eid")
 	sess, err = q.c.ResidentSignIn(t.Context(), firstPNR, 10*time.Millisecond)
 	if err != nil {
 		t.Fatalf("sign in on the restored server: %v", err)

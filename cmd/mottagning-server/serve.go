@@ -83,6 +83,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 
 	var eid server.EIDProvider
+	if cfg.EID == "test" && !cfg.demo && !store.IsDemo() && !cfg.allowTestEID {
+		// Anyone could sign in as any resident of a real database.
+		log.Error("test e-ID refused on a database that is not a demo one")
+		return errors.New("--eid test signs anyone in as any resident: it runs only on a demo database (--demo), " +
+			"or on a staging database with test personnummer when --allow-test-eid is given as well")
+	}
 	if cfg.EID == "test" {
 		eid = &server.TestEID{Clock: clock}
 		log.Warn("test e-ID enabled: anyone can sign in as any resident; never use it with real data")

@@ -47,3 +47,25 @@ func TestProcessCleanStopLogsNoError(t *testing.T) {
 		t.Errorf("a clean stop logged an ERROR:\n%s", log)
 	}
 }
+
+// TestProcessTestEIDOnlyOnDemo: the test e-ID provider (anyone signs in
+// as any resident) is refused on a database that is not a demo one, with
+// a message naming the way out, unless --allow-test-eid is given; issue
+// 15 found it started with a warning only.
+func TestProcessTestEIDOnlyOnDemo(t *testing.T) {
+	data := t.TempDir()
+	out, err := exec.Command(binary(t), "--addr", "127.0.0.1:0", "--data", data, "--eid", "test").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--allow-test-eid") {
+		t.Fatalf("--eid test on a new, non-demo database: %v\n%s", err, out)
+	}
+	p := start(t, "--addr", "127.0.0.1:0", "--data", data, "--eid", "test", "--allow-test-eid")
+	if !strings.Contains(p.logs.String(), "test e-ID enabled") {
+		t.Errorf("no warning for the allowed test e-ID\n%s", p.logs)
+	}
+	p.stop(t)
+	q := start(t, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--demo")
+	if !strings.Contains(q.logs.String(), "test e-ID enabled") {
+		t.Errorf("the demo server has no test e-ID\n%s", q.logs)
+	}
+	q.stop(t)
+}
