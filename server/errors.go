@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"syscall"
 
 	"mottagning/app"
 	"mottagning/app/personnummer"
@@ -22,7 +23,8 @@ const (
 	codeMethodNotAllowed = "method_not_allowed"
 	codeNotFound         = "not_found"
 	codeInternal         = "internal"
-	codeEIDUnavailable   = "eid_unavailable" // no e-ID provider configured
+	codeNoSpace          = "insufficient_storage" // disk or quota full (ENOSPC, EDQUOT)
+	codeEIDUnavailable   = "eid_unavailable"      // no e-ID provider configured
 	codeTooManyAttempts  = "too_many_attempts"
 	codeInvalid          = "invalid"
 	codeForbidden        = "forbidden"
@@ -59,6 +61,9 @@ var ErrorCodes = map[string]struct {
 	"challenge_invalid":  {http.StatusUnauthorized, "Inloggningen tog för lång tid eller skickades två gånger. Försök igen."},
 	"too_many_attempts":  {http.StatusTooManyRequests, "För många misslyckade försök. Vänta en stund och försök igen."},
 	"internal":           {http.StatusInternalServerError, "Något gick fel i servern. Försök igen senare."},
+	// The server's disk (or quota) is full: nothing of the request was
+	// stored (a bbolt commit is all or nothing), and a retry later works.
+	"insufficient_storage": {http.StatusInsufficientStorage, "Servern har inte plats att spara just nu, så inget sparades. Försök igen senare, och kontakta IT-supporten om det inte går över."},
 }
 
 // writeErr writes an error body with the code's message.
@@ -86,6 +91,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, ErrUnauthenticated) {
 		code = codeUnauthenticated
 	}
+	if diskFull(err) {
+		code = codeNoSpace
+	}
 	var pnrErr = personnummerError(err)
 	if pnrErr {
 		code = codeInvalid
@@ -112,12 +120,20 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &pe):
 		reasons = []client.Reason{{Code: string(pe.Reason), Message: pe.Reason.Message()}}
 	}
-	if code == codeInternal {
+	switch code {
+	case codeInternal:
 		s.log.Error("request failed", "route", r.Pattern, "err", err)
-	} else {
+	case codeNoSpace:
+		s.log.Error("disk full: request not stored", "route", r.Pattern, "err", err)
+	default:
 		s.log.Debug("request refused", "route", r.Pattern, "code", code)
 	}
 	writeErr(w, info.Status, code, field, reasons...)
+}
+
+// diskFull reports whether err comes from a full disk or quota.
+func diskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, errQuota)
 }
 
 // personnummerError reports whether err is one of package personnummer's
