@@ -323,9 +323,16 @@ func (p *process) stop(t *testing.T, timeout time.Duration) int {
 	select {
 	case <-p.done:
 	case <-time.After(timeout):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		t.Fatalf("%s did not stop within %s of SIGTERM; output:\n%s", p.name, timeout, p.output())
+		// SIGQUIT makes a Go program print every goroutine's stack: what
+		// it was waiting for goes into the failure.
+		_ = p.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-p.done:
+		case <-time.After(5 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+		t.Fatalf("%s did not stop within %s of SIGTERM; output (with its goroutines):\n%s", p.name, timeout, p.output())
 	}
 	var ee *exec.ExitError
 	if errors.As(p.err, &ee) {
