@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	stdsync "sync"
 	"testing"
@@ -150,6 +151,11 @@ func (e *env) signIn(key string) string {
 type envOpt struct {
 	noDemo bool
 	store  *storage.Store // an existing store instead of a new one
+	// limits keeps the server's per-address limits at their defaults;
+	// without it they are out of the way (the test clock stands still, so
+	// a bucket would never refill).
+	limits  bool
+	trusted []netip.Prefix
 }
 
 func newEnv(t testing.TB, opts ...envOpt) *env {
@@ -180,7 +186,11 @@ func newEnv(t testing.TB, opts ...envOpt) *env {
 		auth.staff[auth.token(ds.Staff[i].ID)] = &ds.Staff[i]
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	srv, err := New(ctx, Deps{Store: store, Staff: auth, EID: &TestEID{Clock: clock}, Clock: clock, Logger: log})
+	deps := Deps{Store: store, Staff: auth, EID: &TestEID{Clock: clock}, Clock: clock, Logger: log, TrustedProxies: opt.trusted}
+	if !opt.limits {
+		deps.ResidentStartPerMinute, deps.TestNotifyPerMinute = 1<<20, 1<<20
+	}
+	srv, err := New(ctx, deps)
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}

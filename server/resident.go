@@ -18,6 +18,10 @@ import (
 // --- e-ID sign-in (R1, R10) ---
 
 func (s *Server) eidStart(w http.ResponseWriter, r *http.Request) {
+	if !s.startLim.allow(clientAddr(r, s.trusted)) {
+		writeErr(w, http.StatusTooManyRequests, codeTooManyAttempts, "")
+		return
+	}
 	var req client.EIDStartRequest
 	if !decode(w, r, &req) {
 		return

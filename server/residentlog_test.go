@@ -40,7 +40,7 @@ func (e *env) loggedServer(t *testing.T) (*client.Client, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := New(e.ctx, Deps{Store: e.store, Staff: e.auth, EID: &TestEID{Clock: e.clock}, Clock: e.clock, Logger: log})
+	srv, err := New(e.ctx, Deps{Store: e.store, Staff: e.auth, EID: &TestEID{Clock: e.clock}, Clock: e.clock, Logger: log, ResidentStartPerMinute: 1 << 20, TestNotifyPerMinute: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	stdsync "sync"
@@ -45,6 +46,15 @@ type Deps struct {
 	ResidentTTL time.Duration
 	// Metrics collects request counts; nil makes a new one.
 	Metrics *Metrics
+	// TrustedProxies are the reverse proxies and load balancers whose
+	// X-Forwarded-For is believed (clientAddr); empty: none, every limit
+	// keys by the connection's peer.
+	TrustedProxies []netip.Prefix
+	// ResidentStartPerMinute and TestNotifyPerMinute limit, per client
+	// address, the e-ID starts (each one is an order at the e-ID
+	// provider) and the test notifications (each one a message to any
+	// address); the burst is the same number. Defaults 10 and 5.
+	ResidentStartPerMinute, TestNotifyPerMinute int
 }
 
 // Server serves the API. Build it with New; it is safe for concurrent use.
@@ -68,6 +78,9 @@ type Server struct {
 	metrics   *Metrics
 	sessions  *residentSessions
 	children  *childIndex
+	trusted   []netip.Prefix
+	startLim  *addrLimits
+	testLim   *addrLimits
 }
 
 // New builds a server over deps and loads the guardian index from the store.
@@ -87,8 +100,17 @@ func New(ctx context.Context, deps Deps) (*Server, error) {
 	if deps.ResidentTTL <= 0 {
 		deps.ResidentTTL = 30 * time.Minute
 	}
+	if deps.ResidentStartPerMinute <= 0 {
+		deps.ResidentStartPerMinute = 10
+	}
+	if deps.TestNotifyPerMinute <= 0 {
+		deps.TestNotifyPerMinute = 5
+	}
 	gate := NewGate(deps.Store)
 	s := &Server{
+		trusted:   deps.TrustedProxies,
+		startLim:  newAddrLimits(deps.Clock, float64(deps.ResidentStartPerMinute), deps.ResidentStartPerMinute),
+		testLim:   newAddrLimits(deps.Clock, float64(deps.TestNotifyPerMinute), deps.TestNotifyPerMinute),
 		store:     deps.Store,
 		gate:      gate,
 		cases:     app.NewCaseService(gate, deps.Clock),

@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"net"
 	"net/http"
 
 	"mottagning/app"
@@ -116,17 +115,14 @@ func writeRevoked(w http.ResponseWriter, e *DeviceRevokedError) {
 		Revocation: &client.Revocation{Reason: e.Reason, RevokedAt: e.At}})
 }
 
-// allow asks the StaffAuth's rate limiter, keyed by the client's IP address.
+// allow asks the StaffAuth's rate limiter, keyed by the client's address
+// (clientAddr: behind a trusted proxy, the address it forwards).
 func (s *Server) allow(r *http.Request) bool {
 	rl, ok := s.staff.(RateLimiter)
 	if !ok {
 		return true
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return rl.Allow(host)
+	return rl.Allow(clientAddr(r, s.trusted))
 }
 
 func wireTokens(t *StaffTokens) client.Tokens {

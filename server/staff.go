@@ -271,6 +271,10 @@ func (s *Server) blockGuardian(w http.ResponseWriter, r *http.Request, sess app.
 
 // testNotification is "Skicka testavisering" (lokal administratör).
 func (s *Server) testNotification(w http.ResponseWriter, r *http.Request, sess app.Session) {
+	if !s.testLim.allow(clientAddr(r, s.trusted)) {
+		writeErr(w, http.StatusTooManyRequests, codeTooManyAttempts, "")
+		return
+	}
 	var req client.TestNotificationRequest
 	if !decode(w, r, &req) {
 		return

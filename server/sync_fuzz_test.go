@@ -98,7 +98,7 @@ func newSyncFuzz(t testing.TB) *syncFuzz {
 	}
 	fl := &fuzzLog{}
 	log := slog.New(slog.NewTextHandler(fl, &slog.HandlerOptions{Level: slog.LevelError}))
-	srv, err := New(ctx, Deps{Store: store, Staff: auth, EID: &TestEID{Clock: clock}, Clock: clock, Logger: log})
+	srv, err := New(ctx, Deps{Store: store, Staff: auth, EID: &TestEID{Clock: clock}, Clock: clock, Logger: log, ResidentStartPerMinute: 1 << 20, TestNotifyPerMinute: 1 << 20})
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}

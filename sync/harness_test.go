@@ -207,7 +207,8 @@ func startCentral(t testing.TB, o centralOpt) *central {
 			}
 		}
 	}
-	srv, err := server.New(ctx, server.Deps{Store: store, Staff: authAdapter{auth}, EID: &server.TestEID{}, Logger: quiet})
+	srv, err := server.New(ctx, server.Deps{Store: store, Staff: authAdapter{auth}, EID: &server.TestEID{}, Logger: quiet,
+		ResidentStartPerMinute: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,10 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"mottagning/server"
 )
 
 // config is the server's configuration: a TOML file (--config) with the
@@ -22,6 +25,7 @@ import (
 //	resident_session_ttl = "30m"
 //	notify_config = "/etc/mottagning/notify.toml"   # notify.LoadConfig format
 //	log_level = "info"                      # debug | info | warn | error
+//	trusted_proxies = ["10.0.0.0/8"]        # whose X-Forwarded-For the limits believe
 //
 // An unknown key is an error that names it: a typo must not silently
 // leave a setting at its default.
@@ -34,16 +38,20 @@ type config struct {
 	ResidentTTL  string `toml:"resident_session_ttl"`
 	NotifyConfig string `toml:"notify_config"`
 	LogLevel     string `toml:"log_level"`
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For the
+	// limits believe (addresses or CIDR prefixes).
+	TrustedProxies []string `toml:"trusted_proxies"`
 
 	demo bool
 	// allowTestEID: --allow-test-eid, the test e-ID provider on a
 	// database that is not a demo one (a test region's staging server).
 	allowTestEID bool
+	trusted      []netip.Prefix
 	configFile   string
 	residentTTL  time.Duration
 }
 
-var configKeys = []string{"addr", "data", "tls_cert", "tls_key", "eid", "resident_session_ttl", "notify_config", "log_level"}
+var configKeys = []string{"addr", "data", "tls_cert", "tls_key", "eid", "resident_session_ttl", "notify_config", "log_level", "trusted_proxies"}
 
 // loadConfigFile reads path into cfg.
 func loadConfigFile(path string, cfg *config) error {
@@ -80,6 +88,8 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&flags.TLSKey, "tls-key", "", "TLS private key `file` (PEM)")
 	fs.StringVar(&flags.EID, "eid", "", "e-ID provider for residents: none, or test (a test provider that signs anyone in; default test with --demo)")
 	fs.StringVar(&flags.NotifyConfig, "notify-config", "", "notification configuration `file` (SMTP, SMS; see notify.Config)")
+	var proxies string
+	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated `addresses or CIDR prefixes` of reverse proxies whose X-Forwarded-For the sign-in limits believe")
 	fs.BoolVar(&flags.allowTestEID, "allow-test-eid", false, "allow --eid test on a database that is not a demo one (staging with test personnummer only)")
 	fs.BoolVar(&flags.demo, "demo", false, "seed the demo region on an empty data directory (a sandbox: never real data)")
 	if err := fs.Parse(args); err != nil {
@@ -113,6 +123,9 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	over("tls-key", &cfg.TLSKey, flags.TLSKey)
 	over("eid", &cfg.EID, flags.EID)
 	over("notify-config", &cfg.NotifyConfig, flags.NotifyConfig)
+	if set["trusted-proxies"] {
+		cfg.TrustedProxies = strings.Split(proxies, ",")
+	}
 	cfg.demo, cfg.configFile, cfg.allowTestEID = flags.demo, flags.configFile, flags.allowTestEID
 
 	bad := func(msg string) (config, error) {
@@ -123,6 +136,12 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	if cfg.DataDir == "" {
 		return bad("--data is required")
 	}
+	trusted, perr := server.ParseTrustedProxies(cfg.TrustedProxies)
+	if perr != nil {
+		err := perr
+		return bad(fmt.Sprintf("trusted proxies: %v (want addresses or CIDR prefixes)", err))
+	}
+	cfg.trusted = trusted
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return bad("--tls-cert and --tls-key go together")
 	}

@@ -41,6 +41,7 @@ func TestRunRejectsBadCommandLine(t *testing.T) {
 		{name: "stray argument", args: []string{"--data", dir, "serve"}, want: errUsage, say: "-data"},
 		{name: "cert without key", args: []string{"--data", dir, "--tls-cert", "x.pem"}, want: errUsage, say: "go together"},
 		{name: "bad eid", args: []string{"--data", dir, "--eid", "bankid"}, want: errUsage, say: "want none or test"},
+		{name: "bad trusted proxy", args: []string{"--data", dir, "--trusted-proxies", "10.0.0.0/8,proxy.example"}, want: errUsage, say: "trusted proxies"},
 		{name: "unknown config key named", args: []string{"--data", dir, "--config", badCfg}, want: errUsage, say: "unknown setting adress"},
 		{name: "unknown command", args: []string{"frobnicate"}, want: errUsage, say: "unknown command"},
 		{name: "backup without --out", args: []string{"backup", "--data", dir}, want: errUsage, say: "--out is required"},

@@ -121,7 +121,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 
 	srv, err := server.New(ctx, server.Deps{Store: store, Staff: staffAuth{auth}, EID: eid, Clock: clock, Logger: log,
-		TestSender: testSender, ResidentTTL: cfg.residentTTL})
+		TestSender: testSender, ResidentTTL: cfg.residentTTL, TrustedProxies: cfg.trusted})
 	if err != nil {
 		log.Error("server", "err", err)
 		return err

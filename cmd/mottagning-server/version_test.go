@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -68,4 +69,26 @@ func TestProcessTestEIDOnlyOnDemo(t *testing.T) {
 		t.Errorf("the demo server has no test e-ID\n%s", q.logs)
 	}
 	q.stop(t)
+}
+
+// TestParseServeTrustedProxies: the trusted proxies come from the config
+// file's trusted_proxies or --trusted-proxies (which wins).
+func TestParseServeTrustedProxies(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := dir + "/server.toml"
+	if err := os.WriteFile(cfgFile, []byte("trusted_proxies = [\"10.0.0.0/8\", \"192.168.1.5\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cfg, err := parseServe([]string{"--data", dir, "--config", cfgFile}, &stderr)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if len(cfg.trusted) != 2 || cfg.trusted[0].String() != "10.0.0.0/8" || cfg.trusted[1].String() != "192.168.1.5/32" {
+		t.Fatalf("from the file: %v", cfg.trusted)
+	}
+	cfg, err = parseServe([]string{"--data", dir, "--config", cfgFile, "--trusted-proxies", "127.0.0.1"}, &stderr)
+	if err != nil || len(cfg.trusted) != 1 || cfg.trusted[0].String() != "127.0.0.1/32" {
+		t.Fatalf("the flag: %v, %v", cfg.trusted, err)
+	}
 }
