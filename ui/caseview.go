@@ -602,11 +602,16 @@ func cvIndent(o fyne.CanvasObject) fyne.CanvasObject {
 	return container.New(layout.NewCustomPaddedLayout(0, 0, theme.InnerPadding(), 0), o)
 }
 
+// actions are the view's controls that change or export the case.
+func (v *caseView) actions() []fyne.Disableable {
+	return []fyne.Disableable{v.send, v.note, v.attach, v.closeBtn, v.exportBtn, v.printBtn, v.assign, v.insert}
+}
+
 // setBusy disables the actions while a write or export runs, so that a
 // double tap does not send a reply twice.
 func (v *caseView) setBusy(busy bool) {
 	v.busy = busy
-	for _, w := range []fyne.Disableable{v.send, v.note, v.attach, v.closeBtn, v.exportBtn, v.printBtn, v.assign, v.insert} {
+	for _, w := range v.actions() {
 		if busy {
 			w.Disable()
 		} else {
@@ -646,7 +651,7 @@ func (v *caseView) lost(err error) {
 	logError("reload case", err, "case", v.id, "staff", v.sess.Staff.ID, "clinic", v.clinic.ID)
 	v.thread = nil
 	v.busy = false
-	for _, w := range []fyne.Disableable{v.send, v.note, v.attach, v.closeBtn, v.exportBtn, v.printBtn, v.assign, v.insert} {
+	for _, w := range v.actions() {
 		w.Disable()
 	}
 	text := caseOpenError(err)
