@@ -10,7 +10,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"filippo.io/age"
 
 	"mottagning/app"
 	"mottagning/storage"
@@ -22,7 +25,8 @@ import (
 // running server holds the database's lock: a backup or a register import
 // while serving must go through the process that holds it.
 //
-//	GET  /admin/backup            a backup archive (tar, see Backup)
+//	POST /admin/backup            {"recipients": ["age1…"]} → an age-encrypted
+//	                              backup archive (tar, see WriteBackup)
 //	POST /admin/import-register   a register file (CSV or JSON) → ImportResult
 
 // BackupFile is a database file in a backup archive and how to write a
@@ -34,17 +38,22 @@ type BackupFile struct {
 
 // BackupManifest is the first entry of a backup archive (MANIFEST.json).
 type BackupManifest struct {
-	Format  string    `json:"format"` // mottagning-backup/1
+	Format  string    `json:"format"` // mottagning-backup/2 (1: before age and the TLS files)
 	Created time.Time `json:"created"`
 	Schema  uint64    `json:"schema"`
 	Files   []string  `json:"files"`
 }
 
-// BackupFormat is the manifest's format tag.
-const BackupFormat = "mottagning-backup/1"
+// BackupFormat is the manifest's format tag. Format 1 (a plain tar of
+// the two databases) is still restored.
+const (
+	BackupFormat   = "mottagning-backup/2"
+	BackupFormatV1 = "mottagning-backup/1"
+)
 
 // MainBackup is the backup of the main database: a byte copy of the file
-// taken while the gate holds every write back.
+// taken while the gate holds every write back. The values in it are
+// sealed (storage/serverkey.go).
 func (s *Server) MainBackup() BackupFile {
 	return BackupFile{Name: storage.FileName, Write: func(ctx context.Context, w io.Writer) error {
 		return s.gate.Exclusive(func() error {
@@ -59,11 +68,38 @@ func (s *Server) MainBackup() BackupFile {
 	}}
 }
 
-// WriteBackup writes a tar archive of MANIFEST.json and each file. Each
-// copy goes to a temporary file in tmpDir first (a tar entry needs its
-// size up front), so the gate is held only for the copy of the main
-// database, not while the archive travels to the caller.
-func WriteBackup(ctx context.Context, w io.Writer, tmpDir string, schema uint64, files ...BackupFile) error {
+// ErrNoRecipient: a backup needs at least one age recipient. The archive
+// holds the server key, the TLS key and every account's secrets: it is
+// never written unencrypted.
+var ErrNoRecipient = errors.New("backup: no age recipient: give --recipient age1… or --recipients-file FILE; the archive is never written unencrypted")
+
+// ParseRecipients reads age recipients, one per line or element, in
+// age's recipients-file format (comments and blank lines allowed).
+func ParseRecipients(lines []string) ([]age.Recipient, error) {
+	var keep []string
+	for _, l := range lines {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			keep = append(keep, l)
+		}
+	}
+	if len(keep) == 0 {
+		return nil, ErrNoRecipient
+	}
+	rs, err := age.ParseRecipients(strings.NewReader(strings.Join(keep, "\n")))
+	if err != nil {
+		return nil, fmt.Errorf("backup: recipients: %w (want age public keys, age1…)", err)
+	}
+	return rs, nil
+}
+
+// WriteBackup writes an age-encrypted tar archive of MANIFEST.json and
+// each file to w. Each copy goes to a temporary file in tmpDir first (a
+// tar entry needs its size up front), so the gate is held only for the
+// copy of the main database, not while the archive travels to the caller.
+func WriteBackup(ctx context.Context, w io.Writer, tmpDir string, schema uint64, to []age.Recipient, files ...BackupFile) error {
+	if len(to) == 0 {
+		return ErrNoRecipient
+	}
 	man := BackupManifest{Format: BackupFormat, Created: time.Now().UTC(), Schema: schema}
 	type done struct {
 		name string
@@ -93,7 +129,11 @@ func WriteBackup(ctx context.Context, w io.Writer, tmpDir string, schema uint64,
 		copies[len(copies)-1].size = size
 		man.Files = append(man.Files, bf.Name)
 	}
-	tw := tar.NewWriter(w)
+	enc, err := age.Encrypt(w, to...)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	tw := tar.NewWriter(enc)
 	mb, _ := json.MarshalIndent(man, "", "  ")
 	if err := tw.WriteHeader(&tar.Header{Name: "MANIFEST.json", Mode: 0o600, Size: int64(len(mb)), ModTime: man.Created}); err != nil {
 		return err
@@ -112,16 +152,35 @@ func WriteBackup(ctx context.Context, w io.Writer, tmpDir string, schema uint64,
 			return fmt.Errorf("backup %s: %w", c.name, err)
 		}
 	}
-	return tw.Close()
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return enc.Close()
 }
 
-// AdminHandler serves the admin API. extra are further files to back up
-// (the staff accounts' auth.db).
-func (s *Server) AdminHandler(extra ...BackupFile) http.Handler {
+// AdminHandler serves the admin API. extra lists the further files to
+// back up at the time of a backup (the staff accounts' auth.db, the TLS
+// files, the server key).
+func (s *Server) AdminHandler(extra func() []BackupFile) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
-	mux.HandleFunc("GET /admin/backup", func(w http.ResponseWriter, r *http.Request) {
-		files := append([]BackupFile{s.MainBackup()}, extra...)
+	mux.HandleFunc("POST /admin/backup", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Recipients []string `json:"recipients"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"code": "invalid", "message": "backup: want {\"recipients\": [\"age1…\"]}"})
+			return
+		}
+		to, err := ParseRecipients(req.Recipients)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"code": "invalid", "message": err.Error()})
+			return
+		}
+		files := []BackupFile{s.MainBackup()}
+		if extra != nil {
+			files = append(files, extra()...)
+		}
 		tmp := filepath.Dir(s.store.Path())
 		// Write to a temporary file first so that a failure is an error
 		// status, not a truncated archive with 200.
@@ -131,7 +190,7 @@ func (s *Server) AdminHandler(extra ...BackupFile) http.Handler {
 			return
 		}
 		defer func() { f.Close(); os.Remove(f.Name()) }()
-		if err := WriteBackup(r.Context(), f, tmp, s.store.Version(), files...); err != nil {
+		if err := WriteBackup(r.Context(), f, tmp, s.store.Version(), to, files...); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -140,7 +199,7 @@ func (s *Server) AdminHandler(extra ...BackupFile) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		w.Header().Set("Content-Type", "application/x-tar")
+		w.Header().Set("Content-Type", "application/octet-stream") // age
 		w.Header().Set("Content-Length", fmt.Sprint(size))
 		_, _ = io.Copy(w, f)
 		s.log.Info("backup written", "bytes", size)

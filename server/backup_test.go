@@ -14,13 +14,15 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
+
 	"mottagning/app"
 	"mottagning/app/demo"
 	"mottagning/storage"
 )
 
 // gatedWrites are the write methods of *storage.Store that Gate overrides.
-var gatedWrites = []string{"PutFormSeries", "CheckpointAccessLog", "PruneAccessLog", "Connect", "DropOps", "Unlock", "RemoveKeyHolder", "PutResident", "PutResidents", "UpdateResident", "CreateThread", "ImportThreads", "UpdateThread",
+var gatedWrites = []string{"PutFormSeries", "CheckpointAccessLog", "PruneAccessLog", "Connect", "DropOps", "Unlock", "UnlockWithServerKey", "RewrapServerKey", "RemoveKeyHolder", "PutResident", "PutResidents", "UpdateResident", "CreateThread", "ImportThreads", "UpdateThread",
 	"PutClinic", "PutStaff", "PutTemplate", "PutEService", "Record", "PutCredential", "UpdateCredential",
 	"UpdateNotifications", "MarkDemo",
 	"SetChangeFeed", "PutOpResult", "PruneAppliedOps", "UpdateFromServer", "DropAnsweredOps", "DeleteSyncProblem",
@@ -83,6 +85,10 @@ func TestOnlineBackupWhileWriting(t *testing.T) {
 			mu.Unlock()
 		}
 	}()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for round := 0; round < 3; round++ {
 		time.Sleep(50 * time.Millisecond)
 		mu.Lock()
@@ -90,10 +96,14 @@ func TestOnlineBackupWhileWriting(t *testing.T) {
 		mu.Unlock()
 		var buf bytes.Buffer
 		dir := t.TempDir()
-		if err := WriteBackup(e.ctx, &buf, dir, e.store.Version(), e.srv.MainBackup()); err != nil {
+		if err := WriteBackup(e.ctx, &buf, dir, e.store.Version(), []age.Recipient{id.Recipient()}, e.srv.MainBackup()); err != nil {
 			t.Fatalf("backup: %v", err)
 		}
-		tr := tar.NewReader(&buf)
+		plain, err := age.Decrypt(&buf, id)
+		if err != nil {
+			t.Fatalf("decrypt backup: %v", err)
+		}
+		tr := tar.NewReader(plain)
 		var names []string
 		for {
 			h, err := tr.Next()
@@ -113,6 +123,9 @@ func TestOnlineBackupWhileWriting(t *testing.T) {
 				st, err := storage.Open(e.ctx, out, storage.Options{})
 				if err != nil {
 					t.Fatalf("open backup: %v", err)
+				}
+				if _, err := st.UnlockWithServerKey(e.ctx, testServerKey); err != nil {
+					t.Fatalf("unlock backup: %v", err)
 				}
 				if err := st.Check(); err != nil {
 					t.Fatalf("backup check: %v", err)

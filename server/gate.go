@@ -163,6 +163,18 @@ func (g *Gate) Unlock(ctx context.Context, staffID app.ID, password string) erro
 	return g.Store.Unlock(ctx, staffID, password)
 }
 
+// UnlockWithServerKey may rewrite the file (sealing a plain database): gated.
+func (g *Gate) UnlockWithServerKey(ctx context.Context, key []byte) (bool, error) {
+	defer g.w(ctx)()
+	return g.Store.UnlockWithServerKey(ctx, key)
+}
+
+// RewrapServerKey is gated like Unlock.
+func (g *Gate) RewrapServerKey(ctx context.Context, key []byte) error {
+	defer g.w(ctx)()
+	return g.Store.RewrapServerKey(ctx, key)
+}
+
 // RemoveKeyHolder is gated like Unlock.
 func (g *Gate) RemoveKeyHolder(ctx context.Context, staffID app.ID) error {
 	defer g.w(ctx)()

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -148,6 +149,9 @@ func (e *env) signIn(key string) string {
 	return s.Token
 }
 
+// testServerKey seals the test servers' stores.
+var testServerKey = bytes.Repeat([]byte{0x5e}, storage.ServerKeySize)
+
 type envOpt struct {
 	noDemo bool
 	store  *storage.Store // an existing store instead of a new one
@@ -172,6 +176,11 @@ func newEnv(t testing.TB, opts ...envOpt) *env {
 		store, err = storage.Open(ctx, t.TempDir(), storage.Options{})
 		if err != nil {
 			t.Fatalf("open store: %v", err)
+		}
+		// Sealed, as mottagning-server runs it (a server key from outside
+		// the data directory).
+		if _, err := store.UnlockWithServerKey(ctx, testServerKey); err != nil {
+			t.Fatalf("seal store: %v", err)
 		}
 	}
 	ds := demo.Build(clock.Now())

@@ -49,7 +49,7 @@ func (e *env) importOverAdmin(admin *httptest.Server, file string) registerAnswe
 // API over HTTP and the resident API over HTTPS.
 func TestR12_RegisterReimportKeepsGuardianBlock(t *testing.T) {
 	e := newEnv(t)
-	admin := httptest.NewServer(e.srv.AdminHandler())
+	admin := httptest.NewServer(e.srv.AdminHandler(nil))
 	defer admin.Close()
 	elsa, ylva, ake := e.persona(demo.Child12y11m), e.persona(demo.GuardianBlocked), e.persona(demo.GuardianNotified)
 	seeded, ok := elsa.Guardianship(ylva.ID)

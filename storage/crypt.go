@@ -325,7 +325,7 @@ func (s *Store) Unlock(ctx context.Context, staffID app.ID, password string) err
 		if s.encrypted { // another Unlock got here first
 			return nil
 		}
-		return s.encryptFile(ctx, staffID, password)
+		return s.encryptFileForStaff(ctx, staffID, password)
 	case !unlocked:
 		if w == nil {
 			return fmt.Errorf("unlock for staff %s: no key on this device: %w", staffID, ErrLocked)
@@ -425,23 +425,33 @@ func (s *Store) RemoveKeyHolder(ctx context.Context, staffID app.ID) error {
 	})
 }
 
-// encryptFile rewrites the plain database sealed under a new data key
-// wrapped for staffID, replaces the file atomically and scrubs the
-// plaintext. The caller holds s.mu for writing. A crash before the rename
-// leaves the plain database as it was (and a stray <file>.encrypting,
-// removed next time); after it, the sealed one.
-func (s *Store) encryptFile(ctx context.Context, staffID app.ID, password string) (err error) {
+// encryptFileForStaff encrypts the file under a new data key wrapped for
+// staffID's password. The caller holds s.mu for writing.
+func (s *Store) encryptFileForStaff(ctx context.Context, staffID app.ID, password string) error {
 	dataKey := make([]byte, chacha20poly1305.KeySize)
 	if _, err := rand.Read(dataKey); err != nil {
-		return err
-	}
-	codec, err := newAEADCodec(dataKey)
-	if err != nil {
 		return err
 	}
 	w, err := wrapKey(dataKey, staffID, password, s.opt.KeyParams)
 	if err != nil {
 		return fmt.Errorf("encrypt database: wrap key: %w", err)
+	}
+	wrapped, err := json.Marshal(w)
+	if err != nil {
+		return err
+	}
+	return s.encryptFile(ctx, dataKey, dataKeyName(staffID), wrapped)
+}
+
+// encryptFile rewrites the plain database sealed under dataKey, with the
+// data key's wrap (wrapped) at meta/wrapName, replaces the file atomically
+// and scrubs the plaintext. The caller holds s.mu for writing. A crash
+// before the rename leaves the plain database as it was (and a stray
+// <file>.encrypting, removed next time); after it, the sealed one.
+func (s *Store) encryptFile(ctx context.Context, dataKey, wrapName, wrapped []byte) (err error) {
+	codec, err := newAEADCodec(dataKey)
+	if err != nil {
+		return err
 	}
 	tmp := s.path + ".encrypting"
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -451,7 +461,7 @@ func (s *Store) encryptFile(ctx context.Context, staffID app.ID, password string
 	if err != nil {
 		return writeError("encrypt database: create "+tmp, err)
 	}
-	err = s.copySealed(ctx, dst, codec, staffID, w)
+	err = s.copySealed(ctx, dst, codec, wrapName, wrapped)
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}
@@ -513,12 +523,8 @@ func (s *Store) encryptFile(ctx context.Context, staffID app.ID, password string
 
 // copySealed copies every bucket of s.db into dst, sealing what belongs
 // sealed under codec, in transactions of about copyTxBytes.
-func (s *Store) copySealed(ctx context.Context, dst *bolt.DB, codec Codec, staffID app.ID, w *wrappedKey) error {
+func (s *Store) copySealed(ctx context.Context, dst *bolt.DB, codec Codec, wrapName, wrapped []byte) error {
 	const copyTxBytes = 32 << 20
-	wrapped, err := json.Marshal(w)
-	if err != nil {
-		return err
-	}
 	return s.db.View(func(src *bolt.Tx) error {
 		dtx, err := dst.Begin(true)
 		if err != nil {
@@ -575,7 +581,7 @@ func (s *Store) copySealed(ctx context.Context, dst *bolt.DB, codec Codec, staff
 		if err := meta.Put(kCipher, cipherName); err != nil {
 			return err
 		}
-		if err := meta.Put(dataKeyName(staffID), wrapped); err != nil {
+		if err := meta.Put(wrapName, wrapped); err != nil {
 			return err
 		}
 		return dtx.Commit()

@@ -1,6 +1,7 @@
 package sync_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -171,6 +172,10 @@ type centralOpt struct {
 	handler func(http.Handler) http.Handler // wraps the server's handler
 }
 
+// testServerKey seals the central servers' stores (the same for every
+// data directory, so a restarted server opens its store again).
+var testServerKey = bytes.Repeat([]byte{0x5e}, storage.ServerKeySize)
+
 func startCentral(t testing.TB, o centralOpt) *central {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -180,6 +185,10 @@ func startCentral(t testing.TB, o centralOpt) *central {
 	}
 	store, err := storage.Open(ctx, dir, storage.Options{NoSync: true})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// Sealed, as mottagning-server runs it.
+	if _, err := store.UnlockWithServerKey(ctx, testServerKey); err != nil {
 		t.Fatal(err)
 	}
 	auth, err := staffauth.Open(filepath.Join(dir, "auth.db"), nil, staffauth.Options{Params: demo.PasswordParams, SourcePerMinute: 1e6, SourceBurst: 1e6})

@@ -26,6 +26,8 @@ import (
 //	notify_config = "/etc/mottagning/notify.toml"   # notify.LoadConfig format
 //	log_level = "info"                      # debug | info | warn | error
 //	trusted_proxies = ["10.0.0.0/8"]        # whose X-Forwarded-For the limits believe
+//	key_file = "/etc/mottagning/data-key"   # the server key (datakey.go); or
+//	key_command = "vault kv get -field=key secret/mottagning"
 //
 // An unknown key is an error that names it: a typo must not silently
 // leave a setting at its default.
@@ -41,6 +43,9 @@ type config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For the
 	// limits believe (addresses or CIDR prefixes).
 	TrustedProxies []string `toml:"trusted_proxies"`
+	// KeyFile and KeyCommand give the server key (datakey.go).
+	KeyFile    string `toml:"key_file"`
+	KeyCommand string `toml:"key_command"`
 
 	demo bool
 	// allowTestEID: --allow-test-eid, the test e-ID provider on a
@@ -51,7 +56,7 @@ type config struct {
 	residentTTL  time.Duration
 }
 
-var configKeys = []string{"addr", "data", "tls_cert", "tls_key", "eid", "resident_session_ttl", "notify_config", "log_level", "trusted_proxies"}
+var configKeys = []string{"addr", "data", "tls_cert", "tls_key", "eid", "resident_session_ttl", "notify_config", "log_level", "trusted_proxies", "key_file", "key_command"}
 
 // loadConfigFile reads path into cfg.
 func loadConfigFile(path string, cfg *config) error {
@@ -90,6 +95,8 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&flags.NotifyConfig, "notify-config", "", "notification configuration `file` (SMTP, SMS; see notify.Config)")
 	var proxies string
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated `addresses or CIDR prefixes` of reverse proxies whose X-Forwarded-For the sign-in limits believe")
+	var key keySource
+	key.flags(fs)
 	fs.BoolVar(&flags.allowTestEID, "allow-test-eid", false, "allow --eid test on a database that is not a demo one (staging with test personnummer only)")
 	fs.BoolVar(&flags.demo, "demo", false, "seed the demo region on an empty data directory (a sandbox: never real data)")
 	if err := fs.Parse(args); err != nil {
@@ -123,6 +130,8 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	over("tls-key", &cfg.TLSKey, flags.TLSKey)
 	over("eid", &cfg.EID, flags.EID)
 	over("notify-config", &cfg.NotifyConfig, flags.NotifyConfig)
+	over("key-file", &cfg.KeyFile, key.File)
+	over("key-command", &cfg.KeyCommand, key.Command)
 	if set["trusted-proxies"] {
 		cfg.TrustedProxies = strings.Split(proxies, ",")
 	}
@@ -142,6 +151,9 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 		return bad(fmt.Sprintf("trusted proxies: %v (want addresses or CIDR prefixes)", err))
 	}
 	cfg.trusted = trusted
+	if cfg.KeyFile != "" && cfg.KeyCommand != "" {
+		return bad("key_file and key_command: give one of them")
+	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return bad("--tls-cert and --tls-key go together")
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"mottagning/internal/mailpittest"
 
+	"filippo.io/age"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -63,7 +65,7 @@ func TestRunRejectsBadCommandLine(t *testing.T) {
 
 func TestRunFailsOnBadAddress(t *testing.T) {
 	var stderr bytes.Buffer
-	err := run(t.Context(), []string{"--addr", "127.0.0.1:notaport", "--data", t.TempDir()}, nil, io.Discard, &stderr)
+	err := run(t.Context(), []string{"--addr", "127.0.0.1:notaport", "--data", t.TempDir(), "--key-file", keyFile(t)}, nil, io.Discard, &stderr)
 	if err == nil || errors.Is(err, errUsage) {
 		t.Fatalf("run with a bad address = %v, want a listen error", err)
 	}
@@ -78,12 +80,13 @@ func TestRunServesAndStops(t *testing.T) {
 	logs := newLogWatcher()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
+	key := keyFile(t)
 
 	var runErr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		runErr = run(ctx, []string{"--addr", "127.0.0.1:0", "--data", dataDir}, nil, io.Discard, logs)
+		runErr = run(ctx, []string{"--addr", "127.0.0.1:0", "--data", dataDir, "--key-file", key}, nil, io.Discard, logs)
 	}()
 	defer func() { cancel(); <-done }() // never leave the server running
 
@@ -99,7 +102,7 @@ func TestRunServesAndStops(t *testing.T) {
 		t.Error("a client with another pin connected")
 	}
 	var stderr bytes.Buffer
-	if err := run(t.Context(), []string{"--addr", "127.0.0.1:0", "--data", dataDir}, nil, io.Discard, &stderr); err == nil {
+	if err := run(t.Context(), []string{"--addr", "127.0.0.1:0", "--data", dataDir, "--key-file", key}, nil, io.Discard, &stderr); err == nil {
 		t.Error("a second server on the same data directory started")
 	}
 
@@ -238,7 +241,7 @@ func TestProcessEndToEnd(t *testing.T) {
 	mp := startMailpit(t)
 	ncfg := filepath.Join(data, "notify.toml")
 	os.WriteFile(ncfg, []byte(fmt.Sprintf("[smtp]\nhost = \"127.0.0.1\"\nport = %d\ntls = \"none\"\nallow_insecure_loopback = true\nfrom = \"1177 <no-reply@example.com>\"\n\n[retry]\ninitial = \"1s\"\n", mp.port)), 0o600)
-	p := start(t, "--addr", "127.0.0.1:0", "--data", data, "--demo", "--notify-config", ncfg)
+	p := start(t, "--addr", "127.0.0.1:0", "--data", data, "--demo", "--notify-config", ncfg, "--key-file", keyFile(t))
 	ctx, c := t.Context(), p.c
 	if err := c.Healthz(ctx); err != nil {
 		t.Fatal(err)
@@ -353,8 +356,9 @@ func TestProcessKillLosesNoAcknowledgedReply(t *testing.T) {
 	}
 	var caseID string
 	acked := map[string]bool{}
+	key := keyFile(t)
 	for round := 0; round < 3; round++ {
-		p := start(t, "--addr", "127.0.0.1:0", "--data", data, "--demo")
+		p := start(t, "--addr", "127.0.0.1:0", "--data", data, "--demo", "--key-file", key)
 		ctx := t.Context()
 		sess, err := p.c.ResidentSignIn(ctx, pnr, 10*time.Millisecond)
 		if err != nil {
@@ -413,7 +417,7 @@ func TestProcessKillLosesNoAcknowledgedReply(t *testing.T) {
 	if len(acked) == 0 {
 		t.Fatal("no reply acknowledged")
 	}
-	p := start(t, "--addr", "127.0.0.1:0", "--data", data)
+	p := start(t, "--addr", "127.0.0.1:0", "--data", data, "--key-file", key)
 	p.stop(t)
 }
 
@@ -423,7 +427,8 @@ func TestProcessKillLosesNoAcknowledgedReply(t *testing.T) {
 // into a new directory.
 func TestProcessRegisterBackupRestore(t *testing.T) {
 	data := t.TempDir()
-	p := start(t, "--addr", "127.0.0.1:0", "--data", data, "--eid", "test", "--allow-test-eid")
+	key := keyFile(t)
+	p := start(t, "--addr", "127.0.0.1:0", "--data", data, "--eid", "test", "--allow-test-eid", "--key-file", key)
 	reg := filepath.Join("..", "..", "testdata", "register", "demo-region.csv")
 	out, err := cli(t, "import-register", "--data", data, reg)
 	if err != nil || !strings.Contains(out, "24 new") {
@@ -451,28 +456,47 @@ func TestProcessRegisterBackupRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	archive := filepath.Join(t.TempDir(), "backup.tar")
-	out, err = cli(t, "backup", "--data", data, "--out", archive)
+	identity, recipient := ageIdentity(t)
+	archive := filepath.Join(t.TempDir(), "backup.age")
+	if out, err := cli(t, "backup", "--data", data, "--out", archive); err == nil || !strings.Contains(out, "recipient") {
+		t.Fatalf("backup without a recipient: %v\n%s", err, out)
+	}
+	out, err = cli(t, "backup", "--data", data, "--out", archive, "--recipient", recipient)
 	if err != nil || !strings.Contains(out, "online: true") {
 		t.Fatalf("backup: %v\n%s", err, out)
 	}
-	if out, err := cli(t, "restore", "--data", data, "--in", archive, "--force"); err == nil || !strings.Contains(out, "running") {
+	if out, err := cli(t, "restore", "--data", data, "--in", archive, "--force", "--identity", identity); err == nil || !strings.Contains(out, "running") {
 		t.Fatalf("restore while running: %v\n%s", err, out)
 	}
 	p.stop(t)
 
-	restored := t.TempDir()
-	if out, err := cli(t, "restore", "--data", restored, "--in", archive); err != nil {
+	restored, restoredKey := t.TempDir(), filepath.Join(t.TempDir(), "restored-key")
+	if out, err := cli(t, "restore", "--data", restored, "--in", archive, "--key-file", restoredKey); err == nil || !strings.Contains(out, "--identity") {
+		t.Fatalf("restore without the identity: %v\n%s", err, out)
+	}
+	if out, err := cli(t, "restore", "--data", restored, "--in", archive, "--identity", identity); err == nil || !strings.Contains(out, "--key-file") {
+		t.Fatalf("restore without a place for the server key: %v\n%s", err, out)
+	}
+	if out, err := cli(t, "restore", "--data", restored, "--in", archive, "--identity", identity, "--key-file", restoredKey); err != nil {
 		t.Fatalf("restore: %v\n%s", err, out)
 	}
-	if out, err := cli(t, "restore", "--data", restored, "--in", archive); err == nil || !strings.Contains(out, "--force") {
+	if a, b := mustRead(t, key), mustRead(t, restoredKey); a != b {
+		t.Error("the restored key file differs from the server's")
+	}
+	if out, err := cli(t, "restore", "--data", restored, "--in", archive, "--identity", identity, "--key-file", restoredKey); err == nil || !strings.Contains(out, "--force") {
 		t.Fatalf("restore over data without --force: %v\n%s", err, out)
 	}
-	offline := filepath.Join(t.TempDir(), "offline.tar")
-	if out, err := cli(t, "backup", "--data", restored, "--out", offline); err != nil || !strings.Contains(out, "online: false") {
+	offline := filepath.Join(t.TempDir(), "offline.age")
+	if out, err := cli(t, "backup", "--data", restored, "--out", offline, "--recipient", recipient); err == nil || !strings.Contains(out, "server key") {
+		t.Fatalf("offline backup of a sealed database without its key: %v\n%s", err, out)
+	}
+	if out, err := cli(t, "backup", "--data", restored, "--out", offline, "--recipient", recipient, "--key-file", restoredKey); err != nil || !strings.Contains(out, "online: false") {
 		t.Fatalf("offline backup: %v\n%s", err, out)
 	}
-	q := start(t, "--addr", "127.0.0.1:0", "--data", restored, "--eid", "test", "--allow-test-eid")
+	q := start(t, "--addr", "127.0.0.1:0", "--data", restored, "--eid", "test", "--allow-test-eid", "--key-file", restoredKey)
+	if q.logs.fp != p.logs.fp || q.logs.fp == "" {
+		t.Errorf("restored server's fingerprint %s, the original's %s: pinned desktops would refuse it", q.logs.fp, p.logs.fp)
+	}
 	sess, err = q.c.ResidentSignIn(t.Context(), firstPNR, 10*time.Millisecond)
 	if err != nil {
 		t.Fatalf("sign in on the restored server: %v", err)
@@ -485,6 +509,32 @@ func TestProcessRegisterBackupRestore(t *testing.T) {
 }
 
 // --- helpers ---
+
+// keyFile is a path for a new server key, outside any data directory.
+func keyFile(t *testing.T) string { return filepath.Join(t.TempDir(), "data-key") }
+
+// ageIdentity writes a new age identity file and returns it and its recipient.
+func ageIdentity(t *testing.T) (file, recipient string) {
+	t.Helper()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file = filepath.Join(t.TempDir(), "backup-identity.txt")
+	if err := os.WriteFile(file, []byte(id.String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file, id.Recipient().String()
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
 
 func checkDataDir(t *testing.T, dir string) {
 	t.Helper()

@@ -24,8 +24,8 @@ var fpLine = regexp.MustCompile(`(?m)^  ([0-9a-f]{64})$`)
 // announced certificate and still serves the announcement, which a
 // desktop pinned to the old certificate verifies.
 func TestProcessRotateCert(t *testing.T) {
-	data := t.TempDir()
-	p := start(t, "--addr", "127.0.0.1:0", "--data", data)
+	data, key := t.TempDir(), keyFile(t)
+	p := start(t, "--addr", "127.0.0.1:0", "--data", data, "--key-file", key)
 	ctx := t.Context()
 	p.logs.mu.Lock()
 	oldFP := p.logs.fp
@@ -59,7 +59,7 @@ func TestProcessRotateCert(t *testing.T) {
 	if out, err := cli(t, "rotate-cert", "--data", data, "--switch"); err != nil {
 		t.Fatalf("rotate-cert --switch: %v\n%s", err, out)
 	}
-	q := start(t, "--addr", "127.0.0.1:0", "--data", data)
+	q := start(t, "--addr", "127.0.0.1:0", "--data", data, "--key-file", key)
 	q.logs.mu.Lock()
 	nowFP := q.logs.fp
 	q.logs.mu.Unlock()

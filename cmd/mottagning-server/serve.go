@@ -49,6 +49,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer store.Close()
+	serverKey, msg, err := openSealed(ctx, store, keySource{File: cfg.KeyFile, Command: cfg.KeyCommand}, cfg.DataDir, cfg.demo)
+	if err != nil {
+		log.Error("server key", "err", err)
+		return fmt.Errorf("open database: %w", err)
+	}
+	if store.Encrypted() {
+		log.Info(msg)
+	} else {
+		log.Warn(msg)
+	}
 	if store.Backup != "" {
 		log.Info("database migrated; the old version was copied", "copy", filepath.Base(store.Backup))
 	}
@@ -200,7 +210,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	hs.RegisterOnShutdown(endPolls)
 	as := &http.Server{
 		Handler: adminDevices(auth, log, // devices.go
-			srv.AdminHandler(server.BackupFile{Name: authFile, Write: func(ctx context.Context, w io.Writer) error { _, err := auth.Backup(ctx, w); return err }})),
+			srv.AdminHandler(func() []server.BackupFile {
+				files := []server.BackupFile{{Name: authFile, Write: func(ctx context.Context, w io.Writer) error { _, err := auth.Backup(ctx, w); return err }}}
+				return append(files, extraBackupFiles(cfg.DataDir, serverKey)...)
+			})),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       time.Minute,
 		ErrorLog:          errLog,

@@ -9,7 +9,7 @@ import (
 // with a CBC suite only, refuses the handshake (it used to offer
 // ECDHE-…-CBC-SHA); an AEAD suite and TLS 1.3 are taken. Issue 15.
 func TestProcessTLS12OffersAEADOnly(t *testing.T) {
-	p := start(t, "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	p := start(t, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--key-file", keyFile(t))
 	defer p.stop(t)
 	dial := func(cfg *tls.Config) error {
 		cfg.InsecureSkipVerify = true // the pin is not what this test is about

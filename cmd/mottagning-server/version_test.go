@@ -42,7 +42,7 @@ func TestProcessVersion(t *testing.T) {
 // directory, stopped with SIGTERM, logs no ERROR (it logged one for the
 // empty access log's checkpoint at every clean stop; issue 15).
 func TestProcessCleanStopLogsNoError(t *testing.T) {
-	p := start(t, "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	p := start(t, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--key-file", keyFile(t))
 	p.stop(t)
 	if log := p.logs.String(); strings.Contains(log, `"level":"ERROR"`) {
 		t.Errorf("a clean stop logged an ERROR:\n%s", log)
@@ -54,12 +54,12 @@ func TestProcessCleanStopLogsNoError(t *testing.T) {
 // a message naming the way out, unless --allow-test-eid is given; issue
 // 15 found it started with a warning only.
 func TestProcessTestEIDOnlyOnDemo(t *testing.T) {
-	data := t.TempDir()
-	out, err := exec.Command(binary(t), "--addr", "127.0.0.1:0", "--data", data, "--eid", "test").CombinedOutput()
+	data, key := t.TempDir(), keyFile(t)
+	out, err := exec.Command(binary(t), "--addr", "127.0.0.1:0", "--data", data, "--eid", "test", "--key-file", key).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "--allow-test-eid") {
 		t.Fatalf("--eid test on a new, non-demo database: %v\n%s", err, out)
 	}
-	p := start(t, "--addr", "127.0.0.1:0", "--data", data, "--eid", "test", "--allow-test-eid")
+	p := start(t, "--addr", "127.0.0.1:0", "--data", data, "--eid", "test", "--allow-test-eid", "--key-file", key)
 	if !strings.Contains(p.logs.String(), "test e-ID enabled") {
 		t.Errorf("no warning for the allowed test e-ID\n%s", p.logs)
 	}
