@@ -80,6 +80,9 @@ func isHeaderKey(k []byte) bool { return len(k) > 1 && k[len(k)-1] == itemHeader
 
 // getCase reads the header of case id.
 func (s *Store) getCase(tx *bolt.Tx, id app.ID, c *app.Case) error {
+	if s.quarantine[id] {
+		return fmt.Errorf("case %s: %w: a damaged key was found beside it when the file was opened; restore the file from a backup", id, ErrCorruptValue)
+	}
 	k := headerKey(id)
 	data := tx.Bucket(bCaseItems).Get(k)
 	if data == nil {
@@ -314,6 +317,14 @@ func (s *Store) readThread(tx *bolt.Tx, id app.ID) (*app.Thread, error) {
 				return nil, err
 			}
 			t.Notes = append(t.Notes, n)
+		case itemHeader:
+			if len(k) != len(prefix)+1 {
+				return nil, fmt.Errorf("case %s: an item of unknown kind: %w", id, ErrCorruptValue)
+			}
+		default:
+			// Only messages and notes live under a case: anything else is a
+			// damaged key, and the case would be served without an item.
+			return nil, fmt.Errorf("case %s: an item of unknown kind: %w", id, ErrCorruptValue)
 		}
 	}
 	return &t, nil
@@ -459,7 +470,12 @@ func (s *Store) ListCases(ctx context.Context, q app.CaseQuery) (app.CasePage, e
 				return fmt.Errorf("list cases: short index key: %w", ErrCorruptValue)
 			}
 			var cs app.Case
-			if err := s.getCase(tx, app.ID(pos[8:]), &cs); err != nil {
+			if err := s.getCase(tx, app.ID(pos[8:]), &cs); errors.Is(err, ErrCorruptValue) {
+				// One damaged case does not take the list down with it:
+				// it is left out here and refused when opened.
+				walks[best].prev()
+				continue
+			} else if err != nil {
 				return err
 			}
 			if q.Status == "" || cs.Status == q.Status {

@@ -366,7 +366,7 @@ func (s *Store) useKey(key []byte) error {
 		return nil
 	}
 	s.codec, s.dataKey = codec, key
-	if err := s.db.View(s.loadKeys); err != nil {
+	if err := guard(s.path, func() error { return s.db.View(s.loadKeys) }); err != nil {
 		s.forgetKeys()
 		return err
 	}
@@ -498,7 +498,7 @@ func (s *Store) encryptFile(ctx context.Context, dataKey, wrapName, wrapped []by
 		return fmt.Errorf("encrypt database: replace file: %w", renameErr)
 	}
 	s.encrypted, s.codec, s.dataKey = true, codec, dataKey
-	if err := s.db.View(s.loadKeys); err != nil {
+	if err := guard(s.path, func() error { return s.db.View(s.loadKeys) }); err != nil {
 		return err
 	}
 	// No plaintext left behind: the old file's bytes, and the copies
@@ -524,6 +524,10 @@ func (s *Store) encryptFile(ctx context.Context, dataKey, wrapName, wrapped []by
 // copySealed copies every bucket of s.db into dst, sealing what belongs
 // sealed under codec, in transactions of about copyTxBytes.
 func (s *Store) copySealed(ctx context.Context, dst *bolt.DB, codec Codec, wrapName, wrapped []byte) error {
+	return guard(s.path, func() error { return s.copySealedTx(ctx, dst, codec, wrapName, wrapped) })
+}
+
+func (s *Store) copySealedTx(ctx context.Context, dst *bolt.DB, codec Codec, wrapName, wrapped []byte) error {
 	const copyTxBytes = 32 << 20
 	return s.db.View(func(src *bolt.Tx) error {
 		dtx, err := dst.Begin(true)

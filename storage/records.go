@@ -35,7 +35,7 @@ func (s *Store) put(tx *bolt.Tx, bucket []byte, key string, v any) error {
 func (s *Store) update(op string, fn func(tx *bolt.Tx) error) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return writeError(op, s.db.Update(fn))
+	return writeError(op, guard(s.path, func() error { return s.db.Update(fn) }))
 }
 
 // batch is one write transaction that several store calls share (Batch).
@@ -64,15 +64,17 @@ func (s *Store) Batch(ctx context.Context, fn func(ctx context.Context) error) e
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return writeError("batch", s.db.Update(func(tx *bolt.Tx) error {
-		b := &batch{s: s, tx: tx}
-		if err := fn(context.WithValue(ctx, batchKey{}, b)); err != nil {
-			return err
-		}
-		if b.failed {
-			return ErrBatchFailed
-		}
-		return nil
+	return writeError("batch", guard(s.path, func() error {
+		return s.db.Update(func(tx *bolt.Tx) error {
+			b := &batch{s: s, tx: tx}
+			if err := fn(context.WithValue(ctx, batchKey{}, b)); err != nil {
+				return err
+			}
+			if b.failed {
+				return ErrBatchFailed
+			}
+			return nil
+		})
 	}))
 }
 
@@ -125,7 +127,7 @@ func (s *Store) viewC(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 func (s *Store) view(fn func(tx *bolt.Tx) error) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.db.View(fn)
+	return guard(s.path, func() error { return s.db.View(fn) })
 }
 
 // --- residents ---

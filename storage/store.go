@@ -38,6 +38,10 @@ var (
 	ErrTooNew = errors.New("the database was written by a newer version of Mottagning")
 	// ErrUnreadable: the file is not a Mottagning database or is damaged.
 	ErrUnreadable = errors.New("the database file cannot be read")
+	// ErrDamaged: a page of the file is damaged (a read ran into it); the
+	// records on it cannot be read. Restore the file from a backup, and
+	// see what else is hit with `bbolt check FILE` (go.etcd.io/bbolt/cmd/bbolt).
+	ErrDamaged = errors.New("the database file is damaged")
 	// ErrDiskFull: a write failed because the disk is full; nothing was changed.
 	ErrDiskFull = errors.New("the disk is full")
 )
@@ -109,6 +113,10 @@ type Store struct {
 	// by Connect and SetChangeFeed (after their commit).
 	role atomic.Int32
 
+	// quarantine are the cases found damaged at open (quarantineScan):
+	// they read as ErrCorruptValue instead of incomplete.
+	quarantine map[app.ID]bool
+
 	// Backup is the copy made before the last migration ("" when none).
 	Backup string
 }
@@ -162,7 +170,10 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 }
 
 // checkLength refuses an existing file that cannot be a whole database,
-// before bbolt opens it for writing.
+// before bbolt opens it for writing. It also reads every page once
+// (walkAll): opened for writing, bbolt rebuilds its free list by checking
+// every page on a goroutine of its own, where a damaged page is a panic
+// nobody can recover; read here, under guard, it is ErrDamaged.
 //
 // An empty file: bbolt would turn it into a new database. Where a database
 // should be, it is a lost one (a failed copy or restore), not a first
@@ -185,13 +196,25 @@ func checkLength(path string, timeout time.Duration) error {
 	if fi.Size() == 0 {
 		return fmt.Errorf("open %s: empty file: %w", path, ErrUnreadable)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
-	if err != nil {
-		return openError(path, err)
-	}
-	defer db.Close()
 	var need int64
-	if err := db.View(func(tx *bolt.Tx) error { need = tx.Size(); return nil }); err != nil {
+	err = guard(path, func() error {
+		db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return db.View(func(tx *bolt.Tx) error {
+			need = tx.Size()
+			if fi.Size() < need {
+				return nil // reported below; walking would fault
+			}
+			if err := checkFilePages(path, db.Info().PageSize); err != nil {
+				return fmt.Errorf("%s: %w: %w: restore it from the latest backup, and list the damaged pages with `bbolt check %s`", path, ErrDamaged, err, path)
+			}
+			return walkAll(tx)
+		})
+	})
+	if err != nil {
 		return openError(path, err)
 	}
 	if fi.Size() < need {
@@ -200,8 +223,12 @@ func checkLength(path string, timeout time.Duration) error {
 	return nil
 }
 
-func openBolt(path string, opt Options) (*bolt.DB, error) {
-	return bolt.Open(path, 0o600, &bolt.Options{Timeout: opt.Timeout, NoSync: opt.NoSync, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+func openBolt(path string, opt Options) (db *bolt.DB, err error) {
+	err = guard(path, func() (err error) {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opt.Timeout, NoSync: opt.NoSync, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+		return err
+	})
+	return db, err
 }
 
 func openError(path string, err error) error {
@@ -234,7 +261,13 @@ func writeError(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
+// prepare reads the version and role and migrates; a damaged page is
+// reported (guard), not a panic.
 func (s *Store) prepare(to uint64) error {
+	return guard(s.path, func() error { return s.prepareFile(to) })
+}
+
+func (s *Store) prepareFile(to uint64) error {
 	var version uint64
 	var hasData bool
 	if err := s.db.View(func(tx *bolt.Tx) error {
@@ -255,6 +288,10 @@ func (s *Store) prepare(to uint64) error {
 	if hasData && version == 0 {
 		return fmt.Errorf("open %s: no schema version: %w", s.path, ErrUnreadable)
 	}
+	if version > SchemaVersion+1000 {
+		// No release will number its schema like this: the value is damaged.
+		return fmt.Errorf("open %s: schema version %d: %w: restore it from the latest backup", s.path, version, ErrDamaged)
+	}
 	if version > SchemaVersion {
 		return fmt.Errorf("open %s: schema version %d, this program knows up to %d: %w", s.path, version, SchemaVersion, ErrTooNew)
 	}
@@ -272,6 +309,12 @@ func (s *Store) prepare(to uint64) error {
 		}
 	}
 	return s.db.View(func(tx *bolt.Tx) error {
+		if to == SchemaVersion {
+			if err := checkBuckets(tx); err != nil {
+				return fmt.Errorf("%s: %w: %w: restore it from the latest backup", s.path, ErrDamaged, err)
+			}
+			s.quarantine = quarantineScan(tx)
+		}
 		s.role.Store(int32(readRole(tx)))
 		return s.loadKeys(tx)
 	})
@@ -349,6 +392,11 @@ func (s *Store) IsEmpty() (empty bool) {
 // case has exactly its index entries, every index entry has its case).
 func (s *Store) Check() error {
 	return s.view(func(tx *bolt.Tx) error {
+		// Every page read here first: tx.Check reads them on a goroutine
+		// of its own, where a damaged page is an unrecoverable panic.
+		if err := walkAll(tx); err != nil {
+			return err
+		}
 		var first error
 		for err := range tx.Check() { // drain: the checker goroutine blocks otherwise
 			if first == nil {
