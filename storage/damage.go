@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"runtime"
-	"slices"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
