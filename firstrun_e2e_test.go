@@ -64,6 +64,53 @@ func TestFirstRunOnNewComputer(t *testing.T) {
 	if code := srv.stop(t, 30*time.Second); code != 0 {
 		t.Errorf("server exit code %d after SIGTERM; log:\n%s", code, srv.output())
 	}
+	t.Run("damaged database", func(t *testing.T) { damagedDatabase(t, bin, filepath.Join(dir, "damaged")) })
+}
+
+// damagedDatabase: the desktop started on a database whose pages are
+// damaged (issue 15, item 3) shows a window that says so — the file, that
+// nothing was changed, restore from a backup, bbolt check — instead of
+// dying with a Go panic, and writes the same to stderr.
+func damagedDatabase(t *testing.T, bin binaries, dir string) {
+	data := filepath.Join(dir, "desktop")
+	store, err := storage.Open(context.Background(), data, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.Seed(context.Background(), store, demo.Build(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	path := filepath.Join(data, storage.FileName)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for off := 2 * 4096; off+8 <= len(raw); off += 4096 {
+		copy(raw[off:], "\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8") // every data page's id
+	}
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	display := startXvfb(t)
+	home := filepath.Join(dir, "home")
+	os.MkdirAll(home, 0o700)
+	desk := exec.Command(bin.desktop, "--data", data, "--lang", "sv")
+	desk.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "LANG=sv_SE.UTF-8")
+	dp := startProcess(t, "desktop", desk)
+	waitWindow(t, display, "Mottagning", 60*time.Second)
+	line := dp.waitLine(t, "the damage message", 30*time.Second, func(l string) bool { return strings.Contains(l, "är skadad") })
+	for _, want := range []string{path, "Ingenting har ändrats", "säkerhetskopia", "bbolt check"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("the message lacks %q: %s", want, line)
+		}
+	}
+	if strings.Contains(dp.output(), "panic") || strings.Contains(dp.output(), "goroutine ") {
+		t.Errorf("the desktop panicked:\n%s", dp.output())
+	}
+	if shots := os.Getenv("E2E_SCREENSHOTS"); shots != "" {
+		capture(t, display, filepath.Join(shots, "damaged.png"))
+	}
 }
 
 var pnrLike = regexp.MustCompile(`\b(19|20)\d{6}[-+]?\d{4}\b`)

@@ -62,6 +62,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -145,7 +146,9 @@ func run() int {
 	store, err := storage.Open(ctx, *dataDir, storeOpt)
 	if err != nil {
 		slog.Error("open database", "err", err)
-		fmt.Fprintln(os.Stderr, openMessage(*dataDir, err))
+		msg := openMessage(*dataDir, err)
+		fmt.Fprintln(os.Stderr, msg)
+		showStartProblem(msg)
 		return 1
 	}
 	defer func() {
@@ -366,6 +369,23 @@ func startDispatcher(ctx context.Context, store *storage.Store, clock app.Clock,
 	return func() { cancel(); <-done }, test
 }
 
+// showStartProblem shows msg in a window of its own until it is closed:
+// a staff member who started the program from a menu sees no terminal.
+func showStartProblem(msg string) {
+	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return // no display: the message on stderr is all there is
+	}
+	if err := setMetadata(); err != nil {
+		slog.Error("read FyneApp.toml", "err", err)
+	}
+	a := fyneapp.New()
+	a.SetIcon(ui.Icon())
+	w := a.NewWindow("Mottagning")
+	w.SetContent(ui.StartProblem(msg, func(s string) { a.Clipboard().SetContent(s) }, a.Quit))
+	w.Resize(fyne.NewSize(640, 300))
+	w.ShowAndRun()
+}
+
 func defaultDataDir() string {
 	dir, err := os.UserConfigDir()
 	if err != nil {
@@ -383,6 +403,12 @@ func openMessage(dir string, err error) string {
 	case errors.Is(err, storage.ErrTooNew):
 		return fmt.Sprintf("Databasen i %s har skapats av en nyare version av Mottagning. "+
 			"Uppdatera programmet och försök igen. Filen har inte ändrats.", dir)
+	case errors.Is(err, storage.ErrDamaged):
+		return fmt.Sprintf("Databasfilen %s är skadad: en del av den går inte att läsa. Ingenting har ändrats i den. "+
+			"Återställ filen från en säkerhetskopia, och be IT kontrollera disken och filen (bbolt check). "+
+			"Är datorn ansluten till en server finns ärendena kvar där: flytta undan filen, så hämtas de på nytt vid nästa inloggning "+
+			"(ändringar som ännu inte hade skickats finns bara i den skadade filen).",
+			filepath.Join(dir, storage.FileName))
 	case errors.Is(err, storage.ErrUnreadable):
 		return fmt.Sprintf("Filen %s är inte en databas för Mottagning, eller så är den skadad. Ingenting har ändrats. "+
 			"Återställ filen från en säkerhetskopia, eller välj en annan datakatalog med --data.",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"mottagning/storage"
 	"net/http"
 	"syscall"
 
@@ -24,6 +25,7 @@ const (
 	codeNotFound         = "not_found"
 	codeInternal         = "internal"
 	codeNoSpace          = "insufficient_storage" // disk or quota full (ENOSPC, EDQUOT)
+	codeDamaged          = "damaged_record"       // a stored record or page fails its check
 	codeEIDUnavailable   = "eid_unavailable"      // no e-ID provider configured
 	codeTooManyAttempts  = "too_many_attempts"
 	codeInvalid          = "invalid"
@@ -64,6 +66,9 @@ var ErrorCodes = map[string]struct {
 	// The server's disk (or quota) is full: nothing of the request was
 	// stored (a bbolt commit is all or nothing), and a retry later works.
 	"insufficient_storage": {http.StatusInsufficientStorage, "Servern har inte plats att spara just nu, så inget sparades. Försök igen senare, och kontakta IT-supporten om det inte går över."},
+	// A record (or the page it is on) failed its check: it is not served.
+	// The rest of the data is; the operator restores it from a backup.
+	"damaged_record": {http.StatusInternalServerError, "Uppgifterna kan inte läsas eftersom de är skadade i serverns databas. Ingenting annat påverkas. Kontakta IT-supporten, som kan återställa dem från en säkerhetskopia."},
 }
 
 // writeErr writes an error body with the code's message.
@@ -93,6 +98,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if diskFull(err) {
 		code = codeNoSpace
+	}
+	if errors.Is(err, storage.ErrCorruptValue) || errors.Is(err, storage.ErrDamaged) {
+		code = codeDamaged
 	}
 	var pnrErr = personnummerError(err)
 	if pnrErr {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	stdsync "sync"
@@ -424,10 +425,15 @@ type childIndex struct {
 
 func newChildIndex() *childIndex { return &childIndex{by: map[app.ID][]app.ID{}} }
 
-func (x *childIndex) load(ctx context.Context, st *storage.Store) error {
-	all, err := st.AllResidents(ctx)
+func (x *childIndex) load(ctx context.Context, st *storage.Store, log *slog.Logger) error {
+	all, damaged, err := st.ReadableResidents(ctx)
 	if err != nil {
 		return err
+	}
+	if len(damaged) > 0 && log != nil {
+		// Reported, not served: each reads as damaged when asked for.
+		log.Error("damaged resident records left out; restore the database from a backup to get them back",
+			"count", len(damaged), "ids", damaged)
 	}
 	by := map[app.ID][]app.ID{}
 	for i := range all {

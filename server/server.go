@@ -131,7 +131,7 @@ func New(ctx context.Context, deps Deps) (*Server, error) {
 	if err := gate.SetChangeFeed(ctx); err != nil {
 		return nil, fmt.Errorf("server: change feed: %w", err)
 	}
-	if err := s.children.load(ctx, deps.Store); err != nil {
+	if err := s.children.load(ctx, deps.Store, deps.Logger); err != nil {
 		return nil, fmt.Errorf("server: guardian index: %w", err)
 	}
 	deps.Metrics.outboxDepth = gate.outboxDepth

@@ -260,6 +260,26 @@ func (s *Store) AllResidents(ctx context.Context) ([]app.Resident, error) {
 	return out, err
 }
 
+// ReadableResidents is AllResidents that leaves out the residents whose
+// stored value is damaged (ErrCorruptValue) and lists their ids: one
+// damaged record must not stop what reads them all at start.
+func (s *Store) ReadableResidents(ctx context.Context) (out []app.Resident, damaged []app.ID, err error) {
+	err = s.viewC(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bResidents).ForEach(func(k, v []byte) error {
+			var r app.Resident
+			if err := decode(s.c(bResidents), bResidents, k, v, &r); errors.Is(err, ErrCorruptValue) {
+				damaged = append(damaged, app.ID(k))
+				return nil
+			} else if err != nil {
+				return err
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	return out, damaged, err
+}
+
 // --- directory: clinics, staff, templates, e-services ---
 
 // PutClinic implements app.DirectoryStore.

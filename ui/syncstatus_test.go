@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -252,6 +253,8 @@ func labels(o fyne.CanvasObject) []string {
 			if x.Content != nil {
 				walk(x.Content)
 			}
+		case *container.Scroll:
+			walk(x.Content)
 		case *fyne.Container:
 			for _, c := range x.Objects {
 				walk(c)

@@ -1,0 +1,29 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// StartProblem is the window's content when the program cannot start on
+// its data directory (a damaged or locked database, a full disk): what is
+// wrong and what to do, in the user's words, and a button that closes
+// the program. Nothing has been changed when it shows. copyText, when
+// set, puts the message on the clipboard (for IT or support).
+func StartProblem(message string, copyText func(string), quit func()) fyne.CanvasObject {
+	title := widget.NewLabelWithStyle(L("Mottagning kan inte starta"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	msg := widget.NewLabel(message)
+	msg.Wrapping = fyne.TextWrapWord
+	icon := widget.NewIcon(theme.ErrorIcon())
+	closeBtn := widget.NewButtonWithIcon(L("Stäng"), theme.CancelIcon(), quit)
+	closeBtn.Importance = widget.HighImportance
+	buttons := container.NewHBox(closeBtn)
+	if copyText != nil {
+		buttons.Add(widget.NewButtonWithIcon(L("Kopiera texten"), theme.ContentCopyIcon(), func() { copyText(message) }))
+	}
+	return container.NewPadded(container.NewBorder(
+		container.NewHBox(icon, title), buttons, nil, nil,
+		container.NewVScroll(msg)))
+}
