@@ -25,11 +25,13 @@ var ErrUnauthenticated = errors.New("unauthenticated")
 // sign-in must be sent again with the code (401 "totp_required").
 var ErrTOTPRequired = errors.New("second factor required")
 
-// RateLimiter is implemented by a StaffAuth that limits sign-in and
-// refresh attempts per source; the server calls Allow with the client's
-// IP address before SignIn and Refresh and answers 429 when it says no.
+// RateLimiter is implemented by a StaffAuth that limits failed sign-ins
+// per client address (clientaddr.go): the server asks Blocked before a
+// sign-in (429 when true) and reports each failed sign-in and refused
+// refresh with Failed. A valid refresh is never blocked or counted.
 type RateLimiter interface {
-	Allow(key string) bool
+	Blocked(key string) bool
+	Failed(key string)
 }
 
 // --- staff ---
@@ -153,6 +155,31 @@ func (s *Server) deviceRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+msync.PathChallenge, s.staffChallenge)
 	mux.HandleFunc("GET /api/staff/devices", s.withDeviceAdmin(s.listDevices))
 	mux.HandleFunc("POST /api/staff/devices/{device}/revoke", s.withDeviceAdmin(s.revokeDevice))
+	mux.HandleFunc("POST /api/staff/accounts/{staff}/unlock", s.withStaff(s.unlockAccount))
+}
+
+// AccountUnlocker is implemented by a StaffAuth whose accounts lock after
+// failed sign-ins: UnlockAccount lifts every lock of the account, for a
+// behörighetsadministratör of its clinics or a region administrator.
+type AccountUnlocker interface {
+	UnlockAccount(ctx context.Context, by *StaffClaims, id app.ID) error
+}
+
+// unlockAccount lifts a colleague's sign-in lock.
+func (s *Server) unlockAccount(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.staff.(AccountUnlocker)
+	if !ok {
+		writeErr(w, http.StatusNotFound, codeNotFound, "")
+		return
+	}
+	c := claimsOf(r)
+	id := app.ID(r.PathValue("staff"))
+	if err := u.UnlockAccount(r.Context(), c, id); err != nil {
+		s.failAuth(w, r, err)
+		return
+	}
+	s.log.Info("account unlocked", "staff", id, "by", c.StaffID)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // DeviceHandler serves the device-key endpoints alone, behind the same

@@ -37,7 +37,7 @@ func (s *Server) staffSignIn(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusUnauthorized, codeUnauthenticated, "")
 		return
 	}
-	if !s.allow(r) {
+	if s.blocked(r) {
 		writeErr(w, http.StatusTooManyRequests, codeTooManyAttempts, "")
 		return
 	}
@@ -45,6 +45,9 @@ func (s *Server) staffSignIn(w http.ResponseWriter, r *http.Request) {
 		RecoveryCode: req.RecoveryCode, DeviceID: req.DeviceID, DeviceName: req.DeviceName,
 		DeviceKey: req.DeviceKey, Challenge: req.Challenge, DeviceProof: req.DeviceProof})
 	if err != nil {
+		if !errors.Is(err, ErrTOTPRequired) && app.Code(err) != codeInternal {
+			s.failed(r) // the password was right when the code is asked for
+		}
 		s.failAuth(w, r, err)
 		return
 	}
@@ -62,10 +65,6 @@ func (s *Server) staffRefresh(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusUnauthorized, codeUnauthenticated, "")
 		return
 	}
-	if !s.allow(r) {
-		writeErr(w, http.StatusTooManyRequests, codeTooManyAttempts, "")
-		return
-	}
 	var t *StaffTokens
 	var err error
 	if db, ok := s.staff.(DeviceBinder); ok && req.DeviceKey != nil {
@@ -75,6 +74,9 @@ func (s *Server) staffRefresh(w http.ResponseWriter, r *http.Request) {
 		t, err = s.staff.Refresh(r.Context(), req.RefreshToken)
 	}
 	var revoked *DeviceRevokedError
+	if err != nil {
+		s.failed(r)
+	}
 	switch {
 	case err == nil:
 		writeJSON(w, http.StatusOK, wireTokens(t))
@@ -115,14 +117,17 @@ func writeRevoked(w http.ResponseWriter, e *DeviceRevokedError) {
 		Revocation: &client.Revocation{Reason: e.Reason, RevokedAt: e.At}})
 }
 
-// allow asks the StaffAuth's rate limiter, keyed by the client's address
-// (clientAddr: behind a trusted proxy, the address it forwards).
-func (s *Server) allow(r *http.Request) bool {
+// blocked asks the StaffAuth's limiter whether the client's address has
+// used up its failed sign-ins; failed counts one.
+func (s *Server) blocked(r *http.Request) bool {
 	rl, ok := s.staff.(RateLimiter)
-	if !ok {
-		return true
+	return ok && rl.Blocked(clientAddr(r, s.trusted))
+}
+
+func (s *Server) failed(r *http.Request) {
+	if rl, ok := s.staff.(RateLimiter); ok {
+		rl.Failed(clientAddr(r, s.trusted))
 	}
-	return rl.Allow(clientAddr(r, s.trusted))
 }
 
 func wireTokens(t *StaffTokens) client.Tokens {

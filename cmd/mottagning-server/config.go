@@ -26,6 +26,7 @@ import (
 //	notify_config = "/etc/mottagning/notify.toml"   # notify.LoadConfig format
 //	log_level = "info"                      # debug | info | warn | error
 //	trusted_proxies = ["10.0.0.0/8"]        # whose X-Forwarded-For the limits believe
+//	signin_failures_per_minute = 10         # failed staff sign-ins per client address
 //	key_file = "/etc/mottagning/data-key"   # the server key (datakey.go); or
 //	key_command = "vault kv get -field=key secret/mottagning"
 //
@@ -43,6 +44,10 @@ type config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For the
 	// limits believe (addresses or CIDR prefixes).
 	TrustedProxies []string `toml:"trusted_proxies"`
+	// SignInFailures is how many failed staff sign-ins (and refused
+	// refreshes) a client address may make at once and per minute after
+	// that (default 10). Valid ones never count.
+	SignInFailures int `toml:"signin_failures_per_minute"`
 	// KeyFile and KeyCommand give the server key (datakey.go).
 	KeyFile    string `toml:"key_file"`
 	KeyCommand string `toml:"key_command"`
@@ -56,7 +61,7 @@ type config struct {
 	residentTTL  time.Duration
 }
 
-var configKeys = []string{"addr", "data", "tls_cert", "tls_key", "eid", "resident_session_ttl", "notify_config", "log_level", "trusted_proxies", "key_file", "key_command"}
+var configKeys = []string{"addr", "data", "tls_cert", "tls_key", "eid", "resident_session_ttl", "notify_config", "log_level", "trusted_proxies", "signin_failures_per_minute", "key_file", "key_command"}
 
 // loadConfigFile reads path into cfg.
 func loadConfigFile(path string, cfg *config) error {
@@ -151,6 +156,12 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 		return bad(fmt.Sprintf("trusted proxies: %v (want addresses or CIDR prefixes)", err))
 	}
 	cfg.trusted = trusted
+	switch {
+	case cfg.SignInFailures == 0:
+		cfg.SignInFailures = 10
+	case cfg.SignInFailures < 1 || cfg.SignInFailures > 10000:
+		return bad("signin_failures_per_minute: want 1 to 10000")
+	}
 	if cfg.KeyFile != "" && cfg.KeyCommand != "" {
 		return bad("key_file and key_command: give one of them")
 	}

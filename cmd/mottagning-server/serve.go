@@ -65,7 +65,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// Staff changes reach the case database's directory (assignees,
 	// names) at once, through the server's write gate once it exists.
 	var mirror func(ctx context.Context, st *app.Staff) error = store.PutStaff
-	authOpts := staffauth.Options{OnChange: func(ctx context.Context, st app.Staff) {
+	authOpts := staffauth.Options{SourcePerMinute: float64(cfg.SignInFailures), SourceBurst: cfg.SignInFailures, OnChange: func(ctx context.Context, st app.Staff) {
 		if err := mirror(ctx, &st); err != nil {
 			log.Error("mirror staff change", "staff", st.ID, "err", err)
 		}

@@ -20,12 +20,13 @@ const authFile = "auth.db"
 type staffAuth struct{ s *staffauth.Service }
 
 var (
-	_ server.StaffAuth      = staffAuth{}
-	_ server.RateLimiter    = staffAuth{}
-	_ server.VerifierSource = staffAuth{}
-	_ server.DeviceKeys     = staffAuth{}
-	_ server.DeviceBinder   = staffAuth{}
-	_ server.DeviceAdmin    = staffAuth{}
+	_ server.StaffAuth       = staffAuth{}
+	_ server.RateLimiter     = staffAuth{}
+	_ server.AccountUnlocker = staffAuth{}
+	_ server.VerifierSource  = staffAuth{}
+	_ server.DeviceKeys      = staffAuth{}
+	_ server.DeviceBinder    = staffAuth{}
+	_ server.DeviceAdmin     = staffAuth{}
 )
 
 func (a staffAuth) SignIn(ctx context.Context, r server.StaffSignIn) (*server.StaffTokens, error) {
@@ -115,7 +116,17 @@ func staffDevices(ds []staffauth.Device) []server.StaffDevice {
 	return out
 }
 
-func (a staffAuth) Allow(key string) bool { return a.s.Allow(key) }
+// UnlockAccount implements server.AccountUnlocker.
+func (a staffAuth) UnlockAccount(ctx context.Context, by *server.StaffClaims, id app.ID) error {
+	c, err := rawClaims(by, "unlock account")
+	if err != nil {
+		return err
+	}
+	return authErr(a.s.UnlockAccount(ctx, c, id))
+}
+
+func (a staffAuth) Blocked(key string) bool { return a.s.Blocked(key) }
+func (a staffAuth) Failed(key string)       { a.s.Failed(key) }
 
 // Verifier implements server.VerifierSource: the offline-unlock verifier
 // a connected desktop caches at sign-in.

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	stdsync "sync"
 	"time"
@@ -115,6 +116,65 @@ func (s *Service) Challenge() (string, time.Time) {
 	raw := binary.BigEndian.AppendUint64(randomBytes(challengeNonceLen), uint64(exp.Unix()))
 	signed := challengePrefix + b64.EncodeToString(raw)
 	return signed + "." + b64.EncodeToString(mac(c.key, signed)), exp
+}
+
+// valid reports whether ch is a challenge of ours, unexpired and unused,
+// without spending it.
+func (c *challenges) valid(ch string) bool {
+	nonce, ok := c.parse(ch)
+	if !ok {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, seen := c.used[nonce]
+	return !seen
+}
+
+// parse checks a challenge's form, signature and expiry and returns its nonce.
+func (c *challenges) parse(ch string) (string, bool) {
+	if len(ch) > 128 || !strings.HasPrefix(ch, challengePrefix) {
+		return "", false
+	}
+	dot := strings.LastIndexByte(ch, '.')
+	if dot < len(challengePrefix) {
+		return "", false
+	}
+	signed, sigText := ch[:dot], ch[dot+1:]
+	sig, err := b64.DecodeString(sigText)
+	if err != nil || !hmac.Equal(sig, mac(c.key, signed)) {
+		return "", false
+	}
+	raw, err := b64.DecodeString(signed[len(challengePrefix):])
+	if err != nil || len(raw) != challengeNonceLen+8 {
+		return "", false
+	}
+	exp := time.Unix(int64(binary.BigEndian.Uint64(raw[challengeNonceLen:])), 0)
+	if !c.clock.Now().Before(exp) {
+		return "", false
+	}
+	return string(raw[:challengeNonceLen]), true
+}
+
+// knownDevice returns the device of a sign-in of staff when the request
+// proves it is one of staff's own registered devices (its key signed the
+// challenge; the challenge is not spent here, SignIn spends it), or "".
+// Failed sign-ins from such a device count on the device, not on the
+// account (signin.go): whoever guesses at a colleague's password from
+// elsewhere cannot lock them out of their own computer.
+func (s *Service) knownDevice(req *SignInRequest, staff app.ID) app.ID {
+	if req.DeviceID == "" || len(req.DeviceProof) == 0 || !s.challenges.valid(req.Challenge) {
+		return ""
+	}
+	var d *Device
+	if err := s.db.View(func(tx *bolt.Tx) (err error) { d, err = getDevice(tx, req.DeviceID); return err }); err != nil {
+		return ""
+	}
+	if len(d.Key) == 0 || d.Revoked || !slices.Contains(d.Staff, staff) ||
+		!app.VerifyDeviceProof(ed25519.PublicKey(d.Key), app.ProofSignIn, d.ID, req.Challenge, req.DeviceProof) {
+		return ""
+	}
+	return d.ID
 }
 
 // use checks a challenge and spends it: ErrChallenge when it is not one

@@ -38,9 +38,35 @@ func NewLimiter(clock app.Clock, perMinute float64, burst int) *Limiter {
 
 // Allow takes one token from key's bucket and reports whether there was one.
 func (l *Limiter) Allow(key string) bool {
-	now := l.clock.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	b := l.refill(key)
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// Blocked reports whether key's bucket is empty, taking nothing.
+func (l *Limiter) Blocked(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.refill(key).tokens < 1
+}
+
+// Take takes one token from key's bucket if it has one (a failure).
+func (l *Limiter) Take(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b := l.refill(key); b.tokens >= 1 {
+		b.tokens--
+	}
+}
+
+// refill returns key's bucket, refilled up to now. The caller holds l.mu.
+func (l *Limiter) refill(key string) *bucket {
+	now := l.clock.Now()
 	b, ok := l.buckets[key]
 	if !ok {
 		if len(l.buckets) >= limiterMaxKeys {
@@ -53,11 +79,7 @@ func (l *Limiter) Allow(key string) bool {
 		b.tokens = min(l.burst, b.tokens+d.Seconds()*l.rate)
 		b.at = now
 	}
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	return b
 }
 
 func (l *Limiter) sweep(now time.Time) {

@@ -205,8 +205,12 @@ type account struct {
 	// its own salt, for desktops to cache for offline unlock.
 	Verifier          string    `json:",omitempty"`
 	PasswordChangedAt time.Time `json:",omitzero"`
-	Failures          int       `json:",omitempty"`
-	LockedUntil       time.Time `json:",omitzero"`
+	// Failures and LockedUntil are the lock of sign-ins from anywhere but
+	// the staff member's own registered devices; DeviceLocks those of each
+	// such device that proved itself (signin.go, knownDevice).
+	Failures    int                   `json:",omitempty"`
+	LockedUntil time.Time             `json:",omitzero"`
+	DeviceLocks map[app.ID]*lockState `json:",omitempty"`
 	// Epoch rises whenever tokens issued before must stop: roles changed,
 	// password reset, account disabled.
 	Epoch uint64
@@ -219,6 +223,12 @@ type account struct {
 	Recovery  []string `json:",omitempty"`
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// lockState is one lock of failed sign-ins.
+type lockState struct {
+	Failures    int       `json:",omitempty"`
+	LockedUntil time.Time `json:",omitzero"`
 }
 
 // session is one refresh-token chain: one staff member on one device.

@@ -43,8 +43,9 @@ type Options struct {
 	// Authenticator replaces the password + TOTP check of SignIn (a
 	// SITHS/HSA-id login, for example). Nil: password + TOTP.
 	Authenticator Authenticator
-	// SourcePerMinute and SourceBurst set the per-source limiter behind
-	// Allow (defaults 10 per minute, burst 10).
+	// SourcePerMinute and SourceBurst set the per-source limit of failed
+	// sign-ins and refreshes behind Blocked and Failed (defaults 10 per
+	// minute, burst 10).
 	SourcePerMinute float64
 	SourceBurst     int
 	// EscrowWindow is how long after a password sign-in the device escrow
@@ -143,10 +144,15 @@ func newService(db *bolt.DB, clock app.Clock, opts Options) *Service {
 	return s
 }
 
-// Allow reports whether one more sign-in or refresh from key (the client
-// address) is within the per-source limit. The HTTP layer calls it before
-// SignIn and Refresh and answers 429 when it is false.
-func (s *Service) Allow(key string) bool { return s.limiter.Allow(key) }
+// Blocked reports whether key (the client address) has used up its
+// failed sign-ins for now. The HTTP layer asks before SignIn and answers
+// 429 when it is true.
+func (s *Service) Blocked(key string) bool { return s.limiter.Blocked(key) }
+
+// Failed counts a failed sign-in or refresh from key. Successful sign-ins
+// and valid refreshes are never counted: a hundred desktops behind one
+// NAT refreshing all day do not lock each other out.
+func (s *Service) Failed(key string) { s.limiter.Take(key) }
 
 func (s *Service) key() []byte { return *s.signKey.Load() }
 
@@ -625,6 +631,17 @@ func (s *Service) Disable(ctx context.Context, by *Claims, staffID app.ID, disab
 	return err
 }
 
+// UnlockAccount clears every sign-in lock of staffID (a colleague locked
+// out, or a lock an attacker keeps renewing from elsewhere). Rights as for
+// ResetTOTP: a behörighetsadministratör of the account's clinics or a
+// region administrator; never the caller's own account.
+func (s *Service) UnlockAccount(ctx context.Context, by *Claims, staffID app.ID) error {
+	return s.administer("unlock account", by, staffID, false, func(a *account) error {
+		a.Failures, a.LockedUntil, a.DeviceLocks = 0, time.Time{}, nil
+		return nil
+	})
+}
+
 // ResetTOTP removes staffID's TOTP and recovery codes (a lost phone): the
 // next sign-in is by password alone, after which the staff member enrols
 // again.
@@ -655,7 +672,7 @@ func (s *Service) ChangePassword(ctx context.Context, c *Claims, oldPassword, ne
 	if err != nil {
 		return fmt.Errorf("change password: staff %s: %w", c.StaffID, err)
 	}
-	if err := s.checkPassword(a, oldPassword); err != nil {
+	if err := s.checkPassword(a, "", oldPassword); err != nil {
 		return fmt.Errorf("change password: staff %s: %w", c.StaffID, err)
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
@@ -752,7 +769,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, c *Claims, code string) ([]st
 		}
 		step, ok := verifyTOTP(a.TOTPPending, code, now, a.TOTPLastStep)
 		if !ok {
-			out = fail(a, now)
+			out = fail(a, "", now)
 			return nil
 		}
 		a.TOTPSecret, a.TOTPPending, a.TOTPLastStep = a.TOTPPending, "", step

@@ -71,12 +71,30 @@ func lockFor(failures int) time.Duration {
 	return min(d, app.LockMax)
 }
 
-// fail counts one failure on a and returns the error to give.
-func fail(a *account, now time.Time) error {
-	a.Failures++
-	if d := lockFor(a.Failures); d > 0 {
-		a.LockedUntil = now.Add(d)
-		return &TooManyAttemptsError{Until: a.LockedUntil}
+// lockOf is the lock a sign-in counts on: dev's (a known device that
+// proved itself) or the account's (anywhere else).
+func lockOf(a *account, dev app.ID) (failures *int, until *time.Time) {
+	if dev == "" {
+		return &a.Failures, &a.LockedUntil
+	}
+	if a.DeviceLocks == nil {
+		a.DeviceLocks = map[app.ID]*lockState{}
+	}
+	l := a.DeviceLocks[dev]
+	if l == nil {
+		l = &lockState{}
+		a.DeviceLocks[dev] = l
+	}
+	return &l.Failures, &l.LockedUntil
+}
+
+// fail counts one failure on a's lock for dev and returns the error to give.
+func fail(a *account, dev app.ID, now time.Time) error {
+	failures, until := lockOf(a, dev)
+	*failures++
+	if d := lockFor(*failures); d > 0 {
+		*until = now.Add(d)
+		return &TooManyAttemptsError{Until: *until}
 	}
 	return ErrBadCredentials
 }
@@ -103,10 +121,11 @@ func (s *Service) lookupUsername(username string) (app.ID, error) {
 
 // checkPassword verifies password against a (loaded before; the caller
 // holds the account lock) and records a failure in auth.db.
-func (s *Service) checkPassword(a *account, password string) error {
+func (s *Service) checkPassword(a *account, dev app.ID, password string) error {
 	now := s.clock.Now()
-	if now.Before(a.LockedUntil) {
-		return &TooManyAttemptsError{Until: a.LockedUntil}
+	_, until := lockOf(a, dev)
+	if now.Before(*until) {
+		return &TooManyAttemptsError{Until: *until}
 	}
 	if a.Hash == "" || len(password) > maxSecretLen {
 		s.burn(password[:min(len(password), maxSecretLen)])
@@ -120,7 +139,7 @@ func (s *Service) checkPassword(a *account, password string) error {
 		return nil
 	}
 	var out error
-	if err := s.updateAccount(a.Staff.ID, func(a *account) error { out = fail(a, now); return nil }); err != nil {
+	if err := s.updateAccount(a.Staff.ID, func(a *account) error { out = fail(a, dev, now); return nil }); err != nil {
 		return err
 	}
 	return out
@@ -150,11 +169,12 @@ func (p passwordTOTP) Authenticate(ctx context.Context, req SignInRequest) (*app
 	} else if err != nil {
 		return nil, err
 	}
-	if err := s.checkPassword(a, req.Password); err != nil {
+	dev := s.knownDevice(&req, id)
+	if err := s.checkPassword(a, dev, req.Password); err != nil {
 		return nil, err
 	}
 	if a.TOTPSecret == "" {
-		return s.succeed(id)
+		return s.succeed(id, dev)
 	}
 	now := s.clock.Now()
 	var out error
@@ -163,7 +183,7 @@ func (p passwordTOTP) Authenticate(ctx context.Context, req SignInRequest) (*app
 		case req.TOTP != "":
 			step, ok := verifyTOTP(a.TOTPSecret, req.TOTP, now, a.TOTPLastStep)
 			if !ok {
-				out = fail(a, now)
+				out = fail(a, dev, now)
 				return nil
 			}
 			a.TOTPLastStep = step
@@ -176,12 +196,12 @@ func (p passwordTOTP) Authenticate(ctx context.Context, req SignInRequest) (*app
 				}
 			}
 			if i < 0 {
-				out = fail(a, now)
+				out = fail(a, dev, now)
 				return nil
 			}
 			a.Recovery = slices.Delete(a.Recovery, i, i+1)
 		case req.RecoveryCode != "":
-			out = fail(a, now)
+			out = fail(a, dev, now)
 			return nil
 		default:
 			out = ErrTOTPRequired
@@ -194,15 +214,20 @@ func (p passwordTOTP) Authenticate(ctx context.Context, req SignInRequest) (*app
 	if err != nil {
 		return nil, err
 	}
-	return s.succeed(id)
+	return s.succeed(id, dev)
 }
 
-// succeed clears the failure count and returns the staff member, or
+// succeed clears the failure count of the lock the sign-in counted on
+// (dev's, or the account's) and returns the staff member, or
 // ErrAccountDisabled (told only to whoever knew the password).
-func (s *Service) succeed(id app.ID) (*app.Staff, error) {
+func (s *Service) succeed(id, dev app.ID) (*app.Staff, error) {
 	var st app.Staff
 	err := s.updateAccount(id, func(a *account) error {
-		a.Failures, a.LockedUntil = 0, time.Time{}
+		failures, until := lockOf(a, dev)
+		*failures, *until = 0, time.Time{}
+		if dev != "" {
+			delete(a.DeviceLocks, dev)
+		}
 		st = a.Staff
 		return nil
 	})
