@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -316,27 +318,44 @@ func TestBadInput(t *testing.T) {
 	wantCode(t, err, "not_found")
 }
 
-// TestMetricsAndHealthz: Prometheus text with route labels, never a path.
+// TestMetricsAndHealthz: Prometheus metrics (the Prometheus Go client)
+// with route labels, never a path, request histograms, the Go and process
+// collectors and the build info, on the metrics listener only: the public
+// API has no /metrics (issue 15, item 5).
 func TestMetricsAndHealthz(t *testing.T) {
 	e := newEnv(t)
 	if err := e.c.Healthz(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	_, _ = e.c.OpenCase(e.ctx, e.staff(demo.StaffReceiver), e.clinic(0), "01SECRETPATHID0000000000000")
-	m, err := e.c.Metrics(e.ctx)
+	if m, err := e.c.Metrics(e.ctx); err != nil || strings.Contains(m, "mottagning_http_requests_total") {
+		t.Fatalf("the public API serves metrics: %v\n%s", err, m)
+	}
+	ms := httptest.NewServer(e.srv.MetricsHandler())
+	defer ms.Close()
+	resp, err := http.Get(ms.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := string(body)
 	for _, want := range []string{
-		`mottagning_http_requests_total{route="GET /healthz",code="200"} 1`,
-		`mottagning_http_requests_total{route="GET /api/staff/clinics/{clinic}/cases/{case}",code="404"} 1`,
+		`mottagning_http_requests_total{code="200",route="GET /healthz"} 1`,
+		`mottagning_http_requests_total{code="404",route="GET /api/staff/clinics/{clinic}/cases/{case}"} 1`,
 		`mottagning_outbox_queued{channel="sms"}`,
 		"mottagning_outbox_delivery_failures_total 0",
-		"# TYPE mottagning_http_request_duration_seconds summary",
+		"# TYPE mottagning_http_request_duration_seconds histogram",
+		`mottagning_http_request_duration_seconds_bucket{route="GET /healthz",le="0.005"}`,
+		`mottagning_build_info{version="dev"} 1`,
+		"go_goroutines ",
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %q:\n%s", want, m)
 		}
+	}
+	if runtime.GOOS == "linux" && !strings.Contains(m, "process_cpu_seconds_total ") {
+		t.Errorf("no process collector:\n%s", m)
 	}
 	if strings.Contains(m, "SECRETPATH") {
 		t.Error("metrics contain a path")

@@ -2,136 +2,111 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
-	"strings"
-	stdsync "sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"mottagning/app"
 )
 
-// Metrics are the server's Prometheus metrics, served in the text format
-// (version 0.0.4) by GET /metrics without a client library:
+// Metrics are the server's Prometheus metrics (the Prometheus Go client,
+// github.com/prometheus/client_golang), served by MetricsHandler on a
+// listen address of their own (mottagning-server --metrics-addr, loopback
+// by default), never on the public API:
 //
-//	mottagning_http_requests_total{route,code}       counter
-//	mottagning_http_request_duration_seconds{route}  summary (sum and count)
-//	mottagning_outbox_queued{channel}                gauge: notifications waiting
-//	mottagning_outbox_delivery_failures_total        counter (see AddDeliveryFailures)
-//	mottagning_resident_sessions                     gauge
+//	mottagning_http_requests_total{route,code}          counter
+//	mottagning_http_request_duration_seconds{route}     histogram
+//	mottagning_outbox_queued{channel}                   gauge: notifications waiting
+//	mottagning_outbox_delivery_failures_total           counter (see AddDeliveryFailures)
+//	mottagning_resident_sessions                        gauge
+//	mottagning_build_info{version,goversion}            gauge, 1
+//	go_*, process_*                                     the client's Go and process collectors
 //
 // Labels are route patterns and status codes only: never a path, so no id.
 type Metrics struct {
-	mu       stdsync.Mutex
-	requests map[routeCode]uint64
-	duration map[string]*durSum
-
-	failures atomic.Uint64
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	failures prometheus.Counter
 
 	outboxDepth func(context.Context) (map[app.Channel]int, error)
 	sessions    func() int
 }
 
-type routeCode struct {
-	route string
-	code  int
-}
-
-type durSum struct {
-	sum   float64
-	count uint64
-}
-
-// NewMetrics returns empty metrics.
-func NewMetrics() *Metrics {
-	return &Metrics{requests: map[routeCode]uint64{}, duration: map[string]*durSum{}}
+// NewMetrics returns the metrics of a server of version (its build's
+// `mottagning-server version`).
+func NewMetrics(version string) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mottagning_http_requests_total", Help: "HTTP requests by route pattern and status code.",
+	}, []string{"route", "code"})
+	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "mottagning_http_request_duration_seconds", Help: "Time to answer a request, by route pattern.",
+		// 1 ms to 30 s: a healthz in microseconds, a cold sync page in seconds.
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	}, []string{"route"})
+	m.failures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "mottagning_outbox_delivery_failures_total", Help: "Notifications that failed for good.",
+	})
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "mottagning_build_info", Help: "The server's version (1).",
+	}, []string{"version"})
+	if version == "" {
+		version = "dev"
+	}
+	build.WithLabelValues(version).Set(1)
+	m.reg.MustRegister(m.requests, m.duration, m.failures, build, (*state)(m),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector())
+	return m
 }
 
 func (m *Metrics) observe(route string, code int, d time.Duration) {
-	m.mu.Lock()
-	m.requests[routeCode{route, code}]++
-	ds := m.duration[route]
-	if ds == nil {
-		ds = &durSum{}
-		m.duration[route] = ds
-	}
-	ds.sum += d.Seconds()
-	ds.count++
-	m.mu.Unlock()
+	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+	m.duration.WithLabelValues(route).Observe(d.Seconds())
 }
 
 // AddDeliveryFailures adds n final delivery failures.
 //
 // The dispatcher calls it through notify.Dispatcher.OnFailed.
-func (m *Metrics) AddDeliveryFailures(n int) { m.failures.Add(uint64(n)) }
+func (m *Metrics) AddDeliveryFailures(n int) { m.failures.Add(float64(n)) }
 
-// Requests returns the count of requests on route answered with code.
-func (m *Metrics) Requests(route string, code int) uint64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.requests[routeCode{route, code}]
+// Handler serves the metrics in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }
 
-// ServeHTTP writes the metrics in the Prometheus text format.
-func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var b strings.Builder
-	m.mu.Lock()
-	keys := make([]routeCode, 0, len(m.requests))
-	for k := range m.requests {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].route != keys[j].route {
-			return keys[i].route < keys[j].route
-		}
-		return keys[i].code < keys[j].code
-	})
-	b.WriteString("# HELP mottagning_http_requests_total HTTP requests by route pattern and status code.\n")
-	b.WriteString("# TYPE mottagning_http_requests_total counter\n")
-	for _, k := range keys {
-		fmt.Fprintf(&b, "mottagning_http_requests_total{route=%s,code=\"%d\"} %d\n", quote(k.route), k.code, m.requests[k])
-	}
-	routes := make([]string, 0, len(m.duration))
-	for r := range m.duration {
-		routes = append(routes, r)
-	}
-	sort.Strings(routes)
-	b.WriteString("# HELP mottagning_http_request_duration_seconds Time to answer a request, by route pattern.\n")
-	b.WriteString("# TYPE mottagning_http_request_duration_seconds summary\n")
-	for _, r := range routes {
-		ds := m.duration[r]
-		fmt.Fprintf(&b, "mottagning_http_request_duration_seconds_sum{route=%s} %s\n", quote(r), strconv.FormatFloat(ds.sum, 'g', -1, 64))
-		fmt.Fprintf(&b, "mottagning_http_request_duration_seconds_count{route=%s} %d\n", quote(r), ds.count)
-	}
-	m.mu.Unlock()
+// state collects the gauges read at scrape time: the outbox's depth per
+// channel and the resident sessions.
+type state Metrics
 
-	if m.outboxDepth != nil {
-		depth, err := m.outboxDepth(r.Context())
+var (
+	outboxDesc   = prometheus.NewDesc("mottagning_outbox_queued", "Notifications waiting to be sent, by channel.", []string{"channel"}, nil)
+	sessionsDesc = prometheus.NewDesc("mottagning_resident_sessions", "Resident sessions currently valid.", nil, nil)
+)
+
+func (s *state) Describe(ch chan<- *prometheus.Desc) {
+	ch <- outboxDesc
+	ch <- sessionsDesc
+}
+
+func (s *state) Collect(ch chan<- prometheus.Metric) {
+	if s.outboxDepth != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		depth, err := s.outboxDepth(ctx)
+		cancel()
 		if err == nil {
-			b.WriteString("# HELP mottagning_outbox_queued Notifications waiting to be sent, by channel.\n")
-			b.WriteString("# TYPE mottagning_outbox_queued gauge\n")
-			for _, ch := range []app.Channel{app.ChannelEmail, app.ChannelSMS} {
-				fmt.Fprintf(&b, "mottagning_outbox_queued{channel=%q} %d\n", string(ch), depth[ch])
+			for _, c := range []app.Channel{app.ChannelEmail, app.ChannelSMS} {
+				ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(depth[c]), string(c))
 			}
 		}
 	}
-	b.WriteString("# HELP mottagning_outbox_delivery_failures_total Notifications that failed for good.\n")
-	b.WriteString("# TYPE mottagning_outbox_delivery_failures_total counter\n")
-	fmt.Fprintf(&b, "mottagning_outbox_delivery_failures_total %d\n", m.failures.Load())
-	if m.sessions != nil {
-		b.WriteString("# HELP mottagning_resident_sessions Resident sessions currently valid.\n")
-		b.WriteString("# TYPE mottagning_resident_sessions gauge\n")
-		fmt.Fprintf(&b, "mottagning_resident_sessions %d\n", m.sessions())
+	if s.sessions != nil {
+		ch <- prometheus.MustNewConstMetric(sessionsDesc, prometheus.GaugeValue, float64(s.sessions()))
 	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	_, _ = w.Write([]byte(b.String()))
-}
-
-// quote escapes a label value (backslash, quote, newline).
-func quote(s string) string {
-	s = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
-	return `"` + s + `"`
 }

@@ -95,7 +95,7 @@ func New(ctx context.Context, deps Deps) (*Server, error) {
 		deps.Logger = slog.Default()
 	}
 	if deps.Metrics == nil {
-		deps.Metrics = NewMetrics()
+		deps.Metrics = NewMetrics("")
 	}
 	if deps.ResidentTTL <= 0 {
 		deps.ResidentTTL = 30 * time.Minute
@@ -144,6 +144,16 @@ func New(ctx context.Context, deps Deps) (*Server, error) {
 // sees no write in flight.
 func (s *Server) Gate() *Gate { return s.gate }
 
+// MetricsHandler serves GET /metrics (Prometheus) and GET /healthz, for a
+// listener of their own: the metrics name routes and counts, which the
+// public has no business reading.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	return mux
+}
+
 // Metrics returns the server's metrics.
 func (s *Server) Metrics() *Metrics { return s.metrics }
 
@@ -151,11 +161,11 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 // warm its index through it).
 func (s *Server) Cases() *app.CaseService { return s.cases }
 
-// Handler is the public API: /healthz, /metrics, /api/staff/..., /api/resident/....
+// Handler is the public API: /healthz, /api/staff/..., /api/resident/....
+// The metrics are not on it (MetricsHandler).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
-	mux.Handle("GET /metrics", s.metrics)
 
 	// Staff sign-in.
 	mux.HandleFunc("POST /api/staff/auth/signin", s.staffSignIn)

@@ -27,6 +27,7 @@ import (
 //	log_level = "info"                      # debug | info | warn | error
 //	trusted_proxies = ["10.0.0.0/8"]        # whose X-Forwarded-For the limits believe
 //	signin_failures_per_minute = 10         # failed staff sign-ins per client address
+//	metrics_addr = "127.0.0.1:9464"         # Prometheus /metrics, plain HTTP; "off" for none
 //	key_file = "/etc/mottagning/data-key"   # the server key (datakey.go); or
 //	key_command = "vault kv get -field=key secret/mottagning"
 //
@@ -44,6 +45,9 @@ type config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For the
 	// limits believe (addresses or CIDR prefixes).
 	TrustedProxies []string `toml:"trusted_proxies"`
+	// MetricsAddr is the listen address of GET /metrics (default
+	// 127.0.0.1:9464, loopback; "off": none).
+	MetricsAddr string `toml:"metrics_addr"`
 	// SignInFailures is how many failed staff sign-ins (and refused
 	// refreshes) a client address may make at once and per minute after
 	// that (default 10). Valid ones never count.
@@ -53,6 +57,9 @@ type config struct {
 	KeyCommand string `toml:"key_command"`
 
 	demo bool
+	// metricsDefault: MetricsAddr was not set (a busy default port is
+	// then a warning, not a refusal to start).
+	metricsDefault bool
 	// allowTestEID: --allow-test-eid, the test e-ID provider on a
 	// database that is not a demo one (a test region's staging server).
 	allowTestEID bool
@@ -61,7 +68,10 @@ type config struct {
 	residentTTL  time.Duration
 }
 
-var configKeys = []string{"addr", "data", "tls_cert", "tls_key", "eid", "resident_session_ttl", "notify_config", "log_level", "trusted_proxies", "signin_failures_per_minute", "key_file", "key_command"}
+var configKeys = []string{"addr", "data", "tls_cert", "tls_key", "eid", "resident_session_ttl", "notify_config", "log_level", "trusted_proxies", "signin_failures_per_minute", "metrics_addr", "key_file", "key_command"}
+
+// defaultMetricsAddr is where the metrics listen unless told otherwise.
+const defaultMetricsAddr = "127.0.0.1:9464"
 
 // loadConfigFile reads path into cfg.
 func loadConfigFile(path string, cfg *config) error {
@@ -97,6 +107,7 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&flags.TLSCert, "tls-cert", "", "TLS certificate `file` (PEM); without it a self-signed one is made in the data directory")
 	fs.StringVar(&flags.TLSKey, "tls-key", "", "TLS private key `file` (PEM)")
 	fs.StringVar(&flags.EID, "eid", "", "e-ID provider for residents: none, or test (a test provider that signs anyone in; default test with --demo)")
+	fs.StringVar(&flags.MetricsAddr, "metrics-addr", "", "listen `address` of the Prometheus metrics, plain HTTP (default 127.0.0.1:9464; off for none)")
 	fs.StringVar(&flags.NotifyConfig, "notify-config", "", "notification configuration `file` (SMTP, SMS; see notify.Config)")
 	var proxies string
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated `addresses or CIDR prefixes` of reverse proxies whose X-Forwarded-For the sign-in limits believe")
@@ -135,6 +146,7 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	over("tls-key", &cfg.TLSKey, flags.TLSKey)
 	over("eid", &cfg.EID, flags.EID)
 	over("notify-config", &cfg.NotifyConfig, flags.NotifyConfig)
+	over("metrics-addr", &cfg.MetricsAddr, flags.MetricsAddr)
 	over("key-file", &cfg.KeyFile, key.File)
 	over("key-command", &cfg.KeyCommand, key.Command)
 	if set["trusted-proxies"] {
@@ -156,6 +168,9 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 		return bad(fmt.Sprintf("trusted proxies: %v (want addresses or CIDR prefixes)", err))
 	}
 	cfg.trusted = trusted
+	if cfg.MetricsAddr == "" {
+		cfg.MetricsAddr, cfg.metricsDefault = defaultMetricsAddr, true
+	}
 	switch {
 	case cfg.SignInFailures == 0:
 		cfg.SignInFailures = 10

@@ -131,6 +131,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 
 	srv, err := server.New(ctx, server.Deps{Store: store, Staff: staffAuth{auth}, EID: eid, Clock: clock, Logger: log,
+		Metrics:    server.NewMetrics(versionString()),
 		TestSender: testSender, ResidentTTL: cfg.residentTTL, TrustedProxies: cfg.trusted})
 	if err != nil {
 		log.Error("server", "err", err)
@@ -189,6 +190,21 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer os.Remove(filepath.Join(cfg.DataDir, adminSocket))
+	// The metrics listener: plain HTTP, loopback by default (a Prometheus
+	// on the same machine, or a node exporter's proxy); "off" has none.
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "off" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil && cfg.metricsDefault {
+			// Another server on this machine has the default port.
+			log.Warn("metrics not served: the default address is taken; set metrics_addr", "addr", cfg.MetricsAddr, "err", err)
+			metricsLn = nil
+		} else if err != nil {
+			ln.Close()
+			adminLn.Close()
+			log.Error("metrics listen", "addr", cfg.MetricsAddr, "err", err)
+			return fmt.Errorf("listen for metrics on %s: %w", cfg.MetricsAddr, err)
+		}
+	}
 
 	errLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	// polls ends when the shutdown begins: the long polls of desktops
@@ -244,9 +260,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// The data path stays out of the log: it may contain a user's name.
 	log.Info("listening", "addr", ln.Addr().String(), "version", versionString(), "eid", cfg.EID, "demo", store.IsDemo())
 
-	serveErr := make(chan error, 2)
+	servers := []*http.Server{hs, as}
+	serveErr := make(chan error, 3)
 	go func() { serveErr <- hs.ServeTLS(ln, "", "") }()
 	go func() { serveErr <- as.Serve(adminLn) }()
+	if metricsLn != nil {
+		ms := &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
+		servers = append(servers, ms)
+		log.Info("metrics listening", "addr", metricsLn.Addr().String())
+		go func() { serveErr <- ms.Serve(metricsLn) }()
+	}
 
 	var failed error
 	select {
@@ -260,7 +283,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// ctx is already done: the grace period needs a fresh context.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
-	for _, s := range []*http.Server{hs, as} {
+	for _, s := range servers {
 		if err := s.Shutdown(sctx); err != nil {
 			// Requests still running after the grace period are cut off.
 			_ = s.Close()

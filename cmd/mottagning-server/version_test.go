@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
@@ -91,4 +94,41 @@ func TestParseServeTrustedProxies(t *testing.T) {
 	if err != nil || len(cfg.trusted) != 1 || cfg.trusted[0].String() != "127.0.0.1/32" {
 		t.Fatalf("the flag: %v, %v", cfg.trusted, err)
 	}
+}
+
+// TestProcessMetricsOnTheirOwnListener: /metrics is served by the
+// Prometheus Go client on the metrics address (loopback by default),
+// with the build's version, request histograms and the Go and process
+// collectors; the public HTTPS API has no /metrics (issue 15, item 5).
+func TestProcessMetricsOnTheirOwnListener(t *testing.T) {
+	p := start(t, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--demo", "--key-file", keyFile(t), "--metrics-addr", "127.0.0.1:0")
+	if err := p.c.Healthz(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := p.c.Metrics(t.Context()); err != nil || strings.Contains(m, "mottagning_") {
+		t.Fatalf("the public API serves metrics: %v %q", err, m)
+	}
+	var addr string
+	for _, line := range strings.Split(p.logs.String(), "\n") {
+		var rec struct{ Msg, Addr string }
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "metrics listening" {
+			addr = rec.Addr
+		}
+	}
+	if !strings.HasPrefix(addr, "127.0.0.1:") {
+		t.Fatalf("metrics address %q; log:\n%s", addr, p.logs)
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`mottagning_build_info{version="`, `mottagning_http_request_duration_seconds_bucket{route="GET /healthz"`,
+		"go_goroutines", "process_resident_memory_bytes", "go_build_info"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	p.stop(t)
 }
