@@ -26,8 +26,9 @@ RUN_PKGS  := gcc libc6-dev libgl1-mesa-dev libx11-dev libxcursor-dev \
 # Extra system packages for tests and screenshots (virtual X display, typing
 # into it for the first-run test of the real desktop binary, capture),
 # for the SMS tests (Kannel's bearerbox and smsbox, fakesmsc as operator) and
-# for the OS key store test (a private D-Bus session with GNOME Keyring).
-TEST_PKGS := xvfb xauth xdotool imagemagick x11-utils kannel kannel-extras dbus-daemon gnome-keyring
+# for the OS key store test (a private D-Bus session with GNOME Keyring) and
+# for the check of deploy/mottagning-server.service (systemd-analyze).
+TEST_PKGS := xvfb xauth xdotool imagemagick x11-utils kannel kannel-extras dbus-daemon gnome-keyring systemd
 # mailpit, the SMTP server the notification tests send to (go install, pinned).
 MAILPIT_VERSION := v1.33.1
 GOBIN ?= $(shell $(GO) env GOPATH)/bin

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	iofs "io/fs"
 	"os"
 	"os/exec"
@@ -254,4 +255,72 @@ func openSealed(ctx context.Context, store interface {
 		msg += " (it was plain until now: every value was sealed and the plain file erased)"
 	}
 	return key, msg, nil
+}
+
+// keygen writes a new server key to --out (mode 0600; never over an
+// existing file).
+func keygen(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("mottagning-server keygen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "`file` to write the new server key to (required; outside the data directory)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if *out == "" || fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "usage: mottagning-server keygen --out FILE")
+		return fmt.Errorf("%w: --out is required", errUsage)
+	}
+	if _, err := makeKeyFile(*out); err != nil {
+		return fmt.Errorf("keygen: %w", err)
+	}
+	fmt.Fprintf(stdout, "new server key written to %s (mode 0600): keep a copy apart from the backups\n", *out)
+	return nil
+}
+
+// rekey wraps the data key of a stopped server's database under a new
+// server key (--new-key-file, made if missing): the values are not
+// rewritten, only the wrap; the old key opens nothing afterwards.
+func rekey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var dir, newFile string
+	var old keySource
+	fs := flagSet("rekey", stderr, &dir)
+	old.flags(fs)
+	fs.StringVar(&newFile, "new-key-file", "", "`file` of the new server key (made if missing; outside the data directory)")
+	if err := parseSub(fs, args, stderr, 0, "data", "new-key-file"); err != nil {
+		return err
+	}
+	if err := outsideDataDir(newFile, dir); err != nil {
+		return fmt.Errorf("rekey: %w", err)
+	}
+	store, err := storage.Open(ctx, dir, storage.Options{Timeout: time.Second})
+	if errors.Is(err, storage.ErrAlreadyRunning) {
+		return fmt.Errorf("rekey: %w; stop it first", errRunning)
+	}
+	if err != nil {
+		return fmt.Errorf("rekey: %w", err)
+	}
+	defer store.Close()
+	if !store.Encrypted() {
+		return fmt.Errorf("rekey: the database is not sealed yet: start the server once with its key")
+	}
+	if _, _, err := openSealed(ctx, store, old, dir, false); err != nil {
+		return fmt.Errorf("rekey: %w", err)
+	}
+	newSrc := keySource{File: newFile}
+	key, made, err := newSrc.load(ctx, dir, true)
+	if err != nil {
+		return fmt.Errorf("rekey: %w", err)
+	}
+	if err := store.RewrapServerKey(ctx, key); err != nil {
+		return fmt.Errorf("rekey: %w", err)
+	}
+	note := ""
+	if made {
+		note = " (new key file made)"
+	}
+	fmt.Fprintf(stdout, "the database now opens with %s%s; the old key opens nothing: start the server with the new key\n", newFile, note)
+	return nil
 }

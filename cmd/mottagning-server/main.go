@@ -10,9 +10,12 @@
 //
 //	mottagning-server [serve] --data DIR [--addr 127.0.0.1:8443] [--config FILE]
 //	                          [--tls-cert FILE --tls-key FILE] [--eid none|test] [--demo]
-//	mottagning-server import-register --data DIR FILE
-//	mottagning-server backup --data DIR --out FILE
-//	mottagning-server restore --data DIR --in FILE [--force]
+//	                          [--key-file FILE | --key-command CMD] [--metrics-addr ADDR]
+//	mottagning-server import-register --data DIR [--key-file FILE] FILE
+//	mottagning-server backup --data DIR --out FILE --recipient age1… [--key-file FILE]
+//	mottagning-server restore --data DIR --in FILE --identity FILE --key-file FILE [--force]
+//	mottagning-server keygen --out FILE
+//	mottagning-server rekey --data DIR --key-file OLD --new-key-file NEW
 //	mottagning-server bootstrap --data DIR --username NAME --name "Full Name"
 //	mottagning-server devices --data DIR
 //	mottagning-server revoke-device --data DIR --reason TEXT DEVICE-ID
@@ -113,13 +116,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return revokeDevice(ctx, args, stdout, stderr)
 	case "rotate-cert":
 		return rotateCert(ctx, args, stdout, stderr)
+	case "keygen":
+		return keygen(args, stdout, stderr)
+	case "rekey":
+		return rekey(ctx, args, stdout, stderr)
 	case "version":
 		printVersion(stdout)
 		return nil
 	case "help":
-		fmt.Fprintln(stderr, "usage: mottagning-server [serve|import-register|backup|restore|bootstrap|fhir-import|devices|revoke-device|rotate-cert|version] [flags]; mottagning-server COMMAND -h for its flags")
+		fmt.Fprintln(stderr, "usage: mottagning-server [serve|import-register|backup|restore|bootstrap|fhir-import|devices|revoke-device|rotate-cert|keygen|rekey|version] [flags]; mottagning-server COMMAND -h for its flags")
 		return flag.ErrHelp
 	}
-	fmt.Fprintf(stderr, "mottagning-server: unknown command %q (serve, import-register, backup, restore, bootstrap, fhir-import, devices, revoke-device, rotate-cert, version)\n", cmd)
+	fmt.Fprintf(stderr, "mottagning-server: unknown command %q (serve, import-register, backup, restore, bootstrap, fhir-import, devices, revoke-device, rotate-cert, keygen, rekey, version)\n", cmd)
 	return fmt.Errorf("%w: unknown command", errUsage)
 }

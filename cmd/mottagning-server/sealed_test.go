@@ -75,6 +75,24 @@ func TestProcessServerKey(t *testing.T) {
 		t.Fatalf("me = %+v, %v", me, err)
 	}
 	q.stop(t)
+
+	// A new server key: keygen makes it, rekey moves the wrap to it.
+	newKey := filepath.Join(t.TempDir(), "new-key")
+	if out, err := cli(t, "keygen", "--out", newKey); err != nil {
+		t.Fatalf("keygen: %v\n%s", err, out)
+	}
+	if out, err := cli(t, "keygen", "--out", newKey); err == nil {
+		t.Fatalf("keygen over an existing key file: %s", out)
+	}
+	if out, err := cli(t, "rekey", "--data", data, "--key-file", key, "--new-key-file", newKey); err != nil {
+		t.Fatalf("rekey: %v\n%s", err, out)
+	}
+	refused("does not open this database", "--key-file", key)
+	r := start(t, "--addr", "127.0.0.1:0", "--data", data, "--key-file", newKey, "--eid", "test", "--allow-test-eid")
+	if _, err := r.c.ResidentSignIn(t.Context(), firstPNR, 10*time.Millisecond); err != nil {
+		t.Fatalf("sign in with the new key: %v", err)
+	}
+	r.stop(t)
 }
 
 // TestProcessSealsAnOldPlainServerDatabase: a data directory as the
