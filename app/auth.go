@@ -228,7 +228,7 @@ func SignInMessage(err error, now time.Time) string {
 	case errors.Is(err, ErrAccountDisabled):
 		return "Kontot är avstängt. Kontakta behörighetsadministratören."
 	case errors.Is(err, ErrOneTimeCodeRequired):
-		return "Lösenordet är rätt, men kontot kräver också en engångskod, som inloggningen här inte kan ta emot. Kontakta behörighetsadministratören."
+		return "Lösenordet är rätt. Kontot kräver också en engångskod: skriv de sex siffrorna från din autentiseringsapp, eller en av dina återställningskoder om du inte har telefonen."
 	case errors.Is(err, ErrDeviceNotRecognised):
 		return "Servern känner inte igen den här datorn. Datakatalogen kan ha kopierats eller skadats. Kontakta IT-supporten; försök inte igen."
 	}
@@ -244,4 +244,36 @@ func swedishDuration(d time.Duration) string {
 		return "1 minut"
 	}
 	return fmt.Sprintf("%d minuter", m)
+}
+
+type oneTimeCodeKey struct{}
+
+// WithOneTimeCode carries the one-time code a staff member typed (six
+// digits from the authenticator app, or a recovery code) to the sign-in
+// that asked for it (ErrOneTimeCodeRequired): Authenticator.SignIn keeps
+// its signature, and a sign-in that needs no code ignores it.
+func WithOneTimeCode(ctx context.Context, code string) context.Context {
+	return context.WithValue(ctx, oneTimeCodeKey{}, code)
+}
+
+// OneTimeCode is the code WithOneTimeCode put in ctx ("" when none).
+func OneTimeCode(ctx context.Context) string {
+	code, _ := ctx.Value(oneTimeCodeKey{}).(string)
+	return code
+}
+
+// IsAuthenticatorCode tells an authenticator app's code (six digits,
+// spaces allowed) from a recovery code.
+func IsAuthenticatorCode(code string) bool {
+	n := 0
+	for _, r := range code {
+		switch {
+		case r >= '0' && r <= '9':
+			n++
+		case r == ' ':
+		default:
+			return false
+		}
+	}
+	return n == 6
 }

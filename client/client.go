@@ -334,8 +334,8 @@ func (c *Client) SyncChallenge(ctx context.Context) (string, error) {
 // SyncDeviceSignIn signs a staff member in on this device: registering it
 // with its key, or naming it with its proof.
 func (c *Client) SyncDeviceSignIn(ctx context.Context, req msync.SignInRequest) (*msync.Session, error) {
-	t, err := c.StaffSignIn(ctx, StaffSignInRequest{Username: req.Username, Password: req.Password, DeviceID: req.DeviceID,
-		DeviceName: req.DeviceName, DeviceKey: req.DeviceKey, Challenge: req.Challenge, DeviceProof: req.DeviceProof})
+	t, err := c.StaffSignIn(ctx, StaffSignInRequest{Username: req.Username, Password: req.Password, TOTP: req.TOTP,
+		RecoveryCode: req.RecoveryCode, DeviceID: req.DeviceID, DeviceName: req.DeviceName, DeviceKey: req.DeviceKey, Challenge: req.Challenge, DeviceProof: req.DeviceProof})
 	if err != nil {
 		return nil, err
 	}
@@ -596,4 +596,23 @@ func (c *Client) LockLogin(ctx context.Context, token string) error {
 // SealJournal seals or unseals the resident's record (R11).
 func (c *Client) SealJournal(ctx context.Context, token string, sealed bool) error {
 	return c.Do(ctx, http.MethodPut, "/api/resident/journal-seal", token, SealRequest{Sealed: sealed}, nil)
+}
+
+// EnrollTOTP starts the caller's second factor: a secret and its QR code.
+func (c *Client) EnrollTOTP(ctx context.Context, token string) (*TOTPEnrollment, error) {
+	var out TOTPEnrollment
+	if err := c.Do(ctx, http.MethodPost, "/api/staff/me/totp", token, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ConfirmTOTP completes the enrolment with a code from the app and returns
+// the recovery codes.
+func (c *Client) ConfirmTOTP(ctx context.Context, token, code string) ([]string, error) {
+	var out TOTPConfirmation
+	if err := c.Do(ctx, http.MethodPost, "/api/staff/me/totp/confirm", token, TOTPConfirmRequest{Code: code}, &out); err != nil {
+		return nil, err
+	}
+	return out.RecoveryCodes, nil
 }

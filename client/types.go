@@ -488,3 +488,23 @@ type Clinic struct {
 type SealRequest struct {
 	Sealed bool `json:"sealed"`
 }
+
+// TOTPEnrollment is the answer of POST /api/staff/me/totp: the new secret
+// (base32, for typing in), the otpauth:// URL and that URL as a QR code
+// (PNG) for an authenticator app. Nothing is asked at sign-in until the
+// enrolment is confirmed.
+type TOTPEnrollment struct {
+	Secret     string `json:"secret"`
+	OTPAuthURL string `json:"otpauthUrl"`
+	QRPNG      []byte `json:"qrPng"`
+}
+
+// TOTPConfirmRequest confirms an enrolment with a code from the app.
+type TOTPConfirmRequest struct {
+	Code string `json:"code"`
+}
+
+// TOTPConfirmation holds the single-use recovery codes, shown once.
+type TOTPConfirmation struct {
+	RecoveryCodes []string `json:"recoveryCodes"`
+}

@@ -11,8 +11,11 @@ import (
 	stdsync "sync"
 	"time"
 
+	qrcode "github.com/skip2/go-qrcode"
+
 	"mottagning/app"
 	"mottagning/app/personnummer"
+	"mottagning/client"
 	msync "mottagning/sync"
 )
 
@@ -156,6 +159,75 @@ func (s *Server) deviceRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/staff/devices", s.withDeviceAdmin(s.listDevices))
 	mux.HandleFunc("POST /api/staff/devices/{device}/revoke", s.withDeviceAdmin(s.revokeDevice))
 	mux.HandleFunc("POST /api/staff/accounts/{staff}/unlock", s.withStaff(s.unlockAccount))
+	mux.HandleFunc("POST /api/staff/me/totp", s.withTOTP(s.enrollTOTP))
+	mux.HandleFunc("POST /api/staff/me/totp/confirm", s.withTOTP(s.confirmTOTP))
+	mux.HandleFunc("POST /api/staff/accounts/{staff}/totp/reset", s.withTOTP(s.resetTOTP))
+}
+
+// TOTPEnroller is implemented by a StaffAuth with a second factor: the
+// caller enrols an authenticator app (EnrollTOTP, then ConfirmTOTP with a
+// code from it, which returns the single-use recovery codes), and an
+// administrator clears a lost one (ResetTOTP).
+type TOTPEnroller interface {
+	EnrollTOTP(ctx context.Context, by *StaffClaims) (secret, otpauthURL string, err error)
+	ConfirmTOTP(ctx context.Context, by *StaffClaims, code string) (recovery []string, err error)
+	ResetTOTP(ctx context.Context, by *StaffClaims, id app.ID) error
+}
+
+func (s *Server) withTOTP(h func(w http.ResponseWriter, r *http.Request, te TOTPEnroller, c *StaffClaims)) http.HandlerFunc {
+	return s.withStaff(func(w http.ResponseWriter, r *http.Request) {
+		te, ok := s.staff.(TOTPEnroller)
+		if !ok {
+			writeErr(w, http.StatusNotFound, codeNotFound, "")
+			return
+		}
+		h(w, r, te, claimsOf(r))
+	})
+}
+
+// enrollTOTP starts the caller's enrolment: the secret, the otpauth URL
+// and the URL as a QR code (PNG) for the authenticator app to scan.
+func (s *Server) enrollTOTP(w http.ResponseWriter, r *http.Request, te TOTPEnroller, c *StaffClaims) {
+	secret, url, err := te.EnrollTOTP(r.Context(), c)
+	if err != nil {
+		s.failAuth(w, r, err)
+		return
+	}
+	png, err := qrcode.Encode(url, qrcode.Medium, 256)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, client.TOTPEnrollment{Secret: secret, OTPAuthURL: url, QRPNG: png})
+}
+
+// confirmTOTP completes it with a code from the app; the answer holds the
+// recovery codes, shown once.
+func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request, te TOTPEnroller, c *StaffClaims) {
+	var req client.TOTPConfirmRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	codes, err := te.ConfirmTOTP(r.Context(), c, req.Code)
+	if err != nil {
+		s.failAuth(w, r, err)
+		return
+	}
+	s.log.Info("totp enrolled", "staff", c.StaffID)
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, client.TOTPConfirmation{RecoveryCodes: codes})
+}
+
+// resetTOTP clears a colleague's second factor (a lost phone).
+func (s *Server) resetTOTP(w http.ResponseWriter, r *http.Request, te TOTPEnroller, c *StaffClaims) {
+	id := app.ID(r.PathValue("staff"))
+	if err := te.ResetTOTP(r.Context(), c, id); err != nil {
+		s.failAuth(w, r, err)
+		return
+	}
+	s.log.Info("totp reset", "staff", id, "by", c.StaffID)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // AccountUnlocker is implemented by a StaffAuth whose accounts lock after

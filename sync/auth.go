@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	stdsync "sync"
 	"time"
 
@@ -89,8 +90,7 @@ func Message(err error) string {
 		return "Servern godtog inte den här datorns nyckel, så datorn kan inte logga in med anslutning. " +
 			"Det kan bero på att datakatalogen har kopierats eller skadats. Kontakta IT-supporten. Inget har raderats på datorn."
 	case "totp_required":
-		return "Ditt konto kräver en engångskod från en autentiseringsapp, och den här datorn kan inte ta emot engångskoder vid inloggning. " +
-			"Kontakta behörighetsadministratören."
+		return "Skriv engångskoden från din autentiseringsapp (sex siffror), eller en av dina återställningskoder om du inte har telefonen."
 	}
 	return "Synkroniseringen misslyckades. Den görs om automatiskt."
 }
@@ -113,7 +113,10 @@ type Session struct {
 // device, the key's signature of app.DeviceProofBytes(app.ProofSignIn,
 // DeviceID, Challenge).
 type SignInRequest struct {
-	Username, Password   string
+	Username, Password string
+	// TOTP or RecoveryCode: the second factor, when the account has one
+	// and the staff member typed it (app.WithOneTimeCode).
+	TOTP, RecoveryCode   string
 	DeviceID, DeviceName string
 	DeviceKey            []byte
 	Challenge            string
@@ -434,6 +437,11 @@ func (a *RemoteAuth) signInOnline(ctx context.Context, username, password string
 	}
 	req := SignInRequest{Username: username, Password: password, DeviceID: a.Store.SyncDevice(), DeviceName: a.DeviceName,
 		DeviceKey: key.Public().(ed25519.PublicKey)}
+	if code := strings.TrimSpace(app.OneTimeCode(ctx)); app.IsAuthenticatorCode(code) {
+		req.TOTP = strings.ReplaceAll(code, " ", "")
+	} else if code != "" {
+		req.RecoveryCode = code
+	}
 	bound := req.DeviceID != "" && a.Store.DeviceKeyBound() == req.DeviceID
 	for try := 0; ; try++ {
 		if bound {

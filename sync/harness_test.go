@@ -55,7 +55,8 @@ var (
 )
 
 func (a authAdapter) SignIn(ctx context.Context, r server.StaffSignIn) (*server.StaffTokens, error) {
-	t, err := a.s.SignIn(ctx, staffauth.SignInRequest{Username: r.Username, Password: r.Password, DeviceID: app.ID(r.DeviceID), DeviceName: r.DeviceName,
+	t, err := a.s.SignIn(ctx, staffauth.SignInRequest{Username: r.Username, Password: r.Password, TOTP: r.TOTP, RecoveryCode: r.RecoveryCode,
+		DeviceID: app.ID(r.DeviceID), DeviceName: r.DeviceName,
 		DeviceKey: r.DeviceKey, Challenge: r.Challenge, DeviceProof: r.DeviceProof})
 	if err != nil {
 		return nil, authErr(err)
@@ -121,6 +122,20 @@ func (a authAdapter) Authenticate(ctx context.Context, access string) (*server.S
 
 func (a authAdapter) SignOut(ctx context.Context, by *server.StaffClaims) error {
 	return authErr(a.s.EndSession(ctx, by.Raw.(*staffauth.Claims)))
+}
+
+func (a authAdapter) EnrollTOTP(ctx context.Context, by *server.StaffClaims) (string, string, error) {
+	secret, url, err := a.s.EnrollTOTP(ctx, by.Raw.(*staffauth.Claims))
+	return secret, url, authErr(err)
+}
+
+func (a authAdapter) ConfirmTOTP(ctx context.Context, by *server.StaffClaims, code string) ([]string, error) {
+	codes, err := a.s.ConfirmTOTP(ctx, by.Raw.(*staffauth.Claims), code)
+	return codes, authErr(err)
+}
+
+func (a authAdapter) ResetTOTP(ctx context.Context, by *server.StaffClaims, id app.ID) error {
+	return authErr(a.s.ResetTOTP(ctx, by.Raw.(*staffauth.Claims), id))
 }
 
 func (a authAdapter) Verifier(ctx context.Context, by *server.StaffClaims) (string, error) {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -89,14 +90,19 @@ type startScreen struct {
 	options []app.Clinic // the signed-in staff member's clinics, by name
 	clinic  int          // index into options; -1 before a choice
 
-	content   fyne.CanvasObject
-	message   *widget.Label   // loading, empty database, errors reading
-	retry     *fyne.Container // "Försök igen" after a failed read
-	top       *fyne.Container // title, demo line, message
-	main      *fyne.Container // form (and demo accounts), hidden until loaded
-	form      *fyne.Container // the sign-in form
-	username  *widget.Entry
-	password  *widget.Entry
+	content  fyne.CanvasObject
+	message  *widget.Label   // loading, empty database, errors reading
+	retry    *fyne.Container // "Försök igen" after a failed read
+	top      *fyne.Container // title, demo line, message
+	main     *fyne.Container // form (and demo accounts), hidden until loaded
+	form     *fyne.Container // the sign-in form
+	username *widget.Entry
+	password *widget.Entry
+	// code is the one-time code (TOTP or recovery code): a third row of
+	// credForm once the server says the account needs one (codeAsked).
+	code      *widget.Entry
+	credForm  *widget.Form
+	codeAsked bool
 	signIn    *widget.Button
 	errText   *widget.Label // a failed sign-in, in Swedish
 	staffList *widget.List  // demo accounts; nil without demo
@@ -155,9 +161,13 @@ func newStartScreen(d startDeps) *startScreen {
 	s.errText.Wrapping = fyne.TextWrapWord
 	s.errText.Importance = widget.DangerImportance
 	s.errText.Hide()
+	s.code = widget.NewEntry()
+	s.code.SetPlaceHolder(L("Sex siffror, eller en återställningskod"))
+	s.code.OnSubmitted = func(string) { s.submit() }
+	s.credForm = widget.NewForm(widget.NewFormItem(L(textUsername), s.username), widget.NewFormItem(L(textPassword), s.password))
 	s.form = container.NewVBox(
 		sectionTitle(L(textSignIn)),
-		widget.NewForm(widget.NewFormItem(L(textUsername), s.username), widget.NewFormItem(L(textPassword), s.password)),
+		s.credForm,
 		s.errText,
 		container.NewHBox(layout.NewSpacer(), s.signIn),
 	)
@@ -406,17 +416,45 @@ func (s *startScreen) submitThen(then func()) {
 	s.errText.Hide()
 	s.signIn.SetText(L(textSigningIn))
 	s.signIn.Disable()
+	ctx, code := s.ctx, ""
+	if s.codeAsked {
+		if code = strings.TrimSpace(s.code.Text); code == "" {
+			s.showError(signInText(app.ErrOneTimeCodeRequired, s.clock.Now()))
+			return
+		}
+		if app.IsAuthenticatorCode(code) {
+			code = strings.ReplaceAll(code, " ", "") // "123 456" as some apps show it
+		}
+		ctx = app.WithOneTimeCode(ctx, code)
+	}
 	s.tasks.run(func() func() {
-		st, err := s.auth.SignIn(s.ctx, user, pw)
+		st, err := s.auth.SignIn(ctx, user, pw)
 		return func() {
 			s.signIn.SetText(L(textSignIn))
 			s.signIn.Enable()
+			s.code.SetText("")
+			if errors.Is(err, app.ErrOneTimeCodeRequired) {
+				// The password was right: it stays, and the code is asked for.
+				s.askCode(true)
+				s.showError(signInText(err, s.clock.Now()))
+				if c := fyne.CurrentApp(); c != nil {
+					if w := c.Driver().CanvasForObject(s.code); w != nil {
+						w.Focus(s.code)
+					}
+				}
+				return
+			}
 			s.password.SetText("")
 			if err != nil {
 				logError("sign in", err)
-				s.showError(signInText(err, s.clock.Now()))
+				msg := signInText(err, s.clock.Now())
+				if code != "" && errors.Is(err, app.ErrBadCredentials) {
+					msg = L("Fel lösenord eller engångskod.")
+				}
+				s.showError(msg)
 				return
 			}
+			s.askCode(false)
 			s.signedIn(st)
 			if then != nil {
 				then()
@@ -517,8 +555,24 @@ func (s *startScreen) reset() {
 	s.form.Show()
 	s.username.SetText("")
 	s.password.SetText("")
+	s.code.SetText("")
+	s.askCode(false)
 	s.errText.Hide()
 	s.content.Refresh()
+}
+
+// askCode shows or hides the one-time code row of the sign-in form.
+func (s *startScreen) askCode(on bool) {
+	if on == s.codeAsked {
+		return
+	}
+	s.codeAsked = on
+	if on {
+		s.credForm.Append(L("Engångskod"), s.code)
+	} else {
+		s.credForm.Items = s.credForm.Items[:2]
+		s.credForm.Refresh()
+	}
 }
 
 // missingClinics are the clinics where st holds a role that are not on

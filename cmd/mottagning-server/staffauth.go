@@ -23,6 +23,7 @@ var (
 	_ server.StaffAuth       = staffAuth{}
 	_ server.RateLimiter     = staffAuth{}
 	_ server.AccountUnlocker = staffAuth{}
+	_ server.TOTPEnroller    = staffAuth{}
 	_ server.VerifierSource  = staffAuth{}
 	_ server.DeviceKeys      = staffAuth{}
 	_ server.DeviceBinder    = staffAuth{}
@@ -114,6 +115,35 @@ func staffDevices(ds []staffauth.Device) []server.StaffDevice {
 			RevokedBy: d.RevokedBy, RevokeReason: d.RevokeReason})
 	}
 	return out
+}
+
+// EnrollTOTP implements server.TOTPEnroller.
+func (a staffAuth) EnrollTOTP(ctx context.Context, by *server.StaffClaims) (string, string, error) {
+	c, err := rawClaims(by, "enroll totp")
+	if err != nil {
+		return "", "", err
+	}
+	secret, url, err := a.s.EnrollTOTP(ctx, c)
+	return secret, url, authErr(err)
+}
+
+// ConfirmTOTP implements server.TOTPEnroller.
+func (a staffAuth) ConfirmTOTP(ctx context.Context, by *server.StaffClaims, code string) ([]string, error) {
+	c, err := rawClaims(by, "confirm totp")
+	if err != nil {
+		return nil, err
+	}
+	codes, err := a.s.ConfirmTOTP(ctx, c, code)
+	return codes, authErr(err)
+}
+
+// ResetTOTP implements server.TOTPEnroller.
+func (a staffAuth) ResetTOTP(ctx context.Context, by *server.StaffClaims, id app.ID) error {
+	c, err := rawClaims(by, "reset totp")
+	if err != nil {
+		return err
+	}
+	return authErr(a.s.ResetTOTP(ctx, c, id))
 }
 
 // UnlockAccount implements server.AccountUnlocker.

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base32"
+	be "encoding/binary"
+	"fmt"
+	"image/png"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"mottagning/app/demo"
+	"mottagning/client"
+)
+
+// totpCode is RFC 6238's code of secret (base32) at t: SHA-1, 6 digits, 30 s.
+func totpCode(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg [8]byte
+	be.BigEndian.PutUint64(msg[:], uint64(at.Unix()/30))
+	m := hmac.New(sha1.New, key)
+	m.Write(msg[:])
+	h := m.Sum(nil)
+	off := h[len(h)-1] & 0x0f
+	return fmt.Sprintf("%06d", (be.BigEndian.Uint32(h[off:off+4])&0x7fffffff)%1000000)
+}
+
+// TestProcessTOTPEnrolment is item 4 of issue 15 (TOTP existed, but
+// nothing could enrol it) on the real binary: Anna enrols an
+// authenticator app over the API (a secret, its otpauth URL and a QR code
+// that is a real PNG), confirms it with a code and gets ten recovery
+// codes; from then on her sign-in asks for a code (totp_required), takes a
+// code from the app or a recovery code (once), and refuses a wrong one;
+// her behörighetsadministratör resets it, and the password alone works
+// again.
+func TestProcessTOTPEnrolment(t *testing.T) {
+	p := start(t, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--demo", "--key-file", keyFile(t))
+	ctx := t.Context()
+	c := p.c
+	signIn := func(req client.StaffSignInRequest) (*client.Tokens, error) {
+		req.Username, req.Password, req.DeviceName = "anna", demo.Password("anna"), "Testdator"
+		return c.StaffSignIn(ctx, req)
+	}
+	tok, err := signIn(client.StaffSignInRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, err := c.EnrollTOTP(ctx, tok.AccessToken)
+	if err != nil {
+		t.Fatalf("enrol: %v", err)
+	}
+	if !strings.HasPrefix(en.OTPAuthURL, "otpauth://totp/Mottagning:anna?") || !strings.Contains(en.OTPAuthURL, "secret="+en.Secret) {
+		t.Errorf("otpauth URL %q", en.OTPAuthURL)
+	}
+	img, err := png.Decode(bytes.NewReader(en.QRPNG))
+	if err != nil || img.Bounds().Dx() < 200 {
+		t.Fatalf("QR code: %v", err)
+	}
+	// Until confirmed, sign-in asks for nothing.
+	if _, err := signIn(client.StaffSignInRequest{}); err != nil {
+		t.Fatalf("sign-in before the enrolment is confirmed: %v", err)
+	}
+	if _, err := c.ConfirmTOTP(ctx, tok.AccessToken, "000000"); client.Code(err) != "bad_credentials" {
+		t.Fatalf("confirm with a wrong code: %v", err)
+	}
+	recovery, err := c.ConfirmTOTP(ctx, tok.AccessToken, totpCode(t, en.Secret, time.Now().Add(-30*time.Second)))
+	if err != nil || len(recovery) != 10 {
+		t.Fatalf("confirm: %d codes, %v", len(recovery), err)
+	}
+	if _, err := c.EnrollTOTP(ctx, tok.AccessToken); client.Code(err) != "conflict" {
+		t.Errorf("a second enrolment: %v, want conflict", err)
+	}
+
+	if _, err := signIn(client.StaffSignInRequest{}); client.Code(err) != "totp_required" {
+		t.Fatalf("sign-in without a code: %v, want totp_required", err)
+	}
+	if _, err := signIn(client.StaffSignInRequest{TOTP: "123456"}); client.Code(err) != "bad_credentials" {
+		t.Fatalf("a wrong code: %v", err)
+	}
+	if _, err := signIn(client.StaffSignInRequest{TOTP: totpCode(t, en.Secret, time.Now())}); err != nil {
+		t.Fatalf("sign-in with the app's code: %v", err)
+	}
+	if _, err := signIn(client.StaffSignInRequest{RecoveryCode: recovery[3]}); err != nil {
+		t.Fatalf("sign-in with a recovery code: %v", err)
+	}
+	if _, err := signIn(client.StaffSignInRequest{RecoveryCode: recovery[3]}); client.Code(err) != "bad_credentials" {
+		t.Fatalf("a used recovery code again: %v", err)
+	}
+
+	eva, err := c.StaffSignIn(ctx, client.StaffSignInRequest{Username: "eva", Password: demo.Password("eva"), DeviceName: "Adm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, _ := c.StaffMe(ctx, tok.AccessToken)
+	if err := c.Do(ctx, http.MethodPost, "/api/staff/accounts/"+me.StaffID+"/totp/reset", eva.AccessToken, nil, nil); err != nil {
+		t.Fatalf("reset by the behörighetsadministratör: %v", err)
+	}
+	if _, err := signIn(client.StaffSignInRequest{}); err != nil {
+		t.Fatalf("password alone after the reset: %v", err)
+	}
+}
