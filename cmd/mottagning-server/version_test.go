@@ -108,6 +108,19 @@ func TestProcessMetricsOnTheirOwnListener(t *testing.T) {
 	if m, err := p.c.Metrics(t.Context()); err != nil || strings.Contains(m, "mottagning_") {
 		t.Fatalf("the public API serves metrics: %v %q", err, m)
 	}
+	body := scrape(t, p)
+	for _, want := range []string{`mottagning_build_info{version="`, `mottagning_http_request_duration_seconds_bucket{route="GET /healthz"`,
+		"go_goroutines", "process_resident_memory_bytes", "go_build_info"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	p.stop(t)
+}
+
+// scrape reads the metrics of p from the address its log names.
+func scrape(t *testing.T, p *proc) string {
+	t.Helper()
 	var addr string
 	for _, line := range strings.Split(p.logs.String(), "\n") {
 		var rec struct{ Msg, Addr string }
@@ -122,13 +135,10 @@ func TestProcessMetricsOnTheirOwnListener(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, want := range []string{`mottagning_build_info{version="`, `mottagning_http_request_duration_seconds_bucket{route="GET /healthz"`,
-		"go_goroutines", "process_resident_memory_bytes", "go_build_info"} {
-		if !strings.Contains(string(body), want) {
-			t.Errorf("metrics lack %q", want)
-		}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	p.stop(t)
+	return string(body)
 }
