@@ -220,6 +220,7 @@ func run() int {
 	// status bar.
 	var syncStatus ui.SyncStatus
 	var residentLookup ui.ResidentLookup
+	var second ui.SecondFactor
 	if remote == nil {
 		// The notification dispatcher of the standalone desktop: its outbox
 		// is this database. It must end before the store closes.
@@ -229,7 +230,7 @@ func run() int {
 		conn, stopSync := startSync(ctx, store, remote, cases, clock, ring, keyringError)
 		defer stopSync()
 		auth, syncStatus, residentLookup = conn.auth, conn.engine, conn.lookup
-		audit = conn.audit
+		audit, second = conn.audit, conn.second
 	}
 	// mu guards dispatched and the start screen's connect below, which
 	// runs off the UI goroutine, against these defers.
@@ -272,7 +273,7 @@ func run() int {
 			dispatched = func() {}
 			conn, stop := startSync(ctx, store, c, cases, clock, ring, keyringError)
 			stopSync = stop
-			return &ui.Connection{Auth: conn.auth, Sync: conn.engine, Lookup: conn.lookup, Audit: conn.audit}, nil
+			return &ui.Connection{Auth: conn.auth, Sync: conn.engine, Lookup: conn.lookup, Audit: conn.audit, SecondFactor: conn.second}, nil
 		}
 	}
 	ui.New(ctx, w, ui.Deps{
@@ -295,6 +296,7 @@ func run() int {
 		Sync:         syncStatus,
 		Lookup:       residentLookup,
 		Connect:      connect,
+		SecondFactor: second,
 	})
 
 	// Ctrl+C or SIGTERM closes the window like the user would, so that the

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 
@@ -42,6 +43,49 @@ type connected struct {
 	lookup *msync.Lookup
 	// audit reads the clinic's access log on the server (granskare).
 	audit *msync.AuditLog
+	// second enrols the staff member's authenticator app on the server.
+	second secondFactor
+}
+
+// secondFactor is ui.SecondFactor over the server's enrolment endpoints,
+// with the signed-in staff member's token; the server's refusals become
+// app's errors, which the dialog words.
+type secondFactor struct {
+	c      *client.Client
+	tokens *msync.Tokens
+}
+
+func (s secondFactor) EnrollTOTP(ctx context.Context) (string, []byte, error) {
+	tok, err := s.tokens.Token(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	en, err := s.c.EnrollTOTP(ctx, tok)
+	if err != nil {
+		return "", nil, totpError(err)
+	}
+	return en.Secret, en.QRPNG, nil
+}
+
+func (s secondFactor) ConfirmTOTP(ctx context.Context, code string) ([]string, error) {
+	tok, err := s.tokens.Token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	codes, err := s.c.ConfirmTOTP(ctx, tok, code)
+	return codes, totpError(err)
+}
+
+func totpError(err error) error {
+	switch client.Code(err) {
+	case "":
+		return err
+	case "conflict":
+		return fmt.Errorf("%w: %w", app.ErrConflict, err)
+	case "bad_credentials":
+		return fmt.Errorf("%w: %w", app.ErrBadCredentials, err)
+	}
+	return err
 }
 
 // startSync builds the connected desktop's sign-in (online at the first
@@ -73,7 +117,8 @@ func startSync(ctx context.Context, store *storage.Store, c *client.Client, case
 	}()
 	lookup := &msync.Lookup{Cases: cases, Remote: c, Tokens: tokens, Store: store}
 	audit := &msync.AuditLog{AuditService: app.NewAuditService(store, clock), Remote: c, Tokens: tokens, Log: slog.Default()}
-	return connected{auth: auth, engine: eng, lookup: lookup, audit: audit}, func() { cancel(); <-done }
+	return connected{auth: auth, engine: eng, lookup: lookup, audit: audit, second: secondFactor{c: c, tokens: tokens}},
+		func() { cancel(); <-done }
 }
 
 // kickingAuth wakes the sync engine after a sign-in: the store is

@@ -139,12 +139,15 @@ type RevokeDeviceRequest struct {
 
 // StaffMe is who the access token belongs to.
 type StaffMe struct {
-	StaffID     string              `json:"staffId"`
-	DeviceID    string              `json:"deviceId,omitempty"`
-	Username    string              `json:"username"`
-	Roles       map[string][]string `json:"roles"`
-	RegionRoles []string            `json:"regionRoles,omitempty"`
-	Expires     time.Time           `json:"expires"`
+	// TOTPEnrollmentRequired: a role of the account requires a second
+	// factor that is not enrolled; nothing but the enrolment works until it is.
+	TOTPEnrollmentRequired bool                `json:"totpEnrollmentRequired,omitempty"`
+	StaffID                string              `json:"staffId"`
+	DeviceID               string              `json:"deviceId,omitempty"`
+	Username               string              `json:"username"`
+	Roles                  map[string][]string `json:"roles"`
+	RegionRoles            []string            `json:"regionRoles,omitempty"`
+	Expires                time.Time           `json:"expires"`
 }
 
 // --- staff: cases ---

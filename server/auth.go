@@ -100,8 +100,18 @@ type StaffClaims struct {
 	Roles       map[app.ID][]app.Role
 	RegionRoles []app.Role
 	Expires     time.Time
+	// NeedsTOTP: a role of the account requires a second factor that is
+	// not enrolled yet; the token opens nothing but the enrolment
+	// (totpEnrolmentRoutes) until it is.
+	NeedsTOTP bool
 	// Raw is the StaffAuth's own claims value, handed back to it (RevokeDevice).
 	Raw any
+}
+
+// totpEnrolmentRoutes are what a token with NeedsTOTP may reach.
+var totpEnrolmentRoutes = map[string]bool{
+	"GET /api/staff/me": true, "POST /api/staff/me/totp": true, "POST /api/staff/me/totp/confirm": true,
+	"POST /api/staff/auth/signout": true,
 }
 
 // StaffAuth is the part of the staff account service (server/staffauth)
@@ -376,6 +386,10 @@ func (s *Server) withStaff(h http.HandlerFunc) http.HandlerFunc {
 		}
 		if !c.Expires.IsZero() && !s.clock.Now().Before(c.Expires) {
 			writeErr(w, http.StatusUnauthorized, codeUnauthenticated, "")
+			return
+		}
+		if c.NeedsTOTP && !totpEnrolmentRoutes[r.Pattern] {
+			writeErr(w, ErrorCodes[codeTOTPEnrolment].Status, codeTOTPEnrolment, "")
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), keyClaims, c)))

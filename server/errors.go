@@ -26,6 +26,7 @@ const (
 	codeInternal         = "internal"
 	codeNoSpace          = "insufficient_storage" // disk or quota full (ENOSPC, EDQUOT)
 	codeDamaged          = "damaged_record"       // a stored record or page fails its check
+	codeTOTPEnrolment    = "totp_enrollment_required"
 	codeEIDUnavailable   = "eid_unavailable"      // no e-ID provider configured
 	codeTooManyAttempts  = "too_many_attempts"
 	codeInvalid          = "invalid"
@@ -66,6 +67,9 @@ var ErrorCodes = map[string]struct {
 	// The server's disk (or quota) is full: nothing of the request was
 	// stored (a bbolt commit is all or nothing), and a retry later works.
 	"insufficient_storage": {http.StatusInsufficientStorage, "Servern har inte plats att spara just nu, så inget sparades. Försök igen senare, och kontakta IT-supporten om det inte går över."},
+	// A role of the account requires a second factor: nothing but its
+	// enrolment until it has one.
+	"totp_enrollment_required": {http.StatusForbidden, "Ditt konto kräver tvåstegsverifiering. Lägg till en autentiseringsapp innan du fortsätter."},
 	// A record (or the page it is on) failed its check: it is not served.
 	// The rest of the data is; the operator restores it from a backup.
 	"damaged_record": {http.StatusInternalServerError, "Uppgifterna kan inte läsas eftersom de är skadade i serverns databas. Ingenting annat påverkas. Kontakta IT-supporten, som kan återställa dem från en säkerhetskopia."},

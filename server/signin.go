@@ -149,7 +149,8 @@ func (s *Server) staffSignOut(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) staffMe(w http.ResponseWriter, r *http.Request) {
 	c := claimsOf(r)
-	me := client.StaffMe{StaffID: string(c.StaffID), DeviceID: string(c.DeviceID), Username: c.Username, Roles: map[string][]string{}, Expires: c.Expires}
+	me := client.StaffMe{StaffID: string(c.StaffID), DeviceID: string(c.DeviceID), Username: c.Username, Roles: map[string][]string{}, Expires: c.Expires,
+		TOTPEnrollmentRequired: c.NeedsTOTP}
 	for clinic, roles := range c.Roles {
 		for _, role := range roles {
 			me.Roles[string(clinic)] = append(me.Roles[string(clinic)], string(role))

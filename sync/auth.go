@@ -53,6 +53,8 @@ func Code(err error) string {
 		return "device_proof"
 	case errors.Is(err, ErrTOTPRequired):
 		return "totp_required"
+	case codeOf(err) == "totp_enrollment_required":
+		return "totp_enrollment_required"
 	case errors.Is(err, ErrPinMismatch):
 		return "pin_mismatch"
 	case errors.Is(err, ErrSignInNeeded):
@@ -89,6 +91,8 @@ func Message(err error) string {
 	case "device_proof":
 		return "Servern godtog inte den här datorns nyckel, så datorn kan inte logga in med anslutning. " +
 			"Det kan bero på att datakatalogen har kopierats eller skadats. Kontakta IT-supporten. Inget har raderats på datorn."
+	case "totp_enrollment_required":
+		return "Ditt konto kräver tvåstegsverifiering: välj Tvåstegsverifiering överst i fönstret och lägg till en autentiseringsapp. Dina ändringar skickas sedan."
 	case "totp_required":
 		return "Skriv engångskoden från din autentiseringsapp (sex siffror), eller en av dina återställningskoder om du inte har telefonen."
 	}

@@ -117,7 +117,7 @@ func (a authAdapter) Authenticate(ctx context.Context, access string) (*server.S
 	if err != nil {
 		return nil, authErr(err)
 	}
-	return &server.StaffClaims{StaffID: c.StaffID, DeviceID: c.DeviceID, Username: c.Username, Roles: c.Roles, RegionRoles: c.RegionRoles, Expires: c.Expires, Raw: c}, nil
+	return &server.StaffClaims{StaffID: c.StaffID, DeviceID: c.DeviceID, Username: c.Username, Roles: c.Roles, RegionRoles: c.RegionRoles, Expires: c.Expires, NeedsTOTP: c.NeedsTOTP, Raw: c}, nil
 }
 
 func (a authAdapter) SignOut(ctx context.Context, by *server.StaffClaims) error {

@@ -118,6 +118,9 @@ type Deps struct {
 	// resident never seen here is fetched from the server, and offline the
 	// field says that it needs the server).
 	Lookup ResidentLookup
+	// SecondFactor, when set (a connected desktop), lets the staff member
+	// enrol an authenticator app from the workspace ("Tvåstegsverifiering").
+	SecondFactor SecondFactor
 	// Connect, when set, lets a new computer (an empty database that is
 	// not connected) choose its central server on the start screen: the
 	// address and the certificate's fingerprint. Its error is a Swedish
@@ -132,16 +135,17 @@ type Deps struct {
 // Connection is what a desktop connected from the start screen works
 // with from then on (the Deps of a connected desktop).
 type Connection struct {
-	Auth   app.Authenticator
-	Sync   SyncStatus
-	Lookup ResidentLookup
-	Audit  AuditReader
+	Auth         app.Authenticator
+	Sync         SyncStatus
+	Lookup       ResidentLookup
+	Audit        AuditReader
+	SecondFactor SecondFactor
 }
 
 // connected switches the window to a connection made on the start screen
 // and shows the sign-in form of a connected desktop.
 func (u *UI) connected(c *Connection) {
-	u.deps.Auth, u.deps.Sync, u.deps.Lookup = c.Auth, c.Sync, c.Lookup
+	u.deps.Auth, u.deps.Sync, u.deps.Lookup, u.deps.SecondFactor = c.Auth, c.Sync, c.Lookup, c.SecondFactor
 	if c.Audit != nil {
 		u.deps.Audit = c.Audit
 	}
@@ -383,6 +387,7 @@ func (u *UI) showWorkspace(staff app.Staff, clinic app.Clinic) {
 		onSwitchClinic: func() { u.showStart(nil, &staff) },
 		onSignOut:      func() { u.showStart(nil, nil) },
 		onLock:         u.lockNow,
+		secondFactor:   u.deps.SecondFactor,
 	}, sess, clinic)
 	u.win.SetContent(u.work.content)
 }

@@ -46,6 +46,8 @@ type workspaceDeps struct {
 	onSwitchClinic func()
 	onSignOut      func()
 	onLock         func()
+	// secondFactor enrols an authenticator app; nil: no button.
+	secondFactor SecondFactor
 }
 
 // section is one tab of the workspace.
@@ -69,6 +71,8 @@ type workspaceScreen struct {
 	switchBtn  *widget.Button // Byt mottagning; nil for staff in one clinic
 	signOut    *widget.Button
 	lockBtn    *widget.Button
+	totpBtn    *widget.Button // Tvåstegsverifiering; nil standalone
+	totp       *totpDialog    // the last enrolment shown
 	send       *widget.Button // Skicka ärende (Ctrl+N); hidden without a case role
 	bulkBtn    *widget.Button // Massutskick; hidden without a case role
 	notice     *widget.Label  // "Ärendet är skickat." and the like
@@ -132,6 +136,12 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 	right.Add(s.bulkBtn)
 	if s.switchBtn != nil {
 		right.Add(s.switchBtn)
+	}
+	if d.secondFactor != nil {
+		s.totpBtn = widget.NewButtonWithIcon(L(textTOTP), theme.AccountIcon(), func() {
+			s.totp = showTOTPDialog(d.ctx, d.tasks, d.secondFactor, d.win)
+		})
+		right.Add(s.totpBtn)
 	}
 	right.Add(s.lockBtn)
 	right.Add(s.signOut)

@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"mottagning/app"
+	"mottagning/server/staffauth"
 
 	"mottagning/server"
 )
@@ -28,6 +32,7 @@ import (
 //	trusted_proxies = ["10.0.0.0/8"]        # whose X-Forwarded-For the limits believe
 //	signin_failures_per_minute = 10         # failed staff sign-ins per client address
 //	metrics_addr = "127.0.0.1:9464"         # Prometheus /metrics, plain HTTP; "off" for none
+//	totp_required_roles = ["behorighetsadministrator"]   # roles that must have a second factor
 //	key_file = "/etc/mottagning/data-key"   # the server key (datakey.go); or
 //	key_command = "vault kv get -field=key secret/mottagning"
 //
@@ -45,6 +50,9 @@ type config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For the
 	// limits believe (addresses or CIDR prefixes).
 	TrustedProxies []string `toml:"trusted_proxies"`
+	// TOTPRequiredRoles are the roles (app.Role codes, clinic or region)
+	// whose holders must enrol a second factor before anything else.
+	TOTPRequiredRoles []string `toml:"totp_required_roles"`
 	// MetricsAddr is the listen address of GET /metrics (default
 	// 127.0.0.1:9464, loopback; "off": none).
 	MetricsAddr string `toml:"metrics_addr"`
@@ -68,7 +76,7 @@ type config struct {
 	residentTTL  time.Duration
 }
 
-var configKeys = []string{"addr", "data", "tls_cert", "tls_key", "eid", "resident_session_ttl", "notify_config", "log_level", "trusted_proxies", "signin_failures_per_minute", "metrics_addr", "key_file", "key_command"}
+var configKeys = []string{"addr", "data", "tls_cert", "tls_key", "eid", "resident_session_ttl", "notify_config", "log_level", "trusted_proxies", "signin_failures_per_minute", "totp_required_roles", "metrics_addr", "key_file", "key_command"}
 
 // defaultMetricsAddr is where the metrics listen unless told otherwise.
 const defaultMetricsAddr = "127.0.0.1:9464"
@@ -168,6 +176,11 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 		return bad(fmt.Sprintf("trusted proxies: %v (want addresses or CIDR prefixes)", err))
 	}
 	cfg.trusted = trusted
+	for _, r := range cfg.TOTPRequiredRoles {
+		if !knownRole(app.Role(r)) {
+			return bad(fmt.Sprintf("totp_required_roles: unknown role %q", r))
+		}
+	}
 	if cfg.MetricsAddr == "" {
 		cfg.MetricsAddr, cfg.metricsDefault = defaultMetricsAddr, true
 	}
@@ -207,4 +220,29 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 		return bad(fmt.Sprintf("log_level %q: want debug, info, warn or error", cfg.LogLevel))
 	}
 	return cfg, nil
+}
+
+// knownRole reports whether r is a clinic or region role.
+func knownRole(r app.Role) bool {
+	return slices.Contains(app.AllClinicRoles, r) || r == app.RoleContactCenter || r == staffauth.RoleRegionPermissionAdmin
+}
+
+// totpRequired is staffauth.Options.TOTPRequired for roles.
+func totpRequired(roles []string) func(app.Staff) bool {
+	if len(roles) == 0 {
+		return nil
+	}
+	return func(st app.Staff) bool {
+		for _, r := range roles {
+			if slices.Contains(st.RegionRoles, app.Role(r)) {
+				return true
+			}
+			for _, rs := range st.Roles {
+				if slices.Contains(rs, app.Role(r)) {
+					return true
+				}
+			}
+		}
+		return false
+	}
 }

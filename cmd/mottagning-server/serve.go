@@ -65,11 +65,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// Staff changes reach the case database's directory (assignees,
 	// names) at once, through the server's write gate once it exists.
 	var mirror func(ctx context.Context, st *app.Staff) error = store.PutStaff
-	authOpts := staffauth.Options{SourcePerMinute: float64(cfg.SignInFailures), SourceBurst: cfg.SignInFailures, OnChange: func(ctx context.Context, st app.Staff) {
-		if err := mirror(ctx, &st); err != nil {
-			log.Error("mirror staff change", "staff", st.ID, "err", err)
-		}
-	}}
+	authOpts := staffauth.Options{SourcePerMinute: float64(cfg.SignInFailures), SourceBurst: cfg.SignInFailures,
+		TOTPRequired: totpRequired(cfg.TOTPRequiredRoles), OnChange: func(ctx context.Context, st app.Staff) {
+			if err := mirror(ctx, &st); err != nil {
+				log.Error("mirror staff change", "staff", st.ID, "err", err)
+			}
+		}}
 	if cfg.demo || store.IsDemo() {
 		// Demo passwords are printed in the docs: a high cost protects nothing.
 		authOpts.Params = demo.PasswordParams

@@ -54,7 +54,7 @@ func (a staffAuth) Authenticate(ctx context.Context, access string) (*server.Sta
 		return nil, authErr(err)
 	}
 	return &server.StaffClaims{StaffID: c.StaffID, DeviceID: c.DeviceID, Username: c.Username, Roles: c.Roles,
-		RegionRoles: c.RegionRoles, Expires: c.Expires, Raw: c}, nil
+		RegionRoles: c.RegionRoles, Expires: c.Expires, NeedsTOTP: c.NeedsTOTP, Raw: c}, nil
 }
 
 // SignOut ends the caller's session; the device stays.

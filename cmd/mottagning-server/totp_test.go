@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"image/png"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -106,4 +109,63 @@ func TestProcessTOTPEnrolment(t *testing.T) {
 	if _, err := signIn(client.StaffSignInRequest{}); err != nil {
 		t.Fatalf("password alone after the reset: %v", err)
 	}
+}
+
+// TestProcessTOTPRequiredForARole: with totp_required_roles naming the
+// behörighetsadministratör, Eva's password sign-in gives a token that
+// opens nothing but the enrolment (403 totp_enrollment_required
+// elsewhere; /api/staff/me says so); once she has confirmed an
+// authenticator app, the same token works, and her next sign-in needs the
+// code. Anna (no such role) is not asked.
+func TestProcessTOTPRequiredForARole(t *testing.T) {
+	cfgFile := filepath.Join(t.TempDir(), "server.toml")
+	if err := os.WriteFile(cfgFile, []byte(`totp_required_roles = ["behorighetsadministrator"]`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(binary(t), "--data", t.TempDir(), "--demo", "--config", writeConfig(t, `totp_required_roles = ["chef"]`)).CombinedOutput(); err == nil || !strings.Contains(string(out), `unknown role "chef"`) {
+		t.Fatalf("an unknown role: %v\n%s", err, out)
+	}
+	p := start(t, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--demo", "--key-file", keyFile(t), "--config", cfgFile)
+	ctx := t.Context()
+	c := p.c
+	eva, err := c.StaffSignIn(ctx, client.StaffSignInRequest{Username: "eva", Password: demo.Password("eva"), DeviceName: "Adm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, err := c.StaffMe(ctx, eva.AccessToken)
+	if err != nil || !me.TOTPEnrollmentRequired {
+		t.Fatalf("me = %+v, %v; want the enrolment required", me, err)
+	}
+	if _, err := c.Devices(ctx, eva.AccessToken); client.Code(err) != "totp_enrollment_required" {
+		t.Fatalf("another endpoint before enrolling: %v", err)
+	}
+	en, err := c.EnrollTOTP(ctx, eva.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ConfirmTOTP(ctx, eva.AccessToken, totpCode(t, en.Secret, time.Now().Add(-30*time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Devices(ctx, eva.AccessToken); err != nil {
+		t.Fatalf("after enrolling: %v", err)
+	}
+	if _, err := c.StaffSignIn(ctx, client.StaffSignInRequest{Username: "eva", Password: demo.Password("eva"), DeviceName: "Adm"}); client.Code(err) != "totp_required" {
+		t.Fatalf("Eva's next sign-in without a code: %v", err)
+	}
+	anna, err := c.StaffSignIn(ctx, client.StaffSignInRequest{Username: "anna", Password: demo.Password("anna"), DeviceName: "Hand"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if me, err := c.StaffMe(ctx, anna.AccessToken); err != nil || me.TOTPEnrollmentRequired {
+		t.Fatalf("Anna: %+v, %v", me, err)
+	}
+}
+
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "server.toml")
+	if err := os.WriteFile(f, []byte(text+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

@@ -54,6 +54,11 @@ type Options struct {
 	// ChallengeTTL is how long a device challenge can be used
 	// (Challenge; default 2 min).
 	ChallengeTTL time.Duration
+	// TOTPRequired, when set, says which accounts must have a second
+	// factor (by their roles, typically): until such an account has
+	// confirmed one, its tokens carry Claims.NeedsTOTP, and the server
+	// lets them do nothing but enrol it (and sign out).
+	TOTPRequired func(st app.Staff) bool
 	// OnChange, when set, is told of an account after a change to its
 	// name, roles or disabled state is committed (the server mirrors staff
 	// names and roles into the case database, where assignees are looked
@@ -125,6 +130,9 @@ type accountState struct {
 	exists   bool
 	disabled bool
 	epoch    uint64
+	// needsTOTP: a role of the account requires a second factor
+	// (Options.TOTPRequired) and none is confirmed yet.
+	needsTOTP bool
 }
 
 type deviceState struct {
@@ -187,7 +195,8 @@ func (s *Service) accountState(id app.ID) (accountState, error) {
 		} else if err != nil {
 			return err
 		}
-		st = accountState{exists: true, disabled: a.Staff.Disabled, epoch: a.Epoch}
+		st = accountState{exists: true, disabled: a.Staff.Disabled, epoch: a.Epoch,
+			needsTOTP: a.TOTPSecret == "" && s.opts.TOTPRequired != nil && s.opts.TOTPRequired(a.Staff)}
 		return nil
 	})
 	if err != nil {
@@ -788,6 +797,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, c *Claims, code string) ([]st
 	if err != nil {
 		return nil, fmt.Errorf("confirm totp: staff %s: %w", c.StaffID, err)
 	}
+	s.forget([]app.ID{c.StaffID}, nil) // its tokens need no enrolment any more
 	return codes, nil
 }
 

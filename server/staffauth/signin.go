@@ -534,5 +534,7 @@ func (s *Service) Authenticate(ctx context.Context, access string) (*Claims, err
 			return nil, fmt.Errorf("authenticate: session %s ended: %w", p.Session, ErrTokenExpired)
 		}
 	}
-	return p.claims(), nil
+	c := p.claims()
+	c.NeedsTOTP = as.needsTOTP
+	return c, nil
 }

@@ -106,6 +106,9 @@ type Claims struct {
 	// this device (refreshed tokens keep it); zero in tokens made before
 	// it was recorded.
 	AuthTime time.Time
+	// NeedsTOTP: the account must enrol a second factor before anything
+	// else (Options.TOTPRequired); set by Authenticate, not in the token.
+	NeedsTOTP bool
 }
 
 // Has reports whether the claims hold role r in clinic c.
