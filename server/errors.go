@@ -27,7 +27,7 @@ const (
 	codeNoSpace          = "insufficient_storage" // disk or quota full (ENOSPC, EDQUOT)
 	codeDamaged          = "damaged_record"       // a stored record or page fails its check
 	codeTOTPEnrolment    = "totp_enrollment_required"
-	codeEIDUnavailable   = "eid_unavailable"      // no e-ID provider configured
+	codeEIDUnavailable   = "eid_unavailable" // no e-ID provider configured
 	codeTooManyAttempts  = "too_many_attempts"
 	codeInvalid          = "invalid"
 	codeForbidden        = "forbidden"
