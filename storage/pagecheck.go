@@ -28,6 +28,17 @@ import (
 // rootPgid, highWater and pageSize come from the meta page bbolt chose
 // (its checksum is bbolt's to check).
 func checkPages(r io.ReaderAt, fileSize int64, pageSize int, rootPgid, highWater uint64) error {
+	return checkPageTree(func(off, n int64) ([]byte, error) {
+		b := make([]byte, n)
+		_, err := r.ReadAt(b, off)
+		return b, err
+	}, fileSize, pageSize, rootPgid, highWater)
+}
+
+// checkPageTree is checkPages over read, which returns the n bytes of the
+// file at off (a copy, or a slice of a read-only mapping; off+n is within
+// the file).
+func checkPageTree(read func(off, n int64) ([]byte, error), fileSize int64, pageSize int, rootPgid, highWater uint64) error {
 	const (
 		hdrSize        = 16
 		elemSize       = 16
@@ -127,13 +138,14 @@ func checkPages(r io.ReaderAt, fileSize int64, pageSize int, rootPgid, highWater
 		}
 		seen[id] = true
 		off := int64(id) * int64(pageSize)
-		hdr := make([]byte, hdrSize)
-		if off+hdrSize > fileSize {
+		if off+int64(pageSize) > fileSize {
 			return nil, fmt.Errorf("%s: past the end of the file", where)
 		}
-		if _, err := r.ReadAt(hdr, off); err != nil {
+		p, err := read(off, int64(pageSize))
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
+		hdr := p[:hdrSize]
 		if got := binary.LittleEndian.Uint64(hdr); got != id {
 			return nil, fmt.Errorf("%s: calls itself page %d", where, got)
 		}
@@ -148,9 +160,10 @@ func checkPages(r io.ReaderAt, fileSize int64, pageSize int, rootPgid, highWater
 			}
 			seen[id+o] = true
 		}
-		p := make([]byte, size)
-		if _, err := r.ReadAt(p, off); err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
+		if overflow > 0 {
+			if p, err = read(off, size); err != nil {
+				return nil, fmt.Errorf("%s: %w", where, err)
+			}
 		}
 		count := int(binary.LittleEndian.Uint16(p[10:]))
 		switch flags := binary.LittleEndian.Uint16(p[8:]); flags {
@@ -231,6 +244,11 @@ func checkFilePages(path string, pageSize int) error {
 	}
 	if best == nil {
 		return fmt.Errorf("no valid meta page")
+	}
+	if data, unmap, err := mapFile(f, fi.Size()); err == nil {
+		defer unmap()
+		return checkPageTree(func(off, n int64) ([]byte, error) { return data[off : off+n : off+n], nil },
+			fi.Size(), pageSize, best[0], best[1])
 	}
 	return checkPages(f, fi.Size(), pageSize, best[0], best[1])
 }

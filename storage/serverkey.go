@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -48,12 +49,14 @@ func (s *Store) UnlockWithServerKey(ctx context.Context, serverKey []byte) (seal
 		return false, fmt.Errorf("server key of %d bytes, want %d: %w", len(serverKey), ServerKeySize, app.ErrInvalid)
 	}
 	var wrap []byte
-	var encrypted bool
+	var encrypted, staffWraps bool
 	err = s.viewC(ctx, func(tx *bolt.Tx) error {
 		encrypted = s.encrypted
 		if v := tx.Bucket(bMeta).Get(kServerKey); v != nil {
 			wrap = append([]byte(nil), v...)
 		}
+		k, _ := tx.Bucket(bMeta).Cursor().Seek([]byte(kDataKeyPrefix))
+		staffWraps = k != nil && strings.HasPrefix(string(k), kDataKeyPrefix)
 		return nil
 	})
 	if err != nil {
@@ -78,8 +81,11 @@ func (s *Store) UnlockWithServerKey(ctx context.Context, serverKey []byte) (seal
 		}
 		return true, nil
 	}
+	if wrap == nil && staffWraps {
+		return false, fmt.Errorf("open %s: sealed with staff passwords, not a server key (a desktop's database?): %w", s.path, ErrLocked)
+	}
 	if wrap == nil {
-		return false, fmt.Errorf("open %s: sealed, but not with a server key (a desktop's database?): %w", s.path, ErrLocked)
+		return false, fmt.Errorf("open %s: sealed, but the wrap of its key is gone: %w: restore it from the latest backup", s.path, ErrDamaged)
 	}
 	dataKey, err := openKey(serverKey, wrap, serverKeyAD)
 	if err != nil {

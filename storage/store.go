@@ -170,10 +170,10 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 }
 
 // checkLength refuses an existing file that cannot be a whole database,
-// before bbolt opens it for writing. It also reads every page once
-// (walkAll): opened for writing, bbolt rebuilds its free list by checking
-// every page on a goroutine of its own, where a damaged page is a panic
-// nobody can recover; read here, under guard, it is ErrDamaged.
+// before bbolt opens it for writing. It also checks every page once
+// (checkFilePages): opened for writing, bbolt rebuilds its free list by
+// checking every page on a goroutine of its own, where a damaged page is
+// a panic nobody can recover; read here, it is ErrDamaged.
 //
 // An empty file: bbolt would turn it into a new database. Where a database
 // should be, it is a lost one (a failed copy or restore), not a first
@@ -208,10 +208,12 @@ func checkLength(path string, timeout time.Duration) error {
 			if fi.Size() < need {
 				return nil // reported below; walking would fault
 			}
+			// Every element of every page is checked to lie within its
+			// page, so later reads cannot run past the mapped file.
 			if err := checkFilePages(path, db.Info().PageSize); err != nil {
 				return fmt.Errorf("%s: %w: %w: restore it from the latest backup, and list the damaged pages with `bbolt check %s`", path, ErrDamaged, err, path)
 			}
-			return walkAll(tx)
+			return nil
 		})
 	})
 	if err != nil {
