@@ -112,6 +112,9 @@ type StaffClaims struct {
 var totpEnrolmentRoutes = map[string]bool{
 	"GET /api/staff/me": true, "POST /api/staff/me/totp": true, "POST /api/staff/me/totp/confirm": true,
 	"POST /api/staff/auth/signout": true,
+	// The staff member's own offline verifier: a desktop's sign-in caches
+	// it, and must get as far as the window to offer the enrolment.
+	"GET /api/staff/me/verifier": true,
 }
 
 // StaffAuth is the part of the staff account service (server/staffauth)

@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	stdsync "sync"
 	"sync/atomic"
@@ -185,6 +186,8 @@ type centralOpt struct {
 	addr    string                          // listen here (a restart on the same address); "" a free port
 	cert    *tls.Certificate                // serve this certificate; nil a new self-signed one
 	handler func(http.Handler) http.Handler // wraps the server's handler
+	// totpRoles must enrol a second factor (staffauth.Options.TOTPRequired).
+	totpRoles []app.Role
 }
 
 // testServerKey seals the central servers' stores (the same for every
@@ -206,7 +209,20 @@ func startCentral(t testing.TB, o centralOpt) *central {
 	if _, err := store.UnlockWithServerKey(ctx, testServerKey); err != nil {
 		t.Fatal(err)
 	}
-	auth, err := staffauth.Open(filepath.Join(dir, "auth.db"), nil, staffauth.Options{Params: demo.PasswordParams, SourcePerMinute: 1e6, SourceBurst: 1e6})
+	authOpts := staffauth.Options{Params: demo.PasswordParams, SourcePerMinute: 1e6, SourceBurst: 1e6}
+	if len(o.totpRoles) > 0 {
+		authOpts.TOTPRequired = func(st app.Staff) bool {
+			for _, rs := range st.Roles {
+				for _, r := range rs {
+					if slices.Contains(o.totpRoles, r) {
+						return true
+					}
+				}
+			}
+			return false
+		}
+	}
+	auth, err := staffauth.Open(filepath.Join(dir, "auth.db"), nil, authOpts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -220,7 +220,12 @@ func buildServer(t *testing.T) string {
 			return
 		}
 		serverBin = filepath.Join(dir, "mottagning-server")
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", serverBin, "../cmd/mottagning-server")
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			serverBinErr = err
+			return
+		}
+		cmd := exec.Command(goTool, "build", "-o", serverBin, "../cmd/mottagning-server")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			serverBinErr = fmt.Errorf("go build: %v\n%s", err, out)

@@ -8,12 +8,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"mottagning/app"
 	"mottagning/app/demo"
 	"mottagning/client"
+	msync "mottagning/sync"
 )
 
 func totpAt(t *testing.T, secret string, at time.Time) string {
@@ -70,4 +72,31 @@ func TestTOTPSignInOnTheConnectedDesktop(t *testing.T) {
 	if _, err := other.auth.SignIn(app.WithOneTimeCode(ctx, recovery[0]), "anna", demo.Password("anna")); err != nil {
 		t.Fatalf("sign-in with a recovery code: %v", err)
 	}
+}
+
+// TestTOTPRequiredDesktopGetsToTheEnrolment: with TOTP required for
+// Anna's role, the connected desktop still signs her in (so the window can
+// offer Tvåstegsverifiering), its sync is refused with a message that
+// says what to do, and once she has enrolled, the sync goes on.
+func TestTOTPRequiredDesktopGetsToTheEnrolment(t *testing.T) {
+	ce := startCentral(t, centralOpt{totpRoles: []app.Role{app.RoleCaseHandler}})
+	anna := ce.staff(demo.StaffHandler)
+	d := newDesktop(t, ce, "")
+	d.signIn(anna, ce.ds.Clinics[0].ID)
+	err := d.sync()
+	if msync.Code(err) != "totp_enrollment_required" || !strings.Contains(msync.Message(err), "Tvåstegsverifiering") {
+		t.Fatalf("sync before enrolling: %v (%q)", err, msync.Message(err))
+	}
+	tok, err := d.tokens.Token(d.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, err := d.c.EnrollTOTP(d.ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.c.ConfirmTOTP(d.ctx, tok, totpAt(t, en.Secret, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	d.mustSync()
 }
