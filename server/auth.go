@@ -162,19 +162,19 @@ type DeviceKeys interface {
 // deviceRoutes registers the device-key endpoints (sync/devicewire.go).
 // Handler calls it.
 func (s *Server) deviceRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("PUT "+msync.PathEscrow, s.withDeviceKeys(s.putEscrow))
-	mux.HandleFunc("POST "+msync.PathEscrowHolder, s.withDeviceKeys(s.addEscrowHolder))
-	mux.HandleFunc("POST "+msync.PathEscrowRelease, s.withDeviceKeys(s.releaseEscrow))
-	mux.HandleFunc("PUT "+msync.PathLogKey, s.withDeviceKeys(s.putLogKey))
-	mux.HandleFunc("POST "+msync.PathCheckpoints, s.withDeviceKeys(s.putCheckpoint))
+	mux.HandleFunc("PUT "+msync.PathEscrow, withCapability(s, s.putEscrow))
+	mux.HandleFunc("POST "+msync.PathEscrowHolder, withCapability(s, s.addEscrowHolder))
+	mux.HandleFunc("POST "+msync.PathEscrowRelease, withCapability(s, s.releaseEscrow))
+	mux.HandleFunc("PUT "+msync.PathLogKey, withCapability(s, s.putLogKey))
+	mux.HandleFunc("POST "+msync.PathCheckpoints, withCapability(s, s.putCheckpoint))
 	// Device binding (signin.go) and administration (devices.go).
 	mux.HandleFunc("POST "+msync.PathChallenge, s.staffChallenge)
-	mux.HandleFunc("GET /api/staff/devices", s.withDeviceAdmin(s.listDevices))
-	mux.HandleFunc("POST /api/staff/devices/{device}/revoke", s.withDeviceAdmin(s.revokeDevice))
-	mux.HandleFunc("POST /api/staff/accounts/{staff}/unlock", s.withStaff(s.unlockAccount))
-	mux.HandleFunc("POST /api/staff/me/totp", s.withTOTP(s.enrollTOTP))
-	mux.HandleFunc("POST /api/staff/me/totp/confirm", s.withTOTP(s.confirmTOTP))
-	mux.HandleFunc("POST /api/staff/accounts/{staff}/totp/reset", s.withTOTP(s.resetTOTP))
+	mux.HandleFunc("GET /api/staff/devices", withCapability(s, s.listDevices))
+	mux.HandleFunc("POST /api/staff/devices/{device}/revoke", withCapability(s, s.revokeDevice))
+	mux.HandleFunc("POST /api/staff/accounts/{staff}/unlock", withCapability(s, s.unlockAccount))
+	mux.HandleFunc("POST /api/staff/me/totp", withCapability(s, s.enrollTOTP))
+	mux.HandleFunc("POST /api/staff/me/totp/confirm", withCapability(s, s.confirmTOTP))
+	mux.HandleFunc("POST /api/staff/accounts/{staff}/totp/reset", withCapability(s, s.resetTOTP))
 }
 
 // TOTPEnroller is implemented by a StaffAuth with a second factor: the
@@ -187,14 +187,17 @@ type TOTPEnroller interface {
 	ResetTOTP(ctx context.Context, by *StaffClaims, id app.ID) error
 }
 
-func (s *Server) withTOTP(h func(w http.ResponseWriter, r *http.Request, te TOTPEnroller, c *StaffClaims)) http.HandlerFunc {
+// withCapability requires a staff token and a StaffAuth that implements
+// T (an optional part of it: device keys, device administration, TOTP);
+// without it the endpoint does not exist (404).
+func withCapability[T any](s *Server, h func(w http.ResponseWriter, r *http.Request, t T, c *StaffClaims)) http.HandlerFunc {
 	return s.withStaff(func(w http.ResponseWriter, r *http.Request) {
-		te, ok := s.staff.(TOTPEnroller)
+		t, ok := s.staff.(T)
 		if !ok {
 			writeErr(w, http.StatusNotFound, codeNotFound, "")
 			return
 		}
-		h(w, r, te, claimsOf(r))
+		h(w, r, t, claimsOf(r))
 	})
 }
 
@@ -251,13 +254,7 @@ type AccountUnlocker interface {
 }
 
 // unlockAccount lifts a colleague's sign-in lock.
-func (s *Server) unlockAccount(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.staff.(AccountUnlocker)
-	if !ok {
-		writeErr(w, http.StatusNotFound, codeNotFound, "")
-		return
-	}
-	c := claimsOf(r)
+func (s *Server) unlockAccount(w http.ResponseWriter, r *http.Request, u AccountUnlocker, c *StaffClaims) {
 	id := app.ID(r.PathValue("staff"))
 	if err := u.UnlockAccount(r.Context(), c, id); err != nil {
 		s.failAuth(w, r, err)
@@ -273,18 +270,6 @@ func (s *Server) DeviceHandler() http.Handler {
 	mux := http.NewServeMux()
 	s.deviceRoutes(mux)
 	return s.middleware(mux)
-}
-
-// withDeviceKeys requires a staff token and a StaffAuth with DeviceKeys.
-func (s *Server) withDeviceKeys(h func(w http.ResponseWriter, r *http.Request, dk DeviceKeys, c *StaffClaims)) http.HandlerFunc {
-	return s.withStaff(func(w http.ResponseWriter, r *http.Request) {
-		dk, ok := s.staff.(DeviceKeys)
-		if !ok {
-			writeErr(w, http.StatusNotFound, codeNotFound, "")
-			return
-		}
-		h(w, r, dk, claimsOf(r))
-	})
 }
 
 // The handlers below never log a request body or a key: fail logs only

@@ -45,18 +45,6 @@ type DeviceAdmin interface {
 	RevokeDevice(ctx context.Context, by *StaffClaims, id app.ID, reason string) error
 }
 
-// withDeviceAdmin requires a staff token and a StaffAuth with DeviceAdmin.
-func (s *Server) withDeviceAdmin(h func(w http.ResponseWriter, r *http.Request, da DeviceAdmin, c *StaffClaims)) http.HandlerFunc {
-	return s.withStaff(func(w http.ResponseWriter, r *http.Request) {
-		da, ok := s.staff.(DeviceAdmin)
-		if !ok {
-			writeErr(w, http.StatusNotFound, codeNotFound, "")
-			return
-		}
-		h(w, r, da, claimsOf(r))
-	})
-}
-
 func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, da DeviceAdmin, c *StaffClaims) {
 	ds, err := da.Devices(r.Context(), c)
 	if err != nil {

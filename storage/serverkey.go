@@ -121,27 +121,40 @@ func (s *Store) RewrapServerKey(ctx context.Context, newKey []byte) error {
 	})
 }
 
-// CheckServerKey reports whether key opens the server-key wrap of the
-// database file at path (read-only; the file may belong to a stopped
-// server or be a restore's staged copy). A plain file: ErrNotSealed.
-func CheckServerKey(path string, key []byte) error {
+// readServerWrap reads, read-only, whether the database file at path is
+// sealed and its server-key wrap (the file may belong to a stopped server
+// or be a restore's staged copy).
+func readServerWrap(path string) (sealed bool, wrap []byte, err error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
-		return openError(path, err)
+		return false, nil, openError(path, err)
 	}
 	defer db.Close()
-	var wrap []byte
-	var sealed bool
-	if err := db.View(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bMeta)
-		if meta == nil {
-			return nil
+	err = db.View(func(tx *bolt.Tx) error {
+		if meta := tx.Bucket(bMeta); meta != nil {
+			sealed = meta.Get(kCipher) != nil
+			wrap = append([]byte(nil), meta.Get(kServerKey)...)
 		}
-		sealed = meta.Get(kCipher) != nil
-		wrap = append([]byte(nil), meta.Get(kServerKey)...)
 		return nil
-	}); err != nil {
-		return openError(path, err)
+	})
+	if err != nil {
+		return false, nil, openError(path, err)
+	}
+	return sealed, wrap, nil
+}
+
+// FileSealed reports whether the database file at path is sealed.
+func FileSealed(path string) (bool, error) {
+	sealed, _, err := readServerWrap(path)
+	return sealed, err
+}
+
+// CheckServerKey reports whether key opens the server-key wrap of the
+// database file at path (read-only). A plain file: ErrNotSealed.
+func CheckServerKey(path string, key []byte) error {
+	sealed, wrap, err := readServerWrap(path)
+	if err != nil {
+		return err
 	}
 	switch {
 	case !sealed:

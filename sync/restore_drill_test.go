@@ -19,6 +19,7 @@ import (
 
 	"mottagning/app"
 	"mottagning/app/demo"
+	"mottagning/internal/servertest"
 )
 
 // TestRestoreDrill is the restore drill of issue 15 (item 2), the way a
@@ -38,7 +39,7 @@ func TestRestoreDrill(t *testing.T) {
 	if testing.Short() || runtime.GOOS == "windows" {
 		t.Skip("builds and runs the server binary")
 	}
-	bin := buildServer(t)
+	bin := servertest.Binary(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	dataA, keyA := t.TempDir(), filepath.Join(t.TempDir(), "data-key")
 	a := startServerProc(t, bin, "--addr", addr, "--data", dataA, "--demo", "--key-file", keyA)
@@ -202,39 +203,6 @@ func openCaseOf(t *testing.T, d *desktop) app.ID {
 	}
 	t.Fatal("no open case the desktop's staff member may see")
 	return ""
-}
-
-var (
-	serverBinOnce stdsync.Once
-	serverBin     string
-	serverBinErr  error
-)
-
-// buildServer builds mottagning-server (no cgo) once per test run.
-func buildServer(t *testing.T) string {
-	t.Helper()
-	serverBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "mottagning-server-drill")
-		if err != nil {
-			serverBinErr = err
-			return
-		}
-		serverBin = filepath.Join(dir, "mottagning-server")
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			serverBinErr = err
-			return
-		}
-		cmd := exec.Command(goTool, "build", "-o", serverBin, "../cmd/mottagning-server")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			serverBinErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if serverBinErr != nil {
-		t.Fatal(serverBinErr)
-	}
-	return serverBin
 }
 
 // serverProc is a running mottagning-server.

@@ -2,12 +2,7 @@ package sync_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base32"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -15,23 +10,9 @@ import (
 	"mottagning/app"
 	"mottagning/app/demo"
 	"mottagning/client"
+	"mottagning/internal/servertest"
 	msync "mottagning/sync"
 )
-
-func totpAt(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], uint64(at.Unix()/30))
-	m := hmac.New(sha1.New, key)
-	m.Write(msg[:])
-	h := m.Sum(nil)
-	off := h[len(h)-1] & 0x0f
-	return fmt.Sprintf("%06d", (binary.BigEndian.Uint32(h[off:off+4])&0x7fffffff)%1000000)
-}
 
 // TestTOTPSignInOnTheConnectedDesktop: issue 15 found that the desktop
 // reported totp_required as a wrong password. Against the real server and
@@ -50,7 +31,7 @@ func TestTOTPSignInOnTheConnectedDesktop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recovery, err := ce.c.ConfirmTOTP(ctx, tok.AccessToken, totpAt(t, en.Secret, time.Now().Add(-30*time.Second)))
+	recovery, err := ce.c.ConfirmTOTP(ctx, tok.AccessToken, servertest.TOTP(t, en.Secret, time.Now().Add(-30*time.Second)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +44,7 @@ func TestTOTPSignInOnTheConnectedDesktop(t *testing.T) {
 	if _, err := d.auth.SignIn(app.WithOneTimeCode(ctx, "000 000"), "anna", demo.Password("anna")); !errors.Is(err, app.ErrBadCredentials) {
 		t.Fatalf("a wrong code: %v, want ErrBadCredentials", err)
 	}
-	code := totpAt(t, en.Secret, time.Now())
+	code := servertest.TOTP(t, en.Secret, time.Now())
 	st, err := d.auth.SignIn(app.WithOneTimeCode(ctx, code[:3]+" "+code[3:]), "anna", demo.Password("anna"))
 	if err != nil || st.Username != "anna" {
 		t.Fatalf("sign-in with the app's code: %v", err)
@@ -95,7 +76,7 @@ func TestTOTPRequiredDesktopGetsToTheEnrolment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.c.ConfirmTOTP(d.ctx, tok, totpAt(t, en.Secret, time.Now())); err != nil {
+	if _, err := d.c.ConfirmTOTP(d.ctx, tok, servertest.TOTP(t, en.Secret, time.Now())); err != nil {
 		t.Fatal(err)
 	}
 	d.mustSync()

@@ -193,8 +193,11 @@ func offlineBackup(ctx context.Context, w io.Writer, dir string, src keySource, 
 	}
 	var key []byte
 	src = src.resolve()
-	switch err := storage.CheckServerKey(dbPath, make([]byte, storage.ServerKeySize)); {
-	case errors.Is(err, storage.ErrNotSealed):
+	sealed, err := storage.FileSealed(dbPath)
+	switch {
+	case err != nil:
+		return fmt.Errorf("backup: %w", err)
+	case !sealed:
 		// A demo run without a server key: nothing to carry.
 	case !src.configured():
 		return fmt.Errorf("backup: the database is sealed; with the server stopped, give its server key (--key-file or --key-command) so the archive can be restored")
@@ -345,7 +348,10 @@ func restore(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// The server key: the archive's, checked against the database and put
 	// where the server will read it.
 	dbStaged := filepath.Join(stageDir, storage.FileName)
-	sealed := !errors.Is(storage.CheckServerKey(dbStaged, make([]byte, storage.ServerKeySize)), storage.ErrNotSealed)
+	sealed, err := storage.FileSealed(dbStaged)
+	if err != nil {
+		return fmt.Errorf("restore %s: %w", storage.FileName, err)
+	}
 	src := key.resolve()
 	if sealed {
 		if err := placeServerKey(ctx, dbStaged, dir, archiveKey, src); err != nil {

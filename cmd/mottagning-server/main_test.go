@@ -25,6 +25,7 @@ import (
 
 	"mottagning/app/demo"
 	"mottagning/client"
+	"mottagning/internal/servertest"
 )
 
 func TestRunRejectsBadCommandLine(t *testing.T) {
@@ -142,12 +143,6 @@ func TestNoFyneInServer(t *testing.T) {
 
 // --- the real binary ---
 
-var (
-	binOnce stdsync.Once
-	binPath string
-	binErr  error
-)
-
 // binary builds the server without cgo once per test run.
 func binary(t *testing.T) string {
 	t.Helper()
@@ -157,27 +152,7 @@ func binary(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("builds the binary; skipped with -short")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go tool not on PATH:", err)
-	}
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "mottagning-server-test")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "mottagning-server")
-		build := exec.Command(goTool, "build", "-o", binPath, ".")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build with CGO_ENABLED=0: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
+	return servertest.Binary(t)
 }
 
 // proc is a running server process.

@@ -2,11 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base32"
-	be "encoding/binary"
-	"fmt"
 	"image/png"
 	"net/http"
 	"os"
@@ -18,23 +13,8 @@ import (
 
 	"mottagning/app/demo"
 	"mottagning/client"
+	"mottagning/internal/servertest"
 )
-
-// totpCode is RFC 6238's code of secret (base32) at t: SHA-1, 6 digits, 30 s.
-func totpCode(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var msg [8]byte
-	be.BigEndian.PutUint64(msg[:], uint64(at.Unix()/30))
-	m := hmac.New(sha1.New, key)
-	m.Write(msg[:])
-	h := m.Sum(nil)
-	off := h[len(h)-1] & 0x0f
-	return fmt.Sprintf("%06d", (be.BigEndian.Uint32(h[off:off+4])&0x7fffffff)%1000000)
-}
 
 // TestProcessTOTPEnrolment is item 4 of issue 15 (TOTP existed, but
 // nothing could enrol it) on the real binary: Anna enrols an
@@ -74,7 +54,7 @@ func TestProcessTOTPEnrolment(t *testing.T) {
 	if _, err := c.ConfirmTOTP(ctx, tok.AccessToken, "000000"); client.Code(err) != "bad_credentials" {
 		t.Fatalf("confirm with a wrong code: %v", err)
 	}
-	recovery, err := c.ConfirmTOTP(ctx, tok.AccessToken, totpCode(t, en.Secret, time.Now().Add(-30*time.Second)))
+	recovery, err := c.ConfirmTOTP(ctx, tok.AccessToken, servertest.TOTP(t, en.Secret, time.Now().Add(-30*time.Second)))
 	if err != nil || len(recovery) != 10 {
 		t.Fatalf("confirm: %d codes, %v", len(recovery), err)
 	}
@@ -88,7 +68,7 @@ func TestProcessTOTPEnrolment(t *testing.T) {
 	if _, err := signIn(client.StaffSignInRequest{TOTP: "123456"}); client.Code(err) != "bad_credentials" {
 		t.Fatalf("a wrong code: %v", err)
 	}
-	if _, err := signIn(client.StaffSignInRequest{TOTP: totpCode(t, en.Secret, time.Now())}); err != nil {
+	if _, err := signIn(client.StaffSignInRequest{TOTP: servertest.TOTP(t, en.Secret, time.Now())}); err != nil {
 		t.Fatalf("sign-in with the app's code: %v", err)
 	}
 	if _, err := signIn(client.StaffSignInRequest{RecoveryCode: recovery[3]}); err != nil {
@@ -143,7 +123,7 @@ func TestProcessTOTPRequiredForARole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.ConfirmTOTP(ctx, eva.AccessToken, totpCode(t, en.Secret, time.Now().Add(-30*time.Second))); err != nil {
+	if _, err := c.ConfirmTOTP(ctx, eva.AccessToken, servertest.TOTP(t, en.Secret, time.Now().Add(-30*time.Second))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Devices(ctx, eva.AccessToken); err != nil {
