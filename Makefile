@@ -27,15 +27,17 @@ RUN_PKGS  := gcc libc6-dev libgl1-mesa-dev libx11-dev libxcursor-dev \
 # into it for the first-run test of the real desktop binary, capture),
 # for the SMS tests (Kannel's bearerbox and smsbox, fakesmsc as operator) and
 # for the OS key store test (a private D-Bus session with GNOME Keyring) and
-# for the check of deploy/mottagning-server.service (systemd-analyze).
-TEST_PKGS := xvfb xauth xdotool imagemagick x11-utils kannel kannel-extras dbus-daemon gnome-keyring systemd
+# for the check of deploy/mottagning-server.service (systemd-analyze), and
+# PostgreSQL 15's server programs, of which the tests run throwaway
+# clusters on Unix sockets (internal/pgtest; no daemon is left running).
+TEST_PKGS := xvfb xauth xdotool imagemagick x11-utils kannel kannel-extras dbus-daemon gnome-keyring systemd postgresql
 # mailpit, the SMTP server the notification tests send to (go install, pinned).
 MAILPIT_VERSION := v1.33.1
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
 
 # Packages run under the race detector. Not the root main package nor ./ui/...:
 # building Fyne with -race takes minutes and they hold no concurrency of ours.
-RACE_PKGS := ./app/... ./storage/... ./sync/... ./notify/... ./cmd/... ./export/... ./server/... ./client/...
+RACE_PKGS := ./app/... ./storage/... ./sync/... ./notify/... ./cmd/... ./export/... ./server/... ./client/... ./pgstore/... ./internal/pgtest/...
 # Packages whose fuzz targets `make fuzz` runs.
 FUZZ_PKGS := ./app/... ./storage/... ./server/... ./notify/... ./sync/...
 
@@ -78,13 +80,13 @@ test: deps-test
 		exit 1; \
 	fi
 	$(GO) vet ./...
-	$(GO) test -timeout 20m ./...
-	$(GO) test -race -short -timeout 20m $(RACE_PKGS)
+	MOTTAGNING_REQUIRE_SERVICES=1 $(GO) test -timeout 20m ./...
+	MOTTAGNING_REQUIRE_SERVICES=1 $(GO) test -race -short -timeout 20m $(RACE_PKGS)
 	@echo "make test: gofmt, vet, tests and race tests passed."
 
 # Benchmarks of the store and the domain, with allocations.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./storage/... ./app/... ./notify/... ./server/... ./sync/... | tee bench.out
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./storage/... ./pgstore/... ./app/... ./notify/... ./server/... ./sync/... | tee bench.out
 	CGO_ENABLED=0 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./ui/ | tee -a bench.out
 	@echo
 	@$(GO) run ./scripts/benchtable < bench.out

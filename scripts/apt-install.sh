@@ -47,3 +47,19 @@ echo "apt-install: installing ${missing[*]}"
 # `env` rather than `sudo VAR=…`: sudoers may refuse variables on its command line.
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+
+# Debian's postgresql package starts a cluster of its own; the tests run
+# their own throwaway clusters (internal/pgtest), so leave no daemon behind.
+for pkg in "${missing[@]}"; do
+	if [[ "$pkg" == postgresql ]]; then
+		if [[ -d /run/systemd/system ]]; then
+			"${sudo[@]}" systemctl disable --now postgresql || true
+		elif command -v pg_lsclusters >/dev/null 2>&1; then
+			pg_lsclusters --no-header 2>/dev/null | while read -r ver name _ status _; do
+				if [[ "$status" == online* ]]; then
+					"${sudo[@]}" pg_ctlcluster "$ver" "$name" stop || true
+				fi
+			done
+		fi
+	fi
+done

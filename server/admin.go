@@ -51,13 +51,37 @@ const (
 	BackupFormatV1 = "mottagning-backup/1"
 )
 
+// FileStore is a Store kept in one file (the bbolt store): its backup is
+// a byte copy of that file taken behind the gate.
+type FileStore interface {
+	Path() string
+	Version() uint64
+}
+
+// ErrNotFileBackup: the store is a database server's (PostgreSQL), which
+// is backed up with its own tools, not through mottagning-server backup.
+var ErrNotFileBackup = errors.New("backup: this server keeps its data in PostgreSQL: back the database up with pg_dump or a base backup (docs/operations.md), and auth is in the same database")
+
+// fileStore is s's store as a FileStore, or ErrNotFileBackup.
+func (s *Server) fileStore() (FileStore, error) {
+	fs, ok := s.store.(FileStore)
+	if !ok {
+		return nil, ErrNotFileBackup
+	}
+	return fs, nil
+}
+
 // MainBackup is the backup of the main database: a byte copy of the file
 // taken while the gate holds every write back. The values in it are
 // sealed (storage/serverkey.go).
 func (s *Server) MainBackup() BackupFile {
 	return BackupFile{Name: storage.FileName, Write: func(ctx context.Context, w io.Writer) error {
+		fs, err := s.fileStore()
+		if err != nil {
+			return err
+		}
 		return s.gate.Exclusive(func() error {
-			f, err := os.Open(s.store.Path())
+			f, err := os.Open(fs.Path())
 			if err != nil {
 				return err
 			}
@@ -177,11 +201,16 @@ func (s *Server) AdminHandler(extra func() []BackupFile) http.Handler {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"code": "invalid", "message": err.Error()})
 			return
 		}
+		fs, err := s.fileStore()
+		if err != nil {
+			writeJSON(w, http.StatusConflict, map[string]any{"code": "not_file_backup", "message": err.Error()})
+			return
+		}
 		files := []BackupFile{s.MainBackup()}
 		if extra != nil {
 			files = append(files, extra()...)
 		}
-		tmp := filepath.Dir(s.store.Path())
+		tmp := filepath.Dir(fs.Path())
 		// Write to a temporary file first so that a failure is an error
 		// status, not a truncated archive with 200.
 		f, err := os.CreateTemp(tmp, ".backup-archive-*.tmp")
@@ -190,7 +219,7 @@ func (s *Server) AdminHandler(extra func() []BackupFile) http.Handler {
 			return
 		}
 		defer func() { f.Close(); os.Remove(f.Name()) }()
-		if err := WriteBackup(r.Context(), f, tmp, s.store.Version(), to, files...); err != nil {
+		if err := WriteBackup(r.Context(), f, tmp, fs.Version(), to, files...); err != nil {
 			s.fail(w, r, err)
 			return
 		}

@@ -252,21 +252,3 @@ func (g *Gate) DiscardStagedChunks(ctx context.Context, caseID, id app.ID) error
 	defer g.w(ctx)()
 	return g.Store.DiscardStagedChunks(ctx, caseID, id)
 }
-
-// WantAttachments belongs to a connected desktop; gated like Connect.
-func (g *Gate) WantAttachments(ctx context.Context, refs []app.AttachmentRef) error {
-	defer g.w(ctx)()
-	return g.Store.WantAttachments(ctx, refs)
-}
-
-// StageFetchedChunk is gated like WantAttachments.
-func (g *Gate) StageFetchedChunk(ctx context.Context, caseID, id app.ID, n int, data []byte) (bool, error) {
-	defer g.w(ctx)()
-	return g.Store.StageFetchedChunk(ctx, caseID, id, n, data)
-}
-
-// ForgetWantedAttachment is gated like WantAttachments.
-func (g *Gate) ForgetWantedAttachment(ctx context.Context, caseID, id app.ID) error {
-	defer g.w(ctx)()
-	return g.Store.ForgetWantedAttachment(ctx, caseID, id)
-}

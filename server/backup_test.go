@@ -4,7 +4,11 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -21,37 +25,47 @@ import (
 	"mottagning/storage"
 )
 
-// gatedWrites are the write methods of *storage.Store that Gate overrides.
-var gatedWrites = []string{"PutFormSeries", "CheckpointAccessLog", "PruneAccessLog", "Connect", "DropOps", "Unlock", "UnlockWithServerKey", "RewrapServerKey", "RemoveKeyHolder", "PutResident", "PutResidents", "UpdateResident", "CreateThread", "ImportThreads", "UpdateThread",
-	"PutClinic", "PutStaff", "PutTemplate", "PutEService", "Record", "PutCredential", "UpdateCredential",
-	"UpdateNotifications", "MarkDemo",
-	"SetChangeFeed", "PutOpResult", "PruneAppliedOps", "UpdateFromServer", "DropAnsweredOps", "DeleteSyncProblem",
-	"SetSyncServer", "SetSyncPin", "SetSyncNextPin", "SetSyncToken", "PutResidentsFromServer", "FinishPull", "Batch", "SetDeviceKeyBound", "DeviceKey",
-	"NewDeviceEscrow", "ConfirmDeviceEscrow", "UnlockWithDeviceEscrow", "KeyringAccount", "WrapForSecret", "UnlockWithSecret",
-	"StageChunk", "DiscardStagedChunks", "WantAttachments", "StageFetchedChunk", "ForgetWantedAttachment", "PruneStagedChunks",
-	"RecordPulled", "RecordChangesSince"}
-
-// TestGateCoversEveryWrite fails when storage gains a write method the
-// gate does not hold back during a backup.
+// TestGateCoversEveryWrite fails when Store gains a write method the
+// gate does not hold back during a backup: every method of Store whose
+// name says it writes must be declared on *Gate itself (in this
+// package's source), not promoted from the embedded Store.
 func TestGateCoversEveryWrite(t *testing.T) {
-	st := reflect.TypeOf(&storage.Store{})
-	for i := 0; i < st.NumMethod(); i++ {
-		name := st.Method(i).Name
-		for _, p := range []string{"Put", "Update", "Create", "Import", "Record", "Mark", "Delete", "Set", "Append", "Write",
-			"Prune", "Checkpoint", "Connect", "Drop", "Unlock", "Remove"} {
-			if strings.HasPrefix(name, p) && !slices.Contains(gatedWrites, name) {
-				t.Errorf("storage.Store.%s looks like a write and is not gated (add it to Gate and gatedWrites)", name)
+	declared := map[string]bool{}
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range pkgs["server"].Files {
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Recv == nil || len(fd.Recv.List) != 1 {
+				continue
+			}
+			if star, ok := fd.Recv.List[0].Type.(*ast.StarExpr); ok {
+				if id, ok := star.X.(*ast.Ident); ok && id.Name == "Gate" {
+					declared[fd.Name.Name] = true
+				}
 			}
 		}
 	}
-	gt := reflect.TypeOf(Gate{})
-	for _, name := range gatedWrites {
-		if _, ok := gt.MethodByName(name); ok {
-			continue // a value-receiver method set would not include them; pointer methods below
+	st := reflect.TypeOf((*Store)(nil)).Elem()
+	writes := 0
+	for i := 0; i < st.NumMethod(); i++ {
+		name := st.Method(i).Name
+		for _, p := range []string{"Put", "Update", "Create", "Import", "Record", "Mark", "Delete", "Set", "Append", "Write",
+			"Prune", "Checkpoint", "Connect", "Drop", "Unlock", "Remove", "StageChunk", "Discard", "Batch"} {
+			if strings.HasPrefix(name, p) {
+				writes++
+				if !declared[name] {
+					t.Errorf("Store.%s looks like a write and is not gated (declare it on *Gate)", name)
+				}
+				break
+			}
 		}
-		if _, ok := reflect.TypeOf(&Gate{}).MethodByName(name); !ok {
-			t.Errorf("Gate lacks %s", name)
-		}
+	}
+	if writes < 20 {
+		t.Errorf("only %d write methods found on Store: is the prefix list stale?", writes)
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"mottagning/app"
 	"mottagning/app/personnummer"
 	"mottagning/client"
-	"mottagning/storage"
 )
 
 // --- e-ID sign-in (R1, R10) ---
@@ -425,7 +424,7 @@ type childIndex struct {
 
 func newChildIndex() *childIndex { return &childIndex{by: map[app.ID][]app.ID{}} }
 
-func (x *childIndex) load(ctx context.Context, st *storage.Store, log *slog.Logger) error {
+func (x *childIndex) load(ctx context.Context, st ResidentDirectory, log *slog.Logger) error {
 	all, damaged, err := st.ReadableResidents(ctx)
 	if err != nil {
 		return err

@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"mottagning/app"
-	"mottagning/storage"
 )
 
 // MaxBody is the largest request body accepted (1 MiB); a bigger one is
@@ -35,7 +34,7 @@ const MaxBody = 1 << 20
 // staff sign-in: staff endpoints answer 401) and EID may be nil (resident
 // sign-in answers 503 "eid_unavailable").
 type Deps struct {
-	Store  *storage.Store
+	Store  Store
 	Staff  StaffAuth
 	EID    EIDProvider
 	Clock  app.Clock
@@ -63,7 +62,7 @@ type Server struct {
 	// one at a time (sync.go), so a push that arrives twice at once
 	// (a retry racing the original) cannot pass the op memory twice.
 	pushing   stdsync.Map
-	store     *storage.Store
+	store     Store
 	gate      *Gate
 	cases     *app.CaseService
 	audit     *app.AuditService

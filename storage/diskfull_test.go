@@ -11,6 +11,7 @@ import (
 
 	"mottagning/app"
 	"mottagning/app/demo"
+	"mottagning/storage/storetest"
 )
 
 // TestDiskFull fills a 2 MB tmpfs with cases. The write that does not fit
@@ -101,8 +102,8 @@ func TestDiskFull(t *testing.T) {
 		if err := s.Check(); err != nil {
 			t.Errorf("Check: %v", err)
 		}
-		all := listAll(t, s, app.CaseQuery{ClinicID: ds.Clinics[0].ID}, 500)
-		all = append(all, listAll(t, s, app.CaseQuery{ClinicID: ds.Clinics[1].ID}, 500)...)
+		all := storetest.ListAll(t, s, app.CaseQuery{ClinicID: ds.Clinics[0].ID}, 500)
+		all = append(all, storetest.ListAll(t, s, app.CaseQuery{ClinicID: ds.Clinics[1].ID}, 500)...)
 		if len(all) != len(acked) {
 			t.Errorf("the case lists hold %d cases, %d were acknowledged", len(all), len(acked))
 		}

@@ -23,6 +23,7 @@ import (
 
 	"mottagning/app"
 	"mottagning/app/demo"
+	"mottagning/storage/storetest"
 )
 
 // TestNoPersonalDataInKeys: no bbolt key holds a personnummer, a name, an
@@ -46,7 +47,7 @@ func TestNoPersonalDataInKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	moved := unusedNumbers(ds)[0]
+	moved := storetest.UnusedNumbers(ds)[0]
 	if err := s.UpdateResident(ctx, ds.Residents[1].ID, func(r *app.Resident) error { r.PNR = moved; return nil }); err != nil {
 		t.Fatal(err)
 	}

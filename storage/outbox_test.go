@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -277,3 +278,5 @@ func bucketKeys(t *testing.T, s *Store, b []byte) [][]byte {
 func containsFold(k []byte, s string) bool {
 	return bytes.Contains(bytes.ToLower(k), bytes.ToLower([]byte(s)))
 }
+
+func cmpID(a, b app.ID) int { return strings.Compare(string(a), string(b)) }

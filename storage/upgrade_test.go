@@ -18,6 +18,7 @@ import (
 
 	"mottagning/app"
 	"mottagning/app/demo"
+	"mottagning/storage/storetest"
 )
 
 var updateSchemaFiles = flag.Bool("update-schema-files", false,
@@ -486,9 +487,9 @@ func testSchemaFile(t *testing.T, v uint64) {
 	for _, c := range g.Clinics {
 		for _, st := range g.Staff {
 			q := app.CaseQuery{ClinicID: c.ID, AssigneeID: st.ID}
-			want := wantList(cases, q)
+			want := storetest.WantList(cases, q)
 			assigned += len(want)
-			if got := listAll(t, s, q, 2); !slices.Equal(got, want) {
+			if got := storetest.ListAll(t, s, q, 2); !slices.Equal(got, want) {
 				t.Errorf("Mina ärenden of %s in %s: got %v, want %v", st.Name, c.Name, got, want)
 			}
 		}

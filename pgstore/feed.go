@@ -1,0 +1,225 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"mottagning/app"
+)
+
+// The change feed on PostgreSQL. Positions must be in commit order: a
+// desktop that has pulled up to n must never later meet a change
+// committed with a position below n. A sequence is not (a transaction
+// that took 7 may commit after one that took 8). So positions come from
+// the one row of feed_head, locked by the transaction that takes them
+// just before its commit (appendFeed): the next transaction to take
+// positions waits for that commit and continues from its last. The lock
+// is held only from the append to the commit, one round trip.
+// Every commit that appended notifies channel mottagning_changes with its
+// head; each node listens (listen) and wakes its long polls (WaitChange).
+
+// Kinds of feed entries, as storage's.
+const (
+	feedCase     = "c"
+	feedResident = "r"
+	feedStaff    = "s"
+	feedClinic   = "k"
+	feedTemplate = "t"
+	feedEService = "e"
+	feedForm     = "f"
+)
+
+const notifyChannel = "mottagning_changes"
+
+// feedOn reports whether writes feed the change feed (SetChangeFeed).
+func (s *Store) feedOn() bool { return s.feed.Load() }
+
+// feedAdd notes the change of one record for the feed of the write
+// transaction of ctx (appended at its commit).
+func (s *Store) feedAdd(ctx context.Context, kind string, clinic, id app.ID) {
+	if !s.feedOn() {
+		return
+	}
+	st := stateOf(ctx)
+	if b := s.batchOf(ctx); b != nil {
+		st = b.st
+	}
+	if st != nil {
+		st.feed = append(st.feed, feedItem{kind: kind, clinic: clinic, id: id})
+	}
+}
+
+// appendFeed takes positions for items from feed_head, moves each
+// record's entry there, and notifies the listeners at commit. It returns
+// the new head (0: nothing appended).
+func (s *Store) appendFeed(ctx context.Context, tx pgx.Tx, items []feedItem) (uint64, error) {
+	if len(items) == 0 {
+		return 0, nil
+	}
+	var head int64
+	if err := tx.QueryRow(ctx, "SELECT seq FROM feed_head FOR UPDATE").Scan(&head); err != nil {
+		return 0, fmt.Errorf("change feed head: %w", err)
+	}
+	seen := map[feedItem]bool{}
+	b := &pgx.Batch{}
+	for _, it := range items {
+		if seen[it] {
+			continue
+		}
+		seen[it] = true
+		head++
+		b.Queue("DELETE FROM changes WHERE kind = $1 AND id = $2", it.kind, string(it.id))
+		b.Queue("INSERT INTO changes (seq, kind, clinic_id, id) VALUES ($1, $2, $3, $4)", head, it.kind, string(it.clinic), string(it.id))
+	}
+	b.Queue("UPDATE feed_head SET seq = $1", head)
+	b.Queue("SELECT pg_notify($1, $2)", notifyChannel, strconv.FormatInt(head, 10))
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return 0, fmt.Errorf("change feed: %w", err)
+	}
+	return uint64(head), nil
+}
+
+// SetChangeFeed makes this database the central server's: from now on
+// every write appends to the change feed. Kept in meta: a restart feeds.
+func (s *Store) SetChangeFeed(ctx context.Context) error {
+	if !s.feedOn() {
+		if err := s.write(ctx, "set change feed", func(tx pgx.Tx) error { return putMeta(ctx, tx, kFeed, []byte{1}) }); err != nil {
+			return err
+		}
+		s.feed.Store(true)
+	}
+	return s.startListener(ctx)
+}
+
+// ChangeHead is the position of the newest change this node knows of:
+// its own commits and every other node's notification.
+func (s *Store) ChangeHead() uint64 { return s.head.Load() }
+
+// advance moves the known head forward to seq and wakes the waiters.
+func (s *Store) advance(seq uint64) {
+	for {
+		old := s.head.Load()
+		if seq <= old {
+			return
+		}
+		if s.head.CompareAndSwap(old, seq) {
+			s.changed.signal()
+			return
+		}
+	}
+}
+
+// readHead reads the committed head.
+func (s *Store) readHead(ctx context.Context) (uint64, error) {
+	var seq int64
+	err := s.pool.QueryRow(ctx, "SELECT seq FROM feed_head").Scan(&seq)
+	return uint64(seq), err
+}
+
+// WaitChange returns the head once it is past after, or when ctx ends
+// (then with the head as it is and ctx's error).
+func (s *Store) WaitChange(ctx context.Context, after uint64) (uint64, error) {
+	for {
+		ch := s.changed.wait()
+		if h := s.head.Load(); h > after {
+			return h, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return s.head.Load(), ctx.Err()
+		}
+	}
+}
+
+// startListener reads the head and starts the goroutine that LISTENs on
+// its own connection (once). A lost connection is reopened; on each
+// (re)connect the head is read again, so no notification missed while
+// away leaves a long poll asleep.
+func (s *Store) startListener(ctx context.Context) error {
+	h, err := s.readHead(ctx)
+	if err != nil {
+		return fmt.Errorf("change feed head: %w", err)
+	}
+	s.advance(h)
+	s.listenOnce.Do(func() {
+		s.wg.Add(1)
+		go s.listen()
+	})
+	return nil
+}
+
+func (s *Store) listen() {
+	defer s.wg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-s.closed
+		cancel()
+	}()
+	for ctx.Err() == nil {
+		err := s.listenConn(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("change feed listener lost its connection; reconnecting", "err", err)
+		select {
+		case <-time.After(500 * time.Millisecond):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (s *Store) listenConn(ctx context.Context) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// The connection is LISTENing: it never goes back to the pool.
+	defer func() { conn.Conn().Close(context.Background()); conn.Release() }()
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	if h, err := s.readHead(ctx); err == nil {
+		s.advance(h)
+	}
+	for {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		if seq, err := strconv.ParseUint(n.Payload, 10, 64); err == nil {
+			s.advance(seq)
+		}
+	}
+}
+
+// changeSignal wakes waiters when the head moves.
+type changeSignal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (c *changeSignal) wait() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ch == nil {
+		c.ch = make(chan struct{})
+	}
+	return c.ch
+}
+
+func (c *changeSignal) signal() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ch != nil {
+		close(c.ch)
+		c.ch = nil
+	}
+}
