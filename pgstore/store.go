@@ -61,11 +61,11 @@ type Store struct {
 	demo atomic.Bool
 	feed atomic.Bool
 
-	head    atomic.Uint64
+	head       atomic.Uint64
 	changed    changeSignal
 	listenOnce sync.Once
-	closed  chan struct{}
-	wg      sync.WaitGroup
+	closed     chan struct{}
+	wg         sync.WaitGroup
 }
 
 // ErrNoServerKey: the PostgreSQL store is always sealed.
@@ -271,7 +271,9 @@ func (s *Store) IsEmpty(ctx context.Context) (bool, error) {
 }
 
 // AccessLogPublicKey verifies the access log's checkpoints.
-func (s *Store) AccessLogPublicKey() ed25519.PublicKey { return append(ed25519.PublicKey(nil), s.pub...) }
+func (s *Store) AccessLogPublicKey() ed25519.PublicKey {
+	return append(ed25519.PublicKey(nil), s.pub...)
+}
 
 // pnrHash is the keyed hash the personnummer index holds (as storage's).
 func (s *Store) pnrHash(n personnummer.Number) []byte {
@@ -296,7 +298,7 @@ type txState struct {
 }
 
 type feedItem struct {
-	kind      string
+	kind       string
 	clinic, id app.ID
 }
 
