@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"mottagning/app"
+	"mottagning/storage"
 )
 
 // The access log as a hash chain (app/accesslog.go), as storage keeps
@@ -27,7 +28,7 @@ type chainWriter struct {
 	b      *pgx.Batch
 }
 
-func (s *Store) newChainWriter(tx pgx.Tx) *chainWriter {
+func (s *Store) newChainWriter(tx *wtx) *chainWriter {
 	return &chainWriter{s: s, tx: tx, b: &pgx.Batch{}}
 }
 
@@ -104,7 +105,7 @@ func (s *Store) Record(ctx context.Context, e app.AccessEntry) error {
 	if e.ID == "" {
 		return fmt.Errorf("record access: no entry id: %w", app.ErrInvalid)
 	}
-	return s.write(ctx, "record access "+string(e.ID), func(tx pgx.Tx) error {
+	return s.write(ctx, "record access "+string(e.ID), func(tx *wtx) error {
 		w := s.newChainWriter(tx)
 		// Lock first: a retry of the same entry racing the original then
 		// sees it.
@@ -144,7 +145,7 @@ func (s *Store) RecordPulled(ctx context.Context, holder app.ID, pulls []app.Pul
 		return 0, fmt.Errorf("record pull: no device: %w", app.ErrInvalid)
 	}
 	n := 0
-	err := s.write(ctx, "record pull to device "+string(holder), func(tx pgx.Tx) error {
+	err := s.write(ctx, "record pull to device "+string(holder), func(tx *wtx) error {
 		var err error
 		n, err = s.recordPulled(ctx, tx, holder, pulls)
 		return err
@@ -152,7 +153,7 @@ func (s *Store) RecordPulled(ctx context.Context, holder app.ID, pulls []app.Pul
 	return n, err
 }
 
-func (s *Store) recordPulled(ctx context.Context, tx pgx.Tx, holder app.ID, pulls []app.PullAccess) (int, error) {
+func (s *Store) recordPulled(ctx context.Context, tx *wtx, holder app.ID, pulls []app.PullAccess) (int, error) {
 	ids := make([]string, 0, len(pulls))
 	for i := range pulls {
 		if pulls[i].Entry.ID == "" || pulls[i].Entry.CaseID == "" {
@@ -244,7 +245,7 @@ func (s *Store) Entries(ctx context.Context, clinicID app.ID, from, to time.Time
 // app.ErrNotFound.
 func (s *Store) CheckpointAccessLog(ctx context.Context) (app.Checkpoint, error) {
 	var cp app.Checkpoint
-	err := s.write(ctx, "checkpoint access log", func(tx pgx.Tx) error {
+	err := s.write(ctx, "checkpoint access log", func(tx *wtx) error {
 		w := s.newChainWriter(tx)
 		if err := w.lock(ctx); err != nil {
 			return err
@@ -265,4 +266,183 @@ func (s *Store) CheckpointAccessLog(ctx context.Context) (app.Checkpoint, error)
 		return w.finish(ctx)
 	})
 	return cp, err
+}
+
+// verifyBatch is how many links VerifyAccessLog reads per query.
+const verifyBatch = 10_000
+
+// VerifyAccessLog implements app.AccessLogAdmin: it walks the chain from
+// the oldest kept checkpoint (or link 1) to the head in one snapshot,
+// with storage's rules (storage.ChainWalk), and reports the first broken
+// link. The error is for a log that cannot be read.
+func (s *Store) VerifyAccessLog(ctx context.Context) (app.ChainReport, error) {
+	var rep app.ChainReport
+	err := s.snapshot(ctx, func(q querier) error {
+		var headSeq int64
+		var headHash []byte
+		if err := q.QueryRow(ctx, "SELECT seq, hash FROM access_head").Scan(&headSeq, &headHash); errors.Is(err, pgx.ErrNoRows) {
+			headHash = make([]byte, app.HashSize)
+		} else if err != nil {
+			return err
+		}
+		cps, bad := map[uint64]*app.Checkpoint{}, map[uint64]string{}
+		rows, err := q.Query(ctx, "SELECT seq, data FROM access_checkpoints ORDER BY seq")
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var seq int64
+			var data []byte
+			if err := rows.Scan(&seq, &data); err != nil {
+				rows.Close()
+				return err
+			}
+			var cp app.Checkpoint
+			if err := s.seal.Open("access_checkpoints", strconv.FormatInt(seq, 10), data, &cp); err != nil {
+				bad[uint64(seq)] = "the checkpoint cannot be read or authenticated"
+			} else if cp.Seq != uint64(seq) {
+				bad[uint64(seq)] = fmt.Sprintf("the checkpoint of position %d is stored at %d", cp.Seq, seq)
+			} else {
+				cps[uint64(seq)] = &cp
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var first int64
+		if err := q.QueryRow(ctx, "SELECT coalesce(min(seq), 0) FROM access_chain").Scan(&first); err != nil {
+			return err
+		}
+		w := storage.NewChainWalk(s.pub, cps, bad, s.clock.Now())
+		w.Start(uint64(first), uint64(headSeq))
+		after := first - 1
+		for first != 0 && !w.Broken() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			rows, err := q.Query(ctx, "SELECT seq, data FROM access_chain WHERE seq > $1 ORDER BY seq LIMIT $2", after, verifyBatch)
+			if err != nil {
+				return err
+			}
+			n := 0
+			for rows.Next() && !w.Broken() {
+				var seq int64
+				var data []byte
+				if err := rows.Scan(&seq, &data); err != nil {
+					rows.Close()
+					return err
+				}
+				var l app.ChainLink
+				err := s.seal.Open("access_chain", strconv.FormatInt(seq, 10), data, &l)
+				var moved uint64
+				if err != nil {
+					for _, other := range []int64{seq - 1, seq + 1} {
+						var x app.ChainLink
+						if other > 0 && s.seal.Open("access_chain", strconv.FormatInt(other, 10), data, &x) == nil {
+							moved = uint64(other)
+							break
+						}
+					}
+				}
+				w.Link(uint64(seq), &l, err, moved)
+				after, n = seq, n+1
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if n < verifyBatch {
+				break
+			}
+		}
+		w.End(uint64(headSeq), headHash)
+		rep = w.Report()
+		return nil
+	})
+	return rep, err
+}
+
+// PruneAccessLog removes the entries older than the retention time
+// (Options.LogRetentionYears before now) up to the newest checkpoint that
+// is itself older and has only older entries before it; that checkpoint
+// stays as the start of verification, older checkpoints go. One
+// transaction, under the head's lock.
+func (s *Store) PruneAccessLog(ctx context.Context, now time.Time) (int, error) {
+	cutoff := now.AddDate(-s.years, 0, 0)
+	n := 0
+	err := s.write(ctx, "prune access log", func(tx *wtx) error {
+		n = 0
+		w := s.newChainWriter(tx)
+		if err := w.lock(ctx); err != nil {
+			return err
+		}
+		// The first entry inside the retention time bounds the walk (an
+		// entry recorded late with an old time lets nothing after it go).
+		var stop int64
+		if err := tx.QueryRow(ctx, "SELECT coalesce(min(seq), $2) FROM access_chain WHERE at >= $1", cutoff.UnixMilli(), int64(w.seq)+1).Scan(&stop); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, "SELECT seq, data FROM access_checkpoints WHERE seq < $1 ORDER BY seq DESC", stop)
+		if err != nil {
+			return err
+		}
+		var anchor int64
+		for rows.Next() {
+			var seq int64
+			var data []byte
+			if err := rows.Scan(&seq, &data); err != nil {
+				rows.Close()
+				return err
+			}
+			var cp app.Checkpoint
+			if err := s.seal.Open("access_checkpoints", strconv.FormatInt(seq, 10), data, &cp); err != nil {
+				rows.Close()
+				return err
+			}
+			if cp.At.Before(cutoff) {
+				anchor = seq
+				break
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || anchor == 0 {
+			return err
+		}
+		// Exact times, not milliseconds: every entry up to the anchor must
+		// be older than the cutoff.
+		lrows, err := tx.Query(ctx, "SELECT seq, data FROM access_chain WHERE seq <= $1 ORDER BY seq", anchor)
+		if err != nil {
+			return err
+		}
+		for lrows.Next() {
+			var seq int64
+			var data []byte
+			if err := lrows.Scan(&seq, &data); err != nil {
+				lrows.Close()
+				return err
+			}
+			var l app.ChainLink
+			if err := s.seal.Open("access_chain", strconv.FormatInt(seq, 10), data, &l); err != nil {
+				lrows.Close()
+				return err
+			}
+			if !l.Entry.At.Before(cutoff) {
+				lrows.Close()
+				return nil
+			}
+		}
+		lrows.Close()
+		if err := lrows.Err(); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, "DELETE FROM access_chain WHERE seq <= $1", anchor)
+		if err != nil {
+			return err
+		}
+		n = int(tag.RowsAffected())
+		_, err = tx.Exec(ctx, "DELETE FROM access_checkpoints WHERE seq < $1", anchor)
+		return err
+	})
+	return n, err
 }

@@ -47,7 +47,7 @@ func checkAttachmentKey(caseID, id app.ID) error {
 // attachments and notifications in one transaction, with w's op marked
 // applied.
 func (s *Store) CreateThread(ctx context.Context, t *app.Thread, w app.Write) error {
-	return s.write(ctx, "create case "+string(t.Case.ID), func(tx pgx.Tx) error {
+	return s.write(ctx, "create case "+string(t.Case.ID), func(tx *wtx) error {
 		if err := s.createThread(ctx, tx, t); err != nil {
 			return err
 		}
@@ -62,7 +62,7 @@ const importBatch = 1000
 func (s *Store) ImportThreads(ctx context.Context, ts []app.Thread) error {
 	for start := 0; start < len(ts); start += importBatch {
 		end := min(start+importBatch, len(ts))
-		err := s.write(ctx, "import cases", func(tx pgx.Tx) error {
+		err := s.write(ctx, "import cases", func(tx *wtx) error {
 			for i := start; i < end; i++ {
 				if err := s.createThread(ctx, tx, &ts[i]); err != nil {
 					return err
@@ -77,7 +77,7 @@ func (s *Store) ImportThreads(ctx context.Context, ts []app.Thread) error {
 	return nil
 }
 
-func (s *Store) createThread(ctx context.Context, tx pgx.Tx, t *app.Thread) error {
+func (s *Store) createThread(ctx context.Context, tx *wtx, t *app.Thread) error {
 	if err := validCase(&t.Case); err != nil {
 		return err
 	}
@@ -100,14 +100,14 @@ func (s *Store) createThread(ctx context.Context, tx pgx.Tx, t *app.Thread) erro
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("create case %s: exists: %w", c.ID, app.ErrConflict)
 	}
-	s.feedAdd(ctx, feedCase, c.ClinicID, c.ID)
+	s.feedAdd(tx, feedCase, c.ClinicID, c.ID)
 	return s.putItems(ctx, tx, t, nil)
 }
 
 // putItems writes the messages and notes of t except those equal to
 // their stored version in was (nil: all), the new attachments and the
 // notifications, in one round trip.
-func (s *Store) putItems(ctx context.Context, tx pgx.Tx, t *app.Thread, was *app.Thread) error {
+func (s *Store) putItems(ctx context.Context, tx *wtx, t *app.Thread, was *app.Thread) error {
 	b := &pgx.Batch{}
 	if err := s.putBlobs(ctx, tx, b, t); err != nil {
 		return err
@@ -154,7 +154,7 @@ func (s *Store) putItems(ctx context.Context, tx pgx.Tx, t *app.Thread, was *app
 // putBlobs claims every attachment id the thread's messages describe for
 // its case (app.ErrAttachmentTaken when another case has it) and queues
 // the bytes of the new ones.
-func (s *Store) putBlobs(ctx context.Context, tx pgx.Tx, b *pgx.Batch, t *app.Thread) error {
+func (s *Store) putBlobs(ctx context.Context, tx *wtx, b *pgx.Batch, t *app.Thread) error {
 	described := map[app.ID]bool{}
 	for _, m := range t.Messages {
 		for _, a := range m.Attachments {
@@ -291,7 +291,7 @@ func (s *Store) Thread(ctx context.Context, id app.ID) (*app.Thread, error) {
 // the read to the commit, so updates of one case from several nodes
 // follow each other. Messages and notes are append-only.
 func (s *Store) UpdateThread(ctx context.Context, id app.ID, w app.Write, fn func(t *app.Thread) error) error {
-	return s.write(ctx, "update case "+string(id), func(tx pgx.Tx) error {
+	return s.write(ctx, "update case "+string(id), func(tx *wtx) error {
 		t, err := s.readThread(ctx, tx, id, true)
 		if err != nil {
 			return clean(err)
@@ -311,7 +311,7 @@ func (s *Store) UpdateThread(ctx context.Context, id app.ID, w app.Write, fn fun
 		}
 		if s.feedOn() {
 			bumpVersion(&old, &t.Case, w)
-			s.feedAdd(ctx, feedCase, old.ClinicID, id)
+			s.feedAdd(tx, feedCase, old.ClinicID, id)
 			if err := s.markOp(ctx, tx, &t.Case, w); err != nil {
 				return err
 			}
@@ -473,7 +473,7 @@ func (s *Store) HasAttachmentData(ctx context.Context, caseID, id app.ID) (bool,
 
 // markOp records the op w replays as applied to case c, in the write's
 // transaction. Its final result (PutOpResult) replaces the mark.
-func (s *Store) markOp(ctx context.Context, tx pgx.Tx, c *app.Case, w app.Write) error {
+func (s *Store) markOp(ctx context.Context, tx *wtx, c *app.Case, w app.Write) error {
 	if w.Applies == "" || !s.feedOn() {
 		return nil
 	}

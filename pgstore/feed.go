@@ -39,25 +39,19 @@ const notifyChannel = "mottagning_changes"
 // feedOn reports whether writes feed the change feed (SetChangeFeed).
 func (s *Store) feedOn() bool { return s.feed.Load() }
 
-// feedAdd notes the change of one record for the feed of the write
-// transaction of ctx (appended at its commit).
-func (s *Store) feedAdd(ctx context.Context, kind string, clinic, id app.ID) {
+// feedAdd notes the change of one record for the feed of tx's
+// transaction (appended at its commit).
+func (s *Store) feedAdd(tx *wtx, kind string, clinic, id app.ID) {
 	if !s.feedOn() {
 		return
 	}
-	st := stateOf(ctx)
-	if b := s.batchOf(ctx); b != nil {
-		st = b.st
-	}
-	if st != nil {
-		st.feed = append(st.feed, feedItem{kind: kind, clinic: clinic, id: id})
-	}
+	tx.st.feed = append(tx.st.feed, feedItem{kind: kind, clinic: clinic, id: id})
 }
 
 // appendFeed takes positions for items from feed_head, moves each
 // record's entry there, and notifies the listeners at commit. It returns
 // the new head (0: nothing appended).
-func (s *Store) appendFeed(ctx context.Context, tx pgx.Tx, items []feedItem) (uint64, error) {
+func (s *Store) appendFeed(ctx context.Context, tx *wtx, items []feedItem) (uint64, error) {
 	if len(items) == 0 {
 		return 0, nil
 	}
@@ -88,7 +82,17 @@ func (s *Store) appendFeed(ctx context.Context, tx pgx.Tx, items []feedItem) (ui
 // every write appends to the change feed. Kept in meta: a restart feeds.
 func (s *Store) SetChangeFeed(ctx context.Context) error {
 	if !s.feedOn() {
-		if err := s.write(ctx, "set change feed", func(tx pgx.Tx) error { return putMeta(ctx, tx, kFeed, []byte{1}) }); err != nil {
+		err := s.write(ctx, "set change feed", func(tx *wtx) error {
+			var on bool
+			if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM meta WHERE key = $1)", kFeed).Scan(&on); err != nil || on {
+				return err // another node turned it on
+			}
+			if err := putMeta(ctx, tx, kFeed, []byte{1}); err != nil {
+				return err
+			}
+			return backfillFeed(ctx, tx)
+		})
+		if err != nil {
 			return err
 		}
 		s.feed.Store(true)
@@ -222,4 +226,35 @@ func (c *changeSignal) signal() {
 		close(c.ch)
 		c.ch = nil
 	}
+}
+
+// backfillFeed gives every record a feed entry when the feed is turned on
+// over existing data (a database seeded or migrated before the server
+// first ran on it), in the order a desktop needs them: clinics, staff,
+// residents, templates, e-services, form series after their e-services,
+// cases.
+func backfillFeed(ctx context.Context, tx *wtx) error {
+	var head int64
+	if err := tx.QueryRow(ctx, "SELECT seq FROM feed_head FOR UPDATE").Scan(&head); err != nil {
+		return err
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO changes (seq, kind, clinic_id, id)
+		SELECT $1 + row_number() OVER (ORDER BY o, id), kind, clinic, id FROM (
+			SELECT 1 AS o, 'k' AS kind, id AS clinic, id FROM clinics
+			UNION ALL SELECT 2, 's', '', id FROM staff
+			UNION ALL SELECT 3, 'r', '', id FROM residents
+			UNION ALL SELECT 4, 't', clinic_id, id FROM templates
+			UNION ALL SELECT 5, 'e', clinic_id, id FROM eservices
+			UNION ALL SELECT 6, 'f', coalesce(e.clinic_id, ''), f.form_id FROM form_series f LEFT JOIN eservices e ON e.id = f.form_id
+			UNION ALL SELECT 7, 'c', clinic_id, id FROM cases
+		) x
+		ON CONFLICT (kind, id) DO NOTHING`, head)
+	if err != nil {
+		return fmt.Errorf("backfill change feed: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil
+	}
+	_, err = tx.Exec(ctx, "UPDATE feed_head SET seq = (SELECT max(seq) FROM changes)")
+	return err
 }

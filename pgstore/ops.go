@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"mottagning/app"
 )
 
@@ -20,7 +18,7 @@ func (s *Store) AppliedOp(ctx context.Context, id string) (*app.OpResult, error)
 	return &r, nil
 }
 
-func (s *Store) putOpResult(ctx context.Context, tx pgx.Tx, r *app.OpResult) error {
+func (s *Store) putOpResult(ctx context.Context, tx *wtx, r *app.OpResult) error {
 	data, err := s.seal.Seal("applied_ops", r.ID, r)
 	if err != nil {
 		return err
@@ -36,7 +34,7 @@ func (s *Store) PutOpResult(ctx context.Context, r *app.OpResult) error {
 	if r.ID == "" {
 		return fmt.Errorf("op result: no id: %w", app.ErrInvalid)
 	}
-	return s.write(ctx, "store op result "+r.ID, func(tx pgx.Tx) error {
+	return s.write(ctx, "store op result "+r.ID, func(tx *wtx) error {
 		var old app.OpResult
 		err := s.getForUpdate(ctx, tx, "applied_ops", "id", r.ID, &old)
 		if err == nil && old.Outcome == app.OpApplied && r.Outcome != app.OpApplied {
@@ -52,7 +50,7 @@ func (s *Store) PutOpResult(ctx context.Context, r *app.OpResult) error {
 // PruneAppliedOps forgets op results older than before; it returns how many.
 func (s *Store) PruneAppliedOps(ctx context.Context, before time.Time) (int, error) {
 	n := 0
-	err := s.write(ctx, "prune applied ops", func(tx pgx.Tx) error {
+	err := s.write(ctx, "prune applied ops", func(tx *wtx) error {
 		tag, err := tx.Exec(ctx, "DELETE FROM applied_ops WHERE at < $1", before.UnixMilli())
 		n = int(tag.RowsAffected())
 		return err

@@ -95,7 +95,7 @@ func (s *Store) notifications(ctx context.Context, q querier, sql string, args .
 // (no deadlock between two nodes updating overlapping sets). Identity
 // fields cannot be changed by fn.
 func (s *Store) UpdateNotifications(ctx context.Context, ids []app.ID, fn func(n *app.Notification) error) error {
-	return s.write(ctx, "update notifications", func(tx pgx.Tx) error {
+	return s.write(ctx, "update notifications", func(tx *wtx) error {
 		keys := make([]string, len(ids))
 		for i, id := range ids {
 			keys[i] = string(id)
@@ -131,7 +131,7 @@ func (s *Store) UpdateNotifications(ctx context.Context, ids []app.ID, fn func(n
 				string(id), n.State == app.NotificationQueued, n.NextAttempt.UnixMilli(), data)
 			byID[id] = n
 			// The notification's state shows in its case (pull).
-			s.feedAdd(ctx, feedCase, n.ClinicID, n.CaseID)
+			s.feedAdd(tx, feedCase, n.ClinicID, n.CaseID)
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})

@@ -18,12 +18,12 @@ import (
 
 // PutResident implements app.ResidentStore.
 func (s *Store) PutResident(ctx context.Context, r *app.Resident) error {
-	return s.write(ctx, "put resident "+string(r.ID), func(tx pgx.Tx) error { return s.putResident(ctx, tx, r) })
+	return s.write(ctx, "put resident "+string(r.ID), func(tx *wtx) error { return s.putResident(ctx, tx, r) })
 }
 
 // PutResidents stores many residents in one transaction (register import, demo).
 func (s *Store) PutResidents(ctx context.Context, rs []*app.Resident) error {
-	return s.write(ctx, "put residents", func(tx pgx.Tx) error {
+	return s.write(ctx, "put residents", func(tx *wtx) error {
 		for _, r := range rs {
 			if err := s.putResident(ctx, tx, r); err != nil {
 				return err
@@ -33,7 +33,7 @@ func (s *Store) PutResidents(ctx context.Context, rs []*app.Resident) error {
 	})
 }
 
-func (s *Store) putResident(ctx context.Context, tx pgx.Tx, r *app.Resident) error {
+func (s *Store) putResident(ctx context.Context, tx *wtx, r *app.Resident) error {
 	if r.ID == "" {
 		return fmt.Errorf("put resident: empty id: %w", app.ErrInvalid)
 	}
@@ -60,7 +60,7 @@ func (s *Store) putResident(ctx context.Context, tx pgx.Tx, r *app.Resident) err
 	if err != nil {
 		return err
 	}
-	s.feedAdd(ctx, feedResident, "", r.ID)
+	s.feedAdd(tx, feedResident, "", r.ID)
 	return nil
 }
 
@@ -127,7 +127,7 @@ func (s *Store) ResidentsByID(ctx context.Context, ids []app.ID) (map[app.ID]*ap
 // UpdateResident implements app.ResidentStore: the row is locked from
 // the read to the commit.
 func (s *Store) UpdateResident(ctx context.Context, id app.ID, fn func(r *app.Resident) error) error {
-	return s.write(ctx, "update resident "+string(id), func(tx pgx.Tx) error {
+	return s.write(ctx, "update resident "+string(id), func(tx *wtx) error {
 		var r app.Resident
 		if err := s.getForUpdate(ctx, tx, "residents", "id", string(id), &r); err != nil {
 			return err
@@ -169,7 +169,7 @@ func (s *Store) ReadableResidents(ctx context.Context) (out []app.Resident, dama
 // --- directory ---
 
 // putRow seals v into table under key (upsert); extra columns follow.
-func (s *Store) putRow(ctx context.Context, tx pgx.Tx, table, key string, v any, cols []string, vals ...any) error {
+func (s *Store) putRow(ctx context.Context, tx *wtx, table, key string, v any, cols []string, vals ...any) error {
 	data, err := s.seal.Seal(table, key, v)
 	if err != nil {
 		return err
@@ -194,11 +194,11 @@ func (s *Store) putRow(ctx context.Context, tx pgx.Tx, table, key string, v any,
 
 // PutClinic implements app.DirectoryStore.
 func (s *Store) PutClinic(ctx context.Context, c *app.Clinic) error {
-	return s.write(ctx, "put clinic "+string(c.ID), func(tx pgx.Tx) error {
+	return s.write(ctx, "put clinic "+string(c.ID), func(tx *wtx) error {
 		if err := s.putRow(ctx, tx, "clinics", string(c.ID), c, nil); err != nil {
 			return err
 		}
-		s.feedAdd(ctx, feedClinic, c.ID, c.ID)
+		s.feedAdd(tx, feedClinic, c.ID, c.ID)
 		return nil
 	})
 }
@@ -221,11 +221,11 @@ func (s *Store) Clinics(ctx context.Context) ([]app.Clinic, error) {
 
 // PutStaff implements app.DirectoryStore.
 func (s *Store) PutStaff(ctx context.Context, st *app.Staff) error {
-	return s.write(ctx, "put staff "+string(st.ID), func(tx pgx.Tx) error {
+	return s.write(ctx, "put staff "+string(st.ID), func(tx *wtx) error {
 		if err := s.putRow(ctx, tx, "staff", string(st.ID), st, nil); err != nil {
 			return err
 		}
-		s.feedAdd(ctx, feedStaff, "", st.ID)
+		s.feedAdd(tx, feedStaff, "", st.ID)
 		return nil
 	})
 }
@@ -248,11 +248,11 @@ func (s *Store) AllStaff(ctx context.Context) ([]app.Staff, error) {
 
 // PutTemplate implements app.DirectoryStore.
 func (s *Store) PutTemplate(ctx context.Context, t *app.MessageTemplate) error {
-	return s.write(ctx, "put template "+string(t.ID), func(tx pgx.Tx) error {
+	return s.write(ctx, "put template "+string(t.ID), func(tx *wtx) error {
 		if err := s.putRow(ctx, tx, "templates", string(t.ID), t, []string{"clinic_id"}, string(t.ClinicID)); err != nil {
 			return err
 		}
-		s.feedAdd(ctx, feedTemplate, t.ClinicID, t.ID)
+		s.feedAdd(tx, feedTemplate, t.ClinicID, t.ID)
 		return nil
 	})
 }
@@ -275,11 +275,11 @@ func (s *Store) Templates(ctx context.Context, clinicID app.ID) ([]app.MessageTe
 
 // PutEService implements app.DirectoryStore.
 func (s *Store) PutEService(ctx context.Context, e *app.EService) error {
-	return s.write(ctx, "put e-service "+string(e.ID), func(tx pgx.Tx) error {
+	return s.write(ctx, "put e-service "+string(e.ID), func(tx *wtx) error {
 		if err := s.putRow(ctx, tx, "eservices", string(e.ID), e, []string{"clinic_id"}, string(e.ClinicID)); err != nil {
 			return err
 		}
-		s.feedAdd(ctx, feedEService, e.ClinicID, e.ID)
+		s.feedAdd(tx, feedEService, e.ClinicID, e.ID)
 		return nil
 	})
 }
@@ -298,7 +298,7 @@ func (s *Store) PutCredential(ctx context.Context, c *app.Credential) error {
 	if c.StaffID == "" {
 		return fmt.Errorf("put credential: no staff id: %w", app.ErrInvalid)
 	}
-	return s.write(ctx, "put credential "+string(c.StaffID), func(tx pgx.Tx) error {
+	return s.write(ctx, "put credential "+string(c.StaffID), func(tx *wtx) error {
 		return s.putRow(ctx, tx, "credentials", string(c.StaffID), c, nil)
 	})
 }
@@ -314,7 +314,7 @@ func (s *Store) Credential(ctx context.Context, staffID app.ID) (*app.Credential
 
 // UpdateCredential implements app.CredentialStore.
 func (s *Store) UpdateCredential(ctx context.Context, staffID app.ID, fn func(c *app.Credential) error) error {
-	return s.write(ctx, "update credential "+string(staffID), func(tx pgx.Tx) error {
+	return s.write(ctx, "update credential "+string(staffID), func(tx *wtx) error {
 		var c app.Credential
 		if err := s.getForUpdate(ctx, tx, "credentials", "staff_id", string(staffID), &c); err != nil {
 			return err
@@ -344,7 +344,7 @@ func (s *Store) PutFormSeries(ctx context.Context, fs *form.Series) error {
 	if fs.FormID == "" {
 		return fmt.Errorf("put form series: no id: %w", app.ErrInvalid)
 	}
-	return s.write(ctx, "put form series "+fs.FormID, func(tx pgx.Tx) error {
+	return s.write(ctx, "put form series "+fs.FormID, func(tx *wtx) error {
 		var old form.Series
 		err := s.getForUpdate(ctx, tx, "form_series", "form_id", fs.FormID, &old)
 		switch {
@@ -374,7 +374,7 @@ func (s *Store) PutFormSeries(ctx context.Context, fs *form.Series) error {
 		if err := tx.QueryRow(ctx, "SELECT clinic_id FROM eservices WHERE id = $1", fs.FormID).Scan(&clinic); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		s.feedAdd(ctx, feedForm, app.ID(clinic), app.ID(fs.FormID))
+		s.feedAdd(tx, feedForm, app.ID(clinic), app.ID(fs.FormID))
 		return nil
 	})
 }

@@ -41,6 +41,10 @@ type Options struct {
 	// CheckpointEvery is how many access-log links go between two signed
 	// checkpoints (default storage.DefaultCheckpointEvery).
 	CheckpointEvery uint64
+	// LogRetentionYears is how long access-log entries are kept (default
+	// app.DefaultLogRetentionYears; less than app.MinLogRetentionYears is
+	// refused).
+	LogRetentionYears int
 	// MaxConns bounds the connection pool (default 4 per CPU, pgxpool's).
 	MaxConns int32
 }
@@ -53,6 +57,7 @@ type Store struct {
 	clock app.Clock
 	log   *slog.Logger
 	every uint64
+	years int
 
 	pnrKey  []byte
 	signKey ed25519.PrivateKey
@@ -83,6 +88,13 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
+	switch {
+	case opt.LogRetentionYears == 0:
+		opt.LogRetentionYears = app.DefaultLogRetentionYears
+	case opt.LogRetentionYears < app.MinLogRetentionYears:
+		return nil, fmt.Errorf("pgstore: access-log retention of %d years, the law asks for at least %d: %w",
+			opt.LogRetentionYears, app.MinLogRetentionYears, app.ErrInvalid)
+	}
 	if opt.CheckpointEvery == 0 {
 		opt.CheckpointEvery = storage.DefaultCheckpointEvery
 	}
@@ -98,7 +110,7 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: connect: %w", err)
 	}
-	s := &Store{pool: pool, clock: opt.Clock, log: opt.Logger, every: opt.CheckpointEvery, closed: make(chan struct{})}
+	s := &Store{pool: pool, clock: opt.Clock, log: opt.Logger, every: opt.CheckpointEvery, years: opt.LogRetentionYears, closed: make(chan struct{})}
 	if err := s.prepare(ctx, opt.ServerKey); err != nil {
 		pool.Close()
 		return nil, err
@@ -253,7 +265,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // MarkDemo marks the database as demo data.
 func (s *Store) MarkDemo(ctx context.Context) error {
-	err := s.write(ctx, "mark demo", func(tx pgx.Tx) error { return putMeta(ctx, tx, kDemo, []byte{1}) })
+	err := s.write(ctx, "mark demo", func(tx *wtx) error { return putMeta(ctx, tx, kDemo, []byte{1}) })
 	if err == nil {
 		s.demo.Store(true)
 	}
@@ -291,8 +303,14 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// txState is what one write transaction collects to do at its end: the
-// feed entries, appended just before commit (feedAppend).
+// wtx is a write transaction (or a savepoint inside a batch) with what
+// it collects to do at its end: the feed entries, appended just before
+// the commit (appendFeed).
+type wtx struct {
+	pgx.Tx
+	st *txState
+}
+
 type txState struct {
 	feed []feedItem
 }
@@ -307,8 +325,7 @@ type batchKey struct{}
 // batch is one transaction several store calls share (Batch).
 type batch struct {
 	s      *Store
-	tx     pgx.Tx
-	st     *txState
+	tx     *wtx
 	failed bool
 }
 
@@ -317,13 +334,6 @@ func (s *Store) batchOf(ctx context.Context) *batch {
 		return b
 	}
 	return nil
-}
-
-type stateKey struct{}
-
-func stateOf(ctx context.Context) *txState {
-	st, _ := ctx.Value(stateKey{}).(*txState)
-	return st
 }
 
 // Batch runs fn with a context in which every call of this store shares
@@ -335,8 +345,8 @@ func (s *Store) Batch(ctx context.Context, fn func(ctx context.Context) error) e
 	if s.batchOf(ctx) != nil {
 		return fn(ctx)
 	}
-	return s.inTx(ctx, "batch", func(ctx context.Context, tx pgx.Tx) error {
-		b := &batch{s: s, tx: tx, st: stateOf(ctx)}
+	return s.inTx(ctx, "batch", func(tx *wtx) error {
+		b := &batch{s: s, tx: tx}
 		if err := fn(context.WithValue(ctx, batchKey{}, b)); err != nil {
 			return err
 		}
@@ -367,8 +377,7 @@ func isClean(err error) bool {
 }
 
 func unclean(err error) error {
-	var c cleanError
-	if errors.As(err, &c) && err == error(c) {
+	if c, ok := err.(cleanError); ok {
 		return c.error
 	}
 	return err
@@ -376,7 +385,7 @@ func unclean(err error) error {
 
 // write runs fn in a write transaction, or inside ctx's batch (behind a
 // savepoint).
-func (s *Store) write(ctx context.Context, op string, fn func(tx pgx.Tx) error) error {
+func (s *Store) write(ctx context.Context, op string, fn func(tx *wtx) error) error {
 	if b := s.batchOf(ctx); b != nil {
 		if b.failed {
 			return storage.ErrBatchFailed
@@ -386,13 +395,13 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx pgx.Tx) error) 
 			b.failed = true
 			return fmt.Errorf("%s: %w", op, err)
 		}
-		mark := len(b.st.feed)
-		if err := fn(sp); err != nil {
+		mark := len(b.tx.st.feed)
+		if err := fn(&wtx{Tx: sp, st: b.tx.st}); err != nil {
 			if rerr := sp.Rollback(ctx); rerr != nil || !isClean(err) {
 				b.failed = true
 				return fmt.Errorf("%s: %w", op, unclean(err))
 			}
-			b.st.feed = b.st.feed[:mark]
+			b.tx.st.feed = b.tx.st.feed[:mark]
 			return unclean(err)
 		}
 		if err := sp.Commit(ctx); err != nil {
@@ -401,21 +410,21 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx pgx.Tx) error) 
 		}
 		return nil
 	}
-	return s.inTx(ctx, op, func(ctx context.Context, tx pgx.Tx) error { return fn(tx) })
+	return s.inTx(ctx, op, fn)
 }
 
 // inTx runs fn in a new transaction and commits it with the feed entries
 // it collected. A serialization failure or deadlock is retried.
-func (s *Store) inTx(ctx context.Context, op string, fn func(ctx context.Context, tx pgx.Tx) error) error {
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx *wtx) error) error {
 	for attempt := 0; ; attempt++ {
-		st := &txState{}
 		var head uint64
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			if err := fn(context.WithValue(ctx, stateKey{}, st), tx); err != nil {
+			w := &wtx{Tx: tx, st: &txState{}}
+			if err := fn(w); err != nil {
 				return err
 			}
 			var err error
-			head, err = s.appendFeed(ctx, tx, st.feed)
+			head, err = s.appendFeed(ctx, w, w.st.feed)
 			return err
 		})
 		if err == nil {
@@ -472,7 +481,7 @@ func (s *Store) get(ctx context.Context, q querier, table, keyCol, key string, v
 }
 
 // getForUpdate is get with the row locked until the transaction ends.
-func (s *Store) getForUpdate(ctx context.Context, tx pgx.Tx, table, keyCol, key string, v any) error {
+func (s *Store) getForUpdate(ctx context.Context, tx *wtx, table, keyCol, key string, v any) error {
 	var data []byte
 	err := tx.QueryRow(ctx, "SELECT data FROM "+table+" WHERE "+keyCol+" = $1 FOR UPDATE", key).Scan(&data)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -8,6 +8,7 @@ import (
 
 	"mottagning/app"
 	"mottagning/internal/pgtest"
+	"mottagning/server"
 	"mottagning/storage/storetest"
 )
 
@@ -56,3 +57,6 @@ func openTest(t *testing.T) *Store {
 func TestPostgresStoreContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) app.Store { return openTest(t) })
 }
+
+// The server needs all of server.Store of the PostgreSQL store.
+var _ server.Store = (*Store)(nil)

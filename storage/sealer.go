@@ -1,8 +1,11 @@
 package storage
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
+	"mottagning/app"
+	"time"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -84,3 +87,52 @@ func (s *Sealer) SealBytes(place, key string, p []byte) ([]byte, error) {
 func (s *Sealer) OpenBytes(place, key string, data []byte) ([]byte, error) {
 	return decodeRaw(s.c, []byte(place), []byte(key), data)
 }
+
+// ChainWalk verifies an access-log chain fed link by link in position
+// order, with the rules VerifyAccessLog applies here; the PostgreSQL
+// store verifies its chain with it.
+type ChainWalk struct{ w chainWalk }
+
+// NewChainWalk starts a verification with the database's public key,
+// its checkpoints by position, and those that could not be read (badCps,
+// with the reason), at time now.
+func NewChainWalk(pub ed25519.PublicKey, cps map[uint64]*app.Checkpoint, badCps map[uint64]string, now time.Time) *ChainWalk {
+	c := &ChainWalk{w: chainWalk{pub: pub, cps: cps, badCps: badCps, now: now}}
+	c.w.rep.Checkpoints = len(cps) + len(badCps)
+	if len(pub) != ed25519.PublicKeySize {
+		c.w.fail(0, "", app.BreakCheckpoint, "the database has no access-log public key")
+	}
+	return c
+}
+
+// Start sets the walk up for a chain whose first kept link is first (0:
+// no link is kept) and whose head is at headSeq.
+func (c *ChainWalk) Start(first, headSeq uint64) {
+	if c.w.rep.Break != nil {
+		return
+	}
+	if first == 0 {
+		c.w.start(headSeq + 1)
+	} else {
+		c.w.start(first)
+	}
+}
+
+// Link checks the link stored at seq: l as read, or readErr when it did
+// not open (movedFrom: the position whose key it opens under, or 0).
+func (c *ChainWalk) Link(seq uint64, l *app.ChainLink, readErr error, movedFrom uint64) {
+	c.w.link(seq, l, readErr, movedFrom)
+}
+
+// Broken reports whether a break was found.
+func (c *ChainWalk) Broken() bool { return c.w.rep.Break != nil }
+
+// End checks the last link against the head.
+func (c *ChainWalk) End(headSeq uint64, headHash []byte) {
+	if c.w.rep.Break == nil {
+		c.w.end(chainHead{Seq: headSeq, Hash: headHash})
+	}
+}
+
+// Report is the verification's result.
+func (c *ChainWalk) Report() app.ChainReport { return c.w.rep }
