@@ -60,6 +60,15 @@ func (s *Store) putResident(ctx context.Context, tx *wtx, r *app.Resident) error
 	if err != nil {
 		return err
 	}
+	// The guardian index: the child's guardians as the register has them.
+	b := &pgx.Batch{}
+	b.Queue("DELETE FROM guardianships WHERE child_id = $1", string(r.ID))
+	for _, g := range r.Guardians {
+		b.Queue("INSERT INTO guardianships (guardian_id, child_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", string(g.GuardianID), string(r.ID))
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
 	s.feedAdd(tx, feedResident, "", r.ID)
 	return nil
 }

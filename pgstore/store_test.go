@@ -60,3 +60,10 @@ func TestPostgresStoreContract(t *testing.T) {
 
 // The server needs all of server.Store of the PostgreSQL store.
 var _ server.Store = (*Store)(nil)
+
+// The node state lives in the database (server/state.go).
+var (
+	_ server.ResidentSessionStore = (*Store)(nil)
+	_ server.RateLimitStore       = (*Store)(nil)
+	_ server.GuardianIndex        = (*Store)(nil)
+)

@@ -516,7 +516,7 @@ func newResidentSessions(clock app.Clock, ttl time.Duration) *residentSessions {
 }
 
 // create starts a session for resident and returns its token.
-func (rs *residentSessions) create(resident app.ID) (string, time.Time) {
+func (rs *residentSessions) create(_ context.Context, resident app.ID) (string, time.Time, error) {
 	tok := "r1." + randomToken(32)
 	now := rs.clock.Now()
 	exp := now.Add(rs.ttl)
@@ -528,33 +528,34 @@ func (rs *residentSessions) create(resident app.ID) (string, time.Time) {
 		}
 	}
 	rs.byKey[sha256.Sum256([]byte(tok))] = residentSession{resident: resident, expires: exp}
-	return tok, exp
+	return tok, exp, nil
 }
 
 // lookup returns the resident of a valid token.
-func (rs *residentSessions) lookup(tok string) (app.ID, bool) {
+func (rs *residentSessions) lookup(_ context.Context, tok string) (app.ID, bool, error) {
 	k := sha256.Sum256([]byte(tok))
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	v, ok := rs.byKey[k]
 	if !ok {
-		return "", false
+		return "", false, nil
 	}
 	if !rs.clock.Now().Before(v.expires) {
 		delete(rs.byKey, k)
-		return "", false
+		return "", false, nil
 	}
-	return v.resident, true
+	return v.resident, true, nil
 }
 
-func (rs *residentSessions) end(tok string) {
+func (rs *residentSessions) end(_ context.Context, tok string) error {
 	rs.mu.Lock()
 	delete(rs.byKey, sha256.Sum256([]byte(tok)))
 	rs.mu.Unlock()
+	return nil
 }
 
 // endAll ends every session of a resident (after locking the login, R10).
-func (rs *residentSessions) endAll(resident app.ID) {
+func (rs *residentSessions) endAll(_ context.Context, resident app.ID) error {
 	rs.mu.Lock()
 	for k, v := range rs.byKey {
 		if v.resident == resident {
@@ -562,6 +563,7 @@ func (rs *residentSessions) endAll(resident app.ID) {
 		}
 	}
 	rs.mu.Unlock()
+	return nil
 }
 
 func (rs *residentSessions) count() int {
@@ -574,8 +576,16 @@ func (rs *residentSessions) count() int {
 func (s *Server) withResident(h func(w http.ResponseWriter, r *http.Request, me app.ID)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok := bearer(r)
-		id, ok := s.sessions.lookup(tok)
-		if tok == "" || !ok {
+		if tok == "" {
+			writeErr(w, http.StatusUnauthorized, codeUnauthenticated, "")
+			return
+		}
+		id, ok, err := s.sessions.lookup(r.Context(), tok)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !ok {
 			writeErr(w, http.StatusUnauthorized, codeUnauthenticated, "")
 			return
 		}

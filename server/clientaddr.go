@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/netip"
@@ -128,7 +129,7 @@ func newAddrLimits(clock app.Clock, perMinute float64, burst int) *addrLimits {
 	return &addrLimits{clock: clock, every: rate.Limit(perMinute / 60), burst: burst, buckets: map[string]*addrBucket{}}
 }
 
-func (l *addrLimits) allow(key string) bool {
+func (l *addrLimits) allow(_ context.Context, key string) bool {
 	now := l.clock.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -444,7 +444,7 @@ func (s *Server) ImportRegister(ctx context.Context, r io.Reader) (ImportResult,
 	if err != nil {
 		return ImportResult{}, err
 	}
-	if err := s.children.load(ctx, s.store, s.log); err != nil {
+	if err := s.children.reload(ctx); err != nil {
 		return res, fmt.Errorf("import register: guardian index: %w", err)
 	}
 	return res, nil

@@ -18,7 +18,7 @@ import (
 // --- e-ID sign-in (R1, R10) ---
 
 func (s *Server) eidStart(w http.ResponseWriter, r *http.Request) {
-	if !s.startLim.allow(clientAddr(r, s.trusted)) {
+	if !s.startLim.allow(r.Context(), clientAddr(r, s.trusted)) {
 		writeErr(w, http.StatusTooManyRequests, codeTooManyAttempts, "")
 		return
 	}
@@ -79,7 +79,11 @@ func (s *Server) eidCollect(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	tok, exp := s.sessions.create(rs.ID)
+	tok, exp, err := s.sessions.create(r.Context(), rs.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.log.Info("resident signed in", "resident", rs.ID, "first", first)
 	writeJSON(w, http.StatusOK, client.EIDCollectResponse{Status: "complete",
 		Session: &client.ResidentSession{Token: tok, Expires: exp, ResidentID: string(rs.ID), FirstSignIn: first}})
@@ -106,7 +110,10 @@ func (s *Server) active(h func(w http.ResponseWriter, r *http.Request, me app.ID
 }
 
 func (s *Server) residentSignOut(w http.ResponseWriter, r *http.Request, _ app.ID) {
-	s.sessions.end(bearer(r))
+	if err := s.sessions.end(r.Context(), bearer(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -301,7 +308,11 @@ func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request, me app.I
 // guardian of, with whether the resident may act for each (R5, R7, R8,
 // blocked guardian, a locked child R10) and why not.
 func (s *Server) listChildren(w http.ResponseWriter, r *http.Request, me app.ID) {
-	ids := s.children.of(me)
+	ids, err := s.children.of(r.Context(), me)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	out := []client.Child{}
 	if len(ids) == 0 {
 		writeJSON(w, http.StatusOK, out)
@@ -393,7 +404,10 @@ func (s *Server) lockSelf(w http.ResponseWriter, r *http.Request, me app.ID) {
 		s.fail(w, r, err)
 		return
 	}
-	s.sessions.endAll(me)
+	if err := s.sessions.endAll(r.Context(), me); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -75,11 +75,11 @@ type Server struct {
 	clock     app.Clock
 	log       *slog.Logger
 	metrics   *Metrics
-	sessions  *residentSessions
-	children  *childIndex
+	sessions  sessionKeeper
+	children  children
 	trusted   []netip.Prefix
-	startLim  *addrLimits
-	testLim   *addrLimits
+	startLim  limiter
+	testLim   limiter
 }
 
 // New builds a server over deps and loads the guardian index from the store.
@@ -108,8 +108,6 @@ func New(ctx context.Context, deps Deps) (*Server, error) {
 	gate := NewGate(deps.Store)
 	s := &Server{
 		trusted:   deps.TrustedProxies,
-		startLim:  newAddrLimits(deps.Clock, float64(deps.ResidentStartPerMinute), deps.ResidentStartPerMinute),
-		testLim:   newAddrLimits(deps.Clock, float64(deps.TestNotifyPerMinute), deps.TestNotifyPerMinute),
 		store:     deps.Store,
 		gate:      gate,
 		cases:     app.NewCaseService(gate, deps.Clock),
@@ -123,14 +121,13 @@ func New(ctx context.Context, deps Deps) (*Server, error) {
 		clock:     deps.Clock,
 		log:       deps.Logger,
 		metrics:   deps.Metrics,
-		sessions:  newResidentSessions(deps.Clock, deps.ResidentTTL),
-		children:  newChildIndex(),
 	}
+	s.useState(deps)
 	// The server is the system of record: its writes feed the desktops.
 	if err := gate.SetChangeFeed(ctx); err != nil {
 		return nil, fmt.Errorf("server: change feed: %w", err)
 	}
-	if err := s.children.load(ctx, deps.Store, deps.Logger); err != nil {
+	if err := s.children.reload(ctx); err != nil {
 		return nil, fmt.Errorf("server: guardian index: %w", err)
 	}
 	deps.Metrics.outboxDepth = gate.outboxDepth

@@ -271,7 +271,7 @@ func (s *Server) blockGuardian(w http.ResponseWriter, r *http.Request, sess app.
 
 // testNotification is "Skicka testavisering" (lokal administratör).
 func (s *Server) testNotification(w http.ResponseWriter, r *http.Request, sess app.Session) {
-	if !s.testLim.allow(clientAddr(r, s.trusted)) {
+	if !s.testLim.allow(r.Context(), clientAddr(r, s.trusted)) {
 		writeErr(w, http.StatusTooManyRequests, codeTooManyAttempts, "")
 		return
 	}
@@ -321,7 +321,10 @@ func (s *Server) regionLock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.On {
-		s.sessions.endAll(id)
+		if err := s.sessions.endAll(r.Context(), id); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	s.log.Info("login lock changed by kontaktcenter", "staff", st.ID, "resident", id, "locked", req.On)
 	w.WriteHeader(http.StatusNoContent)

@@ -171,3 +171,30 @@ CREATE TABLE pull_logged (
 	version bigint NOT NULL,
 	PRIMARY KEY (holder, case_id)
 );
+
+-- The guardian → children index (ids only), kept with every resident
+-- written: the register's guardianships of each child.
+CREATE TABLE guardianships (
+	guardian_id text COLLATE "C" NOT NULL,
+	child_id    text COLLATE "C" NOT NULL,
+	PRIMARY KEY (guardian_id, child_id)
+);
+CREATE INDEX guardianships_child ON guardianships (child_id);
+
+-- Resident sessions by the SHA-256 of their token, shared by the nodes.
+CREATE TABLE resident_sessions (
+	key         bytea PRIMARY KEY,
+	resident_id text COLLATE "C" NOT NULL,
+	expires     bigint NOT NULL
+);
+CREATE INDEX resident_sessions_resident ON resident_sessions (resident_id);
+CREATE INDEX resident_sessions_expires ON resident_sessions (expires);
+
+-- Token buckets of the per-address limits, shared by the nodes.
+CREATE TABLE rate_limits (
+	scope  text COLLATE "C" NOT NULL,
+	key    text COLLATE "C" NOT NULL,
+	tokens double precision NOT NULL,
+	at     bigint NOT NULL,
+	PRIMARY KEY (scope, key)
+);

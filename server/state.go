@@ -1,0 +1,165 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"log/slog"
+	"time"
+
+	"mottagning/app"
+)
+
+// The state a node keeps beside its data: resident sessions, the
+// per-address limits and the guardian → children index. On the bbolt
+// store (one node) it lives in process memory, as it always has: a
+// restart signs residents out. A store that implements the interfaces
+// below (pgstore) keeps it in the database instead, so that every node
+// behind a load balancer serves every request: a resident signed in
+// through one node reads the inbox through another, and an address's
+// limit counts its requests to all of them.
+
+// ResidentSessionStore keeps resident sessions by the SHA-256 of their
+// token (the token itself is never stored).
+type ResidentSessionStore interface {
+	PutResidentSession(ctx context.Context, key []byte, resident app.ID, expires time.Time) error
+	// ResidentSession is the resident of a session that has not expired
+	// at now; ok is false for none.
+	ResidentSession(ctx context.Context, key []byte, now time.Time) (resident app.ID, ok bool, err error)
+	DeleteResidentSession(ctx context.Context, key []byte) error
+	DeleteResidentSessions(ctx context.Context, resident app.ID) error
+	CountResidentSessions(ctx context.Context, now time.Time) (int, error)
+}
+
+// RateLimitStore keeps token buckets: scope names the limit, key the
+// client address.
+type RateLimitStore interface {
+	AllowRate(ctx context.Context, scope, key string, perMinute float64, burst int, now time.Time) (bool, error)
+}
+
+// GuardianIndex finds the children whose guardian the register names.
+type GuardianIndex interface {
+	ChildrenOf(ctx context.Context, guardian app.ID) ([]app.ID, error)
+}
+
+// sessionKeeper is where the server keeps resident sessions.
+type sessionKeeper interface {
+	create(ctx context.Context, resident app.ID) (string, time.Time, error)
+	lookup(ctx context.Context, tok string) (app.ID, bool, error)
+	end(ctx context.Context, tok string) error
+	endAll(ctx context.Context, resident app.ID) error
+	count() int
+}
+
+// dbSessions keeps resident sessions in a ResidentSessionStore.
+type dbSessions struct {
+	st    ResidentSessionStore
+	clock app.Clock
+	ttl   time.Duration
+	log   *slog.Logger
+}
+
+func (d *dbSessions) create(ctx context.Context, resident app.ID) (string, time.Time, error) {
+	tok := "r1." + randomToken(32)
+	exp := d.clock.Now().Add(d.ttl)
+	k := sha256.Sum256([]byte(tok))
+	if err := d.st.PutResidentSession(ctx, k[:], resident, exp); err != nil {
+		return "", time.Time{}, err
+	}
+	return tok, exp, nil
+}
+
+func (d *dbSessions) lookup(ctx context.Context, tok string) (app.ID, bool, error) {
+	k := sha256.Sum256([]byte(tok))
+	return d.st.ResidentSession(ctx, k[:], d.clock.Now())
+}
+
+func (d *dbSessions) end(ctx context.Context, tok string) error {
+	k := sha256.Sum256([]byte(tok))
+	return d.st.DeleteResidentSession(ctx, k[:])
+}
+
+func (d *dbSessions) endAll(ctx context.Context, resident app.ID) error {
+	return d.st.DeleteResidentSessions(ctx, resident)
+}
+
+func (d *dbSessions) count() int {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	n, err := d.st.CountResidentSessions(ctx, d.clock.Now())
+	if err != nil {
+		d.log.Warn("resident sessions: count failed", "err", err)
+		return 0
+	}
+	return n
+}
+
+// limiter is a per-address limit.
+type limiter interface {
+	allow(ctx context.Context, key string) bool
+}
+
+// dbLimits is a limit kept in a RateLimitStore; a failure to read it
+// refuses the request (the database is down: so is everything else).
+type dbLimits struct {
+	st        RateLimitStore
+	scope     string
+	clock     app.Clock
+	perMinute float64
+	burst     int
+	log       *slog.Logger
+}
+
+func (l *dbLimits) allow(ctx context.Context, key string) bool {
+	ok, err := l.st.AllowRate(ctx, l.scope, key, l.perMinute, l.burst, l.clock.Now())
+	if err != nil {
+		l.log.Warn("rate limit: the database did not answer; refused", "limit", l.scope, "err", err)
+		return false
+	}
+	return ok
+}
+
+// children is where the guardian → children index is.
+type children interface {
+	of(ctx context.Context, guardian app.ID) ([]app.ID, error)
+	// reload rebuilds a memory index after a register import.
+	reload(ctx context.Context) error
+}
+
+// dbChildren asks the store's GuardianIndex, which the store keeps with
+// every resident it writes.
+type dbChildren struct{ st GuardianIndex }
+
+func (d dbChildren) of(ctx context.Context, g app.ID) ([]app.ID, error) { return d.st.ChildrenOf(ctx, g) }
+func (d dbChildren) reload(context.Context) error                        { return nil }
+
+// memChildren is the memory index over a ResidentDirectory.
+type memChildren struct {
+	x   *childIndex
+	st  ResidentDirectory
+	log *slog.Logger
+}
+
+func (m memChildren) of(_ context.Context, g app.ID) ([]app.ID, error) { return m.x.of(g), nil }
+func (m memChildren) reload(ctx context.Context) error                 { return m.x.load(ctx, m.st, m.log) }
+
+// useState puts the node's state where the store says: in the database
+// when the store keeps it, else in memory.
+func (s *Server) useState(deps Deps) {
+	if st, ok := deps.Store.(ResidentSessionStore); ok {
+		s.sessions = &dbSessions{st: st, clock: deps.Clock, ttl: deps.ResidentTTL, log: deps.Logger}
+	} else {
+		s.sessions = newResidentSessions(deps.Clock, deps.ResidentTTL)
+	}
+	if st, ok := deps.Store.(RateLimitStore); ok {
+		s.startLim = &dbLimits{st: st, scope: "resident_start", clock: deps.Clock, perMinute: float64(deps.ResidentStartPerMinute), burst: deps.ResidentStartPerMinute, log: deps.Logger}
+		s.testLim = &dbLimits{st: st, scope: "test_notification", clock: deps.Clock, perMinute: float64(deps.TestNotifyPerMinute), burst: deps.TestNotifyPerMinute, log: deps.Logger}
+	} else {
+		s.startLim = newAddrLimits(deps.Clock, float64(deps.ResidentStartPerMinute), deps.ResidentStartPerMinute)
+		s.testLim = newAddrLimits(deps.Clock, float64(deps.TestNotifyPerMinute), deps.TestNotifyPerMinute)
+	}
+	if st, ok := deps.Store.(GuardianIndex); ok {
+		s.children = dbChildren{st: st}
+	} else {
+		s.children = memChildren{x: newChildIndex(), st: deps.Store, log: deps.Logger}
+	}
+}
