@@ -198,3 +198,12 @@ CREATE TABLE rate_limits (
 	at     bigint NOT NULL,
 	PRIMARY KEY (scope, key)
 );
+
+-- The staff accounts, devices and sessions (server/staffauth): its
+-- buckets of records, sealed like every other value.
+CREATE TABLE auth_kv (
+	bucket text COLLATE "C" NOT NULL,
+	key    bytea NOT NULL,
+	value  bytea NOT NULL,
+	PRIMARY KEY (bucket, key)
+);

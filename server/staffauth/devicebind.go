@@ -12,8 +12,6 @@ import (
 	stdsync "sync"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"mottagning/app"
 )
 
@@ -100,6 +98,8 @@ type challenges struct {
 	clock app.Clock
 	ttl   time.Duration
 	key   []byte
+	// kv, on a shared database, keeps the used challenges instead of used.
+	kv KV
 
 	mu   stdsync.Mutex
 	used map[string]time.Time // nonce → expiry
@@ -124,6 +124,11 @@ func (c *challenges) valid(ch string) bool {
 	nonce, ok := c.parse(ch)
 	if !ok {
 		return false
+	}
+	if c.kv != nil {
+		seen := true
+		_ = c.kv.View(func(tx Tx) error { seen = tx.Bucket(bUsedChallenges).Get([]byte(nonce)) != nil; return nil })
+		return !seen
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -167,7 +172,7 @@ func (s *Service) knownDevice(req *SignInRequest, staff app.ID) app.ID {
 		return ""
 	}
 	var d *Device
-	if err := s.db.View(func(tx *bolt.Tx) (err error) { d, err = getDevice(tx, req.DeviceID); return err }); err != nil {
+	if err := s.db.View(func(tx Tx) (err error) { d, err = getDevice(tx, req.DeviceID); return err }); err != nil {
 		return ""
 	}
 	if len(d.Key) == 0 || d.Revoked || !slices.Contains(d.Staff, staff) ||
@@ -179,7 +184,7 @@ func (s *Service) knownDevice(req *SignInRequest, staff app.ID) app.ID {
 
 // use checks a challenge and spends it: ErrChallenge when it is not one
 // of ours, has expired or was used before.
-func (c *challenges) use(ch string) error {
+func (c *challenges) use(tx Tx, ch string) error {
 	if len(ch) > 128 || !strings.HasPrefix(ch, challengePrefix) {
 		return ErrChallenge
 	}
@@ -202,6 +207,9 @@ func (c *challenges) use(ch string) error {
 		return ErrChallenge
 	}
 	nonce := string(raw[:challengeNonceLen])
+	if c.kv != nil {
+		return c.useShared(tx, nonce, exp, now)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, seen := c.used[nonce]; seen {
@@ -221,13 +229,48 @@ func (c *challenges) use(ch string) error {
 	return nil
 }
 
+// useShared spends a challenge in the shared database, in tx (the
+// sign-in's transaction): the first node to commit its nonce wins, any
+// later use is refused. Expired nonces go
+// now and then.
+func (c *challenges) useShared(tx Tx, nonce string, exp, now time.Time) error {
+	err := func() error {
+		b := tx.Bucket(bUsedChallenges)
+		if b.Get([]byte(nonce)) != nil {
+			return ErrChallenge
+		}
+		if now.Unix()%16 == 0 {
+			var old [][]byte
+			err := b.ForEach(func(k, v []byte) error {
+				if len(v) == 8 && !now.Before(time.Unix(int64(binary.BigEndian.Uint64(v)), 0)) {
+					old = append(old, clone(k))
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, k := range old {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+		return b.Put([]byte(nonce), binary.BigEndian.AppendUint64(nil, uint64(exp.Unix())))
+	}()
+	if errors.Is(err, ErrChallenge) {
+		return ErrChallenge
+	}
+	return err
+}
+
 // checkProof spends the proof's challenge and checks that pub signed it
 // for purpose and device: nil, ErrChallenge or ErrDeviceProof.
-func (s *Service) checkProof(pub []byte, purpose string, device app.ID, challenge string, sig []byte) error {
+func (s *Service) checkProof(tx Tx, pub []byte, purpose string, device app.ID, challenge string, sig []byte) error {
 	if challenge == "" || len(sig) == 0 {
 		return ErrDeviceProof
 	}
-	if err := s.challenges.use(challenge); err != nil {
+	if err := s.challenges.use(tx, challenge); err != nil {
 		return err
 	}
 	if !app.VerifyDeviceProof(ed25519.PublicKey(pub), purpose, device, challenge, sig) {
@@ -246,7 +289,7 @@ func checkPublicKey(pub []byte) error {
 // signInDevice picks the device of a sign-in of staff (see the top of the
 // file) and reports whether it is bound to the key the request presented.
 // It stores nothing; SignIn does.
-func (s *Service) signInDevice(tx *bolt.Tx, req *SignInRequest, staff app.ID, now time.Time) (*Device, bool, error) {
+func (s *Service) signInDevice(tx Tx, req *SignInRequest, staff app.ID, now time.Time) (*Device, bool, error) {
 	if err := checkPublicKey(req.DeviceKey); err != nil {
 		return nil, false, err
 	}
@@ -269,7 +312,7 @@ func (s *Service) signInDevice(tx *bolt.Tx, req *SignInRequest, staff app.ID, no
 	case len(d.Key) == 0:
 		return fresh()
 	}
-	if err := s.checkProof(d.Key, app.ProofSignIn, d.ID, req.Challenge, req.DeviceProof); err != nil {
+	if err := s.checkProof(tx, d.Key, app.ProofSignIn, d.ID, req.Challenge, req.DeviceProof); err != nil {
 		return nil, false, fmt.Errorf("device %s: %w", d.ID, err)
 	}
 	if d.Revoked {
@@ -281,7 +324,7 @@ func (s *Service) signInDevice(tx *bolt.Tx, req *SignInRequest, staff app.ID, no
 // adoptKey binds a device without a key to the adoption's key (the caller
 // has shown the device's current refresh token), or confirms the key it
 // has. It changes d in memory; the caller stores it.
-func (s *Service) adoptKey(d *Device, k *KeyProof, now time.Time) error {
+func (s *Service) adoptKey(tx Tx, d *Device, k *KeyProof, now time.Time) error {
 	if err := checkPublicKey(k.PublicKey); err != nil || k.PublicKey == nil {
 		return fmt.Errorf("device %s: adopt key: %w", d.ID, app.ErrInvalid)
 	}
@@ -291,7 +334,7 @@ func (s *Service) adoptKey(d *Device, k *KeyProof, now time.Time) error {
 		}
 		return nil
 	}
-	if err := s.checkProof(k.PublicKey, app.ProofAdopt, d.ID, k.Challenge, k.Signature); err != nil {
+	if err := s.checkProof(tx, k.PublicKey, app.ProofAdopt, d.ID, k.Challenge, k.Signature); err != nil {
 		return fmt.Errorf("device %s: adopt key: %w", d.ID, err)
 	}
 	d.Key, d.KeyAt = clone(k.PublicKey), now

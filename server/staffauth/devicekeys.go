@@ -14,8 +14,6 @@ import (
 	"time"
 	"unicode"
 
-	bolt "go.etcd.io/bbolt"
-
 	"mottagning/app"
 )
 
@@ -117,7 +115,7 @@ type escrow struct {
 	Released  int `json:",omitempty"`
 }
 
-func getEscrow(tx *bolt.Tx, device app.ID) (*escrow, error) {
+func getEscrow(tx Tx, device app.ID) (*escrow, error) {
 	var e escrow
 	if err := getJSON(tx.Bucket(bEscrow), []byte(device), &e); err != nil {
 		return nil, err
@@ -128,7 +126,7 @@ func getEscrow(tx *bolt.Tx, device app.ID) (*escrow, error) {
 // deleteEscrow deletes a device's escrow. bbolt writes copies of pages, so
 // the old bytes stay on a free page of auth.db until it is reused: what
 // makes the key unusable is that the server no longer hands it out.
-func deleteEscrow(tx *bolt.Tx, device app.ID) error {
+func deleteEscrow(tx Tx, device app.ID) error {
 	return tx.Bucket(bEscrow).Delete([]byte(device))
 }
 
@@ -146,7 +144,7 @@ func validEscrowID(id string) bool {
 
 // deviceOf loads the caller's device for a change: it must exist, be the
 // token's, and not be revoked.
-func deviceOf(tx *bolt.Tx, c *Claims) (*Device, error) {
+func deviceOf(tx Tx, c *Claims) (*Device, error) {
 	d, err := getDevice(tx, c.DeviceID)
 	if errors.Is(err, app.ErrNotFound) {
 		return nil, ErrTokenInvalid
@@ -172,7 +170,7 @@ func (s *Service) freshSignIn(c *Claims) error {
 }
 
 // activeAccount loads the caller's account; disabled is ErrAccountDisabled.
-func activeAccount(tx *bolt.Tx, id app.ID) (*account, error) {
+func activeAccount(tx Tx, id app.ID) (*account, error) {
 	a, err := getAccount(tx, id)
 	if errors.Is(err, app.ErrNotFound) {
 		return nil, ErrTokenInvalid
@@ -198,7 +196,7 @@ func (s *Service) PutDeviceEscrow(ctx context.Context, c *Claims, id string, key
 		return fmt.Errorf("put device escrow: %w", err)
 	}
 	now := s.clock.Now()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx Tx) error {
 		if _, err := activeAccount(tx, c.StaffID); err != nil {
 			return err
 		}
@@ -226,7 +224,7 @@ func (s *Service) AddEscrowHolder(ctx context.Context, c *Claims, id string, pro
 	if err := s.freshSignIn(c); err != nil {
 		return fmt.Errorf("add escrow holder: %w", err)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx Tx) error {
 		if _, err := activeAccount(tx, c.StaffID); err != nil {
 			return err
 		}
@@ -265,7 +263,7 @@ func (s *Service) ReleaseDeviceEscrow(ctx context.Context, c *Claims) (id string
 	if err := s.freshSignIn(c); err != nil {
 		return "", nil, fmt.Errorf("release device escrow: %w", err)
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx Tx) error {
 		caller, err := activeAccount(tx, c.StaffID)
 		if err != nil {
 			return err
@@ -319,7 +317,7 @@ func (s *Service) ReleaseDeviceEscrow(ctx context.Context, c *Claims) (id string
 // (administration and tests; the key is not returned).
 func (s *Service) HasDeviceEscrow(ctx context.Context, deviceID app.ID) (bool, error) {
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx Tx) error {
 		ok = tx.Bucket(bEscrow).Get([]byte(deviceID)) != nil
 		return nil
 	})
@@ -338,7 +336,7 @@ func (s *Service) RegisterDeviceLogKey(ctx context.Context, c *Claims, pub ed255
 		return fmt.Errorf("register log key: device %s: key of %d bytes: %w", c.DeviceID, len(pub), app.ErrInvalid)
 	}
 	now := s.clock.Now()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx Tx) error {
 		d, err := deviceOf(tx, c)
 		if err != nil {
 			return err
@@ -363,7 +361,7 @@ func (s *Service) RegisterDeviceLogKey(ctx context.Context, c *Claims, pub ed255
 // app.ErrNotFound for an unknown device.
 func (s *Service) DeviceLogKey(ctx context.Context, deviceID app.ID) (ed25519.PublicKey, error) {
 	var pub ed25519.PublicKey
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx Tx) error {
 		d, err := getDevice(tx, deviceID)
 		if err != nil {
 			return err
@@ -409,7 +407,7 @@ func (s *Service) PutDeviceCheckpoint(ctx context.Context, c *Claims, cp *app.Ch
 	if c == nil || c.DeviceID == "" {
 		return forbidden("put checkpoint: not signed in")
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx Tx) error {
 		d, err := deviceOf(tx, c)
 		if err != nil {
 			return err
@@ -444,7 +442,7 @@ func (s *Service) PutDeviceCheckpoint(ctx context.Context, c *Claims, cp *app.Ch
 // by position: what a review of the device's own chain is checked against.
 func (s *Service) DeviceCheckpoints(ctx context.Context, deviceID app.ID) ([]app.Checkpoint, error) {
 	var out []app.Checkpoint
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx Tx) error {
 		prefix := checkpointKey(deviceID, 0)[:len(deviceID)+1]
 		c := tx.Bucket(bDeviceCps).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {

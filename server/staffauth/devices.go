@@ -9,8 +9,6 @@ import (
 	"time"
 	"unicode"
 
-	bolt "go.etcd.io/bbolt"
-
 	"mottagning/app"
 )
 
@@ -53,7 +51,7 @@ func cleanReason(r string) (string, error) {
 // hold a key on it. Its tokens stop at once (Authenticate and Refresh
 // check the device); its sessions are kept so that each desktop session
 // is told why at its next refresh, which ends it.
-func (s *Service) revokeDevice(tx *bolt.Tx, d *Device, by app.ID, reason string, now time.Time) error {
+func (s *Service) revokeDevice(tx Tx, d *Device, by app.ID, reason string, now time.Time) error {
 	d.Revoked, d.RevokedAt, d.RevokedBy, d.RevokeReason = true, now, by, reason
 	if err := putDevice(tx, d); err != nil {
 		return err
@@ -62,7 +60,7 @@ func (s *Service) revokeDevice(tx *bolt.Tx, d *Device, by app.ID, reason string,
 }
 
 // mayRevoke reports whether admin may revoke d (see the top of the file).
-func mayRevoke(tx *bolt.Tx, admin *app.Staff, d *Device) (bool, error) {
+func mayRevoke(tx Tx, admin *app.Staff, d *Device) (bool, error) {
 	if isRegionAdmin(admin) {
 		return true, nil
 	}
@@ -95,7 +93,7 @@ func (s *Service) RevokeDevice(ctx context.Context, by *Claims, deviceID app.ID,
 		return fmt.Errorf("revoke device %s: %w", deviceID, err)
 	}
 	now := s.clock.Now()
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx Tx) error {
 		admin, err := actingAdmin(tx, by, "revoke device")
 		if err != nil {
 			return err
@@ -132,7 +130,7 @@ func (s *Service) OperatorRevokeDevice(ctx context.Context, deviceID app.ID, rea
 		return fmt.Errorf("revoke device %s: %w", deviceID, err)
 	}
 	now := s.clock.Now()
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx Tx) error {
 		d, err := getDevice(tx, deviceID)
 		if err != nil || d.Revoked {
 			return err
@@ -150,7 +148,7 @@ func (s *Service) OperatorRevokeDevice(ctx context.Context, deviceID app.ID, rea
 // revoked ones included.
 func (s *Service) Devices(ctx context.Context, staffID app.ID) ([]Device, error) {
 	var out []Device
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx Tx) error {
 		prefix := staffDeviceKey(staffID, "")
 		c := tx.Bucket(bIdxDevice).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && strings.HasPrefix(string(k), string(prefix)); k, _ = c.Next() {
@@ -173,7 +171,7 @@ func (s *Service) Devices(ctx context.Context, staffID app.ID) ([]Device, error)
 // empty list: the list itself is for administrators.
 func (s *Service) DevicesFor(ctx context.Context, by *Claims) ([]Device, error) {
 	var out []Device
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx Tx) error {
 		admin, err := actingAdmin(tx, by, "list devices")
 		if err != nil {
 			return err
@@ -197,7 +195,7 @@ func (s *Service) DevicesFor(ctx context.Context, by *Claims) ([]Device, error) 
 // operator's list).
 func (s *Service) AllDevices(ctx context.Context) ([]Device, error) {
 	var out []Device
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx Tx) error {
 		return forEachDevice(tx, func(d *Device) error { out = append(out, *d); return nil })
 	})
 	if err != nil {
@@ -207,7 +205,7 @@ func (s *Service) AllDevices(ctx context.Context) ([]Device, error) {
 	return out, nil
 }
 
-func forEachDevice(tx *bolt.Tx, fn func(d *Device) error) error {
+func forEachDevice(tx Tx, fn func(d *Device) error) error {
 	b := tx.Bucket(bDevices)
 	return b.ForEach(func(k, _ []byte) error {
 		var d Device

@@ -73,9 +73,13 @@ func openTest(t *testing.T, clock *testClock) (*Service, string) {
 	return s, path
 }
 
-func checkConsistent(t *testing.T, db *bolt.DB) {
+func checkConsistent(t *testing.T, kv KV) {
 	t.Helper()
-	err := db.View(func(tx *bolt.Tx) error {
+	db, ok := kv.(boltKV)
+	if !ok {
+		return
+	}
+	err := db.db.View(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			return err
 		}

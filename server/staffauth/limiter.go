@@ -7,6 +7,16 @@ import (
 	"mottagning/app"
 )
 
+// FailureLimit counts failed sign-ins per client address: Blocked
+// reports whether the address has used them up for now, Take counts one.
+// Limiter keeps the count in memory; on a shared database the server
+// gives one that keeps it there (Options.Failures), so that an address's
+// failures at every node count together.
+type FailureLimit interface {
+	Blocked(key string) bool
+	Take(key string)
+}
+
 // Limiter is a token bucket per key (a client address) in memory: each key
 // may make Burst requests at once and then Rate per minute. It guards
 // sign-in against guessing spread over many accounts, which the per-account

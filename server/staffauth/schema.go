@@ -44,13 +44,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 
 	"mottagning/app"
 )
@@ -67,29 +62,34 @@ var (
 	bSessions    = []byte("sessions")
 	bEscrow      = []byte("device_escrow")
 	bDeviceCps   = []byte("device_checkpoints")
+	// bUsedChallenges: nonce → expiry (Unix seconds), on a shared database.
+	bUsedChallenges = []byte("used_challenges")
 
 	kVersion = []byte("version")
 	kCreated = []byte("created")
 	kSignKey = []byte("signkey")
 	kIdxKey  = []byte("idxkey")
+	// kChallengeKey signs device challenges (devicebind.go).
+	kChallengeKey = []byte("challengekey")
 )
 
 type migration struct {
 	name string
-	up   func(tx *bolt.Tx, now time.Time) error
+	up   func(tx Tx, now time.Time) error
 }
 
 // migrations is the ordered schema history; append, never edit.
 var migrations = []migration{
 	{"create buckets and keys", migrate1},
 	{"device escrow and access-log checkpoints", migrate2},
-	{"device keys (no record changes)", func(*bolt.Tx, time.Time) error { return nil }},
+	{"device keys (no record changes)", func(Tx, time.Time) error { return nil }},
+	{"device challenges shared by the nodes of one database", migrate4},
 }
 
 // SchemaVersion is the schema version this binary writes.
 var SchemaVersion = uint64(len(migrations))
 
-func migrate1(tx *bolt.Tx, now time.Time) error {
+func migrate1(tx Tx, now time.Time) error {
 	for _, b := range [][]byte{bAccounts, bIdxUsername, bDevices, bIdxDevice, bSessions} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return fmt.Errorf("create bucket %s: %w", b, err)
@@ -109,7 +109,21 @@ func migrate1(tx *bolt.Tx, now time.Time) error {
 	return nil
 }
 
-func migrate2(tx *bolt.Tx, now time.Time) error {
+// migrate4 keeps the device challenges' key and the used challenges in
+// the database, so that a challenge one node issued is checked (once) by
+// any node.
+func migrate4(tx Tx, now time.Time) error {
+	if _, err := tx.CreateBucketIfNotExists(bUsedChallenges); err != nil {
+		return fmt.Errorf("create bucket %s: %w", bUsedChallenges, err)
+	}
+	meta := tx.Bucket(bMeta)
+	if meta.Get(kChallengeKey) == nil {
+		return meta.Put(kChallengeKey, randomBytes(32))
+	}
+	return nil
+}
+
+func migrate2(tx Tx, now time.Time) error {
 	for _, b := range [][]byte{bEscrow, bDeviceCps} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return fmt.Errorf("create bucket %s: %w", b, err)
@@ -119,7 +133,7 @@ func migrate2(tx *bolt.Tx, now time.Time) error {
 }
 
 func (s *Service) prepare() error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bMeta)
 		if err != nil {
 			return err
@@ -147,6 +161,10 @@ func (s *Service) prepare() error {
 		key := clone(meta.Get(kSignKey))
 		s.signKey.Store(&key)
 		s.idxKey = clone(meta.Get(kIdxKey))
+		s.challenges.key = clone(meta.Get(kChallengeKey))
+		if s.db.Shared() {
+			s.challenges.kv = s.db
+		}
 		return nil
 	})
 }
@@ -155,41 +173,46 @@ func (s *Service) prepare() error {
 // at most a second for the file lock: a second server on the same data
 // directory gets ErrAlreadyRunning.
 func Open(path string, clock app.Clock, opts Options) (*Service, error) {
-	if clock == nil {
-		clock = app.SystemClock{}
-	}
-	opts = opts.withDefaults()
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("open auth database: make directory: %w", err)
-	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	kv, err := OpenFile(path)
 	if err != nil {
-		if errors.Is(err, bolterrors.ErrTimeout) {
-			return nil, fmt.Errorf("open %s: %w", path, ErrAlreadyRunning)
-		}
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
-	s := newService(db, clock, opts)
-	if err := s.prepare(); err != nil {
-		db.Close()
+	s, err := New(kv, clock, opts)
+	if err != nil {
+		kv.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return s, nil
 }
 
-// Close closes auth.db.
+// New is the service over kv (auth.db, or the PostgreSQL store's), whose
+// schema it brings up to date. It closes kv when it is closed.
+func New(kv KV, clock app.Clock, opts Options) (*Service, error) {
+	if clock == nil {
+		clock = app.SystemClock{}
+	}
+	opts = opts.withDefaults()
+	s := newService(kv, clock, opts)
+	if err := s.prepare(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the service's KV.
 func (s *Service) Close() error { return s.db.Close() }
 
 // Backup writes a consistent copy of auth.db to w while the server runs.
 // The copy holds the token key, password hashes and TOTP seeds: store it
 // encrypted, apart from the case database backups (see the package doc).
+// A service on a shared database (PostgreSQL) has no file of its own:
+// its data is in that database's backups (errors.ErrUnsupported).
 func (s *Service) Backup(ctx context.Context, w io.Writer) (int64, error) {
-	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
+	wt, ok := s.db.(io.WriterTo)
+	if !ok {
+		return 0, fmt.Errorf("backup auth database: the accounts are in the shared database: %w", errors.ErrUnsupported)
+	}
+	n, err := wt.WriteTo(w)
 	if err != nil {
 		return n, fmt.Errorf("backup auth database: %w", err)
 	}
@@ -282,7 +305,7 @@ type Device struct {
 	KeyAt time.Time `json:",omitzero"`
 }
 
-func getJSON(b *bolt.Bucket, key []byte, v any) error {
+func getJSON(b Bucket, key []byte, v any) error {
 	data := b.Get(key)
 	if data == nil {
 		return app.ErrNotFound
@@ -293,7 +316,7 @@ func getJSON(b *bolt.Bucket, key []byte, v any) error {
 	return nil
 }
 
-func putJSON(b *bolt.Bucket, key []byte, v any) error {
+func putJSON(b Bucket, key []byte, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -301,7 +324,7 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 	return b.Put(key, data)
 }
 
-func getAccount(tx *bolt.Tx, id app.ID) (*account, error) {
+func getAccount(tx Tx, id app.ID) (*account, error) {
 	if id == "" {
 		return nil, app.ErrNotFound
 	}
@@ -312,11 +335,11 @@ func getAccount(tx *bolt.Tx, id app.ID) (*account, error) {
 	return &a, nil
 }
 
-func putAccount(tx *bolt.Tx, a *account) error {
+func putAccount(tx Tx, a *account) error {
 	return putJSON(tx.Bucket(bAccounts), []byte(a.Staff.ID), a)
 }
 
-func getDevice(tx *bolt.Tx, id app.ID) (*Device, error) {
+func getDevice(tx Tx, id app.ID) (*Device, error) {
 	if id == "" {
 		return nil, app.ErrNotFound
 	}
@@ -327,7 +350,7 @@ func getDevice(tx *bolt.Tx, id app.ID) (*Device, error) {
 	return &d, nil
 }
 
-func putDevice(tx *bolt.Tx, d *Device) error {
+func putDevice(tx Tx, d *Device) error {
 	if err := putJSON(tx.Bucket(bDevices), []byte(d.ID), d); err != nil {
 		return err
 	}
@@ -357,7 +380,7 @@ func (s *Service) usernameKey(username string) []byte {
 // deleteSessions deletes the sessions for which match is true. Once tx
 // commits, the access tokens of those sessions stop too (Authenticate
 // checks the session of a token against a cache this drops).
-func (s *Service) deleteSessions(tx *bolt.Tx, match func(*session) bool) error {
+func (s *Service) deleteSessions(tx Tx, match func(*session) bool) error {
 	b := tx.Bucket(bSessions)
 	var del [][]byte
 	err := b.ForEach(func(k, v []byte) error {
@@ -382,7 +405,7 @@ func (s *Service) deleteSessions(tx *bolt.Tx, match func(*session) bool) error {
 }
 
 // deleteSession deletes one session; its access tokens stop once tx commits.
-func (s *Service) deleteSession(tx *bolt.Tx, id app.ID) error {
+func (s *Service) deleteSession(tx Tx, id app.ID) error {
 	if err := tx.Bucket(bSessions).Delete([]byte(id)); err != nil {
 		return err
 	}

@@ -13,8 +13,6 @@ import (
 	"time"
 	"unicode"
 
-	bolt "go.etcd.io/bbolt"
-
 	"mottagning/app"
 )
 
@@ -48,6 +46,8 @@ type Options struct {
 	// minute, burst 10).
 	SourcePerMinute float64
 	SourceBurst     int
+	// Failures keeps those counts; nil: a Limiter in memory.
+	Failures FailureLimit
 	// EscrowWindow is how long after a password sign-in the device escrow
 	// is handed out (ReleaseDeviceEscrow) or deposited (default 5 min).
 	EscrowWindow time.Duration
@@ -97,13 +97,14 @@ func (o Options) withDefaults() Options {
 // Service is the staff account service over auth.db. It is safe for
 // concurrent use.
 type Service struct {
-	db      *bolt.DB
+	db      KV
 	clock   app.Clock
 	opts    Options
 	auth    Authenticator
-	limiter *Limiter
+	limiter FailureLimit
 
 	signKey atomic.Pointer[[]byte] // replaced by ResetSessions
+	keyAt   atomic.Pointer[time.Time]
 	idxKey  []byte
 
 	dummyOnce stdsync.Once
@@ -140,11 +141,14 @@ type deviceState struct {
 	revoked *RevokedError
 }
 
-func newService(db *bolt.DB, clock app.Clock, opts Options) *Service {
+func newService(db KV, clock app.Clock, opts Options) *Service {
 	s := &Service{db: db, clock: clock, opts: opts,
-		limiter:  NewLimiter(clock, opts.SourcePerMinute, opts.SourceBurst),
+		limiter:  opts.Failures,
 		accounts: map[app.ID]accountState{}, devices: map[app.ID]deviceState{}, sessions: map[app.ID]bool{},
 		challenges: newChallenges(clock, opts.ChallengeTTL)}
+	if s.limiter == nil {
+		s.limiter = NewLimiter(clock, opts.SourcePerMinute, opts.SourceBurst)
+	}
 	s.auth = opts.Authenticator
 	if s.auth == nil {
 		s.auth = passwordTOTP{s}
@@ -162,7 +166,26 @@ func (s *Service) Blocked(key string) bool { return s.limiter.Blocked(key) }
 // NAT refreshing all day do not lock each other out.
 func (s *Service) Failed(key string) { s.limiter.Take(key) }
 
-func (s *Service) key() []byte { return *s.signKey.Load() }
+func (s *Service) key() []byte {
+	if s.db.Shared() {
+		// Another node may have reset the sessions (ResetSessions): the
+		// key is read again at most every keyRecheck. Tokens stop at once
+		// all the same, since every session is gone.
+		if at := s.keyAt.Load(); at == nil || s.clock.Now().Sub(*at) > keyRecheck {
+			var key []byte
+			if err := s.db.View(func(tx Tx) error { key = clone(tx.Bucket(bMeta).Get(kSignKey)); return nil }); err == nil && len(key) > 0 {
+				s.signKey.Store(&key)
+				now := s.clock.Now()
+				s.keyAt.Store(&now)
+			}
+		}
+	}
+	return *s.signKey.Load()
+}
+
+// keyRecheck is how long a node on a shared database keeps the token key
+// before it reads it again.
+const keyRecheck = 5 * time.Second
 
 func (s *Service) accountLock(id app.ID) *stdsync.Mutex {
 	h := fnv.New32a()
@@ -188,7 +211,7 @@ func (s *Service) accountState(id app.ID) (accountState, error) {
 		return st, nil
 	}
 	var st accountState
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx Tx) error {
 		a, err := getAccount(tx, id)
 		if errors.Is(err, app.ErrNotFound) {
 			return nil
@@ -202,7 +225,9 @@ func (s *Service) accountState(id app.ID) (accountState, error) {
 	if err != nil {
 		return st, err
 	}
-	s.accounts[id] = st
+	if !s.db.Shared() {
+		s.accounts[id] = st
+	}
 	return st, nil
 }
 
@@ -222,14 +247,16 @@ func (s *Service) sessionLive(id app.ID) (bool, error) {
 		return ok, nil
 	}
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx Tx) error {
 		ok = tx.Bucket(bSessions).Get([]byte(id)) != nil
 		return nil
 	})
 	if err != nil {
 		return false, err
 	}
-	s.sessions[id] = ok
+	if !s.db.Shared() {
+		s.sessions[id] = ok
+	}
 	return ok, nil
 }
 
@@ -240,7 +267,7 @@ func (s *Service) deviceState(id app.ID) (deviceState, error) {
 		return st, nil
 	}
 	var st deviceState
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx Tx) error {
 		d, err := getDevice(tx, id)
 		if errors.Is(err, app.ErrNotFound) {
 			return nil
@@ -256,7 +283,9 @@ func (s *Service) deviceState(id app.ID) (deviceState, error) {
 	if err != nil {
 		return st, err
 	}
-	s.devices[id] = st
+	if !s.db.Shared() {
+		s.devices[id] = st
+	}
 	return st, nil
 }
 
@@ -341,7 +370,7 @@ func cleanStaff(st app.Staff) (app.Staff, error) {
 
 // actingAdmin returns the caller as auth.db knows them now: authority comes
 // from the stored account, not from the roles snapshot in the token.
-func actingAdmin(tx *bolt.Tx, by *Claims, op string) (*app.Staff, error) {
+func actingAdmin(tx Tx, by *Claims, op string) (*app.Staff, error) {
 	if by == nil || by.StaffID == "" {
 		return nil, forbidden(op + ": not signed in")
 	}
@@ -415,7 +444,7 @@ func (s *Service) Bootstrap(ctx context.Context, st app.Staff, password string) 
 	}
 	st.Disabled = false
 	now := s.clock.Now()
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx Tx) error {
 		if k, _ := tx.Bucket(bAccounts).Cursor().First(); k != nil {
 			return ErrAlreadyBootstrapped
 		}
@@ -454,7 +483,7 @@ func (s *Service) PutStaff(ctx context.Context, by *Claims, st app.Staff) error 
 	if st.ID == "" {
 		st.ID = app.NewID(now)
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx Tx) error {
 		admin, err := actingAdmin(tx, by, "put staff")
 		if err != nil {
 			return err
@@ -537,7 +566,7 @@ func rolesEqual(a, b map[app.ID][]app.Role) bool {
 // Staff returns one account's staff record, or app.ErrNotFound.
 func (s *Service) Staff(ctx context.Context, id app.ID) (*app.Staff, error) {
 	var st *app.Staff
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx Tx) error {
 		a, err := getAccount(tx, id)
 		if err != nil {
 			return err
@@ -554,7 +583,7 @@ func (s *Service) Staff(ctx context.Context, id app.ID) (*app.Staff, error) {
 // AllStaff returns every account's staff record, by name.
 func (s *Service) AllStaff(ctx context.Context) ([]app.Staff, error) {
 	var out []app.Staff
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx Tx) error {
 		return tx.Bucket(bAccounts).ForEach(func(k, v []byte) error {
 			var a account
 			if err := getJSON(tx.Bucket(bAccounts), k, &a); err != nil {
@@ -578,7 +607,7 @@ func (s *Service) administer(op string, by *Claims, staffID app.ID, end bool, fn
 	if by != nil && by.StaffID == staffID {
 		return ownAccount(op, staffID)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx Tx) error {
 		admin, err := actingAdmin(tx, by, op)
 		if err != nil {
 			return err
@@ -684,7 +713,7 @@ func (s *Service) ChangePassword(ctx context.Context, c *Claims, oldPassword, ne
 	if err := s.checkPassword(a, "", oldPassword); err != nil {
 		return fmt.Errorf("change password: staff %s: %w", c.StaffID, err)
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx Tx) error {
 		a, err := getAccount(tx, c.StaffID)
 		if err != nil {
 			return err
@@ -705,7 +734,7 @@ func (s *Service) ChangePassword(ctx context.Context, c *Claims, oldPassword, ne
 
 func (s *Service) loadAccount(id app.ID) (*account, error) {
 	var a *account
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx Tx) error {
 		var err error
 		a, err = getAccount(tx, id)
 		return err
@@ -715,7 +744,7 @@ func (s *Service) loadAccount(id app.ID) (*account, error) {
 
 // updateAccount loads, changes and stores one account in one transaction.
 func (s *Service) updateAccount(id app.ID, fn func(a *account) error) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx Tx) error {
 		a, err := getAccount(tx, id)
 		if err != nil {
 			return err
@@ -825,15 +854,11 @@ func (s *Service) Verifier(ctx context.Context, c *Claims) (string, error) {
 // restoring auth.db from a backup, or a suspected leak of the key.
 func (s *Service) ResetSessions(ctx context.Context) error {
 	key := randomBytes(32)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx Tx) error {
 		if err := tx.Bucket(bMeta).Put(kSignKey, key); err != nil {
 			return err
 		}
-		if err := tx.DeleteBucket(bSessions); err != nil {
-			return err
-		}
-		_, err := tx.CreateBucket(bSessions)
-		return err
+		return tx.ClearBucket(bSessions)
 	})
 	if err != nil {
 		return fmt.Errorf("reset sessions: %w", err)

@@ -10,8 +10,6 @@ import (
 	"time"
 	"unicode"
 
-	bolt "go.etcd.io/bbolt"
-
 	"mottagning/app"
 )
 
@@ -108,7 +106,7 @@ func (s *Service) burn(password string) {
 
 func (s *Service) lookupUsername(username string) (app.ID, error) {
 	var id app.ID
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx Tx) error {
 		v := tx.Bucket(bIdxUsername).Get(s.usernameKey(username))
 		if v == nil {
 			return app.ErrNotFound
@@ -271,7 +269,7 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*Tokens, error
 	}
 	now := s.clock.Now()
 	var t *Tokens
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx Tx) error {
 		a, err := getAccount(tx, st.ID)
 		if errors.Is(err, app.ErrNotFound) {
 			return ErrBadCredentials // an Authenticator vouched for someone without an account
@@ -315,7 +313,7 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*Tokens, error
 }
 
 // issue stores se with a new refresh secret and returns the tokens.
-func (s *Service) issue(tx *bolt.Tx, a *account, se *session, now time.Time) (*Tokens, error) {
+func (s *Service) issue(tx Tx, a *account, se *session, now time.Time) (*Tokens, error) {
 	refresh, hash := makeRefresh(se.ID)
 	se.Hash = hash
 	if err := putJSON(tx.Bucket(bSessions), []byte(se.ID), se); err != nil {
@@ -366,7 +364,7 @@ func (s *Service) RefreshDevice(ctx context.Context, refresh string, adopt *KeyP
 	var t *Tokens
 	var out error
 	var revoked app.ID
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx Tx) error {
 		var se session
 		err := getJSON(tx.Bucket(bSessions), []byte(sid), &se)
 		if errors.Is(err, app.ErrNotFound) {
@@ -418,7 +416,7 @@ func (s *Service) RefreshDevice(ctx context.Context, refresh string, adopt *KeyP
 			return end(ErrAccountDisabled)
 		}
 		if adopt != nil {
-			if err := s.adoptKey(d, adopt, now); err != nil {
+			if err := s.adoptKey(tx, d, adopt, now); err != nil {
 				out = err
 				return nil
 			}
@@ -457,7 +455,7 @@ func (s *Service) SignOut(ctx context.Context, refresh string) error {
 	if err != nil {
 		return nil
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx Tx) error {
 		var se session
 		if err := getJSON(tx.Bucket(bSessions), []byte(sid), &se); err != nil {
 			return nil
@@ -482,7 +480,7 @@ func (s *Service) EndSession(ctx context.Context, c *Claims) error {
 	if c == nil || c.StaffID == "" || c.DeviceID == "" {
 		return forbidden("end session: not signed in")
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx Tx) error {
 		return s.deleteSessions(tx, func(se *session) bool { return se.StaffID == c.StaffID && se.DeviceID == c.DeviceID })
 	})
 	if err != nil {

@@ -631,7 +631,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 	if _, err := Open(path, clock, Options{}); !errors.Is(err, ErrTooNew) {
 		t.Errorf("open a newer database: %v", err)
 	}
-	s.db, _ = bolt.Open(path, 0o600, nil) // for the cleanup check
+	s.db, _ = OpenFile(path) // for the cleanup check
 }
 
 // OnChange tells the server of every committed change to an account's
