@@ -75,6 +75,30 @@ type Dispatcher struct {
 	// OnFailed, when set, is told how many notifications failed for good
 	// in a recorded batch (the server's delivery-failure metric).
 	OnFailed func(n int)
+	// Lease is how long a batch taken from an outbox that several
+	// dispatchers share (a Claimer: every server node runs one) is theirs
+	// alone (default 10 min). A dispatcher that dies mid-batch leaves its
+	// notifications to the others when the lease ends: the ones it had
+	// handed to the server without recording it are sent again, the
+	// duplicate the type's comment allows for a lost acknowledgement.
+	Lease time.Duration
+}
+
+// Claimer is an outbox several dispatchers share (the PostgreSQL store):
+// ClaimNotifications takes up to limit due notifications on ch for one
+// dispatcher, moving their next attempt to now+lease in the same
+// transaction, so that no other dispatcher takes them meanwhile (SELECT …
+// FOR UPDATE SKIP LOCKED: dispatchers never wait for each other).
+type Claimer interface {
+	ClaimNotifications(ctx context.Context, ch app.Channel, now time.Time, lease time.Duration, limit int) ([]app.Notification, error)
+}
+
+// due is the next batch on ch: claimed when the outbox is shared.
+func (d *Dispatcher) due(ctx context.Context, ch app.Channel, now time.Time) ([]app.Notification, error) {
+	if c, ok := d.Outbox.(Claimer); ok {
+		return c.ClaimNotifications(ctx, ch, now, d.Lease, d.Batch)
+	}
+	return d.Outbox.DueNotifications(ctx, ch, now, d.Batch)
 }
 
 func (d *Dispatcher) defaults() {
@@ -86,6 +110,9 @@ func (d *Dispatcher) defaults() {
 	}
 	if d.Batch <= 0 {
 		d.Batch = 200
+	}
+	if d.Lease <= 0 {
+		d.Lease = 10 * time.Minute
 	}
 	if d.Clock == nil {
 		d.Clock = app.SystemClock{}
@@ -164,7 +191,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 
 func (d *Dispatcher) mailRound(ctx context.Context) (int, error) {
 	now := d.Clock.Now()
-	due, err := d.Outbox.DueNotifications(ctx, app.ChannelEmail, now, d.Batch)
+	due, err := d.due(ctx, app.ChannelEmail, now)
 	if err != nil || len(due) == 0 {
 		return 0, err
 	}
@@ -203,7 +230,7 @@ func (d *Dispatcher) mailRound(ctx context.Context) (int, error) {
 
 func (d *Dispatcher) smsRound(ctx context.Context) (int, error) {
 	now := d.Clock.Now()
-	due, err := d.Outbox.DueNotifications(ctx, app.ChannelSMS, now, d.Batch)
+	due, err := d.due(ctx, app.ChannelSMS, now)
 	if err != nil || len(due) == 0 {
 		return 0, err
 	}
@@ -248,7 +275,7 @@ func (d *Dispatcher) record(ctx context.Context, results map[app.ID]result) erro
 	err := d.Outbox.UpdateNotifications(context.WithoutCancel(ctx), ids, func(n *app.Notification) error {
 		r := results[n.ID]
 		if n.State != app.NotificationQueued {
-			return nil // settled meanwhile (cannot happen with one dispatcher)
+			return nil // settled meanwhile (another dispatcher, after this one's lease ended)
 		}
 		n.Attempts++
 		n.LastAttempt = now

@@ -145,3 +145,42 @@ func (s *Store) NotificationsOfCase(ctx context.Context, caseID app.ID) ([]app.N
 	}
 	return out, nil
 }
+
+// ClaimNotifications implements notify.Claimer: up to limit due
+// notifications on ch, locked with SKIP LOCKED (a batch another node is
+// claiming is passed over, not waited for) and moved to now+lease in the
+// same transaction, so that no other node's dispatcher takes them until
+// this one has recorded its attempts or the lease has run out.
+func (s *Store) ClaimNotifications(ctx context.Context, ch app.Channel, now time.Time, lease time.Duration, limit int) ([]app.Notification, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	var out []app.Notification
+	err := s.write(ctx, "claim notifications", func(tx *wtx) error {
+		got, err := s.notifications(ctx, tx, `SELECT id, data FROM notifications WHERE queued AND channel = $1 AND next_attempt <= $2
+			ORDER BY next_attempt, id LIMIT $3 FOR UPDATE SKIP LOCKED`, string(ch), now.UnixMilli(), limit)
+		if err != nil {
+			return err
+		}
+		out = got
+		until := now.Add(lease)
+		b := &pgx.Batch{}
+		for i := range got {
+			claimed := got[i]
+			claimed.NextAttempt = until
+			data, err := s.seal.Seal("notifications", string(claimed.ID), &claimed)
+			if err != nil {
+				return err
+			}
+			b.Queue("UPDATE notifications SET next_attempt = $2, data = $3 WHERE id = $1", string(claimed.ID), until.UnixMilli(), data)
+		}
+		if b.Len() == 0 {
+			return nil
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim notifications on %s: %w", ch, err)
+	}
+	return out, nil
+}

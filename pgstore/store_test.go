@@ -67,3 +67,6 @@ var (
 	_ server.RateLimitStore       = (*Store)(nil)
 	_ server.GuardianIndex        = (*Store)(nil)
 )
+
+// Every node's dispatcher shares the outbox.
+var _ server.OutboxClaimer = (*Store)(nil)

@@ -212,3 +212,21 @@ func (g *Gate) PruneStagedChunks(ctx context.Context, before time.Time) (int, er
 	defer g.w(ctx)()
 	return g.Store.PruneStagedChunks(ctx, before)
 }
+
+// OutboxClaimer is an outbox that several dispatchers share (every node
+// of a PostgreSQL deployment runs one): notify.Claimer.
+type OutboxClaimer interface {
+	ClaimNotifications(ctx context.Context, ch app.Channel, now time.Time, lease time.Duration, limit int) ([]app.Notification, error)
+}
+
+// ClaimNotifications claims a batch of due notifications for this node's
+// dispatcher when the store is shared (notify.Claimer), behind the gate
+// like every write; on a store of one node it is DueNotifications.
+func (g *Gate) ClaimNotifications(ctx context.Context, ch app.Channel, now time.Time, lease time.Duration, limit int) ([]app.Notification, error) {
+	c, ok := g.Store.(OutboxClaimer)
+	if !ok {
+		return g.Store.DueNotifications(ctx, ch, now, limit)
+	}
+	defer g.w(ctx)()
+	return c.ClaimNotifications(ctx, ch, now, lease, limit)
+}
