@@ -258,3 +258,28 @@ func backfillFeed(ctx context.Context, tx *wtx) error {
 	_, err = tx.Exec(ctx, "UPDATE feed_head SET seq = (SELECT max(seq) FROM changes)")
 	return err
 }
+
+// ChangedCases lists the cases whose latest change lies after a feed
+// position (at most limit) and the position of the last entry read
+// (server.CaseFeed).
+func (s *Store) ChangedCases(ctx context.Context, after uint64, limit int) ([]app.ID, uint64, error) {
+	rows, err := s.pool.Query(ctx, "SELECT seq, kind, id FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2", int64(after), limit)
+	if err != nil {
+		return nil, after, err
+	}
+	defer rows.Close()
+	var ids []app.ID
+	next := after
+	for rows.Next() {
+		var seq int64
+		var kind, id string
+		if err := rows.Scan(&seq, &kind, &id); err != nil {
+			return nil, after, err
+		}
+		next = uint64(seq)
+		if kind == feedCase {
+			ids = append(ids, app.ID(id))
+		}
+	}
+	return ids, next, rows.Err()
+}

@@ -272,8 +272,20 @@ func (s *Store) MarkDemo(ctx context.Context) error {
 	return err
 }
 
-// IsDemo reports whether the database holds demo data.
-func (s *Store) IsDemo() bool { return s.demo.Load() }
+// IsDemo reports whether the database holds demo data (read again each
+// time: another node may have seeded it since this one opened it).
+func (s *Store) IsDemo() bool {
+	if s.demo.Load() {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var demo bool
+	if err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM meta WHERE key = $1)", kDemo).Scan(&demo); err == nil && demo {
+		s.demo.Store(true)
+	}
+	return s.demo.Load()
+}
 
 // IsEmpty reports whether the database holds no clinic yet (a new one).
 func (s *Store) IsEmpty(ctx context.Context) (bool, error) {
@@ -518,4 +530,45 @@ func all[T any](ctx context.Context, s *Store, table, keyCol, where string, args
 		out = append(out, x)
 	}
 	return out, rows.Err()
+}
+
+// Sealed reports, without opening it, whether the database at url holds a
+// data key already (its server key must then be the one it was sealed
+// with); false for a new, empty database.
+func Sealed(ctx context.Context, url string) (bool, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return false, fmt.Errorf("pgstore: the database URL does not parse (want postgres://user@host/db?…): %w", app.ErrInvalid)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false, fmt.Errorf("pgstore: connect: %w", err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT to_regclass('meta') IS NOT NULL").Scan(&exists); err != nil || !exists {
+		return false, err
+	}
+	var sealed bool
+	err = conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM meta WHERE key = $1)", kServerKey).Scan(&sealed)
+	return sealed, err
+}
+
+// lockSeed serialises the demo seeding of nodes started together.
+const lockSeed int64 = 0x6d6f7474_61676e02
+
+// Seeding runs fn (which seeds an empty database) under a session
+// advisory lock: of several nodes started together on an empty database,
+// one seeds and the others find it seeded.
+func (s *Store) Seeding(ctx context.Context, fn func() error) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", lockSeed); err != nil {
+		return err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockSeed)
+	return fn()
 }

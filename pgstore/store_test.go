@@ -70,3 +70,6 @@ var (
 
 // Every node's dispatcher shares the outbox.
 var _ server.OutboxClaimer = (*Store)(nil)
+
+// Each node follows the feed for its case lists.
+var _ server.CaseFeed = (*Store)(nil)

@@ -163,3 +163,57 @@ func (s *Server) useState(deps Deps) {
 		s.children = memChildren{x: newChildIndex(), st: deps.Store, log: deps.Logger}
 	}
 }
+
+// CaseFeed is a change feed other nodes write too (PostgreSQL): a node
+// follows it to keep its in-memory case lists current (FollowFeed).
+type CaseFeed interface {
+	// ChangedCases lists the cases whose latest change lies after a feed
+	// position, at most limit, and the position after them.
+	ChangedCases(ctx context.Context, after uint64, limit int) ([]app.ID, uint64, error)
+}
+
+// FollowFeed brings the cases that other nodes change into this node's
+// case lists (the index FindCases searches) until ctx ends: it waits on
+// the feed's head (LISTEN/NOTIFY) and hands each batch of changed cases
+// to the case service, as a desktop's sync does. A store of one node has
+// no other writer: then it returns at once.
+func (s *Server) FollowFeed(ctx context.Context) {
+	cf, ok := s.store.(CaseFeed)
+	if !ok {
+		return
+	}
+	after := s.store.ChangeHead()
+	for {
+		head, err := s.store.WaitChange(ctx, after)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			s.log.Warn("case lists: the change feed did not answer", "err", err)
+			continue
+		}
+		for after < head {
+			ids, next, err := cf.ChangedCases(ctx, after, 1000)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("case lists: reading the change feed failed; retrying", "err", err)
+					select {
+					case <-time.After(time.Second):
+					case <-ctx.Done():
+						return
+					}
+				}
+				break
+			}
+			if len(ids) > 0 {
+				if err := s.cases.ServerChanged(ctx, app.ServerChange{Cases: ids}); err != nil {
+					s.log.Warn("case lists: a change could not be read", "err", err)
+				}
+			}
+			if next <= after {
+				break
+			}
+			after = next
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -35,6 +36,9 @@ import (
 //	totp_required_roles = ["behorighetsadministrator"]   # roles that must have a second factor
 //	key_file = "/etc/mottagning/data-key"   # the server key (datakey.go); or
 //	key_command = "vault kv get -field=key secret/mottagning"
+//	db = "postgres://mottagning@db.region.example/mottagning?sslmode=verify-full"
+//	                                        # PostgreSQL instead of bbolt in data
+//	                                        # (or $MOTTAGNING_DB: a password stays out of ps)
 //
 // An unknown key is an error that names it: a typo must not silently
 // leave a setting at its default.
@@ -63,6 +67,9 @@ type config struct {
 	// KeyFile and KeyCommand give the server key (datakey.go).
 	KeyFile    string `toml:"key_file"`
 	KeyCommand string `toml:"key_command"`
+	// DB is a PostgreSQL URL: the data goes there instead of the bbolt
+	// file in DataDir, and several server nodes may share it.
+	DB string `toml:"db"`
 
 	demo bool
 	// metricsDefault: MetricsAddr was not set (a busy default port is
@@ -76,7 +83,7 @@ type config struct {
 	residentTTL  time.Duration
 }
 
-var configKeys = []string{"addr", "data", "tls_cert", "tls_key", "eid", "resident_session_ttl", "notify_config", "log_level", "trusted_proxies", "signin_failures_per_minute", "totp_required_roles", "metrics_addr", "key_file", "key_command"}
+var configKeys = []string{"addr", "data", "tls_cert", "tls_key", "eid", "resident_session_ttl", "notify_config", "log_level", "trusted_proxies", "signin_failures_per_minute", "totp_required_roles", "metrics_addr", "key_file", "key_command", "db"}
 
 // defaultMetricsAddr is where the metrics listen unless told otherwise.
 const defaultMetricsAddr = "127.0.0.1:9464"
@@ -121,6 +128,7 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated `addresses or CIDR prefixes` of reverse proxies whose X-Forwarded-For the sign-in limits believe")
 	var key keySource
 	key.flags(fs)
+	fs.StringVar(&flags.DB, "db", "", "PostgreSQL `URL` (postgres://…) to keep the data in instead of the data directory's bbolt file; several nodes may share it (also $MOTTAGNING_DB)")
 	fs.BoolVar(&flags.allowTestEID, "allow-test-eid", false, "allow --eid test on a database that is not a demo one (staging with test personnummer only)")
 	fs.BoolVar(&flags.demo, "demo", false, "seed the demo region on an empty data directory (a sandbox: never real data)")
 	if err := fs.Parse(args); err != nil {
@@ -157,6 +165,10 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	over("metrics-addr", &cfg.MetricsAddr, flags.MetricsAddr)
 	over("key-file", &cfg.KeyFile, key.File)
 	over("key-command", &cfg.KeyCommand, key.Command)
+	if env := os.Getenv("MOTTAGNING_DB"); env != "" && !set["db"] {
+		cfg.DB = env
+	}
+	over("db", &cfg.DB, flags.DB)
 	if set["trusted-proxies"] {
 		cfg.TrustedProxies = strings.Split(proxies, ",")
 	}
@@ -189,6 +201,9 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 		cfg.SignInFailures = 10
 	case cfg.SignInFailures < 1 || cfg.SignInFailures > 10000:
 		return bad("signin_failures_per_minute: want 1 to 10000")
+	}
+	if cfg.DB != "" && !strings.HasPrefix(cfg.DB, "postgres://") && !strings.HasPrefix(cfg.DB, "postgresql://") {
+		return bad("--db: want a PostgreSQL URL, postgres://user@host/database?sslmode=…")
 	}
 	if cfg.KeyFile != "" && cfg.KeyCommand != "" {
 		return bad("key_file and key_command: give one of them")

@@ -167,6 +167,14 @@ type proc struct {
 
 func start(t *testing.T, args ...string) *proc {
 	t.Helper()
+	p := launch(t, args...)
+	p.ready(t)
+	return p
+}
+
+// launch starts the server process without waiting for it to listen.
+func launch(t *testing.T, args ...string) *proc {
+	t.Helper()
 	p := &proc{logs: newLogWatcher(), exited: make(chan struct{})}
 	p.cmd = exec.Command(binary(t), args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
@@ -175,9 +183,14 @@ func start(t *testing.T, args ...string) *proc {
 	}
 	go func() { defer close(p.exited); p.err = p.cmd.Wait() }()
 	t.Cleanup(func() { _ = p.cmd.Process.Kill(); <-p.exited })
+	return p
+}
+
+// ready waits for a launched server to listen and makes its client.
+func (p *proc) ready(t *testing.T) {
+	t.Helper()
 	p.addr = p.logs.waitAddr(t, p.exited)
 	p.c = p.logs.client(t, p.addr)
-	return p
 }
 
 // stop sends SIGTERM and expects a clean exit.

@@ -43,24 +43,21 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	clock := app.SystemClock{}
 
-	store, err := storage.Open(ctx, cfg.DataDir, storage.Options{Timeout: time.Second})
+	be, err := openBackend(ctx, cfg, clock, log)
 	if err != nil {
 		log.Error("open database", "err", err)
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
-	defer store.Close()
-	serverKey, msg, err := openSealed(ctx, store, keySource{File: cfg.KeyFile, Command: cfg.KeyCommand}, cfg.DataDir, cfg.demo)
-	if err != nil {
-		log.Error("server key", "err", err)
-		return fmt.Errorf("open database: %w", err)
-	}
-	if store.Encrypted() {
-		log.Info(msg)
+	defer be.close()
+	store := be.store
+	serverKey := be.serverKey
+	if be.sealed {
+		log.Info(be.keyMsg)
 	} else {
-		log.Warn(msg)
+		log.Warn(be.keyMsg)
 	}
-	if store.Backup != "" {
-		log.Info("database migrated; the old version was copied", "copy", filepath.Base(store.Backup))
+	if be.note != "" {
+		log.Info(be.note)
 	}
 	// Staff changes reach the case database's directory (assignees,
 	// names) at once, through the server's write gate once it exists.
@@ -75,7 +72,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		// Demo passwords are printed in the docs: a high cost protects nothing.
 		authOpts.Params = demo.PasswordParams
 	}
-	auth, err := staffauth.Open(filepath.Join(cfg.DataDir, authFile), clock, authOpts)
+	auth, err := be.newAuth(authOpts)
 	if err != nil {
 		log.Error("open staff accounts", "err", err)
 		return fmt.Errorf("open staff accounts: %w", err)
@@ -83,7 +80,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer auth.Close()
 
 	if cfg.demo {
-		if err := seedDemo(ctx, store, auth, clock.Now(), log); err != nil {
+		if err := be.seeding(ctx, func() error { return seedDemo(ctx, be, auth, clock.Now(), log) }); err != nil {
 			log.Error("demo data", "err", err)
 			return err
 		}
@@ -248,6 +245,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if sms != nil {
 		disp.SMS = sms
 	}
+	// On a database other nodes write too, this node's case lists follow
+	// their changes (nothing to follow on bbolt).
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		srv.FollowFeed(dctx)
+	}()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -259,7 +263,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// Tests and scripts start the server on port 0 and read the real address
 	// from this line: {"msg":"listening","addr":"127.0.0.1:NNNNN"}.
 	// The data path stays out of the log: it may contain a user's name.
-	log.Info("listening", "addr", ln.Addr().String(), "version", versionString(), "eid", cfg.EID, "demo", store.IsDemo())
+	log.Info("listening", "addr", ln.Addr().String(), "version", versionString(), "eid", cfg.EID, "demo", store.IsDemo(),
+		"store", map[bool]string{true: "postgres", false: "bbolt"}[cfg.DB != ""])
 
 	servers := []*http.Server{hs, as}
 	serveErr := make(chan error, 3)
@@ -380,8 +385,13 @@ func notifySenders(c *notify.Config) (*notify.SMTPClient, notify.SMSSender, erro
 // (demo.Password) into auth.db, under a region administrator "regionadmin"
 // (password demo.Password("regionadmin")). A directory with data is left
 // alone.
-func seedDemo(ctx context.Context, store *storage.Store, auth *staffauth.Service, now time.Time, log *slog.Logger) error {
-	if !store.IsEmpty() {
+func seedDemo(ctx context.Context, be *backend, auth *staffauth.Service, now time.Time, log *slog.Logger) error {
+	store := be.store
+	empty, err := be.empty(ctx)
+	if err != nil {
+		return fmt.Errorf("--demo: %w", err)
+	}
+	if !empty {
 		if !store.IsDemo() {
 			return errors.New("--demo: the data directory holds real data; demo data is only seeded into an empty one")
 		}
