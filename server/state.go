@@ -129,8 +129,10 @@ type children interface {
 // every resident it writes.
 type dbChildren struct{ st GuardianIndex }
 
-func (d dbChildren) of(ctx context.Context, g app.ID) ([]app.ID, error) { return d.st.ChildrenOf(ctx, g) }
-func (d dbChildren) reload(context.Context) error                        { return nil }
+func (d dbChildren) of(ctx context.Context, g app.ID) ([]app.ID, error) {
+	return d.st.ChildrenOf(ctx, g)
+}
+func (d dbChildren) reload(context.Context) error { return nil }
 
 // memChildren is the memory index over a ResidentDirectory.
 type memChildren struct {
