@@ -67,11 +67,11 @@ func (s *Store) AllowRate(ctx context.Context, scope, key string, perMinute floa
 	perMs := perMinute / 60000
 	ms := now.UnixMilli()
 	var left float64
-	err := s.pool.QueryRow(ctx, `INSERT INTO rate_limits AS r (scope, key, tokens, at) VALUES ($1, $2, $3 - 1, $4)
+	err := s.pool.QueryRow(ctx, `INSERT INTO rate_limits AS r (scope, key, tokens, at) VALUES ($1, $2, $3::float8 - 1, $4::bigint)
 		ON CONFLICT (scope, key) DO UPDATE SET
-			tokens = least($3, r.tokens + greatest(0, $4 - r.at) * $5) - 1,
-			at = greatest(r.at, $4)
-		WHERE least($3, r.tokens + greatest(0, $4 - r.at) * $5) >= 1
+			tokens = least($3::float8, r.tokens + greatest(0, $4::bigint - r.at) * $5::float8) - 1,
+			at = greatest(r.at, $4::bigint)
+		WHERE least($3::float8, r.tokens + greatest(0, $4::bigint - r.at) * $5::float8) >= 1
 		RETURNING tokens`, scope, key, float64(burst), ms, perMs).Scan(&left)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
