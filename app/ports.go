@@ -63,6 +63,11 @@ type CaseStore interface {
 	ListCases(ctx context.Context, q CaseQuery) (CasePage, error)
 	// CasesOfResident lists the headers of every case of one resident.
 	CasesOfResident(ctx context.Context, residentID ID) ([]Case, error)
+	// ResidentCasesPage lists one page of a resident's cases, newest
+	// first by case id (ids are time-ordered, so a page never shifts when
+	// cases change): at most limit (1 to 500) with ids below before (""
+	// for the first page), and the id to continue before ("" at the end).
+	ResidentCasesPage(ctx context.Context, residentID, before ID, limit int) ([]Case, ID, error)
 	// AttachmentData returns the bytes of attachment id of case caseID,
 	// written with the case's Blobs; ErrNotFound when the case holds none
 	// under that id (whatever another case holds under it).

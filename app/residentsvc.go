@@ -108,15 +108,51 @@ func (s *ResidentService) Inbox(ctx context.Context, actor, owner ID) ([]Case, e
 	return s.store.CasesOfResident(ctx, owner)
 }
 
+// InboxPageSize is the default and MaxInboxPage the largest page of the
+// paged inbox.
+const (
+	InboxPageSize = 50
+	MaxInboxPage  = 500
+)
+
+// InboxPage lists one page of owner's inbox as seen by actor (as Inbox),
+// newest case first, from the cursor before ("" for the first page); it
+// returns the cursor of the next page ("" at the end). A cursor is a
+// case id: it stays valid however the cases change.
+func (s *ResidentService) InboxPage(ctx context.Context, actor, owner, before ID, limit int) ([]Case, ID, error) {
+	if _, err := s.mayAccess(ctx, actor, owner); err != nil {
+		return nil, "", fmt.Errorf("inbox of %s: %w", owner, err)
+	}
+	if limit <= 0 {
+		limit = InboxPageSize
+	}
+	if limit > MaxInboxPage {
+		return nil, "", fmt.Errorf("inbox of %s: a page of %d cases, at most %d: %w", owner, limit, MaxInboxPage, ErrInvalid)
+	}
+	if before != "" && !validCursor(before) {
+		return nil, "", fmt.Errorf("inbox of %s: bad cursor: %w", owner, ErrInvalid)
+	}
+	return s.store.ResidentCasesPage(ctx, owner, before, limit)
+}
+
 // ReadCase returns a case for the resident (without internal notes) and
 // sets the read receipt on every staff message not yet read.
 func (s *ResidentService) ReadCase(ctx context.Context, actor, caseID ID) (*Thread, error) {
-	c, err := s.store.Case(ctx, caseID)
+	t, err := s.store.Thread(ctx, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("read case %s: %w", caseID, err)
 	}
-	if _, err := s.mayAccess(ctx, actor, c.ResidentID); err != nil {
+	if _, err := s.mayAccess(ctx, actor, t.Case.ResidentID); err != nil {
 		return nil, fmt.Errorf("read case %s: %w", caseID, err)
+	}
+	unread := false
+	for i := range t.Messages {
+		unread = unread || (t.Messages[i].Author == AuthorStaff && t.Messages[i].ReadByResident.IsZero())
+	}
+	if !unread {
+		// Nothing to mark: a read is a read, not a write (a region's
+		// residents read far more than staff write).
+		return &Thread{Case: t.Case, Messages: t.Messages}, nil
 	}
 	now := s.clock.Now()
 	var out Thread
@@ -422,4 +458,18 @@ func ApplyRegister(r *Resident, reg Register, guardians []ID) (kept, held int) {
 		held++
 	}
 	return kept, held
+}
+
+// validCursor accepts what InboxPage hands out: a case id (at most 64
+// letters, digits, '-', '_' or '.').
+func validCursor(id ID) bool {
+	if len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }

@@ -541,10 +541,43 @@ func forQuery(forID string) string {
 	return "?for=" + url.QueryEscape(forID)
 }
 
-// Inbox lists the resident's cases, or (forID) a child's in proxy mode.
+// Inbox lists all the resident's cases, or (forID) a child's in proxy
+// mode, newest first, following the pages (InboxPage).
 func (c *Client) Inbox(ctx context.Context, token, forID string) ([]ResidentCase, error) {
 	var out []ResidentCase
-	return out, c.Do(ctx, http.MethodGet, "/api/resident/cases"+forQuery(forID), token, nil, &out)
+	cursor := ""
+	for {
+		page, err := c.InboxPage(ctx, token, forID, cursor, 500)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Cases...)
+		if page.Next == "" {
+			return out, nil
+		}
+		cursor = page.Next
+	}
+}
+
+// InboxPage reads one page of the inbox: at most limit cases (0: the
+// server's default, 50) after cursor ("" for the first page).
+func (c *Client) InboxPage(ctx context.Context, token, forID, cursor string, limit int) (*InboxPage, error) {
+	q := url.Values{}
+	if forID != "" {
+		q.Set("for", forID)
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	path := "/api/resident/cases"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var out InboxPage
+	return &out, c.Do(ctx, http.MethodGet, path, token, nil, &out)
 }
 
 // ReadCase opens a case in the inbox and sets the read receipts.

@@ -511,3 +511,11 @@ type TOTPConfirmRequest struct {
 type TOTPConfirmation struct {
 	RecoveryCodes []string `json:"recoveryCodes"`
 }
+
+// InboxPage is one page of a resident's inbox, newest case first. Next
+// is the cursor of the following page (empty at the end); a cursor stays
+// valid however the cases change.
+type InboxPage struct {
+	Cases []ResidentCase `json:"cases"`
+	Next  string         `json:"next,omitempty"`
+}

@@ -480,3 +480,41 @@ func (s *Store) markOp(ctx context.Context, tx *wtx, c *app.Case, w app.Write) e
 	r := app.OpResult{ID: w.Applies, CaseID: c.ID, Outcome: app.OpApplied, Version: c.Version, At: s.clock.Now()}
 	return s.putOpResult(ctx, tx, &r)
 }
+
+// ResidentCasesPage implements app.CaseStore: the resident index, newest
+// case first, from before.
+func (s *Store) ResidentCasesPage(ctx context.Context, residentID, before app.ID, limit int) ([]app.Case, app.ID, error) {
+	limit = max(1, min(limit, 500))
+	sql := "SELECT id, data FROM cases WHERE resident_id = $1 ORDER BY id DESC LIMIT $2"
+	args := []any{string(residentID), limit + 1}
+	if before != "" {
+		sql = "SELECT id, data FROM cases WHERE resident_id = $1 AND id < $3 ORDER BY id DESC LIMIT $2"
+		args = append(args, string(before))
+	}
+	rows, err := s.read(ctx).Query(ctx, sql, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []app.Case
+	var next app.ID
+	for rows.Next() {
+		var id string
+		var data []byte
+		if err := rows.Scan(&id, &data); err != nil {
+			return nil, "", err
+		}
+		if len(out) == limit {
+			next = out[len(out)-1].ID
+			break
+		}
+		var c app.Case
+		if err := s.seal.Open("cases", id, data, &c); errors.Is(err, storage.ErrCorruptValue) {
+			continue
+		} else if err != nil {
+			return nil, "", err
+		}
+		out = append(out, c)
+	}
+	return out, next, rows.Err()
+}

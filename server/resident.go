@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	stdsync "sync"
 	"time"
 
@@ -167,15 +168,27 @@ func owner(r *http.Request, me app.ID) app.ID {
 
 // inbox lists the cases of the resident or of a child they may act for
 // (R2, R5, R7, R8, blocked guardian, R10 on the child).
+// inbox lists one page of the inbox, newest case first: ?limit= (1 to
+// 500, default 50) and ?cursor= (the next of the page before).
 func (s *Server) inbox(w http.ResponseWriter, r *http.Request, me app.ID) {
-	cs, err := s.residents.Inbox(r.Context(), me, owner(r, me))
+	q := r.URL.Query()
+	limit := 0
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > app.MaxInboxPage {
+			writeErr(w, http.StatusBadRequest, codeInvalid, fmt.Sprintf("limit: want 1 to %d", app.MaxInboxPage))
+			return
+		}
+		limit = n
+	}
+	cs, next, err := s.residents.InboxPage(r.Context(), me, owner(r, me), app.ID(q.Get("cursor")), limit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	out := make([]client.ResidentCase, 0, len(cs))
+	out := client.InboxPage{Cases: make([]client.ResidentCase, 0, len(cs)), Next: string(next)}
 	for i := range cs {
-		out = append(out, wireResidentCase(&cs[i]))
+		out.Cases = append(out.Cases, wireResidentCase(&cs[i]))
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -663,3 +663,46 @@ func (s *Store) AttachmentData(ctx context.Context, caseID, id app.ID) ([]byte, 
 	})
 	return out, err
 }
+
+// ResidentCasesPage implements app.CaseStore: a reverse walk of the
+// resident index (<residentID><caseID>) from before.
+func (s *Store) ResidentCasesPage(ctx context.Context, residentID, before app.ID, limit int) ([]app.Case, app.ID, error) {
+	limit = max(1, min(limit, 500))
+	prefix := []byte(residentID)
+	var out []app.Case
+	var next app.ID
+	err := s.viewC(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bIdxResident).Cursor()
+		var k []byte
+		if before == "" {
+			upper := append(append([]byte(nil), prefix...), 0xff)
+			if k, _ = c.Seek(upper); k == nil {
+				k, _ = c.Last()
+			} else {
+				k, _ = c.Prev()
+			}
+		} else {
+			if k, _ = c.Seek(append(append([]byte(nil), prefix...), before...)); k == nil {
+				k, _ = c.Last()
+			} else {
+				k, _ = c.Prev()
+			}
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix) && len(k) > len(prefix); k, _ = c.Prev() {
+			id := app.ID(k[len(prefix):])
+			if len(out) == limit {
+				next = out[len(out)-1].ID
+				return nil
+			}
+			var cs app.Case
+			if err := s.getCase(tx, id, &cs); errors.Is(err, ErrCorruptValue) {
+				continue // left out here, refused when opened
+			} else if err != nil {
+				return err
+			}
+			out = append(out, cs)
+		}
+		return nil
+	})
+	return out, next, err
+}

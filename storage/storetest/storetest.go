@@ -465,6 +465,91 @@ func Run(t *testing.T, open func(t *testing.T) app.Store) {
 		}
 	})
 
+	t.Run("ResidentCasesPage", func(t *testing.T) {
+		s := open(t)
+		ds := fill(t, s)
+		for i := range 5 {
+			th := newThread(ds.Clinics[i%2].ID, ds.Residents[0].ID, "", app.StatusNew, testNow.Add(time.Duration(i-10)*time.Minute), "Mer")
+			if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		counted := 0
+		for _, r := range ds.Residents {
+			all, err := s.CasesOfResident(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []app.ID{}
+			for i := len(all) - 1; i >= 0; i-- {
+				want = append(want, all[i].ID) // newest first
+			}
+			if len(want) > 2 {
+				counted++
+			}
+			for _, limit := range []int{1, 2, 500} {
+				got := []app.ID{}
+				before := app.ID("")
+				for pages := 0; ; pages++ {
+					page, next, err := s.ResidentCasesPage(ctx, r.ID, before, limit)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(page) > limit || pages > len(want)+1 {
+						t.Fatalf("page of %d cases with limit %d (page %d)", len(page), limit, pages)
+					}
+					for _, c := range page {
+						got = append(got, c.ID)
+					}
+					if next == "" {
+						break
+					}
+					before = next
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("resident %s in pages of %d:\n got %v\nwant %v", r.ID, limit, got, want)
+				}
+			}
+		}
+		if counted == 0 {
+			t.Fatal("no resident has more than two cases: paging is not tested")
+		}
+		// A cursor stays valid while new cases arrive: the next page is
+		// the same older cases.
+		r := ds.Residents[0]
+		var who app.ID
+		for _, x := range ds.Residents {
+			if cs, _ := s.CasesOfResident(ctx, x.ID); len(cs) > 2 {
+				who = x.ID
+			}
+		}
+		if who == "" {
+			who = r.ID
+		}
+		first, next, err := s.ResidentCasesPage(ctx, who, "", 1)
+		if err != nil || next == "" || len(first) != 1 {
+			t.Fatalf("first page: %d cases, next %q, %v", len(first), next, err)
+		}
+		rest, _, err := s.ResidentCasesPage(ctx, who, next, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		th := newThread(ds.Clinics[0].ID, who, "", app.StatusNew, testNow.Add(time.Hour), "Ny")
+		if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
+			t.Fatal(err)
+		}
+		again, _, err := s.ResidentCasesPage(ctx, who, next, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(rest, again, cmpOpts); d != "" {
+			t.Errorf("the page after a cursor changed when a new case came (-before +after):\n%s", d)
+		}
+		if got, _, _ := s.ResidentCasesPage(ctx, who, "", 1); len(got) != 1 || got[0].ID != th.Case.ID {
+			t.Errorf("the first page does not start with the new case")
+		}
+	})
+
 	t.Run("Directory", func(t *testing.T) {
 		s := open(t)
 		ds := fill(t, s)
