@@ -21,16 +21,52 @@ func (s *Store) PutResident(ctx context.Context, r *app.Resident) error {
 	return s.write(ctx, "put resident "+string(r.ID), func(tx *wtx) error { return s.putResident(ctx, tx, r) })
 }
 
-// PutResidents stores many residents in one transaction (register import, demo).
+// PutResidents stores many residents in one transaction (register
+// import, demo), a thousand to a round trip: a personnummer another
+// resident has fails it with app.ErrConflict (the unique index).
 func (s *Store) PutResidents(ctx context.Context, rs []*app.Resident) error {
-	return s.write(ctx, "put residents", func(tx *wtx) error {
-		for _, r := range rs {
-			if err := s.putResident(ctx, tx, r); err != nil {
+	err := s.write(ctx, "put residents", func(tx *wtx) error {
+		for start := 0; start < len(rs); start += 1000 {
+			b := &pgx.Batch{}
+			for _, r := range rs[start:min(start+1000, len(rs))] {
+				if err := s.queueResident(tx, b, r); err != nil {
+					return err
+				}
+			}
+			if err := tx.SendBatch(ctx, b).Close(); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if isUniqueViolation(err) {
+		return fmt.Errorf("put residents: a personnummer belongs to another resident: %w", app.ErrConflict)
+	}
+	return err
+}
+
+// queueResident queues the writes of one resident (row, guardian index,
+// feed) on b.
+func (s *Store) queueResident(tx *wtx, b *pgx.Batch, r *app.Resident) error {
+	if r.ID == "" {
+		return fmt.Errorf("put resident: empty id: %w", app.ErrInvalid)
+	}
+	var hash []byte
+	if !r.PNR.IsZero() {
+		hash = s.pnrHash(r.PNR)
+	}
+	data, err := s.seal.Seal("residents", string(r.ID), r)
+	if err != nil {
+		return err
+	}
+	b.Queue(`INSERT INTO residents (id, pnr_hash, data) VALUES ($1, $2, $3)
+		ON CONFLICT (id) DO UPDATE SET pnr_hash = EXCLUDED.pnr_hash, data = EXCLUDED.data`, string(r.ID), hash, data)
+	b.Queue("DELETE FROM guardianships WHERE child_id = $1", string(r.ID))
+	for _, g := range r.Guardians {
+		b.Queue("INSERT INTO guardianships (guardian_id, child_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", string(g.GuardianID), string(r.ID))
+	}
+	s.feedAdd(tx, feedResident, "", r.ID)
+	return nil
 }
 
 func (s *Store) putResident(ctx context.Context, tx *wtx, r *app.Resident) error {

@@ -100,3 +100,23 @@ func (s *Store) ChildrenOf(ctx context.Context, guardian app.ID) ([]app.ID, erro
 	}
 	return out, err
 }
+
+// SessionResident reads an unexpired session's resident with the session
+// in one query (server.SessionResidentStore).
+func (s *Store) SessionResident(ctx context.Context, key []byte, now time.Time) (*app.Resident, bool, error) {
+	var id string
+	var data []byte
+	err := s.pool.QueryRow(ctx, `SELECT r.id, r.data FROM resident_sessions s JOIN residents r ON r.id = s.resident_id
+		WHERE s.key = $1 AND s.expires > $2`, key, now.UnixMilli()).Scan(&id, &data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	var r app.Resident
+	if err := s.seal.Open("residents", id, data, &r); err != nil {
+		return nil, false, err
+	}
+	return &r, true, nil
+}

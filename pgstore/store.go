@@ -53,6 +53,7 @@ type Options struct {
 // several processes on one database.
 type Store struct {
 	pool  *pgxpool.Pool
+	url   string
 	seal  *storage.Sealer
 	clock app.Clock
 	log   *slog.Logger
@@ -110,7 +111,7 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: connect: %w", err)
 	}
-	s := &Store{pool: pool, clock: opt.Clock, log: opt.Logger, every: opt.CheckpointEvery, years: opt.LogRetentionYears, closed: make(chan struct{})}
+	s := &Store{pool: pool, url: url, clock: opt.Clock, log: opt.Logger, every: opt.CheckpointEvery, years: opt.LogRetentionYears, closed: make(chan struct{})}
 	if err := s.prepare(ctx, opt.ServerKey); err != nil {
 		pool.Close()
 		return nil, err
@@ -258,6 +259,10 @@ func (s *Store) Close() error {
 	s.pool.Close()
 	return nil
 }
+
+// URL is the database's URL as given to Open (it may hold a password:
+// never log it).
+func (s *Store) URL() string { return s.url }
 
 // Pool is the connection pool (the server's tables of its own: sessions,
 // limits, staff accounts).

@@ -73,3 +73,6 @@ var _ server.OutboxClaimer = (*Store)(nil)
 
 // Each node follows the feed for its case lists.
 var _ server.CaseFeed = (*Store)(nil)
+
+// A resident request reads the session and the resident in one query.
+var _ server.SessionResidentStore = (*Store)(nil)

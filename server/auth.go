@@ -547,6 +547,11 @@ func (rs *residentSessions) lookup(_ context.Context, tok string) (app.ID, bool,
 	return v.resident, true, nil
 }
 
+func (rs *residentSessions) lookupResident(ctx context.Context, tok string) (app.ID, *app.Resident, bool, error) {
+	id, ok, err := rs.lookup(ctx, tok)
+	return id, nil, ok, err
+}
+
 func (rs *residentSessions) end(_ context.Context, tok string) error {
 	rs.mu.Lock()
 	delete(rs.byKey, sha256.Sum256([]byte(tok)))
@@ -580,10 +585,13 @@ func (s *Server) withResident(h func(w http.ResponseWriter, r *http.Request, me 
 			writeErr(w, http.StatusUnauthorized, codeUnauthenticated, "")
 			return
 		}
-		id, ok, err := s.sessions.lookup(r.Context(), tok)
+		id, res, ok, err := s.sessions.lookupResident(r.Context(), tok)
 		if err != nil {
 			s.fail(w, r, err)
 			return
+		}
+		if res != nil {
+			r = r.WithContext(context.WithValue(r.Context(), sessionResidentKey{}, res))
 		}
 		if !ok {
 			writeErr(w, http.StatusUnauthorized, codeUnauthenticated, "")
@@ -592,6 +600,10 @@ func (s *Server) withResident(h func(w http.ResponseWriter, r *http.Request, me 
 		h(w, r, id)
 	}
 }
+
+// sessionResidentKey carries the resident a session lookup read along
+// (SessionResidentStore), for active.
+type sessionResidentKey struct{}
 
 func randomToken(n int) string {
 	b := make([]byte, n)

@@ -36,6 +36,11 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	for _, r := range regions.m {
+		if r.store != nil {
+			r.store.Close()
+		}
+	}
 	if pgCluster != nil {
 		pgCluster.Close()
 	}

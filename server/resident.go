@@ -98,7 +98,11 @@ func (s *Server) eidCollect(w http.ResponseWriter, r *http.Request) {
 // a sign-in would be, and nothing is read or written.
 func (s *Server) active(h func(w http.ResponseWriter, r *http.Request, me app.ID)) func(w http.ResponseWriter, r *http.Request, me app.ID) {
 	return func(w http.ResponseWriter, r *http.Request, me app.ID) {
-		res, err := s.gate.Resident(r.Context(), me)
+		res, _ := r.Context().Value(sessionResidentKey{}).(*app.Resident)
+		var err error
+		if res == nil || res.ID != me {
+			res, err = s.gate.Resident(r.Context(), me)
+		}
 		if err == nil {
 			err = app.CanSignInPersonally(res, s.clock.Now())
 		}

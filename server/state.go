@@ -30,6 +30,12 @@ type ResidentSessionStore interface {
 	CountResidentSessions(ctx context.Context, now time.Time) (int, error)
 }
 
+// SessionResidentStore reads a session's resident with the session, in
+// one query: a resident request then costs one lookup, not two.
+type SessionResidentStore interface {
+	SessionResident(ctx context.Context, key []byte, now time.Time) (*app.Resident, bool, error)
+}
+
 // RateLimitStore keeps token buckets: scope names the limit, key the
 // client address.
 type RateLimitStore interface {
@@ -45,6 +51,9 @@ type GuardianIndex interface {
 type sessionKeeper interface {
 	create(ctx context.Context, resident app.ID) (string, time.Time, error)
 	lookup(ctx context.Context, tok string) (app.ID, bool, error)
+	// lookupResident is lookup with the resident's record when the
+	// keeper reads it in the same query (nil otherwise).
+	lookupResident(ctx context.Context, tok string) (app.ID, *app.Resident, bool, error)
 	end(ctx context.Context, tok string) error
 	endAll(ctx context.Context, resident app.ID) error
 	count() int
@@ -71,6 +80,20 @@ func (d *dbSessions) create(ctx context.Context, resident app.ID) (string, time.
 func (d *dbSessions) lookup(ctx context.Context, tok string) (app.ID, bool, error) {
 	k := sha256.Sum256([]byte(tok))
 	return d.st.ResidentSession(ctx, k[:], d.clock.Now())
+}
+
+func (d *dbSessions) lookupResident(ctx context.Context, tok string) (app.ID, *app.Resident, bool, error) {
+	sr, ok := d.st.(SessionResidentStore)
+	if !ok {
+		id, found, err := d.lookup(ctx, tok)
+		return id, nil, found, err
+	}
+	k := sha256.Sum256([]byte(tok))
+	r, found, err := sr.SessionResident(ctx, k[:], d.clock.Now())
+	if err != nil || !found {
+		return "", nil, false, err
+	}
+	return r.ID, r, true, nil
 }
 
 func (d *dbSessions) end(ctx context.Context, tok string) error {

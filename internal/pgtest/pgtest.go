@@ -240,6 +240,21 @@ func (c *Cluster) NewDatabase(t testing.TB) string {
 	return c.URL(name)
 }
 
+// CreateDatabase creates database name and returns its URL; it lives as
+// long as the cluster.
+func (c *Cluster) CreateDatabase(name string) (string, error) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", err
+	}
+	return c.URL(name), nil
+}
+
 // Kill stops postgres with SIGKILL, as a crash would (no shutdown
 // checkpoint); Restart brings it back on the same directory.
 func (c *Cluster) Kill() {
