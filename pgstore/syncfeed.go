@@ -417,3 +417,57 @@ func (s *Store) PushState(ctx context.Context, ids []app.ID, raw bool, after uin
 	})
 	return out, err
 }
+
+// Snapshot reads every case thread and resident (small databases:
+// tests), as storage.Store.Snapshot.
+func (s *Store) Snapshot(ctx context.Context) (*storage.SyncSnapshot, error) {
+	out := &storage.SyncSnapshot{Threads: map[app.ID]app.Thread{}, Residents: map[app.ID]app.Resident{}}
+	err := s.snapshot(ctx, func(q querier) error {
+		rows, err := q.Query(ctx, "SELECT id FROM cases ORDER BY id")
+		if err != nil {
+			return err
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			t, err := s.readThread(ctx, q, app.ID(id), false)
+			if err != nil {
+				return err
+			}
+			out.Threads[t.Case.ID] = *t
+		}
+		rs, err := all[app.Resident](ctx, s, "residents", "id", "")
+		for _, r := range rs {
+			out.Residents[r.ID] = r
+		}
+		return err
+	})
+	return out, err
+}
+
+// PulledThreads reads the current state of cases for a push's answer;
+// ids the server does not hold come back in Gone.
+func (s *Store) PulledThreads(ctx context.Context, ids []app.ID) (*app.SyncChanges, error) {
+	out := &app.SyncChanges{}
+	err := s.snapshot(ctx, func(q querier) error {
+		for _, id := range ids {
+			hdr, c, err := s.caseKeys(ctx, q, id)
+			if errors.Is(err, app.ErrNotFound) {
+				out.Gone = append(out.Gone, id)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			pt, err := s.pulledThread(ctx, q, hdr, &c, 0, false)
+			if err != nil {
+				return err
+			}
+			out.Threads = append(out.Threads, *pt)
+		}
+		return nil
+	})
+	return out, err
+}

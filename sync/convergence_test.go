@@ -105,7 +105,7 @@ func convergence(t *testing.T, seed uint64) {
 			c.open = append(c.open, th.Case.ID)
 		}
 	}
-	srv0, err := ce.store.Snapshot(c.ctx)
+	srv0, err := ce.store.(snapshotter).Snapshot(c.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func (c *conv) meanwhile(desk int) {
 
 func (c *conv) check() {
 	t, ctx, seed := c.t, c.ctx, c.seed
-	srv, err := c.ce.store.Snapshot(ctx)
+	srv, err := c.ce.store.(snapshotter).Snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,8 +17,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"path/filepath"
-	"slices"
 	"strings"
 	stdsync "sync"
 	"sync/atomic"
@@ -166,7 +164,7 @@ func authErr(err error) error {
 type central struct {
 	t     testing.TB
 	ctx   context.Context
-	store *storage.Store
+	store server.Store
 	srv   *server.Server
 	ds    *demo.Dataset
 	url   string
@@ -201,35 +199,11 @@ func startCentral(t testing.TB, o centralOpt) *central {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	store, err := storage.Open(ctx, dir, storage.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Sealed, as mottagning-server runs it.
-	if _, err := store.UnlockWithServerKey(ctx, testServerKey); err != nil {
-		t.Fatal(err)
-	}
-	authOpts := staffauth.Options{Params: demo.PasswordParams, SourcePerMinute: 1e6, SourceBurst: 1e6}
-	if len(o.totpRoles) > 0 {
-		authOpts.TOTPRequired = func(st app.Staff) bool {
-			for _, rs := range st.Roles {
-				for _, r := range rs {
-					if slices.Contains(o.totpRoles, r) {
-						return true
-					}
-				}
-			}
-			return false
-		}
-	}
-	auth, err := staffauth.Open(filepath.Join(dir, "auth.db"), nil, authOpts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, auth, empty := openCentralStore(t, ctx, dir, authOpts(o))
 	now := time.Now()
 	ds := demo.Build(now)
 	ds.WithPasswords = false
-	if !o.noSeed && store.IsEmpty() {
+	if !o.noSeed && empty {
 		if err := demo.Seed(ctx, store, ds); err != nil {
 			t.Fatal(err)
 		}
@@ -302,8 +276,10 @@ func startCentral(t testing.TB, o centralOpt) *central {
 			_ = hs.Close()
 			wg.Wait()
 			ce.c.CloseIdle()
-			if err := store.Check(); err != nil {
-				t.Errorf("server store check: %v", err)
+			if ch, ok := store.(interface{ Check() error }); ok {
+				if err := ch.Check(); err != nil {
+					t.Errorf("server store check: %v", err)
+				}
 			}
 			store.Close()
 			auth.Close()

@@ -41,7 +41,7 @@ func TestRejectedReplyLeavesNoLocalCopy(t *testing.T) {
 		t.Fatalf("pending = %+v, %v", ops, err)
 	}
 	// The server's answer: rejected by a rule, with its state of the case.
-	state, err := ce.store.PulledThreads(ctx, []app.ID{sent.ID})
+	state, err := ce.store.(pulledThreader).PulledThreads(ctx, []app.ID{sent.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
