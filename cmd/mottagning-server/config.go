@@ -165,7 +165,7 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	over("metrics-addr", &cfg.MetricsAddr, flags.MetricsAddr)
 	over("key-file", &cfg.KeyFile, key.File)
 	over("key-command", &cfg.KeyCommand, key.Command)
-	if env := os.Getenv("MOTTAGNING_DB"); env != "" && !set["db"] {
+	if env := envDB(); env != "" && !set["db"] {
 		cfg.DB = env
 	}
 	over("db", &cfg.DB, flags.DB)
@@ -261,3 +261,6 @@ func totpRequired(roles []string) func(app.Staff) bool {
 		return false
 	}
 }
+
+// envDB is $MOTTAGNING_DB, the database URL outside the command line.
+func envDB() string { return os.Getenv("MOTTAGNING_DB") }

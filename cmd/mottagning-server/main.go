@@ -8,7 +8,7 @@
 //
 // Usage:
 //
-//	mottagning-server [serve] --data DIR [--addr 127.0.0.1:8443] [--config FILE]
+//	mottagning-server [serve] --data DIR [--db postgres://…] [--addr 127.0.0.1:8443] [--config FILE]
 //	                          [--tls-cert FILE --tls-key FILE] [--eid none|test] [--demo]
 //	                          [--key-file FILE | --key-command CMD] [--metrics-addr ADDR]
 //	mottagning-server import-register --data DIR [--key-file FILE] FILE
@@ -16,6 +16,8 @@
 //	mottagning-server restore --data DIR --in FILE --identity FILE --key-file FILE [--force]
 //	mottagning-server keygen --out FILE
 //	mottagning-server rekey --data DIR --key-file OLD --new-key-file NEW
+//	mottagning-server migrate --data DIR --to postgres://… [--key-file FILE]
+//	                          (a stopped bbolt server's data into an empty PostgreSQL database)
 //	mottagning-server bootstrap --data DIR --username NAME --name "Full Name"
 //	mottagning-server devices --data DIR
 //	mottagning-server revoke-device --data DIR --reason TEXT DEVICE-ID
@@ -120,13 +122,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return keygen(args, stdout, stderr)
 	case "rekey":
 		return rekey(ctx, args, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args, stdout, stderr)
 	case "version":
 		printVersion(stdout)
 		return nil
 	case "help":
-		fmt.Fprintln(stderr, "usage: mottagning-server [serve|import-register|backup|restore|bootstrap|fhir-import|devices|revoke-device|rotate-cert|keygen|rekey|version] [flags]; mottagning-server COMMAND -h for its flags")
+		fmt.Fprintln(stderr, "usage: mottagning-server [serve|import-register|backup|restore|bootstrap|fhir-import|devices|revoke-device|rotate-cert|keygen|rekey|migrate|version] [flags]; mottagning-server COMMAND -h for its flags")
 		return flag.ErrHelp
 	}
-	fmt.Fprintf(stderr, "mottagning-server: unknown command %q (serve, import-register, backup, restore, bootstrap, fhir-import, devices, revoke-device, rotate-cert, keygen, rekey, version)\n", cmd)
+	fmt.Fprintf(stderr, "mottagning-server: unknown command %q (serve, import-register, backup, restore, bootstrap, fhir-import, devices, revoke-device, rotate-cert, keygen, rekey, migrate, version)\n", cmd)
 	return fmt.Errorf("%w: unknown command", errUsage)
 }

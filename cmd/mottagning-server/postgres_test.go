@@ -142,3 +142,100 @@ func TestProcessTwoNodesOnPostgres(t *testing.T) {
 		}
 	}
 }
+
+// TestProcessMigrateToPostgres: a bbolt server with a day's work is
+// stopped and migrated (mottagning-server migrate) into an empty
+// PostgreSQL database; started again with --db on the same data
+// directory (same certificate), it serves the same data: the staff
+// member's refresh token from before the move still works, the case sent
+// before is there with its reply, the resident signs in and reads it, and
+// migrating again into the now full database is refused.
+func TestProcessMigrateToPostgres(t *testing.T) {
+	binary(t)
+	pg := pgtest.Start(t)
+	url := pg.NewDatabase(t)
+	data, key := t.TempDir(), keyFile(t)
+	p := start(t, "--addr", "127.0.0.1:0", "--data", data, "--demo", "--key-file", key, "--metrics-addr", "off")
+	ctx := t.Context()
+	tok, err := p.c.StaffSignIn(ctx, client.StaffSignInRequest{Username: "anna", Password: demo.Password("anna"), DeviceName: "Testdator"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, err := p.c.StaffMe(ctx, tok.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var centrum string
+	for clinic, roles := range me.Roles {
+		if len(roles) == 2 {
+			centrum = clinic
+		}
+	}
+	ts, err := p.c.Templates(ctx, tok.AccessToken, centrum, "fraga")
+	if err != nil || len(ts) == 0 {
+		t.Fatalf("templates: %v", err)
+	}
+	ds := demo.Build(time.Now())
+	var pnr string
+	for _, r := range ds.Residents {
+		if r.ID == ds.Persona[demo.AdultEmail] {
+			pnr = r.PNR.String()
+		}
+	}
+	v, err := p.c.LookupResident(ctx, tok.AccessToken, centrum, pnr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := p.c.SendCase(ctx, tok.AccessToken, centrum, client.SendCaseRequest{TemplateID: ts[0].ID, ResidentID: v.ID, Subject: "Före flytten", Text: "Hej!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := p.c.ResidentSignIn(ctx, pnr, 10*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.c.ResidentReply(ctx, sess.Token, sent.ID, "Svar före flytten"); err != nil {
+		t.Fatal(err)
+	}
+	before, err := p.c.SearchCases(ctx, tok.AccessToken, centrum, client.CaseSearch{List: "clinic", Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.stop(t)
+
+	out, err := cli(t, "migrate", "--data", data, "--to", url, "--key-file", key)
+	if err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "migrated to PostgreSQL") || !strings.Contains(out, "verified") {
+		t.Fatalf("migrate said:\n%s", out)
+	}
+	q := start(t, "--addr", "127.0.0.1:0", "--data", data, "--db", url, "--key-file", key, "--eid", "test", "--allow-test-eid", "--metrics-addr", "off")
+	if !strings.Contains(q.logs.String(), `"store":"postgres"`) {
+		t.Fatalf("not on PostgreSQL:\n%s", q.logs)
+	}
+	nt, err := q.c.StaffRefresh(ctx, tok.RefreshToken)
+	if err != nil {
+		t.Fatalf("the refresh token from before the move: %v", err)
+	}
+	th, err := q.c.OpenCase(ctx, nt.AccessToken, centrum, sent.ID)
+	if err != nil || len(th.Messages) != 2 || th.Messages[1].Text != "Svar före flytten" {
+		t.Fatalf("the case after the move: %+v, %v", th, err)
+	}
+	after, err := q.c.SearchCases(ctx, nt.AccessToken, centrum, client.CaseSearch{List: "clinic", Limit: 500})
+	if err != nil || after.Total != before.Total {
+		t.Fatalf("the clinic's list after the move: %d cases, %v; want %d", after.Total, err, before.Total)
+	}
+	sess2, err := q.c.ResidentSignIn(ctx, pnr, 10*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox, err := q.c.Inbox(ctx, sess2.Token, "")
+	if err != nil || !slices.ContainsFunc(inbox, func(c client.ResidentCase) bool { return c.ID == sent.ID }) {
+		t.Fatalf("inbox after the move: %v", err)
+	}
+	q.stop(t)
+	if out, err := cli(t, "migrate", "--data", data, "--to", url, "--key-file", key); err == nil || !strings.Contains(out, "empty") {
+		t.Fatalf("a second migrate into the full database: %v\n%s", err, out)
+	}
+}

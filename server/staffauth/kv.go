@@ -123,3 +123,37 @@ func (t boltTx) ClearBucket(name []byte) error {
 type boltBucket struct{ *bolt.Bucket }
 
 func (b boltBucket) Cursor() Cursor { return b.Bucket.Cursor() }
+
+// CopyFile copies every bucket of the auth.db at path into dst, which
+// must be empty (mottagning-server migrate): accounts, devices,
+// sessions and the token and index keys, so that tokens issued before
+// the move stay valid after it.
+func CopyFile(path string, dst KV) error {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return fmt.Errorf("open %s: %w", path, ErrAlreadyRunning)
+		}
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer db.Close()
+	return db.View(func(src *bolt.Tx) error {
+		return dst.Update(func(tx Tx) error {
+			if tx.Bucket(bMeta).Get(kVersion) != nil {
+				return fmt.Errorf("copy staff accounts: the destination holds accounts already")
+			}
+			return src.ForEach(func(name []byte, b *bolt.Bucket) error {
+				out, err := tx.CreateBucketIfNotExists(name)
+				if err != nil {
+					return err
+				}
+				return b.ForEach(func(k, v []byte) error {
+					if v == nil {
+						return nil // a nested bucket: auth.db has none
+					}
+					return out.Put(k, v)
+				})
+			})
+		})
+	})
+}
