@@ -81,9 +81,9 @@ test: deps-test
 	fi
 	$(GO) vet ./...
 	MOTTAGNING_REQUIRE_SERVICES=1 $(GO) test -timeout 20m ./...
-	# The server's tests once more on PostgreSQL (pgstore), each on a new
+	# The server's and the sync tests once more on PostgreSQL (pgstore), each on a new
 	# database of a throwaway cluster (internal/pgtest).
-	MOTTAGNING_REQUIRE_SERVICES=1 MOTTAGNING_TEST_DB=postgres $(GO) test -timeout 20m ./server/
+	MOTTAGNING_REQUIRE_SERVICES=1 MOTTAGNING_TEST_DB=postgres $(GO) test -timeout 20m ./server/ ./sync/
 	MOTTAGNING_REQUIRE_SERVICES=1 $(GO) test -race -short -timeout 20m $(RACE_PKGS)
 	@echo "make test: gofmt, vet, tests and race tests passed."
 

@@ -72,7 +72,7 @@ func TestReconnectWithinFiveSeconds(t *testing.T) {
 	if took > 5*time.Second {
 		t.Errorf("the queued change reached the server %v after it was back, want within 5 s", took.Round(time.Millisecond))
 	}
-	if c, err := ce2.store.Case(ctx, sent.ID); err != nil || c.Version == 0 {
+	if c, err := ce2.store.Case(ce2.ctx, sent.ID); err != nil || c.Version == 0 { // ce.ctx ended with ce
 		t.Fatalf("server case = %+v, %v", c, err)
 	}
 }
