@@ -3,10 +3,13 @@ package pgstore
 import (
 	"context"
 	"errors"
+	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"mottagning/app"
 )
@@ -119,4 +122,56 @@ func (s *Store) SessionResident(ctx context.Context, key []byte, now time.Time) 
 		return nil, false, err
 	}
 	return &r, true, nil
+}
+
+// LockKey takes a session advisory lock named by key (a hash of it) on a
+// connection of its own, waiting for another node's holder, until unlock
+// (server.KeyLocker). A node that dies loses its session and with it the
+// lock. The connections come from a small pool of their own, so that
+// held locks never starve the store's queries.
+func (s *Store) LockKey(ctx context.Context, key string) (func(), error) {
+	pool, err := s.lockPool(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	id := int64(h.Sum64())
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", id); err != nil {
+		conn.Conn().Close(context.Background()) // the lock's state is unknown: drop the session
+		conn.Release()
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", id); err != nil {
+			conn.Conn().Close(context.Background())
+		}
+		conn.Release()
+	}, nil
+}
+
+// lockPool is the pool of LockKey's connections (made at first use).
+func (s *Store) lockPool(ctx context.Context) (*pgxpool.Pool, error) {
+	s.lockMu.Lock()
+	defer s.lockMu.Unlock()
+	if s.locks != nil {
+		return s.locks, nil
+	}
+	cfg, err := pgxpool.ParseConfig(s.url)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MaxConns = 32
+	p, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.locks = p
+	return p, nil
 }

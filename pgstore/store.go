@@ -70,6 +70,8 @@ type Store struct {
 	head       atomic.Uint64
 	changed    changeSignal
 	listenOnce sync.Once
+	lockMu     sync.Mutex
+	locks      *pgxpool.Pool
 	closed     chan struct{}
 	wg         sync.WaitGroup
 }
@@ -256,6 +258,11 @@ func (s *Store) Close() error {
 	}
 	close(s.closed)
 	s.wg.Wait()
+	s.lockMu.Lock()
+	if s.locks != nil {
+		s.locks.Close()
+	}
+	s.lockMu.Unlock()
 	s.pool.Close()
 	return nil
 }

@@ -76,3 +76,6 @@ var _ server.CaseFeed = (*Store)(nil)
 
 // A resident request reads the session and the resident in one query.
 var _ server.SessionResidentStore = (*Store)(nil)
+
+// A device's push is one at a time across nodes.
+var _ server.KeyLocker = (*Store)(nil)

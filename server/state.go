@@ -42,6 +42,12 @@ type RateLimitStore interface {
 	AllowRate(ctx context.Context, scope, key string, perMinute float64, burst int, now time.Time) (bool, error)
 }
 
+// KeyLocker holds a lock by name across every node of a shared database
+// until unlock (a push of one device at a time: sync.go).
+type KeyLocker interface {
+	LockKey(ctx context.Context, key string) (unlock func(), err error)
+}
+
 // GuardianIndex finds the children whose guardian the register names.
 type GuardianIndex interface {
 	ChildrenOf(ctx context.Context, guardian app.ID) ([]app.ID, error)

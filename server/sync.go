@@ -79,6 +79,16 @@ func (s *Server) syncPush(w http.ResponseWriter, r *http.Request) {
 	mu := m.(*stdsync.Mutex)
 	mu.Lock()
 	defer mu.Unlock()
+	// On a database several nodes share, the same push may reach another
+	// node at once: the device's lock is the database's too.
+	if l, ok := s.store.(KeyLocker); ok {
+		unlock, err := l.LockKey(ctx, "push:"+key)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		defer unlock()
+	}
 	// All ops in one transaction, one fsync for the push. A refused op
 	// or any error inside rolls the batch back (storage.ErrBatchFailed),
 	// and the ops are applied again one transaction each, as the answer

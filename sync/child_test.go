@@ -27,6 +27,7 @@ import (
 	"mottagning/app"
 	"mottagning/app/demo"
 	"mottagning/client"
+	"mottagning/pgstore"
 	"mottagning/server"
 	"mottagning/server/staffauth"
 	"mottagning/storage"
@@ -49,6 +50,11 @@ const (
 	childUserEnv  = "SYNC_CHILD_USER"
 	childModeEnv  = "SYNC_CHILD_MODE" // desktop: "work" or "final"
 	childSeedEnv  = "SYNC_CHILD_SEED"
+	// childDBEnv: server: keep the data in this PostgreSQL database (a
+	// node of several) instead of bbolt in the directory; childCertEnv:
+	// server: the certificate file all nodes share (one pin).
+	childDBEnv   = "SYNC_CHILD_DB"
+	childCertEnv = "SYNC_CHILD_CERT"
 )
 
 // TestSyncChild is the child process; it does nothing in a normal run.
@@ -85,15 +91,15 @@ func TestSyncChild(t *testing.T) {
 func runServerChild() error {
 	ctx := context.Background()
 	dir := os.Getenv(childDirEnv)
-	store, err := storage.Open(ctx, filepath.Join(dir, "store"), storage.Options{NoSync: true, Timeout: 5 * time.Second})
+	st, auth, empty, seeding, err := openChildStore(ctx, dir)
 	if err != nil {
 		return err
 	}
-	auth, err := staffauth.Open(filepath.Join(dir, "auth.db"), nil, staffauth.Options{Params: demo.PasswordParams, SourcePerMinute: 1e6, SourceBurst: 1e6})
-	if err != nil {
-		return err
-	}
-	if store.IsEmpty() {
+	store := st
+	err = seeding(func() error {
+		if ok, err := empty(); err != nil || !ok {
+			return err
+		}
 		// Killed before "ready" never happens: the parent waits for it at
 		// the first start.
 		now := time.Now()
@@ -127,12 +133,20 @@ func runServerChild() error {
 				return err
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	srv, err := server.New(ctx, server.Deps{Store: store, Staff: authAdapter{auth}, EID: &server.TestEID{}, Logger: quiet})
 	if err != nil {
 		return err
 	}
-	cert, pin, err := childCert(filepath.Join(dir, "cert.pem"))
+	certFile := filepath.Join(dir, "cert.pem")
+	if f := os.Getenv(childCertEnv); f != "" {
+		certFile = f
+	}
+	cert, pin, err := childCert(certFile)
 	if err != nil {
 		return err
 	}
@@ -149,12 +163,14 @@ func runServerChild() error {
 	mux := http.NewServeMux()
 	mux.Handle("/", srv.Handler())
 	// The benchmark's baseline: the same records straight from bbolt, no protocol.
-	mux.HandleFunc("GET /raw", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/octet-stream")
-		if err := store.StreamRecords(r.Context(), w); err != nil {
-			slog.Error("raw stream", "err", err)
-		}
-	})
+	if bs, ok := store.(*storage.Store); ok {
+		mux.HandleFunc("GET /raw", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/octet-stream")
+			if err := bs.StreamRecords(r.Context(), w); err != nil {
+				slog.Error("raw stream", "err", err)
+			}
+		})
+	}
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 		ErrorLog:  slog.NewLogLogger(quiet.Handler(), slog.LevelWarn)}
@@ -266,9 +282,9 @@ func (p *proc) stop(t testing.TB, within time.Duration) []string {
 
 // startServerChild starts the server child on dir at addr ("127.0.0.1:0"
 // the first time) and waits until it serves.
-func startServerChild(t testing.TB, dir, addr string, cases int) (p *proc, url, pin string) {
+func startServerChild(t testing.TB, dir, addr string, cases int, env ...string) (p *proc, url, pin string) {
 	t.Helper()
-	p = startChild(t, childRoleEnv+"=server", childDirEnv+"="+dir, childAddrEnv+"="+addr, childCasesEnv+"="+strconv.Itoa(cases))
+	p = startChild(t, append([]string{childRoleEnv + "=server", childDirEnv + "=" + dir, childAddrEnv + "=" + addr, childCasesEnv + "=" + strconv.Itoa(cases)}, env...)...)
 	timeout := time.After(10 * time.Minute)
 	for {
 		select {
@@ -406,4 +422,34 @@ func sendCase(ctx context.Context, store *storage.Store, cases *app.CaseService,
 		}
 	}
 	return "", errors.New("no template")
+}
+
+// openChildStore opens the server child's store: bbolt in dir, or the
+// PostgreSQL database of childDBEnv (sealed, staff accounts beside it).
+// seeding runs the demo seed alone among the nodes; empty says whether
+// there is anything yet.
+func openChildStore(ctx context.Context, dir string) (server.Store, *staffauth.Service, func() (bool, error), func(func() error) error, error) {
+	opts := staffauth.Options{Params: demo.PasswordParams, SourcePerMinute: 1e6, SourceBurst: 1e6}
+	if url := os.Getenv(childDBEnv); url != "" {
+		st, err := pgstore.Open(ctx, url, pgstore.Options{ServerKey: testServerKey, Logger: quiet})
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		opts.Failures = st.FailureLimit(opts.SourcePerMinute, opts.SourceBurst)
+		auth, err := staffauth.New(st.AuthKV(), nil, opts)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		return st, auth, func() (bool, error) { return st.IsEmpty(ctx) },
+			func(fn func() error) error { return st.Seeding(ctx, fn) }, nil
+	}
+	st, err := storage.Open(ctx, filepath.Join(dir, "store"), storage.Options{NoSync: true, Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	auth, err := staffauth.Open(filepath.Join(dir, "auth.db"), nil, opts)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return st, auth, func() (bool, error) { return st.IsEmpty(), nil }, func(fn func() error) error { return fn() }, nil
 }

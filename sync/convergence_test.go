@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"sort"
 	"strconv"
@@ -85,8 +86,25 @@ func convergence(t *testing.T, seed uint64) {
 	// The first syncs go through a calm network (a stale page is refused
 	// by the engine, which mustSync would take for a failure).
 	c.net.setCalm(true)
+	// On PostgreSQL a second server node shares the database (and the
+	// certificate): every connection a desktop opens goes to either node
+	// at random, so each pushes and pulls through both.
+	var dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	if onPostgres() {
+		ce2 := startCentral(t, centralOpt{dir: ce.dir, noSeed: true, cert: &ce.cert})
+		addrs := []string{ce.addr, ce2.addr}
+		var dl net.Dialer
+		var mu stdsync.Mutex
+		pick := rand.New(rand.NewPCG(seed, 9))
+		dial = func(ctx context.Context, network, _ string) (net.Conn, error) {
+			mu.Lock()
+			a := addrs[pick.IntN(len(addrs))]
+			mu.Unlock()
+			return dl.DialContext(ctx, network, a)
+		}
+	}
 	for i := 0; i < 3; i++ {
-		d := newDesktop(t, ce, "")
+		d := newDesktopAt(t, ce.url, ce.pin, "", dial)
 		d.f.inner = c.net.link(i, d.f.inner)
 		d.signIn(anna, c.clinic)
 		// Small pages and batches: a pull takes several pages (a late or

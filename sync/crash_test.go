@@ -14,6 +14,7 @@ import (
 
 	"mottagning/app"
 	"mottagning/app/demo"
+	"mottagning/pgstore"
 	"mottagning/storage"
 )
 
@@ -176,7 +177,7 @@ func TestCrashSyncKills(t *testing.T) {
 	}
 	srv.stop(t, 30*time.Second)
 	srv = nil
-	checkCrashRun(t, srvDir, dirs, users, acks)
+	checkCrashRun(t, openCheckStore(t, srvDir, ""), dirs, users, acks)
 	t.Logf("%d kills %v; %d changes acknowledged by the desktops", kills, killed, len(acks))
 }
 
@@ -196,16 +197,39 @@ type crashAck struct {
 	desk   int
 }
 
-func checkCrashRun(t *testing.T, srvDir string, dirs, users []string, acks map[string]crashAck) {
+// checkStore is the server's store as checkCrashRun reads it.
+type checkStore interface {
+	snapshotter
+	NotificationsOfCase(ctx context.Context, caseID app.ID) ([]app.Notification, error)
+	AllStaff(ctx context.Context) ([]app.Staff, error)
+}
+
+// openCheckStore opens a stopped server's store: bbolt in srvDir (and
+// checks it), or the PostgreSQL database at url; closed at cleanup.
+func openCheckStore(t *testing.T, srvDir, url string) checkStore {
+	t.Helper()
 	ctx := context.Background()
+	if url != "" {
+		st, err := pgstore.Open(ctx, url, pgstore.Options{ServerKey: testServerKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
 	ss, err := storage.Open(ctx, filepath.Join(srvDir, "store"), storage.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ss.Close()
+	t.Cleanup(func() { ss.Close() })
 	if err := ss.Check(); err != nil {
 		t.Errorf("server store check: %v", err)
 	}
+	return ss
+}
+
+func checkCrashRun(t *testing.T, ss checkStore, dirs, users []string, acks map[string]crashAck) {
+	ctx := context.Background()
 	srv, err := ss.Snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
