@@ -32,6 +32,9 @@ func TestCrashSyncKillsTwoNodes(t *testing.T) {
 	if os.Getenv(childRoleEnv) != "" {
 		t.Skip("running as a child")
 	}
+	if onPostgres() {
+		t.Skip("starts its own cluster: runs in the main pass of make test")
+	}
 	kills := 8
 	if testing.Short() {
 		kills = 4

@@ -41,6 +41,9 @@ func TestCrashSyncKills(t *testing.T) {
 	if os.Getenv(childRoleEnv) != "" {
 		t.Skip("running as a child")
 	}
+	if onPostgres() {
+		t.Skip("its server child keeps bbolt: runs in the main pass (TestCrashSyncKillsTwoNodes is the PostgreSQL one)")
+	}
 	kills := 6
 	if testing.Short() {
 		kills = 3
