@@ -97,14 +97,16 @@ type latencies struct {
 
 func (l *latencies) add(d time.Duration) { l.mu.Lock(); l.d = append(l.d, d); l.mu.Unlock() }
 
-func (l *latencies) report(b *testing.B, elapsed time.Duration) {
+func (l *latencies) report(b *testing.B, elapsed time.Duration) float64 {
 	slices.Sort(l.d)
 	if len(l.d) == 0 {
-		return
+		return 0
 	}
-	b.ReportMetric(float64(len(l.d))/elapsed.Seconds(), "req/s")
+	rate := float64(len(l.d)) / elapsed.Seconds()
+	b.ReportMetric(rate, "req/s")
 	b.ReportMetric(float64(l.d[len(l.d)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(l.d[len(l.d)/2].Microseconds())/1000, "p50-ms")
+	return rate
 }
 
 // BenchmarkServerStaff: a case handler's work over HTTPS on loopback with
