@@ -18,7 +18,6 @@ var testServerKey = []byte("0123456789abcdef0123456789abcdef")
 var (
 	clusterOnce sync.Once
 	cluster     *pgtest.Cluster
-	clusterT    *testing.T
 )
 
 // TestMain stops the package's shared cluster at the end.

@@ -113,14 +113,6 @@ func openCentralStore(t testing.TB, ctx context.Context, dir string, opts staffa
 	return st, auth, st.IsEmpty()
 }
 
-// bboltOnly skips a test of what only the bbolt store has.
-func bboltOnly(t testing.TB, why string) {
-	t.Helper()
-	if onPostgres() {
-		t.Skip("bbolt only: " + why)
-	}
-}
-
 // snapshotter and pulledThreader are what both stores offer the tests
 // beside server.Store.
 type snapshotter interface {
