@@ -29,9 +29,12 @@ import (
 //     times, phone numbers written in groups (036-32 40 00, 070-123 45 67),
 //     organisation numbers (their "month" is 20 or more), and numbers with a
 //     space as separator (a date and a time, "20250312 0930", would look
-//     like one). A phone number written as ten bare digits starting with 0
-//     (0701234567) has the very shape of a ÅÅMMDDNNNN born in the 2000s; it
-//     is only a warning, and only when its check digit happens to be right.
+//     like one). Ten bare digits starting with 0 are a ÅÅMMDDNNNN born in
+//     the 2000s (0001012384) or a phone number written without groups
+//     (0701234569): when the date exists and the check digit is right it
+//     is an error all the same (issue 18: the linter let 0001012384 be
+//     saved), with its own message, which asks for a phone number in
+//     groups (070-123 45 69), a form the linter never takes for a number.
 //
 //   - Links. R4 forbids links in notifications; templates never reach a
 //     notification (the SMS and e-mail texts are fixed, see texts.go), so
@@ -92,6 +95,11 @@ const (
 	LintSubjectOnReply    = "amne-pa-standardsvar"
 	LintPersonnummer      = "personnummer"
 	LintMaybePersonnummer = "mojligt-personnummer"
+	// LintBarePersonnummer: ten bare digits from 0 that are a valid
+	// personnummer of the 2000s (0001012384) — or a phone number written
+	// without groups (0701234569). Either way it cannot be saved: a phone
+	// number is written in groups.
+	LintBarePersonnummer = "personnummer-utan-sekel"
 	LintLink              = "lank"
 	LintNamePlaceholder   = "namn-platshallare"
 	LintPlaceholder       = "platshallare"
@@ -123,6 +131,7 @@ var lintMessages = map[string]map[string]string{
 		LintTooLong:           "Namnet får vara högst 100 tecken.",
 		LintPersonnummer:      "Namnet innehåller ett personnummer eller samordningsnummer. En mall delas av hela mottagningen och får aldrig innehålla personuppgifter. Ta bort numret.",
 		LintMaybePersonnummer: "Namnet innehåller ett nummer som liknar ett personnummer. Kontrollera att det inte är en personuppgift.",
+		LintBarePersonnummer:  "Namnet innehåller tio siffror som är ett personnummer (eller ett telefonnummer skrivet utan mellanrum). Ta bort personnumret; skriv ett telefonnummer i grupper, till exempel 070-123 45 67.",
 		LintControl:           "Namnet innehåller osynliga styrtecken, till exempel från en kopierad text. Skriv om namnet.",
 	},
 	FieldKind: {
@@ -134,6 +143,7 @@ var lintMessages = map[string]map[string]string{
 		LintSubjectOnReply:    "Ett standardsvar har inget ämne, eftersom det infogas i ett svar i ett befintligt ärende. Töm fältet.",
 		LintPersonnummer:      "Ämnet innehåller ett personnummer eller samordningsnummer. En mall skickas till många invånare och får aldrig innehålla personuppgifter. Ta bort numret.",
 		LintMaybePersonnummer: "Ämnet innehåller ett nummer som liknar ett personnummer. Kontrollera att det inte är en personuppgift.",
+		LintBarePersonnummer:  "Ämnet innehåller tio siffror som är ett personnummer (eller ett telefonnummer skrivet utan mellanrum). Ta bort personnumret; skriv ett telefonnummer i grupper, till exempel 070-123 45 67.",
 		LintLink:              "Ämnet får inte innehålla en länk. Ämnet syns i inkorgen och i ärendelistorna innan något har öppnats.",
 		LintNamePlaceholder:   "Ämnet innehåller en platshållare för namn eller personnummer. Namn fylls aldrig i automatiskt och hör inte hemma i ett ämne. Ta bort platshållaren.",
 		LintPlaceholder:       "Ämnet innehåller en platshållare. Den fylls inte i automatiskt, utan måste ändras för hand innan meddelandet skickas.",
@@ -144,6 +154,7 @@ var lintMessages = map[string]map[string]string{
 		LintTooLong:           "Texten får vara högst 20 000 tecken.",
 		LintPersonnummer:      "Texten innehåller ett personnummer eller samordningsnummer. En mall skickas till många invånare och får aldrig innehålla personuppgifter. Ta bort numret.",
 		LintMaybePersonnummer: "Texten innehåller ett nummer som liknar ett personnummer. Kontrollera att det inte är en personuppgift.",
+		LintBarePersonnummer:  "Texten innehåller tio siffror som är ett personnummer (eller ett telefonnummer skrivet utan mellanrum). Ta bort personnumret; skriv ett telefonnummer i grupper, till exempel 070-123 45 67.",
 		LintLink:              "Texten innehåller en länk. Invånare lär sig att 1177 inte skickar länkar, så en länk kan se ut som ett bedrägeriförsök. Skriv hellre vad invånaren ska söka efter på 1177.",
 		LintNamePlaceholder:   "Texten innehåller en platshållare för namn eller personnummer. Systemet fyller aldrig i namn automatiskt, så invånaren skulle se platshållaren som den står. Skriv till exempel ”Hej!” i stället.",
 		LintPlaceholder:       "Texten innehåller en platshållare. Den fylls inte i automatiskt, utan måste ändras för hand innan meddelandet skickas.",
@@ -230,9 +241,17 @@ func LintTemplate(t *MessageTemplate) []LintIssue {
 	return out
 }
 
+// severityBare is scanPersonnummer's verdict on ten bare digits from 0
+// that are a valid number: above LintError's value, so that it wins over
+// the other findings; lintNumbers reports it as a LintError of its own
+// code.
+const severityBare Severity = LintError + 1
+
 // lintNumbers reports personnummer-like numbers in s.
 func lintNumbers(s string, report func(Severity, string)) {
 	switch scanPersonnummer(s) {
+	case severityBare:
+		report(LintError, LintBarePersonnummer)
 	case LintError:
 		report(LintError, LintPersonnummer)
 	case LintWarning:
@@ -272,9 +291,12 @@ func scanPersonnummer(s string) Severity {
 		if n == 10 || n == 12 {
 			sev := judgePNR(s[r.start:r.end])
 			if n == 10 && s[r.start] == '0' && !joined(s, runs, k) {
-				// 0701234567: a phone number as often as a personnummer.
+				// 0001012384, or 0701234569: a personnummer of the 2000s
+				// or a phone number without groups. Valid: refused all
+				// the same (bare); a wrong check digit: nothing (phone
+				// numbers are mostly that).
 				if sev == LintError {
-					sev = LintWarning
+					sev = severityBare
 				} else {
 					sev = 0
 				}
@@ -288,7 +310,7 @@ func scanPersonnummer(s string) Severity {
 				note(judgePNR(s[r.start:r.end] + s[next.start:next.end]))
 			}
 		}
-		if worst == LintError {
+		if worst >= LintError {
 			break
 		}
 	}

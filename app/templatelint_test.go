@@ -78,7 +78,9 @@ func lintTable(t testing.TB) []lintCase {
 		{name: "CompactDateAndTime", tpl: body("Provet togs 20250312 0930."), comment: "space is not a separator"},
 		{name: "PhoneInGroups", tpl: body("Ring 036-32 40 00 eller 070-123 45 67.")},
 		{name: "PhoneBareLuhnInvalid", tpl: body("Ring 0701234567.")},
-		{name: "PhoneBareLuhnValidWarns", tpl: body("Ring 0701234569."), want: []string{"Text:mojligt-personnummer:W"}},
+		{name: "PhoneBareLuhnValidRefused", tpl: body("Ring 0701234569."), want: []string{"Text:personnummer-utan-sekel:E"}},
+		// Issue 18: a personnummer without dash or century was only a warning.
+		{name: "PNRBareNoCenturyRefused", tpl: body("Gäller 0001012384."), want: []string{"Text:personnummer-utan-sekel:E"}},
 		{name: "OrganisationsnummerIsNot", tpl: body("Region Jönköpings län, org.nr 232100-0057.")},
 		{name: "LongReferenceNumber", tpl: body("Referens 123456789012345.")},
 		{name: "TwelveDigitsBadYear", tpl: body("Referens 123456789012.")},

@@ -399,3 +399,28 @@ func TestTemplates_LinkInTextWarnsButSaves(t *testing.T) {
 	}
 	tplCapture(t, r.f.win, "templates_warning")
 }
+
+// Issue 18: a personnummer without dash or century (0001012384, the same
+// test number) was only a warning and could be saved. It is an error at
+// the field now, with a message that also tells how to write a phone
+// number, and Spara stays disabled; nothing is written.
+func TestTemplates_BarePersonnummerWithoutCenturyIsRefused(t *testing.T) {
+	r := openTemplates(t, demo.StaffLocalAdmin, "Vårdcentralen Centrum")
+	s := r.s
+	const name = "Provsvar utan anmärkning"
+	before := r.stored(t, name)
+	r.choose(t, name)
+	test.Type(s.body, "Gäller 0001012384. ")
+	msg := s.fieldIssueText(app.FieldText)
+	if !strings.Contains(msg, "personnummer") || !strings.Contains(msg, "070-123 45 67") || strings.Contains(msg, "2384") {
+		t.Errorf("message at Text = %q: want the personnummer error with the phone-number advice, without the number", msg)
+	}
+	if !s.save.Disabled() || s.status.Text != textTplFixErrors {
+		t.Errorf("Spara disabled %v, status %q: a bare personnummer must stop saving", s.save.Disabled(), s.status.Text)
+	}
+	test.Tap(s.save)
+	r.f.wait()
+	if got := r.stored(t, name); got.Body != before.Body {
+		t.Fatal("a template with a personnummer was written")
+	}
+}
