@@ -227,6 +227,9 @@ func (s *CaseService) SendBulk(ctx context.Context, sess Session, req BulkReques
 	if tpl.ClinicID != sess.ClinicID {
 		return nil, forbid("bulk send with template", tpl.ID)
 	}
+	if tpl.Retired {
+		return nil, fmt.Errorf("bulk send: template %s: %w", tpl.ID, ErrTemplateRetired)
+	}
 	// Only the two kinds of invånarärende start a case; another kind of
 	// template (standard replies) is not a message to send.
 	if tpl.Kind != KindInformation && tpl.Kind != KindQuestion {

@@ -300,6 +300,11 @@ func (s *CaseService) SendCase(ctx context.Context, sess Session, req SendReques
 	if err != nil {
 		return nil, fmt.Errorf("send case: template %s: %w", req.TemplateID, err)
 	}
+	if tpl.Retired {
+		// Refused when sent from here; a desktop's offline send that the
+		// server replays later still goes (createOp does not ask).
+		return nil, fmt.Errorf("send case: template %s: %w", tpl.ID, ErrTemplateRetired)
+	}
 	now := s.clock.Now()
 	c := Case{
 		ID: NewID(now), ClinicID: sess.ClinicID, ResidentID: req.ResidentID, Kind: tpl.Kind, TemplateID: tpl.ID,

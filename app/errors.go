@@ -27,6 +27,8 @@ var (
 	ErrLoginLocked = errors.New("login locked")
 	// ErrConflict: the record changed under the caller (e.g. a case closed meanwhile).
 	ErrConflict = errors.New("conflict")
+	// ErrTemplateRetired: the template was taken out of use; choose another.
+	ErrTemplateRetired = errors.New("template retired")
 	// ErrChildSignIn: a child under 13 signs in personally (R5, R8); the
 	// way in is a guardian in proxy mode.
 	ErrChildSignIn = errors.New("child under 13 cannot sign in personally")

@@ -461,6 +461,11 @@ type MessageTemplate struct {
 	Subject   string
 	Body      string
 	UpdatedAt time.Time
+	// Retired: taken out of use by the lokal administratör. A template is
+	// never deleted (old cases name it); a retired one is offered nowhere
+	// new (Skicka ärende, massutskick, standard replies) and can be taken
+	// into use again.
+	Retired bool `json:",omitempty"`
 }
 
 // EService is an e-tjänst: a standard one from the national catalogue or a

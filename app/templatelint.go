@@ -100,10 +100,10 @@ const (
 	// without groups (0701234569). Either way it cannot be saved: a phone
 	// number is written in groups.
 	LintBarePersonnummer = "personnummer-utan-sekel"
-	LintLink              = "lank"
-	LintNamePlaceholder   = "namn-platshallare"
-	LintPlaceholder       = "platshallare"
-	LintControl           = "styrtecken"
+	LintLink             = "lank"
+	LintNamePlaceholder  = "namn-platshallare"
+	LintPlaceholder      = "platshallare"
+	LintControl          = "styrtecken"
 )
 
 // LintIssue is one finding of LintTemplate, shown under its field.

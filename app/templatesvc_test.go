@@ -285,3 +285,49 @@ func TestTemplates_DemoTemplatesPassTheLinter(t *testing.T) {
 		}
 	}
 }
+
+// Issue 18, item 7: a template can be taken out of use (never deleted:
+// old cases name it). Only the lokal administratör may, over the version
+// they read; Skicka ärende from here refuses a retired template, an edit
+// keeps it retired, and it can be taken into use again.
+func TestTemplates_RetiredTemplateIsKeptAndRefusedForSending(t *testing.T) {
+	f := newFixture(t)
+	admin := f.session(demo.StaffLocalAdmin, 0)
+	handler := f.session(demo.StaffHandler, 0)
+	tpl := f.template(0, app.KindQuestion)
+	svc := f.templates()
+	if _, err := svc.SetRetired(f.ctx, handler, tpl.ID, tpl.UpdatedAt, true); !errors.Is(err, app.ErrForbidden) {
+		t.Fatalf("a handler retired a template: %v", err)
+	}
+	if _, err := svc.SetRetired(f.ctx, admin, tpl.ID, tpl.UpdatedAt.Add(-time.Minute), true); !errors.Is(err, app.ErrConflict) {
+		t.Fatalf("retiring a version other than the one read: %v, want ErrConflict", err)
+	}
+	f.now = seedTime.Add(time.Hour)
+	retired, err := svc.SetRetired(f.ctx, admin, tpl.ID, tpl.UpdatedAt, true)
+	if err != nil || !retired.Retired || !f.stored(tpl.ID).Retired {
+		t.Fatalf("retire: %+v, %v", retired, err)
+	}
+	list, err := svc.List(f.ctx, admin, "")
+	if err != nil || !slices.ContainsFunc(list, func(x app.MessageTemplate) bool { return x.ID == tpl.ID && x.Retired }) {
+		t.Fatalf("the retired template is not kept in the clinic's list: %v", err)
+	}
+	sess := f.session(demo.StaffReceiver, 0)
+	_, err = f.cases.SendCase(f.ctx, sess, app.SendRequest{TemplateID: tpl.ID, ResidentID: f.ds.Persona[demo.AdultEmail], Subject: tpl.Subject, Text: tpl.Body})
+	if !errors.Is(err, app.ErrTemplateRetired) {
+		t.Fatalf("send with a retired template: %v, want ErrTemplateRetired", err)
+	}
+	// An edit of the retired template keeps it retired.
+	edit := *retired
+	edit.Body += "\n\nUppdaterad."
+	saved, _, err := svc.Save(f.ctx, admin, &edit)
+	if err != nil || !saved.Retired {
+		t.Fatalf("edit of a retired template: retired %v, %v", saved != nil && saved.Retired, err)
+	}
+	back, err := svc.SetRetired(f.ctx, admin, tpl.ID, saved.UpdatedAt, false)
+	if err != nil || back.Retired {
+		t.Fatalf("into use again: %+v, %v", back, err)
+	}
+	if _, err := f.cases.SendCase(f.ctx, sess, app.SendRequest{TemplateID: tpl.ID, ResidentID: f.ds.Persona[demo.AdultEmail], Subject: tpl.Subject, Text: tpl.Body}); err != nil {
+		t.Fatalf("send with the template in use again: %v", err)
+	}
+}

@@ -249,6 +249,9 @@ func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, sess app.
 	}
 	out := make([]client.Template, 0, len(ts))
 	for i := range ts {
+		if ts[i].Retired {
+			continue // kept for old cases; offered for nothing new
+		}
 		out = append(out, wireTemplate(&ts[i]))
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -570,6 +570,8 @@ func (s *bulkScreen) showResults(res []app.BulkResult, err error) {
 		switch {
 		case errors.Is(err, app.ErrForbidden):
 			fieldMessage(s.errText, L(textForbidden), true)
+		case errors.Is(err, app.ErrTemplateRetired):
+			fieldMessage(s.errText, L(textTemplateRetired), true)
 		case errors.Is(err, app.ErrInvalid):
 			fieldMessage(s.errText, L(textSendInvalid), true)
 		default:

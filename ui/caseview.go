@@ -414,7 +414,7 @@ func (v *caseView) setDirectory(staff []app.Staff, templates []app.MessageTempla
 
 	v.standard = nil
 	for _, t := range templates {
-		if t.Kind == kindStandardReply && t.ClinicID == v.clinic.ID {
+		if t.Kind == kindStandardReply && t.ClinicID == v.clinic.ID && !t.Retired {
 			v.standard = append(v.standard, t)
 		}
 	}

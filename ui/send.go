@@ -152,17 +152,22 @@ func guardianText(g app.GuardianView) string {
 }
 
 // offeredTemplates keeps the templates Skicka ärende and massutskick start
-// a case from: Information and Fråga. Other kinds (standard replies) are
-// not messages to send.
+// a case from: Information and Fråga, in use. Other kinds (standard
+// replies) are not messages to send; retired ones are kept for old cases
+// only.
 func offeredTemplates(all []app.MessageTemplate) []app.MessageTemplate {
 	var out []app.MessageTemplate
 	for _, t := range all {
-		if t.Kind == app.KindInformation || t.Kind == app.KindQuestion {
+		if (t.Kind == app.KindInformation || t.Kind == app.KindQuestion) && !t.Retired {
 			out = append(out, t)
 		}
 	}
 	return out
 }
+
+// textTemplateRetired: the template was taken out of use after it was
+// chosen (another administrator, or sync).
+const textTemplateRetired = "Mallen har tagits ur bruk sedan du valde den. Inget skickades – välj en annan mall."
 
 func templateOption(t app.MessageTemplate) string { return t.Name + " (" + L(t.Kind.Label()) + ")" }
 
@@ -883,6 +888,8 @@ func (s *sendScreen) sendDone(c *app.Case, err error) {
 		fieldMessage(s.errText, L(textForbidden), true)
 	case errors.Is(err, app.ErrTextControl):
 		fieldMessage(s.errText, L(app.TextMessage), true)
+	case errors.Is(err, app.ErrTemplateRetired):
+		fieldMessage(s.errText, L(textTemplateRetired), true)
 	case errors.Is(err, app.ErrInvalid):
 		fieldMessage(s.errText, L(textSendInvalid), true)
 	default:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -23,6 +24,9 @@ type TemplateAdmin interface {
 	// Save creates or replaces a template; a lint error refuses it with an
 	// *app.TemplateLintError and writes nothing.
 	Save(ctx context.Context, sess app.Session, t *app.MessageTemplate) (*app.MessageTemplate, []app.LintIssue, error)
+	// SetRetired takes a template out of use or into use again (it is
+	// never deleted: old cases name it).
+	SetRetired(ctx context.Context, sess app.Session, id app.ID, at time.Time, retired bool) (*app.MessageTemplate, error)
 }
 
 // Texts of the template screen.
@@ -60,6 +64,12 @@ const (
 	textTplStay        = "Fortsätt redigera"
 	textTplLeave       = "Lämna utan att spara"
 	textTplChanged     = "Senast ändrad %s"
+	textTplRetire      = "Ta ur bruk"
+	textTplReinstate   = "Ta i bruk igen"
+	textTplRetiredNote = "Ur bruk: mallen finns kvar för gamla ärenden men erbjuds inte när någon skickar eller svarar."
+	textTplRetiredDone = "Mallen är tagen ur bruk."
+	textTplInUseDone   = "Mallen används igen."
+	textTplRetiredTag  = "ur bruk"
 )
 
 type templatesDeps struct {
@@ -110,6 +120,8 @@ type templatesScreen struct {
 	fieldIssues map[string]*fyne.Container
 	save        *widget.Button
 	revert      *widget.Button
+	retire      *widget.Button
+	retiredNote *widget.Label
 	status      *widget.Label
 	form        fyne.CanvasObject
 	pick        *widget.Label
@@ -142,7 +154,7 @@ func newTemplatesScreen(d templatesDeps) *templatesScreen {
 	s.listMsg.Wrapping = fyne.TextWrapWord
 	s.list = titledList(func() int { return len(s.shown) }, false, func(id int) (string, string) {
 		t := &s.all[s.shown[id]]
-		return t.Name, L(app.TemplateKindLabel(t.Kind))
+		return t.Name, tplSubtitle(t)
 	})
 	s.list.OnSelected = s.listSelected
 	top := container.NewVBox(
@@ -189,19 +201,25 @@ func newTemplatesScreen(d templatesDeps) *templatesScreen {
 	s.save = widget.NewButtonWithIcon(L(textTplSave), theme.DocumentSaveIcon(), s.doSave)
 	s.save.Importance = widget.HighImportance
 	s.revert = widget.NewButtonWithIcon(L(textTplRevert), theme.ContentUndoIcon(), s.doRevert)
+	s.retire = widget.NewButton(L(textTplRetire), s.doRetire)
+	s.retiredNote = widget.NewLabel(L(textTplRetiredNote))
+	s.retiredNote.Wrapping = fyne.TextWrapWord
+	s.retiredNote.Importance = widget.WarningImportance
+	s.retiredNote.Hide()
 	s.status = widget.NewLabel("")
 	s.status.Wrapping = fyne.TextWrapWord
 	if !s.admin {
 		s.save.Hide()
 		s.revert.Hide()
+		s.retire.Hide()
 	}
-	head := container.NewVBox(s.formTitle, s.changed, s.readOnly, widget.NewSeparator(),
+	head := container.NewVBox(s.formTitle, s.changed, s.retiredNote, s.readOnly, widget.NewSeparator(),
 		field(L(textTplName), app.FieldName, s.name),
 		field(L(textTplKind), app.FieldKind, s.kind),
 		field(L(textTplSubject), app.FieldSubject, s.subject),
 		widget.NewLabelWithStyle(L(textTplText), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 	)
-	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(s.revert, s.save), s.status)
+	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(s.retire, s.revert, s.save), s.status)
 	s.form = container.NewBorder(head, container.NewVBox(s.fieldIssues[app.FieldText], buttons), nil, nil, s.body)
 	s.form.Hide()
 	s.pick = widget.NewLabel(L(textTplPick))
@@ -482,6 +500,22 @@ func (s *templatesScreen) updateButtons(hasErrors bool) {
 	} else {
 		s.revert.Disable()
 	}
+	// Out of use or into use again: a saved template, without edits.
+	s.retire.SetText(L(textTplRetire))
+	if s.base.Retired {
+		s.retire.SetText(L(textTplReinstate))
+	}
+	if s.admin && !s.base.ID.IsZero() {
+		s.retire.Show()
+	} else {
+		s.retire.Hide()
+	}
+	if !dirty && !s.saving && !s.base.ID.IsZero() {
+		s.retire.Enable()
+	} else {
+		s.retire.Disable()
+	}
+	s.retiredNote.Hidden = !s.base.Retired
 	switch {
 	case s.saving:
 		s.setStatus(L(textTplSaving), widget.MediumImportance)
@@ -627,4 +661,59 @@ func (s *templatesScreen) saved(gen int, sent app.MessageTemplate, saved *app.Me
 		}
 	}
 	s.applyFilter()
+}
+
+// doRetire takes the shown template out of use, or into use again.
+func (s *templatesScreen) doRetire() {
+	if !s.admin || s.saving || s.dirty() || s.base.ID.IsZero() {
+		return
+	}
+	base := s.base
+	s.saving = true
+	s.status.SetText("")
+	s.updateButtons(false)
+	gen := s.gen
+	s.tasks.run(func() func() {
+		saved, err := s.svc.SetRetired(s.ctx, s.sess, base.ID, base.UpdatedAt, !base.Retired)
+		return func() {
+			s.saving = false
+			if err != nil {
+				logError("retire template", err, "template", base.ID, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
+				msg := textTplSaveFailed
+				switch {
+				case errors.Is(err, app.ErrConflict):
+					msg = textTplConflict
+				case errors.Is(err, app.ErrForbidden):
+					msg = textTplNoRight
+				}
+				s.setStatus(L(msg), widget.DangerImportance)
+				s.updateButtons(false)
+				return
+			}
+			if i := slices.IndexFunc(s.all, func(t app.MessageTemplate) bool { return t.ID == saved.ID }); i >= 0 {
+				s.all[i] = *saved
+			}
+			s.applyFilter()
+			if gen == s.gen {
+				s.base = *saved
+				s.fill(*saved)
+				done := L(textTplInUseDone)
+				if saved.Retired {
+					done = L(textTplRetiredDone)
+				}
+				s.setStatus(done, widget.SuccessImportance)
+				s.relint()
+			}
+			s.content.Refresh()
+		}
+	})
+}
+
+// tplSubtitle is the list's second line of a template: its kind, and
+// "ur bruk" when it is retired.
+func tplSubtitle(t *app.MessageTemplate) string {
+	if t.Retired {
+		return L(app.TemplateKindLabel(t.Kind)) + " · " + L(textTplRetiredTag)
+	}
+	return L(app.TemplateKindLabel(t.Kind))
 }

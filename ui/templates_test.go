@@ -424,3 +424,63 @@ func TestTemplates_BarePersonnummerWithoutCenturyIsRefused(t *testing.T) {
 		t.Fatal("a template with a personnummer was written")
 	}
 }
+
+// Issue 18, item 7: templates could not be deleted or retired. The lokal
+// administratör takes one out of use: it stays in the store (old cases
+// name it), the list marks it "ur bruk", the form says what that means,
+// and Skicka ärende and massutskick no longer offer it; taken into use
+// again, it is offered again. An edit in progress disables the button.
+func TestTemplates_RetireKeepsTheTemplateButOffersItNowhere(t *testing.T) {
+	r := openTemplates(t, demo.StaffLocalAdmin, "Vårdcentralen Centrum")
+	s := r.s
+	var name string
+	for _, tp := range s.all {
+		if tp.Kind == app.KindQuestion {
+			name = tp.Name
+		}
+	}
+	if name == "" {
+		t.Fatal("no Fråga template in the demo clinic")
+	}
+	r.choose(t, name)
+	if s.retire.Hidden || s.retire.Disabled() || s.retire.Text != textTplRetire || !s.retiredNote.Hidden {
+		t.Fatalf("retire button: hidden %v disabled %v text %q; note hidden %v", s.retire.Hidden, s.retire.Disabled(), s.retire.Text, s.retiredNote.Hidden)
+	}
+	test.Type(s.body, " Mer.")
+	if !s.retire.Disabled() {
+		t.Error("the retire button must wait while there are unsaved edits")
+	}
+	s.doRevert()
+	r.f.wait()
+	test.Tap(s.retire)
+	r.f.wait()
+	got := r.stored(t, name)
+	if !got.Retired {
+		t.Fatal("the template was not taken out of use")
+	}
+	if s.status.Text != textTplRetiredDone || s.retiredNote.Hidden || s.retire.Text != textTplReinstate {
+		t.Errorf("after retiring: status %q, note hidden %v, button %q", s.status.Text, s.retiredNote.Hidden, s.retire.Text)
+	}
+	row := slices.IndexFunc(s.shown, func(i int) bool { return s.all[i].Name == name })
+	if row < 0 || !strings.Contains(tplSubtitle(&s.all[s.shown[row]]), textTplRetiredTag) {
+		t.Errorf("the list does not mark the template %q", textTplRetiredTag)
+	}
+	all, err := r.f.store.Templates(context.Background(), r.sess.ClinicID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(offeredTemplates(all), func(tp app.MessageTemplate) bool { return tp.Name == name }) {
+		t.Error("Skicka ärende and massutskick still offer a retired template")
+	}
+	tplCapture(t, r.f.win, "templates_retired")
+
+	test.Tap(s.retire)
+	r.f.wait()
+	if got := r.stored(t, name); got.Retired || s.status.Text != textTplInUseDone {
+		t.Errorf("taken into use again: retired %v, status %q", got.Retired, s.status.Text)
+	}
+	all, _ = r.f.store.Templates(context.Background(), r.sess.ClinicID)
+	if !slices.ContainsFunc(offeredTemplates(all), func(tp app.MessageTemplate) bool { return tp.Name == name }) {
+		t.Error("a template in use again is not offered")
+	}
+}

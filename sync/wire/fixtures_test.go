@@ -122,7 +122,7 @@ var (
 	clinicSparse = app.Clinic{ID: "k-2", Name: "BVC"}
 
 	templateFull = app.MessageTemplate{ID: "t-1", ClinicID: "k-1", Name: "Provsvar", Kind: app.KindInformation,
-		Subject: "Dina provsvar", Body: "Hej {namn},\nDina provsvar är klara.", UpdatedAt: t1}
+		Subject: "Dina provsvar", Body: "Hej {namn},\nDina provsvar är klara.", UpdatedAt: t1, Retired: true}
 
 	definitionFull = form.Definition{Name: "Förnya recept", Description: "Be om förnyelse.", Standard: true,
 		Availability: form.Availability{MinAge: ptr(0), MaxAge: ptr(17), Proxy: true,

@@ -412,18 +412,19 @@ type Template struct {
 	Subject   string    `json:"Subject"`
 	Body      string    `json:"Body"`
 	UpdatedAt time.Time `json:"UpdatedAt"`
+	Retired   bool      `json:"Retired,omitempty"`
 }
 
 // FromTemplate is t on the wire.
 func FromTemplate(t app.MessageTemplate) Template {
 	return Template{ID: string(t.ID), ClinicID: string(t.ClinicID), Name: t.Name, Kind: CaseKind(t.Kind),
-		Subject: t.Subject, Body: t.Body, UpdatedAt: t.UpdatedAt}
+		Subject: t.Subject, Body: t.Body, UpdatedAt: t.UpdatedAt, Retired: t.Retired}
 }
 
 // App is t in the domain.
 func (t Template) App() app.MessageTemplate {
 	return app.MessageTemplate{ID: app.ID(t.ID), ClinicID: app.ID(t.ClinicID), Name: t.Name, Kind: app.CaseKind(t.Kind),
-		Subject: t.Subject, Body: t.Body, UpdatedAt: t.UpdatedAt}
+		Subject: t.Subject, Body: t.Body, UpdatedAt: t.UpdatedAt, Retired: t.Retired}
 }
 
 // EService is an e-service: the payload of eservice.put.
