@@ -17,31 +17,12 @@ import (
 	"mottagning/storage"
 )
 
-func validCase(c *app.Case) error {
-	switch {
-	case c.ID == "" || c.ClinicID == "" || c.ResidentID == "":
-		return fmt.Errorf("case %s: missing id, clinic or resident: %w", c.ID, app.ErrInvalid)
-	case !c.Status.Valid():
-		return fmt.Errorf("case %s: unknown status: %w", c.ID, app.ErrInvalid)
-	}
-	return nil
-}
-
 // itemKey is the sealing place of a message or note: case, kind, id.
 func itemKey(caseID app.ID, kind string, id app.ID) string {
 	return string(caseID) + "\x00" + kind + "\x00" + string(id)
 }
 
 func attKey(caseID, id app.ID) string { return string(caseID) + "\x00" + string(id) }
-
-func checkAttachmentKey(caseID, id app.ID) error {
-	for _, x := range []app.ID{caseID, id} {
-		if x == "" || len(x) > 64 || strings.IndexByte(string(x), 0) >= 0 {
-			return fmt.Errorf("attachment id: %w", app.ErrInvalid)
-		}
-	}
-	return nil
-}
 
 // CreateThread implements app.CaseStore: the case, its messages, notes,
 // attachments and notifications in one transaction, with w's op marked
@@ -109,7 +90,7 @@ func (s *Store) copyThreads(ctx context.Context, tx *wtx, ts []app.Thread) error
 	var items [][]any
 	for i := range ts {
 		t := &ts[i]
-		if err := validCase(&t.Case); err != nil {
+		if err := storage.ValidCase(&t.Case); err != nil {
 			return err
 		}
 		if s.feedOn() {
@@ -150,7 +131,7 @@ func (s *Store) copyThreads(ctx context.Context, tx *wtx, ts []app.Thread) error
 }
 
 func (s *Store) createThread(ctx context.Context, tx *wtx, t *app.Thread) error {
-	if err := validCase(&t.Case); err != nil {
+	if err := storage.ValidCase(&t.Case); err != nil {
 		return err
 	}
 	if s.feedOn() {
@@ -236,7 +217,7 @@ func (s *Store) putBlobs(ctx context.Context, tx *wtx, b *pgx.Batch, t *app.Thre
 	if len(described) > 0 {
 		ids := make([]string, 0, len(described))
 		for id := range described {
-			if err := checkAttachmentKey(t.Case.ID, id); err != nil {
+			if err := storage.CheckAttachmentKey(t.Case.ID, id); err != nil {
 				return fmt.Errorf("case %s: %w", t.Case.ID, err)
 			}
 			ids = append(ids, string(id))
@@ -260,7 +241,7 @@ func (s *Store) putBlobs(ctx context.Context, tx *wtx, b *pgx.Batch, t *app.Thre
 		if !described[id] {
 			return fmt.Errorf("case %s: attachment %s on no message: %w", t.Case.ID, id, app.ErrInvalid)
 		}
-		if err := checkAttachmentKey(t.Case.ID, id); err != nil {
+		if err := storage.CheckAttachmentKey(t.Case.ID, id); err != nil {
 			return err
 		}
 		enc, err := s.seal.SealBytes("attachments", attKey(t.Case.ID, id), data)
@@ -378,11 +359,11 @@ func (s *Store) UpdateThread(ctx context.Context, id app.ID, w app.Write, fn fun
 			return clean(fmt.Errorf("update case %s: messages and notes cannot be removed: %w", id, app.ErrInvalid))
 		}
 		t.Case.ID, t.Case.ClinicID, t.Case.ResidentID = old.ID, old.ClinicID, old.ResidentID
-		if err := validCase(&t.Case); err != nil {
+		if err := storage.ValidCase(&t.Case); err != nil {
 			return clean(err)
 		}
 		if s.feedOn() {
-			bumpVersion(&old, &t.Case, w)
+			storage.NextCaseVersion(&old, &t.Case, w)
 			s.feedAdd(tx, feedCase, old.ClinicID, id)
 			if err := s.markOp(ctx, tx, &t.Case, w); err != nil {
 				return err
@@ -399,21 +380,6 @@ func (s *Store) UpdateThread(ctx context.Context, id app.ID, w app.Write, fn fun
 		}
 		return s.putItems(ctx, tx, t, was)
 	})
-}
-
-// bumpVersion gives a changed case header its next server version (as
-// storage's bumpVersion).
-func bumpVersion(old, c *app.Case, w app.Write) {
-	dev := app.DeviceTag(w.Device)
-	c.Version = old.Version + 1
-	c.StatusVersion, c.StatusBy = old.StatusVersion, old.StatusBy
-	c.AssigneeVersion, c.AssigneeBy = old.AssigneeVersion, old.AssigneeBy
-	if c.Status != old.Status {
-		c.StatusVersion, c.StatusBy = c.Version, dev
-	}
-	if c.AssigneeID != old.AssigneeID {
-		c.AssigneeVersion, c.AssigneeBy = c.Version, dev
-	}
 }
 
 // The list cursor is the list's kind, then its scope (clinic and filter)

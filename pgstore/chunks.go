@@ -20,19 +20,6 @@ import (
 
 func chunkKey(caseID, id app.ID, n int) string { return attKey(caseID, id) + "\x00" + strconv.Itoa(n) }
 
-func checkChunk(caseID, id app.ID, n int, data []byte, size int64) error {
-	if err := checkAttachmentKey(caseID, id); err != nil {
-		return err
-	}
-	if size <= 0 || size > app.MaxAttachmentSize {
-		return fmt.Errorf("attachment %s: size %d: %w", id, size, app.ErrInvalid)
-	}
-	if want := app.AttachmentChunkLen(size, n); want == 0 || len(data) != want {
-		return fmt.Errorf("attachment %s: chunk %d of %d bytes: %w", id, n, len(data), app.ErrInvalid)
-	}
-	return nil
-}
-
 func stagedIndexes(ctx context.Context, q querier, caseID, id app.ID) ([]int, error) {
 	rows, err := q.Query(ctx, "SELECT n FROM staged_chunks WHERE case_id = $1 AND id = $2 ORDER BY n", string(caseID), string(id))
 	if err != nil {
@@ -90,7 +77,7 @@ func (s *Store) assemble(ctx context.Context, q querier, caseID, id app.ID, size
 // the whole file and it does not match sum, every staged chunk of it is
 // dropped and the error matches app.ErrAttachmentCorrupt.
 func (s *Store) StageChunk(ctx context.Context, caseID, id app.ID, n int, data []byte, size int64, sum string) ([]int, error) {
-	if err := checkChunk(caseID, id, n, data, size); err != nil {
+	if err := storage.CheckChunk(caseID, id, n, data, size); err != nil {
 		return nil, err
 	}
 	var have []int

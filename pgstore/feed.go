@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -112,7 +111,7 @@ func (s *Store) advance(seq uint64) {
 			return
 		}
 		if s.head.CompareAndSwap(old, seq) {
-			s.changed.signal()
+			s.changed.Signal()
 			return
 		}
 	}
@@ -129,7 +128,7 @@ func (s *Store) readHead(ctx context.Context) (uint64, error) {
 // (then with the head as it is and ctx's error).
 func (s *Store) WaitChange(ctx context.Context, after uint64) (uint64, error) {
 	for {
-		ch := s.changed.wait()
+		ch := s.changed.Wait()
 		if h := s.head.Load(); h > after {
 			return h, nil
 		}
@@ -201,30 +200,6 @@ func (s *Store) listenConn(ctx context.Context) error {
 		if seq, err := strconv.ParseUint(n.Payload, 10, 64); err == nil {
 			s.advance(seq)
 		}
-	}
-}
-
-// changeSignal wakes waiters when the head moves.
-type changeSignal struct {
-	mu sync.Mutex
-	ch chan struct{}
-}
-
-func (c *changeSignal) wait() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ch == nil {
-		c.ch = make(chan struct{})
-	}
-	return c.ch
-}
-
-func (c *changeSignal) signal() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ch != nil {
-		close(c.ch)
-		c.ch = nil
 	}
 }
 

@@ -8,23 +8,10 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"mottagning/app"
+	"mottagning/storage"
 )
 
 var _ app.Outbox = (*Store)(nil)
-
-func validNotification(n *app.Notification) error {
-	switch {
-	case n.ID == "" || n.CaseID == "" || n.MessageID == "" || n.RecipientID == "":
-		return fmt.Errorf("notification %s: missing id, case, message or recipient: %w", n.ID, app.ErrInvalid)
-	case n.Channel != app.ChannelEmail && n.Channel != app.ChannelSMS:
-		return fmt.Errorf("notification %s: unknown channel: %w", n.ID, app.ErrInvalid)
-	case !n.State.Valid():
-		return fmt.Errorf("notification %s: unknown state: %w", n.ID, app.ErrInvalid)
-	case n.Address == "":
-		return fmt.Errorf("notification %s: no address: %w", n.ID, app.ErrInvalid)
-	}
-	return nil
-}
 
 // putOutbox queues the inserts of the thread's new notifications on b.
 // A notification whose id exists is left as it is (a retried write makes
@@ -40,7 +27,7 @@ func (s *Store) putOutbox(t *app.Thread, b *pgx.Batch) error {
 	for i := range t.Outbox {
 		n := &t.Outbox[i]
 		n.CaseID = t.Case.ID
-		if err := validNotification(n); err != nil {
+		if err := storage.ValidNotification(n); err != nil {
 			return fmt.Errorf("case %s: %w", t.Case.ID, err)
 		}
 		if !msgs[n.MessageID] {
@@ -120,7 +107,7 @@ func (s *Store) UpdateNotifications(ctx context.Context, ids []app.ID, fn func(n
 			}
 			n.ID, n.CaseID, n.MessageID, n.ClinicID, n.ResidentID = old.ID, old.CaseID, old.MessageID, old.ClinicID, old.ResidentID
 			n.RecipientID, n.Guardian, n.Channel, n.Address = old.RecipientID, old.Guardian, old.Channel, old.Address
-			if err := validNotification(&n); err != nil {
+			if err := storage.ValidNotification(&n); err != nil {
 				return err
 			}
 			data, err := s.seal.Seal("notifications", string(id), &n)

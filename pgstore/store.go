@@ -68,7 +68,7 @@ type Store struct {
 	feed atomic.Bool
 
 	head       atomic.Uint64
-	changed    changeSignal
+	changed    storage.ChangeSignal
 	listenOnce sync.Once
 	lockMu     sync.Mutex
 	locks      *pgxpool.Pool

@@ -53,7 +53,7 @@ func migrate10(tx *bolt.Tx, _ Codec) error {
 
 // attKey is the key of attachment id of case caseID in buckets
 // attachments and attachment_fetch: <caseID> 0 <attachmentID>. Neither id
-// contains a 0 byte (checkAttachmentKey), so each key names one pair.
+// contains a 0 byte (CheckAttachmentKey), so each key names one pair.
 func attKey(caseID, id app.ID) []byte {
 	k := make([]byte, 0, len(caseID)+1+len(id)+6)
 	k = append(k, caseID...)
@@ -69,7 +69,9 @@ func chunkKey(caseID, id app.ID, n int) []byte {
 	return binary.BigEndian.AppendUint32(chunkPrefix(caseID, id), uint32(n))
 }
 
-func checkAttachmentKey(caseID, id app.ID) error {
+// CheckAttachmentKey refuses a case or attachment id that cannot be a
+// key (empty, over 64 bytes, a 0 byte; here and in pgstore).
+func CheckAttachmentKey(caseID, id app.ID) error {
 	for _, x := range []app.ID{caseID, id} {
 		if x == "" || len(x) > 64 || bytes.IndexByte([]byte(x), 0) >= 0 {
 			return fmt.Errorf("attachment id: %w", app.ErrInvalid)
@@ -78,10 +80,10 @@ func checkAttachmentKey(caseID, id app.ID) error {
 	return nil
 }
 
-// checkChunk refuses a chunk that is not chunk n of an attachment of size
+// CheckChunk refuses a chunk that is not chunk n of an attachment of size
 // bytes: a number beyond its end, or another length than the chunk's.
-func checkChunk(caseID, id app.ID, n int, data []byte, size int64) error {
-	if err := checkAttachmentKey(caseID, id); err != nil {
+func CheckChunk(caseID, id app.ID, n int, data []byte, size int64) error {
+	if err := CheckAttachmentKey(caseID, id); err != nil {
 		return err
 	}
 	if size <= 0 || size > app.MaxAttachmentSize {
@@ -267,7 +269,7 @@ func (s *Store) StagedChunks(ctx context.Context, caseID, id app.ID) ([]int, err
 // sum: on a mismatch every staged chunk of it is dropped and the error
 // matches app.ErrAttachmentCorrupt.
 func (s *Store) StageChunk(ctx context.Context, caseID, id app.ID, n int, data []byte, size int64, sum string) ([]int, error) {
-	if err := checkChunk(caseID, id, n, data, size); err != nil {
+	if err := CheckChunk(caseID, id, n, data, size); err != nil {
 		return nil, err
 	}
 	var have []int
@@ -361,7 +363,7 @@ func (s *Store) WantAttachments(ctx context.Context, refs []app.AttachmentRef) e
 	var need []app.AttachmentRef
 	err := s.viewC(ctx, func(tx *bolt.Tx) error {
 		for _, r := range refs {
-			if checkAttachmentKey(r.CaseID, r.ID) != nil {
+			if CheckAttachmentKey(r.CaseID, r.ID) != nil {
 				continue
 			}
 			k := attKey(r.CaseID, r.ID)
@@ -417,7 +419,7 @@ func (s *Store) WantedAttachments(ctx context.Context, limit int) ([]app.Attachm
 func (s *Store) StageFetchedChunk(ctx context.Context, caseID, id app.ID, n int, data []byte) (bool, error) {
 	done, bad := false, false
 	err := s.updateC(ctx, "stage fetched chunk of attachment "+string(id), func(tx *bolt.Tx) error {
-		if err := checkAttachmentKey(caseID, id); err != nil {
+		if err := CheckAttachmentKey(caseID, id); err != nil {
 			return err
 		}
 		k := attKey(caseID, id)
@@ -433,7 +435,7 @@ func (s *Store) StageFetchedChunk(ctx context.Context, caseID, id app.ID, n int,
 			done = true
 			return forgetFetch(tx, caseID, id)
 		}
-		if err := checkChunk(caseID, id, n, data, r.Size); err != nil {
+		if err := CheckChunk(caseID, id, n, data, r.Size); err != nil {
 			return err
 		}
 		if err := putChunk(s, tx, caseID, id, n, data); err != nil {
@@ -503,7 +505,7 @@ var (
 func claimAttachments(tx *bolt.Tx, caseID app.ID, ids map[app.ID]bool) error {
 	bk := tx.Bucket(bAttachOwner)
 	for id := range ids {
-		if err := checkAttachmentKey(caseID, id); err != nil {
+		if err := CheckAttachmentKey(caseID, id); err != nil {
 			return fmt.Errorf("case %s: %w", caseID, err)
 		}
 		switch v := bk.Get([]byte(id)); {
@@ -612,9 +614,9 @@ func attachmentsByCase(tx *bolt.Tx, codec Codec) error {
 		}
 		switch {
 		case len(cases) == 1:
-			return cases[0], checkAttachmentKey(cases[0], id) == nil
+			return cases[0], CheckAttachmentKey(cases[0], id) == nil
 		case len(match) == 1:
-			return match[0], checkAttachmentKey(match[0], id) == nil
+			return match[0], CheckAttachmentKey(match[0], id) == nil
 		}
 		return "", false
 	}
@@ -661,7 +663,7 @@ func attachmentsByCase(tx *bolt.Tx, codec Codec) error {
 			return err
 		}
 		oldRefs = append(oldRefs, append([]byte(nil), k...))
-		if checkAttachmentKey(r.CaseID, r.ID) == nil && r.ID == app.ID(k) {
+		if CheckAttachmentKey(r.CaseID, r.ID) == nil && r.ID == app.ID(k) {
 			refs = append(refs, r)
 			fetchCase[r.ID] = r.CaseID
 		}

@@ -168,7 +168,9 @@ func (b caseBuckets) deleteIndexes(c *app.Case) error {
 	return nil
 }
 
-func validCase(c *app.Case) error {
+// ValidCase refuses a case header without id, clinic or resident, or
+// with an unknown status (here and in pgstore).
+func ValidCase(c *app.Case) error {
 	switch {
 	case c.ID == "" || c.ClinicID == "" || c.ResidentID == "":
 		return fmt.Errorf("case %s: missing id, clinic or resident: %w", c.ID, app.ErrInvalid)
@@ -179,7 +181,7 @@ func validCase(c *app.Case) error {
 }
 
 func (s *Store) createThread(tx *bolt.Tx, b caseBuckets, t *app.Thread) error {
-	if err := validCase(&t.Case); err != nil {
+	if err := ValidCase(&t.Case); err != nil {
 		return err
 	}
 	if b.items.Get(headerKey(t.Case.ID)) != nil {
@@ -360,7 +362,7 @@ func (s *Store) UpdateThread(ctx context.Context, id app.ID, w app.Write, fn fun
 			return clean(fmt.Errorf("update case %s: messages and notes cannot be removed: %w", id, app.ErrInvalid))
 		}
 		t.Case.ID, t.Case.ClinicID, t.Case.ResidentID = old.ID, old.ClinicID, old.ResidentID
-		if err := validCase(&t.Case); err != nil {
+		if err := ValidCase(&t.Case); err != nil {
 			return clean(err)
 		}
 		if err := s.caseWritten(tx, id); err != nil {
@@ -629,7 +631,7 @@ func (s *Store) putBlobs(tx *bolt.Tx, t *app.Thread) error {
 		if !described[id] {
 			return fmt.Errorf("case %s: attachment %s on no message: %w", t.Case.ID, id, app.ErrInvalid)
 		}
-		if err := checkAttachmentKey(t.Case.ID, id); err != nil {
+		if err := CheckAttachmentKey(t.Case.ID, id); err != nil {
 			return err
 		}
 		k := attKey(t.Case.ID, id)

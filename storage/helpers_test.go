@@ -17,6 +17,7 @@ import (
 	"mottagning/app"
 	"mottagning/app/demo"
 	"mottagning/app/personnummer"
+	"mottagning/storage/storetest"
 )
 
 // testNow is the fixed clock of the storage tests: the demo data set and
@@ -112,22 +113,5 @@ func copyFile(t testing.TB, src, dst string) {
 	}
 }
 
-// newThread builds a case of clinic for resident with one message per
-// text, the first from the resident, the rest from staff, a minute apart
-// from at. Ids are fresh app.NewID values, as the services make them.
-func newThread(clinic, resident, assignee app.ID, st app.Status, at time.Time, texts ...string) app.Thread {
-	c := app.Case{ID: app.NewID(at), ClinicID: clinic, ResidentID: resident, Kind: app.KindEService,
-		EServiceID: "std-kontakta-mottagningen", Subject: "Fråga om provsvar", Status: st, AssigneeID: assignee,
-		StartedBy: app.StartedByResident, CreatedAt: at, LastActivity: at, UnreadByStaff: st == app.StatusNew}
-	t := app.Thread{Case: c}
-	for i, text := range texts {
-		m := app.Message{ID: app.NewID(at), CaseID: c.ID, Author: app.AuthorResident, AuthorID: resident,
-			At: at.Add(time.Duration(i) * time.Minute), Text: text}
-		if i > 0 {
-			m.Author, m.AuthorID = app.AuthorStaff, assignee
-		}
-		t.Messages = append(t.Messages, m)
-		t.Case.LastActivity = m.At
-	}
-	return t
-}
+// newThread is storetest.NewThread: a case with one message per text.
+var newThread = storetest.NewThread

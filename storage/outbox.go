@@ -25,7 +25,9 @@ func outboxCaseKey(n *app.Notification) []byte {
 	return append(join(string(n.CaseID), ""), n.ID...)
 }
 
-func validNotification(n *app.Notification) error {
+// ValidNotification refuses a notification a store must not keep (here
+// and in pgstore).
+func ValidNotification(n *app.Notification) error {
 	switch {
 	case n.ID == "" || n.CaseID == "" || n.MessageID == "" || n.RecipientID == "":
 		return fmt.Errorf("notification %s: missing id, case, message or recipient: %w", n.ID, app.ErrInvalid)
@@ -56,7 +58,7 @@ func (s *Store) putOutbox(tx *bolt.Tx, t *app.Thread) error {
 	for i := range t.Outbox {
 		n := &t.Outbox[i]
 		n.CaseID = t.Case.ID
-		if err := validNotification(n); err != nil {
+		if err := ValidNotification(n); err != nil {
 			return fmt.Errorf("case %s: %w", t.Case.ID, err)
 		}
 		if !msgs[n.MessageID] {
@@ -135,7 +137,7 @@ func (s *Store) UpdateNotifications(ctx context.Context, ids []app.ID, fn func(n
 			}
 			n.ID, n.CaseID, n.MessageID, n.ClinicID, n.ResidentID = old.ID, old.CaseID, old.MessageID, old.ClinicID, old.ResidentID
 			n.RecipientID, n.Guardian, n.Channel, n.Address = old.RecipientID, old.Guardian, old.Channel, old.Address
-			if err := validNotification(&n); err != nil {
+			if err := ValidNotification(&n); err != nil {
 				return err
 			}
 			if old.State == app.NotificationQueued {

@@ -101,7 +101,7 @@ type Store struct {
 	// verification must not see a prune half way through its batches.
 	logMu stdsync.Mutex
 	// changed wakes WaitChange when the change feed grows (server).
-	changed changeSignal
+	changed ChangeSignal
 	// onQueued is called after a commit that queued sync ops (desktop).
 	onQueued func()
 	// idx collects the case index keys of a first sync (syncreplica.go),

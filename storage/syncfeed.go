@@ -212,7 +212,7 @@ func (s *Store) appendFeed(tx *bolt.Tx, kind byte, clinic, id app.ID) error {
 	if err := keys.Put(k, sk); err != nil {
 		return err
 	}
-	tx.OnCommit(s.changed.signal)
+	tx.OnCommit(s.changed.Signal)
 	return nil
 }
 
@@ -239,13 +239,18 @@ func (s *Store) markOp(tx *bolt.Tx, c *app.Case, w app.Write) error {
 	return s.putBucket(tx.Bucket(bAppliedOps), bAppliedOps, []byte(w.Applies), &r)
 }
 
-// bumpVersion gives a changed case header its next server version, and
-// notes which fields changed at it and through whose op (a tag of the
-// device, app.DeviceTag: the header never carries a device id).
+// bumpVersion gives a changed case header its next server version.
 func (s *Store) bumpVersion(old, c *app.Case, w app.Write) {
-	if !s.server() {
-		return
+	if s.server() {
+		NextCaseVersion(old, c, w)
 	}
+}
+
+// NextCaseVersion gives a changed case header its next server version
+// (here and in pgstore), and notes which fields changed at it and
+// through whose op (a tag of the device, app.DeviceTag: the header never
+// carries a device id).
+func NextCaseVersion(old, c *app.Case, w app.Write) {
 	dev := app.DeviceTag(w.Device)
 	c.Version = old.Version + 1
 	c.StatusVersion, c.StatusBy = old.StatusVersion, old.StatusBy
@@ -315,13 +320,14 @@ func (s *Store) PruneAppliedOps(ctx context.Context, before time.Time) (int, err
 	return len(old), err
 }
 
-// changeSignal wakes waiters when the feed grows.
-type changeSignal struct {
+// ChangeSignal wakes waiters when the feed grows (here and in pgstore):
+// Wait returns a channel closed at the next Signal.
+type ChangeSignal struct {
 	mu stdsync.Mutex
 	ch chan struct{}
 }
 
-func (c *changeSignal) wait() <-chan struct{} {
+func (c *ChangeSignal) Wait() <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ch == nil {
@@ -330,7 +336,8 @@ func (c *changeSignal) wait() <-chan struct{} {
 	return c.ch
 }
 
-func (c *changeSignal) signal() {
+// Signal wakes every waiter.
+func (c *ChangeSignal) Signal() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ch != nil {
@@ -349,7 +356,7 @@ func (s *Store) ChangeHead() (seq uint64) {
 // ends (then with the head as it is and ctx's error).
 func (s *Store) WaitChange(ctx context.Context, after uint64) (uint64, error) {
 	for {
-		w := s.changed.wait()
+		w := s.changed.Wait()
 		if h := s.ChangeHead(); h > after {
 			return h, nil
 		}

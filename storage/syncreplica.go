@@ -772,7 +772,7 @@ func (s *Store) withdraw(b caseBuckets, w *app.WithdrawnCase) (bool, error) {
 // server's, and reports whether it wrote anything.
 func (s *Store) putPulledThread(b caseBuckets, pt *app.PulledThread) (wrote bool, err error) {
 	c := &pt.Case
-	if err := validCase(c); err != nil {
+	if err := ValidCase(c); err != nil {
 		return false, err
 	}
 	// The server's state at the same feed position as the copy here,
@@ -840,7 +840,7 @@ func (s *Store) writePulledThread(b caseBuckets, pt *app.PulledThread) error {
 	for i := range pt.Notifications {
 		n := &pt.Notifications[i]
 		n.CaseID = c.ID
-		if err := validNotification(n); err != nil {
+		if err := ValidNotification(n); err != nil {
 			return err
 		}
 		var prev app.Notification

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"mottagning/app"
 	"mottagning/app/demo"
 	"mottagning/internal/pgtest"
 )
@@ -35,25 +34,7 @@ func TestCrashSyncKillsTwoNodes(t *testing.T) {
 	if onPostgres() {
 		t.Skip("starts its own cluster: runs in the main pass of make test")
 	}
-	kills := 8
-	if testing.Short() {
-		kills = 4
-	}
-	if v := os.Getenv("CRASH_KILLS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("CRASH_KILLS=%q: want a positive number", v)
-		}
-		kills = n
-	}
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv("CRASH_SEED"); v != "" {
-		var err error
-		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
-			t.Fatalf("CRASH_SEED=%q: %v", v, err)
-		}
-	}
-	t.Logf("CRASH_SEED=%d CRASH_KILLS=%d", seed, kills)
+	kills, seed := crashParams(t, 8, 4)
 	rnd := rand.New(rand.NewPCG(seed, 16))
 
 	pg := pgtest.Start(t)
@@ -78,14 +59,7 @@ func TestCrashSyncKillsTwoNodes(t *testing.T) {
 	dirs := []string{filepath.Join(root, "a"), filepath.Join(root, "b")}
 	desks := make([]*proc, len(users))
 	acks := map[string]crashAck{}
-	read := func(desk int, lines []string) {
-		for _, l := range lines {
-			f := strings.Fields(l)
-			if len(f) == 3 && (f[0] == "case" || f[0] == "msg" || f[0] == "note") {
-				acks[f[2]] = crashAck{kind: f[0], caseID: app.ID(f[1]), desk: desk}
-			}
-		}
-	}
+	read := ackReader(acks)
 	startDesk := func(i int, mode string) *proc {
 		node := rnd.IntN(2)
 		return startChild(t, childRoleEnv+"=desktop", childDirEnv+"="+dirs[i], childURLEnv+"=https://"+addrs[node], childPinEnv+"="+pin,
@@ -181,32 +155,7 @@ func TestCrashSyncKillsTwoNodes(t *testing.T) {
 		}
 	}
 	// Full sync, each desktop twice, through random nodes.
-	for round := 0; round < 2; round++ {
-		for i := range desks {
-			p := startDesk(i, "final")
-			var out []string
-			done := false
-			timeout := time.After(2 * time.Minute)
-		final:
-			for {
-				select {
-				case l, ok := <-p.lines:
-					if !ok {
-						break final
-					}
-					out = append(out, l)
-					done = done || l == "done"
-				case <-timeout:
-					out = append(out, p.kill()...)
-					break final
-				}
-			}
-			<-p.done
-			if !done {
-				t.Fatalf("final sync of desktop %d did not finish: %v\n%s", i, out, p.stderr)
-			}
-		}
-	}
+	finalSyncs(t, len(desks), startDesk)
 	for i := range nodes {
 		nodes[i].stop(t, 30*time.Second)
 		nodes[i] = nil

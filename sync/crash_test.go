@@ -44,25 +44,7 @@ func TestCrashSyncKills(t *testing.T) {
 	if onPostgres() {
 		t.Skip("its server child keeps bbolt: runs in the main pass (TestCrashSyncKillsTwoNodes is the PostgreSQL one)")
 	}
-	kills := 6
-	if testing.Short() {
-		kills = 3
-	}
-	if v := os.Getenv("CRASH_KILLS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("CRASH_KILLS=%q: want a positive number", v)
-		}
-		kills = n
-	}
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv("CRASH_SEED"); v != "" {
-		var err error
-		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
-			t.Fatalf("CRASH_SEED=%q: %v", v, err)
-		}
-	}
-	t.Logf("CRASH_SEED=%d CRASH_KILLS=%d", seed, kills)
+	kills, seed := crashParams(t, 6, 3)
 	rnd := rand.New(rand.NewPCG(seed, 6))
 
 	root := t.TempDir()
@@ -73,14 +55,7 @@ func TestCrashSyncKills(t *testing.T) {
 	dirs := []string{filepath.Join(root, "a"), filepath.Join(root, "b")}
 	desks := make([]*proc, len(users))
 	acks := map[string]crashAck{} // token → what acknowledged it
-	read := func(desk int, lines []string) {
-		for _, l := range lines {
-			f := strings.Fields(l)
-			if len(f) == 3 && (f[0] == "case" || f[0] == "msg" || f[0] == "note") {
-				acks[f[2]] = crashAck{kind: f[0], caseID: app.ID(f[1]), desk: desk}
-			}
-		}
-	}
+	read := ackReader(acks)
 	startDesk := func(i int, mode string) *proc {
 		return startChild(t, childRoleEnv+"=desktop", childDirEnv+"="+dirs[i], childURLEnv+"="+url, childPinEnv+"="+pin,
 			childUserEnv+"="+users[i], childModeEnv+"="+mode, childSeedEnv+"="+strconv.FormatUint(rnd.Uint64(), 10))
@@ -152,6 +127,57 @@ func TestCrashSyncKills(t *testing.T) {
 	if srv == nil {
 		srv, _, _ = startServerChild(t, srvDir, addr, 0)
 	}
+	finalSyncs(t, len(desks), startDesk)
+	srv.stop(t, 30*time.Second)
+	srv = nil
+	checkCrashRun(t, openCheckStore(t, srvDir, ""), dirs, users, acks)
+	t.Logf("%d kills %v; %d changes acknowledged by the desktops", kills, killed, len(acks))
+}
+
+// crashParams are the kills (CRASH_KILLS, else def, or short with
+// -short) and the seed (CRASH_SEED, else the clock) of a crash test.
+func crashParams(t *testing.T, def, short int) (kills int, seed uint64) {
+	t.Helper()
+	kills = def
+	if testing.Short() {
+		kills = short
+	}
+	if v := os.Getenv("CRASH_KILLS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("CRASH_KILLS=%q: want a positive number", v)
+		}
+		kills = n
+	}
+	seed = uint64(time.Now().UnixNano())
+	if v := os.Getenv("CRASH_SEED"); v != "" {
+		var err error
+		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			t.Fatalf("CRASH_SEED=%q: %v", v, err)
+		}
+	}
+	t.Logf("CRASH_SEED=%d CRASH_KILLS=%d", seed, kills)
+	return kills, seed
+}
+
+// ackReader records the changes desktop children print as acknowledged
+// ("case ID TOKEN", "msg CASE TOKEN", "note CASE TOKEN") into acks.
+func ackReader(acks map[string]crashAck) func(desk int, lines []string) {
+	return func(desk int, lines []string) {
+		for _, l := range lines {
+			f := strings.Fields(l)
+			if len(f) == 3 && (f[0] == "case" || f[0] == "msg" || f[0] == "note") {
+				acks[f[2]] = crashAck{kind: f[0], caseID: app.ID(f[1]), desk: desk}
+			}
+		}
+	}
+}
+
+// finalSyncs runs every desktop child in mode "final" twice, so that each
+// pulls the others' last pushes, and fails the test when one does not
+// finish within 2 minutes.
+func finalSyncs(t *testing.T, desks int, startDesk func(i int, mode string) *proc) {
+	t.Helper()
 	for round := 0; round < 2; round++ {
 		for i := range desks {
 			p := startDesk(i, "final")
@@ -178,10 +204,6 @@ func TestCrashSyncKills(t *testing.T) {
 			}
 		}
 	}
-	srv.stop(t, 30*time.Second)
-	srv = nil
-	checkCrashRun(t, openCheckStore(t, srvDir, ""), dirs, users, acks)
-	t.Logf("%d kills %v; %d changes acknowledged by the desktops", kills, killed, len(acks))
 }
 
 // alive fails the test when a desktop child ended by itself (an error,

@@ -38,10 +38,10 @@ var cmpOpts = cmp.Options{
 	cmpopts.EquateEmpty(),
 }
 
-// newThread builds a case of clinic for resident with one message per
+// NewThread builds a case of clinic for resident with one message per
 // text, the first from the resident, the rest from staff, a minute apart
-// from at.
-func newThread(clinic, resident, assignee app.ID, st app.Status, at time.Time, texts ...string) app.Thread {
+// from at. Ids are fresh app.NewID values, as the services make them.
+func NewThread(clinic, resident, assignee app.ID, st app.Status, at time.Time, texts ...string) app.Thread {
 	c := app.Case{ID: app.NewID(at), ClinicID: clinic, ResidentID: resident, Kind: app.KindEService,
 		EServiceID: "std-kontakta-mottagningen", Subject: "Fråga om provsvar", Status: st, AssigneeID: assignee,
 		StartedBy: app.StartedByResident, CreatedAt: at, LastActivity: at, UnreadByStaff: st == app.StatusNew}
@@ -212,7 +212,7 @@ func Run(t *testing.T, open func(t *testing.T) app.Store) {
 		s := open(t)
 		ds := fill(t, s)
 		clinic, r, staff := ds.Clinics[0].ID, ds.Residents[0].ID, ds.StaffBy[demo.StaffHandler]
-		th := newThread(clinic, r, staff, app.StatusOngoing, testNow.Add(-2*time.Hour), "Första", "Andra", "Tredje")
+		th := NewThread(clinic, r, staff, app.StatusOngoing, testNow.Add(-2*time.Hour), "Första", "Andra", "Tredje")
 		for i := range 2 {
 			th.Notes = append(th.Notes, app.Note{ID: app.NewID(testNow), StaffID: staff, At: testNow.Add(time.Duration(i-60) * time.Minute), Text: fmt.Sprintf("Anteckning %d", i+1)})
 		}
@@ -241,7 +241,7 @@ func Run(t *testing.T, open func(t *testing.T) app.Store) {
 		s := open(t)
 		ds := fill(t, s)
 		orig := ds.Threads[0]
-		dup := newThread(orig.Case.ClinicID, orig.Case.ResidentID, "", app.StatusNew, testNow, "Dubblett")
+		dup := NewThread(orig.Case.ClinicID, orig.Case.ResidentID, "", app.StatusNew, testNow, "Dubblett")
 		dup.Case.ID = orig.Case.ID
 		if err := s.CreateThread(ctx, &dup, app.Write{}); !errors.Is(err, app.ErrConflict) {
 			t.Errorf("CreateThread with an existing id: got %v, want ErrConflict", err)
@@ -261,7 +261,7 @@ func Run(t *testing.T, open func(t *testing.T) app.Store) {
 			"no id":          func(c *app.Case) { c.ID = "" },
 			"unknown status": func(c *app.Case) { c.Status = "oklar" },
 		} {
-			th := newThread(ds.Clinics[0].ID, ds.Residents[0].ID, "", app.StatusNew, testNow, "Hej")
+			th := NewThread(ds.Clinics[0].ID, ds.Residents[0].ID, "", app.StatusNew, testNow, "Hej")
 			change(&th.Case)
 			if err := s.CreateThread(ctx, &th, app.Write{}); !errors.Is(err, app.ErrInvalid) {
 				t.Errorf("CreateThread with %s: got %v, want ErrInvalid", name, err)
@@ -273,7 +273,7 @@ func Run(t *testing.T, open func(t *testing.T) app.Store) {
 		s := open(t)
 		ds := fill(t, s)
 		clinic, staff := ds.Clinics[0].ID, ds.StaffBy[demo.StaffHandler]
-		th := newThread(clinic, ds.Residents[0].ID, "", app.StatusNew, testNow.Add(-400*24*time.Hour), "Hej, jag har en fråga.")
+		th := NewThread(clinic, ds.Residents[0].ID, "", app.StatusNew, testNow.Add(-400*24*time.Hour), "Hej, jag har en fråga.")
 		if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
 			t.Fatal(err)
 		}
@@ -469,7 +469,7 @@ func Run(t *testing.T, open func(t *testing.T) app.Store) {
 		s := open(t)
 		ds := fill(t, s)
 		for i := range 5 {
-			th := newThread(ds.Clinics[i%2].ID, ds.Residents[0].ID, "", app.StatusNew, testNow.Add(time.Duration(i-10)*time.Minute), "Mer")
+			th := NewThread(ds.Clinics[i%2].ID, ds.Residents[0].ID, "", app.StatusNew, testNow.Add(time.Duration(i-10)*time.Minute), "Mer")
 			if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
 				t.Fatal(err)
 			}
@@ -534,7 +534,7 @@ func Run(t *testing.T, open func(t *testing.T) app.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		th := newThread(ds.Clinics[0].ID, who, "", app.StatusNew, testNow.Add(time.Hour), "Ny")
+		th := NewThread(ds.Clinics[0].ID, who, "", app.StatusNew, testNow.Add(time.Hour), "Ny")
 		if err := s.CreateThread(ctx, &th, app.Write{}); err != nil {
 			t.Fatal(err)
 		}
@@ -733,7 +733,7 @@ func addListCases(t *testing.T, s app.Store, ds *demo.Dataset) []app.Case {
 			at = ts[i-1].Case.LastActivity // a tie
 		}
 		r := ds.Residents[rnd.IntN(len(ds.Residents))].ID
-		ts = append(ts, newThread(ds.Clinics[i%3%2].ID, r, assignee, st, at, "Hej"))
+		ts = append(ts, NewThread(ds.Clinics[i%3%2].ID, r, assignee, st, at, "Hej"))
 		ts[i].Messages[0].At, ts[i].Case.LastActivity = at, at
 	}
 	if err := s.ImportThreads(context.Background(), ts); err != nil {
