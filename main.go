@@ -190,7 +190,11 @@ func run() int {
 	w.Resize(fyne.NewSize(
 		float32(prefs.FloatWithFallback("window.width", 1200)),
 		float32(prefs.FloatWithFallback("window.height", 760))))
+	var gui *ui.UI
 	w.SetCloseIntercept(func() {
+		if gui != nil {
+			gui.Close() // a reply waiting for its undo time is sent
+		}
 		size := w.Canvas().Size()
 		prefs.SetFloat("window.width", float64(size.Width))
 		prefs.SetFloat("window.height", float64(size.Height))
@@ -276,7 +280,7 @@ func run() int {
 			return &ui.Connection{Auth: conn.auth, Sync: conn.engine, Lookup: conn.lookup, Audit: conn.audit, SecondFactor: conn.second}, nil
 		}
 	}
-	ui.New(ctx, w, ui.Deps{
+	gui = ui.New(ctx, w, ui.Deps{
 		Directory:    store,
 		Cases:        cases,
 		Bulk:         cases,
@@ -305,7 +309,10 @@ func run() int {
 	go func() {
 		select {
 		case <-ctx.Done():
-			fyne.Do(a.Quit)
+			fyne.Do(func() {
+				gui.Close()
+				a.Quit()
+			})
 		case <-done:
 		}
 	}()

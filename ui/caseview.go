@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
@@ -42,14 +43,30 @@ const kindStandardReply = app.KindStandardReply
 const (
 	cvBack          = "Tillbaka"
 	cvLoadingCase   = "Hämtar ärendet …"
-	cvReplyTitle    = "Svar eller anteckning"
-	cvReplyHint     = "Skriv ett svar till invånaren, eller en intern anteckning …"
+	cvModeReply     = "Svar till invånaren"
+	cvModeNote      = "Intern anteckning"
+	cvReplyHint     = "Skriv svaret till invånaren …"
+	cvReplyInfo     = "Invånaren får läsa det du skriver här."
+	cvNoteInfo      = "Syns bara för personalen – aldrig för invånaren."
 	cvInsertReply   = "Infoga standardsvar"
 	cvNoStdReplies  = "Inga standardsvar"
-	cvSendReply     = "Skicka svar"
+	cvSendReply     = "Skicka svar till invånaren"
 	cvReplyQueued   = "Svaret är köat och skickas när datorn är ansluten."
-	cvShortcutHint  = "Ctrl+Enter skickar"
-	cvAddNote       = "Lägg till anteckning"
+	cvShortcutHint  = "Ctrl+Enter skickar svaret"
+	cvShortcutNote  = "Ctrl+Enter sparar anteckningen"
+	cvAddNote       = "Spara intern anteckning"
+	cvAskNoteTitle  = "Skicka till invånaren?"
+	cvAskNoteBody   = "Texten skrevs som intern anteckning. Vill du skicka den som svar till invånaren?"
+	cvAskNoteYes    = "Skicka till invånaren"
+	cvCancel        = "Avbryt"
+	cvPending       = "Svaret skickas om några sekunder."
+	cvUndo          = "Ångra"
+	cvSendNow       = "Skicka nu"
+	cvUndone        = "Svaret skickades inte. Texten finns kvar i rutan."
+	cvAskLeaveTitle = "Kasta texten?"
+	cvAskLeaveBody  = "Det du skrivit har inte skickats eller sparats och försvinner om du går tillbaka."
+	cvAskLeaveYes   = "Kasta texten"
+	cvAskLeaveNo    = "Fortsätt skriva"
 	cvCloseCase     = "Avsluta ärende"
 	cvReopenCase    = "Öppna igen"
 	cvAssign        = "Tilldela…"
@@ -72,6 +89,7 @@ const (
 	cvExportFailed  = "PDF-filen kunde inte skapas. Försök igen."
 	cvPrintFallback = "PDF-visaren kunde inte öppnas. Spara filen och skriv ut den därifrån."
 	cvNoteOnlyHint  = "Skriv en intern anteckning …"
+	cvFlushFailed   = "Svaret kunde inte skickas. Öppna ärendet och skriv det igen."
 	cvNoteStillOK   = "Svar kan inte skickas i ärendet. Du kan fortfarande lägga till en intern anteckning."
 )
 
@@ -181,6 +199,40 @@ type caseView struct {
 	// off and the field takes internal notes only.
 	replyBlocked *widget.Label
 	blocks       []app.BlockReason
+
+	// The composer writes either a reply to the resident or an internal
+	// note, never both: mode switches, and its colour, its line of
+	// explanation, its placeholder, its button and what Ctrl+Enter does
+	// follow. writtenAsNote: text was typed in note mode and not yet
+	// confirmed as a reply, so sending it as one asks first (asked).
+	mode          *widget.RadioGroup
+	noteMode      bool
+	forcedNote    bool // blocks put the composer in note mode
+	writtenAsNote bool
+	modeIcon      *widget.Icon
+	modeInfo      *widget.Label
+	composerShade *cvShade
+	hint          *widget.Label
+	asked         *question
+
+	// A reply waits undo before it is written: pendingBar offers Ångra
+	// and Skicka nu meanwhile.
+	undo       time.Duration
+	pending    *pendingReply
+	pendingBar *fyne.Container
+	undoBtn    *widget.Button
+	sendNowBtn *widget.Button
+}
+
+// replyUndo is how long a reply waits, with Ångra on screen, before it
+// is written and can reach the resident.
+var replyUndo = 5 * time.Second
+
+// pendingReply is a reply waiting for its undo time.
+type pendingReply struct {
+	text  string
+	files []app.File
+	stop  chan struct{} // closed by Ångra and Skicka nu
 }
 
 // newCaseView builds the view of case id and starts reading it (OpenCase,
@@ -196,11 +248,7 @@ func newCaseView(d caseViewDeps, id app.ID) *caseView {
 		return a.OpenURL(u)
 	}
 
-	v.back = widget.NewButtonWithIcon(L(cvBack), theme.NavigateBackIcon(), func() {
-		if v.onClose != nil {
-			v.onClose()
-		}
-	})
+	v.back = widget.NewButtonWithIcon(L(cvBack), theme.NavigateBackIcon(), v.goBack)
 	v.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.title.SizeName = theme.SizeNameSubHeadingText
 	v.title.Truncation = fyne.TextTruncateEllipsis
@@ -228,15 +276,22 @@ func newCaseView(d caseViewDeps, id app.ID) *caseView {
 	v.attach = widget.NewButtonWithIcon(L(cvAttach), theme.ContentAddIcon(), v.chooseFile)
 	v.pickFile = v.openDialog
 
+	v.undo = replyUndo
 	v.insert = widget.NewSelect(nil, v.insertStandard)
 	v.insert.PlaceHolder = L(cvInsertReply)
 	v.reply = newCVReplyEntry(v.shortcutSend)
 	v.reply.SetPlaceHolder(L(cvReplyHint))
 	v.reply.SetMinRowsVisible(4)
 	v.reply.Wrapping = fyne.TextWrapWord
-	v.reply.OnChanged = func(string) {
+	v.reply.OnChanged = func(text string) {
 		if v.replyErr.Visible() {
 			v.replyErr.Hide()
+		}
+		switch {
+		case strings.TrimSpace(text) == "":
+			v.writtenAsNote = false
+		case v.noteMode:
+			v.writtenAsNote = true
 		}
 	}
 	v.replyErr = widget.NewLabel("")
@@ -250,8 +305,25 @@ func newCaseView(d caseViewDeps, id app.ID) *caseView {
 	v.send = widget.NewButtonWithIcon(L(cvSendReply), theme.MailReplyIcon(), v.sendReply)
 	v.send.Importance = widget.HighImportance
 	v.note = widget.NewButtonWithIcon(L(cvAddNote), theme.DocumentCreateIcon(), v.addNote)
-	hint := widget.NewLabel(L(cvShortcutHint))
-	hint.SizeName = theme.SizeNameCaptionText
+	v.hint = widget.NewLabel(L(cvShortcutHint))
+	v.hint.SizeName = theme.SizeNameCaptionText
+	v.mode = widget.NewRadioGroup([]string{L(cvModeReply), L(cvModeNote)}, nil)
+	v.mode.Horizontal = true
+	v.mode.Required = true
+	v.mode.Selected = L(cvModeReply)
+	v.mode.OnChanged = func(opt string) { v.setMode(opt == L(cvModeNote)) }
+	v.modeIcon = widget.NewIcon(theme.MailReplyIcon())
+	v.modeInfo = widget.NewLabelWithStyle(L(cvReplyInfo), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.modeInfo.Wrapping = fyne.TextWrapWord
+	v.composerShade = newCVShade(cvColorStaff)
+	v.undoBtn = widget.NewButtonWithIcon(L(cvUndo), theme.ContentUndoIcon(), v.undoPending)
+	v.undoBtn.Importance = widget.HighImportance
+	v.sendNowBtn = widget.NewButton(L(cvSendNow), v.sendPendingNow)
+	pendingText := widget.NewLabel(L(cvPending))
+	v.pendingBar = container.NewBorder(nil, nil, widget.NewIcon(theme.MailSendIcon()),
+		container.NewHBox(v.sendNowBtn, v.undoBtn), pendingText)
+	v.pendingBar.Hide()
+	v.note.Hide()
 
 	facts := container.NewGridWithColumns(2,
 		cvForm(L("Status"), v.status, L("Ärendetyp"), v.kind, L("Startad av"), v.started),
@@ -259,15 +331,19 @@ func newCaseView(d caseViewDeps, id app.ID) *caseView {
 	)
 	head := container.NewBorder(nil, nil, v.back,
 		container.NewHBox(v.assign, v.closeBtn, v.exportBtn, v.printBtn), v.title)
-	replyTitle := widget.NewLabelWithStyle(L(cvReplyTitle), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	composer := container.NewStack(v.composerShade, container.NewPadded(container.NewVBox(
+		container.NewBorder(nil, nil, v.modeIcon, nil, v.modeInfo),
+		v.reply,
+	)))
 	replyBox := container.NewVBox(
 		widget.NewSeparator(),
 		v.attachments,
-		container.NewBorder(nil, nil, replyTitle, v.insert),
+		container.NewBorder(nil, nil, v.mode, v.insert),
 		v.replyBlocked,
-		v.reply,
+		composer,
 		v.replyErr,
-		container.NewHBox(v.note, v.attach, layout.NewSpacer(), hint, v.send),
+		v.pendingBar,
+		container.NewHBox(v.attach, layout.NewSpacer(), v.hint, v.send, v.note),
 	)
 	v.body = container.NewBorder(container.NewVBox(facts, widget.NewSeparator()), replyBox, nil, nil, v.scroll)
 	v.body.Hide()
@@ -311,11 +387,85 @@ func (e *cvReplyEntry) TypedShortcut(s fyne.Shortcut) {
 	e.Entry.TypedShortcut(s)
 }
 
-// shortcutSend is what Ctrl+Enter does: the same as tapping Skicka svar.
+// shortcutSend is what Ctrl+Enter does: the composer's own button.
+// It sends to the resident only from a reply; in note mode it saves the
+// note.
 func (v *caseView) shortcutSend() {
+	if v.noteMode {
+		if !v.note.Disabled() {
+			v.addNote()
+		}
+		return
+	}
 	if !v.send.Disabled() {
 		v.sendReply()
 	}
+}
+
+// setMode switches the composer between a reply to the resident and an
+// internal note: colour, explanation, placeholder, button and shortcut
+// all change, so that nobody takes one for the other.
+func (v *caseView) setMode(note bool) {
+	v.noteMode = note
+	if note {
+		v.composerShade.name = cvColorNote
+		v.modeIcon.SetResource(theme.VisibilityOffIcon())
+		v.modeInfo.SetText(L(cvNoteInfo))
+		v.reply.SetPlaceHolder(L(cvNoteOnlyHint))
+		v.hint.SetText(L(cvShortcutNote))
+		v.send.Hide()
+		v.note.Show()
+		v.attach.Hide()
+		v.attachments.Hide()
+		v.insert.Hide()
+	} else {
+		v.composerShade.name = cvColorStaff
+		v.modeIcon.SetResource(theme.MailReplyIcon())
+		v.modeInfo.SetText(L(cvReplyInfo))
+		v.reply.SetPlaceHolder(L(cvReplyHint))
+		v.hint.SetText(L(cvShortcutHint))
+		v.note.Hide()
+		v.send.Show()
+		v.attach.Show()
+		v.insert.Show()
+		v.showFiles()
+	}
+	if sel := map[bool]string{false: L(cvModeReply), true: L(cvModeNote)}[note]; v.mode.Selected != sel {
+		v.mode.Selected = sel
+		v.mode.Refresh()
+	}
+	v.composerShade.Refresh()
+	v.content.Refresh()
+}
+
+// goBack is Tillbaka: a reply waiting for its undo time is written now;
+// text written and not sent or saved is thrown away only after a question.
+func (v *caseView) goBack() {
+	leave := func() {
+		if v.onClose != nil {
+			v.onClose()
+		}
+	}
+	if p := v.pending; p != nil {
+		// Sent now, before leaving; refused, it stays here with the
+		// reason and its text back in the composer.
+		if err := v.flushPending(); err != nil {
+			v.reply.SetText(p.text)
+			v.files = p.files
+			v.showFiles()
+			v.load(func() { v.showBanner(caseActionError(opReply, err), widget.DangerImportance) })
+			return
+		}
+		leave()
+		return
+	}
+	if strings.TrimSpace(v.reply.Text) != "" && v.thread != nil {
+		v.asked = askQuestion(v.content, L(cvAskLeaveTitle), L(cvAskLeaveBody), L(cvAskLeaveYes), L(cvAskLeaveNo), leave)
+		if v.asked != nil {
+			return
+		}
+	}
+	leave()
 }
 
 // load reads the thread through OpenCase, which records the access, and,
@@ -523,9 +673,23 @@ func (v *caseView) show(t *app.Thread) {
 func (v *caseView) showBlocks() {
 	if len(v.blocks) == 0 {
 		v.replyBlocked.Hide()
-		v.reply.SetPlaceHolder(L(cvReplyHint))
+		v.mode.Enable()
+		if v.forcedNote {
+			// Back to a reply, unless a note is being written.
+			v.forcedNote = false
+			if strings.TrimSpace(v.reply.Text) == "" {
+				v.setMode(false)
+			}
+		}
 		return
 	}
+	// Only a note can be written: the composer is in note mode and
+	// cannot leave it.
+	if !v.noteMode {
+		v.forcedNote = true
+		v.setMode(true)
+	}
+	v.mode.Disable()
 	lines := make([]string, 0, len(v.blocks)+1)
 	for _, b := range v.blocks {
 		lines = append(lines, L(b.Message()))
@@ -533,7 +697,6 @@ func (v *caseView) showBlocks() {
 	lines = append(lines, L(cvNoteStillOK))
 	v.replyBlocked.SetText(strings.Join(lines, "\n\n"))
 	v.replyBlocked.Show()
-	v.reply.SetPlaceHolder(L(cvNoteOnlyHint))
 }
 
 // card shows one message or note. Messages from the resident's side and
@@ -626,6 +789,11 @@ func (v *caseView) setBusy(busy bool) {
 		v.send.Disable()
 		v.attach.Disable()
 		v.insert.Disable()
+	}
+	if !busy && len(v.blocks) == 0 && v.pending == nil {
+		v.mode.Enable()
+	} else {
+		v.mode.Disable()
 	}
 }
 
@@ -720,6 +888,12 @@ func caseActionError(op string, err error) string {
 // field when it concerns the text) and reloads too, since the case may
 // have changed under the user.
 func (v *caseView) write(op string, atField bool, fn func() error, done func()) {
+	v.writeOr(op, atField, fn, done, nil)
+}
+
+// writeOr is write with failed, which runs on the UI goroutine before the
+// refused change's text shows.
+func (v *caseView) writeOr(op string, atField bool, fn func() error, done, failed func()) {
 	if v.busy || v.thread == nil {
 		return
 	}
@@ -732,6 +906,9 @@ func (v *caseView) write(op string, atField bool, fn func() error, done func()) 
 			if err != nil {
 				logError(op, err, "case", v.id, "staff", v.sess.Staff.ID, "clinic", v.clinic.ID)
 				text := caseActionError(op, err)
+				if failed != nil {
+					failed()
+				}
 				v.load(func() {
 					if atField && (errors.Is(err, app.ErrInvalid) || errors.Is(err, app.ErrConflict)) {
 						v.fieldError(text)
@@ -777,10 +954,12 @@ func (v *caseView) checkText(empty string) (string, bool) {
 	return text, true
 }
 
-// sendReply is Skicka svar: a closed case must be reopened first, and a
-// resident who cannot be reached gets no reply (showBlocks says why).
+// sendReply is Skicka svar till invånaren: a closed case must be reopened
+// first, a resident who cannot be reached gets no reply (showBlocks says
+// why), and text written as a note is sent only after a question. The
+// reply then waits the undo time (startPending) before it is written.
 func (v *caseView) sendReply() {
-	if v.thread == nil || v.busy || len(v.blocks) > 0 {
+	if v.thread == nil || v.busy || len(v.blocks) > 0 || v.noteMode || v.pending != nil {
 		return
 	}
 	text, ok := v.checkText(L(cvEmptyReply))
@@ -791,25 +970,137 @@ func (v *caseView) sendReply() {
 		v.fieldError(L(cvClosedReply))
 		return
 	}
-	files := v.files
-	v.write(opReply, true, func() error {
-		if len(files) > 0 {
-			return v.cases.ReplyWithFiles(v.ctx, v.sess, v.id, text, files)
+	if v.writtenAsNote {
+		if v.asked.shown() {
+			return
 		}
-		return v.cases.Reply(v.ctx, v.sess, v.id, text)
-	}, func() {
-		v.reply.SetText("")
-		v.files = nil
-		v.showFiles()
-		if queuedOnly(v.sync) {
-			v.showBanner(L(cvReplyQueued), widget.WarningImportance)
+		v.asked = askQuestion(v.content, L(cvAskNoteTitle), L(cvAskNoteBody), L(cvAskNoteYes), L(cvCancel), func() {
+			v.writtenAsNote = false // asked once
+			v.sendReply()
+		})
+		return
+	}
+	v.startPending(text, v.files)
+}
+
+// startPending takes the reply out of the composer and shows Ångra and
+// Skicka nu until the undo time has passed; then the reply is written.
+// The case's actions wait meanwhile.
+func (v *caseView) startPending(text string, files []app.File) {
+	p := &pendingReply{text: text, files: files, stop: make(chan struct{})}
+	v.pending = p
+	v.reply.SetText("")
+	v.files = nil
+	v.showFiles()
+	v.reply.Disable()
+	v.setBusy(true)
+	v.pendingBar.Show()
+	v.content.Refresh()
+	delay := v.undo
+	v.tasks.run(func() func() {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-p.stop:
+		}
+		return func() {
+			if v.pending == p { // not undone, not sent by flushPending
+				v.commitPending()
+			}
 		}
 	})
 }
 
-// addNote is Lägg till anteckning: internal, never shown to the resident.
+// endPending takes the pending reply off screen and gives the composer
+// back.
+func (v *caseView) endPending() *pendingReply {
+	p := v.pending
+	if p == nil {
+		return nil
+	}
+	v.pending = nil
+	select {
+	case <-p.stop:
+	default:
+		close(p.stop)
+	}
+	v.pendingBar.Hide()
+	v.reply.Enable()
+	v.setBusy(false)
+	v.content.Refresh()
+	return p
+}
+
+// undoPending is Ångra: nothing is written, the text and the files are
+// back in the composer.
+func (v *caseView) undoPending() {
+	p := v.endPending()
+	if p == nil {
+		return
+	}
+	v.reply.SetText(p.text)
+	v.files = p.files
+	v.showFiles()
+	v.showBanner(L(cvUndone), widget.MediumImportance)
+}
+
+// sendPendingNow is Skicka nu: the undo time ends at once.
+func (v *caseView) sendPendingNow() {
+	if v.pending != nil {
+		v.commitPending()
+	}
+}
+
+// commitPending writes the pending reply. A refused reply puts its text
+// back in the composer, with the reason.
+func (v *caseView) commitPending() {
+	p := v.endPending()
+	if p == nil {
+		return
+	}
+	v.writeOr(opReply, true, func() error {
+		if len(p.files) > 0 {
+			return v.cases.ReplyWithFiles(v.ctx, v.sess, v.id, p.text, p.files)
+		}
+		return v.cases.Reply(v.ctx, v.sess, v.id, p.text)
+	}, func() {
+		if queuedOnly(v.sync) {
+			v.showBanner(L(cvReplyQueued), widget.WarningImportance)
+		}
+	}, func() {
+		if strings.TrimSpace(v.reply.Text) == "" {
+			v.reply.SetText(p.text)
+			v.files = p.files
+			v.showFiles()
+		}
+	})
+}
+
+// flushPending writes a reply still waiting for its undo time now, on
+// this goroutine: the view is being left (another screen, sign-out, the
+// window closing) and the user sent it. It returns the refusal, if any.
+func (v *caseView) flushPending() error {
+	p := v.endPending()
+	if p == nil {
+		return nil
+	}
+	var err error
+	if len(p.files) > 0 {
+		err = v.cases.ReplyWithFiles(v.ctx, v.sess, v.id, p.text, p.files)
+	} else {
+		err = v.cases.Reply(v.ctx, v.sess, v.id, p.text)
+	}
+	if err != nil {
+		logError(opReply, err, "case", v.id, "staff", v.sess.Staff.ID, "clinic", v.clinic.ID)
+	}
+	return err
+}
+
+// addNote is Spara intern anteckning: internal, never shown to the
+// resident.
 func (v *caseView) addNote() {
-	if v.thread == nil || v.busy {
+	if v.thread == nil || v.busy || !v.noteMode {
 		return
 	}
 	text, ok := v.checkText(L(cvEmptyNote))
@@ -1112,7 +1403,7 @@ func (v *caseView) showFiles() {
 		v.attachments.Add(container.NewHBox(widget.NewIcon(theme.FileIcon()),
 			widget.NewLabel(fmt.Sprintf("%s (%s)", a.Name, sizeText(a.Size))), rm))
 	}
-	v.attachments.Hidden = len(v.files) == 0
+	v.attachments.Hidden = len(v.files) == 0 || v.noteMode
 	v.content.Refresh()
 }
 

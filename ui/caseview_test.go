@@ -273,6 +273,7 @@ func TestCaseView_EmptyReplyIsRefusedAtTheField(t *testing.T) {
 	if !f.v.replyErr.Visible() || f.v.replyErr.Text != cvEmptyReply {
 		t.Errorf("field message %q (visible %v), want %q", f.v.replyErr.Text, f.v.replyErr.Visible(), cvEmptyReply)
 	}
+	f.v.mode.SetSelected(cvModeNote)
 	test.Tap(f.v.note)
 	f.wait()
 	if f.v.replyErr.Text != cvEmptyNote {
@@ -282,6 +283,9 @@ func TestCaseView_EmptyReplyIsRefusedAtTheField(t *testing.T) {
 	if len(after.Messages) != len(before.Messages) || len(after.Notes) != len(before.Notes) {
 		t.Error("an empty text must write nothing")
 	}
+	f.v.mode.SetSelected(cvModeReply)
+	test.Tap(f.v.send)
+	f.wait()
 	assertMarkup(t, "caseview_empty_reply.xml", f.win.Canvas())
 	test.Type(f.v.reply, "Hej")
 	if f.v.replyErr.Visible() {
@@ -292,6 +296,7 @@ func TestCaseView_EmptyReplyIsRefusedAtTheField(t *testing.T) {
 func TestCaseView_NoteIsStoredAndShownAsInternal(t *testing.T) {
 	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
 	before := f.stored(t)
+	f.v.mode.SetSelected(cvModeNote)
 	f.typeReply("Ringde invånaren, tiden flyttad till tisdag.")
 	test.Tap(f.v.note)
 	f.wait()
@@ -602,11 +607,20 @@ func TestCaseView_PNG(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Intyg för sjukskrivning"))
+	f.v.mode.SetSelected(cvModeNote)
 	f.typeReply("Ringde invånaren: intyget hämtas i receptionen.")
 	test.Tap(f.v.note)
 	f.wait()
+	f.typeReply("Väntar på att läkaren skriver under.")
+	shot(f, "caseview_note_mode.png")
+	f.v.mode.SetSelected(cvModeReply)
 	f.typeReply("Hej Lars! Intyget är klart.")
 	shot(f, "caseview_thread.png")
+	f.v.undo = time.Hour
+	test.Tap(f.v.send)
+	shot(f, "caseview_pending.png")
+	test.Tap(f.v.undoBtn)
+	f.wait()
 	f.typeReply(" ")
 	test.Tap(f.v.send)
 	f.wait()
@@ -1008,5 +1022,155 @@ func TestR10_CaseView_ReplyRefusedWhenLockedMeanwhile(t *testing.T) {
 	}
 	if !f.v.send.Disabled() || !f.v.replyBlocked.Visible() {
 		t.Error("after the refusal the composer should be off with the reason")
+	}
+}
+
+// Issue 18, item 1: a reply and an internal note are two modes of the
+// composer, each with its own colour, explanation, placeholder and
+// button; Ctrl+Enter in note mode saves the note and never sends.
+func TestCaseView_ReplyAndNoteAreSeparateModes(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
+	v := f.v
+	before := f.stored(t)
+	if v.noteMode || !v.send.Visible() || v.note.Visible() || v.composerShade.name != cvColorStaff ||
+		v.modeInfo.Text != cvReplyInfo || v.reply.PlaceHolder != cvReplyHint {
+		t.Fatalf("opened in note mode %v: send shown %v, note shown %v, shade %s, info %q",
+			v.noteMode, v.send.Visible(), v.note.Visible(), v.composerShade.name, v.modeInfo.Text)
+	}
+	if v.send.Text != cvSendReply || v.note.Text != cvAddNote {
+		t.Errorf("buttons %q and %q", v.send.Text, v.note.Text)
+	}
+	v.mode.SetSelected(cvModeNote)
+	if !v.noteMode || v.send.Visible() || !v.note.Visible() || v.attach.Visible() || v.insert.Visible() ||
+		v.composerShade.name != cvColorNote || v.modeInfo.Text != cvNoteInfo || v.reply.PlaceHolder != cvNoteOnlyHint ||
+		v.hint.Text != cvShortcutNote {
+		t.Fatalf("note mode: send shown %v, note shown %v, attach shown %v, shade %s, info %q, hint %q",
+			v.send.Visible(), v.note.Visible(), v.attach.Visible(), v.composerShade.name, v.modeInfo.Text, v.hint.Text)
+	}
+	assertMarkup(t, "caseview_note_mode.xml", f.win.Canvas())
+	f.typeReply("Patienten ringde, vill ha tid efter lunch.")
+	v.reply.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierControl})
+	f.wait()
+	// The send button is hidden; tapping it anyway sends nothing.
+	f.typeReply("Ska inte nå invånaren.")
+	test.Tap(v.send)
+	f.wait()
+	th := f.stored(t)
+	if len(th.Messages) != len(before.Messages) {
+		t.Fatalf("note mode sent %d messages to the resident", len(th.Messages)-len(before.Messages))
+	}
+	if len(th.Notes) != len(before.Notes)+1 || th.Notes[len(th.Notes)-1].Text != "Patienten ringde, vill ha tid efter lunch." {
+		t.Fatalf("Ctrl+Enter in note mode: notes %d → %d, want the note saved", len(before.Notes), len(th.Notes))
+	}
+}
+
+// Text written as a note and then sent as a reply asks once.
+func TestCaseView_NoteTextSentAsReplyAsksOnce(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
+	v := f.v
+	before := len(f.stored(t).Messages)
+	v.mode.SetSelected(cvModeNote)
+	f.typeReply("Invånaren verkar orolig.")
+	v.mode.SetSelected(cvModeReply)
+	v.reply.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierControl})
+	f.wait()
+	if !v.asked.shown() || v.asked.text.Text != cvAskNoteBody {
+		t.Fatal("sending text written as a note should ask first")
+	}
+	if n := len(f.stored(t).Messages); n != before {
+		t.Fatal("the reply was sent before the answer")
+	}
+	assertMarkup(t, "caseview_ask_note.xml", f.win.Canvas())
+	test.Tap(v.asked.no)
+	f.wait()
+	if v.asked.shown() || len(f.stored(t).Messages) != before || v.reply.Text != "Invånaren verkar orolig." {
+		t.Fatal("Avbryt should send nothing and keep the text")
+	}
+	test.Tap(v.send)
+	if !v.asked.shown() {
+		t.Fatal("still unconfirmed: it should ask again")
+	}
+	test.Tap(v.asked.yes)
+	f.wait()
+	if n := len(f.stored(t).Messages); n != before+1 {
+		t.Fatalf("after yes: %d messages, want %d", n, before+1)
+	}
+	// Text typed in reply mode does not ask.
+	f.typeReply("Välkommen på tisdag.")
+	test.Tap(v.send)
+	f.wait()
+	if v.asked.shown() || len(f.stored(t).Messages) != before+2 {
+		t.Error("a reply written as a reply should go without a question")
+	}
+}
+
+// A reply waits with Ångra before it is written; Ångra puts the text and
+// files back and writes nothing; Skicka nu writes at once; Tillbaka sends
+// a waiting reply before leaving.
+func TestCaseView_UndoBeforeReplyLeaves(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
+	v := f.v
+	v.undo = time.Hour
+	before := len(f.stored(t).Messages)
+	pdf := []byte("%PDF-1.4\n%test\n")
+	v.files = []app.File{{Name: "kallelse.pdf", Data: pdf}}
+	v.showFiles()
+	f.typeReply("Din nya tid är tisdag 10.00.")
+	test.Tap(v.send)
+	if !v.pendingBar.Visible() || v.reply.Text != "" || !v.reply.Disabled() || !v.closeBtn.Disabled() {
+		t.Fatalf("waiting: bar %v, field %q (off %v), close off %v", v.pendingBar.Visible(), v.reply.Text, v.reply.Disabled(), v.closeBtn.Disabled())
+	}
+	assertMarkup(t, "caseview_pending.xml", f.win.Canvas())
+	if n := len(f.stored(t).Messages); n != before {
+		t.Fatal("the reply was written before its undo time")
+	}
+	test.Tap(v.undoBtn)
+	f.wait()
+	if v.pendingBar.Visible() || v.reply.Text != "Din nya tid är tisdag 10.00." || len(v.files) != 1 || v.reply.Disabled() {
+		t.Fatalf("after Ångra: bar %v, field %q, files %d", v.pendingBar.Visible(), v.reply.Text, len(v.files))
+	}
+	if n := len(f.stored(t).Messages); n != before {
+		t.Fatal("Ångra wrote the reply")
+	}
+	if v.banner.Text != cvUndone {
+		t.Errorf("banner %q, want %q", v.banner.Text, cvUndone)
+	}
+	test.Tap(v.send)
+	test.Tap(v.sendNowBtn)
+	f.wait()
+	th := f.stored(t)
+	if len(th.Messages) != before+1 || len(th.Messages[len(th.Messages)-1].Attachments) != 1 {
+		t.Fatalf("Skicka nu: %d messages, want %d with the file", len(th.Messages), before+1)
+	}
+	f.typeReply("Glöm inte legitimation.")
+	test.Tap(v.send)
+	test.Tap(v.back)
+	f.wait()
+	if n := len(f.stored(t).Messages); n != before+2 || f.closed != 1 {
+		t.Fatalf("Tillbaka with a waiting reply: %d messages (want %d), closed %d", n, before+2, f.closed)
+	}
+}
+
+// Issue 18, item 2: Tillbaka with written text asks before throwing it away.
+func TestCaseView_BackWithTextAsks(t *testing.T) {
+	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
+	f.typeReply("Halvskrivet svar")
+	test.Tap(f.v.back)
+	if f.closed != 0 || !f.v.asked.shown() || f.v.asked.title.Text != cvAskLeaveTitle {
+		t.Fatal("Tillbaka with text should ask first")
+	}
+	test.Tap(f.v.asked.no)
+	if f.closed != 0 || f.v.reply.Text != "Halvskrivet svar" {
+		t.Fatal("Fortsätt skriva should keep the view and the text")
+	}
+	test.Tap(f.v.back)
+	test.Tap(f.v.asked.yes)
+	if f.closed != 1 {
+		t.Fatal("Kasta texten should leave")
+	}
+	g := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
+	test.Tap(g.v.back)
+	if g.closed != 1 {
+		t.Error("without text Tillbaka leaves at once")
 	}
 }

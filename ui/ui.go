@@ -213,6 +213,17 @@ func New(ctx context.Context, w fyne.Window, d Deps) *UI {
 	return u
 }
 
+// Close is for the window closing: a reply still waiting for its undo
+// time is written now (the user sent it), on this goroutine. Call it on
+// the UI goroutine before the window closes.
+func (u *UI) Close() {
+	if u.work != nil && u.work.open != nil {
+		if err := u.work.open.flushPending(); err != nil {
+			slog.Error("reply not sent at close", "code", app.Code(err))
+		}
+	}
+}
+
 // Tabs of the roles without case handling.
 const (
 	textAuditTab     = "Åtkomstlogg"

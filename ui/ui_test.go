@@ -28,6 +28,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the markup goldens in testdata/")
 
 func TestMain(m *testing.M) {
+	replyUndo = 0      // replies are written at once; the undo tests set their own
 	holdResults = true // see tasks: results are applied in wait, on the test's goroutine
 	// The goldens are Swedish whatever the system's language; only the
 	// English test's child process (see lang_test.go) asks for English.

@@ -3,6 +3,7 @@ package ui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -35,3 +36,46 @@ func titledList(length func() int, truncateCaption bool, lines func(id int) (tit
 		},
 	)
 }
+
+// question is a modal question with two answers, on the canvas of the
+// screen that asks: the safe answer (no) is the default button and
+// closes it; yes runs onYes. Tests tap yes and no.
+type question struct {
+	pop     *widget.PopUp
+	title   *widget.Label
+	text    *widget.Label
+	yes, no *widget.Button
+}
+
+// askQuestion shows the question over the canvas on is shown on and
+// returns it; nil when on is not on a canvas (nothing is asked and
+// nothing is done: the caller keeps what it has).
+func askQuestion(on fyne.CanvasObject, title, body, yes, no string, onYes func()) *question {
+	c := fyne.CurrentApp().Driver().CanvasForObject(on)
+	if c == nil {
+		return nil
+	}
+	q := &question{}
+	q.title = widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	q.text = widget.NewLabel(body)
+	q.text.Wrapping = fyne.TextWrapWord
+	q.no = widget.NewButton(no, func() { q.pop.Hide() })
+	q.no.Importance = widget.HighImportance
+	q.yes = widget.NewButton(yes, func() {
+		q.pop.Hide()
+		onYes()
+	})
+	lines := 2 + len(body)/48
+	content := container.NewVBox(
+		q.title,
+		container.NewGridWrap(fyne.NewSize(420, q.text.MinSize().Height*float32(lines)), q.text),
+		container.NewHBox(layout.NewSpacer(), q.yes, q.no),
+	)
+	q.pop = widget.NewModalPopUp(container.NewPadded(content), c)
+	q.pop.Show()
+	c.Focus(q.no)
+	return q
+}
+
+// shown says whether the question is on screen.
+func (q *question) shown() bool { return q != nil && q.pop.Visible() }

@@ -373,7 +373,9 @@ func (s *workspaceScreen) refreshLists() {
 
 // show puts a screen in place of the tabs.
 func (s *workspaceScreen) show(o fyne.CanvasObject) {
-	s.notice.Hide()
+	if s.notice.Importance != widget.DangerImportance {
+		s.notice.Hide() // a reply that could not be sent stays said
+	}
 	s.main.Objects = []fyne.CanvasObject{o}
 	s.main.Refresh()
 }
@@ -385,6 +387,12 @@ func (s *workspaceScreen) closeScreen() {
 		s.unbind = nil
 	}
 	if s.open != nil {
+		// A reply still waiting for its undo time is sent now.
+		if err := s.open.flushPending(); err != nil {
+			s.notice.Importance = widget.DangerImportance
+			s.notice.SetText(L(cvFlushFailed))
+			s.notice.Show()
+		}
 		s.open.removePrinted()
 	}
 	s.open, s.sendScr, s.bulkScr = nil, nil, nil
@@ -439,6 +447,7 @@ func (s *workspaceScreen) showSendWith(p sendPrefill) {
 		onDone: func(*app.Case) {
 			s.closeScreen()
 			s.refreshLists()
+			s.notice.Importance = widget.SuccessImportance
 			s.notice.SetText(sentText(s.sync))
 			s.notice.Show()
 		},
