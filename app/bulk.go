@@ -249,3 +249,28 @@ func (s *CaseService) SendBulk(ctx context.Context, sess Session, req BulkReques
 	}
 	return out, nil
 }
+
+// LogRecipientExport records, before the file is written, that staff
+// export residents of a massutskick to a file: the follow-up list of the
+// recipients not sent to, who must get a letter or a call. One access-log
+// entry (AccessExport, no case) per resident; a failure to record refuses
+// the export. Roles as CheckRecipients.
+func (s *CaseService) LogRecipientExport(ctx context.Context, sess Session, residentIDs []ID) error {
+	if !mayStartCases(sess) {
+		return forbid("export recipients in clinic", sess.ClinicID)
+	}
+	if len(residentIDs) > MaxBulkRecipients {
+		return fmt.Errorf("export recipients: %w", &ListTooLongError{Entries: len(residentIDs), Max: MaxBulkRecipients})
+	}
+	seen := make(map[ID]bool, len(residentIDs))
+	for _, id := range residentIDs {
+		if id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		if err := s.record(ctx, sess, AccessExport, id, ""); err != nil {
+			return fmt.Errorf("export recipients: %w", err)
+		}
+	}
+	return nil
+}

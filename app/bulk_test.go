@@ -443,3 +443,30 @@ func FuzzCheckRecipients(f *testing.F) {
 		}
 	})
 }
+
+// The follow-up list of a massutskick (who gets a letter instead) is
+// exported only after one access-log entry per resident; other roles are
+// refused and log nothing.
+func TestBulk_RecipientExportIsLoggedPerResident(t *testing.T) {
+	f := newFixture(t)
+	ids := []app.ID{f.ds.Persona[demo.Locked], f.ds.Persona[demo.Deceased], f.ds.Persona[demo.Locked], ""}
+	if err := f.cases.LogRecipientExport(f.ctx, f.session(demo.StaffAuditor, 0), ids); !errors.Is(err, app.ErrForbidden) {
+		t.Fatalf("auditor exports: err = %v", err)
+	}
+	if n := len(f.accessLog(0)); n != 0 {
+		t.Fatalf("a refused export logged %d entries", n)
+	}
+	sess := f.session(demo.StaffReceiver, 0)
+	if err := f.cases.LogRecipientExport(f.ctx, sess, ids); err != nil {
+		t.Fatal(err)
+	}
+	log := f.accessLog(0)
+	if len(log) != 2 {
+		t.Fatalf("%d entries, want one per distinct resident (2)", len(log))
+	}
+	for i, e := range log {
+		if e.Action != app.AccessExport || e.ResidentID != ids[i] || e.CaseID != "" || e.StaffID != sess.Staff.ID {
+			t.Errorf("entry %d = %+v", i, e)
+		}
+	}
+}

@@ -1,11 +1,14 @@
 package ui
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -16,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"mottagning/app"
+	"mottagning/app/personnummer"
 )
 
 // BulkWork is the part of app.CaseService massutskick uses.
@@ -23,6 +27,7 @@ import (
 type BulkWork interface {
 	CheckRecipients(ctx context.Context, sess app.Session, text string) ([]app.RecipientCheck, error)
 	SendBulk(ctx context.Context, sess app.Session, req app.BulkRequest) ([]app.BulkResult, error)
+	LogRecipientExport(ctx context.Context, sess app.Session, residentIDs []app.ID) error
 }
 
 // Texts of massutskick.
@@ -48,6 +53,12 @@ const (
 	textWillNotSend     = "Skickas inte"
 	textWasSent         = "Skickat"
 	textWasNotSent      = "Inte skickat"
+	textAskBulkTitle    = "Skicka massutskick?"
+	textAskBulkFinal    = "Ett skickat meddelande kan inte tas tillbaka."
+	textExportFollowUp  = "Exportera ej skickade (CSV) …"
+	textExportFailed    = "Listan kunde inte exporteras. Försök igen."
+	textReserveShort    = "Reservnummer"
+	textReserveLong     = "Personer med reservnummer kan inte logga in i e-tjänsterna och kan inte få meddelanden här. Skicka ett brev eller ring i stället."
 )
 
 // blockShort is the short reason of the report table; the row's full
@@ -84,6 +95,9 @@ func blockLong(bs []app.BlockReason) string {
 func checkReason(c *app.RecipientCheck) (short, long string) {
 	switch c.Status {
 	case app.RecipientInvalid:
+		if errors.Is(c.Err, personnummer.ErrReserve) {
+			return L(textReserveShort), L(textReserveLong)
+		}
 		if c.Err != nil {
 			long = errorText(c.Err) // the personnummer errors are Swedish and carry no input
 		}
@@ -167,6 +181,11 @@ type bulkDeps struct {
 	clinic    app.Clinic
 	// win is the parent of the file dialog.
 	win fyne.Window
+	// save hands the follow-up CSV to the user (a file-save dialog; tests
+	// capture); nil hides the export.
+	save func(name string, data []byte)
+	// now dates the exported file's name.
+	now func() time.Time
 	// onDone is called by "Klar" after the send, with every result.
 	onDone   func(results []app.BulkResult)
 	onCancel func()
@@ -182,9 +201,14 @@ type bulkScreen struct {
 	content fyne.CanvasObject
 
 	templatePicker
-	checks     []app.RecipientCheck
-	checked    string // the list text the report belongs to
-	results    []app.BulkResult
+	checks  []app.RecipientCheck
+	checked string // the list text the report belongs to
+	results []app.BulkResult
+	// outcome is the result per person of the checked list, in list
+	// order: the sent, those the send refused, and those the check kept
+	// from the send (duplicates left out).
+	outcome    []bulkOutcome
+	asked      *question
 	byResident map[app.ID]*app.RecipientCheck // first report row per resident
 	busy       bool
 	gen        int
@@ -209,6 +233,22 @@ type bulkScreen struct {
 	send       *widget.Button
 	done       *widget.Button
 	cancel     *widget.Button
+	export     *widget.Button
+}
+
+// bulkOutcome is one person of a sent massutskick.
+type bulkOutcome struct {
+	check  *app.RecipientCheck
+	result *app.BulkResult // nil: the check kept them from the send
+}
+
+func (o bulkOutcome) sent() bool { return o.result != nil && o.result.Sent() }
+
+func (o bulkOutcome) reason() (short, long string) {
+	if o.result != nil {
+		return resultReason(o.result)
+	}
+	return checkReason(o.check)
 }
 
 // Report and result columns.
@@ -220,7 +260,7 @@ var (
 	resultCols = []struct {
 		title string
 		width float32
-	}{{K("Personnummer"), 130}, {K("Namn"), 150}, {K("Resultat"), 110}, {K("Orsak"), 270}}
+	}{{K("Rad"), 40}, {K("Personnummer"), 130}, {K("Namn"), 150}, {K("Resultat"), 100}, {K("Orsak"), 240}}
 )
 
 func newBulkScreen(d bulkDeps) *bulkScreen {
@@ -293,10 +333,20 @@ func newBulkScreen(d bulkDeps) *bulkScreen {
 	})
 	s.done.Importance = widget.HighImportance
 	s.done.Hide()
+	s.export = widget.NewButtonWithIcon(L(textExportFollowUp), theme.DocumentSaveIcon(), s.exportFollowUp)
+	s.export.Hide()
 	s.cancel = widget.NewButton(L(textCancel), func() {
-		if s.onCancel != nil {
-			s.onCancel()
+		leave := func() {
+			if s.onCancel != nil {
+				s.onCancel()
+			}
 		}
+		if !s.untouched() {
+			if s.asked = askQuestion(s.content, L(cvAskLeaveTitle), L(textAskDiscardBody), L(cvAskLeaveYes), L(cvAskLeaveNo), leave); s.asked != nil {
+				return
+			}
+		}
+		leave()
 	})
 
 	title := widget.NewLabel(L(textBulkTitle))
@@ -320,7 +370,7 @@ func newBulkScreen(d bulkDeps) *bulkScreen {
 	split := container.NewHSplit(container.NewPadded(left), container.NewPadded(right))
 	split.Offset = 0.42
 	footer := container.NewVBox(widget.NewSeparator(), s.errText,
-		container.NewHBox(layout.NewSpacer(), s.progress, s.cancel, s.send, s.done))
+		container.NewHBox(layout.NewSpacer(), s.progress, s.export, s.cancel, s.send, s.done))
 	s.content = container.NewBorder(
 		container.NewVBox(container.NewPadded(header), widget.NewSeparator()),
 		container.NewPadded(footer), nil, nil, split)
@@ -554,6 +604,44 @@ func (s *bulkScreen) doSend() {
 	if !checkMessageFields(s.subject.Text, s.text.Text, s.subjectMsg, s.textMsg) {
 		return
 	}
+	if s.asked.shown() {
+		return
+	}
+	s.asked = askQuestion(s.content, L(textAskBulkTitle), s.confirmText(ids), sendLabel(len(ids)), L(textCancel), func() { s.sendNow(ids) })
+}
+
+// confirmText says what is about to go: how many, which template, the
+// subject, a sample of the text and of the recipients.
+func (s *bulkScreen) confirmText(ids []app.ID) string {
+	var b strings.Builder
+	b.WriteString(Lf("%s mottagare får ärendet ”%s” från mallen ”%s”.", thousands(len(ids)), strings.TrimSpace(s.subject.Text), s.tpl.Name))
+	text := strings.Join(strings.Fields(s.text.Text), " ")
+	if r := []rune(text); len(r) > 140 {
+		text = string(r[:140]) + " …"
+	}
+	b.WriteString("\n\n" + Lf("Texten börjar: %s", text))
+	var names []string
+	for _, c := range s.checks {
+		if c.Sendable() && len(names) < 3 {
+			names = append(names, c.Name)
+		}
+	}
+	if len(names) > 0 {
+		sample := strings.Join(names, ", ")
+		if len(ids) > len(names) {
+			sample += Lf(" och %s till", thousands(len(ids)-len(names)))
+		}
+		b.WriteString("\n\n" + Lf("Mottagare: %s.", sample))
+	}
+	b.WriteString("\n\n" + L(textAskBulkFinal))
+	return b.String()
+}
+
+// sendNow is the confirmed send.
+func (s *bulkScreen) sendNow(ids []app.ID) {
+	if s.busy || s.results != nil || s.list.Text != s.checked || s.tpl == nil {
+		return
+	}
 	req := app.BulkRequest{TemplateID: s.tpl.ID, Subject: s.subject.Text, Text: s.text.Text, ResidentIDs: ids}
 	s.setBusy(true)
 	s.summary.SetText(Lf("Skickar till %s mottagare …", thousands(len(ids))))
@@ -582,24 +670,30 @@ func (s *bulkScreen) showResults(res []app.BulkResult, err error) {
 		return
 	}
 	s.results = res
+	s.outcome = outcomes(s.checks, res)
 	s.setBusy(false)
 	if err != nil {
 		logError("bulk send", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
 		fieldMessage(s.errText, L(textBulkFailed), true)
 	}
-	sent := 0
 	for _, r := range res {
-		if r.Sent() {
-			sent++
-			continue
-		}
-		if !errors.Is(r.Err, app.ErrUnreachable) {
+		if !r.Sent() && !errors.Is(r.Err, app.ErrUnreachable) {
 			logError("bulk send to resident", r.Err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID, "resident", r.ResidentID)
 		}
 	}
-	sum := Lf("Skickat till %s av %s mottagare.", thousands(sent), thousands(len(res)))
-	if n := len(res) - sent; n > 0 {
-		sum += " " + Lf("%s inte skickat – se orsaken i listan.", thousands(n))
+	sent := 0
+	for _, o := range s.outcome {
+		if o.sent() {
+			sent++
+		}
+	}
+	sum := Lf("Skickat till %s av %s personer i listan.", thousands(sent), thousands(len(s.outcome)))
+	if n := len(s.outcome) - sent; n > 0 {
+		sum += " " + Lf("%s har inte fått meddelandet och behöver brev eller samtal – orsaken står i listan.", thousands(n))
+		if s.save != nil {
+			sum += " " + L("Exportera listan för att skicka brev.")
+			s.export.Show()
+		}
 	}
 	s.summary.SetText(sum)
 	s.tableTitle.SetText(L(textResults))
@@ -614,7 +708,7 @@ func (s *bulkScreen) showResults(res []app.BulkResult, err error) {
 
 func (s *bulkScreen) tableSize() (int, int) {
 	if s.results != nil {
-		return len(s.results), len(resultCols)
+		return len(s.outcome), len(resultCols)
 	}
 	return len(s.checks), len(reportCols)
 }
@@ -641,27 +735,20 @@ func (s *bulkScreen) setColumns() {
 // cellText is the text of one cell and whether it says "not sent".
 func (s *bulkScreen) cellText(row, col int) (string, bool) {
 	if s.results != nil {
-		if row >= len(s.results) {
+		if row >= len(s.outcome) {
 			return "", false
 		}
-		r := &s.results[row]
-		c := s.byResident[r.ResidentID]
+		o := s.outcome[row]
 		switch col {
-		case 0:
-			if c != nil {
-				return c.PNR.String(), false
-			}
-		case 1:
-			if c != nil {
-				return c.Name, false
-			}
-		case 2:
-			if r.Sent() {
+		case 0, 1, 2:
+			return s.checkCell(o.check, col)
+		case 3:
+			if o.sent() {
 				return L(textWasSent), false
 			}
 			return L(textWasNotSent), true
-		case 3:
-			short, _ := resultReason(r)
+		case 4:
+			short, _ := o.reason()
 			return short, false
 		}
 		return "", false
@@ -670,6 +757,23 @@ func (s *bulkScreen) cellText(row, col int) (string, bool) {
 		return "", false
 	}
 	c := &s.checks[row]
+	switch col {
+	case 0, 1, 2:
+		return s.checkCell(c, col)
+	case 3:
+		if c.Sendable() {
+			return L(textWillSend), false
+		}
+		return L(textWillNotSend), true
+	case 4:
+		short, _ := checkReason(c)
+		return short, false
+	}
+	return "", false
+}
+
+// checkCell is the line, number and name of a list entry.
+func (s *bulkScreen) checkCell(c *app.RecipientCheck, col int) (string, bool) {
 	switch col {
 	case 0:
 		return strconv.Itoa(c.Line), false
@@ -680,14 +784,6 @@ func (s *bulkScreen) cellText(row, col int) (string, bool) {
 		return c.PNR.String(), false
 	case 2:
 		return c.Name, false
-	case 3:
-		if c.Sendable() {
-			return L(textWillSend), false
-		}
-		return L(textWillNotSend), true
-	case 4:
-		short, _ := checkReason(c)
-		return short, false
 	}
 	return "", false
 }
@@ -706,12 +802,108 @@ func (s *bulkScreen) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 func (s *bulkScreen) showDetail(id widget.TableCellID) {
 	var long string
 	switch {
-	case s.results != nil && id.Row < len(s.results):
-		_, long = resultReason(&s.results[id.Row])
+	case s.results != nil && id.Row < len(s.outcome):
+		_, long = s.outcome[id.Row].reason()
 	case s.results == nil && id.Row < len(s.checks):
 		_, long = checkReason(&s.checks[id.Row])
 	}
 	s.detail.SetText(long)
 	s.detail.Hidden = long == ""
 	s.content.Refresh()
+}
+
+// outcomes pairs each person of the checked list with the send's result:
+// a sendable entry with its result, any other entry (but a duplicate)
+// with the check's reason.
+func outcomes(checks []app.RecipientCheck, res []app.BulkResult) []bulkOutcome {
+	byID := make(map[app.ID]*app.BulkResult, len(res))
+	for i := range res {
+		byID[res[i].ResidentID] = &res[i]
+	}
+	out := make([]bulkOutcome, 0, len(checks))
+	for i := range checks {
+		c := &checks[i]
+		switch {
+		case c.Status == app.RecipientDuplicate:
+		case c.Sendable():
+			r := byID[c.ResidentID]
+			if r == nil { // not in the send (cannot happen): say so rather than hide it
+				r = &app.BulkResult{ResidentID: c.ResidentID, Err: context.Canceled}
+			}
+			out = append(out, bulkOutcome{check: c, result: r})
+		default:
+			out = append(out, bulkOutcome{check: c})
+		}
+	}
+	return out
+}
+
+// exportFollowUp saves the people not sent to as CSV, for letters and
+// calls, after the access log has recorded the export of each.
+func (s *bulkScreen) exportFollowUp() {
+	if s.save == nil || s.busy {
+		return
+	}
+	var rows []bulkOutcome
+	var ids []app.ID
+	for _, o := range s.outcome {
+		if !o.sent() {
+			rows = append(rows, o)
+			if o.check.ResidentID != "" {
+				ids = append(ids, o.check.ResidentID)
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	s.setBusy(true)
+	s.export.Disable()
+	s.tasks.run(func() func() {
+		err := s.cases.LogRecipientExport(s.ctx, s.sess, ids)
+		return func() {
+			s.setBusy(false)
+			s.export.Enable()
+			if err != nil {
+				logError("export bulk follow-up", err, "clinic", s.sess.ClinicID, "staff", s.sess.Staff.ID)
+				fieldMessage(s.errText, L(textExportFailed), true)
+				return
+			}
+			now := time.Now
+			if s.now != nil {
+				now = s.now
+			}
+			s.save("massutskick-ej-skickade-"+now().In(app.Stockholm).Format("2006-01-02")+".csv", followUpCSV(rows))
+		}
+	})
+}
+
+// followUpCSV is the follow-up list as a spreadsheet opens it in Sweden:
+// UTF-8 with a byte-order mark, semicolons, one person per row. A cell
+// that a spreadsheet would take for a formula is quoted with a leading '.
+func followUpCSV(rows []bulkOutcome) []byte {
+	var b bytes.Buffer
+	b.WriteString("\ufeff")
+	w := csv.NewWriter(&b)
+	w.Comma = ';'
+	w.UseCRLF = true
+	_ = w.Write([]string{L("Rad"), L("Personnummer"), L("Namn"), L("Orsak"), L("Att göra")})
+	for _, o := range rows {
+		c := o.check
+		pnr := c.Input
+		if !c.PNR.IsZero() {
+			pnr = c.PNR.String()
+		}
+		short, long := o.reason()
+		_ = w.Write([]string{strconv.Itoa(c.Line), csvCell(pnr), csvCell(c.Name), csvCell(short), csvCell(strings.ReplaceAll(long, "\n", " "))})
+	}
+	w.Flush()
+	return b.Bytes()
+}
+
+func csvCell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }

@@ -7,20 +7,21 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"mottagning/app"
 	"mottagning/app/demo"
-	"mottagning/app/personnummer"
 )
 
 type bulkRun struct {
 	f    *fixture
 	s    *bulkScreen
 	sess app.Session
-	done [][]app.BulkResult
+	done  [][]app.BulkResult
+	saved []savedFile
 }
 
 func newBulk(t *testing.T, f *fixture, staffKey, clinic string) *bulkRun {
@@ -32,6 +33,8 @@ func newBulk(t *testing.T, f *fixture, staffKey, clinic string) *bulkRun {
 		ctx: context.Background(), tasks: &f.ui.tasks, cases: app.NewCaseService(f.store, app.FixedClock(now)),
 		templates: f.store, sess: r.sess, clinic: c, win: f.win,
 		onDone: func(res []app.BulkResult) { r.done = append(r.done, res) },
+		save:   func(name string, data []byte) { r.saved = append(r.saved, savedFile{name, data}) },
+		now:    func() time.Time { return now },
 	})
 	f.win.SetContent(r.s.content)
 	f.wait()
@@ -99,7 +102,7 @@ func TestBulk_MixedListReportSendResults(t *testing.T) {
 		{"6", "12345", "", textWillNotSend, "Ogiltigt personnummer"},
 		{"7", personaResident(f, t, demo.Child12y11m).PNR.String(), "Elsa Lindberg", textWillSend, "Barn: 1 vårdnadshavare aviseras"},
 		{"8", personaResident(f, t, demo.ChildProtected).PNR.String(), "Liam Falk", textWillNotSend, "Barn: skyddade personuppgifter"},
-		{"9", "20010704-R017", "", textWillNotSend, "Ogiltigt personnummer"},
+		{"9", "20010704-R017", "", textWillNotSend, textReserveShort},
 	}
 	if rows, _ := s.tableSize(); rows != len(want) || !s.table.Visible() {
 		t.Fatalf("report has %d rows (visible %v), want %d", rows, s.table.Visible(), len(want))
@@ -121,7 +124,7 @@ func TestBulk_MixedListReportSendResults(t *testing.T) {
 		t.Errorf("detail %q", s.detail.Text)
 	}
 	s.table.Select(widget.TableCellID{Row: 9, Col: 1})
-	if s.detail.Text != personnummer.ErrReserve.Error() {
+	if s.detail.Text != textReserveLong {
 		t.Errorf("detail of the reserve number %q", s.detail.Text)
 	}
 	assertMarkup(t, "bulk_report.xml", f.win.Canvas())
@@ -129,6 +132,26 @@ func TestBulk_MixedListReportSendResults(t *testing.T) {
 
 	before := casesPerResident(f, t)
 	test.Tap(s.send)
+	f.wait()
+	// Issue 18, item 2: nothing goes before a question with the count,
+	// the template, the subject and a sample of text and recipients.
+	if !s.asked.shown() || totalCases(casesPerResident(f, t)) != totalCases(before) {
+		t.Fatal("Skicka should ask first and send nothing yet")
+	}
+	for _, want := range []string{"3 mottagare", "Kallelse till årskontroll", s.subject.Text, "Karin Johansson, Maria Karlsson, Elsa Lindberg", textAskBulkFinal} {
+		if !strings.Contains(s.asked.text.Text, want) {
+			t.Errorf("the question %q lacks %q", s.asked.text.Text, want)
+		}
+	}
+	assertMarkup(t, "bulk_confirm.xml", f.win.Canvas())
+	capturePNG(t, f.win, "bulk_confirm")
+	test.Tap(s.asked.no)
+	f.wait()
+	if s.results != nil || totalCases(casesPerResident(f, t)) != totalCases(before) {
+		t.Fatal("Avbryt in the question sent something")
+	}
+	test.Tap(s.send)
+	test.Tap(s.asked.yes)
 	f.wait()
 	wantSent := []string{demo.AdultSMS, demo.AdultBoth, demo.Child12y11m}
 	if len(s.results) != len(wantSent) {
@@ -139,12 +162,59 @@ func TestBulk_MixedListReportSendResults(t *testing.T) {
 		if res.ResidentID != f.ds.Persona[key] || !res.Sent() {
 			t.Errorf("result %d: %+v, want sent to %s", i, res, key)
 		}
-		if got := r.row(i); got[2] != textWasSent || got[1] != personaResident(f, t, key).Register.FullName() {
-			t.Errorf("result row %d = %q", i, got)
+	}
+	// The result lists every person of the list (the duplicate once):
+	// the sent, and those who need a letter or a call, with the reason.
+	wantRows := [][]string{
+		{"1", personaResident(f, t, demo.AdultSMS).PNR.String(), "Karin Johansson", textWasSent, ""},
+		{"2", personaResident(f, t, demo.NeverSignedIn).PNR.String(), "Olof Persson", textWasNotSent, "Har aldrig loggat in"},
+		{"2", personaResident(f, t, demo.AdultBoth).PNR.String(), "Maria Karlsson", textWasSent, ""},
+		{"5", personaResident(f, t, demo.Locked).PNR.String(), "Petra Svensson", textWasNotSent, "Låst inloggning"},
+		{"5", personaResident(f, t, demo.Deceased).PNR.String(), "Tore Jonsson", textWasNotSent, "Avliden"},
+		{"6", "12345", "", textWasNotSent, "Ogiltigt personnummer"},
+		{"7", personaResident(f, t, demo.Child12y11m).PNR.String(), "Elsa Lindberg", textWasSent, ""},
+		{"8", personaResident(f, t, demo.ChildProtected).PNR.String(), "Liam Falk", textWasNotSent, "Barn: skyddade personuppgifter"},
+		{"9", "20010704-R017", "", textWasNotSent, textReserveShort},
+	}
+	if rows, _ := s.tableSize(); rows != len(wantRows) {
+		t.Fatalf("result has %d rows, want %d", rows, len(wantRows))
+	}
+	for i, w := range wantRows {
+		if got := r.row(i); !slices.Equal(got, w) {
+			t.Errorf("result row %d = %q, want %q", i, got, w)
 		}
 	}
-	if s.summary.Text != "Skickat till 3 av 3 mottagare." || !s.done.Visible() || s.send.Visible() {
+	if !strings.HasPrefix(s.summary.Text, "Skickat till 3 av 9 personer i listan. 6 har inte fått meddelandet") || !s.done.Visible() || s.send.Visible() {
 		t.Errorf("summary %q, Klar visible %v", s.summary.Text, s.done.Visible())
+	}
+	// The follow-up list for letters: CSV, logged per resident found.
+	if !s.export.Visible() {
+		t.Fatal("the export of those not sent to should show")
+	}
+	logBefore := len(accessEntries(t, f, app.AccessExport))
+	test.Tap(s.export)
+	f.wait()
+	if len(r.saved) != 1 || r.saved[0].name != "massutskick-ej-skickade-2025-03-12.csv" {
+		t.Fatalf("saved %v", r.saved)
+	}
+	csvText := string(r.saved[0].data)
+	if !strings.HasPrefix(csvText, "\ufeffRad;Personnummer;Namn;Orsak;Att göra\r\n") {
+		t.Errorf("CSV header: %q", csvText[:min(60, len(csvText))])
+	}
+	lines := strings.Split(strings.TrimSpace(csvText), "\r\n")
+	if len(lines) != 1+6 {
+		t.Errorf("CSV has %d lines, want a header and 6 people", len(lines))
+	}
+	for _, want := range []string{"Petra Svensson;Låst inloggning;" + app.BlockLoginLocked.Message(), "20010704-R017;;Reservnummer", "12345;;Ogiltigt personnummer"} {
+		if !strings.Contains(csvText, want) {
+			t.Errorf("CSV lacks %q", want)
+		}
+	}
+	if strings.Contains(csvText, "Karin Johansson") {
+		t.Error("the CSV lists someone who was sent to")
+	}
+	if got := len(accessEntries(t, f, app.AccessExport)) - logBefore; got != 4 {
+		t.Errorf("%d export entries in the access log, want 4 (the residents found among those not sent to)", got)
 	}
 	after := casesPerResident(f, t)
 	if totalCases(after) != totalCases(before)+len(wantSent) {
@@ -280,4 +350,23 @@ func TestThousands(t *testing.T) {
 			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
 		}
 	}
+}
+
+// accessEntries are the access-log entries of every clinic with action,
+// written around the demo's now.
+func accessEntries(t *testing.T, f *fixture, action app.AccessAction) []app.AccessEntry {
+	t.Helper()
+	var out []app.AccessEntry
+	for _, c := range f.ds.Clinics {
+		all, err := f.store.Entries(context.Background(), c.ID, now.Add(-time.Hour), now.Add(time.Hour))
+		if err != nil {
+			t.Fatalf("access log: %v", err)
+		}
+		for _, e := range all {
+			if e.Action == action {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
 }

@@ -49,6 +49,7 @@ const (
 	textUseTemplate    = "Använd mallens text"
 	textEdited         = "Du har ändrat texten, så den byttes inte mot den nya mallens."
 	textCancel         = "Avbryt"
+	textAskDiscardBody = "Meddelandet du skrivit har inte skickats och försvinner om du avbryter."
 	textSendButton     = "Skicka"
 	textSending        = "Skickar …"
 	textShortcutHint   = "Ctrl+Enter skickar"
@@ -381,6 +382,7 @@ type sendScreen struct {
 	content fyne.CanvasObject
 
 	templatePicker
+	asked    *question         // Avbryt with a written message
 	resident *app.ResidentView // looked up; nil before
 	gen      int               // bumped by every change of the number; late lookups are dropped
 	sending  bool
@@ -452,11 +454,7 @@ func newSendScreen(d sendDeps) *sendScreen {
 	s.send = widget.NewButtonWithIcon(L(textSendButton), theme.MailSendIcon(), s.doSend)
 	s.send.Importance = widget.HighImportance
 	s.send.Disable()
-	s.cancel = widget.NewButton(L(textCancel), func() {
-		if s.onCancel != nil {
-			s.onCancel()
-		}
-	})
+	s.cancel = widget.NewButton(L(textCancel), s.doCancel)
 	s.progress = widget.NewProgressBarInfinite()
 	s.progress.Stop()
 	s.progress.Hide()
@@ -656,6 +654,22 @@ func (s *sendScreen) chooseTemplate() {
 
 func (s *sendScreen) untouched() bool {
 	return s.templatePicker.untouched(&s.subject.Entry, &s.text.Entry)
+}
+
+// doCancel is Avbryt: a message written or changed by hand is thrown
+// away only after a question.
+func (s *sendScreen) doCancel() {
+	leave := func() {
+		if s.onCancel != nil {
+			s.onCancel()
+		}
+	}
+	if !s.untouched() {
+		if s.asked = askQuestion(s.content, L(cvAskLeaveTitle), L(textAskDiscardBody), L(cvAskLeaveYes), L(cvAskLeaveNo), leave); s.asked != nil {
+			return
+		}
+	}
+	leave()
 }
 
 func (s *sendScreen) fillFromTemplate() {

@@ -627,3 +627,31 @@ func TestShapeOf(t *testing.T) {
 		}
 	}
 }
+
+// Issue 18, item 2: Avbryt with a message written by hand asks before it
+// throws the message away; a template's text as it came does not.
+func TestSend_CancelWithWrittenMessageAsks(t *testing.T) {
+	f := newFixture(t, false, nil)
+	r := newSend(t, f, demo.StaffReceiver, "Vårdcentralen Centrum")
+	r.chooseTemplate(t, "Kallelse till årskontroll")
+	test.Tap(r.s.cancel)
+	if !r.quit {
+		t.Fatal("a template's text untouched: Avbryt should leave at once")
+	}
+	r = newSend(t, f, demo.StaffReceiver, "Vårdcentralen Centrum")
+	r.chooseTemplate(t, "Kallelse till årskontroll")
+	test.Type(&r.s.text.Entry, " Ta med dina mediciner.")
+	test.Tap(r.s.cancel)
+	if r.quit || !r.s.asked.shown() || r.s.asked.text.Text != textAskDiscardBody {
+		t.Fatalf("edited text: left %v, asked %v", r.quit, r.s.asked.shown())
+	}
+	test.Tap(r.s.asked.no)
+	if r.quit || !strings.Contains(r.s.text.Text, " Ta med dina mediciner.") {
+		t.Fatal("Fortsätt skriva should keep the screen and the text")
+	}
+	test.Tap(r.s.cancel)
+	test.Tap(r.s.asked.yes)
+	if !r.quit {
+		t.Error("Kasta texten should leave")
+	}
+}

@@ -65,10 +65,13 @@ func askQuestion(on fyne.CanvasObject, title, body, yes, no string, onYes func()
 		q.pop.Hide()
 		onYes()
 	})
-	lines := 2 + len(body)/48
+	// A wrapping label is as tall as its width makes it: lay it out at the
+	// question's width to know its height.
+	const width = 440
+	q.text.Resize(fyne.NewSize(width, q.text.MinSize().Height))
 	content := container.NewVBox(
 		q.title,
-		container.NewGridWrap(fyne.NewSize(420, q.text.MinSize().Height*float32(lines)), q.text),
+		container.NewGridWrap(fyne.NewSize(width, q.text.MinSize().Height), q.text),
 		container.NewHBox(layout.NewSpacer(), q.yes, q.no),
 	)
 	q.pop = widget.NewModalPopUp(container.NewPadded(content), c)

@@ -468,6 +468,7 @@ func (s *workspaceScreen) showBulk() {
 	s.closeScreen()
 	s.bulkScr = newBulkScreen(bulkDeps{
 		ctx: s.ctx, tasks: s.tasks, cases: s.bulk, templates: s.dir, sess: s.sess, clinic: s.clinic, win: s.win,
+		save: s.saveFile, now: s.clock.Now,
 		onDone: func([]app.BulkResult) {
 			s.closeScreen()
 			s.refreshLists()
