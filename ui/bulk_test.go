@@ -17,9 +17,9 @@ import (
 )
 
 type bulkRun struct {
-	f    *fixture
-	s    *bulkScreen
-	sess app.Session
+	f     *fixture
+	s     *bulkScreen
+	sess  app.Session
 	done  [][]app.BulkResult
 	saved []savedFile
 }
