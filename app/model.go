@@ -136,6 +136,10 @@ type Account struct {
 	LastSignIn    time.Time
 	LoginLocked   bool // låst inloggning (R10)
 	JournalSealed bool // förseglad journal (R11), independent of LoginLocked
+	// LockEvents are the latest changes of LoginLocked, oldest first: by
+	// the kontaktcenter with the identity check and reason, or by the
+	// resident.
+	LockEvents []LockEvent `json:",omitempty"`
 }
 
 // Settings are the resident's own inställningar (R3, R13). Only the resident
@@ -510,6 +514,9 @@ const (
 	// device (a pull page or a push's answer); recorded by the server,
 	// once per device, case and case version.
 	AccessSyncPull AccessAction = "hamta-till-dator"
+	// AccessLoginLock: a kontaktcenter locked or unlocked a resident's
+	// login (R10); recorded with no clinic.
+	AccessLoginLock AccessAction = "andra-inloggningssparr"
 )
 
 // Label is the Swedish text of the action.
@@ -529,6 +536,8 @@ func (a AccessAction) Label() string {
 		return "Skrev ut"
 	case AccessSyncPull:
 		return "Hämtade till dator"
+	case AccessLoginLock:
+		return "Ändrade spärr av inloggning"
 	}
 	return string(a)
 }

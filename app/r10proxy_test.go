@@ -32,7 +32,8 @@ func TestR10_GuardianMayNotActForLockedChild(t *testing.T) {
 		t.Fatalf("before the lock: inbox %d, %v", len(inbox), err)
 	}
 	caseID := inbox[0].ID
-	if err := f.res.SetLoginLocked(f.ctx, app.Actor{Staff: contact}, elsa.ID, true); err != nil {
+	if _, err := app.NewContactCenterService(f.store, app.FixedClock(f.now)).SetLoginLock(f.ctx, contact,
+		app.LockRequest{PNR: elsa.PNR.String(), Locked: true, Check: app.CheckBankID, Reason: app.ReasonSuspectedUse}); err != nil {
 		t.Fatal(err)
 	}
 	elsa = f.resident(demo.Child12y11m)

@@ -347,19 +347,22 @@ func (s *ResidentService) SetGuardianContact(ctx context.Context, guardian, chil
 	})
 }
 
-// SetLoginLocked locks or unlocks a login (R10): by the resident
-// themselves, or by kontaktcenter staff on the resident's request.
+// SetLoginLocked is a resident locking their own login (R10), signed in
+// with their e-ID. Staff use ContactCenterService.SetLoginLock, which
+// records the identity check and the access. A locked resident cannot
+// sign in, so unlocking goes through the kontaktcenter.
 func (s *ResidentService) SetLoginLocked(ctx context.Context, actor Actor, id ID, locked bool) error {
-	if !(actor.Staff == nil && actor.ResidentID == id) && !actor.Staff.HasRegion(RoleContactCenter) {
+	if actor.Staff != nil || actor.ResidentID != id {
 		return fmt.Errorf("lock login of %s: %w", id, ErrForbidden)
 	}
-	if actor.Staff == nil && !locked {
-		// A locked resident cannot sign in, so unlocking goes through the
-		// contact centre after an identity check.
+	if !locked {
 		return fmt.Errorf("unlock login of %s by resident: %w", id, ErrForbidden)
 	}
 	now := s.clock.Now()
 	return s.store.UpdateResident(ctx, id, func(r *Resident) error {
+		if !r.Account.LoginLocked {
+			r.Account.addLockEvent(LockEvent{At: now, Locked: true, Check: CheckOwnEID, Reason: ReasonOwnWish})
+		}
 		r.Account.LoginLocked, r.UpdatedAt = locked, now
 		return nil
 	})

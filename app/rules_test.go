@@ -407,11 +407,16 @@ func TestR10_LockedLoginCannotSignInOrReceive(t *testing.T) {
 		t.Fatalf("resident unlocks: err = %v", err)
 	}
 	handler := f.session(demo.StaffHandler, 0).Staff
-	if err := f.res.SetLoginLocked(f.ctx, app.Actor{Staff: handler}, karin, false); !errors.Is(err, app.ErrForbidden) {
+	cc := app.NewContactCenterService(f.store, app.FixedClock(f.now))
+	unlock := app.LockRequest{PNR: f.pnr(demo.AdultSMS), Check: app.CheckIDDocument, Reason: app.ReasonResolved}
+	if _, err := cc.SetLoginLock(f.ctx, handler, unlock); !errors.Is(err, app.ErrForbidden) {
 		t.Fatalf("ärendehanterare unlocks: err = %v", err)
 	}
+	if err := f.res.SetLoginLocked(f.ctx, app.Actor{Staff: handler}, karin, true); !errors.Is(err, app.ErrForbidden) {
+		t.Fatalf("staff through the resident's door: err = %v", err)
+	}
 	contact, _ := f.store.Staff(f.ctx, f.ds.StaffBy[demo.StaffContact])
-	if err := f.res.SetLoginLocked(f.ctx, app.Actor{Staff: contact}, karin, false); err != nil {
+	if _, err := cc.SetLoginLock(f.ctx, contact, unlock); err != nil {
 		t.Fatalf("kontaktcenter unlocks: %v", err)
 	}
 	if err := f.res.SignIn(f.ctx, karin); err != nil {

@@ -18,7 +18,7 @@ var (
 	// of a personnummer, but with letters in the last four positions. Such
 	// numbers are local to one care provider and cannot identify a resident
 	// in 1177, so they get their own error that callers can act on.
-	ErrReserve = errors.New("Det här är ett reservnummer (bokstäver bland de fyra sista tecknen). Reservnummer kan inte användas här. Skriv personens personnummer eller samordningsnummer.")
+	ErrReserve = errors.New("Det här är ett reservnummer (bokstäver bland de fyra sista tecknen). Reservnummer kan inte användas här. Skriv personens personnummer eller samordningsnummer; har personen bara reservnummer kan hen inte få meddelanden här – skicka ett brev eller ring i stället.")
 
 	// ErrDate means that the date part is not a possible birth date: month
 	// or day out of range, a coordination day of 60 or above 91, or a birth
