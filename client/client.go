@@ -467,9 +467,23 @@ func (c *Client) TestNotification(ctx context.Context, token, clinic, channel, a
 	return c.Do(ctx, http.MethodPost, clinicPath(clinic)+"/notifications/test", token, TestNotificationRequest{Channel: channel, Address: address}, nil)
 }
 
-// RegionLock locks (on) or unlocks a resident's login (kontaktcenter).
-func (c *Client) RegionLock(ctx context.Context, token, pnr string, on bool) error {
-	return c.Do(ctx, http.MethodPost, "/api/staff/region/residents/lock", token, RegionResidentRequest{Personnummer: pnr, On: on}, nil)
+// RegionFind looks a resident up for the kontaktcenter (access-logged).
+func (c *Client) RegionFind(ctx context.Context, token, pnr string) (*RegionResident, error) {
+	var out RegionResident
+	if err := c.Do(ctx, http.MethodPost, "/api/staff/region/residents/find", token, RegionResidentRequest{Personnummer: pnr}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RegionLock locks (req.On) or unlocks a resident's login (kontaktcenter),
+// with the identity check and the reason; it returns the resident as now.
+func (c *Client) RegionLock(ctx context.Context, token string, req RegionResidentRequest) (*RegionResident, error) {
+	var out RegionResident
+	if err := c.Do(ctx, http.MethodPost, "/api/staff/region/residents/lock", token, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // RegionSeal seals (on) or unseals a resident's record (kontaktcenter).

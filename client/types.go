@@ -3,6 +3,9 @@ package client
 import (
 	"fmt"
 	"time"
+
+	"mottagning/app"
+	"mottagning/app/personnummer"
 )
 
 // The wire types of the API (docs/openapi.yaml). They are plain data with
@@ -361,6 +364,55 @@ type BlockGuardianRequest struct {
 type RegionResidentRequest struct {
 	Personnummer string `json:"personnummer"`
 	On           bool   `json:"on"`
+	// IdentityCheck and Reason are required by a lock or unlock (R10):
+	// app.IdentityCheck and app.LockReason codes.
+	IdentityCheck string `json:"identityCheck,omitempty"`
+	Reason        string `json:"reason,omitempty"`
+}
+
+// RegionResident is what the kontaktcenter sees of a resident: who, and
+// the state of the login and record (app.ContactView).
+type RegionResident struct {
+	ResidentID    string          `json:"residentId"`
+	Name          string          `json:"name"`
+	Personnummer  string          `json:"personnummer"`
+	LoginLocked   bool            `json:"loginLocked"`
+	JournalSealed bool            `json:"journalSealed"`
+	Deceased      bool            `json:"deceased"`
+	Last          *RegionLockInfo `json:"last,omitempty"`
+}
+
+// RegionLockInfo is the latest change of a login lock.
+type RegionLockInfo struct {
+	At            time.Time `json:"at"`
+	Locked        bool      `json:"locked"`
+	By            string    `json:"by,omitempty"`
+	IdentityCheck string    `json:"identityCheck"`
+	Reason        string    `json:"reason"`
+}
+
+// RegionResidentOf is the wire form of v.
+func RegionResidentOf(v *app.ContactView) RegionResident {
+	out := RegionResident{ResidentID: string(v.ResidentID), Name: v.Name, Personnummer: v.PNR.String(),
+		LoginLocked: v.LoginLocked, JournalSealed: v.JournalSealed, Deceased: v.Deceased}
+	if e := v.Last; e != nil {
+		out.Last = &RegionLockInfo{At: e.At, Locked: e.Locked, By: string(e.By), IdentityCheck: string(e.Check), Reason: string(e.Reason)}
+	}
+	return out
+}
+
+// App is the view the desktop's kontaktcenter screen shows.
+func (r RegionResident) App() (*app.ContactView, error) {
+	n, err := personnummer.Parse(r.Personnummer)
+	if err != nil {
+		return nil, fmt.Errorf("region resident: %w", err)
+	}
+	v := &app.ContactView{ResidentID: app.ID(r.ResidentID), Name: r.Name, PNR: n,
+		LoginLocked: r.LoginLocked, JournalSealed: r.JournalSealed, Deceased: r.Deceased}
+	if e := r.Last; e != nil {
+		v.Last = &app.LockEvent{At: e.At, Locked: e.Locked, By: app.ID(e.By), Check: app.IdentityCheck(e.IdentityCheck), Reason: app.LockReason(e.Reason)}
+	}
+	return v, nil
 }
 
 // --- resident ---

@@ -39,7 +39,8 @@ var staffEndpoints = []endpoint{
 	{"GET", "/api/staff/clinics/{clinic}/templates", ""},
 	{"POST", "/api/staff/clinics/{clinic}/children/{child}/guardians/{guardian}/block", `{"blocked":true}`},
 	{"POST", "/api/staff/clinics/{clinic}/notifications/test", `{"channel":"sms","address":"0701740650"}`},
-	{"POST", "/api/staff/region/residents/lock", `{"personnummer":"{pnr}","on":true}`},
+	{"POST", "/api/staff/region/residents/find", `{"personnummer":"{pnr}"}`},
+	{"POST", "/api/staff/region/residents/lock", `{"personnummer":"{pnr}","on":true,"identityCheck":"mobilt-bankid","reason":"forlorad-e-legitimation"}`},
 	{"POST", "/api/staff/region/residents/seal", `{"personnummer":"{pnr}","on":true}`},
 }
 

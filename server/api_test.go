@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -285,8 +286,8 @@ func TestR10_LockedResidentCannotSignIn(t *testing.T) {
 	}
 
 	// Only kontaktcenter unlocks; a case handler is refused.
-	wantCode(t, c.RegionLock(ctx, e.staff(demo.StaffReceiver), karin.PNR.String(), false), "forbidden")
-	if err := c.RegionLock(ctx, e.staff(demo.StaffContact), karin.PNR.String(), false); err != nil {
+	wantCode(t, regionLock(ctx, c, e.staff(demo.StaffReceiver), karin.PNR.String(), false), "forbidden")
+	if err := regionLock(ctx, c, e.staff(demo.StaffContact), karin.PNR.String(), false); err != nil {
 		t.Fatalf("kontaktcenter unlock: %v", err)
 	}
 	tok = e.signIn(demo.AdultSMS)
@@ -301,7 +302,7 @@ func TestR10_LockedResidentCannotSignIn(t *testing.T) {
 	if err := c.RegionSeal(ctx, e.staff(demo.StaffContact), karin.PNR.String(), false); err != nil {
 		t.Fatalf("kontaktcenter unseal: %v", err)
 	}
-	wantCode(t, c.RegionLock(ctx, e.staff(demo.StaffContact), "19000101-0000", true), "invalid")
+	wantCode(t, regionLock(ctx, c, e.staff(demo.StaffContact), "19000101-0000", true), "invalid")
 }
 
 // TestR3_SettingsNormalisedAndOnlyOwn: settings are the resident's own;
@@ -385,4 +386,16 @@ func TestStaffListsAndAssign(t *testing.T) {
 	}
 	_, err = c.StaffMe(ctx, anna)
 	wantCode(t, err, "unauthenticated")
+}
+
+// regionLock is the kontaktcenter's lock (on) or unlock through the REST
+// door, with an identity check and a reason that fits.
+func regionLock(ctx context.Context, c *client.Client, tok, pnr string, on bool) error {
+	reason := app.ReasonResolved
+	if on {
+		reason = app.ReasonLostEID
+	}
+	_, err := c.RegionLock(ctx, tok, client.RegionResidentRequest{Personnummer: pnr, On: on,
+		IdentityCheck: string(app.CheckBankID), Reason: string(reason)})
+	return err
 }

@@ -53,6 +53,7 @@ func TestRoleMatrix(t *testing.T) {
 		"GET /api/staff/clinics/{clinic}/templates":                                    {recv, hand, local},
 		"POST /api/staff/clinics/{clinic}/children/{child}/guardians/{guardian}/block": {local},
 		"POST /api/staff/clinics/{clinic}/notifications/test":                          {local},
+		"POST /api/staff/region/residents/find":                                        {contact},
 		"POST /api/staff/region/residents/lock":                                        {contact},
 		"POST /api/staff/region/residents/seal":                                        {contact},
 	}

@@ -87,7 +87,7 @@ func TestR10_GuardianOfLockedChildRefusedOnEveryProxyRoute(t *testing.T) {
 	if _, err := e.c.Inbox(e.ctx, ake, string(elsa.ID)); err != nil {
 		t.Fatalf("inbox of the child before the lock: %v", err)
 	}
-	if err := e.c.RegionLock(e.ctx, e.staff(demo.StaffContact), elsa.PNR.String(), true); err != nil {
+	if err := regionLock(e.ctx, e.c, e.staff(demo.StaffContact), elsa.PNR.String(), true); err != nil {
 		t.Fatalf("kontaktcenter locks the child's login: %v", err)
 	}
 	before := e.storedState(elsa.ID)
@@ -128,7 +128,7 @@ func TestR10_GuardianOfLockedChildRefusedOnEveryProxyRoute(t *testing.T) {
 	}
 
 	// Kontaktcenter unlocks on request: proxy mode is back.
-	if err := e.c.RegionLock(e.ctx, e.staff(demo.StaffContact), elsa.PNR.String(), false); err != nil {
+	if err := regionLock(e.ctx, e.c, e.staff(demo.StaffContact), elsa.PNR.String(), false); err != nil {
 		t.Fatalf("unlock: %v", err)
 	}
 	if _, err := e.c.Inbox(e.ctx, ake, string(elsa.ID)); err != nil {
@@ -162,7 +162,7 @@ func TestR10_StaffSeeLockedChildUnreachable(t *testing.T) {
 	}
 	notifiedBefore := len(ns)
 
-	if err := c.RegionLock(ctx, e.staff(demo.StaffContact), elsa.PNR.String(), true); err != nil {
+	if err := regionLock(ctx, c, e.staff(demo.StaffContact), elsa.PNR.String(), true); err != nil {
 		t.Fatal(err)
 	}
 	v, err := c.LookupResident(ctx, anna, centrum, elsa.PNR.String())

@@ -150,7 +150,7 @@ func TestR2_ResidentAccessMatrix(t *testing.T) {
 			// on request (R10): then he is refused as she would be.
 			a, b := signIn2(e, demo.GuardianNotified)
 			elsa := e.persona(demo.Child12y11m)
-			if err := e.c.RegionLock(e.ctx, e.staff(demo.StaffContact), elsa.PNR.String(), true); err != nil {
+			if err := regionLock(e.ctx, e.c, e.staff(demo.StaffContact), elsa.PNR.String(), true); err != nil {
 				e.t.Fatal(err)
 			}
 			return a, b, elsa
@@ -169,7 +169,7 @@ func TestR2_ResidentAccessMatrix(t *testing.T) {
 		{relLockedByContact, "unauthenticated", func(e *env) (string, string, *app.Resident) {
 			a, b := signIn2(e, demo.AdultSMS)
 			karin := e.persona(demo.AdultSMS)
-			if err := e.c.RegionLock(e.ctx, e.staff(demo.StaffContact), karin.PNR.String(), true); err != nil {
+			if err := regionLock(e.ctx, e.c, e.staff(demo.StaffContact), karin.PNR.String(), true); err != nil {
 				e.t.Fatal(err)
 			}
 			return a, b, karin

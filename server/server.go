@@ -67,6 +67,7 @@ type Server struct {
 	cases     *app.CaseService
 	audit     *app.AuditService
 	residents *app.ResidentService
+	contact   *app.ContactCenterService
 	templates *app.TemplateService
 	eservices *app.EServiceService
 	notifyAdm *app.NotificationAdmin
@@ -113,6 +114,7 @@ func New(ctx context.Context, deps Deps) (*Server, error) {
 		cases:     app.NewCaseService(gate, deps.Clock),
 		audit:     app.NewAuditService(gate, deps.Clock),
 		residents: app.NewResidentService(gate, deps.Clock),
+		contact:   app.NewContactCenterService(gate, deps.Clock),
 		templates: app.NewTemplateService(gate, deps.Clock),
 		eservices: app.NewEServiceService(gate, deps.Clock),
 		notifyAdm: app.NewNotificationAdmin(deps.TestSender),
@@ -187,6 +189,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+c+"/notifications/test", s.withClinic(s.testNotification))
 
 	// Staff, region roles (kontaktcenter).
+	mux.HandleFunc("POST /api/staff/region/residents/find", s.withStaff(s.regionFind))
 	mux.HandleFunc("POST /api/staff/region/residents/lock", s.withStaff(s.regionLock))
 	mux.HandleFunc("POST /api/staff/region/residents/seal", s.withStaff(s.regionSeal))
 

@@ -309,28 +309,45 @@ func (s *Server) regionResident(ctx context.Context, r *http.Request, req *clien
 	return st, res.ID, nil
 }
 
-// regionLock locks or unlocks a resident's login on their request (R10).
+// regionFind is the kontaktcenter's lookup of a resident (R10), through
+// app.ContactCenterService, which checks the role and records the access.
+func (s *Server) regionFind(w http.ResponseWriter, r *http.Request) {
+	var req client.RegionResidentRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	v, err := s.contact.FindResident(r.Context(), staffOf(claimsOf(r)), req.Personnummer)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, client.RegionResidentOf(v))
+}
+
+// regionLock locks or unlocks a resident's login on their request (R10),
+// with the identity check and the reason, through the same door as the
+// standalone desktop (app.ContactCenterService). A lock ends the
+// resident's sessions at once.
 func (s *Server) regionLock(w http.ResponseWriter, r *http.Request) {
 	var req client.RegionResidentRequest
 	if !decode(w, r, &req) {
 		return
 	}
-	st, id, err := s.regionResident(r.Context(), r, &req)
-	if err == nil {
-		err = s.residents.SetLoginLocked(r.Context(), app.Actor{Staff: st}, id, req.On)
-	}
+	st := staffOf(claimsOf(r))
+	v, err := s.contact.SetLoginLock(r.Context(), st, app.LockRequest{PNR: req.Personnummer, Locked: req.On,
+		Check: app.IdentityCheck(req.IdentityCheck), Reason: app.LockReason(req.Reason)})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if req.On {
-		if err := s.sessions.endAll(r.Context(), id); err != nil {
+		if err := s.sessions.endAll(r.Context(), v.ResidentID); err != nil {
 			s.fail(w, r, err)
 			return
 		}
 	}
-	s.log.Info("login lock changed by kontaktcenter", "staff", st.ID, "resident", id, "locked", req.On)
-	w.WriteHeader(http.StatusNoContent)
+	s.log.Info("login lock changed by kontaktcenter", "staff", st.ID, "resident", v.ResidentID, "locked", req.On)
+	writeJSON(w, http.StatusOK, client.RegionResidentOf(v))
 }
 
 // regionSeal seals or unseals a resident's record on their request (R11).

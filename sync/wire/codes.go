@@ -153,4 +153,5 @@ const (
 	AccessExport         AccessAction = "exportera"
 	AccessPrint          AccessAction = "skriva-ut"
 	AccessSyncPull       AccessAction = "hamta-till-dator"
+	AccessLoginLock      AccessAction = "andra-inloggningssparr"
 )

@@ -95,7 +95,8 @@ var (
 		ID: "r-child", PNR: pnr("20150101-0027"), ReserveNumber: "R-123",
 		Register: app.Register{GivenName: "Alva", FamilyName: "Öberg", Address: app.Address{Street: "Storgatan 1",
 			PostalCode: "111 22", City: "Stockholm"}, ProtectedIdentity: true, Deceased: true},
-		Account:  app.Account{Activated: true, ActivatedAt: t0, LastSignIn: t1, LoginLocked: true, JournalSealed: true},
+		Account: app.Account{Activated: true, ActivatedAt: t0, LastSignIn: t1, LoginLocked: true, JournalSealed: true,
+			LockEvents: []app.LockEvent{{At: t1, Locked: true, By: "s-9", Check: app.CheckBankID, Reason: app.ReasonLostEID}}},
 		Settings: app.Settings{Mobile: app.Hidden, Email: app.Hidden, NotifySMS: true, NotifyEmail: true, ShareWithCare: true, SavedAt: t2},
 		Guardians: []app.Guardianship{
 			{GuardianID: "r-g1", ProxyActivated: true, Contact: app.GuardianContact{Mobile: app.Hidden, Email: app.Hidden, SavedAt: t1},

@@ -271,6 +271,28 @@ type Account struct {
 	LastSignIn    time.Time `json:"LastSignIn"`
 	LoginLocked   bool      `json:"LoginLocked"`
 	JournalSealed bool      `json:"JournalSealed"`
+	// LockEvents are the latest changes of the login lock (R10).
+	LockEvents []LockEvent `json:"LockEvents,omitempty"`
+}
+
+// LockEvent is one change of a login lock: when, lock or unlock, by which
+// kontaktcenter staff member (empty: the resident), the identity check
+// and the reason (app.IdentityCheck and app.LockReason codes).
+type LockEvent struct {
+	At     time.Time `json:"At"`
+	Locked bool      `json:"Locked"`
+	By     string    `json:"By,omitempty"`
+	Check  string    `json:"Check"`
+	Reason string    `json:"Reason"`
+}
+
+func fromLockEvent(e app.LockEvent) LockEvent {
+	return LockEvent{At: e.At, Locked: e.Locked, By: string(e.By), Check: string(e.Check), Reason: string(e.Reason)}
+}
+
+// App is e in the domain.
+func (e LockEvent) App() app.LockEvent {
+	return app.LockEvent{At: e.At, Locked: e.Locked, By: app.ID(e.By), Check: app.IdentityCheck(e.Check), Reason: app.LockReason(e.Reason)}
 }
 
 // Settings are a resident's own settings.
@@ -323,7 +345,7 @@ func FromResident(r app.Resident) Resident {
 			Address:           Address{Street: g.Address.Street, PostalCode: g.Address.PostalCode, City: g.Address.City},
 			ProtectedIdentity: g.ProtectedIdentity, Deceased: g.Deceased},
 		Account: Account{Activated: a.Activated, ActivatedAt: a.ActivatedAt, LastSignIn: a.LastSignIn,
-			LoginLocked: a.LoginLocked, JournalSealed: a.JournalSealed},
+			LoginLocked: a.LoginLocked, JournalSealed: a.JournalSealed, LockEvents: Map(a.LockEvents, fromLockEvent)},
 		Settings: Settings{Mobile: s.Mobile, Email: s.Email, NotifySMS: s.NotifySMS, NotifyEmail: s.NotifyEmail,
 			ShareWithCare: s.ShareWithCare, SavedAt: s.SavedAt},
 		Guardians: Map(r.Guardians, fromGuardianship), HeldBlocks: Map(r.HeldBlocks, fromGuardianship),
@@ -340,7 +362,7 @@ func (r Resident) App() app.Resident {
 			Address:           app.Address{Street: g.Address.Street, PostalCode: g.Address.PostalCode, City: g.Address.City},
 			ProtectedIdentity: g.ProtectedIdentity, Deceased: g.Deceased},
 		Account: app.Account{Activated: a.Activated, ActivatedAt: a.ActivatedAt, LastSignIn: a.LastSignIn,
-			LoginLocked: a.LoginLocked, JournalSealed: a.JournalSealed},
+			LoginLocked: a.LoginLocked, JournalSealed: a.JournalSealed, LockEvents: Map(a.LockEvents, LockEvent.App)},
 		Settings: app.Settings{Mobile: s.Mobile, Email: s.Email, NotifySMS: s.NotifySMS, NotifyEmail: s.NotifyEmail,
 			ShareWithCare: s.ShareWithCare, SavedAt: s.SavedAt},
 		Guardians: Map(r.Guardians, Guardianship.App), HeldBlocks: Map(r.HeldBlocks, Guardianship.App),
