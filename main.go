@@ -225,6 +225,9 @@ func run() int {
 	var syncStatus ui.SyncStatus
 	var residentLookup ui.ResidentLookup
 	var second ui.SecondFactor
+	// The kontaktcenter's lock and unlock: on this database standalone,
+	// on the server when connected.
+	var contact ui.ContactCenter = app.NewContactCenterService(store, clock)
 	if remote == nil {
 		// The notification dispatcher of the standalone desktop: its outbox
 		// is this database. It must end before the store closes.
@@ -234,7 +237,7 @@ func run() int {
 		conn, stopSync := startSync(ctx, store, remote, cases, clock, ring, keyringError)
 		defer stopSync()
 		auth, syncStatus, residentLookup = conn.auth, conn.engine, conn.lookup
-		audit, second = conn.audit, conn.second
+		audit, second, contact = conn.audit, conn.second, conn.contact
 	}
 	// mu guards dispatched and the start screen's connect below, which
 	// runs off the UI goroutine, against these defers.
@@ -277,30 +280,32 @@ func run() int {
 			dispatched = func() {}
 			conn, stop := startSync(ctx, store, c, cases, clock, ring, keyringError)
 			stopSync = stop
-			return &ui.Connection{Auth: conn.auth, Sync: conn.engine, Lookup: conn.lookup, Audit: conn.audit, SecondFactor: conn.second}, nil
+			return &ui.Connection{Auth: conn.auth, Sync: conn.engine, Lookup: conn.lookup, Audit: conn.audit, SecondFactor: conn.second,
+				ContactCenter: conn.contact}, nil
 		}
 	}
 	gui = ui.New(ctx, w, ui.Deps{
-		Directory:    store,
-		Cases:        cases,
-		Bulk:         cases,
-		Templates:    app.NewTemplateService(store, clock),
-		Audit:        audit,
-		StaffAdmin:   app.NewStaffService(store, clock),
-		Guardians:    app.NewGuardianService(store, clock),
-		EServices:    app.NewEServiceBuilder(store, store, clock),
-		TestNotify:   app.NewNotificationAdmin(testSender),
-		Auth:         auth,
-		Clock:        clock,
-		Prefs:        prefs,
-		Notify:       notifyUser,
-		Demo:         store.IsDemo(),
-		DemoPassword: demo.Password,
-		Preselect:    pre,
-		Sync:         syncStatus,
-		Lookup:       residentLookup,
-		Connect:      connect,
-		SecondFactor: second,
+		Directory:     store,
+		Cases:         cases,
+		Bulk:          cases,
+		Templates:     app.NewTemplateService(store, clock),
+		Audit:         audit,
+		StaffAdmin:    app.NewStaffService(store, clock),
+		Guardians:     app.NewGuardianService(store, clock),
+		EServices:     app.NewEServiceBuilder(store, store, clock),
+		TestNotify:    app.NewNotificationAdmin(testSender),
+		Auth:          auth,
+		Clock:         clock,
+		Prefs:         prefs,
+		Notify:        notifyUser,
+		Demo:          store.IsDemo(),
+		DemoPassword:  demo.Password,
+		Preselect:     pre,
+		Sync:          syncStatus,
+		Lookup:        residentLookup,
+		Connect:       connect,
+		SecondFactor:  second,
+		ContactCenter: contact,
 	})
 
 	// Ctrl+C or SIGTERM closes the window like the user would, so that the

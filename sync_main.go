@@ -12,6 +12,7 @@ import (
 	"mottagning/client/connect"
 	"mottagning/storage"
 	msync "mottagning/sync"
+	"mottagning/ui"
 )
 
 // connectServer prepares connected mode (client/connect.Connect): the
@@ -45,6 +46,55 @@ type connected struct {
 	audit *msync.AuditLog
 	// second enrols the staff member's authenticator app on the server.
 	second secondFactor
+	// contact is the kontaktcenter's lock and unlock, on the server.
+	contact remoteContact
+}
+
+// remoteContact is ui.ContactCenter over the server's region routes: a
+// lock must take effect for the resident at once, so it is never queued;
+// without the server nothing changes (ui.ErrServerUnreachable). The
+// server's refusals become app's errors, which the screen words.
+type remoteContact struct {
+	c      *client.Client
+	tokens *msync.Tokens
+}
+
+func (r remoteContact) FindResident(ctx context.Context, st *app.Staff, pnr string) (*app.ContactView, error) {
+	tok, err := r.tokens.Token(ctx)
+	if err != nil {
+		return nil, contactError(err)
+	}
+	v, err := r.c.RegionFind(ctx, tok, pnr)
+	if err != nil {
+		return nil, contactError(err)
+	}
+	return v.App()
+}
+
+func (r remoteContact) SetLoginLock(ctx context.Context, st *app.Staff, req app.LockRequest) (*app.ContactView, error) {
+	tok, err := r.tokens.Token(ctx)
+	if err != nil {
+		return nil, contactError(err)
+	}
+	v, err := r.c.RegionLock(ctx, tok, client.RegionResidentRequest{Personnummer: req.PNR, On: req.Locked,
+		IdentityCheck: string(req.Check), Reason: string(req.Reason)})
+	if err != nil {
+		return nil, contactError(err)
+	}
+	return v.App()
+}
+
+func contactError(err error) error {
+	if msync.Offline(err) || errors.Is(err, msync.ErrSignInNeeded) {
+		return fmt.Errorf("%w: %w", ui.ErrServerUnreachable, err)
+	}
+	for code, kind := range map[string]error{"forbidden": app.ErrForbidden, "invalid": app.ErrInvalid,
+		"not_found": app.ErrNotFound, "conflict": app.ErrConflict} {
+		if client.Code(err) == code {
+			return fmt.Errorf("%w: %w", kind, err)
+		}
+	}
+	return err
 }
 
 // secondFactor is ui.SecondFactor over the server's enrolment endpoints,
@@ -117,7 +167,8 @@ func startSync(ctx context.Context, store *storage.Store, c *client.Client, case
 	}()
 	lookup := &msync.Lookup{Cases: cases, Remote: c, Tokens: tokens, Store: store}
 	audit := &msync.AuditLog{AuditService: app.NewAuditService(store, clock), Remote: c, Tokens: tokens, Log: slog.Default()}
-	return connected{auth: auth, engine: eng, lookup: lookup, audit: audit, second: secondFactor{c: c, tokens: tokens}},
+	return connected{auth: auth, engine: eng, lookup: lookup, audit: audit, second: secondFactor{c: c, tokens: tokens},
+			contact: remoteContact{c: c, tokens: tokens}},
 		func() { cancel(); <-done }
 }
 

@@ -133,7 +133,8 @@ func appKeys(t *testing.T) map[string]string {
 	// Every literal that the labels and messages the UI shows can return,
 	// read from app's sources so that a new value needs a translation too.
 	receivers := map[string]bool{"Role": true, "Status": true, "CaseKind": true, "StartedBy": true,
-		"AccessAction": true, "BlockReason": true, "ProxyReason": true, "NotificationState": true}
+		"AccessAction": true, "BlockReason": true, "ProxyReason": true, "NotificationState": true,
+		"IdentityCheck": true, "LockReason": true}
 	funcs := map[string]bool{"SignInMessage": true, "AttachmentMessage": true, "TemplateKindLabel": true}
 	fset := token.NewFileSet()
 	paths, err := filepath.Glob("../app/*.go")

@@ -478,6 +478,9 @@ func (s *startScreen) signedIn(st *app.Staff) {
 			s.options = append(s.options, c)
 		}
 	}
+	if st.HasRegion(app.RoleContactCenter) {
+		s.options = append(s.options, regionClinic())
+	}
 	if len(s.options) == 1 {
 		s.clinic = 0
 		s.continueToWorkspace()
@@ -508,9 +511,6 @@ func (s *startScreen) signedIn(st *app.Staff) {
 
 func noClinicText(st *app.Staff) string {
 	text := Lf("%s har ingen roll i någon mottagning.", st.Name)
-	if st.HasRegion(app.RoleContactCenter) {
-		text += " " + L("Som kontaktcenter kommer du att kunna låsa och låsa upp en invånares inloggning på invånarens begäran. Det kommer i en senare version.")
-	}
 	return text
 }
 
@@ -533,7 +533,11 @@ func (s *startScreen) chooseClinic(name string) {
 	}
 	s.clinicPick.Required = true
 	c := s.options[s.clinic]
-	s.roles.SetText(Lf("Roller i %s: %s", c.Name, roleLabels(s.signed.Roles[c.ID])))
+	roles := s.signed.Roles[c.ID]
+	if c.ID == regionClinicID {
+		roles = []app.Role{app.RoleContactCenter}
+	}
+	s.roles.SetText(Lf("Roller i %s: %s", c.Name, roleLabels(roles)))
 	s.roles.Show()
 	s.proceed.Enable()
 	s.choose.Refresh()

@@ -87,6 +87,10 @@ type Deps struct {
 	Guardians  GuardianAdmin
 	// TestNotify is the lokal administratör's "Skicka testavisering"; nil hides it.
 	TestNotify TestNotifier
+	// ContactCenter is the kontaktcenter's lock and unlock (R10):
+	// app.ContactCenterService standalone, the server's door when
+	// connected; nil hides it.
+	ContactCenter ContactCenter
 	// EServices is the e-service builder (app.EServiceBuilder): the lokal
 	// administratör's E-tjänster tab and everyone's Förhandsgranska; nil
 	// hides both.
@@ -140,6 +144,9 @@ type Connection struct {
 	Lookup       ResidentLookup
 	Audit        AuditReader
 	SecondFactor SecondFactor
+	// ContactCenter is the server's kontaktcenter door; nil keeps the one
+	// the desktop started with.
+	ContactCenter ContactCenter
 }
 
 // connected switches the window to a connection made on the start screen
@@ -148,6 +155,9 @@ func (u *UI) connected(c *Connection) {
 	u.deps.Auth, u.deps.Sync, u.deps.Lookup, u.deps.SecondFactor = c.Auth, c.Sync, c.Lookup, c.SecondFactor
 	if c.Audit != nil {
 		u.deps.Audit = c.Audit
+	}
+	if c.ContactCenter != nil {
+		u.deps.ContactCenter = c.ContactCenter
 	}
 	u.deps.Connect = nil
 	u.showStart(nil, nil)
@@ -182,7 +192,8 @@ type UI struct {
 	work  *workspaceScreen
 	// previewPick is the e-service the preview opens on (Preselect).
 	previewPick string
-	lock        *lockScreen // non-nil while locked
+	lock        *lockScreen    // non-nil while locked
+	contact     *contactScreen // the kontaktcenter's tool, while shown
 
 	idleMu       sync.Mutex
 	lastActivity time.Time
@@ -235,6 +246,14 @@ const (
 func (u *UI) roleSections(sess app.Session, clinic app.Clinic) []section {
 	var out []section
 	st := sess.Staff
+	if clinic.ID == regionClinicID {
+		// The whole region: the kontaktcenter's tool only.
+		if st.HasRegion(app.RoleContactCenter) && u.deps.ContactCenter != nil {
+			u.contact = newContactScreen(contactDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.ContactCenter, sess: sess, clock: u.deps.Clock})
+			out = append(out, section{L(textCCTab), u.contact.content})
+		}
+		return out
+	}
 	if st.Has(clinic.ID, app.RoleLocalAdmin) && u.deps.Guardians != nil {
 		g := newGuardiansScreen(guardiansDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.Guardians, sess: sess, clinic: clinic, clock: u.deps.Clock})
 		out = append(out, section{L(textGuardiansTab), g.content})

@@ -18,6 +18,7 @@ import (
 
 	"mottagning/app"
 	"mottagning/app/demo"
+	"mottagning/app/personnummer"
 	"mottagning/storage"
 )
 
@@ -310,16 +311,80 @@ func TestSignIn_OneClinicOpensAtOnce(t *testing.T) {
 	}
 }
 
-func TestSignIn_ContactCentreHasNoClinic(t *testing.T) {
+// TestR10_ContactCentreLocksAndUnlocksFromItsOwnTool (issue 18, item 3):
+// the kontaktcenter signs in and lands on its own tool; a wrong number is
+// refused at the field, a stranger is said to be unknown; a lock needs the
+// identity check and a reason, takes effect in the store at once and is
+// access-logged; the unlock offers the unlock reasons.
+func TestR10_ContactCentreLocksAndUnlocksFromItsOwnTool(t *testing.T) {
 	f := newFixture(t, false, nil)
+	f.ui.deps.ContactCenter = app.NewContactCenterService(f.store, app.FixedClock(now))
 	f.signIn(t, "Greta Lundgren")
-	s := f.ui.start
-	if f.ui.work != nil || !s.proceed.Disabled() || !strings.Contains(s.hint.Text, "ingen roll i någon mottagning") {
-		t.Errorf("kontaktcenter without clinic roles: hint %q, Fortsätt disabled %v", s.hint.Text, s.proceed.Disabled())
+	w := f.ui.work
+	if w == nil || w.clinicName.Text != textRegionClinic || w.tabs == nil || len(w.tabs.Items) != 1 || w.tabs.Items[0].Text != textCCTab {
+		t.Fatalf("kontaktcenter should land on its own tool; work %v", w != nil)
 	}
-	test.Tap(s.signOut)
-	if !s.form.Visible() || s.username.Text != "" {
-		t.Error("Logga ut should return to an empty form")
+	c := f.ui.contact
+	test.Type(c.pnr, "20000101-2385")
+	test.Tap(c.find)
+	f.wait()
+	if !c.msg.Visible() || c.msg.Text != personnummer.ErrChecksum.Error() || c.result.Visible() {
+		t.Fatalf("wrong check digit: message %q", c.msg.Text)
+	}
+	karin := personaResident(f, t, demo.AdultSMS)
+	c.pnr.SetText(karin.PNR.String())
+	test.Tap(c.find)
+	f.wait()
+	if !c.result.Visible() || c.name.Text != karin.Register.FullName() || c.state.Text != textCCUnlocked || c.act.Text != textCCLock {
+		t.Fatalf("found: result %v, name %q, state %q, button %q", c.result.Visible(), c.name.Text, c.state.Text, c.act.Text)
+	}
+	if !c.act.Disabled() {
+		t.Fatal("the lock must wait for the identity check and a reason")
+	}
+	c.check.SetSelected(app.CheckBankID.Label())
+	c.reason.SetSelected(app.ReasonSuspectedUse.Label())
+	assertMarkup(t, "contactcenter_found.xml", f.win.Canvas())
+	capturePNG(t, f.win, "contactcenter_found")
+	test.Tap(c.act)
+	f.wait()
+	got, err := f.store.ResidentByPNR(context.Background(), karin.PNR)
+	if err != nil || !got.Account.LoginLocked {
+		t.Fatalf("after Spärra: locked %v, %v", got != nil && got.Account.LoginLocked, err)
+	}
+	if c.state.Text != textCCLocked || c.act.Text != textCCUnlock || c.msg.Text != textCCDidLock || !strings.Contains(c.last.Text, app.ReasonSuspectedUse.Label()) {
+		t.Errorf("after the lock: state %q, button %q, message %q, last %q", c.state.Text, c.act.Text, c.msg.Text, c.last.Text)
+	}
+	if !slices.Equal(c.reason.Options, []string{app.ReasonResolved.Label(), app.ReasonOwnWish.Label()}) {
+		t.Errorf("unlock reasons %q", c.reason.Options)
+	}
+	capturePNG(t, f.win, "contactcenter_locked")
+	c.check.SetSelected(app.CheckIDDocument.Label())
+	c.reason.SetSelected(app.ReasonResolved.Label())
+	test.Tap(c.act)
+	f.wait()
+	if got, _ = f.store.ResidentByPNR(context.Background(), karin.PNR); got.Account.LoginLocked {
+		t.Fatal("Häv spärren did not unlock")
+	}
+	var actions []app.AccessAction
+	es, err := f.store.Entries(context.Background(), "", now.Add(-time.Hour), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if e.ResidentID == karin.ID {
+			actions = append(actions, e.Action)
+		}
+	}
+	want := []app.AccessAction{app.AccessLookupResident, app.AccessLoginLock, app.AccessLoginLock}
+	if !slices.Equal(actions, want) {
+		t.Errorf("access log %v, want %v", actions, want)
+	}
+	// Someone the register does not have.
+	c.pnr.SetText("19121212-1212")
+	test.Tap(c.find)
+	f.wait()
+	if c.msg.Text != textCCNotFound || c.result.Visible() {
+		t.Errorf("unknown: message %q", c.msg.Text)
 	}
 }
 

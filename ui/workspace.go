@@ -110,6 +110,9 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 			clinics++
 		}
 	}
+	if st.HasRegion(app.RoleContactCenter) {
+		clinics++ // the region is one more place to work
+	}
 	if clinics > 1 {
 		s.switchBtn = widget.NewButtonWithIcon(L(textSwitch), theme.HomeIcon(), d.onSwitchClinic)
 	}
