@@ -1,6 +1,8 @@
 package app
 
 import (
+	"golang.org/x/text/unicode/norm"
+
 	"cmp"
 	"context"
 	"errors"
@@ -35,8 +37,11 @@ const (
 	SortStatus
 	SortSubject
 	SortType
-	SortResident
+	SortResident // surname first
 	SortStartedBy
+	SortPNR      // personnummer (birth date order); reserve numbers last
+	SortUnread   // unread first
+	SortAssignee // handläggare by name; unassigned last
 )
 
 // ListKind is which of the two lists: Mottagningens ärenden or Mina ärenden.
@@ -103,6 +108,7 @@ func (r *indexRow) header(clinic ID, str []string) Case {
 type indexResident struct {
 	name    string
 	nameKey string // swedishKey of the name
+	sortKey string // swedishKey of surname, then given name
 	pnr     personnummer.Number
 	reserve string
 	digits  string // personnummer digits, for search while typing
@@ -111,6 +117,9 @@ type indexResident struct {
 // swedishKey lower-cases s and maps å, ä, ö to the three bytes after 'z',
 // so that byte order is Swedish dictionary order (å < ä < ö after z) and
 // a search needle keyed the same way is found with strings.Contains.
+// Other accented letters fold to their base letter ("Wójcik" is found by
+// "wojcik", and sorts as "wojcik"); æ and ø are the Danish and Norwegian
+// ä and ö.
 func swedishKey(s string) string { return strings.Map(keyRune, s) }
 
 // clinicIndex holds one clinic's case headers, newest activity first.
@@ -301,7 +310,8 @@ func (s *CaseService) build(ctx context.Context, clinic ID, x *clinicIndex) {
 
 func newIndexResident(r *Resident) *indexResident {
 	name := r.Register.FullName()
-	ir := &indexResident{name: name, nameKey: swedishKey(name), pnr: r.PNR, reserve: r.ReserveNumber}
+	ir := &indexResident{name: name, nameKey: swedishKey(name), pnr: r.PNR, reserve: r.ReserveNumber,
+		sortKey: swedishKey(r.Register.FamilyName + " " + r.Register.GivenName)}
 	if !r.PNR.IsZero() {
 		ir.digits = digitsOf(r.PNR.String())
 	}
@@ -452,6 +462,12 @@ func (s *CaseService) FindCases(ctx context.Context, sess Session, f CaseFilter)
 	search := strings.TrimSpace(f.Search)
 	var onlyResident ID
 	var digits string
+	var assigneeKey map[uint16]string
+	if f.Sort == SortAssignee {
+		if assigneeKey, err = s.assigneeKeys(ctx, x); err != nil {
+			return nil, err
+		}
+	}
 	if search != "" {
 		if n, err := personnummer.ParseAt(search, s.clock.Now()); err == nil {
 			r, err := s.store.ResidentByPNR(ctx, n)
@@ -505,7 +521,7 @@ func (s *CaseService) FindCases(ctx context.Context, sess Session, f CaseFilter)
 	}
 	x.mu.RUnlock()
 	if f.Sort != SortActivity || f.Reverse {
-		sortRows(out.rows, x.str, f.Sort, f.Reverse) // else already in index order
+		sortRows(out.rows, x.str, f.Sort, f.Reverse, assigneeKey) // else already in index order
 	}
 	return out, nil
 }
@@ -533,13 +549,31 @@ var statusOrder = map[Status]int{StatusNew: 0, StatusOngoing: 1, StatusWaiting: 
 
 // sortRows sorts by the column, then newest activity, then id (stable
 // across calls: equal keys never swap between two renders).
-func sortRows(rows []*indexRow, str []string, by CaseSort, reverse bool) {
+func sortRows(rows []*indexRow, str []string, by CaseSort, reverse bool, assigneeKey map[uint16]string) {
 	activity := before
 	name := func(r *indexRow) string {
 		if r.resident == nil {
 			return ""
 		}
-		return r.resident.nameKey
+		return r.resident.sortKey
+	}
+	// Empty keys (no resident, no number, nobody assigned) sort last.
+	lastEmpty := func(a, b string) int {
+		switch {
+		case a == b:
+			return 0
+		case a == "":
+			return 1
+		case b == "":
+			return -1
+		}
+		return strings.Compare(a, b)
+	}
+	pnr := func(r *indexRow) string {
+		if r.resident == nil || r.resident.pnr.IsZero() {
+			return ""
+		}
+		return r.resident.digits
 	}
 	var key func(a, b *indexRow) int
 	switch by {
@@ -555,6 +589,20 @@ func sortRows(rows []*indexRow, str []string, by CaseSort, reverse bool) {
 		key = func(a, b *indexRow) int { return strings.Compare(name(a), name(b)) }
 	case SortStartedBy:
 		key = func(a, b *indexRow) int { return strings.Compare(str[a.startedBy], str[b.startedBy]) }
+	case SortPNR:
+		key = func(a, b *indexRow) int { return lastEmpty(pnr(a), pnr(b)) }
+	case SortUnread:
+		key = func(a, b *indexRow) int {
+			switch {
+			case a.unread == b.unread:
+				return 0
+			case a.unread:
+				return -1
+			}
+			return 1
+		}
+	case SortAssignee:
+		key = func(a, b *indexRow) int { return lastEmpty(assigneeKey[a.assignee], assigneeKey[b.assignee]) }
 	default:
 		slices.SortFunc(rows, func(a, b *indexRow) int {
 			if reverse {
@@ -580,12 +628,63 @@ func keyRune(r rune) rune {
 	switch r = unicode.ToLower(r); r {
 	case 'å':
 		return '{'
-	case 'ä':
+	case 'ä', 'æ':
 		return '|'
-	case 'ö':
+	case 'ö', 'ø':
 		return '}'
 	}
+	if r >= 0xC0 && int(r) < len(foldTable) {
+		if f := foldTable[r]; f != 0 {
+			return f
+		}
+	}
 	return r
+}
+
+// foldTable maps the accented Latin letters (Latin-1 Supplement and
+// Latin Extended-A and -B) to their lower-case base letter; 0 where there
+// is none.
+var foldTable = func() [0x250]rune {
+	var t [0x250]rune
+	for r := rune(0xC0); r < 0x250; r++ {
+		d := []rune(norm.NFD.String(string(unicode.ToLower(r))))
+		if len(d) > 1 && d[0] < 0x80 && unicode.IsLetter(d[0]) {
+			t[r] = d[0]
+		}
+	}
+	// Letters that do not decompose.
+	for from, to := range map[rune]rune{'ł': 'l', 'đ': 'd', 'ß': 's', 'ı': 'i', 'ħ': 'h', 'ŧ': 't'} {
+		t[from] = to
+	}
+	return t
+}()
+
+// assigneeKeys are the keyed names of the assignees of x's rows, by code,
+// for the Handläggare sort. A staff member the directory does not know
+// sorts by their id, after the names.
+func (s *CaseService) assigneeKeys(ctx context.Context, x *clinicIndex) (map[uint16]string, error) {
+	staff, err := s.store.AllStaff(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find cases: staff names: %w", err)
+	}
+	names := make(map[ID]string, len(staff))
+	for _, st := range staff {
+		names[st.ID] = swedishKey(st.Name)
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	out := make(map[uint16]string, len(x.str))
+	for c, v := range x.str {
+		if c == 0 || v == "" {
+			continue
+		}
+		if n, ok := names[ID(v)]; ok {
+			out[uint16(c)] = n
+		} else {
+			out[uint16(c)] = "\x7f" + v
+		}
+	}
+	return out, nil
 }
 
 // containsKey reports whether swedishKey(s) contains key, without

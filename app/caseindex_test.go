@@ -173,7 +173,16 @@ func unusedTestNumber(t *testing.T, f *fixture) interface{ String() string } {
 func TestFindCases_SortsEveryColumnBothWays(t *testing.T) {
 	f := newFixture(t)
 	sess := f.session(demo.StaffReceiver, 0)
-	for _, by := range []app.CaseSort{app.SortActivity, app.SortStatus, app.SortSubject, app.SortType, app.SortResident, app.SortStartedBy} {
+	surname := map[app.ID]string{}
+	for _, r := range f.ds.Residents {
+		surname[r.ID] = strings.ToLower(r.Register.FamilyName + " " + r.Register.GivenName)
+	}
+	staffName := map[app.ID]string{}
+	for _, st := range f.ds.Staff {
+		staffName[st.ID] = strings.ToLower(st.Name)
+	}
+	for _, by := range []app.CaseSort{app.SortActivity, app.SortStatus, app.SortSubject, app.SortType, app.SortResident, app.SortStartedBy,
+		app.SortPNR, app.SortUnread, app.SortAssignee} {
 		fwd, err := f.cases.FindCases(f.ctx, sess, app.CaseFilter{Sort: by})
 		if err != nil {
 			t.Fatal(err)
@@ -187,8 +196,15 @@ func TestFindCases_SortsEveryColumnBothWays(t *testing.T) {
 				bad = a.LastActivity.Before(b.LastActivity)
 			case app.SortStatus:
 				bad = slices.Index(app.AllStatuses, a.Status) > slices.Index(app.AllStatuses, b.Status)
-			case app.SortResident:
-				bad = swedishLess(strings.ToLower(b.ResidentName), strings.ToLower(a.ResidentName))
+			case app.SortResident: // surname first (issue 18, item 4)
+				bad = swedishLess(surname[b.ResidentID], surname[a.ResidentID])
+			case app.SortPNR: // birth date order, reserve numbers last
+				bad = (a.PNR.IsZero() && !b.PNR.IsZero()) || (!b.PNR.IsZero() && b.PNR.String() < a.PNR.String())
+			case app.SortUnread:
+				bad = !a.UnreadByStaff && b.UnreadByStaff
+			case app.SortAssignee: // by name, unassigned last
+				bad = (a.AssigneeID == "" && b.AssigneeID != "") ||
+					(b.AssigneeID != "" && swedishLess(staffName[b.AssigneeID], staffName[a.AssigneeID]))
 			case app.SortSubject:
 				bad = swedishLess(strings.ToLower(b.Subject), strings.ToLower(a.Subject))
 			}
@@ -427,5 +443,45 @@ func TestReplyAlert_RaisedOncePerReply(t *testing.T) {
 	opened, _ := f.cases.FindCases(f.ctx, anna, app.CaseFilter{})
 	if opened.Unread != before.Unread {
 		t.Errorf("unread after opening: %d, want %d", opened.Unread, before.Unread)
+	}
+}
+
+// Issue 18, item 4: a search without accents finds a name with them, in
+// either direction; å, ä and ö stay letters of their own.
+func TestFindCases_SearchIgnoresForeignAccents(t *testing.T) {
+	f := newFixture(t)
+	sess := f.session(demo.StaffReceiver, 0)
+	var id app.ID
+	for _, th := range f.ds.Threads {
+		if th.Case.ClinicID == f.ds.Clinics[0].ID {
+			id = th.Case.ResidentID
+			break
+		}
+	}
+	if err := f.store.UpdateResident(f.ctx, id, func(r *app.Resident) error {
+		r.Register.GivenName, r.Register.FamilyName = "Zoë", "Dvořák-Müller"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := f.expect(func(c *app.Case, _ *app.Resident) bool { return c.ResidentID == id })
+	for _, q := range []string{"dvorak", "DVOŘÁK", "dvořák-müller", "Zoe Dvorak", "muller"} {
+		res, err := f.cases.FindCases(f.ctx, sess, app.CaseFilter{Search: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := resultIDs(res); !slices.Equal(got, want) {
+			t.Errorf("search %q: %v, want %v", q, got, want)
+		}
+	}
+	// A different letter still differs.
+	res, err := f.cases.FindCases(f.ctx, sess, app.CaseFilter{Search: "dvorak-mxller"})
+	if err != nil || res.Len() != 0 {
+		t.Errorf("a different name matched: %d", res.Len())
+	}
+	// The demo's Ulrika Wójcik, as the issue found her.
+	wojcik := f.expect(func(c *app.Case, r *app.Resident) bool { return r.Register.FamilyName == "Wójcik" })
+	if res, err = f.cases.FindCases(f.ctx, sess, app.CaseFilter{Search: "wojcik"}); err != nil || len(wojcik) == 0 || !slices.Equal(resultIDs(res), wojcik) {
+		t.Errorf("wojcik: %d cases, want %d", res.Len(), len(wojcik))
 	}
 }

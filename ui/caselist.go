@@ -56,6 +56,11 @@ type caseListDeps struct {
 type caseList struct {
 	caseListDeps
 	kind listKind
+	// cols are the list's columns and sorts the sort each offers.
+	cols  []column
+	sorts []app.CaseSort
+	// staffNames are the clinic's case staff by id (Handläggare).
+	staffNames map[app.ID]string
 
 	page  []app.CaseRow     // page mode: the rows read so far
 	res   *app.CaseResult   // index mode: every matching case; nil in page mode
@@ -115,7 +120,7 @@ const subjectCol = 1
 var columns = []column{
 	{title: K("Status"), samples: statusLabels, text: func(_ *caseList, r *app.CaseRow) string { return L(r.Status.Label()) }},
 	{title: K("Ämne"), text: func(_ *caseList, r *app.CaseRow) string { return r.Subject }},
-	{title: K("Ärendetyp"), samples: kindSamples, text: (*caseList).kindText},
+	{title: K("Ärendetyp"), samples: kindSamples, lines: func() []string { return []string{L("Kontakta"), L("mottagningen")} }, text: (*caseList).kindText},
 	{title: K("Invånare"), samples: fixed("Rasmus Gustafsson"), text: func(_ *caseList, r *app.CaseRow) string { return r.ResidentName }},
 	{title: K("Personnummer"), samples: fixed("20001231-0000"), text: func(_ *caseList, r *app.CaseRow) string {
 		if r.PNR.IsZero() {
@@ -174,11 +179,39 @@ const (
 	textSearching    = "Söker …"
 )
 
-// sortOf maps a column to the sort it offers; -1 for none.
-var sortOf = []app.CaseSort{app.SortStatus, app.SortSubject, app.SortType, app.SortResident, -1, app.SortStartedBy, app.SortActivity, -1}
+// sortOf maps a column of columns to the sort it offers.
+var sortOf = []app.CaseSort{app.SortStatus, app.SortSubject, app.SortType, app.SortResident, app.SortPNR, app.SortStartedBy, app.SortActivity, app.SortUnread}
+
+// assigneeColumn is Handläggare, in Mottagningens ärenden only (in Mina
+// ärenden it would always be oneself), before Senaste aktivitet.
+var assigneeColumn = column{title: K("Handläggare"), samples: fixed("Anna Lindqvist"), lines: func() []string {
+	return []string{"Lindqvist", L(textNobodyYet)}
+}, text: func(l *caseList, r *app.CaseRow) string {
+	if r.AssigneeID == "" {
+		return L(textNobodyYet)
+	}
+	if n, ok := l.staffNames[r.AssigneeID]; ok {
+		return n
+	}
+	return L(cvUnknownStaff)
+}}
+
+const textNobodyYet = "Ej tilldelat"
+
+// listColumns are the columns of a list and the sort each offers.
+func listColumns(kind listKind) ([]column, []app.CaseSort) {
+	if kind != clinicList {
+		return columns, sortOf
+	}
+	at := 6 // before Senaste aktivitet
+	cols := slices.Concat(columns[:at], []column{assigneeColumn}, columns[at:])
+	sorts := slices.Concat(sortOf[:at], []app.CaseSort{app.SortAssignee}, sortOf[at:])
+	return cols, sorts
+}
 
 func newCaseList(d caseListDeps, kind listKind) *caseList {
 	l := &caseList{caseListDeps: d, kind: kind}
+	l.cols, l.sorts = listColumns(kind)
 
 	l.status = widget.NewSelect(append([]string{L(textAll)}, statusLabels()...), func(string) { l.reload() })
 	l.status.Selected = L(textAll)
@@ -203,7 +236,7 @@ func newCaseList(d caseListDeps, kind listKind) *caseList {
 	l.more.Hide()
 
 	l.table = widget.NewTableWithHeaders(
-		func() (int, int) { return l.len(), len(columns) },
+		func() (int, int) { return l.len(), len(l.cols) },
 		func() fyne.CanvasObject {
 			lbl := widget.NewLabel("")
 			lbl.Truncation = fyne.TextTruncateEllipsis
@@ -222,9 +255,9 @@ func newCaseList(d caseListDeps, kind listKind) *caseList {
 	}
 	l.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		b := o.(*widget.Button)
-		title := L(columns[id.Col].title)
+		title := L(l.cols[id.Col].title)
 		col := id.Col
-		if sortOf[col] == l.sort && sortOf[col] >= 0 {
+		if l.sorts[col] == l.sort {
 			if l.rev {
 				title += " ▲"
 			} else {
@@ -281,10 +314,7 @@ func (l *caseList) row(i int) app.CaseRow {
 
 // sortBy sorts by a column's sort, or turns the order around.
 func (l *caseList) sortBy(col int) {
-	by := sortOf[col]
-	if by < 0 {
-		return
-	}
+	by := l.sorts[col]
 	if by == l.sort {
 		l.rev = !l.rev
 	} else {
@@ -302,9 +332,9 @@ func (l *caseList) sizeColumns() {
 	width := func(text string, bold bool) float32 {
 		return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: bold}).MinSize().Width + slack
 	}
-	l.natural = make([]float32, len(columns))
-	l.narrow = make([]float32, len(columns))
-	for i, c := range columns {
+	l.natural = make([]float32, len(l.cols))
+	l.narrow = make([]float32, len(l.cols))
+	for i, c := range l.cols {
 		title := width(L(c.title), true)
 		l.natural[i] = title
 		if c.samples != nil {
@@ -331,7 +361,7 @@ func (l *caseList) sizeColumns() {
 // go to two lines; below minSubject the table scrolls sideways.
 const (
 	comfortSubject = 300
-	minSubject     = 200
+	minSubject     = 170
 )
 
 // fillSubject lays the table out over its whole space and gives the subject
@@ -357,9 +387,9 @@ func (f fillSubject) MinSize(objs []fyne.CanvasObject) fyne.Size {
 // fit sets the column widths for a table width.
 func (l *caseList) fit(width float32) {
 	pad := l.table.Theme().Size(theme.SizeNamePadding)
-	avail := width - pad*float32(len(columns)-1)
+	avail := width - pad*float32(len(l.cols)-1)
 	others := func(wrap bool) (sum float32) {
-		for i := range columns {
+		for i := range l.cols {
 			switch {
 			case i == subjectCol:
 			case wrap && l.narrow[i] > 0:
@@ -409,7 +439,7 @@ func (l *caseList) fitRows(from int) {
 				if w == 0 {
 					continue
 				}
-				t := columns[c].text(l, &r)
+				t := l.cols[c].text(l, &r)
 				if !measured[t] {
 					measured[t] = true
 					twoLines[t] = widget.NewLabel(t).MinSize().Width > w
@@ -454,11 +484,11 @@ func (l *caseList) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 	lbl.Importance = widget.MediumImportance
 	// An unread case stands out by its subject in bold and the dot.
 	lbl.TextStyle.Bold = id.Col == subjectCol && r.UnreadByStaff
-	if id.Col == unreadCol {
+	if id.Col == len(l.cols)-1 { // Oläst
 		lbl.Alignment = fyne.TextAlignCenter
 		lbl.Importance = widget.HighImportance
 	}
-	text := columns[id.Col].text(l, &r)
+	text := l.cols[id.Col].text(l, &r)
 	if !wrap {
 		text = l.fitText(text, l.colWidth(id.Col), lbl.TextStyle)
 	}
@@ -615,6 +645,10 @@ func (l *caseList) setNames(names map[app.ID]string, staff []app.Staff) {
 		return
 	}
 	l.names, l.staff = names, staff
+	l.staffNames = make(map[app.ID]string, len(staff))
+	for _, st := range staff {
+		l.staffNames[st.ID] = st.Name
+	}
 	types := []string{L(textAllTypes), L(app.KindInformation.Label()), L(app.KindQuestion.Label())}
 	var es []string
 	for _, n := range names {

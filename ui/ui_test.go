@@ -637,6 +637,86 @@ func TestCaseList_FiltersSearchAndSort(t *testing.T) {
 	}
 }
 
+// Issue 18, item 4: Mottagningens ärenden has a Handläggare column with
+// the assignee's name, and every column title sorts when tapped: the
+// header buttons as the table shows them, Personnummer, Oläst and
+// Handläggare included; Invånare sorts on the surname.
+func TestCaseList_EveryColumnSortsAndHandlaggareShows(t *testing.T) {
+	f := newFixture(t, false, nil)
+	w := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum")
+	l := w.clinicCases
+	f.wait()
+	col := slices.IndexFunc(l.cols, func(c column) bool { return c.title == "Handläggare" })
+	if col < 0 {
+		t.Fatal("no Handläggare column in Mottagningens ärenden")
+	}
+	if w.myCases != nil && slices.ContainsFunc(w.myCases.cols, func(c column) bool { return c.title == "Handläggare" }) {
+		t.Error("Mina ärenden needs no Handläggare column")
+	}
+	names := map[app.ID]string{}
+	for _, st := range f.ds.Staff {
+		names[st.ID] = st.Name
+	}
+	for i := 0; i < l.len(); i++ {
+		r := l.row(i)
+		want := textNobodyYet
+		if r.AssigneeID != "" {
+			want = names[r.AssigneeID]
+		}
+		if got := l.cols[col].text(l, &r); got != want {
+			t.Errorf("row %d: Handläggare %q, want %q", i, got, want)
+		}
+	}
+	// Tap every header button as the table made it.
+	for c := range l.cols {
+		hdr := l.table.CreateHeader().(*widget.Button)
+		l.table.UpdateHeader(widget.TableCellID{Row: -1, Col: c}, hdr)
+		before := l.sort
+		test.Tap(hdr)
+		f.wait()
+		if l.sort != l.sorts[c] || (c > 0 && l.sort == before && l.sorts[c] != before) {
+			t.Errorf("column %s: tap gave sort %d, want %d", l.cols[c].title, l.sort, l.sorts[c])
+		}
+		if l.rev {
+			test.Tap(hdr) // back to the natural order for the checks below
+			f.wait()
+		}
+		for i := 1; i < l.len(); i++ {
+			a, b := l.row(i-1), l.row(i)
+			var bad bool
+			switch l.cols[c].title {
+			case "Personnummer":
+				bad = !b.PNR.IsZero() && (a.PNR.IsZero() || b.PNR.String() < a.PNR.String())
+			case "Oläst":
+				bad = !a.UnreadByStaff && b.UnreadByStaff
+			case "Handläggare":
+				bad = (a.AssigneeID == "" && b.AssigneeID != "") || (b.AssigneeID != "" && names[b.AssigneeID] < names[a.AssigneeID])
+			}
+			if bad {
+				t.Errorf("column %s: row %d before row %d out of order", l.cols[c].title, i-1, i)
+			}
+		}
+	}
+	// Invånare: surname first.
+	inv := slices.IndexFunc(l.cols, func(c column) bool { return c.title == "Invånare" })
+	for l.sort != app.SortResident || l.rev {
+		l.sortBy(inv)
+		f.wait()
+	}
+	family := map[app.ID]string{}
+	for _, r := range f.ds.Residents {
+		family[r.ID] = strings.ToLower(r.Register.FamilyName)
+	}
+	for i := 1; i < l.len(); i++ {
+		a, b := family[l.row(i-1).ResidentID], family[l.row(i).ResidentID]
+		if !strings.ContainsAny(a+b, "åäöéó") && b < a {
+			t.Errorf("Invånare: %q before %q", a, b)
+		}
+	}
+	assertMarkup(t, "arenden_sorted_handlaggare.xml", f.win.Canvas())
+	capturePNG(t, f.win, "arenden_handlaggare")
+}
+
 func TestWorkspace_SwitchClinicAndSignOut(t *testing.T) {
 	f := newFixture(t, false, nil)
 	w := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum")
