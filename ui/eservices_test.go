@@ -297,7 +297,10 @@ func TestEServices_Tabs(t *testing.T) {
 	}{
 		{"David Sundberg", []string{textTemplates, textGuardiansTab, textNotifyTab, textEsTab, textPvTab}},
 		{"Anna Lindqvist", []string{textClinicCases, textMyCases, textPvTab}},
-		{"Fredrik Nordin", []string{textPvTab, textAuditTab}},
+		// Issue 18, item 4: the granskare lands on Åtkomstlogg, not on
+		// everyone's Förhandsgranska.
+		{"Fredrik Nordin", []string{textAuditTab, textPvTab}},
+		{"Eva Bergström", []string{textStaffTab, textPvTab}},
 	} {
 		t.Run(tc.staff, func(t *testing.T) {
 			f := newFixture(t, false, nil)
@@ -309,6 +312,9 @@ func TestEServices_Tabs(t *testing.T) {
 			}
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("tabs %q, want %q", got, tc.want)
+			}
+			if w.tabs.SelectedIndex() != 0 {
+				t.Errorf("opens on tab %d, want the first, the role's own", w.tabs.SelectedIndex())
 			}
 		})
 	}

@@ -273,11 +273,6 @@ func (u *UI) roleSections(sess app.Session, clinic app.Clinic) []section {
 				residents: people, sess: sess, clinic: clinic, clock: u.deps.Clock})
 			out = append(out, section{L(textEsTab), e.content})
 		}
-		if st.InClinic(clinic.ID) {
-			p := newPreviewScreen(previewDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.EServices, dir: u.deps.Directory,
-				residents: people, sess: sess, clock: u.deps.Clock, initial: u.previewPick})
-			out = append(out, section{L(textPvTab), p.content})
-		}
 	}
 	if st.Has(clinic.ID, app.RolePermissionAdmin) && u.deps.StaffAdmin != nil {
 		a := newStaffAdminScreen(staffAdminDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.StaffAdmin, sess: sess, clinic: clinic})
@@ -286,6 +281,17 @@ func (u *UI) roleSections(sess app.Session, clinic app.Clinic) []section {
 	if st.Has(clinic.ID, app.RoleAuditor) && u.deps.Audit != nil {
 		a := newAuditScreen(auditDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.Audit, dir: u.deps.Directory, sess: sess, clinic: clinic, clock: u.deps.Clock})
 		out = append(out, section{L(textAuditTab), a.content})
+	}
+	// Förhandsgranska is everyone's, so it comes after each role's own
+	// tool: a granskare or behörighetsadministratör lands on their own.
+	if u.deps.EServices != nil && st.InClinic(clinic.ID) {
+		var people demoResidents
+		if r, ok := u.deps.Directory.(demoResidents); ok && u.deps.Demo {
+			people = r
+		}
+		p := newPreviewScreen(previewDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.EServices, dir: u.deps.Directory,
+			residents: people, sess: sess, clock: u.deps.Clock, initial: u.previewPick})
+		out = append(out, section{L(textPvTab), p.content})
 	}
 	return out
 }
