@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -409,6 +410,48 @@ func (s *CaseService) ReplyReach(ctx context.Context, sess Session, id ID) (Reac
 		return Reachability{}, fmt.Errorf("reach of case %s: %w", id, err)
 	}
 	return reach, nil
+}
+
+// GuardianAuthors names the guardians who wrote in the case in proxy mode
+// (R5), by resident id, so that staff see which guardian wrote. Only the
+// child's own guardians (current, or held after a register change) are
+// named; an author the store does not have is left out. The names are part
+// of the case: opening it is what is logged.
+func (s *CaseService) GuardianAuthors(ctx context.Context, sess Session, t *Thread) (map[ID]string, error) {
+	if t == nil || !mayHandle(sess, &t.Case) {
+		return nil, forbid("guardian authors of case", "")
+	}
+	var ids []ID
+	for _, m := range t.Messages {
+		if m.Author == AuthorGuardian && m.AuthorID != "" && !slices.Contains(ids, m.AuthorID) {
+			ids = append(ids, m.AuthorID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	child, err := s.store.Resident(ctx, t.Case.ResidentID)
+	if err != nil {
+		return nil, fmt.Errorf("guardian authors of case %s: %w", t.Case.ID, err)
+	}
+	own := func(id ID) bool {
+		for _, g := range slices.Concat(child.Guardians, child.HeldBlocks) {
+			if g.GuardianID == id {
+				return true
+			}
+		}
+		return false
+	}
+	ids = slices.DeleteFunc(ids, func(id ID) bool { return !own(id) })
+	rs, err := s.store.ResidentsByID(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("guardian authors of case %s: %w", t.Case.ID, err)
+	}
+	out := make(map[ID]string, len(rs))
+	for id, r := range rs {
+		out[id] = r.Register.FullName()
+	}
+	return out, nil
 }
 
 // attachmentsOf checks files and gives each an id.

@@ -40,6 +40,9 @@ type Names struct {
 	Kind string
 	// Staff maps staff ids to names, for authors, notes and the assignee.
 	Staff map[app.ID]string
+	// Guardians maps the resident ids of guardians who wrote in proxy
+	// mode to their names (app.CaseService.GuardianAuthors).
+	Guardians map[app.ID]string
 	// PrintedAt is the time printed in the footer; zero: now.
 	PrintedAt time.Time
 }
@@ -64,6 +67,15 @@ func Author(m *app.Message, staff func(app.ID) string) string {
 		return "Vårdnadshavare i ombudsläge"
 	}
 	return staff(m.AuthorID)
+}
+
+// GuardianAuthor is Author with the writing guardian's name when known:
+// "Vårdnadshavare i ombudsläge: Åke Lindberg".
+func GuardianAuthor(m *app.Message, guardians map[app.ID]string, staff func(app.ID) string) string {
+	if n := guardians[m.AuthorID]; m.Author == app.AuthorGuardian && n != "" {
+		return Author(m, staff) + ": " + n
+	}
+	return Author(m, staff)
 }
 
 // Texts of the document, shared with the case view where they match.
@@ -248,7 +260,7 @@ func entry(pdf *fpdf.Fpdf, tr func(string) string, width float64, names Names, e
 	if note {
 		who, text = names.staff(e.Note.StaffID), e.Note.Text
 	} else {
-		who, text = Author(e.Message, names.staff), e.Message.Text
+		who, text = GuardianAuthor(e.Message, names.Guardians, names.staff), e.Message.Text
 		if e.Message.Author == app.AuthorStaff {
 			status = ReadText(e.Message)
 		}

@@ -152,12 +152,13 @@ func TestCasePDF_ProxyAuthorAndUnknownStaff(t *testing.T) {
 			{ID: "m2", Author: app.AuthorStaff, AuthorID: "gone", At: now.Add(time.Hour), Text: "Svar"},
 		},
 	}
-	pdf, err := CasePDF(th, Names{})
+	pdf, err := CasePDF(th, Names{Guardians: map[app.ID]string{"g": "Åke Lindberg"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := pageText(t, pdf)
-	for _, want := range []string{"Vårdnadshavare i ombudsläge", "Okänd medarbetare", TextUnread} {
+	// Issue 18, item 4: which guardian wrote.
+	for _, want := range []string{"Vårdnadshavare i ombudsläge: Åke Lindberg", "Okänd medarbetare", TextUnread} {
 		if !bytes.Contains(text, cp1252(want)) {
 			t.Errorf("PDF text lacks %q", want)
 		}

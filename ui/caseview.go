@@ -179,7 +179,9 @@ type caseView struct {
 	// formVersions are the form versions the thread's answers were
 	// given on, by version (caseanswers.go).
 	formVersions map[int]*form.Form
-	attach       *widget.Button
+	// guardians are the names of the guardians who wrote in proxy mode.
+	guardians map[app.ID]string
+	attach    *widget.Button
 	// pickFile asks for a file to attach (a file-open dialog); tests
 	// replace it.
 	pickFile  func(done func(name string, data []byte, err error))
@@ -507,6 +509,10 @@ func (v *caseView) loadCase(inPlace bool, after func()) {
 			logError("case view: reach", rerr, "case", v.id)
 		}
 		forms := v.answerForms(t)
+		guardians, gerr := v.cases.GuardianAuthors(v.ctx, v.sess, t)
+		if gerr != nil {
+			logError("case view: guardian authors", gerr, "case", v.id)
+		}
 		var staff []app.Staff
 		var templates []app.MessageTemplate
 		var eservices map[app.ID]string
@@ -532,6 +538,7 @@ func (v *caseView) loadCase(inPlace bool, after func()) {
 			}
 			v.notified = map[app.ID][]app.NotificationStatus{}
 			v.formVersions = forms
+			v.guardians = guardians
 			for _, n := range notes {
 				v.notified[n.MessageID] = append(v.notified[n.MessageID], n)
 			}
@@ -716,6 +723,9 @@ func (v *caseView) card(e export.Entry) fyne.CanvasObject {
 		who, text, tone = v.staffName(e.Message.AuthorID), e.Message.Text, cvColorStaff
 	default:
 		who, text = L(export.Author(e.Message, v.staffName)), e.Message.Text
+		if n := v.guardians[e.Message.AuthorID]; e.Message.Author == app.AuthorGuardian && n != "" {
+			who += ": " + n // which guardian wrote (R5)
+		}
 	}
 	author := widget.NewLabelWithStyle(who, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	at := widget.NewLabel(dateTime(e.At))
@@ -1172,6 +1182,8 @@ func (v *caseView) pdfFunc() func(t *app.Thread) ([]byte, error) {
 	names := export.Names{
 		Clinic: v.clinic.Name, Resident: v.residentName, PNR: v.pnr,
 		Staff: v.staff, // not written after setDirectory: safe to read from the job
+		// Replaced, never changed in place, by a load: safe to read too.
+		Guardians: v.guardians,
 	}
 	if v.thread != nil && v.thread.Case.Kind == app.KindEService {
 		names.Kind = v.eservices[v.thread.Case.EServiceID]

@@ -199,6 +199,24 @@ func TestR5_CaseView_GuardianAuthor(t *testing.T) {
 	if m := f.markup(); strings.Count(m, app.StartedByGuardian.Label()) < 2 {
 		t.Error("the guardian should show as author and as who started the case")
 	}
+	// Issue 18, item 4: which guardian wrote.
+	th := f.stored(t)
+	var name string
+	for _, m := range th.Messages {
+		if m.Author == app.AuthorGuardian {
+			for _, r := range f.ds.Residents {
+				if r.ID == m.AuthorID {
+					name = r.Register.FullName()
+				}
+			}
+		}
+	}
+	if name == "" {
+		t.Fatal("the demo case has no message by a guardian")
+	}
+	if m := f.markup(); !strings.Contains(m, app.StartedByGuardian.Label()+": "+name) {
+		t.Errorf("the thread does not name the guardian %q", name)
+	}
 }
 
 // R16: information cases cannot be answered by the resident, questions can.

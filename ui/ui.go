@@ -66,6 +66,8 @@ type CaseWork interface {
 	// ReplyReach says whether a reply can reach the case's resident, with
 	// Skicka ärende's reasons (the case view says it before typing).
 	ReplyReach(ctx context.Context, sess app.Session, id app.ID) (app.Reachability, error)
+	// GuardianAuthors names the guardians who wrote in proxy mode (R5).
+	GuardianAuthors(ctx context.Context, sess app.Session, t *app.Thread) (map[app.ID]string, error)
 	// OpCases names the cases of a connected desktop's queued and refused
 	// changes, with a refused text for its maker (Ändringar).
 	OpCases(ctx context.Context, sess app.Session, ops []app.SyncOp) ([]app.OpCase, error)
