@@ -37,7 +37,35 @@ type ExtractRow struct {
 	StaffName, StaffTitle string
 	// ClinicName is the care unit the access was made from.
 	ClinicName string
+	// CaseSubject is the subject of the case the entry names; empty when
+	// it names none or the case is gone.
+	CaseSubject string
 }
+
+// caseSubjects reads the subjects of the cases ids name, once each; a
+// case that is gone has none.
+func caseSubjects(ctx context.Context, store CaseStore, ids []ID) (map[ID]string, error) {
+	out := map[ID]string{}
+	for _, id := range ids {
+		if _, done := out[id]; done || id == "" {
+			continue
+		}
+		c, err := store.Case(ctx, id)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			out[id] = ""
+		case err != nil:
+			return nil, fmt.Errorf("case %s: %w", id, err)
+		default:
+			out[id] = c.Subject
+		}
+	}
+	return out, nil
+}
+
+// TextExtractRegion is the "clinic" of a kontaktcenter's entries in a
+// resident's own extract: the region's contact centre, no care unit.
+const TextExtractRegion = "Kontaktcenter (regionen)"
 
 // LogExtract is the log extract for one resident: every access to their
 // data from the clinic in a period, oldest first.
@@ -139,6 +167,9 @@ func (s *AuditService) Extract(ctx context.Context, sess Session, pnr personnumm
 		x.Rows = append(x.Rows, row)
 	}
 	slices.SortStableFunc(x.Rows, func(a, b ExtractRow) int { return a.At.Compare(b.At) })
+	if err := x.addSubjects(ctx, s.store); err != nil {
+		return nil, fmt.Errorf("%s of clinic %s: %w", op, sess.ClinicID, err)
+	}
 	err = s.store.Record(ctx, AccessEntry{
 		ID: NewID(x.MadeAt), At: x.MadeAt, StaffID: sess.Staff.ID, ClinicID: sess.ClinicID,
 		ResidentID: r.ID, Action: AccessExport,
@@ -213,7 +244,9 @@ func (s *ResidentService) AccessLogExtract(ctx context.Context, actor, owner ID,
 	if proxy {
 		x.MadeBy = TextExtractByGuardian
 	}
-	for _, c := range clinics {
+	// The kontaktcenter's entries have no clinic (R10); the resident's own
+	// extracts, recorded without a staff member, are not accesses by staff.
+	for _, c := range append(clinics, Clinic{Name: TextExtractRegion}) {
 		// The store indexes the log by clinic; each clinic's period is
 		// read and filtered here (a per-resident index would avoid it).
 		all, err := s.store.Entries(ctx, c.ID, from, to)
@@ -221,7 +254,7 @@ func (s *ResidentService) AccessLogExtract(ctx context.Context, actor, owner ID,
 			return nil, fmt.Errorf("%s of %s: clinic %s: %w", op, owner, c.ID, err)
 		}
 		for _, e := range all {
-			if e.ResidentID != owner {
+			if e.ResidentID != owner || e.StaffID == "" {
 				continue
 			}
 			row := ExtractRow{AccessEntry: e, ActionLabel: e.Action.Label(), ClinicName: c.Name}
@@ -232,6 +265,9 @@ func (s *ResidentService) AccessLogExtract(ctx context.Context, actor, owner ID,
 		}
 	}
 	slices.SortStableFunc(x.Rows, func(a, b ExtractRow) int { return a.At.Compare(b.At) })
+	if err := x.addSubjects(ctx, s.store); err != nil {
+		return nil, fmt.Errorf("%s of %s: %w", op, owner, err)
+	}
 	err = s.store.Record(ctx, AccessEntry{
 		ID: NewID(now), At: now, ResidentID: owner, Action: AccessExport,
 	})
@@ -268,4 +304,20 @@ func (s *AuditService) Verify(ctx context.Context, sess Session) (ChainReport, e
 		return rep, fmt.Errorf("%s: %w", op, err)
 	}
 	return rep, nil
+}
+
+// addSubjects names the cases of the rows by their subjects.
+func (x *LogExtract) addSubjects(ctx context.Context, store CaseStore) error {
+	ids := make([]ID, 0, len(x.Rows))
+	for _, r := range x.Rows {
+		ids = append(ids, r.CaseID)
+	}
+	subjects, err := caseSubjects(ctx, store, ids)
+	if err != nil {
+		return err
+	}
+	for i := range x.Rows {
+		x.Rows[i].CaseSubject = subjects[x.Rows[i].CaseID]
+	}
+	return nil
 }

@@ -294,9 +294,36 @@ func TestR2_ResidentLogExtractListsOwnAccessesFromEveryClinic(t *testing.T) {
 	}
 	for i := range staffX.Rows {
 		a, b := ownX.Rows[i], staffX.Rows[i]
-		if !app.SameEntry(&a.AccessEntry, &b.AccessEntry) || a.StaffName != b.StaffName || a.StaffTitle != b.StaffTitle || a.ClinicName != b.ClinicName {
+		if !app.SameEntry(&a.AccessEntry, &b.AccessEntry) || a.StaffName != b.StaffName || a.StaffTitle != b.StaffTitle ||
+			a.ClinicName != b.ClinicName || a.CaseSubject != b.CaseSubject {
 			t.Errorf("row %d: own %+v, granskare's %+v", i, a, b)
 		}
+		if a.CaseID != "" && (a.CaseSubject == "" || a.CaseSubject != opened.Subject && a.CaseID == opened.ID) {
+			t.Errorf("row %d: case %s without its subject %q", i, a.CaseID, a.CaseSubject)
+		}
+	}
+	// R10: the kontaktcenter's lookup and lock are in the resident's own
+	// extract, as the region's contact centre.
+	contact, _ := f.store.Staff(f.ctx, f.ds.StaffBy[demo.StaffContact])
+	cc := app.NewContactCenterService(f.store, app.FixedClock(f.now))
+	if _, err := cc.SetLoginLock(f.ctx, contact, app.LockRequest{PNR: lars.PNR.String(), Locked: true, Check: app.CheckBankID, Reason: app.ReasonLostEID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cc.SetLoginLock(f.ctx, contact, app.LockRequest{PNR: lars.PNR.String(), Check: app.CheckIDDocument, Reason: app.ReasonResolved}); err != nil {
+		t.Fatal(err)
+	}
+	x4, err := res.AccessLogExtract(f.ctx, lars.ID, lars.ID, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var region int
+	for _, r := range x4.Rows {
+		if r.ClinicName == app.TextExtractRegion && r.Action == app.AccessLoginLock && r.StaffName == "Greta Lundgren" {
+			region++
+		}
+	}
+	if region != 2 {
+		t.Errorf("Lars's extract has %d kontaktcenter rows, want 2: %+v", region, x4.Rows)
 	}
 }
 

@@ -49,6 +49,9 @@ type AuditRow struct {
 	PNR           personnummer.Number
 	ReserveNumber string
 	ClinicName    string
+	// CaseSubject is the subject of the case the entry names; empty when
+	// it names none or the case is gone.
+	CaseSubject string
 }
 
 // Entries returns the access log of the session's clinic for q, newest
@@ -114,10 +117,19 @@ func (s *AuditService) Entries(ctx context.Context, sess Session, q AuditQuery) 
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("read access log of clinic %s: clinic: %w", sess.ClinicID, err)
 	}
+	cids := make([]ID, 0, len(kept))
+	for _, e := range kept {
+		cids = append(cids, e.CaseID)
+	}
+	subjects, err := caseSubjects(ctx, s.store, cids)
+	if err != nil {
+		return nil, fmt.Errorf("read access log of clinic %s: %w", sess.ClinicID, err)
+	}
 	out := make([]AuditRow, 0, len(kept))
 	for i := len(kept) - 1; i >= 0; i-- { // the store gives oldest first
 		e := kept[i]
-		row := AuditRow{AccessEntry: e, ActionLabel: e.Action.Label(), StaffName: names[e.StaffID], ClinicName: clinicName}
+		row := AuditRow{AccessEntry: e, ActionLabel: e.Action.Label(), StaffName: names[e.StaffID], ClinicName: clinicName,
+			CaseSubject: subjects[e.CaseID]}
 		if r := rs[e.ResidentID]; r != nil {
 			row.ResidentName, row.PNR, row.ReserveNumber = r.Register.FullName(), r.PNR, r.ReserveNumber
 		}

@@ -89,6 +89,18 @@ func TestAuditLog_ShowsWhatRealServiceCallsRecorded(t *testing.T) {
 			r.PNR != w.pnr || r.CaseID != w.caseID || r.ClinicID != centrum.ID || r.ClinicName != centrum.Name {
 			t.Errorf("row %d = %+v\nwant %+v", i, r, w)
 		}
+		// Issue 18, item 4: the case by its subject.
+		var subject string
+		if w.caseID != "" {
+			c, err := f.store.Case(f.ctx, w.caseID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			subject = c.Subject
+		}
+		if r.CaseSubject != subject {
+			t.Errorf("row %d: case subject %q, want %q", i, r.CaseSubject, subject)
+		}
 	}
 	// The other clinic's log holds none of it (and Fredrik has no role there).
 	david := f.session(demo.StaffLocalAdmin, 1)

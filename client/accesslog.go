@@ -72,6 +72,8 @@ type AccessLogEntry struct {
 	StaffName   string    `json:"staffName"`
 	StaffTitle  string    `json:"staffTitle,omitempty"`
 	CaseID      string    `json:"caseId,omitempty"`
+	// CaseSubject is the case's subject, so that the resident recognises it.
+	CaseSubject string `json:"caseSubject,omitempty"`
 }
 
 // AccessLog returns the log extract as JSON.

@@ -162,7 +162,12 @@ func logExtractPDF(x *app.LogExtract, compress bool) ([]byte, error) {
 		if r.StaffTitle != "" {
 			who += "\n" + r.StaffTitle // the title on a line of its own
 		}
-		caseID := string(r.CaseID)
+		// The case by its subject, which the reader recognises; the id
+		// only when the case is gone.
+		caseID := r.CaseSubject
+		if caseID == "" {
+			caseID = string(r.CaseID)
+		}
 		if caseID == "" {
 			caseID = "–"
 		}

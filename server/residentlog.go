@@ -83,7 +83,7 @@ func (s *Server) accessLogJSON(w http.ResponseWriter, r *http.Request, me app.ID
 	for _, row := range x.Rows {
 		out.Rows = append(out.Rows, client.AccessLogEntry{ID: string(row.ID), At: row.At, Action: string(row.Action),
 			ActionLabel: row.ActionLabel, ClinicID: string(row.ClinicID), ClinicName: row.ClinicName,
-			StaffName: row.StaffName, StaffTitle: row.StaffTitle, CaseID: string(row.CaseID)})
+			StaffName: row.StaffName, StaffTitle: row.StaffTitle, CaseID: string(row.CaseID), CaseSubject: row.CaseSubject})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -150,23 +150,26 @@ var auditColumns = []auditColumn{
 	{K("Tid"), "2025-12-31 23:59:59", func(r *app.AuditRow) string { return r.At.In(app.Stockholm).Format(audTimeLayout) }},
 	{K("Medarbetare"), "Fredrik Nordin", func(r *app.AuditRow) string { return r.StaffName }},
 	{K("Åtgärd"), app.AccessLookupResident.Label(), func(r *app.AuditRow) string { return L(r.ActionLabel) }},
-	{K("Invånare"), "", func(r *app.AuditRow) string { return r.ResidentName }}, // takes what is left
+	{K("Invånare"), "Rasmus Gustafsson", func(r *app.AuditRow) string { return r.ResidentName }},
 	{K("Personnummer"), "20001231-0000", func(r *app.AuditRow) string {
 		if r.PNR.IsZero() {
 			return r.ReserveNumber
 		}
 		return r.PNR.String()
 	}},
-	{K("Ärende"), "01JQ7Z0000000000000000000W", func(r *app.AuditRow) string {
-		if r.CaseID == "" {
+	{K("Ärende"), "", func(r *app.AuditRow) string { // takes what is left
+		switch {
+		case r.CaseID == "":
 			return L(textAudNoCase)
+		case r.CaseSubject == "":
+			return string(r.CaseID) // the case is gone: its id, to compare
 		}
-		return string(r.CaseID)
+		return r.CaseSubject
 	}},
 }
 
 const (
-	auditFillCol = 3 // Invånare takes what the other columns leave
+	auditFillCol = 5 // Ärende takes what the other columns leave
 	auditCaseCol = 5
 )
 
@@ -216,8 +219,10 @@ func newAuditScreen(d auditDeps) *auditScreen {
 				l.SetText("")
 				return
 			}
-			// A case id is a code to compare, not to read: monospace.
-			l.TextStyle.Monospace = id.Col == auditCaseCol
+			// A case id (of a case that is gone) is a code to compare,
+			// not to read: monospace.
+			r := &s.rows[id.Row]
+			l.TextStyle.Monospace = id.Col == auditCaseCol && r.CaseID != "" && r.CaseSubject == ""
 			l.SetText(auditColumns[id.Col].text(&s.rows[id.Row]))
 		},
 	)

@@ -146,9 +146,10 @@ func TestAuditLog_GranskareSeesTheLastSevenDays(t *testing.T) {
 	}
 	lars := r.f.residentByKey(t, demo.AdultEmail)
 	want := [][]string{
-		{"2025-03-12 09:30:00", "Björn Ekström", "Skickade", "Lars Andersson", lars.PNR.String(), string(r.sent.ID)},
+		// Issue 18, item 4: the case by its subject, not its id.
+		{"2025-03-12 09:30:00", "Björn Ekström", "Skickade", "Lars Andersson", lars.PNR.String(), r.sent.Subject},
 		{"2025-03-12 09:30:00", "Anna Lindqvist", "Slog upp invånare", "Maria Karlsson", r.f.residentByKey(t, demo.AdultBoth).PNR.String(), textAudNoCase},
-		{"2025-03-12 09:30:00", "Anna Lindqvist", "Öppnade ärende", r.opened.ResidentName, r.opened.PNR.String(), string(r.opened.ID)},
+		{"2025-03-12 09:30:00", "Anna Lindqvist", "Öppnade ärende", r.opened.ResidentName, r.opened.PNR.String(), r.opened.Subject},
 	}
 	for i, w := range want {
 		for c := range auditColumns {

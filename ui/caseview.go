@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
@@ -23,6 +24,7 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"golang.org/x/text/unicode/norm"
 
 	"mottagning/app"
 	"mottagning/app/form"
@@ -1169,9 +1171,50 @@ func (v *caseView) insertStandard(name string) {
 	v.reply.Refresh()
 }
 
-// exportName is the PDF's file name: the case id only, since a subject or
-// a name in a file name would show in folders and recent-file lists.
-func (v *caseView) exportName() string { return "arende-" + string(v.id) + ".pdf" }
+// exportName is the PDF's file name: the case's start date and subject,
+// which staff recognise among their files (issue 18), never the
+// resident's name or personnummer, which would show in folders and
+// recent-file lists.
+func (v *caseView) exportName() string {
+	if v.thread == nil {
+		return "arende-" + string(v.id) + ".pdf"
+	}
+	c := &v.thread.Case
+	name := "arende-" + c.CreatedAt.In(app.Stockholm).Format("2006-01-02")
+	if s := fileSlug(c.Subject, 48); s != "" {
+		name += "-" + s
+	}
+	return name + ".pdf"
+}
+
+// fileSlug is s as a portable file-name part: lower case, letters and
+// digits in ASCII (å, ä → a, ö → o, other accents dropped), words joined
+// by '-', at most max bytes, cut at a word.
+func fileSlug(s string, max int) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range norm.NFD.String(strings.ToLower(s)) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+		case unicode.Is(unicode.Mn, r): // a combining accent: dropped
+		default:
+			dash = true
+		}
+	}
+	out := b.String()
+	if len(out) > max {
+		out = out[:max]
+		if i := strings.LastIndexByte(out, '-'); i > max/2 {
+			out = out[:i]
+		}
+	}
+	return strings.Trim(out, "-")
+}
 
 // pdfFunc is d.export, or export.CasePDF with the names this view knows.
 // It runs off the UI goroutine, on data read before the job started.

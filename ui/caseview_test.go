@@ -519,8 +519,16 @@ func TestCaseView_ExportSavesPDFAndLogsAccess(t *testing.T) {
 	if !bytes.HasPrefix(s.data, []byte("%PDF")) {
 		t.Error("saved data is not a PDF")
 	}
-	if s.name != "arende-"+string(f.id)+".pdf" {
-		t.Errorf("file name %q: want the case id only, no personal data", s.name)
+	// Issue 18, item 4: the date and the subject, never the resident.
+	th := f.stored(t)
+	want := "arende-" + th.Case.CreatedAt.In(app.Stockholm).Format("2006-01-02") + "-" + fileSlug(th.Case.Subject, 48) + ".pdf"
+	if s.name != want || !strings.Contains(s.name, "-") || strings.Contains(s.name, string(f.id)) {
+		t.Errorf("file name %q, want %q", s.name, want)
+	}
+	for _, r := range f.ds.Residents {
+		if r.ID == th.Case.ResidentID && (strings.Contains(strings.ToLower(s.name), strings.ToLower(r.Register.FamilyName)) || strings.Contains(s.name, r.PNR.String()[:8])) {
+			t.Errorf("file name %q names the resident", s.name)
+		}
 	}
 	if n := len(f.entries(t, app.AccessExport)); n != 1 {
 		t.Errorf("access log has %d export entries, want 1", n)
@@ -1190,5 +1198,20 @@ func TestCaseView_BackWithTextAsks(t *testing.T) {
 	test.Tap(g.v.back)
 	if g.closed != 1 {
 		t.Error("without text Tillbaka leaves at once")
+	}
+}
+
+func TestFileSlug(t *testing.T) {
+	for in, want := range map[string]string{
+		"Intyg för sjukskrivning": "intyg-for-sjukskrivning",
+		"Åtgärd: Ärr & övrigt!":   "atgard-arr-ovrigt",
+		"  Wójcik – svar ":        "wojcik-svar",
+		"":                        "",
+		"???":                     "",
+		"Ett mycket långt ämne som inte får plats i ett filnamn alls": "ett-mycket-langt-amne-som-inte-far-plats-i-ett",
+	} {
+		if got := fileSlug(in, 48); got != want {
+			t.Errorf("fileSlug(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -178,18 +178,21 @@ type AuditRow struct {
 	PNR           personnummer.Number `json:"pnr"`
 	ReserveNumber string              `json:"reserveNumber,omitempty"`
 	ClinicName    string              `json:"clinicName,omitempty"`
+	CaseSubject   string              `json:"caseSubject,omitempty"`
 }
 
 // FromAuditRow is r on the wire.
 func FromAuditRow(r app.AuditRow) AuditRow {
 	return AuditRow{Entry: FromAccessEntry(r.AccessEntry), ActionLabel: r.ActionLabel, StaffName: r.StaffName,
-		ResidentName: r.ResidentName, PNR: r.PNR, ReserveNumber: r.ReserveNumber, ClinicName: r.ClinicName}
+		ResidentName: r.ResidentName, PNR: r.PNR, ReserveNumber: r.ReserveNumber, ClinicName: r.ClinicName,
+		CaseSubject: r.CaseSubject}
 }
 
 // App is r in the domain.
 func (r AuditRow) App() app.AuditRow {
 	return app.AuditRow{AccessEntry: r.Entry.App(), ActionLabel: r.ActionLabel, StaffName: r.StaffName,
-		ResidentName: r.ResidentName, PNR: r.PNR, ReserveNumber: r.ReserveNumber, ClinicName: r.ClinicName}
+		ResidentName: r.ResidentName, PNR: r.PNR, ReserveNumber: r.ReserveNumber, ClinicName: r.ClinicName,
+		CaseSubject: r.CaseSubject}
 }
 
 // NextPin is GET /api/sync/next-pin: the server's announcement of the
