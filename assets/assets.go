@@ -21,3 +21,12 @@ var Icon []byte
 //
 //go:embed translations/en.json
 var TranslationsEN []byte
+
+// FyneSV is Swedish for the texts of Fyne's own widgets and dialogs
+// (Öppna, Spara, Avbryt, the entry's menu, the file dialog), in Fyne's
+// translation format. The ui package registers it when the window is
+// Swedish, whatever the system's language: a Swedish window with English
+// file dialogs is what users noticed.
+//
+//go:embed translations/fyne-sv.json
+var FyneSV []byte

@@ -186,7 +186,7 @@ func newAuditScreen(d auditDeps) *auditScreen {
 	s.to = widget.NewEntry()
 	s.to.SetText(today.Format(audDateLayout))
 	s.to.PlaceHolder = L("ÅÅÅÅ-MM-DD")
-	s.staff = widget.NewSelect([]string{L(textAudAllStaff)}, nil)
+	s.staff = newSelect([]string{L(textAudAllStaff)}, nil)
 	s.staff.Selected = L(textAudAllStaff)
 	s.pnr = widget.NewEntry()
 	s.pnr.PlaceHolder = L(textAudPNRHint)
@@ -595,6 +595,7 @@ func (s *auditScreen) saveFile(name string, data []byte) {
 		}
 	}, win)
 	d.SetFileName(name)
+	d.Resize(fileDialogSize(win))
 	d.Show()
 }
 

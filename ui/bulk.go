@@ -266,7 +266,7 @@ var (
 func newBulkScreen(d bulkDeps) *bulkScreen {
 	s := &bulkScreen{bulkDeps: d}
 
-	s.template = widget.NewSelect(nil, func(string) { s.chooseTemplate() })
+	s.template = newSelect(nil, func(string) { s.chooseTemplate() })
 	s.template.PlaceHolder = L(textChooseTemplate)
 	s.template.Disable()
 	s.tplMsg = newFieldMessage()
@@ -291,6 +291,8 @@ func newBulkScreen(d bulkDeps) *bulkScreen {
 	s.text.SetMinRowsVisible(3)
 	s.text.OnChanged = func(string) { s.textChanged() }
 	s.textMsg = newFieldMessage()
+	subjectCount := limitEntry(s.subject, app.MaxSubjectLen)
+	textCount := limitEntry(s.text, app.MaxTextLen)
 	s.useTpl = widget.NewButtonWithIcon(L(textUseTemplate), theme.ContentUndoIcon(), s.fillFromTemplate)
 	editedNote := widget.NewLabel(L(textEdited))
 	editedNote.Wrapping = fyne.TextWrapWord
@@ -356,16 +358,16 @@ func newBulkScreen(d bulkDeps) *bulkScreen {
 
 	// The left column fits the window without scrolling: the message
 	// text takes what the other fields leave.
-	subjectRow := container.NewBorder(nil, nil, widget.NewLabel(L(textSubject)), nil, s.subject)
+	subjectRow := container.NewBorder(nil, nil, widget.NewLabel(L(textSubject)), subjectCount, s.subject)
 	left := container.NewBorder(
 		container.NewVBox(
-			heading(L(textStepTemplate)), s.template, s.tplMsg,
+			heading(L(textStepTemplate)), s.template, steadyBox(s.tplMsg, 2),
 			widget.NewSeparator(),
 			heading(L(textStepRecipients)), hint, s.list, s.listMsg,
 			container.NewHBox(s.loadFile, layout.NewSpacer(), s.check),
 			widget.NewSeparator(),
 			heading(L(textStepMessage)), subjectRow, s.subjectMsg),
-		container.NewVBox(s.textMsg, s.edited), nil, nil, s.text)
+		container.NewVBox(container.NewBorder(nil, nil, nil, textCount, s.textMsg), s.edited), nil, nil, s.text)
 	right := container.NewBorder(container.NewVBox(s.tableTitle, s.summary), s.detail, nil, nil, s.table)
 	split := container.NewHSplit(container.NewPadded(left), container.NewPadded(right))
 	split.Offset = 0.42
@@ -466,7 +468,7 @@ func (s *bulkScreen) openFile() {
 		s.readList(rc)
 	}, s.win)
 	d.SetFilter(fstorage.NewExtensionFileFilter([]string{".txt", ".csv"}))
-	d.Resize(fyne.NewSize(800, 560))
+	d.Resize(fileDialogSize(s.win))
 	d.Show()
 }
 

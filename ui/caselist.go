@@ -213,12 +213,12 @@ func newCaseList(d caseListDeps, kind listKind) *caseList {
 	l := &caseList{caseListDeps: d, kind: kind}
 	l.cols, l.sorts = listColumns(kind)
 
-	l.status = widget.NewSelect(append([]string{L(textAll)}, statusLabels()...), func(string) { l.reload() })
+	l.status = newSelect(append([]string{L(textAll)}, statusLabels()...), func(string) { l.reload() })
 	l.status.Selected = L(textAll)
-	l.typ = widget.NewSelect([]string{L(textAllTypes)}, func(string) { l.reload() })
+	l.typ = newSelect([]string{L(textAllTypes)}, func(string) { l.reload() })
 	l.typ.Selected = L(textAllTypes)
 	if kind == clinicList {
-		l.assignee = widget.NewSelect([]string{L(textAllAssignees), L(textUnassigned)}, func(string) { l.reload() })
+		l.assignee = newSelect([]string{L(textAllAssignees), L(textUnassigned)}, func(string) { l.reload() })
 		l.assignee.Selected = L(textAllAssignees)
 	}
 	l.unread = widget.NewCheck(L(textUnreadOnly), func(bool) { l.reload() })

@@ -267,7 +267,7 @@ func newCaseView(d caseViewDeps, id app.ID) *caseView {
 	v.exportBtn = widget.NewButtonWithIcon(L(cvExportPDF), theme.DocumentSaveIcon(), func() { v.exportCase(app.AccessExport) })
 	v.printBtn = widget.NewButtonWithIcon(L(cvPrint), theme.DocumentPrintIcon(), func() { v.exportCase(app.AccessPrint) })
 	v.closeBtn = widget.NewButtonWithIcon(L(cvCloseCase), theme.ConfirmIcon(), v.toggleClosed)
-	v.assign = widget.NewSelect(nil, v.assignTo)
+	v.assign = newSelect(nil, v.assignTo)
 	v.assign.PlaceHolder = L(cvAssign)
 	if !d.sess.Staff.Has(d.clinic.ID, app.RoleCaseReceiver) {
 		v.assign.Hide() // only an ärendemottagare assigns; the service checks too
@@ -281,7 +281,7 @@ func newCaseView(d caseViewDeps, id app.ID) *caseView {
 	v.pickFile = v.openDialog
 
 	v.undo = replyUndo
-	v.insert = widget.NewSelect(nil, v.insertStandard)
+	v.insert = newSelect(nil, v.insertStandard)
 	v.insert.PlaceHolder = L(cvInsertReply)
 	v.reply = newCVReplyEntry(v.shortcutSend)
 	v.reply.SetPlaceHolder(L(cvReplyHint))
@@ -335,8 +335,9 @@ func newCaseView(d caseViewDeps, id app.ID) *caseView {
 	)
 	head := container.NewBorder(nil, nil, v.back,
 		container.NewHBox(v.assign, v.closeBtn, v.exportBtn, v.printBtn), v.title)
+	replyCount := limitEntry(&v.reply.Entry, app.MaxTextLen)
 	composer := container.NewStack(v.composerShade, container.NewPadded(container.NewVBox(
-		container.NewBorder(nil, nil, v.modeIcon, nil, v.modeInfo),
+		container.NewBorder(nil, nil, v.modeIcon, replyCount, v.modeInfo),
 		v.reply,
 	)))
 	replyBox := container.NewVBox(
@@ -1478,6 +1479,7 @@ func (v *caseView) openDialog(done func(name string, data []byte, err error)) {
 		done(r.URI().Name(), data, err)
 	}, win[0])
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf", ".jpg", ".jpeg", ".png", ".PDF", ".JPG", ".JPEG", ".PNG"}))
+	d.Resize(fileDialogSize(win[0]))
 	d.Show()
 }
 

@@ -136,7 +136,7 @@ func newContactScreen(d contactDeps) *contactScreen {
 		checks[i] = L(c.Label())
 	}
 	s.check = widget.NewRadioGroup(checks, func(string) { s.updateAct() })
-	s.reason = widget.NewSelect(nil, func(string) { s.updateAct() })
+	s.reason = newSelect(nil, func(string) { s.updateAct() })
 	s.reason.PlaceHolder = L(textCCChooseReason)
 	s.act = widget.NewButton("", s.doChange)
 	form := container.New(layout.NewFormLayout(),

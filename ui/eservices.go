@@ -598,7 +598,7 @@ func (s *eservicesScreen) formTab() fyne.CanvasObject {
 	for _, t := range form.Types {
 		types = append(types, typeLabel(t))
 	}
-	s.addType = widget.NewSelect(types, nil)
+	s.addType = newSelect(types, nil)
 	s.addType.Selected = types[0]
 	s.addBtn = widget.NewButtonWithIcon(L(textEsAdd), theme.ContentAddIcon(), func() {
 		s.addItem(form.Types[max(0, s.addType.SelectedIndex())])
@@ -1055,7 +1055,7 @@ func (s *eservicesScreen) logicEditor(it *form.Item, get func() *form.Item) []fy
 	for i, c := range it.EnableWhen {
 		i := i
 		cond := func() *form.Condition { return &get().EnableWhen[i] }
-		pickItem := widget.NewSelect(refNames, nil)
+		pickItem := newSelect(refNames, nil)
 		pickItem.PlaceHolder = L(textEsCondItem)
 		var ref *form.Item
 		for _, r := range refs {
@@ -1075,7 +1075,7 @@ func (s *eservicesScreen) logicEditor(it *form.Item, get func() *form.Item) []fy
 				s.edited()
 			}
 		}
-		ops := widget.NewSelect(opNames, nil)
+		ops := newSelect(opNames, nil)
 		ops.Selected = operatorLabel(c.Op)
 		ops.OnChanged = func(string) {
 			if k := ops.SelectedIndex(); k >= 0 {
@@ -1133,7 +1133,7 @@ func (s *eservicesScreen) logicEditor(it *form.Item, get func() *form.Item) []fy
 func (s *eservicesScreen) conditionValue(ref *form.Item, c form.Condition, cond func() *form.Condition) fyne.CanvasObject {
 	set := func(v form.Value) { cond().Value = v; s.edited() }
 	if c.Op == form.OpExists {
-		sel := widget.NewSelect([]string{L(textEsAnswered), L(textEsUnanswered)}, nil)
+		sel := newSelect([]string{L(textEsAnswered), L(textEsUnanswered)}, nil)
 		sel.Selected = L(textEsUnanswered)
 		if c.Value.Bool {
 			sel.Selected = L(textEsAnswered)
@@ -1148,7 +1148,7 @@ func (s *eservicesScreen) conditionValue(ref *form.Item, c form.Condition, cond 
 		e.Disable()
 		return e
 	case ref.Type == form.TypeBoolean:
-		sel := widget.NewSelect([]string{L(textFvYes), L(textFvNo)}, nil)
+		sel := newSelect([]string{L(textFvYes), L(textFvNo)}, nil)
 		sel.PlaceHolder = L(textEsCondValue)
 		if c.Item != "" {
 			sel.Selected = L(textFvNo)
@@ -1160,7 +1160,7 @@ func (s *eservicesScreen) conditionValue(ref *form.Item, c form.Condition, cond 
 		return sel
 	case ref.Type == form.TypeChoice || ref.Type == form.TypeMultiChoice:
 		labels := optionLabels(ref)
-		sel := widget.NewSelect(labels, nil)
+		sel := newSelect(labels, nil)
 		sel.PlaceHolder = L(textEsCondValue)
 		for i, o := range ref.Options {
 			if o.Code == c.Value.Code {
@@ -1236,7 +1236,7 @@ func (s *eservicesScreen) fillSettings() {
 	for _, r := range receivingRoles {
 		roles = append(roles, L(r.Label()))
 	}
-	role := widget.NewSelect(roles, nil)
+	role := newSelect(roles, nil)
 	for i, r := range receivingRoles {
 		if string(r) == d.ReceivingRole {
 			role.Selected = roles[i]
@@ -1244,7 +1244,7 @@ func (s *eservicesScreen) fillSettings() {
 	}
 	// The queue: everyone with the role, or one staff member who holds
 	// it in the clinic (app.Route).
-	queue := widget.NewSelect(nil, nil)
+	queue := newSelect(nil, nil)
 	var queueIDs []app.ID
 	fillQueue := func(roleChanged bool) {
 		r := app.Role(d.ReceivingRole)

@@ -72,10 +72,12 @@ type formView struct {
 
 	answers form.Answers
 	state   form.State
-	touched map[string]bool
-	showAll bool         // after Skicka: every error shows
-	checked map[int]bool // pages whose Nästa was refused: their errors show
-	loading bool         // widgets are being filled by code
+	// shownPage is the page the rows' kept error places belong to.
+	shownPage int
+	touched   map[string]bool
+	showAll   bool         // after Skicka: every error shows
+	checked   map[int]bool // pages whose Nästa was refused: their errors show
+	loading   bool         // widgets are being filled by code
 
 	// pageOf is the page (of the definition) of each top-level item, by
 	// its index in f.Items: a page group is a page, and so is each run of
@@ -117,6 +119,9 @@ type fieldRow struct {
 	input fyne.CanvasObject // the widget that answers it; nil for groups and texts
 	rep   *repeatField      // a repeating question only
 	score *widget.Label     // the score item only
+	// keep: the row has shown an error on this page; its place stays
+	// while the page shows, so that fields do not jump when it clears.
+	keep bool
 }
 
 // newFormView shows f with its initial answers, evaluated at now (the
@@ -660,6 +665,8 @@ func (v *formView) update() {
 		}
 		v.page = p
 	}
+	newPage := v.page != v.shownPage
+	v.shownPage = v.page
 	for _, r := range v.rows {
 		r.box.Hidden = !v.state.Shown(r.path)
 		var msgs []string
@@ -668,8 +675,18 @@ func (v *formView) update() {
 				msgs = append(msgs, e.Text)
 			}
 		}
-		r.errs.SetText(strings.Join(msgs, "\n"))
-		r.errs.Hidden = len(msgs) == 0
+		// An error that clears keeps its (one line of) place while the
+		// page shows: the fields below stay under the pointer.
+		if newPage || r.box.Hidden {
+			r.keep = false
+		}
+		r.keep = r.keep || len(msgs) > 0
+		text := strings.Join(msgs, "\n")
+		if text == "" && r.keep {
+			text = " "
+		}
+		r.errs.SetText(text)
+		r.errs.Hidden = !r.keep
 		if r.score != nil {
 			if v.state.Scored > 0 {
 				r.score.SetText(Lf(textFvScore, numberText(v.state.Score)))
@@ -815,7 +832,7 @@ func (v *formView) refusals() []form.FieldError {
 func (v *formView) errorsShown() []string {
 	var out []string
 	for _, r := range v.rows {
-		if r.page == v.page && !r.box.Hidden && !r.errs.Hidden {
+		if r.page == v.page && !r.box.Hidden && !r.errs.Hidden && strings.TrimSpace(r.errs.Text) != "" {
 			out = append(out, strings.Split(r.errs.Text, "\n")...)
 		}
 	}

@@ -184,6 +184,9 @@ func storeLanguage(en bool) int32 {
 	if en && !registerEnglish() {
 		en = false
 	}
+	if !en {
+		registerFyneSwedish()
+	}
 	s := langSwedish
 	if en {
 		s = langEnglish
@@ -224,6 +227,32 @@ func registerEnglish() bool {
 	})
 	return enOK
 }
+
+// registerFyneSwedish makes Fyne's own texts (file dialogs, the entry's
+// menu, dialog buttons) Swedish in a Swedish window: Fyne's localizer
+// follows the system's language, which may be English or unset.
+func registerFyneSwedish() {
+	svOnce.Do(func() {
+		if runtime.GOOS != "darwin" && runtime.GOOS != "windows" && runtime.GOOS != "ios" && runtime.GOOS != "android" {
+			if err := os.Setenv("LANGUAGE", "sv"); err != nil {
+				slog.Warn("set LANGUAGE", "err", err)
+			}
+		}
+		if err := lang.AddTranslationsForLocale(assets.FyneSV, fyne.Locale("sv")); err != nil {
+			slog.Error("load Swedish texts for Fyne", "err", err)
+			return
+		}
+		if lang.L("Cancel") != "Avbryt" {
+			// The localizer follows another system language: give that
+			// locale the Swedish texts too.
+			if err := lang.AddTranslationsForLocale(assets.FyneSV, lang.SystemLocale()); err != nil {
+				slog.Error("load Swedish texts for Fyne", "locale", string(lang.SystemLocale()), "err", err)
+			}
+		}
+	})
+}
+
+var svOnce sync.Once
 
 // systemLanguage is the language part of the system's locale ("en", "sv",
 // …), or "" when there is none or it is C/POSIX.

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -509,4 +510,18 @@ func TestLang_EnglishSignInAndCaseList(t *testing.T) {
 	test.Type(w.sendScr.pnr, f.ds.Residents[0].PNR.String())
 	f.wait()
 	shoot(t, f.win, "send-en.png")
+}
+
+// Issue 18, item 5: in a Swedish window Fyne's own texts are Swedish too
+// (file dialogs, dialog buttons), whatever the system's language; the
+// tests run with LANG=C or an English locale.
+func TestLang_FyneOwnTextsAreSwedish(t *testing.T) {
+	if English() {
+		t.Skip("an English window")
+	}
+	for key, want := range map[string]string{"Cancel": "Avbryt", "Open": "Öppna", "Save": "Spara", "Folder": "Mapp", "Yes": "Ja"} {
+		if got := lang.L(key); got != want {
+			t.Errorf("Fyne's %q shows as %q, want %q", key, got, want)
+		}
+	}
 }

@@ -361,9 +361,9 @@ func newPreviewScreen(d previewDeps) *previewScreen {
 	for _, l := range personaLabels {
 		names = append(names, L(l))
 	}
-	s.persona = widget.NewSelect(names, func(string) { s.show() })
+	s.persona = newSelect(names, func(string) { s.show() })
 	s.persona.Selected = names[0]
-	s.service = widget.NewSelect(nil, func(string) { s.show() })
+	s.service = newSelect(nil, func(string) { s.show() })
 	s.service.PlaceHolder = L(textPvPickService)
 	s.who = widget.NewLabel("")
 	s.who.Wrapping = fyne.TextWrapWord
@@ -605,7 +605,7 @@ func (s *previewScreen) doSubmit() {
 // messageTab previews a message template in the inbox and the exact
 // notification texts (R4).
 func (s *previewScreen) messageTab() fyne.CanvasObject {
-	s.tplPick = widget.NewSelect(nil, func(string) { s.showTemplate() })
+	s.tplPick = newSelect(nil, func(string) { s.showTemplate() })
 	s.inboxSubj = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.inboxSubj.Wrapping = fyne.TextWrapWord
 	s.inboxBody = widget.NewLabel("")

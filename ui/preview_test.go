@@ -127,9 +127,16 @@ func TestPreview_Adult_LiveLogicAndValidation(t *testing.T) {
 	if got := v.errorsShown(); !slices.Equal(got, []string{"”Hur många cigaretter per dag?” ska vara ett heltal."}) {
 		t.Errorf("errors while typing: %q", got)
 	}
+	below := v.row("vc").box
+	yWithError := below.Position().Y
 	retype(v.row("antal").input.(*widget.Entry), "10")
 	if got := v.errorsShown(); len(got) != 0 {
 		t.Errorf("a good answer shows %q", got)
+	}
+	// Issue 18, item 5: the field below does not jump when the error clears.
+	r.f.win.Canvas().Refresh(r.f.win.Content())
+	if y := below.Position().Y; y != yWithError {
+		t.Errorf("the next field moved from y=%v to y=%v when the error cleared", yWithError, y)
 	}
 	// Skicka without the required question: refused, the error names it.
 	test.Tap(p.submit)

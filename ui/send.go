@@ -382,11 +382,13 @@ type sendScreen struct {
 	content fyne.CanvasObject
 
 	templatePicker
-	asked    *question         // Avbryt with a written message
-	resident *app.ResidentView // looked up; nil before
-	gen      int               // bumped by every change of the number; late lookups are dropped
-	sending  bool
-	sent     bool
+	asked *question // Avbryt with a written message
+	// subjectCount and textCount count characters near the limits.
+	subjectCount, textCount fyne.CanvasObject
+	resident                *app.ResidentView // looked up; nil before
+	gen                     int               // bumped by every change of the number; late lookups are dropped
+	sending                 bool
+	sent                    bool
 	// keepText: the template is chosen for a prefilled text, which it
 	// must not replace.
 	keepText bool
@@ -424,7 +426,7 @@ func newSendScreen(d sendDeps) *sendScreen {
 	}
 	s := &sendScreen{sendDeps: d}
 
-	s.template = widget.NewSelect(nil, func(string) { s.chooseTemplate() })
+	s.template = newSelect(nil, func(string) { s.chooseTemplate() })
 	s.template.PlaceHolder = L(textChooseTemplate)
 	s.template.Disable()
 	s.tplMsg = newFieldMessage()
@@ -444,6 +446,8 @@ func newSendScreen(d sendDeps) *sendScreen {
 	s.text.SetMinRowsVisible(10)
 	s.text.OnChanged = func(string) { s.textChanged() }
 	s.textMsg = newFieldMessage()
+	s.subjectCount = limitEntry(&s.subject.Entry, app.MaxSubjectLen)
+	s.textCount = limitEntry(&s.text.Entry, app.MaxTextLen)
 	s.useTpl = widget.NewButtonWithIcon(L(textUseTemplate), theme.ContentUndoIcon(), s.fillFromTemplate)
 	editedNote := widget.NewLabel(L(textEdited))
 	editedNote.Wrapping = fyne.TextWrapWord
@@ -465,13 +469,15 @@ func newSendScreen(d sendDeps) *sendScreen {
 	header := container.NewBorder(nil, nil, container.NewHBox(title, container.NewCenter(widget.NewLabel(d.clinic.Name))), nil)
 
 	left := container.NewVBox(
-		heading(L(textStepTemplate)), s.template, s.tplMsg,
+		heading(L(textStepTemplate)), s.template, steadyBox(s.tplMsg, 2),
 		widget.NewSeparator(),
 		heading(L(textStepResident)), s.pnr, s.pnrMsg,
 		s.panel,
 	)
 	right := container.NewBorder(
-		container.NewVBox(heading(L(textStepMessage)), widget.NewLabel(L(textSubject)), s.subject, s.subjectMsg, widget.NewLabel(L(textMessage))),
+		container.NewVBox(heading(L(textStepMessage)),
+			container.NewBorder(nil, nil, widget.NewLabel(L(textSubject)), s.subjectCount), s.subject, s.subjectMsg,
+			container.NewBorder(nil, nil, widget.NewLabel(L(textMessage)), s.textCount)),
 		container.NewVBox(s.textMsg, s.edited),
 		nil, nil, s.text)
 	hint := widget.NewLabelWithStyle(L(textShortcutHint), fyne.TextAlignTrailing, fyne.TextStyle{Italic: true})
@@ -593,7 +599,7 @@ func (p *templatePicker) loadTemplates(ctx context.Context, t *tasks, src Templa
 			}
 			p.template.SetOptions(opts)
 			p.template.Enable()
-			fieldMessage(p.tplMsg, "", false)
+			fieldMessage(p.tplMsg, " ", false) // keeps its place: see steadyBox
 			if p.onLoaded != nil {
 				p.onLoaded()
 			}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -653,5 +654,80 @@ func TestSend_CancelWithWrittenMessageAsks(t *testing.T) {
 	test.Tap(r.s.asked.yes)
 	if !r.quit {
 		t.Error("Kasta texten should leave")
+	}
+}
+
+// Issue 18, item 5: a pasted 5,000-character subject is cut to the limit
+// at once, and the counter says so; near the limit the counter counts;
+// the field does not move when the counter appears.
+func TestSend_SubjectLimitWhileTyping(t *testing.T) {
+	f := newFixture(t, false, nil)
+	r := newSend(t, f, demo.StaffReceiver, "Vårdcentralen Centrum")
+	counter := func() *widget.Label {
+		return r.s.subjectCount.(*fyne.Container).Objects[0].(*widget.Label)
+	}
+	x := r.s.subject.Position()
+	r.s.subject.SetText(strings.Repeat("Ont i knät ", 2))
+	if counter().Text != "" {
+		t.Errorf("far from the limit the counter shows %q", counter().Text)
+	}
+	r.s.subject.SetText(strings.Repeat("a", 170))
+	if counter().Text != "170/200" {
+		t.Errorf("near the limit: counter %q, want 170/200", counter().Text)
+	}
+	if r.s.subject.Position() != x {
+		t.Error("the subject field moved when the counter appeared")
+	}
+	pasted := strings.Repeat("Smärta ", 715) // 5,005 characters
+	r.s.subject.SetText("")
+	r.s.subject.TypedShortcut(&fyne.ShortcutPaste{Clipboard: clip(pasted)})
+	if n := utf8.RuneCountInString(r.s.subject.Text); n != app.MaxSubjectLen {
+		t.Fatalf("pasted subject kept %d characters, want %d", n, app.MaxSubjectLen)
+	}
+	if counter().Text != "200/200 – kortad" || counter().Importance != widget.DangerImportance {
+		t.Errorf("after the cut: counter %q", counter().Text)
+	}
+	assertMarkup(t, "send_subject_cut.xml", f.win.Canvas())
+}
+
+// clip is a clipboard holding text, for a paste.
+type clip string
+
+func (c clip) Content() string   { return string(c) }
+func (c clip) SetContent(string) {}
+
+// Issue 18, item 5: the personnummer field stays where it is while the
+// template's message comes and changes above it.
+func TestSend_PersonnummerFieldHoldsStill(t *testing.T) {
+	f := newFixture(t, false, nil)
+	r := newSend(t, f, demo.StaffReceiver, "Vårdcentralen Centrum")
+	pos := func() float32 {
+		f.win.Content().Refresh()
+		return r.s.pnr.Position().Y
+	}
+	y := pos()
+	r.chooseTemplate(t, "Kallelse till årskontroll")
+	if got := pos(); got != y {
+		t.Errorf("choosing a template moved the personnummer field from y=%v to y=%v", y, got)
+	}
+	r.chooseTemplate(t, "Fråga om hur det går")
+	if got := pos(); got != y {
+		t.Errorf("another template moved the personnummer field from y=%v to y=%v", y, got)
+	}
+}
+
+// Issue 18, item 5: Fortsätt holds still when the roles line appears.
+func TestSignIn_ContinueHoldsStill(t *testing.T) {
+	f := newFixture(t, false, nil)
+	f.signIn(t, "Anna Lindqvist")
+	s := f.ui.start
+	y := func() float32 {
+		f.win.Content().Refresh()
+		return s.proceed.Position().Y
+	}
+	before := y()
+	s.clinicPick.SetSelected(s.clinicPick.Options[0])
+	if after := y(); after != before || !strings.Contains(s.roles.Text, "Roller i") {
+		t.Errorf("Fortsätt moved from y=%v to y=%v (roles %q)", before, after, s.roles.Text)
 	}
 }

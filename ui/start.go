@@ -175,9 +175,10 @@ func newStartScreen(d startDeps) *startScreen {
 	s.hint = widget.NewLabel("")
 	s.hint.Wrapping = fyne.TextWrapWord
 	s.clinicPick = widget.NewRadioGroup(nil, s.chooseClinic)
-	s.roles = widget.NewLabel("")
+	// The roles line keeps its place before a clinic is chosen, so that
+	// Fortsätt below it does not move under the pointer.
+	s.roles = widget.NewLabel(" ")
 	s.roles.Wrapping = fyne.TextWrapWord
-	s.roles.Hide()
 	s.proceed = widget.NewButtonWithIcon(L(textContinue), theme.NavigateNextIcon(), s.continueToWorkspace)
 	s.proceed.Importance = widget.HighImportance
 	s.proceed.Disable()
@@ -489,7 +490,7 @@ func (s *startScreen) signedIn(st *app.Staff) {
 	s.form.Hide()
 	s.choose.Show()
 	s.proceed.Disable()
-	s.roles.Hide()
+	s.roles.SetText(" ")
 	if len(s.options) == 0 {
 		s.hint.SetText(noClinicText(st))
 		s.clinicPick.Hide()
@@ -524,7 +525,7 @@ func (s *startScreen) chooseClinic(name string) {
 	}
 	if s.clinic < 0 || s.signed == nil {
 		s.proceed.Disable()
-		s.roles.Hide()
+		s.roles.SetText(" ")
 		s.choose.Refresh()
 		return
 	}

@@ -144,7 +144,7 @@ func newTemplatesScreen(d templatesDeps) *templatesScreen {
 	for _, k := range app.TemplateKinds {
 		opts = append(opts, L(app.TemplateKindLabel(k)))
 	}
-	s.filter = widget.NewSelect(opts, func(string) { s.applyFilter() })
+	s.filter = newSelect(opts, func(string) { s.applyFilter() })
 	s.filter.Selected = L(textTplAllKinds)
 	s.newBtn = widget.NewButtonWithIcon(L(textTplNew), theme.ContentAddIcon(), func() { s.request(s.startNew) })
 	if !s.admin {
@@ -190,13 +190,21 @@ func newTemplatesScreen(d templatesDeps) *templatesScreen {
 	s.name.OnChanged = func(string) { s.edited(app.FieldName) }
 	s.subject.OnChanged = func(string) { s.edited(app.FieldSubject) }
 	s.body.OnChanged = func(string) { s.edited(app.FieldText) }
+	nameCount := limitEntry(s.name, app.MaxTemplateNameLen)
+	subjectCount := limitEntry(s.subject, app.MaxSubjectLen)
+	bodyCount := limitEntry(s.body, app.MaxTextLen)
+	counted := map[string]fyne.CanvasObject{app.FieldName: nameCount, app.FieldSubject: subjectCount}
 
 	s.fieldIssues = map[string]*fyne.Container{}
 	for _, f := range []string{app.FieldName, app.FieldKind, app.FieldSubject, app.FieldText} {
 		s.fieldIssues[f] = container.NewVBox()
 	}
 	field := func(label string, f string, o fyne.CanvasObject) fyne.CanvasObject {
-		return container.NewVBox(widget.NewLabelWithStyle(label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), o, s.fieldIssues[f])
+		head := fyne.CanvasObject(widget.NewLabelWithStyle(label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		if c := counted[f]; c != nil {
+			head = container.NewBorder(nil, nil, head, c)
+		}
+		return container.NewVBox(head, o, s.fieldIssues[f])
 	}
 	s.save = widget.NewButtonWithIcon(L(textTplSave), theme.DocumentSaveIcon(), s.doSave)
 	s.save.Importance = widget.HighImportance
@@ -217,7 +225,7 @@ func newTemplatesScreen(d templatesDeps) *templatesScreen {
 		field(L(textTplName), app.FieldName, s.name),
 		field(L(textTplKind), app.FieldKind, s.kind),
 		field(L(textTplSubject), app.FieldSubject, s.subject),
-		widget.NewLabelWithStyle(L(textTplText), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewBorder(nil, nil, widget.NewLabelWithStyle(L(textTplText), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), bodyCount),
 	)
 	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(s.retire, s.revert, s.save), s.status)
 	s.form = container.NewBorder(head, container.NewVBox(s.fieldIssues[app.FieldText], buttons), nil, nil, s.body)

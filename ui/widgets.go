@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"unicode/utf8"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
@@ -82,3 +84,102 @@ func askQuestion(on fyne.CanvasObject, title, body, yes, no string, onYes func()
 
 // shown says whether the question is on screen.
 func (q *question) shown() bool { return q != nil && q.pop.Visible() }
+
+// textChooseOne is the placeholder of a drop-down list with nothing
+// chosen, instead of Fyne's English "(Select one)".
+const textChooseOne = "(Välj)"
+
+// newSelect is widget.NewSelect with a Swedish placeholder; set
+// PlaceHolder after it for a more telling one.
+func newSelect(options []string, changed func(string)) *widget.Select {
+	s := widget.NewSelect(options, changed)
+	s.PlaceHolder = L(textChooseOne)
+	return s
+}
+
+// fileDialogSize is the size of a file dialog over win: most of the
+// window, so that names and folders can be read (Fyne's default is small).
+func fileDialogSize(win fyne.Window) fyne.Size {
+	size := fyne.NewSize(900, 600)
+	if win != nil {
+		c := win.Canvas().Size()
+		size = fyne.NewSize(max(min(c.Width*0.85, 1100), 640), max(min(c.Height*0.85, 800), 440))
+	}
+	return size
+}
+
+// Texts of the length counter.
+const (
+	textCounter    = "%s/%s"
+	textCounterCut = "%s/%s – kortad"
+)
+
+// limitEntry keeps e's text within max characters while typing or
+// pasting: a longer paste is cut to max, and the counter says so. From
+// 80 % of max the counter shows how many characters are used. It returns
+// the counter, to place beside the field's label; its width is fixed, so
+// nothing moves when it appears. Call it after setting e.OnChanged.
+func limitEntry(e *widget.Entry, max int) fyne.CanvasObject {
+	counter := widget.NewLabel("")
+	counter.SizeName = theme.SizeNameCaptionText
+	counter.Alignment = fyne.TextAlignTrailing
+	show := func(n int, cut bool) {
+		counter.Importance = widget.MediumImportance
+		switch {
+		case cut:
+			counter.Importance = widget.DangerImportance
+			counter.SetText(Lf(textCounterCut, thousands(n), thousands(max)))
+		case n*5 >= max*4:
+			if n >= max {
+				counter.Importance = widget.WarningImportance
+			}
+			counter.SetText(Lf(textCounter, thousands(n), thousands(max)))
+		default:
+			counter.SetText("")
+		}
+	}
+	prev := e.OnChanged
+	e.OnChanged = func(s string) {
+		if n := utf8.RuneCountInString(s); n > max {
+			e.SetText(string([]rune(s)[:max])) // runs this again with the cut text
+			show(max, true)
+			return
+		}
+		show(utf8.RuneCountInString(s), false)
+		if prev != nil {
+			prev(s)
+		}
+	}
+	probe := widget.NewLabel(Lf(textCounterCut, thousands(max), thousands(max)))
+	probe.SizeName = theme.SizeNameCaptionText
+	return container.NewGridWrap(fyne.NewSize(probe.MinSize().Width, probe.MinSize().Height), counter)
+}
+
+// steadyBox holds a message label at least lines lines tall, so that
+// what is below it stays in place as the message comes, changes and goes
+// (Skicka ärende's personnummer field under the template's message).
+func steadyBox(l *widget.Label, lines int) fyne.CanvasObject {
+	one := widget.NewLabel("Ag").MinSize().Height
+	two := widget.NewLabel("Ag\nAg").MinSize().Height
+	return container.New(&minHeight{h: one + float32(lines-1)*(two-one)}, l)
+}
+
+// minHeight lays its objects over its whole size and is at least h tall.
+type minHeight struct{ h float32 }
+
+func (m *minHeight) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var s fyne.Size
+	for _, o := range objs {
+		if o.Visible() {
+			s = s.Max(o.MinSize())
+		}
+	}
+	return fyne.NewSize(s.Width, max(s.Height, m.h))
+}
+
+func (m *minHeight) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}

@@ -500,6 +500,7 @@ func (s *workspaceScreen) saveFile(name string, data []byte) {
 		}
 	}, s.win)
 	d.SetFileName(name)
+	d.Resize(fileDialogSize(s.win))
 	d.Show()
 }
 
