@@ -181,7 +181,15 @@ type ResidentView struct {
 	Activated     bool
 	Guardians     []GuardianView
 	Reach         Reachability
+	// Turns13 is the 13th birthday (Stockholm midnight) of a child who
+	// has it within Turns13Soon: from then on no guardian can act for
+	// them (R5, R8) and a message sent now is read by the child alone.
+	// Zero otherwise.
+	Turns13 time.Time
 }
+
+// Turns13Soon is how far ahead staff are told that a child turns 13.
+const Turns13Soon = 14 * 24 * time.Hour
 
 // GuardianView is a child's guardian as staff see it.
 type GuardianView struct {
@@ -203,6 +211,11 @@ func (s *CaseService) view(r *Resident, guardians map[ID]*Resident) *ResidentVie
 	}
 	if !r.PNR.IsZero() {
 		v.Age = r.PNR.AgeOn(now)
+	}
+	if v.Child {
+		if b := ThirteenthBirthday(r); b.Sub(now) <= Turns13Soon {
+			v.Turns13 = b
+		}
 	}
 	if !r.Register.ProtectedIdentity {
 		a := r.Register.Address

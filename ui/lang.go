@@ -370,3 +370,17 @@ func readText(m *app.Message) string {
 	}
 	return Lf("Läst av invånaren %s", dayTime(m.ReadByResident, m.At))
 }
+
+// longDate is a day in the window's language: "13 mars 2025" or "13 March
+// 2025", Stockholm time.
+func longDate(t time.Time) string {
+	t = t.In(app.Stockholm)
+	m := swedishMonths[t.Month()-1]
+	if English() {
+		m = englishMonths[t.Month()-1]
+	}
+	return fmt.Sprintf("%d %s %d", t.Day(), m, t.Year())
+}
+
+var swedishMonths = [...]string{"januari", "februari", "mars", "april", "maj", "juni", "juli",
+	"augusti", "september", "oktober", "november", "december"}

@@ -134,6 +134,21 @@ func factText(f app.FactKind, v *app.ResidentView) string {
 	return string(f)
 }
 
+// textCoordination labels a samordningsnummer (day of birth + 60).
+const textCoordination = "Numret är ett samordningsnummer (personen är inte folkbokförd i Sverige)."
+
+// turns13Text warns that proxy mode ends on the child's 13th birthday.
+func turns13Text(birthday, now time.Time) string {
+	days := int(birthday.Sub(app.DateIn(now)).Hours()/24 + 0.5)
+	date := longDate(birthday)
+	switch {
+	case days <= 1:
+		return Lf("Barnet fyller 13 år i morgon (%s). Från den dagen kan ingen vårdnadshavare läsa eller svara i barnets namn – barnet loggar in själv med egen e-legitimation.", date)
+	default:
+		return Lf("Barnet fyller 13 år om %d dagar (%s). Från den dagen kan ingen vårdnadshavare läsa eller svara i barnets namn – barnet loggar in själv med egen e-legitimation.", days, date)
+	}
+}
+
 // guardianText says what happens for one guardian of a child (R5, R6, R7,
 // blocked guardian).
 func guardianText(g app.GuardianView) string {
@@ -816,8 +831,20 @@ func (s *sendScreen) showReach(r app.Reachability) {
 	var facts []string
 	child := false
 	for _, f := range r.Facts {
+		// When nothing can be sent, what would happen to a message
+		// (the child's inbox, who is notified) is no comfort: only what
+		// staff must know about the person stays.
+		if !r.OK() && (f == app.FactChildInbox || f == app.FactNoNotification) {
+			continue
+		}
 		facts = append(facts, factText(f, v))
 		child = child || f == app.FactChildInbox
+	}
+	if v != nil && !v.Turns13.IsZero() {
+		facts = append([]string{turns13Text(v.Turns13, s.now())}, facts...)
+	}
+	if v != nil && v.PNR.IsCoordination() {
+		facts = append(facts, L(textCoordination))
 	}
 	s.factText.SetText(strings.Join(facts, "\n\n"))
 	var gs []string

@@ -731,3 +731,45 @@ func TestSignIn_ContinueHoldsStill(t *testing.T) {
 		t.Errorf("Fortsätt moved from y=%v to y=%v (roles %q)", before, after, s.roles.Text)
 	}
 }
+
+// Issue 18, item 6: the panel agrees with the decision. A child nobody
+// may act for gets the red reason and no reassuring line about the
+// child's inbox; a samordningsnummer is labelled; a child who turns 13
+// tomorrow is warned about.
+func TestSend_ReachabilityPanelAgreesWithTheDecision(t *testing.T) {
+	f := newFixture(t, false, nil)
+	r := newSend(t, f, demo.StaffReceiver, "Vårdcentralen Centrum")
+	r.chooseTemplate(t, "Kallelse till årskontroll")
+	r.typePNR(t, demo.ChildProtected)
+	inbox := factText(app.FactChildInbox, &app.ResidentView{Child: true})
+	if !r.s.blockBox.Visible() || strings.Contains(r.s.factText.Text, inbox) && r.s.factBox.Visible() {
+		t.Errorf("blocked child: reason shown %v, facts %q", r.s.blockBox.Visible(), r.s.factText.Text)
+	}
+	r.typePNR(t, demo.Coordination)
+	if !r.s.factBox.Visible() || !strings.Contains(r.s.factText.Text, textCoordination) {
+		t.Errorf("samordningsnummer not labelled: %q", r.s.factText.Text)
+	}
+	r.typePNR(t, demo.Child12y11m)
+	if strings.Contains(r.s.factText.Text, "fyller 13") {
+		t.Errorf("a month before the birthday: %q", r.s.factText.Text)
+	}
+
+	// The day before Elsa's 13th birthday.
+	elsa := personaResident(f, t, demo.Child12y11m)
+	day := app.ThirteenthBirthday(elsa).Add(-14 * time.Hour)
+	st := staffByKey(f, t, demo.StaffReceiver)
+	c := f.clinic("Vårdcentralen Centrum")
+	s := newSendScreen(sendDeps{
+		ctx: context.Background(), tasks: &f.ui.tasks, cases: app.NewCaseService(f.store, app.FixedClock(day)),
+		templates: f.store, sess: app.Session{Staff: &st, ClinicID: c.ID}, clinic: c, now: func() time.Time { return day },
+	})
+	f.win.SetContent(s.content)
+	f.wait()
+	test.Type(s.pnr, elsa.PNR.String())
+	f.wait()
+	if !strings.Contains(s.factText.Text, "Barnet fyller 13 år i morgon") || !s.factBox.Visible() {
+		t.Errorf("the day before: %q", s.factText.Text)
+	}
+	assertMarkup(t, "send_turns13.xml", f.win.Canvas())
+	capturePNG(t, f.win, "send_turns13")
+}
