@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -127,20 +128,140 @@ func diffItem(o, n *Item, ox, nx *index, add func(ChangeKind, string, string, st
 	if o.ReadOnly != n.ReadOnly {
 		add(ChangeReadOnly, id, "", "%s %s.", n.name(), map[bool]string{true: "blir skrivskyddat", false: "kan nu besvaras"}[n.ReadOnly])
 	}
-	if o.MaxLength != n.MaxLength || !reflect.DeepEqual(o.Min, n.Min) || !reflect.DeepEqual(o.Max, n.Max) ||
-		!reflect.DeepEqual(o.Decimals, n.Decimals) || !reflect.DeepEqual(o.Unit, n.Unit) || o.AllowOther != n.AllowOther || o.ValueSet != n.ValueSet {
-		add(ChangeValidation, id, "", "Reglerna för vad som är ett giltigt svar i %s ändras.", n.name())
+	// Every rule of a valid answer, old → new (issue 18: "365 → 180").
+	if o.MaxLength != n.MaxLength {
+		add(ChangeValidation, id, "", "Högsta antal tecken i %s ändras från %s till %s.", n.name(), lengthText(o), lengthText(n))
 	}
-	if o.Help != n.Help || o.Prefix != n.Prefix {
-		add(ChangeText, id, "", "Hjälptexten eller numreringen för %s ändras.", n.name())
+	if !reflect.DeepEqual(o.Min, n.Min) {
+		add(ChangeValidation, id, "", "Lägsta tillåtna värde i %s ändras från %s till %s.", n.name(), numberOr(o.Min, "inget"), numberOr(n.Min, "inget"))
+	}
+	if !reflect.DeepEqual(o.Max, n.Max) {
+		add(ChangeValidation, id, "", "Högsta tillåtna värde i %s ändras från %s till %s.", n.name(), numberOr(o.Max, "inget"), numberOr(n.Max, "inget"))
+	}
+	if !reflect.DeepEqual(o.Decimals, n.Decimals) {
+		add(ChangeValidation, id, "", "Antal decimaler i %s ändras från %s till %s.", n.name(), decimalsText(o.Decimals), decimalsText(n.Decimals))
+	}
+	if !reflect.DeepEqual(o.Unit, n.Unit) {
+		add(ChangeValidation, id, "", "Enheten för %s ändras från %s till %s.", n.name(), unitText(o.Unit), unitText(n.Unit))
+	}
+	if o.AllowOther != n.AllowOther {
+		add(ChangeValidation, id, "", "%s %s.", n.name(), map[bool]string{true: "tillåter nu ett eget svar utöver alternativen", false: "tillåter inte längre ett eget svar"}[n.AllowOther])
+	}
+	if o.ValueSet != n.ValueSet {
+		add(ChangeValidation, id, "", "Värdelistan för %s ändras från %s till %s.", n.name(), quotedOr(o.ValueSet, "ingen"), quotedOr(n.ValueSet, "ingen"))
+	}
+	if o.Help != n.Help {
+		add(ChangeText, id, "", "Hjälptexten för %s ändras från %s till %s.", n.name(), quotedOr(o.Help, "ingen"), quotedOr(n.Help, "ingen"))
+	}
+	if o.Prefix != n.Prefix {
+		add(ChangeText, id, "", "Numreringen för %s ändras från %s till %s.", n.name(), quotedOr(o.Prefix, "ingen"), quotedOr(n.Prefix, "ingen"))
 	}
 	if !reflect.DeepEqual(o.Initial, n.Initial) {
-		add(ChangeInitial, id, "", "Startvärdet för %s ändras.", n.name())
+		add(ChangeInitial, id, "", "Startvärdet för %s ändras från %s till %s.", n.name(), valuesText(o, o.Initial), valuesText(n, n.Initial))
 	}
 	diffOptions(o, n, add)
 	if !reflect.DeepEqual(o.EnableWhen, n.EnableWhen) || behavior(o) != behavior(n) {
-		add(ChangeLogic, id, "", "Villkoren för när %s visas ändras.", n.name())
+		add(ChangeLogic, id, "", "Villkoren för när %s visas ändras från %s till %s.", n.name(), logicText(o, ox), logicText(n, nx))
 	}
+}
+
+// lengthText is an item's longest answer: its own limit or the default.
+func lengthText(it *Item) string {
+	if it.MaxLength > 0 {
+		return strconv.Itoa(it.MaxLength)
+	}
+	switch it.Type {
+	case TypeText:
+		return strconv.Itoa(DefaultMaxText) + " (standard)"
+	case TypeLongText:
+		return strconv.Itoa(DefaultMaxLongText) + " (standard)"
+	}
+	return "ingen gräns"
+}
+
+func numberOr(f *float64, none string) string {
+	if f == nil {
+		return none
+	}
+	return formatNumber(*f)
+}
+
+func decimalsText(d *int) string {
+	if d == nil {
+		return "valfritt"
+	}
+	return strconv.Itoa(*d)
+}
+
+func unitText(u *Coding) string {
+	if u == nil {
+		return "ingen"
+	}
+	return "”" + u.Text() + "”"
+}
+
+func quotedOr(s, none string) string {
+	if strings.TrimSpace(s) == "" {
+		return none
+	}
+	return "”" + truncate(strings.TrimSpace(s), 80) + "”"
+}
+
+// valueText is one value of it as the builder shows it.
+func valueText(it *Item, v Value) string {
+	switch {
+	case it == nil:
+		return "”" + v.Text + "”"
+	case it.Type == TypeBoolean:
+		return map[bool]string{true: "Ja", false: "Nej"}[v.Bool]
+	case it.Type == TypeNumber:
+		return formatNumber(v.Number)
+	case it.Type.choice():
+		if o := it.option(v.Code); o != nil {
+			return "”" + o.Text() + "”"
+		}
+		if v.Code != "" {
+			return "”" + v.Code + "”"
+		}
+	}
+	return "”" + truncate(v.Text, 80) + "”"
+}
+
+func valuesText(it *Item, vs []Value) string {
+	if len(vs) == 0 {
+		return "inget"
+	}
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = valueText(it, v)
+	}
+	return strings.Join(out, ", ")
+}
+
+// logicText is an item's conditions in words: "visas alltid", or each
+// condition ("”Röker du?” är lika med Ja") joined by och / eller.
+func logicText(it *Item, x *index) string {
+	if len(it.EnableWhen) == 0 {
+		return "att frågan alltid visas"
+	}
+	parts := make([]string, len(it.EnableWhen))
+	for i, c := range it.EnableWhen {
+		ref := x.byID[c.Item]
+		name := "”" + c.Item + "”"
+		if ref != nil {
+			name = ref.name()
+		}
+		if c.Op == OpExists {
+			parts[i] = name + " " + map[bool]string{true: "är besvarad", false: "inte är besvarad"}[c.Value.Bool]
+			continue
+		}
+		parts[i] = name + " " + c.Op.Label() + " " + valueText(ref, c.Value)
+	}
+	join := " och "
+	if behavior(it) == Any {
+		join = " eller "
+	}
+	return "att " + strings.Join(parts, join)
 }
 
 func placeName(p *Item) string {

@@ -144,6 +144,38 @@ func TestDiff_ItemsChoicesLogic(t *testing.T) {
 	}
 }
 
+// Issue 18, item 8: every changed rule says old → new.
+func TestDiff_RulesOldToNew(t *testing.T) {
+	old := v1()
+	old.Items[3].Max = Ptr(365.0)
+	old.Items[0].Help = "Som det står på förpackningen"
+	n := old.Clone()
+	n.Items[3].Max = Ptr(180.0)
+	n.Items[3].Min = Ptr(0.0)
+	n.Items[3].Decimals = Ptr(0)
+	n.Items[0].MaxLength = 80
+	n.Items[0].Help = ""
+	n.Items[2].EnableWhen = append(n.Items[2].EnableWhen, Condition{"dose", OpGreater, NumberValue(2)})
+	n.Items[2].EnableBehavior = Any
+	n.Items[4].Initial = []Value{TextValue("Inget")}
+	var got []string
+	for _, c := range Compare(old, n).Changes {
+		got = append(got, c.Text)
+	}
+	want := []string{
+		"Högsta antal tecken i ”Läkemedel” ändras från 500 (standard) till 80.",
+		"Hjälptexten för ”Läkemedel” ändras från ”Som det står på förpackningen” till ingen.",
+		"Villkoren för när ”Adress” visas ändras från att ”Hur vill du hämta ut?” är lika med ”Post” till att ”Hur vill du hämta ut?” är lika med ”Post” eller ”Dos” är större än 2.",
+		"Lägsta tillåtna värde i ”Dos” ändras från inget till 0.",
+		"Högsta tillåtna värde i ”Dos” ändras från 365 till 180.",
+		"Antal decimaler i ”Dos” ändras från valfritt till 0.",
+		"Startvärdet för ”Övrigt” ändras från inget till ”Inget”.",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+}
+
 // TestImpact_InProgressSubmissions: which answers of submissions in
 // progress would be dropped or become invalid under the new version.
 func TestImpact_InProgressSubmissions(t *testing.T) {
