@@ -63,6 +63,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -160,6 +161,8 @@ func run() int {
 			slog.Error("close database", "err", err)
 		}
 	}()
+
+	profileCPU(ctx, os.Getenv("MOTTAGNING_CPUPROFILE"))
 
 	var pre *ui.Preselect
 	if *demoOn {
@@ -553,4 +556,49 @@ func demoKeys(ctx context.Context, store *storage.Store, ds *demo.Dataset, dir s
 		slog.Error("prune access log", "err", err)
 	}
 	return nil
+}
+
+// profileCPU writes a CPU profile for developers finding what the window
+// does when nobody uses it (docs/architecture.md, Performance):
+// MOTTAGNING_CPUPROFILE=file[,delay[,duration]] profiles from delay
+// (default 45s) after the start for duration (default 30s). Empty: nothing.
+func profileCPU(ctx context.Context, spec string) {
+	if spec == "" {
+		return
+	}
+	parts := strings.Split(spec, ",")
+	delay, dur := 45*time.Second, 30*time.Second
+	if len(parts) > 1 {
+		if d, err := time.ParseDuration(parts[1]); err == nil {
+			delay = d
+		}
+	}
+	if len(parts) > 2 {
+		if d, err := time.ParseDuration(parts[2]); err == nil {
+			dur = d
+		}
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		f, err := os.Create(parts[0])
+		if err != nil {
+			slog.Error("cpu profile", "err", err)
+			return
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			slog.Error("cpu profile", "err", err)
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(dur):
+		}
+		pprof.StopCPUProfile()
+		slog.Info("cpu profile written")
+	}()
 }

@@ -78,13 +78,10 @@ type caseList struct {
 	cachedRes *app.CaseResult
 	cached    app.CaseRow
 
-	natural  []float32    // per column: fits the title and the usual texts on one line
-	narrow   []float32    // per column: width when wrapped onto two lines; 0 when it never wraps
-	wrap     bool         // the window is narrow: wrappable columns use two lines where needed
-	subjectW float32      // the subject column's width as last laid out
-	lineH    float32      // height of a one-line row
-	tallH    float32      // height of a two-line row
-	tall     map[int]bool // rows set to tallH
+	natural  []float32 // per column: fits the title and the usual texts on one line
+	narrow   []float32 // per column: width when wrapped onto two lines; 0 when it never wraps
+	wrap     bool      // the window is narrow: wrappable columns use two lines where needed
+	subjectW float32   // the subject column's width as last laid out
 
 	content  *fyne.Container
 	status   *widget.Select
@@ -238,7 +235,12 @@ func newCaseList(d caseListDeps, kind listKind) *caseList {
 	l.table = widget.NewTableWithHeaders(
 		func() (int, int) { return l.len(), len(l.cols) },
 		func() fyne.CanvasObject {
+			// The template sets the row height: two lines while the
+			// window is narrow (fitRows).
 			lbl := widget.NewLabel("")
+			if l.wrap {
+				lbl.SetText("\n")
+			}
 			lbl.Truncation = fyne.TextTruncateEllipsis
 			return lbl
 		},
@@ -352,15 +354,12 @@ func (l *caseList) sizeColumns() {
 			l.table.SetColumnWidth(i, l.natural[i])
 		}
 	}
-	l.lineH = widget.NewLabel("Ag").MinSize().Height
-	two := widget.NewLabel("Ag\nAg")
-	l.tallH = two.MinSize().Height
 }
 
 // Widths of the subject column: below comfortSubject the wrappable columns
 // go to two lines; below minSubject the table scrolls sideways.
 const (
-	comfortSubject = 300
+	comfortSubject = 240
 	minSubject     = 170
 )
 
@@ -421,47 +420,16 @@ func (l *caseList) fit(width float32) {
 	}
 }
 
-// fitRows gives two lines to the rows from index from on whose wrappable
-// texts do not fit their narrow column, and one line to every other row
-// that had two. Which texts need two lines is measured once per text, not
-// per row: with 100,000 rows only the comparisons are per row.
+// fitRows makes every row two lines tall in a narrow window, where the
+// wrappable columns wrap, and one line otherwise. Rows of their own
+// heights (one Table.SetRowHeight per two-line row) refreshed the table at
+// each call: with 100,000 cases that was half a minute of full CPU after
+// every list change (issue 18, item 9). The row height now follows the
+// cell template (CreateCell), which the table measures at each refresh:
+// one refresh, whatever the number of rows. from is kept for callers.
 func (l *caseList) fitRows(from int) {
-	if l.tall == nil {
-		l.tall = map[int]bool{}
-	}
-	need := map[int]bool{}
-	if l.wrap {
-		twoLines := map[string]bool{}
-		measured := map[string]bool{}
-		for i := from; i < l.len(); i++ {
-			r := l.row(i)
-			for c, w := range l.narrow {
-				if w == 0 {
-					continue
-				}
-				t := l.cols[c].text(l, &r)
-				if !measured[t] {
-					measured[t] = true
-					twoLines[t] = widget.NewLabel(t).MinSize().Width > w
-				}
-				if twoLines[t] {
-					need[i] = true
-				}
-			}
-		}
-	}
-	for i := range l.tall {
-		if i >= from && !need[i] {
-			delete(l.tall, i)
-			l.table.SetRowHeight(i, l.lineH)
-		}
-	}
-	for i := range need {
-		if !l.tall[i] {
-			l.tall[i] = true
-			l.table.SetRowHeight(i, l.tallH)
-		}
-	}
+	_ = from
+	l.table.Refresh()
 }
 
 func (l *caseList) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
