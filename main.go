@@ -165,13 +165,19 @@ func run() int {
 	profileCPU(ctx, os.Getenv("MOTTAGNING_CPUPROFILE"))
 
 	var pre *ui.Preselect
+	// demoPending: an empty database becomes a demo database; the window
+	// shows the seeding with a progress bar (ui.Deps.Prepare).
+	demoPending := false
 	if *demoOn {
-		if err := prepareDemo(ctx, store, *dataDir, *demoSize); err != nil {
+		need, err := checkDemo(store, *dataDir, *demoSize)
+		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
+		demoPending = need
 		pre = autoselect(os.Getenv("MOTTAGNING_AUTOSELECT"))
 	}
+	isDemo := store.IsDemo() || demoPending
 
 	// Connected mode: a --server now, or one stored at an earlier connect.
 	var remote *client.Client
@@ -212,7 +218,7 @@ func run() int {
 	// once a password is verified (after a password reset, for example);
 	// the password stays the way in. A demo database leaves it alone.
 	var ring app.Keyring
-	if !store.IsDemo() {
+	if !isDemo {
 		ring = &storage.OSKeyring{}
 	}
 	keyringError := func(err error) { slog.Debug("os key store not used", "err", err) }
@@ -234,7 +240,7 @@ func run() int {
 	if remote == nil {
 		// The notification dispatcher of the standalone desktop: its outbox
 		// is this database. It must end before the store closes.
-		dispatched, testSender = startDispatcher(ctx, store, clock, notifyCfg)
+		dispatched, testSender = startDispatcher(ctx, store, clock, notifyCfg, isDemo)
 	} else {
 		// Connected: the server notifies; this desktop syncs.
 		conn, stopSync := startSync(ctx, store, remote, cases, clock, ring, keyringError)
@@ -254,7 +260,7 @@ func run() int {
 	// start screen (an empty database that is not a demo): the same
 	// connect and sync as --server, from then on.
 	var connect func(ctx context.Context, url, pin string) (*ui.Connection, error)
-	if remote == nil && store.IsEmpty() && !store.IsDemo() {
+	if remote == nil && store.IsEmpty() && !isDemo {
 		var stopSync func()
 		closed := false
 		defer func() {
@@ -287,6 +293,12 @@ func run() int {
 				ContactCenter: conn.contact}, nil
 		}
 	}
+	var prepare func(ctx context.Context, progress func(done, total int)) error
+	if demoPending {
+		prepare = func(ctx context.Context, progress func(done, total int)) error {
+			return seedDemo(ctx, store, *dataDir, *demoSize, progress)
+		}
+	}
 	gui = ui.New(ctx, w, ui.Deps{
 		Directory:     store,
 		Cases:         cases,
@@ -301,7 +313,7 @@ func run() int {
 		Clock:         clock,
 		Prefs:         prefs,
 		Notify:        notifyUser,
-		Demo:          store.IsDemo(),
+		Demo:          isDemo,
 		DemoPassword:  demo.Password,
 		Preselect:     pre,
 		Sync:          syncStatus,
@@ -309,6 +321,7 @@ func run() int {
 		Connect:       connect,
 		SecondFactor:  second,
 		ContactCenter: contact,
+		Prepare:       prepare,
 	})
 
 	// Ctrl+C or SIGTERM closes the window like the user would, so that the
@@ -338,14 +351,14 @@ func run() int {
 //
 // It also returns what "Skicka testavisering" sends through: the same
 // channels (nil ones when nothing is configured).
-func startDispatcher(ctx context.Context, store *storage.Store, clock app.Clock, cfg *notify.Config) (stop func(), test *notify.TestSender) {
+func startDispatcher(ctx context.Context, store *storage.Store, clock app.Clock, cfg *notify.Config, isDemo bool) (stop func(), test *notify.TestSender) {
 	nothing := func() {}
 	test = &notify.TestSender{Clock: clock}
 	if !cfg.Configured() {
 		slog.Info("notify: no SMTP server or SMS gateway configured (--notify-config, MOTTAGNING_SMTP_HOST, MOTTAGNING_SMS_KIND); notifications stay queued")
 		return nothing, test
 	}
-	if store.IsDemo() && !cfg.OnlyLoopback() {
+	if isDemo && !cfg.OnlyLoopback() {
 		slog.Warn("notify: demo database, and the configuration points outside this machine: no notifications are sent", "config", cfg)
 		return nothing, test
 	}
@@ -440,48 +453,53 @@ func openMessage(dir string, err error) string {
 	return fmt.Sprintf("Databasen i %s kunde inte öppnas (%v). Välj en annan datakatalog med --data, eller kontakta support.", dir, err)
 }
 
-// prepareDemo seeds the demo data set into an empty database. It never
-// mixes demo data into real data: a database that holds anything but the
-// demo set is refused. Its errors are Swedish messages for the user.
-func prepareDemo(ctx context.Context, store *storage.Store, dir string, size int) error {
+// checkDemo says whether --demo must seed the database (it is empty). It
+// never mixes demo data into real data: a database that holds anything
+// but the demo set is refused. Its errors are Swedish messages for the
+// user.
+func checkDemo(store *storage.Store, dir string, size int) (seed bool, err error) {
 	switch {
 	case store.IsEmpty():
+		return true, nil
 	case !store.IsDemo():
-		return fmt.Errorf("Datakatalogen %s innehåller riktiga data, och demodata blandas aldrig med riktiga data. "+
+		return false, fmt.Errorf("Datakatalogen %s innehåller riktiga data, och demodata blandas aldrig med riktiga data. "+
 			"Starta utan --demo, eller välj en tom katalog med --data.", dir)
-	default:
-		if size > 0 {
-			fmt.Fprintf(os.Stderr, "Demodatabasen i %s finns redan; --demo-size används bara när den skapas. "+
-				"Välj en tom katalog med --data för att skapa en ny.\n", dir)
-		}
-		return nil
 	}
+	if size > 0 {
+		fmt.Fprintf(os.Stderr, "Demodatabasen i %s finns redan; --demo-size används bara när den skapas. "+
+			"Välj en tom katalog med --data för att skapa en ny.\n", dir)
+	}
+	return false, nil
+}
 
+// seedDemo fills an empty database with the demo data set and size more
+// generated cases, telling progress how far it has come (cases written of
+// all to write); the window shows it (ui.Deps.Prepare).
+func seedDemo(ctx context.Context, store *storage.Store, dir string, size int, progress func(done, total int)) error {
 	now := time.Now()
 	ds := demo.Build(now)
+	total := len(ds.Threads) + size
+	progress(0, total)
 	if err := demo.Seed(ctx, store, ds); err != nil {
 		slog.Error("seed demo data", "err", err)
 		return seedMessage(dir, err)
 	}
 	slog.Info("seeded demo data", "clinics", len(ds.Clinics), "staff", len(ds.Staff), "cases", len(ds.Threads))
-	if size == 0 {
-		return demoKeys(ctx, store, ds, dir)
-	}
-	done, shown := 0, -1
-	err := demo.GenerateThreads(ctx, ds, now, size, demoBatch, 1, func(ts []app.Thread) error {
-		if err := store.ImportThreads(ctx, ts); err != nil {
-			return err
+	done := len(ds.Threads)
+	progress(done, total)
+	if size > 0 {
+		err := demo.GenerateThreads(ctx, ds, now, size, demoBatch, 1, func(ts []app.Thread) error {
+			if err := store.ImportThreads(ctx, ts); err != nil {
+				return err
+			}
+			done += len(ts)
+			progress(done, total)
+			return nil
+		})
+		if err != nil {
+			slog.Error("generate demo cases", "done", done, "err", err)
+			return seedMessage(dir, err)
 		}
-		done += len(ts)
-		if pct := done * 100 / size; pct/10 != shown/10 || done == size {
-			shown = pct
-			fmt.Fprintf(os.Stderr, "Skapar demoärenden: %d av %d (%d %%)\n", done, size, pct)
-		}
-		return nil
-	})
-	if err != nil {
-		slog.Error("generate demo cases", "done", done, "err", err)
-		return seedMessage(dir, err)
 	}
 	return demoKeys(ctx, store, ds, dir)
 }

@@ -429,15 +429,7 @@ func (s *syncScreen) watch() {
 
 // post applies a result on the UI goroutine (held for wait in the tests,
 // as tasks does).
-func (s *syncScreen) post(apply func()) {
-	if holdResults {
-		s.tasks.mu.Lock()
-		s.tasks.held = append(s.tasks.held, apply)
-		s.tasks.mu.Unlock()
-		return
-	}
-	fyne.Do(apply)
-}
+func (s *syncScreen) post(apply func()) { s.tasks.post(apply) }
 
 func (s *syncScreen) leave() {
 	if s.stop != nil {

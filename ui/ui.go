@@ -89,6 +89,9 @@ type Deps struct {
 	Guardians  GuardianAdmin
 	// TestNotify is the lokal administratör's "Skicka testavisering"; nil hides it.
 	TestNotify TestNotifier
+	// Prepare, when set, runs before the start screen with a progress
+	// bar in the window (the seeding of a new demo database).
+	Prepare Prepare
 	// ContactCenter is the kontaktcenter's lock and unlock (R10):
 	// app.ContactCenterService standalone, the server's door when
 	// connected; nil hides it.
@@ -196,6 +199,7 @@ type UI struct {
 	previewPick string
 	lock        *lockScreen    // non-nil while locked
 	contact     *contactScreen // the kontaktcenter's tool, while shown
+	prepare     *prepareScreen // Deps.Prepare running
 
 	idleMu       sync.Mutex
 	lastActivity time.Time
@@ -219,7 +223,11 @@ func New(ctx context.Context, w fyne.Window, d Deps) *UI {
 	if a, ok := d.Cases.(replyAlerts); ok {
 		a.SetReplyAlert(func(c app.Case) { fyne.Do(func() { u.replyArrived(c) }) })
 	}
-	u.showStart(d.Preselect, nil)
+	if d.Prepare != nil {
+		u.showPrepare()
+	} else {
+		u.showStart(d.Preselect, nil)
+	}
 	if d.IdleLock > 0 {
 		go u.watchIdle(ctx)
 	}
