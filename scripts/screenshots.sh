@@ -62,7 +62,7 @@ shoot() {
 	done
 	# The window exists before its first frame is drawn, and sign-in
 	# (argon2id) and the case index take a moment more.
-	sleep 3
+	sleep 4
 	import -window root "$dir/$name.png"
 	echo "screenshots: wrote $dir/$name.png"
 	stop_app
@@ -79,3 +79,4 @@ shoot mallar david:1
 shoot etjanster "david:1:tab:E-tjänster"
 shoot forhandsgranska "anna:1:preview:Hälsodeklaration"
 shoot atkomstlogg "fredrik:0:tab:Åtkomstlogg"
+shoot kontaktcenter greta:0

@@ -358,7 +358,7 @@ func newBulkScreen(d bulkDeps) *bulkScreen {
 
 	// The left column fits the window without scrolling: the message
 	// text takes what the other fields leave.
-	subjectRow := container.NewBorder(nil, nil, widget.NewLabel(L(textSubject)), subjectCount, s.subject)
+	subjectRow := container.NewBorder(nil, nil, widget.NewLabel(L(textSubject)), nil, s.subject)
 	left := container.NewBorder(
 		container.NewVBox(
 			heading(L(textStepTemplate)), s.template, steadyBox(s.tplMsg, 2),
@@ -366,7 +366,7 @@ func newBulkScreen(d bulkDeps) *bulkScreen {
 			heading(L(textStepRecipients)), hint, s.list, s.listMsg,
 			container.NewHBox(s.loadFile, layout.NewSpacer(), s.check),
 			widget.NewSeparator(),
-			heading(L(textStepMessage)), subjectRow, s.subjectMsg),
+			heading(L(textStepMessage)), subjectRow, container.NewBorder(nil, nil, nil, subjectCount, s.subjectMsg)),
 		container.NewVBox(container.NewBorder(nil, nil, nil, textCount, s.textMsg), s.edited), nil, nil, s.text)
 	right := container.NewBorder(container.NewVBox(s.tableTitle, s.summary), s.detail, nil, nil, s.table)
 	split := container.NewHSplit(container.NewPadded(left), container.NewPadded(right))
