@@ -152,7 +152,7 @@ func diskFull(err error) bool {
 // parse errors (their texts never contain the input).
 func personnummerError(err error) bool {
 	for _, e := range []error{personnummer.ErrEmpty, personnummer.ErrFormat, personnummer.ErrReserve, personnummer.ErrDate,
-		personnummer.ErrChecksum, personnummer.ErrFuture} {
+		personnummer.ErrChecksum, personnummer.ErrFuture, personnummer.ErrSerialZero} {
 		if errors.Is(err, e) {
 			return true
 		}

@@ -338,6 +338,8 @@ func pnrProblem(err error) string {
 		return "the birth date is in the future"
 	case errors.Is(err, personnummer.ErrReserve):
 		return "a reserve number, not a personnummer"
+	case errors.Is(err, personnummer.ErrSerialZero):
+		return "serial number 000, which is never issued"
 	}
 	return "not a personnummer (want ÅÅÅÅMMDD-NNNN)"
 }

@@ -221,7 +221,7 @@ func appKeys(t *testing.T) map[string]string {
 	add("app.TextMessage", app.TextMessage)
 	// The personnummer errors, and the format error with its detail.
 	for _, err := range []error{personnummer.ErrEmpty, personnummer.ErrFormat, personnummer.ErrReserve,
-		personnummer.ErrDate, personnummer.ErrChecksum, personnummer.ErrFuture, personnummer.ErrSerial} {
+		personnummer.ErrDate, personnummer.ErrChecksum, personnummer.ErrFuture, personnummer.ErrSerial, personnummer.ErrSerialZero} {
 		add("personnummer", err.Error())
 	}
 	_, plus := personnummer.ParseAt("20000101+0008", now)

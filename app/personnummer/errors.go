@@ -32,6 +32,10 @@ var (
 	// ErrFuture means that the birth date is after today's date in Sweden.
 	ErrFuture = errors.New("Födelsedatumet i personnumret ligger i framtiden. Kontrollera årtalet och skiljetecknet (- eller +).")
 
+	// ErrSerialZero means the serial number (födelsenummer) is 000, which
+	// Skatteverket never issues: a typing mistake or an invented number.
+	ErrSerialZero = errors.New("Födelsenumret (de tre siffrorna före kontrollsiffran) kan inte vara 000; Skatteverket delar aldrig ut det. Kontrollera numret.")
+
 	// ErrSerial is returned by New for a serial number outside 0–999.
 	ErrSerial = errors.New("Födelsenumret (de tre siffrorna före kontrollsiffran) måste vara mellan 000 och 999.")
 )

@@ -27,7 +27,7 @@ func FuzzParse(f *testing.F) {
 			if !n.IsZero() {
 				t.Fatalf("ParseAt(%q): non-zero Number with error %v", s, err)
 			}
-			for _, e := range []error{ErrEmpty, ErrFormat, ErrReserve, ErrDate, ErrChecksum, ErrFuture} {
+			for _, e := range []error{ErrEmpty, ErrFormat, ErrReserve, ErrDate, ErrChecksum, ErrFuture, ErrSerialZero} {
 				if errors.Is(err, e) {
 					return
 				}

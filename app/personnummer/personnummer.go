@@ -104,6 +104,11 @@ func parse(s string, now time.Time, stored bool) (Number, error) {
 	if int(f.tail[3]-'0') != n.checkDigit() {
 		return Number{}, ErrChecksum
 	}
+	// Serial 000 is never issued (issue 17). Stored numbers load as they
+	// were written.
+	if !stored && n.serial == 0 {
+		return Number{}, ErrSerialZero
+	}
 	if !stored && dateAfter(year, month, realDay(day), ty, int(tm), td) {
 		return Number{}, ErrFuture
 	}

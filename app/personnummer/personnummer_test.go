@@ -187,6 +187,8 @@ func errorCases() []errorCase {
 		{"spaces", "   ", now2026, ErrEmpty},
 		{"whitespace", "\t\r\n ", now2026, ErrEmpty},
 
+		{"serial 000", "19900505-0001", now2026, ErrSerialZero},
+		{"serial 000, 10 digits", "9005050001", now2026, ErrSerialZero},
 		{"one digit", "1", now2026, ErrFormat},
 		{"9 digits", "000101238", now2026, ErrFormat},
 		{"11 digits", "20000101238", now2026, ErrFormat},
@@ -260,7 +262,7 @@ func TestParseAtErrors(t *testing.T) {
 // TestErrorsAreDistinct makes sure no error matches another sentinel, so a
 // caller's errors.Is switch picks exactly one branch.
 func TestErrorsAreDistinct(t *testing.T) {
-	all := []error{ErrEmpty, ErrFormat, ErrReserve, ErrDate, ErrChecksum, ErrFuture, ErrSerial}
+	all := []error{ErrEmpty, ErrFormat, ErrReserve, ErrDate, ErrChecksum, ErrFuture, ErrSerial, ErrSerialZero}
 	for _, tc := range errorCases() {
 		_, err := ParseAt(tc.in, tc.now)
 		for _, e := range all {
@@ -296,7 +298,7 @@ func TestErrorMessagesNeverContainInput(t *testing.T) {
 			t.Errorf("message for %q contains its last four characters: %s", tc.in, msg)
 		}
 	}
-	for _, e := range []error{ErrEmpty, ErrFormat, ErrReserve, ErrDate, ErrChecksum, ErrFuture, ErrSerial, errPlus} {
+	for _, e := range []error{ErrEmpty, ErrFormat, ErrReserve, ErrDate, ErrChecksum, ErrFuture, ErrSerial, ErrSerialZero, errPlus} {
 		if msg := e.Error(); len(msg) < 30 || !strings.HasSuffix(msg, ".") {
 			t.Errorf("message %q: want a full Swedish sentence", msg)
 		}
