@@ -399,3 +399,52 @@ func regionLock(ctx context.Context, c *client.Client, tok, pnr string, on bool)
 		IdentityCheck: string(app.CheckBankID), Reason: string(reason)})
 	return err
 }
+
+// TestR10_KontaktcenterDoorOverHTTP (issue 18, item 3): the connected
+// desktop's kontaktcenter goes through the server's region routes, which
+// reach app.ContactCenterService: the lookup and the lock are in the
+// server's access log (no clinic), the lock needs the identity check and
+// a reason, and it takes effect for the resident at once (their session
+// ends; a new sign-in is refused).
+func TestR10_KontaktcenterDoorOverHTTP(t *testing.T) {
+	e := newEnv(t)
+	c, ctx := e.c, e.ctx
+	karin := e.persona(demo.AdultSMS)
+	tok := e.signIn(demo.AdultSMS)
+	greta := e.staff(demo.StaffContact)
+
+	_, err := c.RegionFind(ctx, e.staff(demo.StaffReceiver), karin.PNR.String())
+	wantCode(t, err, "forbidden")
+	v, err := c.RegionFind(ctx, greta, karin.PNR.String())
+	if err != nil || v.Name != karin.Register.FullName() || v.LoginLocked {
+		t.Fatalf("find: %+v, %v", v, err)
+	}
+	_, err = c.RegionLock(ctx, greta, client.RegionResidentRequest{Personnummer: karin.PNR.String(), On: true})
+	wantCode(t, err, "invalid") // no identity check, no reason
+	v, err = c.RegionLock(ctx, greta, client.RegionResidentRequest{Personnummer: karin.PNR.String(), On: true,
+		IdentityCheck: string(app.CheckBankID), Reason: string(app.ReasonSuspectedUse)})
+	if err != nil || !v.LoginLocked || v.Last == nil || v.Last.Reason != string(app.ReasonSuspectedUse) {
+		t.Fatalf("lock: %+v, %v", v, err)
+	}
+	_, err = c.Inbox(ctx, tok, "")
+	wantCode(t, err, "unauthenticated")
+	_, err = c.ResidentSignIn(ctx, karin.PNR.String(), time.Millisecond)
+	wantCode(t, err, "login_locked")
+	_, err = c.RegionLock(ctx, greta, client.RegionResidentRequest{Personnummer: karin.PNR.String(), On: true,
+		IdentityCheck: string(app.CheckBankID), Reason: string(app.ReasonLostEID)})
+	wantCode(t, err, "conflict")
+
+	es, err := e.store.Entries(ctx, "", e.clock.Now().Add(-time.Hour), e.clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []app.AccessAction
+	for _, x := range es {
+		if x.ResidentID == karin.ID && x.StaffID == e.ds.StaffBy[demo.StaffContact] {
+			got = append(got, x.Action)
+		}
+	}
+	if want := []app.AccessAction{app.AccessLookupResident, app.AccessLoginLock}; !slices.Equal(got, want) {
+		t.Errorf("server access log %v, want %v", got, want)
+	}
+}
