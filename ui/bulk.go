@@ -337,19 +337,7 @@ func newBulkScreen(d bulkDeps) *bulkScreen {
 	s.done.Hide()
 	s.export = widget.NewButtonWithIcon(L(textExportFollowUp), theme.DocumentSaveIcon(), s.exportFollowUp)
 	s.export.Hide()
-	s.cancel = widget.NewButton(L(textCancel), func() {
-		leave := func() {
-			if s.onCancel != nil {
-				s.onCancel()
-			}
-		}
-		if !s.untouched() {
-			if s.asked = askQuestion(s.content, L(cvAskLeaveTitle), L(textAskDiscardBody), L(cvAskLeaveYes), L(cvAskLeaveNo), leave); s.asked != nil {
-				return
-			}
-		}
-		leave()
-	})
+	s.cancel = widget.NewButton(L(textCancel), func() { s.asked = askDiscard(s.content, !s.untouched(), s.onCancel) })
 
 	title := widget.NewLabel(L(textBulkTitle))
 	title.SizeName = theme.SizeNameHeadingText

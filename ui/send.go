@@ -679,19 +679,7 @@ func (s *sendScreen) untouched() bool {
 
 // doCancel is Avbryt: a message written or changed by hand is thrown
 // away only after a question.
-func (s *sendScreen) doCancel() {
-	leave := func() {
-		if s.onCancel != nil {
-			s.onCancel()
-		}
-	}
-	if !s.untouched() {
-		if s.asked = askQuestion(s.content, L(cvAskLeaveTitle), L(textAskDiscardBody), L(cvAskLeaveYes), L(cvAskLeaveNo), leave); s.asked != nil {
-			return
-		}
-	}
-	leave()
-}
+func (s *sendScreen) doCancel() { s.asked = askDiscard(s.content, !s.untouched(), s.onCancel) }
 
 func (s *sendScreen) fillFromTemplate() {
 	s.templatePicker.fillFromTemplate(&s.subject.Entry, &s.text.Entry, s.edited)

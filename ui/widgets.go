@@ -183,3 +183,19 @@ func (m *minHeight) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		o.Resize(size)
 	}
 }
+
+// askDiscard is Avbryt of a screen with a message: leave runs at once when
+// nothing was written (written false), otherwise after "Kasta texten?".
+// It returns the question asked, nil when none.
+func askDiscard(on fyne.CanvasObject, written bool, leave func()) *question {
+	if leave == nil {
+		leave = func() {}
+	}
+	if written {
+		if q := askQuestion(on, L(cvAskLeaveTitle), L(textAskDiscardBody), L(cvAskLeaveYes), L(cvAskLeaveNo), leave); q != nil {
+			return q
+		}
+	}
+	leave()
+	return nil
+}
