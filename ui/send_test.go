@@ -514,7 +514,7 @@ func TestSend_CtrlEnterSends(t *testing.T) {
 		t.Fatalf("Ctrl+Enter in the text sent %d", len(r.done))
 	}
 	// A second Ctrl+Enter on the canvas does not send twice.
-	f.win.Canvas().(fyne.Shortcutable).TypedShortcut(ctrlEnter)
+	canvasShortcut(f.win.Canvas(), ctrlEnter)
 	f.wait()
 	if len(r.done) != 1 {
 		t.Fatalf("sent again: %d", len(r.done))
@@ -526,7 +526,7 @@ func TestSend_CtrlEnterSends(t *testing.T) {
 	defer unbind()
 	r2.chooseTemplate(t, "Fråga om hur det går")
 	r2.typePNR(t, demo.AdultBoth)
-	f.win.Canvas().(fyne.Shortcutable).TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyEnter, Modifier: fyne.KeyModifierControl})
+	canvasShortcut(f.win.Canvas(), &desktop.CustomShortcut{KeyName: fyne.KeyEnter, Modifier: fyne.KeyModifierControl})
 	f.wait()
 	if len(r2.done) != 1 {
 		t.Fatalf("Ctrl+Enter on the canvas sent %d", len(r2.done))
