@@ -65,6 +65,7 @@ func TestFirstRunOnNewComputer(t *testing.T) {
 		t.Errorf("server exit code %d after SIGTERM; log:\n%s", code, srv.output())
 	}
 	t.Run("damaged database", func(t *testing.T) { damagedDatabase(t, bin, filepath.Join(dir, "damaged")) })
+	t.Run("start-up failure", func(t *testing.T) { startupFailureWindow(t, bin, filepath.Join(dir, "startup")) })
 }
 
 // damagedDatabase: the desktop started on a database whose pages are

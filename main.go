@@ -70,10 +70,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/BurntSushi/toml"
-
 	"fyne.io/fyne/v2"
-	fyneapp "fyne.io/fyne/v2/app"
 
 	"mottagning/app"
 	"mottagning/app/demo"
@@ -97,31 +94,46 @@ const demoBatch = 1000
 func main() { os.Exit(run()) }
 
 func run() int {
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
-
-	dataDir := flag.String("data", defaultDataDir(), "datakatalog för databasen")
-	demoOn := flag.Bool("demo", false, "skapa demodata när databasen är tom")
-	demoSize := flag.Int("demo-size", 0, "med --demo: skapa även så här många påhittade ärenden")
-	notifyConfig := flag.String("notify-config", "", "konfigurationsfil för aviseringar (SMTP och SMS)")
-	serverURL := flag.String("server", "", "centralserverns adress, https://värd:port (ansluten drift)")
-	serverPin := flag.String("server-pin", "", "serverns certifikat (SHA-256) att lita på vid första anslutningen")
-	repin := flag.Bool("repin", false, "med --server-pin: ersätt det sparade fingeravtrycket (serverns certifikat har bytts ut); data och väntande ändringar behålls")
-	langCode := flag.String("lang", "", "fönstrets språk: sv eller en (standard: MOTTAGNING_LANG, annars engelska på ett engelskt system och annars svenska)")
-	flag.Parse()
-	if err := ui.SetLanguage(*langCode); err != nil {
-		fmt.Fprintln(os.Stderr, "--lang ska vara sv eller en.")
-		return 2
+	logPath, closeLog := setupLog(logFilePath())
+	defer closeLog()
+	// The Fyne app comes first: its Preferences hold the language chosen
+	// in the window, and a start-up failure is shown in a window of its own.
+	a := newApp()
+	st := &starter{app: a, logPath: logPath}
+	if err := chooseLanguage(langArg(os.Args[1:]), a.Preferences()); err != nil {
+		return st.fail("lang", ui.L("--lang ska vara sv eller en."), 2)
 	}
+	langFixed := langArg(os.Args[1:]) != "" || os.Getenv(ui.LangEnv) != ""
+
+	fs := flag.NewFlagSet("mottagning", flag.ContinueOnError)
+	dataDir := fs.String("data", defaultDataDir(), "datakatalog för databasen")
+	demoOn := fs.Bool("demo", false, "skapa demodata när databasen är tom")
+	demoSize := fs.Int("demo-size", 0, "med --demo: skapa även så här många påhittade ärenden")
+	notifyConfig := fs.String("notify-config", "", "konfigurationsfil för aviseringar (SMTP och SMS)")
+	serverURL := fs.String("server", "", "centralserverns adress, https://värd:port (ansluten drift)")
+	serverPin := fs.String("server-pin", "", "serverns certifikat (SHA-256) att lita på vid första anslutningen")
+	repin := fs.Bool("repin", false, "med --server-pin: ersätt det sparade fingeravtrycket (serverns certifikat har bytts ut); data och väntande ändringar behålls")
+	fs.String("lang", "", "fönstrets språk: sv eller en (standard: MOTTAGNING_LANG, annars det språk som valts i fönstret, annars engelska på ett engelskt system och annars svenska)")
+	showVersion := fs.Bool("version", false, "skriv ut programmets version och avsluta")
+	translateFlags(fs)
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return st.fail("flags", ui.Lf("Felaktigt kommando: %v. Starta med --help för att se vad som går att ange.", err), 2)
+	}
+	if *showVersion {
+		fmt.Println("mottagning " + version())
+		return 0
+	}
+	slog.Info("mottagning starting", "version", version(), "os", runtime.GOOS)
 	switch {
 	case *dataDir == "":
-		fmt.Fprintln(os.Stderr, "Ingen datakatalog hittades för din användare. Ange en med --data KATALOG.")
-		return 2
+		return st.fail("data-dir", ui.L("Ingen datakatalog hittades för din användare. Ange en med --data KATALOG."), 2)
 	case *demoSize < 0 || (*demoSize > 0 && !*demoOn):
-		fmt.Fprintln(os.Stderr, "--demo-size kräver --demo och ett antal som är 0 eller större.")
-		return 2
+		return st.fail("demo-size", ui.L("--demo-size kräver --demo och ett antal som är 0 eller större."), 2)
 	case *demoOn && *serverURL != "":
-		fmt.Fprintln(os.Stderr, "En demodatabas kan aldrig anslutas till en server: använd antingen --demo eller --server.")
-		return 2
+		return st.fail("demo-server", ui.L("En demodatabas kan aldrig anslutas till en server: använd antingen --demo eller --server."), 2)
 	}
 
 	// Read the notification settings before anything else: a typo must
@@ -130,8 +142,7 @@ func run() int {
 	environ, lookup := notify.Environ()
 	notifyCfg, err := notify.LoadConfig(*notifyConfig, environ, lookup)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "Inställningarna för aviseringar är felaktiga: %v\n", err)
-		return 2
+		return st.fail("notify-config", ui.Lf("Inställningarna för aviseringar är felaktiga: %v", err), 2)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -147,10 +158,7 @@ func run() int {
 	store, err := storage.Open(ctx, *dataDir, storeOpt)
 	if err != nil {
 		slog.Error("open database", "err", err)
-		msg := openMessage(*dataDir, err)
-		fmt.Fprintln(os.Stderr, msg)
-		showStartProblem(msg)
-		return 1
+		return st.fail("open-database", openMessage(*dataDir, err), 1)
 	}
 	defer func() {
 		// Sign the access log's head, so the next run can verify up to here.
@@ -171,8 +179,7 @@ func run() int {
 	if *demoOn {
 		need, err := checkDemo(store, *dataDir, *demoSize)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+			return st.fail("demo", err.Error(), 1)
 		}
 		demoPending = need
 		pre = autoselect(os.Getenv("MOTTAGNING_AUTOSELECT"))
@@ -183,19 +190,16 @@ func run() int {
 	var remote *client.Client
 	if url, _ := store.SyncServer(); *serverURL != "" || url != "" {
 		if remote, err = connectServerRepin(ctx, store, *serverURL, *serverPin, *repin); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+			return st.fail("connect", err.Error(), 1)
 		}
 	}
 
-	if err := setMetadata(); err != nil {
-		slog.Error("read FyneApp.toml", "err", err) // the window works without it
-	}
-	a := fyneapp.New()
-	a.SetIcon(ui.Icon())
 	w := a.NewWindow("Mottagning")
 	// The window opens at the size it had when it was last closed.
 	prefs := a.Preferences()
+	// The menu: Om Mottagning (version, log file) and the language.
+	w.SetMainMenu(ui.MainMenu(w, prefs, ui.AboutInfo{Version: version(), LogFile: logPath, DataDir: *dataDir, LanguageFixed: langFixed},
+		func(s string) { a.Clipboard().SetContent(s) }))
 	w.Resize(fyne.NewSize(
 		float32(prefs.FloatWithFallback("window.width", 1200)),
 		float32(prefs.FloatWithFallback("window.height", 760))))
@@ -275,10 +279,10 @@ func run() int {
 			mu.Lock()
 			defer mu.Unlock()
 			if closed {
-				return nil, errors.New("Programmet avslutas.")
+				return nil, errors.New(ui.L("Programmet avslutas."))
 			}
 			if stopSync != nil {
-				return nil, errors.New("Datorn är redan ansluten till en server.")
+				return nil, errors.New(ui.L("Datorn är redan ansluten till en server."))
 			}
 			c, err := connectChosen(cctx, store, url, pin)
 			if err != nil {
@@ -399,58 +403,33 @@ func startDispatcher(ctx context.Context, store *storage.Store, clock app.Clock,
 	return func() { cancel(); <-done }, test
 }
 
-// showStartProblem shows msg in a window of its own until it is closed:
-// a staff member who started the program from a menu sees no terminal.
-func showStartProblem(msg string) {
-	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
-		return // no display: the message on stderr is all there is
-	}
-	if err := setMetadata(); err != nil {
-		slog.Error("read FyneApp.toml", "err", err)
-	}
-	a := fyneapp.New()
-	a.SetIcon(ui.Icon())
-	w := a.NewWindow("Mottagning")
-	w.SetContent(ui.StartProblem(msg, func(s string) { a.Clipboard().SetContent(s) }, a.Quit))
-	w.Resize(fyne.NewSize(640, 300))
-	w.ShowAndRun()
-}
-
-func defaultDataDir() string {
-	dir, err := os.UserConfigDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(dir, "Mottagning")
-}
-
 // openMessage says in Swedish what is wrong with the data directory and
 // what to do about it.
 func openMessage(dir string, err error) string {
 	switch {
 	case errors.Is(err, storage.ErrAlreadyRunning):
-		return fmt.Sprintf("Mottagning körs redan med datakatalogen %s. Stäng det andra fönstret och försök igen.", dir)
+		return ui.Lf("Mottagning körs redan med datakatalogen %s. Stäng det andra fönstret och försök igen.", dir)
 	case errors.Is(err, storage.ErrTooNew):
-		return fmt.Sprintf("Databasen i %s har skapats av en nyare version av Mottagning. "+
+		return ui.Lf("Databasen i %s har skapats av en nyare version av Mottagning. "+
 			"Uppdatera programmet och försök igen. Filen har inte ändrats.", dir)
 	case errors.Is(err, storage.ErrDamaged):
-		return fmt.Sprintf("Databasfilen %s är skadad: en del av den går inte att läsa. Ingenting har ändrats i den. "+
+		return ui.Lf("Databasfilen %s är skadad: en del av den går inte att läsa. Ingenting har ändrats i den. "+
 			"Återställ filen från en säkerhetskopia, och be IT kontrollera disken och filen (bbolt check). "+
 			"Är datorn ansluten till en server finns ärendena kvar där: flytta undan filen, så hämtas de på nytt vid nästa inloggning "+
 			"(ändringar som ännu inte hade skickats finns bara i den skadade filen).",
 			filepath.Join(dir, storage.FileName))
 	case errors.Is(err, storage.ErrUnreadable):
-		return fmt.Sprintf("Filen %s är inte en databas för Mottagning, eller så är den skadad. Ingenting har ändrats. "+
+		return ui.Lf("Filen %s är inte en databas för Mottagning, eller så är den skadad. Ingenting har ändrats. "+
 			"Återställ filen från en säkerhetskopia, eller välj en annan datakatalog med --data.",
 			filepath.Join(dir, storage.FileName))
 	case errors.Is(err, storage.ErrDiskFull):
-		return fmt.Sprintf("Disken är full, så databasen i %s kunde inte öppnas. Ingenting har ändrats. "+
+		return ui.Lf("Disken är full, så databasen i %s kunde inte öppnas. Ingenting har ändrats. "+
 			"Frigör utrymme på disken och försök igen.", dir)
 	case errors.Is(err, fs.ErrPermission):
-		return fmt.Sprintf("Mottagning får inte läsa eller skriva i datakatalogen %s. "+
+		return ui.Lf("Mottagning får inte läsa eller skriva i datakatalogen %s. "+
 			"Kontrollera behörigheterna, eller välj en annan datakatalog med --data.", dir)
 	}
-	return fmt.Sprintf("Databasen i %s kunde inte öppnas (%v). Välj en annan datakatalog med --data, eller kontakta support.", dir, err)
+	return ui.Lf("Databasen i %s kunde inte öppnas (%v). Välj en annan datakatalog med --data, eller kontakta support.", dir, err)
 }
 
 // checkDemo says whether --demo must seed the database (it is empty). It
@@ -462,12 +441,12 @@ func checkDemo(store *storage.Store, dir string, size int) (seed bool, err error
 	case store.IsEmpty():
 		return true, nil
 	case !store.IsDemo():
-		return false, fmt.Errorf("Datakatalogen %s innehåller riktiga data, och demodata blandas aldrig med riktiga data. "+
-			"Starta utan --demo, eller välj en tom katalog med --data.", dir)
+		return false, errors.New(ui.Lf("Datakatalogen %s innehåller riktiga data, och demodata blandas aldrig med riktiga data. "+
+			"Starta utan --demo, eller välj en tom katalog med --data.", dir))
 	}
 	if size > 0 {
-		fmt.Fprintf(os.Stderr, "Demodatabasen i %s finns redan; --demo-size används bara när den skapas. "+
-			"Välj en tom katalog med --data för att skapa en ny.\n", dir)
+		fmt.Fprintln(os.Stderr, ui.Lf("Demodatabasen i %s finns redan; --demo-size används bara när den skapas. "+
+			"Välj en tom katalog med --data för att skapa en ny.", dir))
 	}
 	return false, nil
 }
@@ -507,11 +486,11 @@ func seedDemo(ctx context.Context, store *storage.Store, dir string, size int, p
 func seedMessage(dir string, err error) error {
 	switch {
 	case errors.Is(err, storage.ErrDiskFull):
-		return fmt.Errorf("Disken blev full när demodata skrevs till %s. Frigör utrymme, ta bort katalogen och försök igen.", dir)
+		return errors.New(ui.Lf("Disken blev full när demodata skrevs till %s. Frigör utrymme, ta bort katalogen och försök igen.", dir))
 	case errors.Is(err, context.Canceled):
-		return fmt.Errorf("Avbrutet. Demodatabasen i %s är ofullständig: ta bort katalogen och försök igen.", dir)
+		return errors.New(ui.Lf("Avbrutet. Demodatabasen i %s är ofullständig: ta bort katalogen och försök igen.", dir))
 	}
-	return fmt.Errorf("Demodata kunde inte skrivas till %s (%v). Ta bort katalogen och försök igen.", dir, err)
+	return errors.New(ui.Lf("Demodata kunde inte skrivas till %s (%v). Ta bort katalogen och försök igen.", dir, err))
 }
 
 // autoselect parses MOTTAGNING_AUTOSELECT ("username:clinic-index" or
@@ -536,26 +515,6 @@ func autoselect(v string) *ui.Preselect {
 		p.Screen = parts[2]
 	}
 	return p
-}
-
-// setMetadata gives Fyne the app id, name, version and migrations from the
-// embedded FyneApp.toml (a `fyne package` build sets the same values).
-func setMetadata() error {
-	var m struct {
-		Details struct {
-			ID, Name, Version string
-			Build             int
-		}
-		Migrations map[string]bool
-	}
-	if _, err := toml.Decode(string(fyneAppTOML), &m); err != nil {
-		return err
-	}
-	fyneapp.SetMetadata(fyne.AppMetadata{
-		ID: m.Details.ID, Name: m.Details.Name, Version: m.Details.Version, Build: m.Details.Build,
-		Icon: ui.Icon(), Migrations: m.Migrations,
-	})
-	return nil
 }
 
 // demoKeys gives every demo account a key to the sealed database: the

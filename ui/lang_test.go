@@ -243,6 +243,75 @@ func appKeys(t *testing.T) map[string]string {
 	return keys
 }
 
+// mainKeys are the texts of the program around the window (package main
+// in the repository's root): the start-up failures and the demo seeding's
+// messages (ui.L, ui.Lf) and the flags' help (the third argument of
+// fs.String, fs.Bool, fs.Int), which main translates (issue 17, item 6).
+func mainKeys(t *testing.T) map[string]string {
+	t.Helper()
+	keys := map[string]string{}
+	fset := token.NewFileSet()
+	for _, name := range []string{"main.go", "startup.go", "sync_main.go"} {
+		f, err := parser.ParseFile(fset, filepath.Join("..", name), nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			x, _ := sel.X.(*ast.Ident)
+			arg := -1
+			switch {
+			case x != nil && x.Name == "ui" && (sel.Sel.Name == "L" || sel.Sel.Name == "Lf"):
+				arg = 0
+			case x != nil && x.Name == "fs" && (sel.Sel.Name == "String" || sel.Sel.Name == "Bool" || sel.Sel.Name == "Int"):
+				arg = 2
+			}
+			if arg < 0 || arg >= len(call.Args) {
+				return true
+			}
+			text, ok := stringLit(call.Args[arg])
+			if !ok {
+				return true // a text translated where it was written (the flags' help)
+			}
+			keys[text] = fset.Position(call.Pos()).String()
+			return true
+		})
+	}
+	if len(keys) < 20 {
+		t.Fatalf("found only %d texts in package main; the scan is broken", len(keys))
+	}
+	return keys
+}
+
+// stringLit is the value of a string literal or a + of them.
+func stringLit(e ast.Expr) (string, bool) {
+	switch x := e.(type) {
+	case *ast.BasicLit:
+		if x.Kind != token.STRING {
+			return "", false
+		}
+		v, err := strconv.Unquote(x.Value)
+		return v, err == nil
+	case *ast.ParenExpr:
+		return stringLit(x.X)
+	case *ast.BinaryExpr:
+		if x.Op != token.ADD {
+			return "", false
+		}
+		a, ok1 := stringLit(x.X)
+		b, ok2 := stringLit(x.Y)
+		return a + b, ok1 && ok2
+	}
+	return "", false
+}
+
 // enTable is assets/translations/en.json.
 func enTable(t *testing.T) map[string]string {
 	t.Helper()
@@ -270,6 +339,9 @@ func verbs(s string) []string {
 func TestLang_EveryTextHasEnglish(t *testing.T) {
 	keys := uiKeys(t)
 	for k, v := range appKeys(t) {
+		keys[k] = v
+	}
+	for k, v := range mainKeys(t) {
 		keys[k] = v
 	}
 	en := enTable(t)

@@ -7,12 +7,13 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// StartProblem is the window's content when the program cannot start on
-// its data directory (a damaged or locked database, a full disk): what is
+// StartProblem is the window's content when the program cannot start
+// (a damaged or locked database, a full disk, a wrong setting): what is
 // wrong and what to do, in the user's words, and a button that closes
-// the program. Nothing has been changed when it shows. copyText, when
-// set, puts the message on the clipboard (for IT or support).
-func StartProblem(message string, copyText func(string), quit func()) fyne.CanvasObject {
+// the program. Nothing has been changed when it shows. logFile, when set,
+// is named (the log file IT asks for). copyText, when set, puts the
+// message on the clipboard (for IT or support).
+func StartProblem(message, logFile string, copyText func(string), quit func()) fyne.CanvasObject {
 	title := widget.NewLabelWithStyle(L("Mottagning kan inte starta"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	msg := widget.NewLabel(message)
 	msg.Wrapping = fyne.TextWrapWord
@@ -23,7 +24,14 @@ func StartProblem(message string, copyText func(string), quit func()) fyne.Canva
 	if copyText != nil {
 		buttons.Add(widget.NewButtonWithIcon(L("Kopiera texten"), theme.ContentCopyIcon(), func() { copyText(message) }))
 	}
+	body := container.NewVBox(msg)
+	if logFile != "" {
+		l := widget.NewLabel(Lf("Loggfil: %s", logFile))
+		l.Wrapping = fyne.TextWrapBreak
+		l.TextStyle.Italic = true
+		body.Add(l)
+	}
 	return container.NewPadded(container.NewBorder(
 		container.NewHBox(icon, title), buttons, nil, nil,
-		container.NewVScroll(msg)))
+		container.NewVScroll(body)))
 }

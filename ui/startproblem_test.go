@@ -18,7 +18,8 @@ func TestStartProblemShowsTheMessage(t *testing.T) {
 		"Ingenting har ändrats i den. Återställ filen från en säkerhetskopia, och be IT kontrollera disken och filen (bbolt check)."
 	quit, copied := false, ""
 	w := a.NewWindow("Mottagning")
-	w.SetContent(StartProblem(msg, func(s string) { copied = s }, func() { quit = true }))
+	const logFile = "/home/anna/.cache/Mottagning/mottagning.log"
+	w.SetContent(StartProblem(msg, logFile, func(s string) { copied = s }, func() { quit = true }))
 	w.Resize(fyne.NewSize(640, 300))
 	w.Show()
 	defer w.Close()
@@ -30,6 +31,9 @@ func TestStartProblemShowsTheMessage(t *testing.T) {
 	}
 	if !found || !slices.Contains(shown, "Mottagning kan inte starta") || shown[len(shown)-2] != "[Stäng]" || shown[len(shown)-1] != "[Kopiera texten]" {
 		t.Fatalf("shown %q; want the title, the whole message and the two buttons", shown)
+	}
+	if !slices.Contains(shown, "Loggfil: "+logFile) {
+		t.Errorf("shown %q; want the log file named", shown)
 	}
 	buttons := []*widget.Button{findButton(t, w.Content(), "Stäng"), findButton(t, w.Content(), "Kopiera texten")}
 	test.Tap(buttons[1])
