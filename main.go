@@ -200,15 +200,17 @@ func run() int {
 	// The menu: Om Mottagning (version, log file) and the language.
 	w.SetMainMenu(ui.MainMenu(w, prefs, ui.AboutInfo{Version: version(), LogFile: logPath, DataDir: *dataDir, LanguageFixed: langFixed},
 		func(s string) { a.Clipboard().SetContent(s) }))
-	w.Resize(fyne.NewSize(
+	// (fitted to the screen it opens on: fitToScreen, below).
+	size := fyne.NewSize(
 		float32(prefs.FloatWithFallback("window.width", 1200)),
-		float32(prefs.FloatWithFallback("window.height", 760))))
+		float32(prefs.FloatWithFallback("window.height", 760)))
+	w.Resize(size)
 	var gui *ui.UI
 	w.SetCloseIntercept(func() {
 		if gui != nil {
 			gui.Close() // a reply waiting for its undo time is sent
 		}
-		size := w.Canvas().Size()
+		size = w.Canvas().Size()
 		prefs.SetFloat("window.width", float64(size.Width))
 		prefs.SetFloat("window.height", float64(size.Height))
 		w.Close()
@@ -341,7 +343,9 @@ func run() int {
 		case <-done:
 		}
 	}()
-	w.ShowAndRun()
+	w.Show() // creates the native window here, on the main goroutine
+	fitToScreen(w, size)
+	a.Run()
 	close(done)
 	stop() // end the UI's reads before the deferred Close of the store
 	return 0

@@ -141,3 +141,22 @@ func selectable(s string) fyne.CanvasObject {
 	l.Wrapping = fyne.TextWrapBreak
 	return l
 }
+
+// FitWindow is the window size to open at: want (the default, or the
+// size the window was closed at) made to fit room, the screen's work area
+// in Fyne units, with space left for the window's title bar and frame.
+// A window is never made smaller than 640×480 units, the smallest the
+// screens are laid out for; a screen smaller than that gets all it has.
+func FitWindow(want, room fyne.Size) fyne.Size {
+	const frameW, frameH = 16, 48 // window frame and title bar, in units
+	const minW, minH = 640, 480
+	maxW, maxH := room.Width-frameW, room.Height-frameH
+	out := want
+	if out.Width > maxW {
+		out.Width = max(maxW, min(minW, room.Width))
+	}
+	if out.Height > maxH {
+		out.Height = max(maxH, min(minH, room.Height))
+	}
+	return fyne.NewSize(float32(int(out.Width)), float32(int(out.Height)))
+}

@@ -142,3 +142,24 @@ func TestLanguage_ChoiceIsStoredInPreferences(t *testing.T) {
 		t.Errorf("a language fixed by --lang is not explained: %q", shown)
 	}
 }
+
+// The window fits the screen it opens on (issue 17, item 4): 1200×760
+// units at 150 % on a 1920×1080 screen with a 40-pixel task bar leave
+// 1280×693 units of room.
+func TestFitWindow(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		want, room fyne.Size
+		out        fyne.Size
+	}{
+		{"100 % on 1920×1080", fyne.NewSize(1200, 760), fyne.NewSize(1920, 1040), fyne.NewSize(1200, 760)},
+		{"150 % on 1920×1080", fyne.NewSize(1200, 760), fyne.NewSize(1280, 693.3), fyne.NewSize(1200, 645)},
+		{"200 % on 1920×1080", fyne.NewSize(1200, 760), fyne.NewSize(960, 520), fyne.NewSize(944, 480)},
+		{"remembered from a big screen", fyne.NewSize(2400, 1300), fyne.NewSize(1366, 728), fyne.NewSize(1350, 680)},
+		{"tiny screen", fyne.NewSize(1200, 760), fyne.NewSize(600, 400), fyne.NewSize(600, 400)},
+	} {
+		if got := FitWindow(c.want, c.room); got != c.out {
+			t.Errorf("%s: FitWindow(%v, %v) = %v, want %v", c.name, c.want, c.room, got, c.out)
+		}
+	}
+}
