@@ -213,13 +213,13 @@ type bulkScreen struct {
 	busy       bool
 	gen        int
 
-	list       *widget.Entry
+	list       *textArea
 	listMsg    *widget.Label
 	loadFile   *widget.Button
 	check      *widget.Button
 	subject    *widget.Entry
 	subjectMsg *widget.Label
-	text       *widget.Entry
+	text       *textArea
 	textMsg    *widget.Label
 	edited     *fyne.Container
 	useTpl     *widget.Button
@@ -274,7 +274,7 @@ func newBulkScreen(d bulkDeps) *bulkScreen {
 
 	hint := widget.NewLabel(L(textRecipientsHint))
 	hint.Wrapping = fyne.TextWrapWord
-	s.list = widget.NewMultiLineEntry()
+	s.list = newTextArea()
 	s.list.SetPlaceHolder(L(textPNRHint) + "\n" + L(textPNRHint) + "\n…")
 	s.list.SetMinRowsVisible(5)
 	s.list.OnChanged = func(string) { s.listChanged() }
@@ -286,13 +286,12 @@ func newBulkScreen(d bulkDeps) *bulkScreen {
 	s.subject = widget.NewEntry()
 	s.subject.OnChanged = func(string) { s.textChanged() }
 	s.subjectMsg = newFieldMessage()
-	s.text = widget.NewMultiLineEntry()
-	s.text.Wrapping = fyne.TextWrapWord
+	s.text = newTextArea()
 	s.text.SetMinRowsVisible(3)
 	s.text.OnChanged = func(string) { s.textChanged() }
 	s.textMsg = newFieldMessage()
 	subjectCount := limitEntry(s.subject, app.MaxSubjectLen)
-	textCount := limitEntry(s.text, app.MaxTextLen)
+	textCount := limitEntry(&s.text.Entry, app.MaxTextLen)
 	s.useTpl = widget.NewButtonWithIcon(L(textUseTemplate), theme.ContentUndoIcon(), s.fillFromTemplate)
 	editedNote := widget.NewLabel(L(textEdited))
 	editedNote.Wrapping = fyne.TextWrapWord
@@ -376,15 +375,15 @@ func sendLabel(n int) string {
 }
 
 func (s *bulkScreen) chooseTemplate() {
-	if s.templatePicker.chooseTemplate(s.subject, s.text, s.edited) {
+	if s.templatePicker.chooseTemplate(s.subject, &s.text.Entry, s.edited) {
 		s.updateSend()
 	}
 }
 
-func (s *bulkScreen) untouched() bool { return s.templatePicker.untouched(s.subject, s.text) }
+func (s *bulkScreen) untouched() bool { return s.templatePicker.untouched(s.subject, &s.text.Entry) }
 
 func (s *bulkScreen) fillFromTemplate() {
-	s.templatePicker.fillFromTemplate(s.subject, s.text, s.edited)
+	s.templatePicker.fillFromTemplate(s.subject, &s.text.Entry, s.edited)
 }
 
 func (s *bulkScreen) textChanged() {

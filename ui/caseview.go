@@ -382,6 +382,10 @@ func newCVReplyEntry(onSend func()) *cvReplyEntry {
 	return e
 }
 
+// AcceptsTab is false: Tab leaves the reply for the send button (no
+// keyboard trap).
+func (e *cvReplyEntry) AcceptsTab() bool { return false }
+
 // TypedShortcut sends on Ctrl+Enter (either Enter key) and leaves every
 // other shortcut to the entry.
 func (e *cvReplyEntry) TypedShortcut(s fyne.Shortcut) {

@@ -250,7 +250,7 @@ type eservicesScreen struct {
 	defErrs           *widget.Label
 
 	// The item editor's widgets, for tests.
-	itemLabel    *widget.Entry
+	itemLabel    *textArea
 	itemRequired *widget.Check
 	itemProblems *widget.Label
 	conds        []condWidgets
@@ -663,9 +663,9 @@ func (s *eservicesScreen) fillOutline() {
 			}
 			var tools fyne.CanvasObject = layout.NewSpacer()
 			if s.editable() {
-				up := widget.NewButtonWithIcon("", theme.MoveUpIcon(), func() { s.move(id, -1) })
-				down := widget.NewButtonWithIcon("", theme.MoveDownIcon(), func() { s.move(id, 1) })
-				del := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { s.removeItem(id) })
+				up := newIconButton(L(textA11yMoveUp), theme.MoveUpIcon(), func() { s.move(id, -1) })
+				down := newIconButton(L(textA11yMoveDown), theme.MoveDownIcon(), func() { s.move(id, 1) })
+				del := newIconButton(L(textA11yRemoveItem), theme.DeleteIcon(), func() { s.removeItem(id) })
 				if i == 0 {
 					up.Disable()
 				}
@@ -841,7 +841,8 @@ func (s *eservicesScreen) fillItem() {
 	s.itemProblems.Hidden = s.itemProblems.Text == ""
 	objs = append(objs, s.itemProblems)
 
-	s.itemLabel = widget.NewEntry()
+	s.itemLabel = newTextArea()
+	s.itemLabel.MultiLine, s.itemLabel.Wrapping = false, fyne.TextWrapOff // multi-line for a text to show, below
 	s.itemLabel.SetText(it.Label)
 	if it.Type == form.TypeDisplay {
 		s.itemLabel.MultiLine = true
@@ -985,7 +986,7 @@ func (s *eservicesScreen) optionsEditor(it *form.Item, get func() *form.Item) []
 		text.OnChanged = func(t string) { get().Options[i].Label = t; s.edited() }
 		score := numberEntry(o.Score, func(f *float64) { get().Options[i].Score = f; s.edited() })
 		score.PlaceHolder = L(textEsOptScore)
-		del := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() {
+		del := newIconButton(L(textA11yRemoveOption), theme.DeleteIcon(), func() {
 			x := get()
 			x.Options = slices.Delete(x.Options, i, i+1)
 			s.fillItem()
@@ -1088,7 +1089,7 @@ func (s *eservicesScreen) logicEditor(it *form.Item, get func() *form.Item) []fy
 			}
 		}
 		value := s.conditionValue(ref, c, cond)
-		del := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() {
+		del := newIconButton(L(textA11yRemoveCondition), theme.DeleteIcon(), func() {
 			x := get()
 			x.EnableWhen = slices.Delete(x.EnableWhen, i, i+1)
 			if len(x.EnableWhen) == 0 {
@@ -1210,8 +1211,7 @@ func (s *eservicesScreen) fillSettings() {
 	name := widget.NewEntry()
 	name.SetText(d.Name)
 	name.OnChanged = func(t string) { d.Name = t; s.edited() }
-	desc := widget.NewMultiLineEntry()
-	desc.Wrapping = fyne.TextWrapWord
+	desc := newTextArea()
 	desc.SetText(d.Description)
 	desc.OnChanged = func(t string) { d.Description = t; s.edited() }
 	ageErr := widget.NewLabel(L(textEsAgeNumber))
@@ -1292,14 +1292,12 @@ func (s *eservicesScreen) fillSettings() {
 			s.edited()
 		}
 	}
-	auto := widget.NewMultiLineEntry()
-	auto.Wrapping = fyne.TextWrapWord
+	auto := newTextArea()
 	auto.SetText(d.AutoReply)
 	auto.OnChanged = func(t string) { d.AutoReply = t; s.edited() }
 	attach := widget.NewCheck(L(textEsAttach), func(b bool) { d.AttachmentsAllowed = b; s.edited() })
 	attach.Checked = d.AttachmentsAllowed
-	closedMsg := widget.NewMultiLineEntry()
-	closedMsg.Wrapping = fyne.TextWrapWord
+	closedMsg := newTextArea()
 	closedMsg.SetText(d.ClosedMessage)
 	closedMsg.OnChanged = func(t string) { d.ClosedMessage = t; s.edited() }
 	closed := widget.NewCheck(L(textEsClosed), func(b bool) { d.Closed = b; s.edited() })
@@ -1363,7 +1361,7 @@ func (s *eservicesScreen) namedEditor() fyne.CanvasObject {
 			}
 			s.edited()
 		}
-		del := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() {
+		del := newIconButton(L(textA11yRemoveNamed), theme.DeleteIcon(), func() {
 			d.Availability.Named = slices.Delete(d.Availability.Named, i, i+1)
 			if len(d.Availability.Named) == 0 {
 				d.Availability.Named = nil

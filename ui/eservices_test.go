@@ -83,7 +83,7 @@ func (r *esRun) add(t *testing.T, typ form.Type, label string, required bool) st
 	if it := r.s.f.Item(id); it == nil || it.Type != typ {
 		t.Fatalf("Lägg till fält %s did not add and select an item of that type", typ)
 	}
-	retype(r.s.itemLabel, label)
+	retype(&r.s.itemLabel.Entry, label)
 	if required {
 		test.Tap(r.s.itemRequired)
 	}
@@ -229,7 +229,7 @@ func TestEServices_BuildConditionalAndRequired_FixBrokenReference_PublishVersion
 
 	// A second version: the dialog shows the diff's sentences.
 	s.selectItem(clinicQ)
-	retype(s.itemLabel, "Vilken vårdcentral är du listad på?")
+	retype(&s.itemLabel.Entry, "Vilken vårdcentral är du listad på?")
 	r.publishDialog(t)
 	if !strings.Contains(s.pubText.Text, "”Vilken vårdcentral går du till?”") || !strings.Contains(s.pubText.Text, textEsPubChanges) {
 		t.Errorf("the diff should name the renamed question: %q", s.pubText.Text)

@@ -591,10 +591,11 @@ func (v *formView) field(it *form.Item, cur []form.Value, apply func([]form.Valu
 	}
 	// Text-like answers.
 	e := widget.NewEntry()
+	var obj fyne.CanvasObject = e
 	switch it.Type {
 	case form.TypeLongText:
-		e = widget.NewMultiLineEntry()
-		e.Wrapping = fyne.TextWrapWord
+		ta := newTextArea()
+		e, obj = &ta.Entry, ta
 		e.SetMinRowsVisible(3)
 	case form.TypeDate:
 		e.PlaceHolder = L(textFvDateHint)
@@ -617,7 +618,7 @@ func (v *formView) field(it *form.Item, cur []form.Value, apply func([]form.Valu
 		}
 		set([]form.Value{form.TextValue(s)})
 	}
-	return e
+	return obj
 }
 
 func optionLabels(it *form.Item) []string {

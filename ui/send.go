@@ -294,6 +294,10 @@ func newShortcutEntry(multiLine bool, onShortcut func()) *shortcutEntry {
 	return e
 }
 
+// AcceptsTab is false: Tab moves on to the next field, also from the
+// multi-line text (no keyboard trap; a message needs no tab characters).
+func (e *shortcutEntry) AcceptsTab() bool { return false }
+
 // TypedShortcut sends on Ctrl+Enter and leaves every other shortcut to the Entry.
 func (e *shortcutEntry) TypedShortcut(s fyne.Shortcut) {
 	if e.onShortcut != nil && isSendShortcut(s) {

@@ -116,7 +116,7 @@ type templatesScreen struct {
 	name        *widget.Entry
 	kind        *widget.RadioGroup
 	subject     *widget.Entry
-	body        *widget.Entry
+	body        *textArea
 	fieldIssues map[string]*fyne.Container
 	save        *widget.Button
 	revert      *widget.Button
@@ -177,8 +177,7 @@ func newTemplatesScreen(d templatesDeps) *templatesScreen {
 	s.name.PlaceHolder = L(textTplNameHint)
 	s.subject = widget.NewEntry()
 	s.subject.PlaceHolder = L(textTplSubjectHint)
-	s.body = widget.NewMultiLineEntry()
-	s.body.Wrapping = fyne.TextWrapWord
+	s.body = newTextArea()
 	s.body.SetMinRowsVisible(8)
 	var kindLabels []string
 	for _, k := range app.TemplateKinds {
@@ -192,7 +191,7 @@ func newTemplatesScreen(d templatesDeps) *templatesScreen {
 	s.body.OnChanged = func(string) { s.edited(app.FieldText) }
 	nameCount := limitEntry(s.name, app.MaxTemplateNameLen)
 	subjectCount := limitEntry(s.subject, app.MaxSubjectLen)
-	bodyCount := limitEntry(s.body, app.MaxTextLen)
+	bodyCount := limitEntry(&s.body.Entry, app.MaxTextLen)
 	counted := map[string]fyne.CanvasObject{app.FieldName: nameCount, app.FieldSubject: subjectCount}
 
 	s.fieldIssues = map[string]*fyne.Container{}

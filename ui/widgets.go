@@ -199,3 +199,52 @@ func askDiscard(on fyne.CanvasObject, written bool, leave func()) *question {
 	leave()
 	return nil
 }
+
+// textArea is a multi-line entry (word-wrapped) that leaves Tab to move
+// the focus, as the single-line fields do. Fyne's multi-line Entry takes
+// Tab as a character, which traps a keyboard-only user in the field
+// (WCAG 2.1.2); the texts of Mottagning need no tab characters.
+type textArea struct {
+	widget.Entry
+}
+
+func newTextArea() *textArea {
+	e := &textArea{}
+	e.MultiLine = true
+	e.Wrapping = fyne.TextWrapWord
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// AcceptsTab is false: Tab moves the focus on.
+func (e *textArea) AcceptsTab() bool { return false }
+
+// Names of the buttons that show only an icon, for screen readers (the
+// accessible label; Fyne would otherwise read the icon's file name).
+const (
+	textA11yMoveUp          = "Flytta fältet uppåt"
+	textA11yMoveDown        = "Flytta fältet nedåt"
+	textA11yRemoveItem      = "Ta bort fältet"
+	textA11yRemoveOption    = "Ta bort svarsalternativet"
+	textA11yRemoveCondition = "Ta bort villkoret"
+	textA11yRemoveNamed     = "Ta bort personen ur listan"
+)
+
+// iconButton is a button that shows only an icon and names its action to
+// assistive technology (fyne.Accessible, Fyne 2.8): a plain icon button's
+// accessible label is the icon's resource name, such as "delete.svg".
+type iconButton struct {
+	widget.Button
+	name string
+}
+
+func newIconButton(name string, icon fyne.Resource, tapped func()) *iconButton {
+	b := &iconButton{name: name}
+	b.Icon = icon
+	b.OnTapped = tapped
+	b.ExtendBaseWidget(b)
+	return b
+}
+
+// AccessibilityLabel is the action's name.
+func (b *iconButton) AccessibilityLabel() string { return b.name }
