@@ -61,8 +61,14 @@ func TestFirstRunOnNewComputer(t *testing.T) {
 			firstRun(t, bin, filepath.Join(dir, strings.ReplaceAll(how, " ", "-")), addr, fp, how == "first-run dialog")
 		})
 	}
+	var contactOffline func(*testing.T)
+	parent := t
+	t.Run("kontaktcenter connected", func(t *testing.T) { contactOffline = contactCenterConnected(t, parent, addr, fp) })
 	if code := srv.stop(t, 30*time.Second); code != 0 {
 		t.Errorf("server exit code %d after SIGTERM; log:\n%s", code, srv.output())
+	}
+	if contactOffline != nil {
+		t.Run("kontaktcenter offline", contactOffline)
 	}
 	t.Run("damaged database", func(t *testing.T) { damagedDatabase(t, bin, filepath.Join(dir, "damaged")) })
 	t.Run("start-up failure", func(t *testing.T) { startupFailureWindow(t, bin, filepath.Join(dir, "startup")) })
