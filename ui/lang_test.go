@@ -597,3 +597,31 @@ func TestLang_FyneOwnTextsAreSwedish(t *testing.T) {
 		}
 	}
 }
+
+// Every text Fyne itself can show (its base.en.json, in the module cache
+// for the Fyne version in go.mod) has a Swedish entry in
+// assets/translations/fyne-sv.json, so that an upgrade of Fyne that adds
+// texts is noticed (Fyne 2.8 added the weekdays).
+func TestLang_FyneTextsHaveSwedish(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "fyne.io/fyne/v2").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	raw, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "lang", "translations", "base.en.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A value is a text or, for plurals, an object of texts.
+	var en, sv map[string]any
+	if err := json.Unmarshal(raw, &en); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(assets.FyneSV, &sv); err != nil {
+		t.Fatal(err)
+	}
+	for k := range en {
+		if v, ok := sv[k]; !ok || v == "" {
+			t.Errorf("fyne-sv.json has no Swedish for Fyne's %q", k)
+		}
+	}
+}
