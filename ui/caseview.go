@@ -95,16 +95,6 @@ const (
 	cvNoteStillOK   = "Svar kan inte skickas i ärendet. Du kan fortfarande lägga till en intern anteckning."
 )
 
-// cvSendShortcut is Ctrl+Enter (Cmd+Enter on macOS): "Skicka svar". The
-// reply field handles it itself, because Fyne gives a shortcut to the
-// focused widget and not to the canvas while a field has focus. The view
-// does not register it on the canvas: it has no hook for leaving the
-// window, and a canvas shortcut left behind would send from a view that
-// is gone. Whoever shows the view can bind it on the canvas while the view
-// is shown (bindShortcuts in send.go does that) with shortcutSend, and
-// unbind it when leaving.
-var cvSendShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierShortcutDefault}
-
 // isCaseSendShortcut: Ctrl or the platform's shortcut key (Cmd on macOS)
 // with either Enter key.
 func isCaseSendShortcut(s fyne.Shortcut) bool {

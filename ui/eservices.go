@@ -1596,15 +1596,6 @@ func (s *eservicesScreen) published(id app.ID, f *form.Form, err error) {
 	})
 }
 
-// publishedVersion is the newest published version of the e-service being
-// edited (0: none).
-func (s *eservicesScreen) publishedVersion() int {
-	if s.cur == nil {
-		return 0
-	}
-	return len(s.cur.Series.Published)
-}
-
 // showPreview opens the citizen preview of the form as it is being edited,
 // saved or not.
 func (s *eservicesScreen) showPreview() {

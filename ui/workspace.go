@@ -9,7 +9,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -505,11 +504,6 @@ func (s *workspaceScreen) saveFile(name string, data []byte) {
 }
 
 const textExportTitle = "Exportera PDF"
-
-func titled(title string, o fyne.CanvasObject) fyne.CanvasObject {
-	l := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	return container.NewBorder(container.NewHBox(l, layout.NewSpacer()), nil, nil, nil, o)
-}
 
 // roleTexts say what a role without case handling does in this window.
 var roleTexts = map[app.Role]string{
