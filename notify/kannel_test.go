@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"text/template"
 	"time"
@@ -115,7 +114,7 @@ func start(t *testing.T, dir, name string, out io.WriteCloser, bin string, args 
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	newProcessGroup(cmd)
 	if out == nil {
 		logf, err := os.Create(filepath.Join(dir, name+".stderr"))
 		if err != nil {
@@ -134,12 +133,11 @@ func start(t *testing.T, dir, name string, out io.WriteCloser, bin string, args 
 		close(done)
 	}()
 	t.Cleanup(func() {
-		pgid := cmd.Process.Pid
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		stopGroup(cmd, false)
 		select {
 		case <-done:
 		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			stopGroup(cmd, true)
 			<-done
 		}
 	})

@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -32,7 +31,7 @@ type Cluster struct {
 	data    string
 	user    string
 	bin     string
-	cred    *syscall.Credential
+	nobody  bool // run initdb and postgres as nobody (the tests run as root)
 	mu      sync.Mutex
 	cmd     *exec.Cmd
 	done    chan struct{}
@@ -119,7 +118,7 @@ func start() (*Cluster, error) {
 		logFile: filepath.Join(dir, "postgres.log")}
 	if os.Geteuid() == 0 {
 		// initdb and postgres refuse root: the cluster is nobody's.
-		c.cred = &syscall.Credential{Uid: 65534, Gid: 65534}
+		c.nobody = true
 		if err := os.Chown(dir, 65534, 65534); err != nil {
 			os.RemoveAll(dir)
 			return nil, err
@@ -145,8 +144,8 @@ func (c *Cluster) mkdir(p string) error {
 	if err := os.Mkdir(p, 0o700); err != nil {
 		return err
 	}
-	if c.cred != nil {
-		return os.Chown(p, int(c.cred.Uid), int(c.cred.Gid))
+	if c.nobody {
+		return os.Chown(p, 65534, 65534)
 	}
 	return nil
 }
@@ -155,7 +154,7 @@ func (c *Cluster) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(filepath.Join(c.bin, name), args...)
 	cmd.Dir = c.Dir
 	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = procAttr(c.nobody)
 	return cmd
 }
 
