@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Unsupported is one thing in an imported file that the form cannot
@@ -49,8 +50,14 @@ const maxDepth = 40
 // Everything else is listed in the []Unsupported, item by item: an
 // answerValueSet that points outside the file (it cannot be fetched
 // offline; the item keeps the URL and takes any code), unknown elements
-// and extensions, FHIRPath expressions. A file that is not a Questionnaire,
-// has elements of the wrong JSON type or whose items do not make a valid
+// and extensions, FHIRPath expressions. A value of the wrong JSON type in
+// an item is a warning there too, naming the linkId: its enableWhen,
+// initial, answerOption, extension or code is dropped, or the item when it
+// cannot stand without it (sanitizeItems); the rest is imported. A
+// Questionnaire with a name and no title takes the name, made readable, as
+// its title. A file that is not a Questionnaire, has elements of the
+// wrong JSON type outside the items, no item that decodes, or whose items
+// do not make a valid
 // form (duplicate or missing linkId, enableWhen pointing at a missing item,
 // a cycle) is refused with an error wrapping ErrFHIR (and ErrDefinition
 // when Check failed).
@@ -77,12 +84,32 @@ func ImportQuestionnaire(data []byte) (*Form, []Unsupported, error) {
 	if depth(raw, 0) > 3*maxDepth {
 		return nil, nil, fmt.Errorf("import questionnaire: items nested too deep: %w", ErrFHIR)
 	}
+	im := &importer{valueSets: map[string][]Option{}, pending: map[string][]pendingCond{}}
+	// A value of the wrong JSON type inside one item costs that item's
+	// condition, initial value or options (or the item), with a warning
+	// naming its linkId, not the whole file.
+	if items, ok := root["item"].([]any); ok {
+		root["item"] = im.sanitizeItems(items)
+		if len(items) > 0 && len(root["item"].([]any)) == 0 {
+			return nil, im.out, fmt.Errorf("import questionnaire: no item has values of the right JSON types: %w", ErrFHIR)
+		}
+		var err error
+		if data, err = json.Marshal(root); err != nil {
+			return nil, nil, fmt.Errorf("import questionnaire: %v: %w", err, ErrFHIR)
+		}
+	}
 	var q fQuestionnaire
 	if err := json.Unmarshal(data, &q); err != nil {
 		return nil, nil, fmt.Errorf("import questionnaire: %v: %w", err, ErrFHIR)
 	}
-	im := &importer{valueSets: map[string][]Option{}, pending: map[string][]pendingCond{}}
-	f := &Form{ID: q.ID, Status: StatusDraft, Title: q.Title, Description: q.Description, URL: q.URL, Name: q.Name}
+	title := q.Title
+	if strings.TrimSpace(title) == "" && strings.TrimSpace(q.Name) != "" {
+		// Published questionnaires often have only the computer-friendly
+		// name (PHQ9Questionnaire, hunger_vital_sign): it becomes the title.
+		title = readableName(q.Name)
+		im.note("", "titel saknas: namnet %s används som rubrik", quoteID(q.Name))
+	}
+	f := &Form{ID: q.ID, Status: StatusDraft, Title: title, Description: q.Description, URL: q.URL, Name: q.Name}
 	im.keys("", root, "resourceType", "id", "url", "version", "name", "title", "status", "description", "code", "item", "contained", "extension")
 	if q.Version != "" {
 		if n, err := strconv.Atoi(q.Version); err == nil && n > 0 {
@@ -110,6 +137,102 @@ func ImportQuestionnaire(data []byte) (*Form, []Unsupported, error) {
 		return nil, im.out, fmt.Errorf("import questionnaire: %w: %w", ErrFHIR, err)
 	}
 	return f, im.out, nil
+}
+
+// sanitizeItems checks each item's own elements (not its children)
+// against the typed model and repairs what one wrong JSON type would
+// otherwise make fail for the whole file: the enableWhen, initial,
+// answerOption, extension or code element that does not decode is dropped
+// with a warning; an item still wrong after that is dropped with its
+// children. Children are checked the same way.
+func (im *importer) sanitizeItems(items []any) []any {
+	out := make([]any, 0, len(items))
+	for _, x := range items {
+		m, ok := x.(map[string]any)
+		if !ok {
+			im.note("", "ett item är inte ett JSON-objekt och tas inte med")
+			continue
+		}
+		id, _ := m["linkId"].(string)
+		if !decodesAsItem(m) {
+			for _, k := range []string{"enableWhen", "initial", "answerOption", "extension", "code", "maxLength", "enableBehavior", "prefix"} {
+				if _, has := m[k]; !has {
+					continue
+				}
+				v := m[k]
+				delete(m, k)
+				if decodesAsItem(m) {
+					if _, vs := m["answerValueSet"]; k == "answerOption" && !vs {
+						// A choice without its options cannot stand.
+						m["type"] = nil
+						im.note(quoteLinkID(id), "answerOption har värden av fel typ: fältet tas inte med")
+						break
+					}
+					im.note(id, "%s har ett värde av fel typ och tas inte med; resten av fältet importeras", k)
+					break
+				}
+				m[k] = v
+			}
+			if t, _ := m["type"].(string); t == "" {
+				continue // dropped above, with its warning
+			}
+		}
+		if !decodesAsItem(m) {
+			im.note(quoteLinkID(id), "fältet har värden av fel typ och tas inte med (med eventuella underfält)")
+			continue
+		}
+		if children, ok := m["item"].([]any); ok {
+			m["item"] = im.sanitizeItems(children)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// quoteLinkID is the linkId of a warning; a missing or non-string one is
+// named as such.
+func quoteLinkID(id string) string {
+	if id == "" {
+		return "(utan linkId)"
+	}
+	return id
+}
+
+// decodesAsItem reports whether m's own elements (its children aside)
+// decode into the typed item.
+func decodesAsItem(m map[string]any) bool {
+	own := make(map[string]any, len(m))
+	for k, v := range m {
+		if k != "item" {
+			own[k] = v
+		}
+	}
+	b, err := json.Marshal(own)
+	if err != nil {
+		return false
+	}
+	var fi fItem
+	return json.Unmarshal(b, &fi) == nil
+}
+
+// readableName makes a FHIR name (a computer-friendly identifier) into a
+// title: underscores and hyphens become spaces and a lower-case letter
+// followed by an upper-case one is split ("PHQ9Questionnaire" stays one
+// word after a digit: "PHQ9 Questionnaire").
+func readableName(name string) string {
+	var b strings.Builder
+	rs := []rune(strings.TrimSpace(name))
+	for i, r := range rs {
+		switch {
+		case r == '_' || r == '-':
+			b.WriteRune(' ')
+			continue
+		case i > 0 && unicode.IsUpper(r) && (unicode.IsLower(rs[i-1]) || unicode.IsDigit(rs[i-1])):
+			b.WriteRune(' ')
+		}
+		b.WriteRune(r)
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
 }
 
 type pendingCond struct {

@@ -433,3 +433,59 @@ func FuzzImportQuestionnaire(f *testing.F) {
 		_ = form.Evaluate(form.InitialAnswers(), testNow)
 	})
 }
+
+// A value of the wrong JSON type in one item is a warning naming its
+// linkId: the condition, initial value or options (or, when nothing else
+// helps, the item) are dropped and the rest is imported (issue 17, item 1).
+func TestFHIR_WrongTypeInOneItemIsAWarning(t *testing.T) {
+	data := `{"resourceType":"Questionnaire","title":"Rökvanor","item":[
+		{"linkId":"roker","text":"Röker du?","type":"boolean"},
+		{"linkId":"antal","text":"Hur många per dag?","type":"integer",
+		 "enableWhen":[{"question":"roker","operator":"=","answerBoolean":"true"}]},
+		{"linkId":"start","text":"Startår","type":"integer","initial":[{"valueInteger":true}]},
+		{"linkId":"trasig","text":"Trasig","type":"string","required":"ja"},
+		{"linkId":"grupp","type":"group","item":[
+			{"linkId":"snus","text":"Snusar du?","type":"choice","answerOption":[{"valueCoding":{"code":1}}]},
+			{"linkId":"dosor","text":"Dosor per vecka","type":"integer"}]}]}`
+	f, warnings, err := ImportQuestionnaire([]byte(data))
+	if err != nil {
+		t.Fatalf("refused the whole file: %v", err)
+	}
+	warned := map[string]string{}
+	for _, w := range warnings {
+		warned[w.LinkID] += w.What
+	}
+	for id, elem := range map[string]string{"antal": "enableWhen", "start": "initial", "snus": "answerOption", "trasig": "fel typ"} {
+		if !strings.Contains(warned[id], elem) {
+			t.Errorf("no warning for %s naming %s: %q", id, elem, warnings)
+		}
+	}
+	if it := f.Item("antal"); it == nil || len(it.EnableWhen) != 0 {
+		t.Errorf("antal: %+v; want it kept without its condition", it)
+	}
+	if it := f.Item("start"); it == nil || it.Initial != nil {
+		t.Errorf("start: %+v; want it kept without its initial value", it)
+	}
+	if f.Item("roker") == nil || f.Item("dosor") == nil {
+		t.Error("items with good values were lost")
+	}
+	if f.Item("trasig") != nil || f.Item("snus") != nil {
+		t.Error("an item that cannot stand (required a string, a choice without options) was kept")
+	}
+}
+
+// A Questionnaire with a name and no title gets its name, made readable,
+// as the title, and the import says so.
+func TestFHIR_NameIsTheTitleWhenTitleIsMissing(t *testing.T) {
+	f, warnings, err := ImportQuestionnaire([]byte(`{"resourceType":"Questionnaire","name":"PHQ9Questionnaire_short",
+		"item":[{"linkId":"a","text":"Fråga","type":"string"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Title != "PHQ9 Questionnaire short" || f.Name != "PHQ9Questionnaire_short" {
+		t.Errorf("title %q, name %q", f.Title, f.Name)
+	}
+	if len(warnings) == 0 || !strings.Contains(warnings[0].What, "PHQ9Questionnaire_short") {
+		t.Errorf("no warning about the title: %q", warnings)
+	}
+}
