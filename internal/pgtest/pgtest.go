@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -263,17 +264,22 @@ func (c *Cluster) Kill() {
 	if cmd == nil {
 		return
 	}
-	cmd.Process.Kill()
-	<-done
 	// The backends notice their postmaster is gone and exit; a new
 	// postmaster refuses to start while any of them holds shared memory.
+	// Their titles do not name the cluster, so they are found as the
+	// postmaster's children before it is killed, and waited for by pid.
+	out, _ := exec.Command("pgrep", "-P", strconv.Itoa(cmd.Process.Pid)).Output()
+	children := strings.Fields(string(out))
+	cmd.Process.Kill()
+	<-done
 	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		out, _ := exec.Command("pgrep", "-f", "postgres: .*"+filepath.Base(c.Dir)).Output()
-		if len(strings.TrimSpace(string(out))) == 0 {
-			break
+	for _, pid := range children {
+		for time.Now().Before(deadline) {
+			if _, err := os.Stat("/proc/" + pid); err != nil {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 
