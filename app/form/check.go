@@ -184,28 +184,37 @@ func checkItem(f *Form, x *index, it, parent *Item, add func(*Item, string, stri
 		add(it, "behavior", "Villkoren för %s kombineras på ett okänt sätt.", it.name())
 	}
 	for _, c := range it.EnableWhen {
-		ref := x.byID[c.Item]
-		switch {
-		case ref == nil:
-			add(it, "missing_reference", "Villkoret för %s hänvisar till ett fält som inte finns (id %s).", it.name(), quoteID(c.Item))
-			continue
-		case !ref.Type.answered():
-			add(it, "reference_not_answerable", "Villkoret för %s hänvisar till %s, som inte besvaras.", it.name(), ref.name())
-			continue
-		case !x.inScope(it, ref):
-			add(it, "reference_scope", "Villkoret för %s hänvisar till %s i en upprepad grupp som %s inte ingår i.", it.name(), ref.name(), it.name())
-		}
-		switch {
-		case !c.Op.valid():
-			add(it, "operator", "Villkoret för %s har en okänd jämförelse.", it.name())
-		case c.Op == OpExists:
-		case (c.Op == OpEquals || c.Op == OpNotEquals) && ref.Type == TypeAttachment:
-			add(it, "operator_type", "Villkoret för %s kan bara fråga om en bilaga finns.", it.name())
-		case c.Op != OpEquals && c.Op != OpNotEquals && !ref.Type.ordered():
-			add(it, "operator_type", "Villkoret för %s jämför %s med ”%s”, vilket inte går för typen %s.", it.name(), ref.name(), c.Op.Label(), strings.ToLower(ref.Type.Label()))
-		case ref.Type.choice() && len(ref.Options) > 0 && ref.option(c.Value.Code) == nil && !ref.AllowOther:
-			add(it, "missing_option", "Villkoret för %s hänvisar till ett svarsalternativ som inte finns i %s.", it.name(), ref.name())
-		}
+		conditionProblems(x, it, c, func(code, format string, args ...any) { add(it, code, format, args...) })
+	}
+}
+
+// conditionProblems reports, by add, what is wrong with condition c of
+// item it: a missing item, one without answers or out of reach in a
+// repeating group, an operator that does not fit, an option that is not
+// there. Check refuses a form with any of them; the FHIR import drops such
+// a condition with a warning (all but the missing item).
+func conditionProblems(x *index, it *Item, c Condition, add func(code, format string, args ...any)) {
+	ref := x.byID[c.Item]
+	switch {
+	case ref == nil:
+		add("missing_reference", "Villkoret för %s hänvisar till ett fält som inte finns (id %s).", it.name(), quoteID(c.Item))
+		return
+	case !ref.Type.answered():
+		add("reference_not_answerable", "Villkoret för %s hänvisar till %s, som inte besvaras.", it.name(), ref.name())
+		return
+	case !x.inScope(it, ref):
+		add("reference_scope", "Villkoret för %s hänvisar till %s i en upprepad grupp som %s inte ingår i.", it.name(), ref.name(), it.name())
+	}
+	switch {
+	case !c.Op.valid():
+		add("operator", "Villkoret för %s har en okänd jämförelse.", it.name())
+	case c.Op == OpExists:
+	case (c.Op == OpEquals || c.Op == OpNotEquals) && ref.Type == TypeAttachment:
+		add("operator_type", "Villkoret för %s kan bara fråga om en bilaga finns.", it.name())
+	case c.Op != OpEquals && c.Op != OpNotEquals && !ref.Type.ordered():
+		add("operator_type", "Villkoret för %s jämför %s med ”%s”, vilket inte går för typen %s.", it.name(), ref.name(), c.Op.Label(), strings.ToLower(ref.Type.Label()))
+	case ref.Type.choice() && len(ref.Options) > 0 && ref.option(c.Value.Code) == nil && !ref.AllowOther:
+		add("missing_option", "Villkoret för %s hänvisar till ett svarsalternativ som inte finns i %s.", it.name(), ref.name())
 	}
 }
 

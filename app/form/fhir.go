@@ -8,17 +8,19 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 )
 
-// Unsupported is one thing in an imported file that the form cannot
-// represent, item by item: the import keeps going without it and lists it,
-// so nothing is dropped silently.
+// Unsupported is one warning of ImportQuestionnaire, item by item:
+// something in the file the form cannot represent, or a value of the wrong
+// JSON type, that the import left out or changed (it says which) while
+// importing the rest, so that nothing is dropped silently. The fhir-import
+// command of the server lists every one with its linkId.
 type Unsupported struct {
-	// LinkID is the item's linkId; empty for the Questionnaire itself.
+	// LinkID is the item's linkId; empty for the Questionnaire itself,
+	// "(utan linkId)" for an item without a usable one.
 	LinkID string `json:"linkId"`
 	// What names the element or extension and what the import did, in
-	// Swedish.
+	// Swedish. It never holds an answer (a form definition has none).
 	What string `json:"what"`
 }
 
@@ -42,25 +44,44 @@ const maxDepth = 40
 // repeats, readOnly, maxLength, groups (itemControl "page" makes a page),
 // answerOption (valueCoding, valueString, valueInteger, valueDate,
 // valueTime; ordinalValue/itemWeight as score, optionPrefix,
-// initialSelected), answerValueSet pointing at a contained ValueSet,
-// initial, enableWhen with every operator and enableBehavior, and the
-// extensions itemControl, questionnaire-unit, minValue, maxValue,
+// initialSelected), answerValueSet pointing at a contained ValueSet ("#id"
+// or the contained ValueSet's canonical URL; its codes from
+// expansion.contains, nested entries included, or from the concepts of
+// compose.include minus compose.exclude, with ordinalValue/itemWeight as
+// score), initial, enableWhen with every operator and enableBehavior, and
+// the extensions itemControl, questionnaire-unit, minValue, maxValue,
 // maxDecimalPlaces and this package's item-format.
 //
-// Everything else is listed in the []Unsupported, item by item: an
-// answerValueSet that points outside the file (it cannot be fetched
-// offline; the item keeps the URL and takes any code), unknown elements
-// and extensions, FHIRPath expressions. A value of the wrong JSON type in
-// an item is a warning there too, naming the linkId: its enableWhen,
-// initial, answerOption, extension or code is dropped, or the item when it
-// cannot stand without it (sanitizeItems); the rest is imported. A
-// Questionnaire with a name and no title takes the name, made readable, as
-// its title. A file that is not a Questionnaire, has elements of the
-// wrong JSON type outside the items, no item that decodes, or whose items
-// do not make a valid
-// form (duplicate or missing linkId, enableWhen pointing at a missing item,
-// a cycle) is refused with an error wrapping ErrFHIR (and ErrDefinition
-// when Check failed).
+// Everything else is a warning in the []Unsupported, naming the linkId,
+// and the rest is imported (fhir_lenient.go has the rules):
+//   - an answerValueSet that points outside the file cannot be fetched
+//     offline: the item keeps the URL (Item.ValueSet) and takes any code;
+//     the codes a contained ValueSet defines by rules (filter, a whole code
+//     system) cannot be enumerated either: the enumerated ones are taken,
+//     and with none the item keeps the ValueSet's URL, if it has one;
+//   - a choice whose options cannot be known (none listed, a missing
+//     contained ValueSet, all options of the wrong type, an
+//     answerExpression) becomes a text question, never an empty choice;
+//   - a value of the wrong JSON type in an item (a string for a boolean, a
+//     number in quotes, an object for a list) costs that entry of
+//     enableWhen, initial, answerOption, extension or code, or that element
+//     (text, required, repeats…), or the item with its children when its
+//     linkId or type is wrong; a condition on a dropped item is dropped;
+//   - what Check would refuse although one item alone is at fault is
+//     repaired: line breaks in one-line texts, a required display item,
+//     duplicate option codes, initial values that are not valid answers,
+//     conditions on an item without answers or on an option that is not
+//     there;
+//   - unknown elements and extensions, FHIRPath expressions.
+//
+// A Questionnaire without a title takes its name, made readable
+// (readableName), or else a placeholder title. A file that is larger than
+// MaxFHIRSize, not JSON, not a Questionnaire, nested too deep, has
+// elements of the wrong JSON type outside the items, no item that decodes,
+// an item without a type or of an unknown type, or whose items contradict
+// each other (a linkId used twice, a condition on an item that is not
+// there, a cycle) is refused with an error wrapping ErrFHIR (and
+// ErrDefinition when Check failed).
 func ImportQuestionnaire(data []byte) (*Form, []Unsupported, error) {
 	if len(data) > MaxFHIRSize {
 		return nil, nil, fmt.Errorf("import questionnaire: file larger than %d bytes: %w", MaxFHIRSize, ErrFHIR)
@@ -84,12 +105,12 @@ func ImportQuestionnaire(data []byte) (*Form, []Unsupported, error) {
 	if depth(raw, 0) > 3*maxDepth {
 		return nil, nil, fmt.Errorf("import questionnaire: items nested too deep: %w", ErrFHIR)
 	}
-	im := &importer{valueSets: map[string][]Option{}, pending: map[string][]pendingCond{}}
+	im := &importer{valueSets: map[string]*valueSet{}, vsURL: map[string]string{}, pending: map[string][]pendingCond{}, dropped: map[string]bool{}}
 	// A value of the wrong JSON type inside one item costs that item's
-	// condition, initial value or options (or the item), with a warning
+	// condition, initial value or option (or the item), with a warning
 	// naming its linkId, not the whole file.
 	if items, ok := root["item"].([]any); ok {
-		root["item"] = im.sanitizeItems(items)
+		root["item"] = im.sanitizeItems(items, "")
 		if len(items) > 0 && len(root["item"].([]any)) == 0 {
 			return nil, im.out, fmt.Errorf("import questionnaire: no item has values of the right JSON types: %w", ErrFHIR)
 		}
@@ -102,13 +123,7 @@ func ImportQuestionnaire(data []byte) (*Form, []Unsupported, error) {
 	if err := json.Unmarshal(data, &q); err != nil {
 		return nil, nil, fmt.Errorf("import questionnaire: %v: %w", err, ErrFHIR)
 	}
-	title := q.Title
-	if strings.TrimSpace(title) == "" && strings.TrimSpace(q.Name) != "" {
-		// Published questionnaires often have only the computer-friendly
-		// name (PHQ9Questionnaire, hunger_vital_sign): it becomes the title.
-		title = readableName(q.Name)
-		im.note("", "titel saknas: namnet %s används som rubrik", quoteID(q.Name))
-	}
+	title := im.importedTitle(q.Title, q.Name)
 	f := &Form{ID: q.ID, Status: StatusDraft, Title: title, Description: q.Description, URL: q.URL, Name: q.Name}
 	im.keys("", root, "resourceType", "id", "url", "version", "name", "title", "status", "description", "code", "item", "contained", "extension")
 	if q.Version != "" {
@@ -126,113 +141,18 @@ func ImportQuestionnaire(data []byte) (*Form, []Unsupported, error) {
 	for _, e := range q.Extension {
 		im.unknownExt("", e)
 	}
-	im.contained(q.Contained, root["contained"])
+	im.contained(root["contained"])
 	items, err := im.items(q.Item, list(root["item"]), 1, f)
 	if err != nil {
 		return nil, im.out, fmt.Errorf("import questionnaire: %w", err)
 	}
 	f.Items = items
 	im.conditions(f)
+	im.settle(f)
 	if err := f.Check(); err != nil {
 		return nil, im.out, fmt.Errorf("import questionnaire: %w: %w", ErrFHIR, err)
 	}
 	return f, im.out, nil
-}
-
-// sanitizeItems checks each item's own elements (not its children)
-// against the typed model and repairs what one wrong JSON type would
-// otherwise make fail for the whole file: the enableWhen, initial,
-// answerOption, extension or code element that does not decode is dropped
-// with a warning; an item still wrong after that is dropped with its
-// children. Children are checked the same way.
-func (im *importer) sanitizeItems(items []any) []any {
-	out := make([]any, 0, len(items))
-	for _, x := range items {
-		m, ok := x.(map[string]any)
-		if !ok {
-			im.note("", "ett item är inte ett JSON-objekt och tas inte med")
-			continue
-		}
-		id, _ := m["linkId"].(string)
-		if !decodesAsItem(m) {
-			for _, k := range []string{"enableWhen", "initial", "answerOption", "extension", "code", "maxLength", "enableBehavior", "prefix"} {
-				if _, has := m[k]; !has {
-					continue
-				}
-				v := m[k]
-				delete(m, k)
-				if decodesAsItem(m) {
-					if _, vs := m["answerValueSet"]; k == "answerOption" && !vs {
-						// A choice without its options cannot stand.
-						m["type"] = nil
-						im.note(quoteLinkID(id), "answerOption har värden av fel typ: fältet tas inte med")
-						break
-					}
-					im.note(id, "%s har ett värde av fel typ och tas inte med; resten av fältet importeras", k)
-					break
-				}
-				m[k] = v
-			}
-			if t, _ := m["type"].(string); t == "" {
-				continue // dropped above, with its warning
-			}
-		}
-		if !decodesAsItem(m) {
-			im.note(quoteLinkID(id), "fältet har värden av fel typ och tas inte med (med eventuella underfält)")
-			continue
-		}
-		if children, ok := m["item"].([]any); ok {
-			m["item"] = im.sanitizeItems(children)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-// quoteLinkID is the linkId of a warning; a missing or non-string one is
-// named as such.
-func quoteLinkID(id string) string {
-	if id == "" {
-		return "(utan linkId)"
-	}
-	return id
-}
-
-// decodesAsItem reports whether m's own elements (its children aside)
-// decode into the typed item.
-func decodesAsItem(m map[string]any) bool {
-	own := make(map[string]any, len(m))
-	for k, v := range m {
-		if k != "item" {
-			own[k] = v
-		}
-	}
-	b, err := json.Marshal(own)
-	if err != nil {
-		return false
-	}
-	var fi fItem
-	return json.Unmarshal(b, &fi) == nil
-}
-
-// readableName makes a FHIR name (a computer-friendly identifier) into a
-// title: underscores and hyphens become spaces and a lower-case letter
-// followed by an upper-case one is split ("PHQ9Questionnaire" stays one
-// word after a digit: "PHQ9 Questionnaire").
-func readableName(name string) string {
-	var b strings.Builder
-	rs := []rune(strings.TrimSpace(name))
-	for i, r := range rs {
-		switch {
-		case r == '_' || r == '-':
-			b.WriteRune(' ')
-			continue
-		case i > 0 && unicode.IsUpper(r) && (unicode.IsLower(rs[i-1]) || unicode.IsDigit(rs[i-1])):
-			b.WriteRune(' ')
-		}
-		b.WriteRune(r)
-	}
-	return strings.Join(strings.Fields(b.String()), " ")
 }
 
 type pendingCond struct {
@@ -241,9 +161,15 @@ type pendingCond struct {
 }
 
 type importer struct {
-	out       []Unsupported
-	valueSets map[string][]Option
+	out []Unsupported
+	// valueSets are the contained ValueSets by "#id"; vsURL maps the
+	// canonical URL (also with "|version") of one to its "#id".
+	valueSets map[string]*valueSet
+	vsURL     map[string]string
 	pending   map[string][]pendingCond
+	// dropped holds the linkIds of the items left out for values of the
+	// wrong JSON type (sanitizeItems), children included.
+	dropped map[string]bool
 }
 
 func (im *importer) note(linkID, format string, args ...any) {
@@ -329,34 +255,6 @@ func codings(cs []fCoding) []Coding {
 		out[i] = Coding(c)
 	}
 	return out
-}
-
-func (im *importer) contained(cs []json.RawMessage, generic any) {
-	for i, c := range cs {
-		g := at(list(generic), i)
-		var vs fValueSet
-		rt, _ := field(g, "resourceType").(string)
-		if rt != "ValueSet" || json.Unmarshal(c, &vs) != nil || vs.ID == "" {
-			im.note("", "den inbäddade resursen %s (%s) stöds inte och tas inte med", quoteID(fmt.Sprint(field(g, "id"))), quoteID(rt))
-			continue
-		}
-		var opts []Option
-		if vs.Expansion != nil && len(vs.Expansion.Contains) > 0 {
-			for _, c := range vs.Expansion.Contains {
-				opts = append(opts, Option{Code: c.Code, Label: c.Display, System: c.System})
-			}
-		} else if vs.Compose != nil {
-			for _, inc := range vs.Compose.Include {
-				if len(inc.Filter) > 0 || len(inc.ValueSet) > 0 || len(inc.Concept) == 0 {
-					im.note("", "ValueSet %s: regler (filter, hela kodsystem eller andra ValueSets) kan inte expanderas här; bara uppräknade koder tas med", quoteID(vs.ID))
-				}
-				for _, c := range inc.Concept {
-					opts = append(opts, Option{Code: c.Code, Label: c.Display, System: inc.System})
-				}
-			}
-		}
-		im.valueSets["#"+vs.ID] = opts
-	}
 }
 
 func (im *importer) items(fs []fItem, generic []any, level int, f *Form) ([]Item, error) {
@@ -462,19 +360,24 @@ func (im *importer) item(fi fItem, g any, level int, f *Form) (Item, error) {
 		it.Options = nil
 	}
 	if fi.AnswerValueSet != "" {
-		it.ValueSet = fi.AnswerValueSet
-		if opts, ok := im.valueSets[fi.AnswerValueSet]; ok {
-			if len(it.Options) == 0 {
-				it.Options = append([]Option(nil), opts...)
-			}
+		if it.Type.choice() {
+			im.answerValueSet(&it, fi.AnswerValueSet, len(fi.AnswerOption) > 0)
 		} else {
-			im.note(id, "svarsalternativen finns i ValueSet %s, som inte kan hämtas utan nätverk; frågan tar emot vilken kod som helst tills alternativen läggs in", quoteID(fi.AnswerValueSet))
-		}
-		if !it.Type.choice() {
 			im.note(id, "answerValueSet på en fråga av typen %s tas inte med", quoteID(fi.Type))
-			it.ValueSet = ""
-			it.Options = nil
 		}
+	}
+	if it.Type.choice() {
+		im.distinctOptions(&it)
+	}
+	if it.Type.choice() && len(it.Options) == 0 && it.ValueSet == "" {
+		// Options the import cannot know (all of the wrong type, computed
+		// by an answerExpression, in a missing ValueSet) do not make an
+		// empty choice: the question is kept as a text question.
+		if it.Type == TypeMultiChoice {
+			it.Repeats = true
+		}
+		it.Type, it.AllowOther = TypeText, false
+		im.note(id, "frågan av typen %s har inga svarsalternativ som kan läsas här; den tas med som textfråga", quoteID(fi.Type))
 	}
 	for j, v := range fi.Initial {
 		im.keys(id, at(list(field(g, "initial")), j), "valueBoolean", "valueDecimal", "valueInteger", "valueDate", "valueDateTime", "valueTime", "valueString", "valueUri", "valueCoding")
@@ -771,6 +674,10 @@ func (im *importer) condition(it *Item, w fEnableWhen, x *index) (Condition, boo
 		return c, false
 	}
 	ref := x.byID[w.Question]
+	if ref == nil && im.dropped[w.Question] {
+		im.note(it.ID, "ett villkor på %s, som inte kunde importeras, tas inte med; frågan visas utan det villkoret", quoteID(w.Question))
+		return c, false
+	}
 	if ref == nil {
 		// Check reports the missing item and the import fails.
 		return c, true
@@ -942,12 +849,13 @@ func (ex *exporter) item(it *Item) fItem {
 	return fi
 }
 
-// hasOptionExtras: options carry what a ValueSet cannot (scores, prefixes,
+// hasOptionExtras: options carry what a ValueSet cannot (prefixes,
 // initial selection, non-Coding kinds), so they are written as
-// answerOption instead.
+// answerOption instead. A score can be written: ordinalValue on the
+// ValueSet's code, as SDC does.
 func hasOptionExtras(it *Item) bool {
 	for _, o := range it.Options {
-		if o.Score != nil || o.Prefix != "" || o.Selected || o.Kind != OptionCoding {
+		if o.Prefix != "" || o.Selected || o.Kind != OptionCoding {
 			return true
 		}
 	}
@@ -970,10 +878,11 @@ func (ex *exporter) valueSet(it *Item) {
 			*inc = append(*inc, fInclude{System: o.System})
 		}
 		last := &(*inc)[len(*inc)-1]
-		last.Concept = append(last.Concept, struct {
-			Code    string `json:"code"`
-			Display string `json:"display,omitempty"`
-		}{o.Code, o.Label})
+		c := fVSConcept{Code: o.Code, Display: o.Label}
+		if o.Score != nil {
+			c.Extension = []fExtension{{URL: extOrdinalValue, ValueDecimal: jsonFloat(*o.Score)}}
+		}
+		last.Concept = append(last.Concept, c)
 	}
 	b, _ := json.Marshal(vs)
 	ex.vs = append(ex.vs, b)
@@ -1066,7 +975,9 @@ func (ex *exporter) condition(c Condition) fEnableWhen {
 	w.AnswerDate, w.AnswerDateTime, w.AnswerTime, w.AnswerString = v.ValueDate, v.ValueDateTime, v.ValueTime, v.ValueString
 	w.AnswerCoding = v.ValueCoding
 	if w.AnswerCoding != nil {
-		w.AnswerCoding = &fCoding{System: w.AnswerCoding.System, Code: w.AnswerCoding.Code}
+		// The condition's own system (empty: any), not the option's: the
+		// two may differ, and the condition compares both.
+		w.AnswerCoding = &fCoding{System: c.Value.System, Code: w.AnswerCoding.Code}
 	}
 	return w
 }

@@ -4,7 +4,9 @@ import "encoding/json"
 
 // FHIR R4 JSON shapes, only the elements this package reads or writes.
 // Anything else in a file is found by importer.keys and reported as
-// Unsupported, so the structs need not list it.
+// Unsupported, so the structs need not list it. The import reads contained
+// ValueSets from the generic JSON (importer.contained); fValueSet is what
+// the export writes.
 
 type fQuestionnaire struct {
 	ResourceType string            `json:"resourceType"`
@@ -124,13 +126,18 @@ type fValueSet struct {
 }
 
 type fInclude struct {
-	System  string `json:"system,omitempty"`
-	Concept []struct {
-		Code    string `json:"code"`
-		Display string `json:"display,omitempty"`
-	} `json:"concept,omitempty"`
+	System   string          `json:"system,omitempty"`
+	Concept  []fVSConcept    `json:"concept,omitempty"`
 	Filter   json.RawMessage `json:"filter,omitempty"`
 	ValueSet json.RawMessage `json:"valueSet,omitempty"`
+}
+
+// fVSConcept is a code of a ValueSet's compose; its extension carries
+// the option's score (ordinalValue).
+type fVSConcept struct {
+	Extension []fExtension `json:"extension,omitempty"`
+	Code      string       `json:"code"`
+	Display   string       `json:"display,omitempty"`
 }
 
 type fResponse struct {

@@ -12,10 +12,12 @@ import (
 )
 
 // fhirImport is `mottagning-server fhir-import FILE`: it reads a FHIR R4
-// Questionnaire and prints the e-service form it would create and, item by
-// item, everything it could not represent. Exit status 0 when the file was
-// read (even with unsupported parts), non-zero for a broken file. It
-// writes nothing.
+// Questionnaire and prints the e-service form it would create and every
+// warning of the import, each with the linkId of its item: what the form
+// cannot represent and what was left out or changed (a value of the wrong
+// JSON type, options it cannot know). Exit status 0 when the file was read
+// (even with warnings), non-zero for a file that is refused. It writes
+// nothing.
 func fhirImport(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fhir-import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -68,7 +70,7 @@ func fhirImport(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "Allt i filen kan representeras.")
 		return nil
 	}
-	fmt.Fprintf(stdout, "Kan inte representeras (%d):\n", len(unsupported))
+	fmt.Fprintf(stdout, "Varningar (%d): det som inte kan representeras eller har tagits bort eller ändrats, per linkId:\n", len(unsupported))
 	for _, u := range unsupported {
 		fmt.Fprintf(stdout, "  - %s\n", u.String())
 	}
