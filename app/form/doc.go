@@ -15,6 +15,14 @@
 // century of a 10-digit personnummer, a named resident's end date) the
 // caller passes the time.
 //
+// The FHIR import takes published questionnaires as they are
+// (ImportQuestionnaire, fhir_lenient.go): options from contained ValueSets,
+// a name for a missing title, and a value of the wrong JSON type or an
+// element the form cannot represent costs only that element or item, with
+// a warning (Unsupported) naming its linkId; only a file that is not a
+// readable Questionnaire, or whose items contradict each other, is
+// refused.
+//
 // Answers are personal data: no error string or log line made here ever
 // contains an answer; messages name the field (its label), never its value.
 package form

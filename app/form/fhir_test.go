@@ -442,6 +442,9 @@ func FuzzImportQuestionnaire(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"resourceType":"Questionnaire","title":"x","item":[{"linkId":"a","type":"integer"},{"linkId":"b","type":"string","enableWhen":[{"question":"a","operator":">","answerInteger":3}]}]}`))
+	// Values of the wrong JSON type and ValueSets (issue 17).
+	f.Add([]byte(`{"resourceType":"Questionnaire","name":"X","item":[{"linkId":"a","type":"integer","initial":[{"valueInteger":"3"}]},{"linkId":"b","type":"string","required":"ja","enableWhen":[{"question":"a","operator":">","answerInteger":"3"}]},{"linkId":"c","type":7,"item":[{"linkId":"d","type":"string"}]},{"linkId":"e","type":"string","enableWhen":[{"question":"d","operator":"exists","answerBoolean":true}]}]}`))
+	f.Add([]byte(`{"resourceType":"Questionnaire","title":"x","contained":[{"resourceType":"ValueSet","id":"v","url":"u","compose":{"include":[{"system":"s","concept":[{"code":"a","extension":[{"url":"http://hl7.org/fhir/StructureDefinition/ordinalValue","valueDecimal":1}]},{"code":"b"}]},{"system":"t","filter":[{}]}],"exclude":[{"system":"s","concept":[{"code":"b"}]}]}},{"resourceType":"ValueSet","id":"w","expansion":{"contains":[{"abstract":true,"contains":[{"code":"x"}]}]}}],"item":[{"linkId":"a","type":"choice","answerValueSet":"u"},{"linkId":"b","type":"choice","repeats":true,"answerValueSet":"#w"},{"linkId":"c","type":"open-choice","answerValueSet":"#saknas"},{"linkId":"d","type":"choice","answerValueSet":"http://example.org/vs"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		form, _, err := ImportQuestionnaire(data)
 		if err != nil {
