@@ -101,26 +101,26 @@ func run() int {
 	a := newApp()
 	st := &starter{app: a, logPath: logPath}
 	if err := chooseLanguage(langArg(os.Args[1:]), a.Preferences()); err != nil {
-		return st.fail("lang", ui.L("--lang ska vara sv eller en."), 2)
+		return st.fail("lang", ui.L("start.lang_must_sv_or_en"), 2)
 	}
 	langFixed := langArg(os.Args[1:]) != "" || os.Getenv(ui.LangEnv) != ""
 
 	fs := flag.NewFlagSet("mottagning", flag.ContinueOnError)
-	dataDir := fs.String("data", defaultDataDir(), "datakatalog för databasen")
-	demoOn := fs.Bool("demo", false, "skapa demodata när databasen är tom")
-	demoSize := fs.Int("demo-size", 0, "med --demo: skapa även så här många påhittade ärenden")
-	notifyConfig := fs.String("notify-config", "", "konfigurationsfil för aviseringar (SMTP och SMS)")
-	serverURL := fs.String("server", "", "centralserverns adress, https://värd:port (ansluten drift)")
-	serverPin := fs.String("server-pin", "", "serverns certifikat (SHA-256) att lita på vid första anslutningen")
-	repin := fs.Bool("repin", false, "med --server-pin: ersätt det sparade fingeravtrycket (serverns certifikat har bytts ut); data och väntande ändringar behålls")
-	fs.String("lang", "", "fönstrets språk: sv eller en (standard: MOTTAGNING_LANG, annars det språk som valts i fönstret, annars engelska på ett engelskt system och annars svenska)")
-	showVersion := fs.Bool("version", false, "skriv ut programmets version och avsluta")
+	dataDir := fs.String("data", defaultDataDir(), "start.data_directory_database")
+	demoOn := fs.Bool("demo", false, "start.create_demo_data_when_database")
+	demoSize := fs.Int("demo-size", 0, "start.demo_also_create_many_made")
+	notifyConfig := fs.String("notify-config", "", "start.configuration_file_notifications_smtp_sms")
+	serverURL := fs.String("server", "", "start.central_server_address_https_host")
+	serverPin := fs.String("server-pin", "", "start.server_certificate_sha_256_trust")
+	repin := fs.Bool("repin", false, "start.server_pin_replace_stored_fingerprint")
+	fs.String("lang", "", "start.window_language_sv_or_en")
+	showVersion := fs.Bool("version", false, "start.print_program_version_exit")
 	translateFlags(fs)
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		return st.fail("flags", ui.Lf("Felaktigt kommando: %v. Starta med --help för att se vad som går att ange.", err), 2)
+		return st.fail("flags", ui.Lf("start.wrong_command_start_help_see", err), 2)
 	}
 	if *showVersion {
 		fmt.Println("mottagning " + version())
@@ -129,11 +129,11 @@ func run() int {
 	slog.Info("mottagning starting", "version", version(), "os", runtime.GOOS)
 	switch {
 	case *dataDir == "":
-		return st.fail("data-dir", ui.L("Ingen datakatalog hittades för din användare. Ange en med --data KATALOG."), 2)
+		return st.fail("data-dir", ui.L("start.no_data_directory_was_found"), 2)
 	case *demoSize < 0 || (*demoSize > 0 && !*demoOn):
-		return st.fail("demo-size", ui.L("--demo-size kräver --demo och ett antal som är 0 eller större."), 2)
+		return st.fail("demo-size", ui.L("start.demo_size_needs_demo_number"), 2)
 	case *demoOn && *serverURL != "":
-		return st.fail("demo-server", ui.L("En demodatabas kan aldrig anslutas till en server: använd antingen --demo eller --server."), 2)
+		return st.fail("demo-server", ui.L("start.demo_database_never_connected_server"), 2)
 	}
 
 	// Read the notification settings before anything else: a typo must
@@ -142,7 +142,7 @@ func run() int {
 	environ, lookup := notify.Environ()
 	notifyCfg, err := notify.LoadConfig(*notifyConfig, environ, lookup)
 	if err != nil {
-		return st.fail("notify-config", ui.Lf("Inställningarna för aviseringar är felaktiga: %v", err), 2)
+		return st.fail("notify-config", ui.Lf("start.notification_settings_wrong", err), 2)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -281,10 +281,10 @@ func run() int {
 			mu.Lock()
 			defer mu.Unlock()
 			if closed {
-				return nil, errors.New(ui.L("Programmet avslutas."))
+				return nil, errors.New(ui.L("start.program_closing"))
 			}
 			if stopSync != nil {
-				return nil, errors.New(ui.L("Datorn är redan ansluten till en server."))
+				return nil, errors.New(ui.L("start.computer_already_connected_server"))
 			}
 			c, err := connectChosen(cctx, store, url, pin)
 			if err != nil {
@@ -412,28 +412,21 @@ func startDispatcher(ctx context.Context, store *storage.Store, clock app.Clock,
 func openMessage(dir string, err error) string {
 	switch {
 	case errors.Is(err, storage.ErrAlreadyRunning):
-		return ui.Lf("Mottagning körs redan med datakatalogen %s. Stäng det andra fönstret och försök igen.", dir)
+		return ui.Lf("start.mottagning_already_running_data_directory", dir)
 	case errors.Is(err, storage.ErrTooNew):
-		return ui.Lf("Databasen i %s har skapats av en nyare version av Mottagning. "+
-			"Uppdatera programmet och försök igen. Filen har inte ändrats.", dir)
+		return ui.Lf("start.database_was_made_by_newer", dir)
 	case errors.Is(err, storage.ErrDamaged):
-		return ui.Lf("Databasfilen %s är skadad: en del av den går inte att läsa. Ingenting har ändrats i den. "+
-			"Återställ filen från en säkerhetskopia, och be IT kontrollera disken och filen (bbolt check). "+
-			"Är datorn ansluten till en server finns ärendena kvar där: flytta undan filen, så hämtas de på nytt vid nästa inloggning "+
-			"(ändringar som ännu inte hade skickats finns bara i den skadade filen).",
+		return ui.Lf("start.database_file_damaged_part_cannot",
 			filepath.Join(dir, storage.FileName))
 	case errors.Is(err, storage.ErrUnreadable):
-		return ui.Lf("Filen %s är inte en databas för Mottagning, eller så är den skadad. Ingenting har ändrats. "+
-			"Återställ filen från en säkerhetskopia, eller välj en annan datakatalog med --data.",
+		return ui.Lf("start.file_not_mottagning_database_or",
 			filepath.Join(dir, storage.FileName))
 	case errors.Is(err, storage.ErrDiskFull):
-		return ui.Lf("Disken är full, så databasen i %s kunde inte öppnas. Ingenting har ändrats. "+
-			"Frigör utrymme på disken och försök igen.", dir)
+		return ui.Lf("start.disk_full_so_database_could", dir)
 	case errors.Is(err, fs.ErrPermission):
-		return ui.Lf("Mottagning får inte läsa eller skriva i datakatalogen %s. "+
-			"Kontrollera behörigheterna, eller välj en annan datakatalog med --data.", dir)
+		return ui.Lf("start.mottagning_may_not_read_or", dir)
 	}
-	return ui.Lf("Databasen i %s kunde inte öppnas (%v). Välj en annan datakatalog med --data, eller kontakta support.", dir, err)
+	return ui.Lf("start.database_could_not_opened_choose", dir, err)
 }
 
 // checkDemo says whether --demo must seed the database (it is empty). It
@@ -445,12 +438,10 @@ func checkDemo(store *storage.Store, dir string, size int) (seed bool, err error
 	case store.IsEmpty():
 		return true, nil
 	case !store.IsDemo():
-		return false, errors.New(ui.Lf("Datakatalogen %s innehåller riktiga data, och demodata blandas aldrig med riktiga data. "+
-			"Starta utan --demo, eller välj en tom katalog med --data.", dir))
+		return false, errors.New(ui.Lf("start.data_directory_holds_real_data", dir))
 	}
 	if size > 0 {
-		fmt.Fprintln(os.Stderr, ui.Lf("Demodatabasen i %s finns redan; --demo-size används bara när den skapas. "+
-			"Välj en tom katalog med --data för att skapa en ny.", dir))
+		fmt.Fprintln(os.Stderr, ui.Lf("start.demo_database_exists_already_demo", dir))
 	}
 	return false, nil
 }
@@ -490,11 +481,11 @@ func seedDemo(ctx context.Context, store *storage.Store, dir string, size int, p
 func seedMessage(dir string, err error) error {
 	switch {
 	case errors.Is(err, storage.ErrDiskFull):
-		return errors.New(ui.Lf("Disken blev full när demodata skrevs till %s. Frigör utrymme, ta bort katalogen och försök igen.", dir))
+		return errors.New(ui.Lf("start.disk_became_full_while_demo", dir))
 	case errors.Is(err, context.Canceled):
-		return errors.New(ui.Lf("Avbrutet. Demodatabasen i %s är ofullständig: ta bort katalogen och försök igen.", dir))
+		return errors.New(ui.Lf("start.cancelled_demo_database_incomplete_remove", dir))
 	}
-	return errors.New(ui.Lf("Demodata kunde inte skrivas till %s (%v). Ta bort katalogen och försök igen.", dir, err))
+	return errors.New(ui.Lf("start.demo_data_could_not_written", dir, err))
 }
 
 // autoselect parses MOTTAGNING_AUTOSELECT ("username:clinic-index" or

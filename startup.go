@@ -127,7 +127,7 @@ func chooseLanguage(flagValue string, prefs fyne.Preferences) error {
 func translateFlags(fs *flag.FlagSet) {
 	fs.VisitAll(func(f *flag.Flag) { f.Usage = ui.L(f.Usage) })
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), ui.L("Användning: mottagning [flaggor]"))
+		fmt.Fprintln(fs.Output(), ui.L("start.usage_mottagning_flags"))
 		fs.PrintDefaults()
 	}
 }

@@ -1,5 +1,5 @@
 // Package assets holds the files Mottagning embeds in its binary: the
-// application icon and the English translation of the user interface. It
+// application icon and the texts of the user interface in Swedish and English. It
 // imports only the standard library so that any package (and the server)
 // may use it; the ui package wraps the bytes for Fyne.
 package assets
@@ -13,12 +13,14 @@ import _ "embed"
 //go:embed icon.png
 var Icon []byte
 
-// TranslationsEN is the English translation of the desktop UI: a flat JSON
-// object from each Swedish text (the key, as the ui package writes it) to
-// its English text, in the format of Fyne's lang package (go-i18n). The ui
-// package registers it with lang.AddTranslationsForLocale when the window
-// is in English; see ui/lang.go.
+// TranslationsSV and TranslationsEN are the texts of the desktop UI in
+// Swedish and English: flat JSON objects from each stable message id
+// ("send.case_cannot_sent", "app.closed") to its text. The ui package reads
+// them; see ui/lang.go.
 //
+//go:embed translations/sv.json
+var TranslationsSV []byte
+
 //go:embed translations/en.json
 var TranslationsEN []byte
 

@@ -14,25 +14,25 @@ import (
 const LangPref = "language"
 
 const (
-	textMenuApp       = "Mottagning"
-	textMenuAbout     = "Om Mottagning"
-	textMenuLanguage  = "Språk (Language) …"
-	textAboutTitle    = "Om Mottagning"
-	textAboutLead     = "Ärendehantering för vårdmottagningar som arbetar med 1177 e-tjänster."
-	textAboutVersion  = "Version"
-	textAboutLog      = "Loggfil"
-	textAboutNoLog    = "Ingen loggfil (programmet skriver bara till terminalen)."
-	textAboutData     = "Datakatalog"
-	textAboutLogNote  = "Loggfilen innehåller inga personnummer, namn eller meddelandetexter. Skicka den till IT-supporten om något har gått fel."
-	textAboutCopy     = "Kopiera sökvägen"
-	textLangTitle     = "Språk (Language)"
-	textLangLead      = "Välj fönstrets språk. Meddelanden till invånarna är alltid på svenska."
-	textLangRestart   = "Språket byts nästa gång du startar Mottagning."
+	textMenuApp       = "about.mottagning"
+	textMenuAbout     = "about.about_mottagning"
+	textMenuLanguage  = "about.language_spr_k_2"
+	textAboutTitle    = "about.about_mottagning"
+	textAboutLead     = "about.case_handling_healthcare_clinics_work"
+	textAboutVersion  = "about.version"
+	textAboutLog      = "about.log_file"
+	textAboutNoLog    = "about.no_log_file_program_writes"
+	textAboutData     = "about.data_directory"
+	textAboutLogNote  = "about.log_file_holds_no_personal"
+	textAboutCopy     = "about.copy_path"
+	textLangTitle     = "about.language_spr_k"
+	textLangLead      = "about.choose_window_language_messages_residents"
+	textLangRestart   = "about.language_changes_next_time_you"
 	textLangSwedish   = "Svenska"
 	textLangEnglish   = "English"
-	textLangSave      = "Spara"
-	textLangSaved     = "Sparat. Starta om Mottagning för att byta språk."
-	textLangFixedFlag = "Språket är valt med --lang eller MOTTAGNING_LANG när programmet startas; det valet gäller före det du sparar här."
+	textLangSave      = "common.save"
+	textLangSaved     = "about.saved_restart_mottagning_change_language"
+	textLangFixedFlag = "about.language_chosen_lang_or_mottagning"
 )
 
 // AboutInfo is what the About box shows: the version from FyneApp.toml,
@@ -78,7 +78,7 @@ func ShowAbout(w fyne.Window, info AboutInfo, copyText func(string)) dialog.Dial
 	note.Wrapping = fyne.TextWrapWord
 	note.TextStyle.Italic = true // not LowImportance: too faint to read
 	body := container.NewVBox(lead, widget.NewForm(rows...), note)
-	d := dialog.NewCustom(L(textAboutTitle), L("Stäng"), body, w)
+	d := dialog.NewCustom(L(textAboutTitle), L("common.close"), body, w)
 	d.Resize(fyne.NewSize(620, 0))
 	d.Show()
 	return d
@@ -128,7 +128,7 @@ func ShowLanguage(w fyne.Window, prefs fyne.Preferences, fixed bool) dialog.Dial
 	})
 	save.Importance = widget.HighImportance
 	d = dialog.NewCustomWithoutButtons(L(textLangTitle), container.NewVBox(items...), w)
-	d.SetButtons([]fyne.CanvasObject{widget.NewButton(L("Stäng"), d.Hide), save})
+	d.SetButtons([]fyne.CanvasObject{widget.NewButton(L("common.close"), d.Hide), save})
 	d.Resize(fyne.NewSize(520, 0))
 	d.Show()
 	return d

@@ -88,7 +88,7 @@ func TestAbout_ShowsVersionAndLogFile(t *testing.T) {
 	w.Canvas().Overlays().Top().Hide()
 	w.Canvas().Overlays().Remove(w.Canvas().Overlays().Top())
 	ShowAbout(w, AboutInfo{Version: "dev"}, nil)
-	if shown := overlayTexts(t, w); !slices.Contains(shown, textAboutNoLog) {
+	if shown := overlayTexts(t, w); !slices.Contains(shown, L(textAboutNoLog)) {
 		t.Errorf("without a log file: %q", shown)
 	}
 }
@@ -103,7 +103,7 @@ func TestLanguage_ChoiceIsStoredInPreferences(t *testing.T) {
 	defer w.Close()
 	prefs := a.Preferences()
 	m := MainMenu(w, prefs, AboutInfo{}, nil)
-	menuItem(t, m, textMenuLanguage).Action()
+	menuItem(t, m, L(textMenuLanguage)).Action()
 	shown := overlayTexts(t, w)
 	if !slices.Contains(shown, "Svenska") || !slices.Contains(shown, "English") {
 		t.Fatalf("the language dialog shows %q", shown)
@@ -125,7 +125,7 @@ func TestLanguage_ChoiceIsStoredInPreferences(t *testing.T) {
 	if got := prefs.String(LangPref); got != "en" {
 		t.Fatalf("stored %q, want en", got)
 	}
-	if shown := overlayTexts(t, w); !slices.Contains(shown, textLangSaved) {
+	if shown := overlayTexts(t, w); !slices.Contains(shown, L(textLangSaved)) {
 		t.Errorf("no confirmation: %q", shown)
 	}
 	capture(t, w, "language")
@@ -138,7 +138,7 @@ func TestLanguage_ChoiceIsStoredInPreferences(t *testing.T) {
 			t.Errorf("reopened with %q selected", r.Selected)
 		}
 	}
-	if shown := overlayTexts(t, w); !slices.Contains(shown, textLangFixedFlag) {
+	if shown := overlayTexts(t, w); !slices.Contains(shown, L(textLangFixedFlag)) {
 		t.Errorf("a language fixed by --lang is not explained: %q", shown)
 	}
 }

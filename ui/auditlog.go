@@ -41,48 +41,48 @@ type ChainChecker interface {
 
 // Texts of the access-log view.
 const (
-	textAudTitle     = "Åtkomstlogg"
-	textAudIntro     = "Vem som öppnade vilket ärende eller vilken invånares uppgifter, och när. Perioden får vara högst ett år."
-	textAudFrom      = "Från"
-	textAudTo        = "Till och med"
-	textAudStaff     = "Medarbetare"
-	textAudAllStaff  = "Alla medarbetare"
-	textAudPNR       = "Invånarens personnummer"
-	textAudPNRHint   = "Alla invånare"
-	textAudShow      = "Visa"
-	textAudEmpty     = "Inga loggposter för urvalet."
-	textAudLoading   = "Hämtar loggposter …"
-	textAudBadDate   = "Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."
-	textAudBackwards = "Till-datumet ligger före från-datumet."
-	textAudTooLong   = "Perioden får vara högst ett år."
-	textAudFixFields = "Rätta det som är markerat med rött."
-	textAudInvalid   = "Urvalet kunde inte användas. Kontrollera datumen och försök igen."
-	textAudFailed    = "Något gick fel när loggen skulle hämtas. Försök igen."
-	textAudNoCase    = "–"
+	textAudTitle     = "common.access_log"
+	textAudIntro     = "auditlog.who_opened_which_case_or"
+	textAudFrom      = "auditlog.from"
+	textAudTo        = "auditlog.including"
+	textAudStaff     = "auditlog.staff_member"
+	textAudAllStaff  = "auditlog.all_staff"
+	textAudPNR       = "auditlog.resident_personnummer"
+	textAudPNRHint   = "auditlog.all_residents"
+	textAudShow      = "auditlog.show"
+	textAudEmpty     = "auditlog.no_log_entries_selection"
+	textAudLoading   = "auditlog.loading_log_entries"
+	textAudBadDate   = "auditlog.enter_valid_date_yyyy_mm"
+	textAudBackwards = "auditlog.date_before_from_date"
+	textAudTooLong   = "auditlog.period_may_at_most_one"
+	textAudFixFields = "auditlog.correct_what_marked_red"
+	textAudInvalid   = "auditlog.selection_could_not_used_check"
+	textAudFailed    = "auditlog.something_went_wrong_while_loading"
+	textAudNoCase    = "auditlog.no_value_dash"
 
-	textAudExtract         = "Loggutdrag för invånare (PDF)"
-	textAudExtractNeedsPNR = "Ange invånarens personnummer för ett loggutdrag."
-	textAudExtracting      = "Gör loggutdraget …"
-	textAudExtractNone     = "Loggutdraget är gjort: inga åtkomster under perioden. Utdraget är loggat."
-	textAudExtractOne      = "Loggutdraget är gjort: 1 åtkomst under perioden. Utdraget är loggat."
-	textAudExtractMany     = "Loggutdraget är gjort: %d åtkomster under perioden. Utdraget är loggat."
-	textAudExtractNoOne    = "Ingen invånare med det personnumret finns i registret."
-	textAudExtractFailed   = "Loggutdraget kunde inte göras. Försök igen."
-	textAudSaveFailed      = "Filen kunde inte sparas. Välj en annan plats och försök igen."
-	textAudVerify          = "Kontrollera loggkedjan"
-	textAudVerifying       = "Kontrollerar loggkedjan …"
-	textAudChainEmpty      = "Loggen är tom: det finns inga loggposter att kontrollera."
-	textAudChainWhole      = "Loggen är hel: %d poster, kontrollerad från första posten."
-	textAudChainWholeFrom  = "Loggen är hel: %d poster, kontrollerad från den signerade kontrollpunkten vid post %d (äldre poster är gallrade)."
-	textAudChainEdited     = "Loggen är inte hel: post %d har ändrats."
-	textAudChainRemoved    = "Loggen är inte hel: poster saknas från och med post %d."
-	textAudChainReordered  = "Loggen är inte hel: post %d ligger på en annan posts plats."
-	textAudChainBadCp      = "Loggen är inte hel: kontrollpunkten vid post %d har ingen giltig signatur."
-	textAudChainNoKey      = "Loggen kan inte kontrolleras: databasen saknar nyckeln som kontrollpunkterna verifieras med."
-	textAudChainOther      = "Loggen är inte hel vid post %d."
-	textAudChainFirst      = "Det är den första trasiga länken. Ändra ingenting i databasen och kontakta systemförvaltningen."
-	textAudChainDetail     = "Teknisk uppgift: %s"
-	textAudVerifyFailed    = "Loggkedjan kunde inte kontrolleras. Försök igen."
+	textAudExtract         = "auditlog.log_extract_resident_pdf"
+	textAudExtractNeedsPNR = "auditlog.enter_resident_personal_identity_number"
+	textAudExtracting      = "auditlog.making_log_extract"
+	textAudExtractNone     = "auditlog.log_extract_made_no_accesses"
+	textAudExtractOne      = "auditlog.log_extract_made_1_access"
+	textAudExtractMany     = "auditlog.log_extract_made_accesses_period"
+	textAudExtractNoOne    = "common.there_no_resident_personal_identity"
+	textAudExtractFailed   = "auditlog.log_extract_could_not_made"
+	textAudSaveFailed      = "common.file_could_not_saved_choose"
+	textAudVerify          = "auditlog.check_log_chain"
+	textAudVerifying       = "auditlog.checking_log_chain"
+	textAudChainEmpty      = "auditlog.log_empty_there_no_log"
+	textAudChainWhole      = "auditlog.log_intact_entries_checked_from_2"
+	textAudChainWholeFrom  = "auditlog.log_intact_entries_checked_from"
+	textAudChainEdited     = "auditlog.log_not_intact_entry_has"
+	textAudChainRemoved    = "auditlog.log_not_intact_entries_missing"
+	textAudChainReordered  = "auditlog.log_not_intact_entry_stored"
+	textAudChainBadCp      = "auditlog.log_not_intact_checkpoint_at"
+	textAudChainNoKey      = "auditlog.log_cannot_checked_database_lacks"
+	textAudChainOther      = "auditlog.log_not_intact_at_entry"
+	textAudChainFirst      = "auditlog.first_broken_link_change_nothing"
+	textAudChainDetail     = "auditlog.technical_detail"
+	textAudVerifyFailed    = "auditlog.log_chain_could_not_checked"
 	audExtractName         = "loggutdrag-%s.pdf"
 	audDateLayout          = "2006-01-02"
 	audTimeLayout          = "2006-01-02 15:04:05"
@@ -147,17 +147,17 @@ type auditColumn struct {
 }
 
 var auditColumns = []auditColumn{
-	{K("Tid"), "2025-12-31 23:59:59", func(r *app.AuditRow) string { return r.At.In(app.Stockholm).Format(audTimeLayout) }},
-	{K("Medarbetare"), "Fredrik Nordin", func(r *app.AuditRow) string { return r.StaffName }},
-	{K("Åtgärd"), app.AccessLookupResident.Label(), func(r *app.AuditRow) string { return L(r.ActionLabel) }},
-	{K("Invånare"), "Rasmus Gustafsson", func(r *app.AuditRow) string { return r.ResidentName }},
-	{K("Personnummer"), "20001231-0000", func(r *app.AuditRow) string {
+	{K("auditlog.time"), "2025-12-31 23:59:59", func(r *app.AuditRow) string { return r.At.In(app.Stockholm).Format(audTimeLayout) }},
+	{K("auditlog.staff_member"), "Fredrik Nordin", func(r *app.AuditRow) string { return r.StaffName }},
+	{K("auditlog.action"), app.AccessLookupResident.Label(), func(r *app.AuditRow) string { return L(r.ActionLabel) }},
+	{K("common.resident"), "Rasmus Gustafsson", func(r *app.AuditRow) string { return r.ResidentName }},
+	{K("common.personnummer"), "20001231-0000", func(r *app.AuditRow) string {
 		if r.PNR.IsZero() {
 			return r.ReserveNumber
 		}
 		return r.PNR.String()
 	}},
-	{K("Ärende"), "", func(r *app.AuditRow) string { // takes what is left
+	{K("auditlog.case"), "", func(r *app.AuditRow) string { // takes what is left
 		switch {
 		case r.CaseID == "":
 			return L(textAudNoCase)
@@ -182,10 +182,10 @@ func newAuditScreen(d auditDeps) *auditScreen {
 
 	s.from = widget.NewEntry()
 	s.from.SetText(today.AddDate(0, 0, -(audDefaultDays - 1)).Format(audDateLayout))
-	s.from.PlaceHolder = L("ÅÅÅÅ-MM-DD")
+	s.from.PlaceHolder = L("common.yyyy_mm_dd")
 	s.to = widget.NewEntry()
 	s.to.SetText(today.Format(audDateLayout))
-	s.to.PlaceHolder = L("ÅÅÅÅ-MM-DD")
+	s.to.PlaceHolder = L("common.yyyy_mm_dd")
 	s.staff = newSelect([]string{L(textAudAllStaff)}, nil)
 	s.staff.Selected = L(textAudAllStaff)
 	s.pnr = widget.NewEntry()
@@ -407,9 +407,9 @@ func (s *auditScreen) showRows(rows []app.AuditRow, err error) {
 	case 0:
 		s.count.SetText("")
 	case 1:
-		s.count.SetText(L("1 loggpost"))
+		s.count.SetText(L("auditlog.1_log_entry"))
 	default:
-		s.count.SetText(Lf("%d loggposter, senaste först", len(rows)))
+		s.count.SetText(Lf("auditlog.log_entries_most_recent_first", len(rows)))
 	}
 }
 

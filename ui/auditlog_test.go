@@ -148,7 +148,7 @@ func TestAuditLog_GranskareSeesTheLastSevenDays(t *testing.T) {
 	want := [][]string{
 		// Issue 18, item 4: the case by its subject, not its id.
 		{"2025-03-12 09:30:00", "Björn Ekström", "Skickade", "Lars Andersson", lars.PNR.String(), r.sent.Subject},
-		{"2025-03-12 09:30:00", "Anna Lindqvist", "Slog upp invånare", "Maria Karlsson", r.f.residentByKey(t, demo.AdultBoth).PNR.String(), textAudNoCase},
+		{"2025-03-12 09:30:00", "Anna Lindqvist", "Slog upp invånare", "Maria Karlsson", r.f.residentByKey(t, demo.AdultBoth).PNR.String(), L(textAudNoCase)},
 		{"2025-03-12 09:30:00", "Anna Lindqvist", "Öppnade ärende", r.opened.ResidentName, r.opened.PNR.String(), r.opened.Subject},
 	}
 	for i, w := range want {
@@ -162,7 +162,7 @@ func TestAuditLog_GranskareSeesTheLastSevenDays(t *testing.T) {
 		t.Errorf("count %q, empty shown %v, error %q", s.count.Text, s.empty.Visible(), s.errText.Text)
 	}
 	// The staff choice holds the clinic's staff, by name.
-	wantStaff := []string{textAudAllStaff, "Anna Lindqvist", "Björn Ekström", "David Sundberg", "Eva Bergström", "Fredrik Nordin"}
+	wantStaff := []string{L(textAudAllStaff), "Anna Lindqvist", "Björn Ekström", "David Sundberg", "Eva Bergström", "Fredrik Nordin"}
 	if !slices.Equal(s.staff.Options, wantStaff) {
 		t.Errorf("staff choice %q, want %q", s.staff.Options, wantStaff)
 	}
@@ -186,7 +186,7 @@ func TestAuditLog_FiltersByStaffAndPersonnummer(t *testing.T) {
 	if len(s.rows) != 1 || s.rows[0].StaffName != "Björn Ekström" || s.count.Text != "1 loggpost" {
 		t.Fatalf("Björn's entries: %+v (%q)", s.rows, s.count.Text)
 	}
-	s.staff.SetSelected(textAudAllStaff)
+	s.staff.SetSelected(L(textAudAllStaff))
 	test.Type(s.pnr, r.f.residentByKey(t, demo.AdultBoth).PNR.String())
 	test.Tap(s.show)
 	r.f.wait()
@@ -212,10 +212,10 @@ func TestAuditLog_BadInputIsShownAtTheField(t *testing.T) {
 	s.from.SetText("2025-13-01")
 	test.Tap(s.show)
 	r.f.wait()
-	if !s.fromMsg.Visible() || s.fromMsg.Text != textAudBadDate || s.toMsg.Visible() {
+	if !s.fromMsg.Visible() || s.fromMsg.Text != L(textAudBadDate) || s.toMsg.Visible() {
 		t.Errorf("bad Från: message %q (visible %v)", s.fromMsg.Text, s.fromMsg.Visible())
 	}
-	if len(s.rows) != 0 || s.errText.Text != textAudFixFields {
+	if len(s.rows) != 0 || s.errText.Text != L(textAudFixFields) {
 		t.Errorf("a bad filter must show no rows (%d) and say so (%q)", len(s.rows), s.errText.Text)
 	}
 	staffToolPNG(t, r.f.win, "audit_bad_date")
@@ -224,8 +224,8 @@ func TestAuditLog_BadInputIsShownAtTheField(t *testing.T) {
 		t.Error("the message should go when the field is edited")
 	}
 	for _, c := range []struct{ from, to, want string }{
-		{"2025-03-12", "2025-03-01", textAudBackwards},
-		{"2024-03-01", "2025-03-12", textAudTooLong},
+		{"2025-03-12", "2025-03-01", L(textAudBackwards)},
+		{"2024-03-01", "2025-03-12", L(textAudTooLong)},
 	} {
 		s.from.SetText(c.from)
 		s.to.SetText(c.to)
@@ -255,7 +255,7 @@ func TestAuditLog_BadInputIsShownAtTheField(t *testing.T) {
 func TestAuditLog_OtherRolesAreRefused(t *testing.T) {
 	r := openAudit(t, demo.StaffLocalAdmin)
 	s := r.s
-	if len(s.rows) != 0 || !s.errText.Visible() || s.errText.Text != textForbidden {
+	if len(s.rows) != 0 || !s.errText.Visible() || s.errText.Text != L(textForbidden) {
 		t.Errorf("lokal administratör: %d rows, error %q", len(s.rows), s.errText.Text)
 	}
 	if s.empty.Visible() {
@@ -282,7 +282,7 @@ func TestAuditLog_GranskareMakesALogExtract(t *testing.T) {
 	// Without a personnummer: said at the field, nothing made.
 	test.Tap(s.extractBtn)
 	r.f.wait()
-	if !s.pnrMsg.Visible() || s.pnrMsg.Text != textAudExtractNeedsPNR || len(r.saves) != 0 {
+	if !s.pnrMsg.Visible() || s.pnrMsg.Text != L(textAudExtractNeedsPNR) || len(r.saves) != 0 {
 		t.Fatalf("extract without a personnummer: field says %q, %d files", s.pnrMsg.Text, len(r.saves))
 	}
 	maria := r.f.residentByKey(t, demo.AdultBoth)
@@ -301,7 +301,7 @@ func TestAuditLog_GranskareMakesALogExtract(t *testing.T) {
 			t.Errorf("the file name or the PDF outside its compressed pages holds %q", secret)
 		}
 	}
-	if s.extractMsg.Text != textAudExtractOne || s.extractMsg.Importance != widget.SuccessImportance || s.errText.Visible() {
+	if s.extractMsg.Text != L(textAudExtractOne) || s.extractMsg.Importance != widget.SuccessImportance || s.errText.Visible() {
 		t.Errorf("extract message %q (error %q)", s.extractMsg.Text, s.errText.Text)
 	}
 	r.fixCaseIDs()
@@ -317,7 +317,7 @@ func TestAuditLog_GranskareMakesALogExtract(t *testing.T) {
 	s.pnr.SetText(unknownPNR(t, r.f))
 	test.Tap(s.extractBtn)
 	r.f.wait()
-	if len(r.saves) != 1 || s.extractMsg.Text != textAudExtractNoOne || s.extractMsg.Importance != widget.DangerImportance {
+	if len(r.saves) != 1 || s.extractMsg.Text != L(textAudExtractNoOne) || s.extractMsg.Importance != widget.DangerImportance {
 		t.Errorf("unknown resident: %d files, message %q", len(r.saves), s.extractMsg.Text)
 	}
 }
@@ -369,7 +369,7 @@ func TestAuditLog_ABrokenChainNamesTheFirstBrokenLink(t *testing.T) {
 	s := r.s
 	test.Tap(s.verifyBtn)
 	r.f.wait()
-	want := "Loggen är inte hel: post 2 har ändrats. " + textAudChainFirst +
+	want := "Loggen är inte hel: post 2 har ändrats. " + L(textAudChainFirst) +
 		"\nTeknisk uppgift: seq 2 (entry 01JP4QK3T00000000000000002): edited: the entry no longer matches the hash entry 3 recorded for it"
 	if s.chainMsg.Text != want || s.chainMsg.Importance != widget.DangerImportance {
 		t.Errorf("chain message %q, want %q", s.chainMsg.Text, want)
@@ -387,20 +387,20 @@ func TestAuditLog_ChainTexts(t *testing.T) {
 		rep  app.ChainReport
 		want string
 	}{
-		{app.ChainReport{}, textAudChainEmpty},
+		{app.ChainReport{}, L(textAudChainEmpty)},
 		{app.ChainReport{Entries: 1200, First: 1, Last: 1200}, "Loggen är hel: 1200 poster, kontrollerad från första posten."},
 		{app.ChainReport{Entries: 200, First: 1001, Last: 1200, Anchor: 1000},
 			"Loggen är hel: 200 poster, kontrollerad från den signerade kontrollpunkten vid post 1000 (äldre poster är gallrade)."},
 		{brk(7, app.BreakRemoved), "Loggen är inte hel: poster saknas från och med post 7."},
 		{brk(7, app.BreakReordered), "Loggen är inte hel: post 7 ligger på en annan posts plats."},
 		{brk(7, app.BreakCheckpoint), "Loggen är inte hel: kontrollpunkten vid post 7 har ingen giltig signatur."},
-		{brk(0, app.BreakCheckpoint), textAudChainNoKey},
+		{brk(0, app.BreakCheckpoint), L(textAudChainNoKey)},
 	} {
 		got := chainText(c.rep)
 		if !strings.HasPrefix(got, c.want) {
 			t.Errorf("%+v: %q, want it to start %q", c.rep, got, c.want)
 		}
-		if c.rep.Break != nil && !strings.Contains(got, textAudChainFirst) {
+		if c.rep.Break != nil && !strings.Contains(got, L(textAudChainFirst)) {
 			t.Errorf("%+v: %q does not say it is the first broken link", c.rep, got)
 		}
 	}
@@ -413,7 +413,7 @@ func TestAuditLog_OthersGetNoExtract(t *testing.T) {
 	test.Tap(s.extractBtn)
 	test.Tap(s.verifyBtn)
 	r.f.wait()
-	if len(r.saves) != 0 || s.extractMsg.Text != textForbidden || s.chainMsg.Text != textForbidden {
+	if len(r.saves) != 0 || s.extractMsg.Text != L(textForbidden) || s.chainMsg.Text != L(textForbidden) {
 		t.Errorf("lokal administratör: %d files, extract %q, chain %q", len(r.saves), s.extractMsg.Text, s.chainMsg.Text)
 	}
 }

@@ -125,7 +125,7 @@ func BenchmarkCaseList100k(b *testing.B) {
 		t1 = time.Now()
 		w.Canvas().Capture()
 		draw := time.Since(t1)
-		l.status.SetSelected(textAll)
+		l.status.SetSelected(L(textAll))
 		tk.wait()
 
 		t2 := time.Now()

@@ -32,33 +32,33 @@ type BulkWork interface {
 
 // Texts of massutskick.
 const (
-	textBulkTitle       = "Massutskick"
-	textStepRecipients  = "2. Mottagare"
-	textRecipientsHint  = "Ett personnummer per rad, eller åtskilda med komma eller semikolon."
-	textLoadFile        = "Läs in fil …"
-	textCheck           = "Kontrollera mottagare"
-	textChecking        = "Kontrollerar mottagarna …"
-	textReport          = "Kontroll före utskick"
-	textResults         = "Resultat"
-	textReportEmpty     = "Klistra in eller läs in en lista och tryck på Kontrollera mottagare. Då ser du för varje person om meddelandet kan skickas, innan något skickas."
-	textListChanged     = "Listan har ändrats. Kontrollera mottagarna igen innan du skickar."
-	textListEmpty       = "Listan innehåller inga personnummer."
-	textCheckFailed     = "Något gick fel när mottagarna skulle kontrolleras. Försök igen."
-	textBulkFailed      = "Något gick fel vid utskicket. Se resultatet för varje mottagare nedan."
-	textBulkSendFailed  = "Något gick fel, och inget har skickats. Försök igen."
-	textFileFailed      = "Filen kunde inte läsas. Kontrollera att det är en textfil (.txt eller .csv)."
-	textDone            = "Klar"
-	textSelectRowDetail = "Markera en rad för att se hela förklaringen."
-	textWillSend        = "Skickas"
-	textWillNotSend     = "Skickas inte"
-	textWasSent         = "Skickat"
-	textWasNotSent      = "Inte skickat"
-	textAskBulkTitle    = "Skicka massutskick?"
-	textAskBulkFinal    = "Ett skickat meddelande kan inte tas tillbaka."
-	textExportFollowUp  = "Exportera ej skickade (CSV) …"
-	textExportFailed    = "Listan kunde inte exporteras. Försök igen."
-	textReserveShort    = "Reservnummer"
-	textReserveLong     = "Personer med reservnummer kan inte logga in i e-tjänsterna och kan inte få meddelanden här. Skicka ett brev eller ring i stället."
+	textBulkTitle       = "common.bulk_send"
+	textStepRecipients  = "bulk.2_recipients"
+	textRecipientsHint  = "bulk.one_personnummer_per_line_or"
+	textLoadFile        = "bulk.load_file"
+	textCheck           = "bulk.check_recipients"
+	textChecking        = "bulk.checking_recipients"
+	textReport          = "bulk.check_before_sending"
+	textResults         = "bulk.result"
+	textReportEmpty     = "bulk.paste_or_load_list_press"
+	textListChanged     = "bulk.list_has_changed_check_recipients"
+	textListEmpty       = "bulk.list_contains_no_personnummer"
+	textCheckFailed     = "bulk.something_went_wrong_while_checking"
+	textBulkFailed      = "bulk.something_went_wrong_during_send"
+	textBulkSendFailed  = "bulk.something_went_wrong_nothing_has"
+	textFileFailed      = "bulk.file_could_not_read_check"
+	textDone            = "bulk.done"
+	textSelectRowDetail = "bulk.select_row_see_full_explanation"
+	textWillSend        = "bulk.will_sent"
+	textWillNotSend     = "bulk.will_not_sent"
+	textWasSent         = "bulk.sent"
+	textWasNotSent      = "bulk.not_sent"
+	textAskBulkTitle    = "bulk.send_bulk_message"
+	textAskBulkFinal    = "bulk.sent_message_cannot_taken_back"
+	textExportFollowUp  = "bulk.export_not_sent_csv"
+	textExportFailed    = "bulk.list_could_not_exported_try"
+	textReserveShort    = "bulk.reserve_number"
+	textReserveLong     = "bulk.people_reserve_number_cannot_sign"
 )
 
 // blockShort is the short reason of the report table; the row's full
@@ -66,19 +66,19 @@ const (
 func blockShort(b app.BlockReason) string {
 	switch b {
 	case app.BlockDeceased:
-		return L("Avliden")
+		return L("bulk.deceased")
 	case app.BlockReserveNumber:
-		return L("Reservnummer")
+		return L("bulk.reserve_number")
 	case app.BlockLoginLocked:
-		return L("Låst inloggning")
+		return L("common.sign_locked")
 	case app.BlockNeverSignedIn:
-		return L("Har aldrig loggat in")
+		return L("bulk.has_never_signed")
 	case app.BlockChildNotActivated:
-		return L("Barn: ombudsläge inte aktiverat")
+		return L("bulk.child_proxy_access_not_activated")
 	case app.BlockChildProtected:
-		return L("Barn: skyddade personuppgifter")
+		return L("bulk.child_protected_personal_data")
 	case app.BlockChildAllBlocked:
-		return L("Barn: alla vårdnadshavare spärrade")
+		return L("bulk.child_all_guardians_blocked")
 	}
 	return string(b)
 }
@@ -101,15 +101,15 @@ func checkReason(c *app.RecipientCheck) (short, long string) {
 		if c.Err != nil {
 			long = errorText(c.Err) // the personnummer errors are Swedish and carry no input
 		}
-		return L("Ogiltigt personnummer"), long
+		return L("bulk.invalid_personnummer"), long
 	case app.RecipientNotFound:
 		if residentOffline(c.Err) { // connected desktop, server unreachable
-			return L("Kräver anslutning"), L(textResidentOffline)
+			return L("bulk.needs_connection"), L(textResidentOffline)
 		}
-		return L("Okänd invånare"), L(textNotFound)
+		return L("bulk.unknown_resident"), L(textNotFound)
 	case app.RecipientDuplicate:
-		return Lf("Dubblett av rad %d", c.DuplicateOf),
-			Lf("Samma person står redan på rad %d och får bara ett meddelande.", c.DuplicateOf)
+		return Lf("bulk.duplicate_row", c.DuplicateOf),
+			Lf("bulk.same_person_already_row_gets", c.DuplicateOf)
 	case app.RecipientBlocked:
 		if len(c.Reach.Blocking) > 0 {
 			return blockShort(c.Reach.Blocking[0]), blockLong(c.Reach.Blocking)
@@ -120,11 +120,11 @@ func checkReason(c *app.RecipientCheck) (short, long string) {
 	for _, f := range c.Reach.Facts {
 		switch f {
 		case app.FactChildInbox:
-			shorts = append(shorts, Lf("Barn: %d vårdnadshavare aviseras", len(c.Reach.NotifiedGuardians)))
+			shorts = append(shorts, Lf("bulk.child_guardians_notified", len(c.Reach.NotifiedGuardians)))
 		case app.FactProtectedIdentity:
-			shorts = append(shorts, L("Skyddade personuppgifter"))
+			shorts = append(shorts, L("bulk.protected_personal_data"))
 		case app.FactNoNotification:
-			shorts = append(shorts, L("Ingen avisering"))
+			shorts = append(shorts, L("bulk.no_notification"))
 		}
 		longs = append(longs, factText(f, &app.ResidentView{Child: hasFactKind(c.Reach, app.FactChildInbox)}))
 	}
@@ -149,13 +149,13 @@ func resultReason(r *app.BulkResult) (short, long string) {
 	case errors.As(r.Err, &ue) && len(ue.Reasons) > 0:
 		return blockShort(ue.Reasons[0]), blockLong(ue.Reasons)
 	case errors.Is(r.Err, app.ErrNotFound):
-		return L("Invånaren finns inte längre"), L("Invånaren finns inte längre i registret.")
+		return L("bulk.resident_no_longer_exists"), L("bulk.resident_no_longer_register")
 	case errors.Is(r.Err, context.Canceled), errors.Is(r.Err, context.DeadlineExceeded):
-		return L("Avbrutet"), L("Utskicket avbröts innan meddelandet till den här mottagaren skickades.")
+		return L("bulk.cancelled"), L("bulk.send_was_cancelled_before_message")
 	case errors.Is(r.Err, app.ErrForbidden):
-		return L("Saknar behörighet"), L(textForbidden)
+		return L("bulk.no_permission"), L(textForbidden)
 	}
-	return L("Tekniskt fel"), L("Något gick fel när meddelandet skulle skickas. Skicka till den här mottagaren igen senare.")
+	return L("bulk.technical_error"), L("bulk.something_went_wrong_while_sending")
 }
 
 // thousands writes n with a (no-break) space between thousands, as Swedish
@@ -256,11 +256,11 @@ var (
 	reportCols = []struct {
 		title string
 		width float32
-	}{{K("Rad"), 40}, {K("Personnummer"), 130}, {K("Namn"), 150}, {K("Utskick"), 100}, {K("Orsak eller notering"), 240}}
+	}{{K("bulk.row"), 40}, {K("common.personnummer"), 130}, {K("common.name"), 150}, {K("bulk.sending"), 100}, {K("bulk.reason_or_note"), 240}}
 	resultCols = []struct {
 		title string
 		width float32
-	}{{K("Rad"), 40}, {K("Personnummer"), 130}, {K("Namn"), 150}, {K("Resultat"), 100}, {K("Orsak"), 240}}
+	}{{K("bulk.row"), 40}, {K("common.personnummer"), 130}, {K("common.name"), 150}, {K("bulk.result"), 100}, {K("common.reason"), 240}}
 )
 
 func newBulkScreen(d bulkDeps) *bulkScreen {
@@ -371,7 +371,7 @@ func sendLabel(n int) string {
 	if n == 0 {
 		return L(textSendButton)
 	}
-	return Lf("Skicka till %s mottagare", thousands(n))
+	return Lf("bulk.send_recipients", thousands(n))
 }
 
 func (s *bulkScreen) chooseTemplate() {
@@ -470,7 +470,7 @@ func (s *bulkScreen) readList(rc io.ReadCloser) {
 				logError("read recipient file", err, "clinic", s.sess.ClinicID)
 				fieldMessage(s.listMsg, L(textFileFailed), true)
 			case len(b) > app.MaxBulkInput:
-				fieldMessage(s.listMsg, Lf("Filen är för stor. En lista får vara högst %d kB, det räcker till %s personnummer.",
+				fieldMessage(s.listMsg, Lf("bulk.file_too_large_list_may",
 					app.MaxBulkInput>>10, thousands(app.MaxBulkRecipients)), true)
 			default:
 				// Personnummer are ASCII; a file saved in another
@@ -508,9 +508,9 @@ func (s *bulkScreen) showReport(text string, checks []app.RecipientCheck, err er
 	var tl *app.ListTooLongError
 	switch {
 	case errors.As(err, &tl):
-		msg := Lf("Listan är för lång. Högst %s personnummer går att skicka till på en gång; dela upp listan.", thousands(tl.Max))
+		msg := Lf("bulk.list_too_long_at_most", thousands(tl.Max))
 		if tl.Entries > 0 {
-			msg = Lf("Listan har %s personnummer. Högst %s går att skicka till på en gång; dela upp listan.", thousands(tl.Entries), thousands(tl.Max))
+			msg = Lf("bulk.list_has_personnummer_at_most", thousands(tl.Entries), thousands(tl.Max))
 		}
 		fieldMessage(s.listMsg, msg, true)
 		s.summary.SetText(L(textReportEmpty))
@@ -544,9 +544,9 @@ func (s *bulkScreen) showReport(text string, checks []app.RecipientCheck, err er
 			dup++
 		}
 	}
-	sum := Lf("%s personnummer i listan: %s skickas, %s skickas inte.", thousands(len(checks)), thousands(ok), thousands(len(checks)-ok))
+	sum := Lf("bulk.personnummer_list_will_sent_will", thousands(len(checks)), thousands(ok), thousands(len(checks)-ok))
 	if dup > 0 {
-		sum += " " + Lf("%s av dem är dubbletter av personer som redan finns i listan.", thousands(dup))
+		sum += " " + Lf("bulk.them_duplicates_people_already_list", thousands(dup))
 	}
 	if ok > 0 {
 		sum += " " + L(textSelectRowDetail)
@@ -603,12 +603,12 @@ func (s *bulkScreen) doSend() {
 // subject, a sample of the text and of the recipients.
 func (s *bulkScreen) confirmText(ids []app.ID) string {
 	var b strings.Builder
-	b.WriteString(Lf("%s mottagare får ärendet ”%s” från mallen ”%s”.", thousands(len(ids)), strings.TrimSpace(s.subject.Text), s.tpl.Name))
+	b.WriteString(Lf("bulk.recipients_will_get_case_from", thousands(len(ids)), strings.TrimSpace(s.subject.Text), s.tpl.Name))
 	text := strings.Join(strings.Fields(s.text.Text), " ")
 	if r := []rune(text); len(r) > 140 {
 		text = string(r[:140]) + " …"
 	}
-	b.WriteString("\n\n" + Lf("Texten börjar: %s", text))
+	b.WriteString("\n\n" + Lf("bulk.text_begins", text))
 	var names []string
 	for _, c := range s.checks {
 		if c.Sendable() && len(names) < 3 {
@@ -618,9 +618,9 @@ func (s *bulkScreen) confirmText(ids []app.ID) string {
 	if len(names) > 0 {
 		sample := strings.Join(names, ", ")
 		if len(ids) > len(names) {
-			sample += Lf(" och %s till", thousands(len(ids)-len(names)))
+			sample += Lf("bulk.and_more", thousands(len(ids)-len(names)))
 		}
-		b.WriteString("\n\n" + Lf("Mottagare: %s.", sample))
+		b.WriteString("\n\n" + Lf("bulk.recipients", sample))
 	}
 	b.WriteString("\n\n" + L(textAskBulkFinal))
 	return b.String()
@@ -633,7 +633,7 @@ func (s *bulkScreen) sendNow(ids []app.ID) {
 	}
 	req := app.BulkRequest{TemplateID: s.tpl.ID, Subject: s.subject.Text, Text: s.text.Text, ResidentIDs: ids}
 	s.setBusy(true)
-	s.summary.SetText(Lf("Skickar till %s mottagare …", thousands(len(ids))))
+	s.summary.SetText(Lf("bulk.sending_recipients", thousands(len(ids))))
 	s.tasks.run(func() func() {
 		res, err := s.cases.SendBulk(s.ctx, s.sess, req)
 		return func() { s.showResults(res, err) }
@@ -676,11 +676,11 @@ func (s *bulkScreen) showResults(res []app.BulkResult, err error) {
 			sent++
 		}
 	}
-	sum := Lf("Skickat till %s av %s personer i listan.", thousands(sent), thousands(len(s.outcome)))
+	sum := Lf("bulk.sent_people_list", thousands(sent), thousands(len(s.outcome)))
 	if n := len(s.outcome) - sent; n > 0 {
-		sum += " " + Lf("%s har inte fått meddelandet och behöver brev eller samtal – orsaken står i listan.", thousands(n))
+		sum += " " + Lf("bulk.did_not_get_message_need", thousands(n))
 		if s.save != nil {
-			sum += " " + L("Exportera listan för att skicka brev.")
+			sum += " " + L("bulk.export_list_send_letters")
 			s.export.Show()
 		}
 	}
@@ -876,7 +876,7 @@ func followUpCSV(rows []bulkOutcome) []byte {
 	w := csv.NewWriter(&b)
 	w.Comma = ';'
 	w.UseCRLF = true
-	_ = w.Write([]string{L("Rad"), L("Personnummer"), L("Namn"), L("Orsak"), L("Att göra")})
+	_ = w.Write([]string{L("bulk.row"), L("common.personnummer"), L("common.name"), L("common.reason"), L("bulk.what_do")})
 	for _, o := range rows {
 		c := o.check
 		pnr := c.Input

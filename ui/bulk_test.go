@@ -93,16 +93,16 @@ func TestBulk_MixedListReportSendResults(t *testing.T) {
 	f.wait()
 
 	want := [][]string{
-		{"1", personaResident(f, t, demo.AdultSMS).PNR.String(), "Karin Johansson", textWillSend, ""},
-		{"2", personaResident(f, t, demo.NeverSignedIn).PNR.String(), "Olof Persson", textWillNotSend, "Har aldrig loggat in"},
-		{"2", personaResident(f, t, demo.AdultBoth).PNR.String(), "Maria Karlsson", textWillSend, ""},
-		{"4", personaResident(f, t, demo.AdultSMS).PNR.String(), "Karin Johansson", textWillNotSend, "Dubblett av rad 1"},
-		{"5", personaResident(f, t, demo.Locked).PNR.String(), "Petra Svensson", textWillNotSend, "Låst inloggning"},
-		{"5", personaResident(f, t, demo.Deceased).PNR.String(), "Tore Jonsson", textWillNotSend, "Avliden"},
-		{"6", "12345", "", textWillNotSend, "Ogiltigt personnummer"},
-		{"7", personaResident(f, t, demo.Child12y11m).PNR.String(), "Elsa Lindberg", textWillSend, "Barn: 1 vårdnadshavare aviseras"},
-		{"8", personaResident(f, t, demo.ChildProtected).PNR.String(), "Liam Falk", textWillNotSend, "Barn: skyddade personuppgifter"},
-		{"9", "20010704-R017", "", textWillNotSend, textReserveShort},
+		{"1", personaResident(f, t, demo.AdultSMS).PNR.String(), "Karin Johansson", L(textWillSend), ""},
+		{"2", personaResident(f, t, demo.NeverSignedIn).PNR.String(), "Olof Persson", L(textWillNotSend), "Har aldrig loggat in"},
+		{"2", personaResident(f, t, demo.AdultBoth).PNR.String(), "Maria Karlsson", L(textWillSend), ""},
+		{"4", personaResident(f, t, demo.AdultSMS).PNR.String(), "Karin Johansson", L(textWillNotSend), "Dubblett av rad 1"},
+		{"5", personaResident(f, t, demo.Locked).PNR.String(), "Petra Svensson", L(textWillNotSend), "Låst inloggning"},
+		{"5", personaResident(f, t, demo.Deceased).PNR.String(), "Tore Jonsson", L(textWillNotSend), "Avliden"},
+		{"6", "12345", "", L(textWillNotSend), "Ogiltigt personnummer"},
+		{"7", personaResident(f, t, demo.Child12y11m).PNR.String(), "Elsa Lindberg", L(textWillSend), "Barn: 1 vårdnadshavare aviseras"},
+		{"8", personaResident(f, t, demo.ChildProtected).PNR.String(), "Liam Falk", L(textWillNotSend), "Barn: skyddade personuppgifter"},
+		{"9", "20010704-R017", "", L(textWillNotSend), L(textReserveShort)},
 	}
 	if rows, _ := s.tableSize(); rows != len(want) || !s.table.Visible() {
 		t.Fatalf("report has %d rows (visible %v), want %d", rows, s.table.Visible(), len(want))
@@ -124,7 +124,7 @@ func TestBulk_MixedListReportSendResults(t *testing.T) {
 		t.Errorf("detail %q", s.detail.Text)
 	}
 	s.table.Select(widget.TableCellID{Row: 9, Col: 1})
-	if s.detail.Text != textReserveLong {
+	if s.detail.Text != L(textReserveLong) {
 		t.Errorf("detail of the reserve number %q", s.detail.Text)
 	}
 	assertMarkup(t, "bulk_report.xml", f.win.Canvas())
@@ -138,7 +138,7 @@ func TestBulk_MixedListReportSendResults(t *testing.T) {
 	if !s.asked.shown() || totalCases(casesPerResident(f, t)) != totalCases(before) {
 		t.Fatal("Skicka should ask first and send nothing yet")
 	}
-	for _, want := range []string{"3 mottagare", "Kallelse till årskontroll", s.subject.Text, "Karin Johansson, Maria Karlsson, Elsa Lindberg", textAskBulkFinal} {
+	for _, want := range []string{"3 mottagare", "Kallelse till årskontroll", s.subject.Text, "Karin Johansson, Maria Karlsson, Elsa Lindberg", L(textAskBulkFinal)} {
 		if !strings.Contains(s.asked.text.Text, want) {
 			t.Errorf("the question %q lacks %q", s.asked.text.Text, want)
 		}
@@ -166,15 +166,15 @@ func TestBulk_MixedListReportSendResults(t *testing.T) {
 	// The result lists every person of the list (the duplicate once):
 	// the sent, and those who need a letter or a call, with the reason.
 	wantRows := [][]string{
-		{"1", personaResident(f, t, demo.AdultSMS).PNR.String(), "Karin Johansson", textWasSent, ""},
-		{"2", personaResident(f, t, demo.NeverSignedIn).PNR.String(), "Olof Persson", textWasNotSent, "Har aldrig loggat in"},
-		{"2", personaResident(f, t, demo.AdultBoth).PNR.String(), "Maria Karlsson", textWasSent, ""},
-		{"5", personaResident(f, t, demo.Locked).PNR.String(), "Petra Svensson", textWasNotSent, "Låst inloggning"},
-		{"5", personaResident(f, t, demo.Deceased).PNR.String(), "Tore Jonsson", textWasNotSent, "Avliden"},
-		{"6", "12345", "", textWasNotSent, "Ogiltigt personnummer"},
-		{"7", personaResident(f, t, demo.Child12y11m).PNR.String(), "Elsa Lindberg", textWasSent, ""},
-		{"8", personaResident(f, t, demo.ChildProtected).PNR.String(), "Liam Falk", textWasNotSent, "Barn: skyddade personuppgifter"},
-		{"9", "20010704-R017", "", textWasNotSent, textReserveShort},
+		{"1", personaResident(f, t, demo.AdultSMS).PNR.String(), "Karin Johansson", L(textWasSent), ""},
+		{"2", personaResident(f, t, demo.NeverSignedIn).PNR.String(), "Olof Persson", L(textWasNotSent), "Har aldrig loggat in"},
+		{"2", personaResident(f, t, demo.AdultBoth).PNR.String(), "Maria Karlsson", L(textWasSent), ""},
+		{"5", personaResident(f, t, demo.Locked).PNR.String(), "Petra Svensson", L(textWasNotSent), "Låst inloggning"},
+		{"5", personaResident(f, t, demo.Deceased).PNR.String(), "Tore Jonsson", L(textWasNotSent), "Avliden"},
+		{"6", "12345", "", L(textWasNotSent), "Ogiltigt personnummer"},
+		{"7", personaResident(f, t, demo.Child12y11m).PNR.String(), "Elsa Lindberg", L(textWasSent), ""},
+		{"8", personaResident(f, t, demo.ChildProtected).PNR.String(), "Liam Falk", L(textWasNotSent), "Barn: skyddade personuppgifter"},
+		{"9", "20010704-R017", "", L(textWasNotSent), L(textReserveShort)},
 	}
 	if rows, _ := s.tableSize(); rows != len(wantRows) {
 		t.Fatalf("result has %d rows, want %d", rows, len(wantRows))
@@ -255,7 +255,7 @@ func TestBulk_EditedListNeedsANewCheck(t *testing.T) {
 		t.Fatal("Skicka should be enabled after the check")
 	}
 	r.s.list.SetText(r.s.list.Text + "\n" + personaResident(f, t, demo.AdultEmail).PNR.String())
-	if !r.s.send.Disabled() || r.s.table.Visible() || r.s.summary.Text != textListChanged {
+	if !r.s.send.Disabled() || r.s.table.Visible() || r.s.summary.Text != L(textListChanged) {
 		t.Errorf("after an edit: send disabled %v, table %v, summary %q", r.s.send.Disabled(), r.s.table.Visible(), r.s.summary.Text)
 	}
 	r.s.doSend()
@@ -276,7 +276,7 @@ func TestBulk_EmptySubjectIsRefusedAtTheField(t *testing.T) {
 	before := totalCases(casesPerResident(f, t))
 	test.Tap(r.s.send)
 	f.wait()
-	if r.s.subjectMsg.Text != textSubjectEmpty || r.s.results != nil || totalCases(casesPerResident(f, t)) != before {
+	if r.s.subjectMsg.Text != L(textSubjectEmpty) || r.s.results != nil || totalCases(casesPerResident(f, t)) != before {
 		t.Errorf("subject message %q, results %v", r.s.subjectMsg.Text, r.s.results)
 	}
 }
@@ -339,7 +339,7 @@ func TestBulk_ForbiddenForAuditor(t *testing.T) {
 	r.s.list.SetText(personaResident(f, t, demo.AdultSMS).PNR.String())
 	test.Tap(r.s.check)
 	f.wait()
-	if r.s.errText.Text != textForbidden || r.s.table.Visible() {
+	if r.s.errText.Text != L(textForbidden) || r.s.table.Visible() {
 		t.Errorf("auditor: error %q", r.s.errText.Text)
 	}
 }

@@ -22,7 +22,7 @@ import (
 // block per instance. Without the form (not synced yet, a read error) the
 // message's text, the same answers as plain lines, is shown instead.
 
-const cvAnswersHeading = "Svar i e-tjänsten, version %d"
+const cvAnswersHeading = "caseanswers.answers_e_service_version"
 
 // FormReader reads an e-service's form versions; storage.Store implements it.
 type FormReader interface {

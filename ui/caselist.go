@@ -19,10 +19,10 @@ const pageSize = 100
 
 // Texts of the case lists.
 const (
-	textAll      = "Alla"
-	textMore     = "Visa fler"
-	textNoCases  = "Inga ärenden att visa."
-	textLoadingC = "Hämtar ärenden …"
+	textAll      = "caselist.all"
+	textMore     = "caselist.show_more"
+	textNoCases  = "caselist.no_cases_show"
+	textLoadingC = "caselist.loading_cases"
 	dateLayout   = "2006-01-02 15:04"
 )
 
@@ -115,11 +115,11 @@ func fixed(s ...string) func() []string { return func() []string { return s } }
 const subjectCol = 1
 
 var columns = []column{
-	{title: K("Status"), samples: statusLabels, text: func(_ *caseList, r *app.CaseRow) string { return L(r.Status.Label()) }},
-	{title: K("Ämne"), text: func(_ *caseList, r *app.CaseRow) string { return r.Subject }},
-	{title: K("Ärendetyp"), samples: kindSamples, lines: func() []string { return []string{L("Kontakta"), L("mottagningen")} }, text: (*caseList).kindText},
-	{title: K("Invånare"), samples: fixed("Rasmus Gustafsson"), text: func(_ *caseList, r *app.CaseRow) string { return r.ResidentName }},
-	{title: K("Personnummer"), samples: fixed("20001231-0000"), text: func(_ *caseList, r *app.CaseRow) string {
+	{title: K("common.status"), samples: statusLabels, text: func(_ *caseList, r *app.CaseRow) string { return L(r.Status.Label()) }},
+	{title: K("common.subject"), text: func(_ *caseList, r *app.CaseRow) string { return r.Subject }},
+	{title: K("common.case_type"), samples: kindSamples, lines: func() []string { return []string{L("caselist.contact_the"), L("caselist.clinic")} }, text: (*caseList).kindText},
+	{title: K("common.resident"), samples: fixed("Rasmus Gustafsson"), text: func(_ *caseList, r *app.CaseRow) string { return r.ResidentName }},
+	{title: K("common.personnummer"), samples: fixed("20001231-0000"), text: func(_ *caseList, r *app.CaseRow) string {
 		if r.PNR.IsZero() {
 			return r.ReserveNumber
 		}
@@ -129,13 +129,13 @@ var columns = []column{
 	// narrow window it takes two lines rather than squeezing the subject.
 	// The lines are where it breaks (in English: "Guardian acting" and "as
 	// proxy").
-	{title: K("Startad av"), samples: startedByLabels, lines: func() []string {
-		return []string{L("Vårdnadshavare i"), L("ombudsläge"), L(app.StartedByClinic.Label())}
+	{title: K("common.started_by"), samples: startedByLabels, lines: func() []string {
+		return []string{L("caselist.guardian_acting"), L("caselist.as_proxy"), L(app.StartedByClinic.Label())}
 	}, text: func(_ *caseList, r *app.CaseRow) string { return L(r.StartedBy.Label()) }},
-	{title: K("Senaste aktivitet"), samples: fixed(dateLayout), text: func(_ *caseList, r *app.CaseRow) string {
+	{title: K("caselist.last_activity"), samples: fixed(dateLayout), text: func(_ *caseList, r *app.CaseRow) string {
 		return r.LastActivity.In(app.Stockholm).Format(dateLayout)
 	}},
-	{title: K("Oläst"), text: func(_ *caseList, r *app.CaseRow) string {
+	{title: K("caselist.unread"), text: func(_ *caseList, r *app.CaseRow) string {
 		if r.UnreadByStaff {
 			return "●"
 		}
@@ -168,12 +168,12 @@ func kindSamples() []string {
 
 // Texts of the filters.
 const (
-	textSearch       = "Sök personnummer, namn eller ämne"
-	textUnreadOnly   = "Bara olästa"
-	textUnassigned   = "Ej tilldelade"
-	textAllTypes     = "Alla typer"
-	textAllAssignees = "Alla handläggare"
-	textSearching    = "Söker …"
+	textSearch       = "caselist.search_personnummer_name_or_subject"
+	textUnreadOnly   = "caselist.unread_only"
+	textUnassigned   = "caselist.unassigned"
+	textAllTypes     = "common.all_types"
+	textAllAssignees = "caselist.all_handlers"
+	textSearching    = "caselist.searching"
 )
 
 // sortOf maps a column of columns to the sort it offers.
@@ -181,7 +181,7 @@ var sortOf = []app.CaseSort{app.SortStatus, app.SortSubject, app.SortType, app.S
 
 // assigneeColumn is Handläggare, in Mottagningens ärenden only (in Mina
 // ärenden it would always be oneself), before Senaste aktivitet.
-var assigneeColumn = column{title: K("Handläggare"), samples: fixed("Anna Lindqvist"), lines: func() []string {
+var assigneeColumn = column{title: K("caselist.assignee"), samples: fixed("Anna Lindqvist"), lines: func() []string {
 	return []string{"Lindqvist", L(textNobodyYet)}
 }, text: func(l *caseList, r *app.CaseRow) string {
 	if r.AssigneeID == "" {
@@ -193,7 +193,7 @@ var assigneeColumn = column{title: K("Handläggare"), samples: fixed("Anna Lindq
 	return L(cvUnknownStaff)
 }}
 
-const textNobodyYet = "Ej tilldelat"
+const textNobodyYet = "caselist.unassigned_2"
 
 // listColumns are the columns of a list and the sort each offers.
 func listColumns(kind listKind) ([]column, []app.CaseSort) {
@@ -721,11 +721,11 @@ func (l *caseList) showPage(page app.RowPage, appended bool, err error) {
 		l.count.SetText("")
 		l.empty.Show()
 	case n == 1:
-		l.count.SetText(L("Visar 1 ärende"))
+		l.count.SetText(L("caselist.showing_1_case"))
 	case l.next != "":
-		l.count.SetText(Lf("Visar de %d senaste ärendena – det finns fler", n))
+		l.count.SetText(Lf("caselist.showing_most_recent_cases_there", n))
 	default:
-		l.count.SetText(Lf("Visar %d ärenden", n))
+		l.count.SetText(Lf("caselist.showing_cases", n))
 	}
 }
 
@@ -754,11 +754,11 @@ func (l *caseList) showResult(res *app.CaseResult, err error, again bool) {
 	l.empty.Hidden = n != 0
 	switch {
 	case n == res.Total && n == 1:
-		l.count.SetText(L("1 ärende"))
+		l.count.SetText(L("caselist.1_case"))
 	case n == res.Total:
-		l.count.SetText(Lf("%d ärenden", n))
+		l.count.SetText(Lf("caselist.cases", n))
 	default:
-		l.count.SetText(Lf("%d av %d ärenden", n, res.Total))
+		l.count.SetText(Lf("caselist.of_cases", n, res.Total))
 	}
 }
 

@@ -43,56 +43,56 @@ const kindStandardReply = app.KindStandardReply
 
 // Texts of the case view.
 const (
-	cvBack          = "Tillbaka"
-	cvLoadingCase   = "Hämtar ärendet …"
-	cvModeReply     = "Svar till invånaren"
-	cvModeNote      = "Intern anteckning"
-	cvReplyHint     = "Skriv svaret till invånaren …"
-	cvReplyInfo     = "Invånaren får läsa det du skriver här."
-	cvNoteInfo      = "Syns bara för personalen – aldrig för invånaren."
-	cvInsertReply   = "Infoga standardsvar"
-	cvNoStdReplies  = "Inga standardsvar"
-	cvSendReply     = "Skicka svar till invånaren"
-	cvReplyQueued   = "Svaret är köat och skickas när datorn är ansluten."
-	cvShortcutHint  = "Ctrl+Enter skickar svaret"
-	cvShortcutNote  = "Ctrl+Enter sparar anteckningen"
-	cvAddNote       = "Spara intern anteckning"
-	cvAskNoteTitle  = "Skicka till invånaren?"
-	cvAskNoteBody   = "Texten skrevs som intern anteckning. Vill du skicka den som svar till invånaren?"
-	cvAskNoteYes    = "Skicka till invånaren"
-	cvCancel        = "Avbryt"
-	cvPending       = "Svaret skickas om några sekunder."
-	cvUndo          = "Ångra"
-	cvSendNow       = "Skicka nu"
-	cvUndone        = "Svaret skickades inte. Texten finns kvar i rutan."
-	cvAskLeaveTitle = "Kasta texten?"
-	cvAskLeaveBody  = "Det du skrivit har inte skickats eller sparats och försvinner om du går tillbaka."
-	cvAskLeaveYes   = "Kasta texten"
-	cvAskLeaveNo    = "Fortsätt skriva"
-	cvCloseCase     = "Avsluta ärende"
-	cvReopenCase    = "Öppna igen"
-	cvAssign        = "Tilldela…"
-	cvExportPDF     = "Exportera PDF"
-	cvPrint         = "Skriv ut"
-	cvEmptyReply    = "Skriv svaret i rutan först."
-	cvEmptyNote     = "Skriv anteckningen i rutan först."
-	cvTooLong       = "Texten är för lång – högst 20 000 tecken."
-	cvClosedReply   = "Ärendet är avslutat. Öppna det igen för att svara."
-	cvNoMessages    = "Ärendet har inga meddelanden."
-	cvNobody        = "Ingen ännu"
-	cvUnknownStaff  = "Okänd medarbetare"
-	cvNotFound      = "Ärendet finns inte längre. Gå tillbaka till listan."
-	cvDraftKept     = "Texten du skrev finns kvar nedan; kopiera den om du vill använda den."
-	cvNotAllowed    = "Du har inte behörighet att göra det här."
-	cvChanged       = "Ärendet har ändrats under tiden. Det visas nu som det ser ut just nu."
-	cvNotAssignable = "Medarbetaren kan inte tilldelas ärenden i den här mottagningen."
-	cvInvalidText   = "Texten kunde inte sparas: den är tom eller för lång."
-	cvActionFailed  = "Något gick fel. Försök igen."
-	cvExportFailed  = "PDF-filen kunde inte skapas. Försök igen."
-	cvPrintFallback = "PDF-visaren kunde inte öppnas. Spara filen och skriv ut den därifrån."
-	cvNoteOnlyHint  = "Skriv en intern anteckning …"
-	cvFlushFailed   = "Svaret kunde inte skickas. Öppna ärendet och skriv det igen."
-	cvNoteStillOK   = "Svar kan inte skickas i ärendet. Du kan fortfarande lägga till en intern anteckning."
+	cvBack          = "caseview.back"
+	cvLoadingCase   = "caseview.loading_case"
+	cvModeReply     = "caseview.reply_resident"
+	cvModeNote      = "caseview.internal_note"
+	cvReplyHint     = "caseview.write_reply_resident"
+	cvReplyInfo     = "caseview.resident_will_read_what_you"
+	cvNoteInfo      = "caseview.seen_by_staff_only_never"
+	cvInsertReply   = "caseview.insert_standard_reply"
+	cvNoStdReplies  = "caseview.no_standard_replies"
+	cvSendReply     = "caseview.send_reply_resident"
+	cvReplyQueued   = "caseview.reply_queued_will_sent_when"
+	cvShortcutHint  = "caseview.ctrl_enter_sends_reply"
+	cvShortcutNote  = "caseview.ctrl_enter_saves_note"
+	cvAddNote       = "caseview.save_internal_note"
+	cvAskNoteTitle  = "caseview.send_resident_2"
+	cvAskNoteBody   = "caseview.text_was_written_as_internal"
+	cvAskNoteYes    = "caseview.send_resident"
+	cvCancel        = "common.cancel"
+	cvPending       = "caseview.reply_will_sent_few_seconds"
+	cvUndo          = "caseview.undo"
+	cvSendNow       = "caseview.send_now"
+	cvUndone        = "caseview.reply_was_not_sent_text"
+	cvAskLeaveTitle = "caseview.discard_text_2"
+	cvAskLeaveBody  = "caseview.what_you_wrote_has_not"
+	cvAskLeaveYes   = "caseview.discard_text"
+	cvAskLeaveNo    = "caseview.keep_writing"
+	cvCloseCase     = "caseview.close_case"
+	cvReopenCase    = "caseview.reopen"
+	cvAssign        = "caseview.assign"
+	cvExportPDF     = "common.export_pdf"
+	cvPrint         = "caseview.print"
+	cvEmptyReply    = "caseview.write_reply_box_first"
+	cvEmptyNote     = "caseview.write_note_box_first"
+	cvTooLong       = "caseview.text_too_long_at_most"
+	cvClosedReply   = "caseview.case_closed_reopen_reply"
+	cvNoMessages    = "caseview.case_has_no_messages"
+	cvNobody        = "caseview.nobody_yet"
+	cvUnknownStaff  = "caseview.unknown_staff_member"
+	cvNotFound      = "caseview.case_no_longer_exists_go"
+	cvDraftKept     = "caseview.text_you_wrote_still_below"
+	cvNotAllowed    = "caseview.you_do_not_have_permission"
+	cvChanged       = "caseview.case_has_changed_meantime_now"
+	cvNotAssignable = "caseview.staff_member_cannot_assigned_cases"
+	cvInvalidText   = "caseview.text_could_not_saved_empty"
+	cvActionFailed  = "common.something_went_wrong_try_again"
+	cvExportFailed  = "caseview.pdf_file_could_not_created"
+	cvPrintFallback = "caseview.pdf_viewer_could_not_opened"
+	cvNoteOnlyHint  = "caseview.write_internal_note"
+	cvFlushFailed   = "caseview.reply_could_not_sent_open"
+	cvNoteStillOK   = "caseview.no_reply_sent_case_you"
 )
 
 // isCaseSendShortcut: Ctrl or the platform's shortcut key (Cmd on macOS)
@@ -320,8 +320,8 @@ func newCaseView(d caseViewDeps, id app.ID) *caseView {
 	v.note.Hide()
 
 	facts := container.NewGridWithColumns(2,
-		cvForm(L("Status"), v.status, L("Ärendetyp"), v.kind, L("Startad av"), v.started),
-		cvForm(L("Invånare"), v.resident, L("Hanteras av"), v.assignee),
+		cvForm(L("common.status"), v.status, L("common.case_type"), v.kind, L("common.started_by"), v.started),
+		cvForm(L("common.resident"), v.resident, L("caseview.handled_by"), v.assignee),
 	)
 	head := container.NewBorder(nil, nil, v.back,
 		container.NewHBox(v.assign, v.closeBtn, v.exportBtn, v.printBtn), v.title)
@@ -1395,21 +1395,21 @@ func cvTint(c color.Color, a uint8) color.Color {
 
 // Texts of attachments.
 const (
-	cvAttach       = "Bifoga fil …"
+	cvAttach       = "caseview.attach_file"
 	cvAttachTitle  = "Bifoga fil"
-	cvRemoveFile   = "Ta bort"
-	cvAttachFailed = "Bilagan kunde inte hämtas. Försök igen."
+	cvRemoveFile   = "common.remove"
+	cvAttachFailed = "caseview.attachment_could_not_loaded_try"
 )
 
 // sizeText is a file size as staff read it.
 func sizeText(n int64) string {
 	switch {
 	case n >= 1<<20:
-		return Lf("%.1f MB", float64(n)/(1<<20))
+		return Lf("caseview.megabytes", float64(n)/(1<<20))
 	case n >= 1<<10:
-		return Lf("%d kB", n>>10)
+		return Lf("caseview.kilobytes", n>>10)
 	}
-	return Lf("%d byte", n)
+	return Lf("caseview.bytes", n)
 }
 
 // chooseFile adds a file to the next reply, checked at once (type by its
@@ -1503,12 +1503,12 @@ func (v *caseView) saveAttachment(a app.Attachment) {
 
 // Texts of the notification line.
 const (
-	cvNotified   = "Avisering: %s"
-	cvNotifySMS  = "sms"
-	cvNotifyMail = "e-post"
-	cvNotifyTo   = "%s till %s – %s"
-	cvToResident = "invånaren"
-	cvToGuardian = "vårdnadshavaren"
+	cvNotified   = "caseview.notification"
+	cvNotifySMS  = "caseview.sms_lowercase"
+	cvNotifyMail = "caseview.e_mail"
+	cvNotifyTo   = "caseview.sent_from_to_channel"
+	cvToResident = "caseview.the_resident"
+	cvToGuardian = "caseview.the_guardian"
 )
 
 // notifiedText is one line per message: each notification's channel,

@@ -288,20 +288,20 @@ func TestCaseView_EmptyReplyIsRefusedAtTheField(t *testing.T) {
 	f.typeReply("  \n ")
 	test.Tap(f.v.send)
 	f.wait()
-	if !f.v.replyErr.Visible() || f.v.replyErr.Text != cvEmptyReply {
-		t.Errorf("field message %q (visible %v), want %q", f.v.replyErr.Text, f.v.replyErr.Visible(), cvEmptyReply)
+	if !f.v.replyErr.Visible() || f.v.replyErr.Text != L(cvEmptyReply) {
+		t.Errorf("field message %q (visible %v), want %q", f.v.replyErr.Text, f.v.replyErr.Visible(), L(cvEmptyReply))
 	}
-	f.v.mode.SetSelected(cvModeNote)
+	f.v.mode.SetSelected(L(cvModeNote))
 	test.Tap(f.v.note)
 	f.wait()
-	if f.v.replyErr.Text != cvEmptyNote {
-		t.Errorf("empty note: field message %q, want %q", f.v.replyErr.Text, cvEmptyNote)
+	if f.v.replyErr.Text != L(cvEmptyNote) {
+		t.Errorf("empty note: field message %q, want %q", f.v.replyErr.Text, L(cvEmptyNote))
 	}
 	after := f.stored(t)
 	if len(after.Messages) != len(before.Messages) || len(after.Notes) != len(before.Notes) {
 		t.Error("an empty text must write nothing")
 	}
-	f.v.mode.SetSelected(cvModeReply)
+	f.v.mode.SetSelected(L(cvModeReply))
 	test.Tap(f.v.send)
 	f.wait()
 	assertMarkup(t, "caseview_empty_reply.xml", f.win.Canvas())
@@ -314,7 +314,7 @@ func TestCaseView_EmptyReplyIsRefusedAtTheField(t *testing.T) {
 func TestCaseView_NoteIsStoredAndShownAsInternal(t *testing.T) {
 	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
 	before := f.stored(t)
-	f.v.mode.SetSelected(cvModeNote)
+	f.v.mode.SetSelected(L(cvModeNote))
 	f.typeReply("Ringde invånaren, tiden flyttad till tisdag.")
 	test.Tap(f.v.note)
 	f.wait()
@@ -337,23 +337,23 @@ func TestCaseView_NoteIsStoredAndShownAsInternal(t *testing.T) {
 
 func TestCaseView_CloseRefusesReplyThenReopen(t *testing.T) {
 	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
-	if f.v.closeBtn.Text != cvCloseCase {
-		t.Fatalf("button %q, want %q", f.v.closeBtn.Text, cvCloseCase)
+	if f.v.closeBtn.Text != L(cvCloseCase) {
+		t.Fatalf("button %q, want %q", f.v.closeBtn.Text, L(cvCloseCase))
 	}
 	test.Tap(f.v.closeBtn)
 	f.wait()
 	if st := f.stored(t).Case.Status; st != app.StatusClosed {
 		t.Fatalf("status %s after Avsluta ärende", st.Label())
 	}
-	if f.v.closeBtn.Text != cvReopenCase || f.v.status.Text != app.StatusClosed.Label() {
+	if f.v.closeBtn.Text != L(cvReopenCase) || f.v.status.Text != app.StatusClosed.Label() {
 		t.Errorf("after closing: button %q, status %q", f.v.closeBtn.Text, f.v.status.Text)
 	}
 	before := len(f.stored(t).Messages)
 	f.typeReply("Ett svar för sent.")
 	test.Tap(f.v.send)
 	f.wait()
-	if f.v.replyErr.Text != cvClosedReply || !f.v.replyErr.Visible() {
-		t.Errorf("reply to a closed case: field message %q, want %q", f.v.replyErr.Text, cvClosedReply)
+	if f.v.replyErr.Text != L(cvClosedReply) || !f.v.replyErr.Visible() {
+		t.Errorf("reply to a closed case: field message %q, want %q", f.v.replyErr.Text, L(cvClosedReply))
 	}
 	if len(f.stored(t).Messages) != before {
 		t.Error("a reply to a closed case must not be stored")
@@ -365,7 +365,7 @@ func TestCaseView_CloseRefusesReplyThenReopen(t *testing.T) {
 	if st := f.stored(t).Case.Status; st != app.StatusOngoing {
 		t.Errorf("status %s after Öppna igen, want %s", st.Label(), app.StatusOngoing.Label())
 	}
-	if f.v.closeBtn.Text != cvCloseCase {
+	if f.v.closeBtn.Text != L(cvCloseCase) {
 		t.Errorf("after reopening the button says %q", f.v.closeBtn.Text)
 	}
 	if len(f.changed) != 2 {
@@ -387,10 +387,10 @@ func TestCaseView_ClosedElsewhereShowsClosedText(t *testing.T) {
 	f.typeReply("Hej")
 	test.Tap(f.v.send)
 	f.wait()
-	if f.v.replyErr.Text != cvClosedReply {
-		t.Errorf("field message %q, want %q", f.v.replyErr.Text, cvClosedReply)
+	if f.v.replyErr.Text != L(cvClosedReply) {
+		t.Errorf("field message %q, want %q", f.v.replyErr.Text, L(cvClosedReply))
 	}
-	if f.v.closeBtn.Text != cvReopenCase {
+	if f.v.closeBtn.Text != L(cvReopenCase) {
 		t.Error("the view should show the case as it now is: closed")
 	}
 }
@@ -432,8 +432,8 @@ func TestRoles_CaseView_HandlerAssignIsRefused(t *testing.T) {
 	}
 	f.v.assign.SetSelected(f.v.assign.Options[0])
 	f.wait()
-	if !f.v.banner.Visible() || f.v.banner.Text != cvNotAllowed {
-		t.Errorf("banner %q (visible %v), want %q", f.v.banner.Text, f.v.banner.Visible(), cvNotAllowed)
+	if !f.v.banner.Visible() || f.v.banner.Text != L(cvNotAllowed) {
+		t.Errorf("banner %q (visible %v), want %q", f.v.banner.Text, f.v.banner.Visible(), L(cvNotAllowed))
 	}
 	if got := f.stored(t).Case.AssigneeID; got != f.ds.StaffBy[demo.StaffHandler] {
 		t.Error("a refused assignment must not change the assignee")
@@ -443,8 +443,8 @@ func TestRoles_CaseView_HandlerAssignIsRefused(t *testing.T) {
 // Role table: an ärendehanterare handles only the cases assigned to them.
 func TestRoles_CaseView_HandlerCannotOpenOthersCase(t *testing.T) {
 	f := openCase(t, demo.StaffHandler, "Vårdcentralen Centrum", subject("Omboka tid")) // assigned to Anna
-	if f.v.banner.Text != textForbidden || !f.v.banner.Visible() {
-		t.Errorf("banner %q, want %q", f.v.banner.Text, textForbidden)
+	if f.v.banner.Text != L(textForbidden) || !f.v.banner.Visible() {
+		t.Errorf("banner %q, want %q", f.v.banner.Text, L(textForbidden))
 	}
 	if f.v.body.Visible() || f.v.exportBtn.Visible() || f.v.closeBtn.Visible() {
 		t.Error("a refused case must show no thread and no actions")
@@ -501,7 +501,7 @@ func TestCaseView_NoStandardReplies(t *testing.T) {
 	} {
 		f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"),
 			func(d *caseViewDeps) { d.replies = src })
-		if !f.v.insert.Disabled() || f.v.insert.PlaceHolder != cvNoStdReplies || !f.v.body.Visible() {
+		if !f.v.insert.Disabled() || f.v.insert.PlaceHolder != L(cvNoStdReplies) || !f.v.body.Visible() {
 			t.Errorf("%s: select disabled %v, placeholder %q, case shown %v", name, f.v.insert.Disabled(), f.v.insert.PlaceHolder, f.v.body.Visible())
 		}
 	}
@@ -568,7 +568,7 @@ func TestCaseView_PrintOpensTempPDFAndLogsAccess(t *testing.T) {
 	test.Tap(f.v.printBtn)
 	f.wait()
 	f.v.removePrinted()
-	if len(f.saved) != 1 || f.v.banner.Text != cvPrintFallback {
+	if len(f.saved) != 1 || f.v.banner.Text != L(cvPrintFallback) {
 		t.Errorf("fallback: saved %d, banner %q", len(f.saved), f.v.banner.Text)
 	}
 }
@@ -578,8 +578,8 @@ func TestCaseView_ExportFailureShowsText(t *testing.T) {
 	f.v.export = func(*app.Thread) ([]byte, error) { return nil, errors.New("pdf: boom") }
 	test.Tap(f.v.exportBtn)
 	f.wait()
-	if len(f.saved) != 0 || f.v.banner.Text != cvExportFailed {
-		t.Errorf("saved %d, banner %q; want nothing saved and %q", len(f.saved), f.v.banner.Text, cvExportFailed)
+	if len(f.saved) != 0 || f.v.banner.Text != L(cvExportFailed) {
+		t.Errorf("saved %d, banner %q; want nothing saved and %q", len(f.saved), f.v.banner.Text, L(cvExportFailed))
 	}
 	if f.v.exportBtn.Disabled() {
 		t.Error("the buttons should work again after a failure")
@@ -592,13 +592,13 @@ func TestCaseActionError_Texts(t *testing.T) {
 		err  error
 		want string
 	}{
-		{opReply, fmt.Errorf("reply: %w", app.ErrConflict), cvClosedReply},
-		{opReopen, fmt.Errorf("reopen: %w", app.ErrConflict), cvChanged},
-		{opAssign, fmt.Errorf("assign: %w", app.ErrForbidden), cvNotAllowed},
-		{opAssign, fmt.Errorf("assign: %w", app.ErrInvalid), cvNotAssignable},
-		{opNote, fmt.Errorf("note: %w", app.ErrInvalid), cvInvalidText},
-		{opClose, fmt.Errorf("close: %w", app.ErrNotFound), cvNotFound},
-		{opExport, errors.New("disk on fire"), cvActionFailed},
+		{opReply, fmt.Errorf("reply: %w", app.ErrConflict), L(cvClosedReply)},
+		{opReopen, fmt.Errorf("reopen: %w", app.ErrConflict), L(cvChanged)},
+		{opAssign, fmt.Errorf("assign: %w", app.ErrForbidden), L(cvNotAllowed)},
+		{opAssign, fmt.Errorf("assign: %w", app.ErrInvalid), L(cvNotAssignable)},
+		{opNote, fmt.Errorf("note: %w", app.ErrInvalid), L(cvInvalidText)},
+		{opClose, fmt.Errorf("close: %w", app.ErrNotFound), L(cvNotFound)},
+		{opExport, errors.New("disk on fire"), L(cvActionFailed)},
 	} {
 		if got := caseActionError(tc.op, tc.err); got != tc.want {
 			t.Errorf("caseActionError(%s, %v) = %q, want %q", tc.op, tc.err, got, tc.want)
@@ -633,13 +633,13 @@ func TestCaseView_PNG(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Intyg för sjukskrivning"))
-	f.v.mode.SetSelected(cvModeNote)
+	f.v.mode.SetSelected(L(cvModeNote))
 	f.typeReply("Ringde invånaren: intyget hämtas i receptionen.")
 	test.Tap(f.v.note)
 	f.wait()
 	f.typeReply("Väntar på att läkaren skriver under.")
 	shot(f, "caseview_note_mode.png")
-	f.v.mode.SetSelected(cvModeReply)
+	f.v.mode.SetSelected(L(cvModeReply))
 	f.typeReply("Hej Lars! Intyget är klart.")
 	shot(f, "caseview_thread.png")
 	f.v.undo = time.Hour
@@ -998,8 +998,8 @@ func TestR10_CaseView_ReplyOffForLockedResidentWithReason(t *testing.T) {
 		t.Errorf("send off %v, attach off %v, insert off %v, note off %v, field off %v; want reply actions off, notes on",
 			v.send.Disabled(), v.attach.Disabled(), v.insert.Disabled(), v.note.Disabled(), v.reply.Disabled())
 	}
-	if v.reply.PlaceHolder != cvNoteOnlyHint {
-		t.Errorf("placeholder %q, want %q", v.reply.PlaceHolder, cvNoteOnlyHint)
+	if v.reply.PlaceHolder != L(cvNoteOnlyHint) {
+		t.Errorf("placeholder %q, want %q", v.reply.PlaceHolder, L(cvNoteOnlyHint))
 	}
 	// Ctrl+Enter sends nothing; a note is written.
 	f.typeReply("Skickat brev i stället.")
@@ -1018,7 +1018,7 @@ func TestR10_CaseView_ReplyOffForLockedResidentWithReason(t *testing.T) {
 		t.Error("after the note the composer must stay off")
 	}
 	lock(false)
-	if v.replyBlocked.Visible() || v.send.Disabled() || v.reply.PlaceHolder != cvReplyHint {
+	if v.replyBlocked.Visible() || v.send.Disabled() || v.reply.PlaceHolder != L(cvReplyHint) {
 		t.Errorf("after the unlock: reason shown %v, send off %v, placeholder %q", v.replyBlocked.Visible(), v.send.Disabled(), v.reply.PlaceHolder)
 	}
 }
@@ -1059,17 +1059,17 @@ func TestCaseView_ReplyAndNoteAreSeparateModes(t *testing.T) {
 	v := f.v
 	before := f.stored(t)
 	if v.noteMode || !v.send.Visible() || v.note.Visible() || v.composerShade.name != cvColorStaff ||
-		v.modeInfo.Text != cvReplyInfo || v.reply.PlaceHolder != cvReplyHint {
+		v.modeInfo.Text != L(cvReplyInfo) || v.reply.PlaceHolder != L(cvReplyHint) {
 		t.Fatalf("opened in note mode %v: send shown %v, note shown %v, shade %s, info %q",
 			v.noteMode, v.send.Visible(), v.note.Visible(), v.composerShade.name, v.modeInfo.Text)
 	}
-	if v.send.Text != cvSendReply || v.note.Text != cvAddNote {
+	if v.send.Text != L(cvSendReply) || v.note.Text != L(cvAddNote) {
 		t.Errorf("buttons %q and %q", v.send.Text, v.note.Text)
 	}
-	v.mode.SetSelected(cvModeNote)
+	v.mode.SetSelected(L(cvModeNote))
 	if !v.noteMode || v.send.Visible() || !v.note.Visible() || v.attach.Visible() || v.insert.Visible() ||
-		v.composerShade.name != cvColorNote || v.modeInfo.Text != cvNoteInfo || v.reply.PlaceHolder != cvNoteOnlyHint ||
-		v.hint.Text != cvShortcutNote {
+		v.composerShade.name != cvColorNote || v.modeInfo.Text != L(cvNoteInfo) || v.reply.PlaceHolder != L(cvNoteOnlyHint) ||
+		v.hint.Text != L(cvShortcutNote) {
 		t.Fatalf("note mode: send shown %v, note shown %v, attach shown %v, shade %s, info %q, hint %q",
 			v.send.Visible(), v.note.Visible(), v.attach.Visible(), v.composerShade.name, v.modeInfo.Text, v.hint.Text)
 	}
@@ -1095,12 +1095,12 @@ func TestCaseView_NoteTextSentAsReplyAsksOnce(t *testing.T) {
 	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
 	v := f.v
 	before := len(f.stored(t).Messages)
-	v.mode.SetSelected(cvModeNote)
+	v.mode.SetSelected(L(cvModeNote))
 	f.typeReply("Invånaren verkar orolig.")
-	v.mode.SetSelected(cvModeReply)
+	v.mode.SetSelected(L(cvModeReply))
 	v.reply.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierControl})
 	f.wait()
-	if !v.asked.shown() || v.asked.text.Text != cvAskNoteBody {
+	if !v.asked.shown() || v.asked.text.Text != L(cvAskNoteBody) {
 		t.Fatal("sending text written as a note should ask first")
 	}
 	if n := len(f.stored(t).Messages); n != before {
@@ -1158,8 +1158,8 @@ func TestCaseView_UndoBeforeReplyLeaves(t *testing.T) {
 	if n := len(f.stored(t).Messages); n != before {
 		t.Fatal("Ångra wrote the reply")
 	}
-	if v.banner.Text != cvUndone {
-		t.Errorf("banner %q, want %q", v.banner.Text, cvUndone)
+	if v.banner.Text != L(cvUndone) {
+		t.Errorf("banner %q, want %q", v.banner.Text, L(cvUndone))
 	}
 	test.Tap(v.send)
 	test.Tap(v.sendNowBtn)
@@ -1182,7 +1182,7 @@ func TestCaseView_BackWithTextAsks(t *testing.T) {
 	f := openCase(t, demo.StaffReceiver, "Vårdcentralen Centrum", subject("Omboka tid"))
 	f.typeReply("Halvskrivet svar")
 	test.Tap(f.v.back)
-	if f.closed != 0 || !f.v.asked.shown() || f.v.asked.title.Text != cvAskLeaveTitle {
+	if f.closed != 0 || !f.v.asked.shown() || f.v.asked.title.Text != L(cvAskLeaveTitle) {
 		t.Fatal("Tillbaka with text should ask first")
 	}
 	test.Tap(f.v.asked.no)

@@ -37,31 +37,31 @@ func regionClinic() app.Clinic { return app.Clinic{ID: regionClinicID, Name: L(t
 
 // Texts of the kontaktcenter.
 const (
-	textRegionClinic   = "Kontaktcenter – hela regionen"
-	textCCTab          = "Kontaktcenter"
-	textCCTitle        = "Spärr av inloggning"
-	textCCIntro        = "Invånaren ber att få sin inloggning till e-tjänsterna spärrad, eller spärren hävd. Sök fram invånaren, kontrollera identiteten och ange orsaken. Allt du gör här loggas."
-	textCCFind         = "Sök"
-	textCCNotFound     = "Ingen invånare med det personnumret finns i registret."
-	textCCOffline      = "Servern kan inte nås. En spärr ändras bara direkt på servern, så att den gäller för invånaren med en gång. Försök igen när datorn är ansluten."
-	textCCFailed       = "Något gick fel. Försök igen."
-	textCCChanged      = "Spärren har ändrats under tiden. Invånaren visas nu som hen är just nu."
-	textCCInvalid      = "Välj hur identiteten kontrollerades och en orsak."
-	textCCLocked       = "Spärrad – invånaren kan inte logga in, får inga digitala meddelanden och ser inga bokade tider."
-	textCCUnlocked     = "Inte spärrad"
-	textCCSealed       = "Journalen är förseglad (ändras inte här)."
-	textCCDeceased     = "Avliden enligt folkbokföringen."
-	textCCCheck        = "Så kontrollerades identiteten"
-	textCCReason       = "Orsak"
-	textCCChooseReason = "Välj orsak"
-	textCCLock         = "Spärra inloggningen"
-	textCCUnlock       = "Häv spärren"
-	textCCDidLock      = "Inloggningen är spärrad. Invånaren är utloggad och kan inte logga in förrän spärren hävs."
-	textCCDidUnlock    = "Spärren är hävd. Invånaren kan logga in igen."
-	textCCLastBy       = "%s %s av kontaktcenter: %s. Identitet: %s."
-	textCCLastOwn      = "%s %s av invånaren själv."
-	textCCWasLocked    = "Spärrad"
-	textCCWasUnlocked  = "Spärren hävd"
+	textRegionClinic   = "contactcenter.contact_centre_whole_region"
+	textCCTab          = "contactcenter.contact_centre"
+	textCCTitle        = "contactcenter.sign_lock"
+	textCCIntro        = "contactcenter.resident_asks_have_their_sign"
+	textCCFind         = "contactcenter.search"
+	textCCNotFound     = "common.there_no_resident_personal_identity"
+	textCCOffline      = "contactcenter.server_cannot_reached_lock_changed"
+	textCCFailed       = "common.something_went_wrong_try_again"
+	textCCChanged      = "contactcenter.lock_was_changed_meanwhile_resident"
+	textCCInvalid      = "contactcenter.choose_how_identity_was_checked"
+	textCCLocked       = "contactcenter.locked_resident_cannot_sign_gets"
+	textCCUnlocked     = "contactcenter.not_locked"
+	textCCSealed       = "contactcenter.record_sealed_not_changed_here"
+	textCCDeceased     = "contactcenter.deceased_according_population_register"
+	textCCCheck        = "contactcenter.how_identity_was_checked"
+	textCCReason       = "common.reason"
+	textCCChooseReason = "contactcenter.choose_reason"
+	textCCLock         = "contactcenter.lock_sign"
+	textCCUnlock       = "contactcenter.lift_lock"
+	textCCDidLock      = "contactcenter.sign_locked_resident_signed_out"
+	textCCDidUnlock    = "contactcenter.lock_lifted_resident_sign_again"
+	textCCLastBy       = "contactcenter.by_contact_centre_identity"
+	textCCLastOwn      = "contactcenter.by_resident_themselves"
+	textCCWasLocked    = "contactcenter.locked"
+	textCCWasUnlocked  = "contactcenter.lock_lifted"
 )
 
 type contactDeps struct {
@@ -140,8 +140,8 @@ func newContactScreen(d contactDeps) *contactScreen {
 	s.reason.PlaceHolder = L(textCCChooseReason)
 	s.act = widget.NewButton("", s.doChange)
 	form := container.New(layout.NewFormLayout(),
-		widget.NewLabelWithStyle(L("Invånare"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), container.NewHBox(s.name, s.number),
-		widget.NewLabelWithStyle(L("Inloggning"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), container.NewVBox(s.state, s.last),
+		widget.NewLabelWithStyle(L("common.resident"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), container.NewHBox(s.name, s.number),
+		widget.NewLabelWithStyle(L("contactcenter.sign_in"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), container.NewVBox(s.state, s.last),
 	)
 	s.result = container.NewVBox(
 		widget.NewSeparator(),
@@ -154,7 +154,7 @@ func newContactScreen(d contactDeps) *contactScreen {
 	)
 	s.result.Hide()
 
-	search := container.NewBorder(nil, nil, widget.NewLabel(L("Personnummer")), container.NewHBox(s.progress, s.find), s.pnr)
+	search := container.NewBorder(nil, nil, widget.NewLabel(L("common.personnummer")), container.NewHBox(s.progress, s.find), s.pnr)
 	body := container.NewVBox(title, intro, search, s.msg, s.result)
 	// A readable column on a wide screen.
 	s.content = container.NewVScroll(container.NewHBox(container.New(&maxWidth{w: 760}, body), layout.NewSpacer()))

@@ -131,7 +131,7 @@ func TestEServices_BuildConditionalAndRequired_FixBrokenReference_PublishVersion
 	if len(s.conds) != 1 || s.f.Item(perDay).EnableWhen[0].Item != smoke {
 		t.Fatalf("Lägg till villkor should refer to the question above, got %+v", s.f.Item(perDay).EnableWhen)
 	}
-	s.conds[0].value.(*widget.Select).SetSelected(textFvYes)
+	s.conds[0].value.(*widget.Select).SetSelected(L(textFvYes))
 	if c := s.f.Item(perDay).EnableWhen[0]; c.Op != form.OpEquals || !c.Value.Bool {
 		t.Fatalf("condition %+v, want Röker du? = Ja", c)
 	}
@@ -139,7 +139,7 @@ func TestEServices_BuildConditionalAndRequired_FixBrokenReference_PublishVersion
 	if len(s.problems) != 0 {
 		t.Fatalf("problems %+v, want none", s.problems)
 	}
-	if !s.dirty() || s.status.Text != textEsUnsaved {
+	if !s.dirty() || s.status.Text != L(textEsUnsaved) {
 		t.Errorf("unsaved edits: status %q", s.status.Text)
 	}
 
@@ -151,15 +151,15 @@ func TestEServices_BuildConditionalAndRequired_FixBrokenReference_PublishVersion
 	if s.itemProblems.Text != want || !s.itemProblems.Visible() {
 		t.Errorf("problem at the item: %q, want %q", s.itemProblems.Text, want)
 	}
-	if s.conds[0].item.PlaceHolder != fmt.Sprintf(textEsMissingRef, smoke) {
+	if s.conds[0].item.PlaceHolder != fmt.Sprintf(L(textEsMissingRef), smoke) {
 		t.Errorf("the logic editor should name the missing item, shows %q", s.conds[0].item.PlaceHolder)
 	}
-	if s.status.Text != fmt.Sprintf(textEsProblems, 1) {
+	if s.status.Text != fmt.Sprintf(L(textEsProblems), 1) {
 		t.Errorf("status %q", s.status.Text)
 	}
 	assertMarkup(t, "eservices_problem.xml", r.f.win.Canvas())
 	r.publishDialog(t)
-	if !s.pubConfirm.Disabled() || !strings.Contains(s.pubText.Text, want) || !strings.Contains(s.pubText.Text, textEsPubProbs) {
+	if !s.pubConfirm.Disabled() || !strings.Contains(s.pubText.Text, want) || !strings.Contains(s.pubText.Text, L(textEsPubProbs)) {
 		t.Errorf("publish dialog with a problem: confirm disabled %v, text %q", s.pubConfirm.Disabled(), s.pubText.Text)
 	}
 	if ser, _ := r.forms.FormSeries(context.Background(), s.cur.EService.ID); ser == nil || len(ser.Published) != 0 || ser.Draft == nil {
@@ -176,7 +176,7 @@ func TestEServices_BuildConditionalAndRequired_FixBrokenReference_PublishVersion
 		t.Fatalf("the condition's choices %q lack the new question", refs)
 	}
 	s.conds[0].item.SetSelectedIndex(k)
-	s.conds[0].value.(*widget.Select).SetSelected(textFvYes)
+	s.conds[0].value.(*widget.Select).SetSelected(L(textFvYes))
 	if len(s.problems) != 0 || s.itemProblems.Visible() {
 		t.Fatalf("after the fix: problems %+v", s.problems)
 	}
@@ -188,7 +188,7 @@ func TestEServices_BuildConditionalAndRequired_FixBrokenReference_PublishVersion
 	}
 
 	r.publishDialog(t)
-	if s.pubConfirm.Disabled() || !strings.HasPrefix(s.pubText.Text, textEsPubFirst) {
+	if s.pubConfirm.Disabled() || !strings.HasPrefix(s.pubText.Text, L(textEsPubFirst)) {
 		t.Fatalf("publish dialog: confirm disabled %v, text %q", s.pubConfirm.Disabled(), s.pubText.Text)
 	}
 	test.Tap(s.pubConfirm)
@@ -220,7 +220,7 @@ func TestEServices_BuildConditionalAndRequired_FixBrokenReference_PublishVersion
 	if pv.shown(perDay) {
 		t.Error("the follow-up is hidden until Röker du? is Ja")
 	}
-	pv.row(smoke2).input.(*widget.RadioGroup).SetSelected(textFvYes)
+	pv.row(smoke2).input.(*widget.RadioGroup).SetSelected(L(textFvYes))
 	if !pv.shown(perDay) {
 		t.Error("the follow-up shows when Röker du? is Ja")
 	}
@@ -231,7 +231,7 @@ func TestEServices_BuildConditionalAndRequired_FixBrokenReference_PublishVersion
 	s.selectItem(clinicQ)
 	retype(&s.itemLabel.Entry, "Vilken vårdcentral är du listad på?")
 	r.publishDialog(t)
-	if !strings.Contains(s.pubText.Text, "”Vilken vårdcentral går du till?”") || !strings.Contains(s.pubText.Text, textEsPubChanges) {
+	if !strings.Contains(s.pubText.Text, "”Vilken vårdcentral går du till?”") || !strings.Contains(s.pubText.Text, L(textEsPubChanges)) {
 		t.Errorf("the diff should name the renamed question: %q", s.pubText.Text)
 	}
 	s.pubPop.Hide()
@@ -263,7 +263,7 @@ func TestEServices_UnsavedChangesAsk(t *testing.T) {
 	s.ask.Hide()
 	test.Tap(s.saveBtn)
 	r.f.wait()
-	if s.dirty() || s.status.Text != textEsSaved {
+	if s.dirty() || s.status.Text != L(textEsSaved) {
 		t.Errorf("after Spara utkast: dirty %v, status %q", s.dirty(), s.status.Text)
 	}
 	s.selectByName("Förnya recept")
@@ -295,12 +295,12 @@ func TestEServices_Tabs(t *testing.T) {
 		staff string
 		want  []string
 	}{
-		{"David Sundberg", []string{textTemplates, textGuardiansTab, textNotifyTab, textEsTab, textPvTab}},
-		{"Anna Lindqvist", []string{textClinicCases, textMyCases, textPvTab}},
+		{"David Sundberg", []string{L(textTemplates), L(textGuardiansTab), L(textNotifyTab), L(textEsTab), L(textPvTab)}},
+		{"Anna Lindqvist", []string{L(textClinicCases), L(textMyCases), L(textPvTab)}},
 		// Issue 18, item 4: the granskare lands on Åtkomstlogg, not on
 		// everyone's Förhandsgranska.
-		{"Fredrik Nordin", []string{textAuditTab, textPvTab}},
-		{"Eva Bergström", []string{textStaffTab, textPvTab}},
+		{"Fredrik Nordin", []string{L(textAuditTab), L(textPvTab)}},
+		{"Eva Bergström", []string{L(textStaffTab), L(textPvTab)}},
 	} {
 		t.Run(tc.staff, func(t *testing.T) {
 			f := newFixture(t, false, nil)

@@ -9,12 +9,12 @@ import (
 // Texts of a first sync: the first-run screen of a new computer and the
 // status bar while the first pull runs.
 const (
-	textFirstStarting = "Hämtar dina mottagningar och ärenden från servern …"
-	textFirstSoFar    = "Hämtar ärenden från servern: %s hittills …"
-	textFirstLeft     = "Hämtar ärenden från servern: %s hittills, cirka %s kvar"
-	textSeconds       = "%d s"
-	textMinutes       = "%d min"
-	textListFirstSync = "Ärendena hämtas från servern. De visas här så snart den första synkroniseringen är klar."
+	textFirstStarting = "firstsync.fetching_your_clinics_cases_from"
+	textFirstSoFar    = "firstsync.fetching_cases_from_server_so"
+	textFirstLeft     = "firstsync.fetching_cases_from_server_so_2"
+	textSeconds       = "firstsync.seconds"
+	textMinutes       = "firstsync.min"
+	textListFirstSync = "firstsync.cases_being_fetched_from_server"
 )
 
 // firstSyncText says how far a first sync has come: the cases so far and,

@@ -111,7 +111,7 @@ func TestPreview_Pages_NextChecksThePageAndSkipsHiddenPages(t *testing.T) {
 
 	// A wrong answer that is not required stops Nästa as well.
 	test.Type(entryAt(t, v, "vc"), "Vårdcentralen Centrum")
-	v.row("allergi").input.(*widget.RadioGroup).SetSelected(textFvYes)
+	v.row("allergi").input.(*widget.RadioGroup).SetSelected(L(textFvYes))
 	test.Type(entryAt(t, v, "epost"), "fel")
 	test.Tap(v.next)
 	if got := v.errorsShown(); v.page != 0 || !slices.Equal(got, []string{"”E-postadress” är inte en giltig e-postadress. Skriv den som namn@exempel.se."}) {
@@ -151,12 +151,12 @@ func TestPreview_Pages_NextChecksThePageAndSkipsHiddenPages(t *testing.T) {
 	}
 	test.Tap(v.prev)
 	if v.page != 0 || entryAt(t, v, "vc").Text != "Vårdcentralen Centrum" || entryAt(t, v, "epost").Text != "namn@exempel.se" ||
-		v.row("allergi").input.(*widget.RadioGroup).Selected != textFvYes {
+		v.row("allergi").input.(*widget.RadioGroup).Selected != L(textFvYes) {
 		t.Errorf("back on the first page, the answers are gone")
 	}
 
 	// Nej hides the allergy page: Nästa and Föregående skip it.
-	v.row("allergi").input.(*widget.RadioGroup).SetSelected(textFvNo)
+	v.row("allergi").input.(*widget.RadioGroup).SetSelected(L(textFvNo))
 	test.Tap(v.next)
 	if got, want := navOf(p), (pageNav{page: 2, label: "Sida 2 av 2", prev: true, submits: true}); got != want {
 		t.Fatalf("without allergies: %+v, want %+v", got, want)
@@ -170,7 +170,7 @@ func TestPreview_Pages_NextChecksThePageAndSkipsHiddenPages(t *testing.T) {
 	test.Type(slotEntry(t, v, "mediciner", 0), "Alvedon")
 	test.Tap(p.submit)
 	// The hidden page's answer is not submitted.
-	wantSent := textPvWouldSend + "\nVilken vårdcentral går du till?: Vårdcentralen Centrum\nE-postadress: namn@exempel.se\nHar du några allergier?: Nej\nVilka läkemedel tar du?: Alvedon"
+	wantSent := L(textPvWouldSend) + "\nVilken vårdcentral går du till?: Vårdcentralen Centrum\nE-postadress: namn@exempel.se\nHar du några allergier?: Nej\nVilka läkemedel tar du?: Alvedon"
 	if p.result.Text != wantSent {
 		t.Errorf("submitted:\n%s\nwant\n%s", p.result.Text, wantSent)
 	}
@@ -199,9 +199,9 @@ func TestPreview_Pages_SubmitGoesToThePageWithTheError(t *testing.T) {
 	if v.page != 1 {
 		t.Fatalf("nothing to fill in on the first page, yet Nästa stays on page %d", v.page)
 	}
-	v.row("behov").input.(*widget.RadioGroup).SetSelected(textFvYes)
+	v.row("behov").input.(*widget.RadioGroup).SetSelected(L(textFvYes))
 	test.Tap(p.submit)
-	if p.result.Text != textPvRefused || v.page != 0 || !slices.Equal(v.errorsShown(), []string{"Fyll i ”Vilket språk ska tolken tala?”."}) {
+	if p.result.Text != L(textPvRefused) || v.page != 0 || !slices.Equal(v.errorsShown(), []string{"Fyll i ”Vilket språk ska tolken tala?”."}) {
 		t.Errorf("Skicka: result %q, page %d, errors %q", p.result.Text, v.page, v.errorsShown())
 	}
 	if p.submit.Visible() {
@@ -251,7 +251,7 @@ func TestPreview_RepeatingQuestion_AddAndRemoveAnswers(t *testing.T) {
 		t.Errorf("the engine got %+v, want Alvedon and Waran", got)
 	}
 	test.Tap(p.submit)
-	want := textPvWouldSend + "\nVilka läkemedel tar du?: Alvedon, Waran\nVilka klockslag tar du dem (hel timme)?: 8"
+	want := L(textPvWouldSend) + "\nVilka läkemedel tar du?: Alvedon, Waran\nVilka klockslag tar du dem (hel timme)?: 8"
 	if p.result.Text != want {
 		t.Errorf("submitted:\n%s\nwant\n%s", p.result.Text, want)
 	}
@@ -305,7 +305,7 @@ func TestBuilderPreview_PagesAndRepeatingQuestion(t *testing.T) {
 		t.Errorf("Nästa on an empty page: page %d, errors %q", v.page, v.errorsShown())
 	}
 	test.Type(entryAt(t, v, "vc"), "Vårdcentralen Centrum")
-	v.row("allergi").input.(*widget.RadioGroup).SetSelected(textFvNo)
+	v.row("allergi").input.(*widget.RadioGroup).SetSelected(L(textFvNo))
 	test.Tap(v.next)
 	if got, want := navOf(p), (pageNav{page: 2, label: "Sida 2 av 2", prev: true, submits: true}); got != want {
 		t.Fatalf("last page: %+v, want %+v", got, want)

@@ -23,22 +23,22 @@ type GuardianAdmin interface {
 
 // Texts of the block screen.
 const (
-	textGrdTitle       = "Spärra vårdnadshavare"
-	textGrdIntro       = "Här kan du spärra en vårdnadshavares ombudsbehörighet för ett barn under 13 år, till exempel efter ett beslut av socialtjänsten. Varje sökning loggas."
-	textGrdPNR         = "Barnets personnummer"
-	textGrdMayAct      = "Får agera som ombud"
+	textGrdTitle       = "guardians.block_guardian"
+	textGrdIntro       = "guardians.here_you_block_guardian_proxy"
+	textGrdPNR         = "guardians.child_personnummer"
+	textGrdMayAct      = "guardians.may_act_as_proxy"
 	textGrdBlocked     = "Spärrad"
-	textGrdMayNotAct   = "Får inte agera som ombud"
-	textGrdBlock       = "Spärra"
-	textGrdUnblock     = "Häv spärr"
-	textGrdCancel      = "Avbryt"
-	textGrdNoGuardians = "Barnet har inga vårdnadshavare i folkbokföringen."
-	textGrdSaving      = "Sparar …"
-	textGrdBlockedOK   = "Spärren är sparad."
-	textGrdUnblockedOK = "Spärren är hävd."
-	textGrdNoRight     = "Du har inte behörighet att spärra vårdnadshavare i den här mottagningen."
-	textGrdSaveFailed  = "Något gick fel och spärren ändrades inte. Försök igen."
-	textGrdGone        = "Personen är inte längre vårdnadshavare för barnet enligt folkbokföringen. Ingenting ändrades."
+	textGrdMayNotAct   = "guardians.may_not_act_as_proxy"
+	textGrdBlock       = "guardians.block"
+	textGrdUnblock     = "guardians.lift_block"
+	textGrdCancel      = "common.cancel"
+	textGrdNoGuardians = "guardians.child_has_no_guardians_population"
+	textGrdSaving      = "common.saving"
+	textGrdBlockedOK   = "guardians.block_has_been_saved"
+	textGrdUnblockedOK = "guardians.block_has_been_lifted"
+	textGrdNoRight     = "guardians.you_do_not_have_permission"
+	textGrdSaveFailed  = "guardians.something_went_wrong_block_was"
+	textGrdGone        = "guardians.person_no_longer_child_guardian"
 )
 
 type guardiansDeps struct {
@@ -197,7 +197,7 @@ func (s *guardiansScreen) lookupError(err error) string {
 func (s *guardiansScreen) showChild(v *app.ChildView) {
 	s.child = v
 	s.name.SetText(v.Name)
-	s.age.SetText(Lf("%d år · %s", v.Age, v.PNR.String()))
+	s.age.SetText(Lf("guardians.years", v.Age, v.PNR.String()))
 	fieldMessage(s.status, "", false)
 	s.buttons = map[app.ID]*widget.Button{}
 	s.info = nil
@@ -205,13 +205,11 @@ func (s *guardiansScreen) showChild(v *app.ChildView) {
 	switch {
 	case !v.Child:
 		// R8: from 13 the child signs in personally; nobody is ombud.
-		rows = append(rows, s.infoBox(Lf("%s är %d år. Från 13 år loggar man in själv med egen "+
-			"e-legitimation och ingen vårdnadshavare kan agera som ombud. Det finns därför ingen "+
-			"ombudsbehörighet att spärra.", v.Name, v.Age)))
+		rows = append(rows, s.infoBox(Lf("guardians.years_old_from_13_children", v.Name, v.Age)))
 	case len(v.Guardians) == 0:
 		rows = append(rows, s.infoBox(L(textGrdNoGuardians)))
 	default:
-		rows = append(rows, widget.NewLabelWithStyle(L("Vårdnadshavare"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		rows = append(rows, widget.NewLabelWithStyle(L("common.guardians"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 		for _, g := range v.Guardians {
 			rows = append(rows, s.guardianRow(g))
 		}
@@ -240,7 +238,7 @@ func (s *guardiansScreen) guardianRow(g app.GuardianProxy) fyne.CanvasObject {
 	var icon fyne.Resource
 	switch {
 	case g.Blocked:
-		state.SetText(Lf("Spärrad sedan %s. Vårdnadshavaren kan inte agera för barnet i 1177 och får inga aviseringar om barnet.",
+		state.SetText(Lf("guardians.blocked_since_guardian_cannot_act",
 			g.BlockedAt.In(app.Stockholm).Format(audDateLayout)))
 		state.Importance = widget.DangerImportance
 		icon = theme.NewErrorThemedResource(theme.CancelIcon())
@@ -268,10 +266,8 @@ func (s *guardiansScreen) guardianRow(g app.GuardianProxy) fyne.CanvasObject {
 func (s *guardiansScreen) askBlock(g app.GuardianProxy) {
 	c := s.child
 	s.askFor(
-		Lf("Spärra %s som ombud för %s?", g.Name, c.Name),
-		Lf("%s kan då inte längre agera för barnet i 1177: inte se barnets inkorg, inte starta "+
-			"eller svara på ärenden i barnets namn, och får inga aviseringar om barnet. "+
-			"Spärren gäller tills en lokal administratör häver den här.", g.Name),
+		Lf("guardians.block_as_proxy", g.Name, c.Name),
+		Lf("guardians.then_no_longer_act_child", g.Name),
 		L(textGrdBlock), widget.DangerImportance,
 		func() { s.setBlocked(g, true) })
 }
@@ -279,9 +275,8 @@ func (s *guardiansScreen) askBlock(g app.GuardianProxy) {
 func (s *guardiansScreen) askUnblock(g app.GuardianProxy) {
 	c := s.child
 	s.askFor(
-		Lf("Häva spärren för %s?", g.Name),
-		Lf("%s kan då åter agera som ombud för %s i 1177, om inget annat hindrar det, "+
-			"och får aviseringar om barnet om kontaktuppgifter finns under barnets inställningar.", g.Name, c.Name),
+		Lf("guardians.lift_block_2", g.Name),
+		Lf("guardians.then_act_as_proxy_1177", g.Name, c.Name),
 		L(textGrdUnblock), widget.HighImportance,
 		func() { s.setBlocked(g, false) })
 }

@@ -76,13 +76,13 @@ func TestBlockedGuardian_ShowsTheChildAndEachGuardian(t *testing.T) {
 		t.Errorf("child %q, %q", s.name.Text, s.age.Text)
 	}
 	markup := test.RenderToMarkup(r.f.win.Canvas())
-	for _, want := range []string{"Ylva Lindberg", "Åke Lindberg", textGrdMayAct, textGrdBlocked + " sedan"} {
+	for _, want := range []string{"Ylva Lindberg", "Åke Lindberg", L(textGrdMayAct), textGrdBlocked + " sedan"} {
 		if !strings.Contains(markup, want) {
 			t.Errorf("the screen should show %q", want)
 		}
 	}
 	ylva, ake := r.f.ds.Persona[demo.GuardianBlocked], r.f.ds.Persona[demo.GuardianNotified]
-	if s.buttons[ylva].Text != textGrdUnblock || s.buttons[ake].Text != textGrdBlock {
+	if s.buttons[ylva].Text != L(textGrdUnblock) || s.buttons[ake].Text != L(textGrdBlock) {
 		t.Errorf("buttons %q / %q", s.buttons[ylva].Text, s.buttons[ake].Text)
 	}
 	if n := r.logged(t); n != 1 {
@@ -104,7 +104,7 @@ func TestBlockedGuardian_BlockAfterConfirmation(t *testing.T) {
 		t.Fatal("Spärra should ask first")
 	}
 	if !strings.Contains(s.askTitle.Text, "Åke Lindberg") || !strings.Contains(s.askBody.Text, "inte längre agera för barnet i 1177") ||
-		!strings.Contains(s.askBody.Text, "inga aviseringar om barnet") || s.confirm.Text != textGrdBlock {
+		!strings.Contains(s.askBody.Text, "inga aviseringar om barnet") || s.confirm.Text != L(textGrdBlock) {
 		t.Errorf("confirmation %q / %q / %q", s.askTitle.Text, s.askBody.Text, s.confirm.Text)
 	}
 	staffToolPNG(t, r.f.win, "guardians_confirm")
@@ -121,18 +121,18 @@ func TestBlockedGuardian_BlockAfterConfirmation(t *testing.T) {
 	if !g.Blocked || g.BlockedBy != s.sess.Staff.ID || g.BlockedClinic != s.sess.ClinicID {
 		t.Fatalf("after Spärra: %+v", g)
 	}
-	if s.status.Text != textGrdBlockedOK || s.buttons[ake].Text != textGrdUnblock {
+	if s.status.Text != L(textGrdBlockedOK) || s.buttons[ake].Text != L(textGrdUnblock) {
 		t.Errorf("after Spärra: status %q, button %q", s.status.Text, s.buttons[ake].Text)
 	}
 
 	// And back: Häv spärr.
 	test.Tap(s.buttons[ake])
-	if s.confirm.Text != textGrdUnblock || !strings.Contains(s.askTitle.Text, "Häva spärren") {
+	if s.confirm.Text != L(textGrdUnblock) || !strings.Contains(s.askTitle.Text, "Häva spärren") {
 		t.Errorf("unblock question %q / %q", s.askTitle.Text, s.confirm.Text)
 	}
 	test.Tap(s.confirm)
 	r.f.wait()
-	if r.guardian(t, ake).Blocked || s.status.Text != textGrdUnblockedOK || s.buttons[ake].Text != textGrdBlock {
+	if r.guardian(t, ake).Blocked || s.status.Text != L(textGrdUnblockedOK) || s.buttons[ake].Text != L(textGrdBlock) {
 		t.Errorf("after Häv spärr: blocked %v, status %q", r.guardian(t, ake).Blocked, s.status.Text)
 	}
 }
@@ -144,7 +144,7 @@ func TestBlockedGuardian_PersonnummerIsCheckedAsTyped(t *testing.T) {
 	s := r.s
 	test.Type(s.pnr, "2012")
 	r.f.wait()
-	if s.pnrMsg.Text != textPNRHelp || s.pnrMsg.Importance == widget.DangerImportance {
+	if s.pnrMsg.Text != L(textPNRHelp) || s.pnrMsg.Importance == widget.DangerImportance {
 		t.Errorf("while typing: %q", s.pnrMsg.Text)
 	}
 	s.pnr.SetText("")
@@ -174,7 +174,7 @@ func TestBlockedGuardian_PersonnummerIsCheckedAsTyped(t *testing.T) {
 	s.pnr.SetText("")
 	test.Type(s.pnr, unknown.String())
 	r.f.wait()
-	if s.panel.Visible() || s.pnrMsg.Text != textNotFound {
+	if s.panel.Visible() || s.pnrMsg.Text != L(textNotFound) {
 		t.Errorf("unknown number: panel %v, message %q", s.panel.Visible(), s.pnrMsg.Text)
 	}
 }
@@ -196,7 +196,7 @@ func TestR7_BlockedGuardian_ProtectedGuardianShowsWhy(t *testing.T) {
 	r := openGuardians(t, demo.StaffLocalAdmin, "Vårdcentralen Centrum")
 	r.lookUp(t, demo.ChildProtectedGuard)
 	markup := test.RenderToMarkup(r.f.win.Canvas())
-	if !strings.Contains(markup, textGrdMayNotAct) || !strings.Contains(markup, "skyddade personuppgifter") {
+	if !strings.Contains(markup, L(textGrdMayNotAct)) || !strings.Contains(markup, "skyddade personuppgifter") {
 		t.Error("a guardian with protected identity should be shown as unable to act, with the reason")
 	}
 }
@@ -204,7 +204,7 @@ func TestR7_BlockedGuardian_ProtectedGuardianShowsWhy(t *testing.T) {
 func TestBlockedGuardian_OtherRolesAreRefused(t *testing.T) {
 	r := openGuardians(t, demo.StaffReceiver, "Vårdcentralen Centrum")
 	r.lookUp(t, demo.Child12y11m)
-	if r.s.panel.Visible() || r.s.pnrMsg.Text != textForbidden {
+	if r.s.panel.Visible() || r.s.pnrMsg.Text != L(textForbidden) {
 		t.Errorf("ärendemottagare: panel %v, message %q", r.s.panel.Visible(), r.s.pnrMsg.Text)
 	}
 	if n := r.logged(t); n != 0 {

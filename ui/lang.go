@@ -1,31 +1,49 @@
 package ui
 
-// Language of the window: Swedish by default, English through Fyne's
-// translation support (fyne.io/fyne/v2/lang).
+// Language of the window: Swedish by default, or English.
 //
-// # Keys
+// # Message ids
 //
-// The Swedish texts are the keys. Every text a screen shows goes through L
-// (or Lf for a text with numbers or names in it) where it is used; the text
-// constants at the top of each file stay Swedish and are the keys of
-// assets/translations/en.json. A Swedish text that is kept in a table and
-// translated later, where it is shown (column titles, role explanations),
-// is marked with K so that the key test finds it. Texts that package app
-// hands to the UI (st.Label(), BlockReason.Message(), lint messages, the
-// personnummer errors …) are translated at this boundary, L(st.Label()), so
-// that app stays Swedish and free of Fyne; their keys are in en.json too.
+// Every text a screen shows has a stable message id, a dotted name such as
+// "send.case_cannot_sent" or "common.cancel": the part before the dot is
+// the file that owns the text ("common" when several files share it), the
+// rest was made from the English text when the id was created. An id is
+// never changed when either text is reworded, so a translation is not lost
+// when the Swedish changes (it was, when the Swedish text was the key).
 //
-// Numbers and names go in with fmt verbs: Lf("%d ärenden", n) is
-// fmt.Sprintf(L("%d ärenden"), n). The English format may reorder its
-// arguments with explicit indexes (%[2]s). Fyne's {{.N}} templates are not
-// used, so that the Swedish output is exactly what fmt.Sprintf made before.
+// The texts are in two files of the same shape, embedded from package
+// assets: assets/translations/sv.json and en.json, each a flat JSON object
+// from id to text. Both must hold the same ids (a test checks that, and
+// that every id the code uses is in them and every id in them is used).
+//
+// Code uses ids where it shows a text: L(id), or Lf(id, args…) for a text
+// with numbers or names in it (fmt verbs; the English may reorder them
+// with explicit indexes, %[2]s). The text constants at the top of each file
+// hold ids. An id kept in a table and translated later, where it is shown
+// (column titles, role explanations), is marked with K so that the key
+// test finds it.
+//
+// # Texts from package app
+//
+// Package app stays Swedish and free of Fyne: the texts it hands to the UI
+// (st.Label(), BlockReason.Message(), lint messages, the personnummer
+// errors, and the texts of packages export and personnummer) are Swedish
+// sentences, and so are package sync's (sync.Message, a server's reason for
+// a refused change). They have ids under "app." and "sync." in the same
+// files, and L translates such a sentence through them: L(st.Label())
+// looks the Swedish sentence up among the app.* and sync.* texts and
+// returns the text of its id in the window's language. A text that is neither an id nor an
+// app text (a clinic's own name, an e-service title a manager wrote) is
+// returned unchanged. The key test reads app's sources so that a new app
+// text without an entry is noticed.
 //
 // # Choosing the language
 //
 // The language is chosen once, on the first L (or by SetLanguage before
 // that):
 //
-//  1. SetLanguage("sv"|"en"), which main calls for --lang, wins;
+//  1. SetLanguage("sv"|"en"), which main calls for --lang and for the
+//     choice stored in Preferences, wins;
 //  2. then the environment variable MOTTAGNING_LANG=sv|en;
 //  3. otherwise English when the system's language is English, and Swedish
 //     in every other case: another language, no locale, or LANG=C/POSIX
@@ -35,34 +53,22 @@ package ui
 //     the locale is C or POSIX); on macOS and Windows it is Fyne's
 //     lang.SystemLocale() (the system's preferred language).
 //
-// When the language is Swedish, L returns its argument unchanged and Fyne's
-// lang package is never asked, so nothing depends on Fyne's localizer.
-//
-// When it is English, assets/translations/en.json is registered with
-// lang.AddTranslationsForLocale(data, "en") and L is lang.L. Fyne's
-// localizer follows the system's locale, not ours, and a key missing from
-// the localizer's language falls back to the Swedish key (go-i18n reports it
-// as not found and lang.L then returns the key), so English must be the
-// localizer's language:
-//
-//   - On Linux and the BSDs, LANGUAGE=en is set in the process environment
-//     before the translations are registered (registering re-reads the
-//     locale). Fyne's own texts (file dialogs, the entry's context menu)
-//     then follow in English too. Programs started from the window (the PDF
-//     viewer for Skriv ut) inherit LANGUAGE=en.
-//   - On macOS and Windows, go-locale asks the system and ignores the
-//     environment. When a probe shows that lookups still are not English
-//     (the system's language is, say, Swedish), the same English table is
-//     registered for the system's locale as well, which is then the
-//     localizer's exact match: every Mottagning text is English. Fyne's own
-//     few texts are then looked up in that locale's table, which holds only
-//     ours, and show in Fyne's English defaults.
+// Our own texts never go through Fyne's localizer, which follows the
+// system's locale rather than the window's language. Fyne's own texts
+// (file dialogs, the entry's menu, dialog buttons) do: for a Swedish
+// window assets/translations/fyne-sv.json is registered for Swedish and,
+// when the system's language is another, for that locale too; for an
+// English window on Linux and the BSDs LANGUAGE=en is set, so that they are
+// English (programs started from the window, the PDF viewer for Skriv ut,
+// inherit it). On macOS and Windows an English window on a system in
+// another language shows Fyne's texts in that language, if Fyne has it.
 //
 // Swedish stays what residents receive: the notification texts (R4,
 // app.SMSText and the e-mail) and the exported PDF (package export, for the
 // journal) are not translated.
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -95,15 +101,37 @@ var (
 	langState atomic.Int32
 	langMu    sync.Mutex // serialises deciding and registering
 	enOnce    sync.Once
-	enOK      bool // the English table is registered and lookups are English
 )
 
-// probeKey is a key of en.json whose English text shows that lookups
-// really are English.
-const (
-	probeKey  = "Logga in"
-	probeWant = "Sign in"
+// The message tables, read once from the embedded files.
+var (
+	tablesOnce sync.Once
+	svTexts    map[string]string // id → Swedish
+	enTexts    map[string]string // id → English
+	appTextIDs map[string]string // Swedish text of package app or sync → its app.* or sync.* id
 )
+
+func loadTables() {
+	tablesOnce.Do(func() {
+		svTexts = readTable("sv.json", assets.TranslationsSV)
+		enTexts = readTable("en.json", assets.TranslationsEN)
+		appTextIDs = make(map[string]string)
+		for id, s := range svTexts {
+			if strings.HasPrefix(id, "app.") || strings.HasPrefix(id, "sync.") {
+				appTextIDs[s] = id
+			}
+		}
+	})
+}
+
+func readTable(name string, data []byte) map[string]string {
+	m := map[string]string{}
+	if err := json.Unmarshal(data, &m); err != nil {
+		// Embedded and tested: this cannot happen in a built binary.
+		slog.Error("read translation table", "file", name, "err", err)
+	}
+	return m
+}
 
 // SetLanguage chooses the language of the window: "sv", "en", or "" for
 // the default (MOTTAGNING_LANG, then the system's language). Call it
@@ -133,24 +161,40 @@ func English() bool {
 	return s == langEnglish
 }
 
-// L translates a Swedish UI text into the window's language. In Swedish it
-// returns s unchanged. A text without an English entry stays Swedish.
+// L is the text of a message id in the window's language. Given the Swedish
+// text of package app instead of an id, it is that text's translation; any
+// other text is returned unchanged (see the package comment above).
 func L(s string) string {
-	if !English() || s == "" {
+	if s == "" {
 		return s
 	}
-	return lang.L(s)
+	loadTables()
+	sv, ok := svTexts[s]
+	id := s
+	if !ok {
+		if id, ok = appTextIDs[s]; !ok {
+			return s
+		}
+		sv = s
+	}
+	if English() {
+		if en := enTexts[id]; en != "" {
+			return en
+		}
+	}
+	return sv
 }
 
-// Lf is fmt.Sprintf with a translated format: Lf("%d ärenden", n).
-func Lf(format string, args ...any) string {
-	return fmt.Sprintf(L(format), args...)
+// Lf is fmt.Sprintf with the text of a message id as the format:
+// Lf("caselist.of_cases", shown, total).
+func Lf(id string, args ...any) string {
+	return fmt.Sprintf(L(id), args...)
 }
 
-// K marks a Swedish text that is kept now and translated with L where it
-// is shown (tables of column titles and the like). It returns s unchanged;
-// it exists so that the key test finds the text.
-func K(s string) string { return s }
+// K marks a message id that is kept now and translated with L where it is
+// shown (tables of column titles and the like). It returns id unchanged;
+// it exists so that the key test finds the id.
+func K(id string) string { return id }
 
 func decideLanguage() int32 {
 	langMu.Lock()
@@ -178,13 +222,12 @@ func setEnglish(en bool) {
 	storeLanguage(en)
 }
 
-// storeLanguage registers the English table when needed and records the
-// choice; langMu is held. Without a working English table it stays Swedish.
+// storeLanguage sets Fyne's own texts to the language and records the
+// choice; langMu is held.
 func storeLanguage(en bool) int32 {
-	if en && !registerEnglish() {
-		en = false
-	}
-	if !en {
+	if en {
+		registerEnglish()
+	} else {
 		registerFyneSwedish()
 	}
 	s := langSwedish
@@ -195,10 +238,10 @@ func storeLanguage(en bool) int32 {
 	return s
 }
 
-// registerEnglish gives Fyne's lang package the English table and makes
-// sure lookups are English (see the package comment above); it reports
-// whether they are.
-func registerEnglish() bool {
+// registerEnglish makes Fyne's own texts English for an English window on
+// Linux and the BSDs (see the package comment above). Our texts do not
+// need it.
+func registerEnglish() {
 	enOnce.Do(func() {
 		if runtime.GOOS != "darwin" && runtime.GOOS != "windows" && runtime.GOOS != "ios" && runtime.GOOS != "android" {
 			// go-locale reads LANGUAGE unless the locale is C/POSIX, and
@@ -207,25 +250,7 @@ func registerEnglish() bool {
 				slog.Warn("set LANGUAGE", "err", err)
 			}
 		}
-		if err := lang.AddTranslationsForLocale(assets.TranslationsEN, fyne.Locale("en")); err != nil {
-			slog.Error("load English translations", "err", err)
-			return
-		}
-		if lang.L(probeKey) != probeWant {
-			// The localizer follows a system language other than English
-			// (macOS, Windows): give that locale the English table too.
-			loc := lang.SystemLocale()
-			if err := lang.AddTranslationsForLocale(assets.TranslationsEN, loc); err != nil {
-				slog.Error("load English translations", "locale", string(loc), "err", err)
-				return
-			}
-		}
-		enOK = lang.L(probeKey) == probeWant
-		if !enOK {
-			slog.Warn("English texts are not available; the window stays Swedish")
-		}
 	})
-	return enOK
 }
 
 // registerFyneSwedish makes Fyne's own texts (file dialogs, the entry's
@@ -324,7 +349,7 @@ func errorText(err error) string { return L(err.Error()) }
 
 // replyAlertFormat is the body of app.ReplyAlertText with the clinic's name
 // as %s; the key test checks that it still matches app's text.
-const replyAlertFormat = "Ett ärende i %s har fått ett nytt svar från en invånare."
+const replyAlertFormat = "lang.case_has_new_reply_from"
 
 // replyAlert is app.ReplyAlertText in the window's language.
 func replyAlert(clinic string) (title, body string) {
@@ -368,7 +393,7 @@ func readText(m *app.Message) string {
 	if m.ReadByResident.IsZero() {
 		return L(export.TextUnread)
 	}
-	return Lf("Läst av invånaren %s", dayTime(m.ReadByResident, m.At))
+	return Lf("lang.read_by_resident", dayTime(m.ReadByResident, m.At))
 }
 
 // longDate is a day in the window's language: "13 mars 2025" or "13 March

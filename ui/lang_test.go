@@ -39,10 +39,10 @@ const langChildEnv = "MOTTAGNING_LANG_TEST_CHILD"
 // them); unset, none are written.
 const shotsEnv = "MOTTAGNING_LANG_SHOTS"
 
-// uiKeys collects the Swedish texts of the ui sources: the constant first
+// uiKeys collects the message ids of the ui sources: the constant first
 // argument of every call to L, Lf and K. A call whose argument is not a
 // constant (L(st.Label()), L(c.title)) is covered by appKeys or by the K
-// that marked the text.
+// that marked the id.
 func uiKeys(t *testing.T) map[string]string {
 	t.Helper()
 	fset := token.NewFileSet()
@@ -120,7 +120,8 @@ func uiKeys(t *testing.T) map[string]string {
 }
 
 // appKeys collects the Swedish texts that packages app, personnummer and
-// export hand to the UI, which translates them at the boundary.
+// export hand to the UI, which translates them at the boundary by their
+// text (their ids are app.*).
 func appKeys(t *testing.T) map[string]string {
 	t.Helper()
 	keys := map[string]string{}
@@ -243,7 +244,7 @@ func appKeys(t *testing.T) map[string]string {
 	return keys
 }
 
-// mainKeys are the texts of the program around the window (package main
+// mainKeys are the message ids of the program around the window (package main
 // in the repository's root): the start-up failures and the demo seeding's
 // messages (ui.L, ui.Lf) and the flags' help (the third argument of
 // fs.String, fs.Bool, fs.Int), which main translates (issue 17, item 6).
@@ -312,14 +313,14 @@ func stringLit(e ast.Expr) (string, bool) {
 	return "", false
 }
 
-// enTable is assets/translations/en.json.
-func enTable(t *testing.T) map[string]string {
+// table is one of the embedded message tables.
+func table(t *testing.T, name string, data []byte) map[string]string {
 	t.Helper()
-	var en map[string]string
-	if err := json.Unmarshal(assets.TranslationsEN, &en); err != nil {
-		t.Fatalf("assets/translations/en.json: %v", err)
+	var m map[string]string
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("assets/translations/%s: %v", name, err)
 	}
-	return en
+	return m
 }
 
 var verbRE = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*(\.\d+)?[a-zA-Z%]`)
@@ -334,51 +335,94 @@ func verbs(s string) []string {
 	return out
 }
 
-// Every Swedish text the window can show has an English entry, with the
-// same fmt verbs; en.json holds nothing else.
+// idRE is the shape of a message id: the owner, a dot, lower-case words.
+var idRE = regexp.MustCompile(`^[a-z0-9]+\.[a-z0-9_]+$`)
+
+// Issue 17, item 6: every text the window can show has a stable message id
+// with a Swedish and an English text of the same fmt verbs; the two files
+// hold the same ids and nothing else; the code uses no Swedish text where an
+// id belongs; every Swedish text of packages app, sync, export and
+// personnummer that the window shows has its app.* or sync.* id.
 func TestLang_EveryTextHasEnglish(t *testing.T) {
-	keys := uiKeys(t)
-	for k, v := range appKeys(t) {
-		keys[k] = v
-	}
+	used := uiKeys(t)
 	for k, v := range mainKeys(t) {
-		keys[k] = v
+		used[k] = v
 	}
-	en := enTable(t)
-	var missing []string
-	for k, from := range keys {
-		v, ok := en[k]
+	sv := table(t, "sv.json", assets.TranslationsSV)
+	en := table(t, "en.json", assets.TranslationsEN)
+	if len(sv) < 800 {
+		t.Fatalf("sv.json has only %d texts", len(sv))
+	}
+	for id, s := range sv {
+		e, ok := en[id]
 		switch {
+		case !idRE.MatchString(id):
+			t.Errorf("sv.json: %q is not a message id (owner.words)", id)
 		case !ok:
-			missing = append(missing, fmt.Sprintf("%s: %q", from, k))
-		case strings.TrimSpace(v) == "":
-			t.Errorf("en.json: %q has an empty translation", k)
-		case !slices.Equal(verbs(k), verbs(v)):
-			t.Errorf("en.json: %q → %q: the fmt verbs differ", k, v)
-		case strings.Contains(k, "{{") || strings.Contains(v, "{{"):
-			t.Errorf("en.json: %q → %q: {{ would be read as a Fyne template", k, v)
+			t.Errorf("en.json has no %q (sv.json: %q)", id, s)
+		case strings.TrimSpace(s) == "" || strings.TrimSpace(e) == "":
+			t.Errorf("%q has an empty text", id)
+		case !slices.Equal(verbs(s), verbs(e)):
+			t.Errorf("%q: the fmt verbs differ: %q → %q", id, s, e)
+		case strings.Contains(s, "{{") || strings.Contains(e, "{{"):
+			t.Errorf("%q: {{ in a text", id)
+		}
+	}
+	for id := range en {
+		if _, ok := sv[id]; !ok {
+			t.Errorf("en.json: %q is not in sv.json", id)
+		}
+	}
+	var missing []string
+	for id, from := range used {
+		if _, ok := sv[id]; !ok {
+			missing = append(missing, fmt.Sprintf("%s: %q", from, id))
 		}
 	}
 	sort.Strings(missing)
 	for _, m := range missing {
-		t.Errorf("no English in assets/translations/en.json for %s", m)
+		t.Errorf("%s is not a message id of assets/translations/sv.json (a Swedish text where an id belongs, or a new text without an entry)", m)
+	}
+	// app.* and sync.*: the Swedish texts of other packages, looked up by text.
+	foreign := map[string]string{} // Swedish → id
+	for id, s := range sv {
+		if strings.HasPrefix(id, "app.") || strings.HasPrefix(id, "sync.") {
+			if other, ok := foreign[s]; ok {
+				t.Errorf("%q and %q have the same Swedish text %q", id, other, s)
+			}
+			foreign[s] = id
+		}
+	}
+	appTexts := appKeys(t)
+	for _, id := range syncErrorTexts {
+		appTexts[sv[id]] = "syncErrorTexts"
+	}
+	for _, id := range rejectTexts {
+		appTexts[sv[id]] = "rejectTexts"
+	}
+	for s, from := range appTexts {
+		if _, ok := foreign[s]; !ok {
+			t.Errorf("%s: the text %q has no app.* id in assets/translations/sv.json", from, s)
+		}
 	}
 	var stale []string
-	for k := range en {
-		if _, ok := keys[k]; !ok {
-			stale = append(stale, k)
+	for id, s := range sv {
+		_, isUsed := used[id]
+		_, isApp := appTexts[s]
+		if !isUsed && !(isApp && (strings.HasPrefix(id, "app.") || strings.HasPrefix(id, "sync."))) {
+			stale = append(stale, id)
 		}
 	}
 	sort.Strings(stale)
-	for _, k := range stale {
-		t.Errorf("en.json: %q is not a text of the UI any more; remove it", k)
+	for _, id := range stale {
+		t.Errorf("sv.json: %q (%q) is not a text of the UI any more; remove it from both files", id, sv[id])
 	}
 }
 
 // The texts the UI builds from app's and export's with a format of its own
 // still match them, so that the Swedish stays as app writes it.
 func TestLang_FormatsMatchAppTexts(t *testing.T) {
-	if _, body := app.ReplyAlertText("Vårdcentralen X"); body != fmt.Sprintf(replyAlertFormat, "Vårdcentralen X") {
+	if _, body := app.ReplyAlertText("Vårdcentralen X"); body != fmt.Sprintf(L(replyAlertFormat), "Vårdcentralen X") {
 		t.Errorf("replyAlertFormat does not make app.ReplyAlertText's body %q", body)
 	}
 	m := &app.Message{At: now, ReadByResident: now.Add(time.Hour)}
@@ -390,15 +434,24 @@ func TestLang_FormatsMatchAppTexts(t *testing.T) {
 	}
 }
 
-// In Swedish, L and Lf leave the text as it is and Fyne's lang is not asked.
-func TestLang_SwedishIsIdentity(t *testing.T) {
+// In Swedish, L gives an id's Swedish text, an app text itself and any
+// other text unchanged.
+func TestLang_SwedishTexts(t *testing.T) {
 	if English() {
 		t.Fatal("the tests run in Swedish (TestMain)")
 	}
-	if got := L("Logga in"); got != "Logga in" {
-		t.Errorf("L(Logga in) = %q", got)
+	for in, want := range map[string]string{
+		"start.sign_in":          "Logga in",
+		app.StatusClosed.Label(): app.StatusClosed.Label(),
+		"Vårdcentralen Centrum":  "Vårdcentralen Centrum",
+		"no.such_id":             "no.such_id",
+		"":                       "",
+	} {
+		if got := L(in); got != want {
+			t.Errorf("L(%q) = %q, want %q", in, got, want)
+		}
 	}
-	if got := Lf("%d av %d ärenden", 3, 7); got != "3 av 7 ärenden" {
+	if got := Lf("caselist.of_cases", 3, 7); got != "3 av 7 ärenden" {
 		t.Errorf("Lf = %q", got)
 	}
 	if got := thousands(12345); got != "12\u00a0345" {
@@ -507,8 +560,12 @@ func TestLang_EnglishSignInAndCaseList(t *testing.T) {
 	if !English() {
 		t.Fatalf("%s=en: the window is not English", LangEnv)
 	}
-	if got := L("Mottagningens ärenden"); got != "Clinic cases" {
-		t.Fatalf("L(Mottagningens ärenden) = %q", got)
+	if got := L(textClinicCases); got != "Clinic cases" {
+		t.Fatalf("L(%s) = %q", textClinicCases, got)
+	}
+	// A text of package app, given in Swedish, is English too.
+	if got := L(app.StatusClosed.Label()); got != "Closed" {
+		t.Fatalf("L(%q) = %q", app.StatusClosed.Label(), got)
 	}
 	f := newFixture(t, false, nil)
 	fyne.CurrentApp().Settings().SetTheme(theme.DefaultTheme())

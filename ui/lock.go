@@ -15,10 +15,10 @@ import (
 
 // Texts of the lock screen.
 const (
-	textLocked     = "Mottagning är låst"
-	textLockedHelp = "Skärmen låstes efter en stund utan aktivitet, så att ingen annan ser patientuppgifter. Skriv ditt lösenord för att fortsätta där du var."
-	textUnlock     = "Lås upp"
-	textLockNow    = "Lås"
+	textLocked     = "lock.mottagning_locked"
+	textLockedHelp = "lock.screen_was_locked_after_while"
+	textUnlock     = "lock.unlock"
+	textLockNow    = "lock.lock"
 )
 
 // errOtherStaff: the password given on the lock screen belongs to someone

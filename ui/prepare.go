@@ -11,10 +11,10 @@ import (
 
 // Texts of the preparation screen.
 const (
-	textPrepTitle  = "Skapar demodata …"
-	textPrepCount  = "%s av %s ärenden"
-	textPrepIntro  = "Demodatabasen skapas en gång. Det kan ta en stund med många ärenden."
-	textPrepFailed = "Demodata kunde inte skapas."
+	textPrepTitle  = "prepare.creating_demo_data"
+	textPrepCount  = "prepare.of_cases"
+	textPrepIntro  = "prepare.demo_database_created_once_many"
+	textPrepFailed = "prepare.demo_data_could_not_created"
 )
 
 // Prepare is a long job that must finish before anyone signs in (the demo

@@ -55,7 +55,7 @@ func TestPrepare_DemoSeedShowsProgressThenSignIn(t *testing.T) {
 	if p == nil || win.Content() != p.content || u.start != nil {
 		t.Fatal("the window should show the preparation first")
 	}
-	if !strings.Contains(test.RenderToMarkup(win.Canvas()), textPrepTitle) {
+	if !strings.Contains(test.RenderToMarkup(win.Canvas()), L(textPrepTitle)) {
 		t.Error("the preparation screen does not say what it does")
 	}
 	// Apply the progress one step at a time, as the window would.
@@ -78,7 +78,7 @@ func TestPrepare_DemoSeedShowsProgressThenSignIn(t *testing.T) {
 	if len(seen) < 4 || seen[len(seen)-1] != 1 {
 		t.Errorf("progress values %v: want several steps, ending at 1", seen)
 	}
-	if want := Lf(textPrepCount, thousands(total), thousands(total)); p.count.Text != want {
+	if want := Lf(L(textPrepCount), thousands(total), thousands(total)); p.count.Text != want {
 		t.Errorf("count %q, want %q", p.count.Text, want)
 	}
 	if u.start == nil || win.Content() != u.start.content || u.prepare != nil {
@@ -101,7 +101,7 @@ func TestPrepare_FailureIsShown(t *testing.T) {
 	})
 	u.tasks.wait()
 	if u.start != nil || u.prepare == nil || !u.prepare.errText.Visible() ||
-		!strings.Contains(u.prepare.errText.Text, "Disken är full") || !strings.HasPrefix(u.prepare.errText.Text, textPrepFailed) {
+		!strings.Contains(u.prepare.errText.Text, "Disken är full") || !strings.HasPrefix(u.prepare.errText.Text, L(textPrepFailed)) {
 		t.Errorf("failure: start %v, message %q", u.start != nil, u.prepare.errText.Text)
 	}
 }

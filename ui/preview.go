@@ -22,44 +22,44 @@ import (
 
 // Texts of the citizen preview.
 const (
-	textPvTab         = "Förhandsgranska"
-	textPvTitle       = "Förhandsgranska som invånare"
-	textPvIntro       = "Så här ser invånaren e-tjänsten, meddelandet och aviseringen. Ingenting sparas och ingenting skickas."
-	textPvEServiceTab = "E-tjänst"
-	textPvMessageTab  = "Meddelande och avisering"
-	textPvEService    = "E-tjänst:"
-	textPvPersona     = "Som:"
-	textPvLoading     = "Hämtar e-tjänster …"
-	textPvListFailed  = "Något gick fel när e-tjänsterna skulle hämtas. Försök igen."
-	textPvNoForm      = "E-tjänsten har inget formulär att förhandsgranska."
-	textPvPickService = "Välj en e-tjänst."
-	textPvVersion     = "%s – publicerad version %d"
-	textPvDraft       = "%s – utkast"
-	textPvNoVersion   = "%s – inget formulär"
-	textPvSubmit      = "Skicka (förhandsgranskning)"
-	textPvWouldSend   = "Det här skulle skickas in (förhandsgranskning – ingenting sparas):"
-	textPvNothing     = "Inga svar skulle skickas in."
-	textPvRefused     = "Servern skulle neka inskickningen. Rätta det som är markerat vid fälten."
-	textPvDemoPerson  = "%s, %d år (demodata)"
-	textPvMadeUp      = "Påhittad person, %d år"
-	textPvChildOf     = "i ombudsläge för %s"
-	textPvOnDate      = "Den %s"
-	textPvSignInOK    = "Kan logga in med e-legitimation."
-	textPvLocked      = "Inloggningen är låst. Invånaren kan inte logga in och kan inte använda e-tjänster (R10)."
-	textPvNoSignIn    = "Invånaren kan inte logga in och kan inte använda e-tjänster."
-	textPvProxyOK     = "Får agera som ombud för barnet (R5)."
-	textPvProxyNo     = "Ombudsläge nekas: %s"
-	textPvOwnView     = "Barnet loggar nu in själv. Så här ser barnets egen vy ut:"
-	textPvAvailable   = "E-tjänsten är tillgänglig."
-	textPvUnavailable = "E-tjänsten är inte tillgänglig: %s"
-	textPvTemplate    = "Meddelandemall:"
-	textPvNoTemplates = "Mottagningen har inga meddelandemallar."
-	textPvInbox       = "Inkorgen"
-	textPvSMS         = "Sms"
-	textPvEmail       = "E-post"
-	textPvEmailSubj   = "Ämne: %s"
-	textPvNoCaseData  = "Aviseringarna är alltid exakt de här texterna. De innehåller aldrig något om ärendet, inget namn och ingen länk (R4)."
-	textPvTplFailed   = "Något gick fel när meddelandemallarna skulle hämtas. Försök igen."
+	textPvTab         = "common.preview"
+	textPvTitle       = "preview.preview_as_resident"
+	textPvIntro       = "preview.how_resident_sees_e_service"
+	textPvEServiceTab = "common.e_service"
+	textPvMessageTab  = "preview.message_notification"
+	textPvEService    = "preview.e_service"
+	textPvPersona     = "preview.as_label"
+	textPvLoading     = "common.loading_e_services"
+	textPvListFailed  = "common.something_went_wrong_while_loading"
+	textPvNoForm      = "preview.e_service_has_no_form"
+	textPvPickService = "preview.choose_e_service"
+	textPvVersion     = "preview.published_version"
+	textPvDraft       = "preview.draft"
+	textPvNoVersion   = "preview.no_form"
+	textPvSubmit      = "preview.send_preview"
+	textPvWouldSend   = "preview.would_submitted_preview_nothing_stored"
+	textPvNothing     = "preview.no_answers_would_submitted"
+	textPvRefused     = "preview.server_would_refuse_submission_fix"
+	textPvDemoPerson  = "preview.years_demo_data"
+	textPvMadeUp      = "preview.made_up_person_years"
+	textPvChildOf     = "preview.proxy_mode"
+	textPvOnDate      = "preview.on_date"
+	textPvSignInOK    = "preview.sign_e_id"
+	textPvLocked      = "preview.login_locked_resident_cannot_sign"
+	textPvNoSignIn    = "preview.resident_cannot_sign_cannot_use"
+	textPvProxyOK     = "preview.may_act_as_proxy_child"
+	textPvProxyNo     = "preview.proxy_mode_refused"
+	textPvOwnView     = "preview.child_now_signs_personally_child"
+	textPvAvailable   = "preview.e_service_available"
+	textPvUnavailable = "preview.e_service_not_available"
+	textPvTemplate    = "preview.message_template"
+	textPvNoTemplates = "preview.clinic_has_no_message_templates"
+	textPvInbox       = "preview.the_inbox"
+	textPvSMS         = "common.text_message"
+	textPvEmail       = "common.e_mail"
+	textPvEmailSubj   = "preview.subject"
+	textPvNoCaseData  = "preview.notifications_always_exactly_these_texts"
+	textPvTplFailed   = "common.something_went_wrong_while_loading_2"
 )
 
 // The personas of the preview, in the order the choice lists them.
@@ -74,11 +74,11 @@ const (
 )
 
 var personaLabels = []string{
-	personaAdult:     K("Vuxen"),
-	personaProxy:     K("Vårdnadshavare till barn 12 år 11 mån i ombudsläge"),
-	personaTurned13:  K("Samma barn på 13-årsdagen"),
-	personaProtected: K("Vårdnadshavare eller barn med skyddad identitet"),
-	personaLocked:    K("Låst inloggning"),
+	personaAdult:     K("preview.adult"),
+	personaProxy:     K("preview.guardian_child_aged_12_years"),
+	personaTurned13:  K("preview.same_child_13th_birthday"),
+	personaProtected: K("preview.guardian_or_child_protected_identity"),
+	personaLocked:    K("common.sign_locked"),
 }
 
 // persona is who the preview shows the e-service to: the resident who

@@ -111,14 +111,14 @@ func TestPreview_Adult_LiveLogicAndValidation(t *testing.T) {
 	if !per.demo || per.who.ID != r.demoID(demo.AdultSMS) && per.who.PNR.AgeOn(now) < 18 {
 		t.Errorf("the adult persona should be an adult of the demo data set, got %q", describePersona(per))
 	}
-	if !p.decision.allowed || p.view == nil || !slices.Contains(r.lines(), textPvAvailable) {
+	if !p.decision.allowed || p.view == nil || !slices.Contains(r.lines(), L(textPvAvailable)) {
 		t.Fatalf("an adult may use the e-service: %q", r.lines())
 	}
 	v := p.view
 	if v.shown("antal") {
 		t.Error("the follow-up is hidden until Röker du? is Ja")
 	}
-	v.row("rokare").input.(*widget.RadioGroup).SetSelected(textFvYes)
+	v.row("rokare").input.(*widget.RadioGroup).SetSelected(L(textFvYes))
 	if !v.shown("antal") {
 		t.Fatal("the follow-up should appear when its condition holds")
 	}
@@ -143,7 +143,7 @@ func TestPreview_Adult_LiveLogicAndValidation(t *testing.T) {
 	if got := v.errorsShown(); !slices.Equal(got, []string{"Fyll i ”Vilken vårdcentral går du till?”."}) {
 		t.Errorf("errors after Skicka: %q", got)
 	}
-	if p.result.Text != textPvRefused || !p.result.Visible() {
+	if p.result.Text != L(textPvRefused) || !p.result.Visible() {
 		t.Errorf("result %q", p.result.Text)
 	}
 	assertMarkup(t, "preview_adult_required.xml", r.f.win.Canvas())
@@ -155,12 +155,12 @@ func TestPreview_Adult_LiveLogicAndValidation(t *testing.T) {
 	}
 	test.Type(v.row("vc").input.(*widget.Entry), "Vårdcentralen Centrum")
 	// Answer Nej: the follow-up hides and its answer is not submitted.
-	v.row("rokare").input.(*widget.RadioGroup).SetSelected(textFvNo)
+	v.row("rokare").input.(*widget.RadioGroup).SetSelected(L(textFvNo))
 	if v.shown("antal") {
 		t.Error("Nej hides the follow-up again")
 	}
 	test.Tap(p.submit)
-	want := textPvWouldSend + "\nRöker du?: Nej\nVilken vårdcentral går du till?: Vårdcentralen Centrum"
+	want := L(textPvWouldSend) + "\nRöker du?: Nej\nVilken vårdcentral går du till?: Vårdcentralen Centrum"
 	if p.result.Text != want {
 		t.Errorf("what would be submitted:\n%s\nwant\n%s", p.result.Text, want)
 	}
@@ -184,7 +184,7 @@ func TestR5_PreviewGuardianOf12y11m(t *testing.T) {
 		if !strings.Contains(describePersona(per), "12 år (demodata)") {
 			t.Errorf("persona %q", describePersona(per))
 		}
-		if !slices.Contains(r.lines(), textPvProxyOK) {
+		if !slices.Contains(r.lines(), L(textPvProxyOK)) {
 			t.Errorf("proxy %v: the guardian may act for the child: %q", proxy, r.lines())
 		}
 		if r.p.decision.allowed != proxy || (r.p.view != nil) != proxy {
@@ -209,7 +209,7 @@ func TestR8_PreviewSameChildOn13thBirthday(t *testing.T) {
 		t.Fatalf("persona %q", describePersona(per))
 	}
 	want := "Ombudsläge nekas: " + app.ProxyChildTooOld.Message()
-	if l := r.lines(); !slices.Contains(l, want) || !slices.Contains(l, textPvOwnView) {
+	if l := r.lines(); !slices.Contains(l, want) || !slices.Contains(l, L(textPvOwnView)) {
 		t.Errorf("lines %q, want %q and the child's own view", l, want)
 	}
 	if !r.p.decision.allowed || r.p.view == nil {
@@ -241,8 +241,8 @@ func TestR10_PreviewLockedLogin(t *testing.T) {
 	if r.p.currentPersona().who.ID != r.demoID(demo.Locked) {
 		t.Errorf("the locked persona should be the demo data set's locked resident")
 	}
-	if l := r.lines(); !slices.Equal(l, []string{textPvLocked}) || r.p.decision.allowed || r.p.view != nil {
-		t.Errorf("lines %q, want only %q and no form", l, textPvLocked)
+	if l := r.lines(); !slices.Equal(l, []string{L(textPvLocked)}) || r.p.decision.allowed || r.p.view != nil {
+		t.Errorf("lines %q, want only %q and no form", l, L(textPvLocked))
 	}
 	assertMarkup(t, "preview_locked.xml", r.f.win.Canvas())
 }

@@ -26,17 +26,17 @@ type SecondFactor interface {
 }
 
 const (
-	textTOTP         = "Tvåstegsverifiering"
-	textTOTPScan     = "1. Skanna koden med en autentiseringsapp i telefonen (till exempel Microsoft Authenticator, Google Authenticator eller FreeOTP). Går det inte att skanna: skriv in nyckeln under bilden."
-	textTOTPType     = "2. Skriv de sex siffror som appen visar:"
-	textTOTPConfirm  = "Bekräfta"
-	textTOTPDone     = "Klart. Från och med nu frågar inloggningen efter en engångskod från appen."
-	textTOTPRecovery = "Dina återställningskoder. Var och en fungerar en gång, i stället för en engångskod, om du inte har telefonen. Spara dem på ett säkert ställe nu: de visas inte igen."
-	textTOTPConflict = "Du har redan en autentiseringsapp. Har du bytt telefon kan behörighetsadministratören ta bort den gamla, så att du kan lägga till den nya."
-	textTOTPBadCode  = "Koden stämde inte. Kontrollera att telefonens klocka går rätt och skriv nästa kod som appen visar."
-	textTOTPOffline  = "Servern kunde inte nås, så ingenting ändrades. Försök igen när datorn är ansluten."
-	textTOTPNeedCode = "Skriv de sex siffrorna från appen."
-	textCopyCodes    = "Kopiera koderna"
+	textTOTP         = "secondfactor.two_step_verification"
+	textTOTPScan     = "secondfactor.1_scan_code_authenticator_app"
+	textTOTPType     = "secondfactor.2_type_six_digits_app"
+	textTOTPConfirm  = "secondfactor.confirm"
+	textTOTPDone     = "secondfactor.done_from_now_signing_asks"
+	textTOTPRecovery = "secondfactor.your_recovery_codes_each_works"
+	textTOTPConflict = "secondfactor.you_already_have_authenticator_app"
+	textTOTPBadCode  = "secondfactor.code_did_not_match_check"
+	textTOTPOffline  = "secondfactor.server_could_not_reached_so"
+	textTOTPNeedCode = "secondfactor.type_six_digits_from_app"
+	textCopyCodes    = "secondfactor.copy_codes"
 )
 
 // totpErrorText is the Swedish text of an enrolment error.
@@ -78,7 +78,7 @@ func showTOTPDialog(ctx context.Context, tk *tasks, sf SecondFactor, win fyne.Wi
 	d.errText.Hide()
 	wait := widget.NewProgressBarInfinite()
 	d.body = container.NewVBox(wait, d.errText)
-	d.dlg = dialog.NewCustom(L(textTOTP), L("Stäng"), container.NewPadded(d.body), win)
+	d.dlg = dialog.NewCustom(L(textTOTP), L("common.close"), container.NewPadded(d.body), win)
 	d.dlg.Resize(fyne.NewSize(560, 640))
 	d.dlg.Show()
 	tk.run(func() func() {

@@ -26,43 +26,42 @@ type TemplateSource interface {
 
 // Texts of Skicka ärende (and, where shared, massutskick).
 const (
-	textSendTitle      = "Skicka ärende"
-	textStepTemplate   = "1. Meddelandemall"
-	textStepResident   = "2. Invånarens personnummer"
-	textStepMessage    = "3. Meddelande"
-	textChooseTemplate = "Välj meddelandemall"
-	textLoadingTpl     = "Hämtar meddelandemallar …"
-	textNoTemplates    = "Mottagningen har inga meddelandemallar ännu. En lokal administratör lägger upp dem."
-	textTplFailed      = "Något gick fel när meddelandemallarna skulle hämtas. Försök igen."
-	textKindInfo       = "Information: invånaren kan inte svara. Ärendet avslutas när det har skickats."
-	textKindQuestion   = "Fråga: invånaren kan svara. Ärendet väntar på invånaren tills svaret kommer."
-	textPNRHint        = "ÅÅÅÅMMDD-NNNN"
-	textPNRHelp        = "Skriv personnumret med 12 siffror (ÅÅÅÅMMDD-NNNN) eller 10 siffror (ÅÅMMDD-NNNN)."
-	textPNRPressEnter  = "Tryck Enter för att hämta invånaren, eller skriv numret med 12 siffror."
-	textLookingUp      = "Hämtar invånaren …"
-	textNotFound       = "Det finns ingen invånare med det personnumret. Kontrollera numret."
-	textLookupFailed   = "Något gick fel när invånaren skulle hämtas. Försök igen."
-	textSubject        = "Ämne"
-	textMessage        = "Meddelande"
-	textSubjectEmpty   = "Skriv ett ämne."
-	textTextEmpty      = "Skriv ett meddelande."
-	textUseTemplate    = "Använd mallens text"
-	textEdited         = "Du har ändrat texten, så den byttes inte mot den nya mallens."
-	textCancel         = "Avbryt"
-	textAskDiscardBody = "Meddelandet du skrivit har inte skickats och försvinner om du avbryter."
-	textSendButton     = "Skicka"
-	textSending        = "Skickar …"
-	textShortcutHint   = "Ctrl+Enter skickar"
-	textSendFailed     = "Något gick fel när ärendet skulle skickas. Försök igen."
-	textSendInvalid    = "Kontrollera ämne och meddelande."
-	textCannotSend     = "Ärendet kan inte skickas"
-	textNothingSent    = "Ärendet kan inte skickas. Inget har skickats."
-	textCanReceive     = "Invånaren kan ta emot ärendet."
-	textAddressHidden  = "Visas inte – skyddade personuppgifter"
-	textChoiceCaption  = "Bara invånaren kan ändra valet, i sina inställningar på 1177."
-	textChoiceChild    = "Barnet är under 13 år: vårdnadshavarna aviseras, se ovan."
-	textNoContact      = "Invånaren delar inte sitt mobilnummer eller sin e-postadress med vården."
-	textQueued         = "Ärendet är köat och skickas när datorn är ansluten."
+	textSendTitle      = "common.send_case"
+	textStepTemplate   = "send.1_message_template"
+	textStepResident   = "send.2_resident_personnummer"
+	textStepMessage    = "send.3_message"
+	textChooseTemplate = "send.choose_message_template"
+	textLoadingTpl     = "send.loading_message_templates"
+	textNoTemplates    = "send.clinic_has_no_message_templates"
+	textTplFailed      = "common.something_went_wrong_while_loading_2"
+	textKindInfo       = "send.information_resident_cannot_reply_case"
+	textKindQuestion   = "send.question_resident_reply_case_waits"
+	textPNRHint        = "common.yyyymmdd_nnnn"
+	textPNRHelp        = "send.enter_personnummer_12_digits_yyyymmdd"
+	textPNRPressEnter  = "send.press_enter_look_up_resident"
+	textLookingUp      = "send.looking_up_resident"
+	textNotFound       = "send.there_no_resident_personnummer_check"
+	textLookupFailed   = "send.something_went_wrong_while_looking"
+	textSubject        = "common.subject"
+	textMessage        = "send.message"
+	textSubjectEmpty   = "send.enter_subject"
+	textTextEmpty      = "send.write_message"
+	textUseTemplate    = "send.use_template_text"
+	textEdited         = "send.you_have_changed_text_so"
+	textCancel         = "common.cancel"
+	textAskDiscardBody = "send.message_you_wrote_has_not"
+	textSendButton     = "send.send"
+	textShortcutHint   = "send.ctrl_enter_sends"
+	textSendFailed     = "send.something_went_wrong_while_sending"
+	textSendInvalid    = "send.check_subject_message"
+	textCannotSend     = "send.case_cannot_sent"
+	textNothingSent    = "send.case_cannot_sent_nothing_has"
+	textCanReceive     = "send.resident_receive_case"
+	textAddressHidden  = "send.not_shown_protected_personal_data"
+	textChoiceCaption  = "send.only_resident_change_choice_their"
+	textChoiceChild    = "send.child_under_13_guardians_notified"
+	textNoContact      = "send.resident_does_not_share_their"
+	textQueued         = "send.case_queued_will_sent_when"
 )
 
 // sentText is what the window says once Skicka ärende has saved the case:
@@ -102,10 +101,10 @@ var choiceOptions = []struct {
 	choice app.NotifyChoice
 	label  string
 }{
-	{app.NotifySMS, K("SMS")},
-	{app.NotifyEmail, K("E-post")},
-	{app.NotifyBoth, K("Båda")},
-	{app.NotifyNone, K("Ingen")},
+	{app.NotifySMS, K("send.sms")},
+	{app.NotifyEmail, K("common.e_mail")},
+	{app.NotifyBoth, K("send.both")},
+	{app.NotifyNone, K("send.none")},
 }
 
 // choiceLabel is the radio option of a choice, in the window's language.
@@ -115,27 +114,27 @@ func choiceLabel(c app.NotifyChoice) string {
 			return L(o.label)
 		}
 	}
-	return L("Ingen")
+	return L("send.none")
 }
 
 // factText is the plain-Swedish text of a non-blocking fact.
 func factText(f app.FactKind, v *app.ResidentView) string {
 	switch f {
 	case app.FactChildInbox:
-		return L("Barnet är under 13 år. Meddelandet hamnar i barnets inkorg, där vårdnadshavare i ombudsläge kan läsa det.")
+		return L("send.child_under_13_message_goes")
 	case app.FactProtectedIdentity:
-		return L("Invånaren har skyddade personuppgifter. Adressen visas inte.")
+		return L("send.resident_has_protected_personal_data")
 	case app.FactNoNotification:
 		if v != nil && v.Child {
-			return L("Ingen vårdnadshavare aviseras: ingen som får vara ombud har fyllt i kontaktuppgifter under barnets inställningar. Meddelandet hamnar ändå i barnets inkorg.")
+			return L("send.no_guardian_notified_nobody_who")
 		}
-		return L("Invånaren har inte valt någon avisering. Meddelandet hamnar i inkorgen, men ingen får sms eller e-post om det.")
+		return L("send.resident_has_not_chosen_any")
 	}
 	return string(f)
 }
 
 // textCoordination labels a samordningsnummer (day of birth + 60).
-const textCoordination = "Numret är ett samordningsnummer (personen är inte folkbokförd i Sverige)."
+const textCoordination = "send.number_coordination_number_person_not"
 
 // turns13Text warns that proxy mode ends on the child's 13th birthday.
 func turns13Text(birthday, now time.Time) string {
@@ -143,9 +142,9 @@ func turns13Text(birthday, now time.Time) string {
 	date := longDate(birthday)
 	switch {
 	case days <= 1:
-		return Lf("Barnet fyller 13 år i morgon (%s). Från den dagen kan ingen vårdnadshavare läsa eller svara i barnets namn – barnet loggar in själv med egen e-legitimation.", date)
+		return Lf("send.child_turns_13_tomorrow_from", date)
 	default:
-		return Lf("Barnet fyller 13 år om %d dagar (%s). Från den dagen kan ingen vårdnadshavare läsa eller svara i barnets namn – barnet loggar in själv med egen e-legitimation.", days, date)
+		return Lf("send.child_turns_13_days_from", days, date)
 	}
 }
 
@@ -154,17 +153,17 @@ func turns13Text(birthday, now time.Time) string {
 func guardianText(g app.GuardianView) string {
 	name := g.Name
 	if name == "" {
-		name = L("Vårdnadshavare")
+		name = L("common.guardians")
 	}
 	switch {
 	case g.Notified:
-		return Lf("%s – aviseras", name)
+		return Lf("send.notified", name)
 	case g.Blocked:
-		return Lf("%s – ombudsbehörigheten är spärrad, aviseras inte", name)
+		return Lf("send.proxy_access_blocked_not_notified", name)
 	case !g.MayAct:
-		return Lf("%s – kan inte vara ombud, aviseras inte", name)
+		return Lf("send.cannot_act_as_proxy_not", name)
 	}
-	return Lf("%s – aviseras inte (har inte fyllt i kontaktuppgifter under barnets inställningar)", name)
+	return Lf("send.not_notified_has_not_entered", name)
 }
 
 // offeredTemplates keeps the templates Skicka ärende and massutskick start
@@ -183,7 +182,7 @@ func offeredTemplates(all []app.MessageTemplate) []app.MessageTemplate {
 
 // textTemplateRetired: the template was taken out of use after it was
 // chosen (another administrator, or sync).
-const textTemplateRetired = "Mallen har tagits ur bruk sedan du valde den. Inget skickades – välj en annan mall."
+const textTemplateRetired = "send.template_was_taken_out_use"
 
 func templateOption(t app.MessageTemplate) string { return t.Name + " (" + L(t.Kind.Label()) + ")" }
 
@@ -227,7 +226,7 @@ func checkMessageFields(subject, text string, subjectMsg, textMsg *widget.Label)
 		fieldMessage(subjectMsg, L(textSubjectEmpty), true)
 		ok = false
 	case utf8.RuneCountInString(subject) > app.MaxSubjectLen:
-		fieldMessage(subjectMsg, Lf("Ämnet får vara högst %d tecken.", app.MaxSubjectLen), true)
+		fieldMessage(subjectMsg, Lf("send.subject_may_at_most_characters", app.MaxSubjectLen), true)
 		ok = false
 	default:
 		fieldMessage(subjectMsg, "", false)
@@ -237,7 +236,7 @@ func checkMessageFields(subject, text string, subjectMsg, textMsg *widget.Label)
 		fieldMessage(textMsg, L(textTextEmpty), true)
 		ok = false
 	case utf8.RuneCountInString(text) > app.MaxTextLen:
-		fieldMessage(textMsg, Lf("Meddelandet får vara högst %d tecken.", app.MaxTextLen), true)
+		fieldMessage(textMsg, Lf("send.message_may_at_most_characters", app.MaxTextLen), true)
 		ok = false
 	default:
 		fieldMessage(textMsg, "", false)
@@ -567,10 +566,10 @@ func (s *sendScreen) buildPanel() {
 	s.okBox = container.NewHBox(widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon())), ok)
 
 	form := widget.NewForm(
-		widget.NewFormItem(L("Ålder"), s.age),
-		widget.NewFormItem(L("Adress"), s.address),
-		widget.NewFormItem(L("Avisering"), container.NewVBox(s.choice, s.choiceNote)),
-		widget.NewFormItem(L("Kontakt"), s.contact),
+		widget.NewFormItem(L("send.age"), s.age),
+		widget.NewFormItem(L("send.address"), s.address),
+		widget.NewFormItem(L("send.notification"), container.NewVBox(s.choice, s.choiceNote)),
+		widget.NewFormItem(L("send.contact"), s.contact),
 	)
 	s.panel = container.NewVBox(widget.NewSeparator(), s.name, s.blockBox, s.okBox, s.factBox, form)
 	s.panel.Hide()
@@ -779,7 +778,7 @@ func (s *sendScreen) lookup(n personnummer.Number) {
 func (s *sendScreen) showResident(v *app.ResidentView) {
 	s.resident = v
 	s.name.SetText(v.Name)
-	s.age.SetText(Lf("%d år", v.Age))
+	s.age.SetText(Lf("send.years", v.Age))
 	if v.Address == nil {
 		s.address.SetText(L(textAddressHidden))
 	} else {
@@ -794,10 +793,10 @@ func (s *sendScreen) showResident(v *app.ResidentView) {
 	}
 	var contact []string
 	if v.Mobile != "" {
-		contact = append(contact, Lf("Mobil: %s", v.Mobile))
+		contact = append(contact, Lf("send.mobile", v.Mobile))
 	}
 	if v.Email != "" {
-		contact = append(contact, Lf("E-post: %s", v.Email))
+		contact = append(contact, Lf("send.email", v.Email))
 	}
 	if len(contact) == 0 {
 		contact = append(contact, L(textNoContact))
@@ -841,7 +840,7 @@ func (s *sendScreen) showReach(r app.Reachability) {
 	s.factText.SetText(strings.Join(facts, "\n\n"))
 	var gs []string
 	if child && v != nil && r.OK() {
-		gs = append(gs, L("Vårdnadshavare:"))
+		gs = append(gs, L("send.guardians"))
 		for _, g := range v.Guardians {
 			gs = append(gs, "• "+guardianText(g))
 		}

@@ -141,7 +141,7 @@ func TestSend_PersonnummerValidatedAsYouType(t *testing.T) {
 	r := newSend(t, f, demo.StaffReceiver, "Vårdcentralen Centrum")
 	s := r.s
 	test.Type(s.pnr, "2000")
-	if s.pnrMsg.Text != textPNRHelp || s.pnrMsg.Importance == widget.DangerImportance {
+	if s.pnrMsg.Text != L(textPNRHelp) || s.pnrMsg.Importance == widget.DangerImportance {
 		t.Errorf("while typing: %q (importance %v), want the help text, not an error", s.pnrMsg.Text, s.pnrMsg.Importance)
 	}
 	test.Type(s.pnr, "0101-2385") // a wrong check digit
@@ -186,8 +186,8 @@ func TestSend_TenDigitsWaitForEnter(t *testing.T) {
 	short := strings.ReplaceAll(personaResident(f, t, demo.AdultSMS).PNR.ShortAt(now), "-", "")
 	test.Type(r.s.pnr, short)
 	f.wait()
-	if r.s.panel.Visible() || r.s.pnrMsg.Text != textPNRPressEnter {
-		t.Fatalf("10 digits: message %q, panel %v; want %q and no look-up", r.s.pnrMsg.Text, r.s.panel.Visible(), textPNRPressEnter)
+	if r.s.panel.Visible() || r.s.pnrMsg.Text != L(textPNRPressEnter) {
+		t.Fatalf("10 digits: message %q, panel %v; want %q and no look-up", r.s.pnrMsg.Text, r.s.panel.Visible(), L(textPNRPressEnter))
 	}
 	if log := accessLogNow(f, t, r.sess.ClinicID); len(log) != 0 {
 		t.Fatalf("looked up before Enter: %d entries", len(log))
@@ -215,7 +215,7 @@ func TestSend_UnknownResident(t *testing.T) {
 	}
 	test.Type(r.s.pnr, unknown.String())
 	f.wait()
-	if r.s.pnrMsg.Text != textNotFound || r.s.panel.Visible() || !r.s.send.Disabled() {
+	if r.s.pnrMsg.Text != L(textNotFound) || r.s.panel.Visible() || !r.s.send.Disabled() {
 		t.Errorf("unknown: message %q, panel %v", r.s.pnrMsg.Text, r.s.panel.Visible())
 	}
 }
@@ -232,7 +232,7 @@ func TestR16_SendQuestionToReachableAdult(t *testing.T) {
 		}
 	}
 	tpl := r.chooseTemplate(t, "Fråga om hur det går")
-	if s.subject.Text != tpl.Subject || s.text.Text != tpl.Body || s.tplMsg.Text != textKindQuestion {
+	if s.subject.Text != tpl.Subject || s.text.Text != tpl.Body || s.tplMsg.Text != L(textKindQuestion) {
 		t.Errorf("template not filled in: subject %q", s.subject.Text)
 	}
 	if !s.send.Disabled() {
@@ -326,8 +326,8 @@ func TestR14_NotificationChoiceReadOnly(t *testing.T) {
 			}
 		}
 		if len(tc.contact) == 0 {
-			if s.contact.Text != textNoContact {
-				t.Errorf("%s: contact %q, want %q", tc.key, s.contact.Text, textNoContact)
+			if s.contact.Text != L(textNoContact) {
+				t.Errorf("%s: contact %q, want %q", tc.key, s.contact.Text, L(textNoContact))
 			}
 			if res.Settings.Mobile != "" && strings.Contains(test.RenderToMarkup(f.win.Canvas()), res.Settings.Mobile) {
 				t.Errorf("%s: an unshared mobile number is shown", tc.key)
@@ -464,8 +464,8 @@ func TestR9_ProtectedIdentityAddressNotShown(t *testing.T) {
 	r.chooseTemplate(t, "Kallelse till årskontroll")
 	r.typePNR(t, demo.Protected)
 	s := r.s
-	if s.address.Text != textAddressHidden {
-		t.Errorf("address %q, want %q", s.address.Text, textAddressHidden)
+	if s.address.Text != L(textAddressHidden) {
+		t.Errorf("address %q, want %q", s.address.Text, L(textAddressHidden))
 	}
 	markup := test.RenderToMarkup(f.win.Canvas())
 	if strings.Contains(markup, "Hemliga") || strings.Contains(markup, "553 99") {
@@ -487,7 +487,7 @@ func TestSend_EmptySubjectOrTextIsRefusedAtTheField(t *testing.T) {
 	before := totalCases(casesPerResident(f, t))
 	test.Tap(r.s.send)
 	f.wait()
-	if r.s.subjectMsg.Text != textSubjectEmpty || !r.s.subjectMsg.Visible() || r.s.textMsg.Text != textTextEmpty {
+	if r.s.subjectMsg.Text != L(textSubjectEmpty) || !r.s.subjectMsg.Visible() || r.s.textMsg.Text != L(textTextEmpty) {
 		t.Errorf("messages %q / %q", r.s.subjectMsg.Text, r.s.textMsg.Text)
 	}
 	assertMarkup(t, "send_empty.xml", f.win.Canvas())
@@ -551,7 +551,7 @@ func TestSend_EditedTextSurvivesTemplateChange(t *testing.T) {
 	}
 	test.Tap(r.s.useTpl)
 	if r.s.text.Text != tpl.Body || r.s.subject.Text != tpl.Subject || r.s.edited.Visible() {
-		t.Errorf("after %q: text %q", textUseTemplate, r.s.text.Text)
+		t.Errorf("after %q: text %q", L(textUseTemplate), r.s.text.Text)
 	}
 	// Untouched text follows the template.
 	tpl = r.chooseTemplate(t, "Komplettering behövs")
@@ -643,7 +643,7 @@ func TestSend_CancelWithWrittenMessageAsks(t *testing.T) {
 	r.chooseTemplate(t, "Kallelse till årskontroll")
 	test.Type(&r.s.text.Entry, " Ta med dina mediciner.")
 	test.Tap(r.s.cancel)
-	if r.quit || !r.s.asked.shown() || r.s.asked.text.Text != textAskDiscardBody {
+	if r.quit || !r.s.asked.shown() || r.s.asked.text.Text != L(textAskDiscardBody) {
 		t.Fatalf("edited text: left %v, asked %v", r.quit, r.s.asked.shown())
 	}
 	test.Tap(r.s.asked.no)
@@ -746,7 +746,7 @@ func TestSend_ReachabilityPanelAgreesWithTheDecision(t *testing.T) {
 		t.Errorf("blocked child: reason shown %v, facts %q", r.s.blockBox.Visible(), r.s.factText.Text)
 	}
 	r.typePNR(t, demo.Coordination)
-	if !r.s.factBox.Visible() || !strings.Contains(r.s.factText.Text, textCoordination) {
+	if !r.s.factBox.Visible() || !strings.Contains(r.s.factText.Text, L(textCoordination)) {
 		t.Errorf("samordningsnummer not labelled: %q", r.s.factText.Text)
 	}
 	r.typePNR(t, demo.Child12y11m)

@@ -23,33 +23,33 @@ type StaffAdmin interface {
 
 // Texts of the role screen.
 const (
-	textSAdmTitle      = "Medarbetares roller"
-	textSAdmLoading    = "Hämtar medarbetare …"
-	textSAdmNone       = "Det finns inga medarbetare att visa."
-	textSAdmNoRole     = "Ingen roll i mottagningen"
-	textSAdmPick       = "Välj en medarbetare i listan för att se och ändra rollerna i mottagningen."
-	textSAdmRolesIn    = "Roller i %s"
-	textSAdmOwn        = "Det här är ditt eget konto. Du kan inte ändra dina egna roller, så att ingen av misstag stänger ute sig själv eller ger sig själv mer behörighet. Be en annan behörighetsadministratör om en ändring."
-	textSAdmOther      = "Roller i andra mottagningar och regionens roller påverkas inte."
-	textSAdmSave       = "Spara"
-	textSAdmRevert     = "Ångra ändringar"
-	textSAdmUnsaved    = "Osparade ändringar"
-	textSAdmSaving     = "Sparar …"
-	textSAdmSaved      = "Rollerna är sparade."
-	textSAdmNoRight    = "Du har inte behörighet att ändra de här rollerna."
-	textSAdmSaveFailed = "Något gick fel när rollerna skulle sparas. Dina val finns kvar – försök igen."
-	textSAdmListFailed = "Något gick fel när medarbetarna skulle hämtas. Försök igen."
-	textSAdmGone       = "Medarbetaren finns inte längre eller har ett avstängt konto. Rollerna sparades inte."
+	textSAdmTitle      = "staffadmin.staff_roles"
+	textSAdmLoading    = "staffadmin.loading_staff"
+	textSAdmNone       = "staffadmin.there_no_staff_show"
+	textSAdmNoRole     = "staffadmin.no_role_clinic"
+	textSAdmPick       = "staffadmin.choose_staff_member_list_see"
+	textSAdmRolesIn    = "staffadmin.roles_in"
+	textSAdmOwn        = "staffadmin.your_own_account_you_cannot"
+	textSAdmOther      = "staffadmin.roles_other_clinics_region_roles"
+	textSAdmSave       = "common.save"
+	textSAdmRevert     = "common.undo_changes"
+	textSAdmUnsaved    = "common.unsaved_changes"
+	textSAdmSaving     = "common.saving"
+	textSAdmSaved      = "staffadmin.roles_have_been_saved"
+	textSAdmNoRight    = "staffadmin.you_do_not_have_permission"
+	textSAdmSaveFailed = "staffadmin.something_went_wrong_while_saving"
+	textSAdmListFailed = "staffadmin.something_went_wrong_while_loading"
+	textSAdmGone       = "staffadmin.staff_member_no_longer_exists"
 )
 
 // roleExplanations say in one line what each clinic role may do (the role
 // table of shared/DOMAIN.md).
 var roleExplanations = map[app.Role]string{
-	app.RoleCaseReceiver:    K("Ser alla mottagningens ärenden, fördelar dem och hanterar dem."),
-	app.RoleCaseHandler:     K("Hanterar ärenden som tilldelats hen och kan skicka ärenden till invånare."),
-	app.RoleLocalAdmin:      K("Sköter mallar, standardsvar, e-tjänster och inställningar, och kan spärra en vårdnadshavare."),
-	app.RolePermissionAdmin: K("Ger och tar bort medarbetares roller i mottagningen."),
-	app.RoleAuditor:         K("Läser mottagningens åtkomstlogg. Hanterar inga ärenden."),
+	app.RoleCaseReceiver:    K("staffadmin.sees_all_clinic_cases_distributes"),
+	app.RoleCaseHandler:     K("staffadmin.handles_cases_assigned_them_send"),
+	app.RoleLocalAdmin:      K("staffadmin.looks_after_templates_standard_replies"),
+	app.RolePermissionAdmin: K("staffadmin.gives_removes_staff_members_roles"),
+	app.RoleAuditor:         K("staffadmin.reads_clinic_access_log_handles"),
 }
 
 type staffAdminDeps struct {

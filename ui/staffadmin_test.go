@@ -60,8 +60,8 @@ func TestStaffAdmin_GivesARoleAndSaves(t *testing.T) {
 	if !s.pick.Visible() || s.form.Visible() {
 		t.Error("before a choice the form should rest and say how to begin")
 	}
-	if got := s.rolesText(&s.staff[slices.IndexFunc(s.staff, func(st app.Staff) bool { return st.Name == "Greta Lundgren" })]); got != textSAdmNoRole {
-		t.Errorf("Greta's roles here: %q, want %q", got, textSAdmNoRole)
+	if got := s.rolesText(&s.staff[slices.IndexFunc(s.staff, func(st app.Staff) bool { return st.Name == "Greta Lundgren" })]); got != L(textSAdmNoRole) {
+		t.Errorf("Greta's roles here: %q, want %q", got, L(textSAdmNoRole))
 	}
 	r.choose(t, "Björn Ekström")
 	if got := r.checked(); !slices.Equal(got, []app.Role{app.RoleCaseHandler}) {
@@ -79,7 +79,7 @@ func TestStaffAdmin_GivesARoleAndSaves(t *testing.T) {
 		t.Error("nothing changed yet: Spara disabled, no own-account note")
 	}
 	test.Tap(s.checks[app.RoleCaseReceiver])
-	if s.save.Disabled() || s.status.Text != textSAdmUnsaved {
+	if s.save.Disabled() || s.status.Text != L(textSAdmUnsaved) {
 		t.Fatalf("after a change: Spara disabled %v, status %q", s.save.Disabled(), s.status.Text)
 	}
 	assertMarkup(t, "staffadmin_bjorn.xml", r.f.win.Canvas())
@@ -95,7 +95,7 @@ func TestStaffAdmin_GivesARoleAndSaves(t *testing.T) {
 	if !slices.Equal(st.Roles[centrum], []app.Role{app.RoleCaseReceiver, app.RoleCaseHandler}) {
 		t.Errorf("stored roles %v", st.Roles[centrum])
 	}
-	if s.status.Text != textSAdmSaved || !s.save.Disabled() || s.dirty() {
+	if s.status.Text != L(textSAdmSaved) || !s.save.Disabled() || s.dirty() {
 		t.Errorf("after saving: status %q, Spara disabled %v", s.status.Text, s.save.Disabled())
 	}
 	if got := s.rolesText(&s.staff[s.selected]); got != "Ärendemottagare, Ärendehanterare" {
@@ -120,7 +120,7 @@ func TestStaffAdmin_RevertAndTakeAllRoles(t *testing.T) {
 	if st.InClinic(r.f.clinic("Barn- och ungdomsmottagningen Huskvarna").ID) {
 		t.Errorf("Cecilia still has roles: %v", st.Roles)
 	}
-	if s.rolesText(&s.staff[s.selected]) != textSAdmNoRole {
+	if s.rolesText(&s.staff[s.selected]) != L(textSAdmNoRole) {
 		t.Errorf("the list says %q", s.rolesText(&s.staff[s.selected]))
 	}
 }
@@ -131,7 +131,7 @@ func TestStaffAdmin_OwnAccountCannotBeChanged(t *testing.T) {
 	r := openStaffAdmin(t, demo.StaffPermAdmin, "Vårdcentralen Centrum")
 	s := r.s
 	r.choose(t, "Eva Bergström")
-	if !s.ownBox.Visible() || s.own.Text != textSAdmOwn {
+	if !s.ownBox.Visible() || s.own.Text != L(textSAdmOwn) {
 		t.Errorf("own account note %q (visible %v)", s.own.Text, s.ownBox.Visible())
 	}
 	for role, c := range s.checks {
@@ -154,7 +154,7 @@ func TestStaffAdmin_OwnAccountCannotBeChanged(t *testing.T) {
 
 func TestStaffAdmin_OtherRolesAreRefused(t *testing.T) {
 	r := openStaffAdmin(t, demo.StaffAuditor, "Vårdcentralen Centrum")
-	if len(r.s.staff) != 0 || !r.s.listMsg.Visible() || r.s.listMsg.Text != textForbidden {
+	if len(r.s.staff) != 0 || !r.s.listMsg.Visible() || r.s.listMsg.Text != L(textForbidden) {
 		t.Errorf("granskare: %d staff, message %q", len(r.s.staff), r.s.listMsg.Text)
 	}
 }

@@ -17,38 +17,37 @@ import (
 
 // Texts of the sign-in screen.
 const (
-	textStartTitle   = "Logga in i Mottagning"
-	textDemo         = "Demodatabas – alla personer och ärenden är påhittade."
-	textEmpty        = "Databasen är tom. Starta med --demo för att prova med demodata."
-	textNoStaff      = "Det finns inga medarbetare i databasen ännu."
-	textLoading      = "Hämtar medarbetare och mottagningar …"
-	textUsername     = "Användarnamn"
-	textPassword     = "Lösenord"
-	textSignIn       = "Logga in"
-	textSigningIn    = "Loggar in …"
-	textNeedUsername = "Skriv ditt användarnamn."
-	textNeedPassword = "Skriv ditt lösenord."
-	textDemoAccounts = "Demokonton"
-	textDemoHelp     = "Välj ett konto för att fylla i användarnamn och lösenord."
-	textChooseClinic = "Välj mottagning"
-	textContinue     = "Fortsätt"
-	textSignOut      = "Logga ut"
+	textStartTitle   = "start.sign_mottagning"
+	textDemo         = "start.demo_database_every_person_case"
+	textEmpty        = "start.database_empty_start_demo_try"
+	textNoStaff      = "start.there_no_staff_database_yet"
+	textLoading      = "start.loading_staff_clinics"
+	textUsername     = "start.username"
+	textPassword     = "start.password"
+	textSignIn       = "start.sign_in"
+	textSigningIn    = "start.signing_in"
+	textNeedUsername = "start.enter_your_username"
+	textNeedPassword = "start.enter_your_password"
+	textDemoAccounts = "start.demo_accounts"
+	textDemoHelp     = "start.choose_account_fill_username_password"
+	textChooseClinic = "start.choose_clinic"
+	textContinue     = "start.continue"
+	textSignOut      = "start.sign_out"
 	// A connected desktop on a new computer: nothing is stored yet.
-	textFirstRun     = "Den här datorn har inga uppgifter från servern ännu. Logga in, så hämtas dina mottagningar och ärenden."
-	textFirstWait    = "Hämtar dina uppgifter"
-	textFirstWaitFor = "%s, dina mottagningar hämtas från servern. Ärendelistorna öppnas så snart de finns här."
+	textFirstRun     = "start.computer_has_no_data_from"
+	textFirstWait    = "start.fetching_your_data"
+	textFirstWaitFor = "start.your_clinics_being_fetched_from"
 	// A new computer without --server: the server is chosen here.
-	textEmptyConnect = "Databasen är tom. Anslut datorn till regionens server för Mottagning (adressen och certifikatets fingeravtryck får du av IT), " +
-		"eller starta med --demo för att prova med demodata."
-	textConnectTitle = "Anslut till servern"
-	textServerURL    = "Serverns adress"
-	textServerPin    = "Fingeravtryck"
+	textEmptyConnect = "start.database_empty_connect_computer_region"
+	textConnectTitle = "start.connect_server"
+	textServerURL    = "start.server_address"
+	textServerPin    = "start.fingerprint"
 	textServerURLEx  = "https://mottagning.regionen.se:8443"
-	textServerPinEx  = "SHA-256, 64 tecken (0–9, a–f); tomt för ett certifikat från en betrodd utfärdare"
-	textConnect      = "Anslut"
-	textConnecting   = "Ansluter …"
-	textNeedURL      = "Skriv serverns adress."
-	textNeedPin      = "Skriv certifikatets fingeravtryck (64 tecken 0–9 och a–f), så som IT har gett dig det."
+	textServerPinEx  = "start.sha_256_64_characters_0"
+	textConnect      = "start.connect"
+	textConnecting   = "start.connecting"
+	textNeedURL      = "start.enter_server_address"
+	textNeedPin      = "start.enter_certificate_fingerprint_64_characters"
 )
 
 type startDeps struct {
@@ -144,7 +143,7 @@ func newStartScreen(d startDeps) *startScreen {
 	}
 	s.message = widget.NewLabel(L(textLoading))
 	s.message.Wrapping = fyne.TextWrapWord
-	s.retry = container.NewHBox(widget.NewButtonWithIcon(L("Försök igen"), theme.ViewRefreshIcon(), s.load))
+	s.retry = container.NewHBox(widget.NewButtonWithIcon(L("start.try_again"), theme.ViewRefreshIcon(), s.load))
 	s.retry.Hide()
 	top.Add(s.message)
 	top.Add(s.retry)
@@ -162,7 +161,7 @@ func newStartScreen(d startDeps) *startScreen {
 	s.errText.Importance = widget.DangerImportance
 	s.errText.Hide()
 	s.code = widget.NewEntry()
-	s.code.SetPlaceHolder(L("Sex siffror, eller en återställningskod"))
+	s.code.SetPlaceHolder(L("start.six_digits_or_recovery_code"))
 	s.code.OnSubmitted = func(string) { s.submit() }
 	s.credForm = widget.NewForm(widget.NewFormItem(L(textUsername), s.username), widget.NewFormItem(L(textPassword), s.password))
 	s.form = container.NewVBox(
@@ -361,13 +360,13 @@ func (s *startScreen) staffSegments(st *app.Staff) []widget.RichTextSegment {
 		}
 	}
 	if r := roleLabels(st.RegionRoles); r != "" {
-		lines = append(lines, Lf("Regionen: %s", r))
+		lines = append(lines, Lf("start.region", r))
 	}
 	if len(lines) == 0 {
-		lines = append(lines, L("Inga roller"))
+		lines = append(lines, L("start.no_roles"))
 	}
 	if s.demoPassword != nil {
-		lines = append(lines, Lf("Användarnamn: %s   Lösenord: %s", st.Username, s.demoPassword(st.Username)))
+		lines = append(lines, Lf("start.username_password", st.Username, s.demoPassword(st.Username)))
 	}
 	for _, l := range lines {
 		segs = append(segs, &widget.TextSegment{Style: widget.RichTextStyleParagraph, Text: l})
@@ -450,7 +449,7 @@ func (s *startScreen) submitThen(then func()) {
 				logError("sign in", err)
 				msg := signInText(err, s.clock.Now())
 				if code != "" && errors.Is(err, app.ErrBadCredentials) {
-					msg = L("Fel lösenord eller engångskod.")
+					msg = L("start.wrong_password_or_one_time")
 				}
 				s.showError(msg)
 				return
@@ -495,7 +494,7 @@ func (s *startScreen) signedIn(st *app.Staff) {
 		s.hint.SetText(noClinicText(st))
 		s.clinicPick.Hide()
 	} else {
-		s.hint.SetText(Lf("%s, välj den mottagning du arbetar i nu:", st.Name))
+		s.hint.SetText(Lf("start.choose_clinic_you_working_now", st.Name))
 		names := make([]string, len(s.options))
 		for i, c := range s.options {
 			names[i] = c.Name
@@ -511,7 +510,7 @@ func (s *startScreen) signedIn(st *app.Staff) {
 }
 
 func noClinicText(st *app.Staff) string {
-	text := Lf("%s har ingen roll i någon mottagning.", st.Name)
+	text := Lf("start.has_no_role_any_clinic", st.Name)
 	return text
 }
 
@@ -538,7 +537,7 @@ func (s *startScreen) chooseClinic(name string) {
 	if c.ID == regionClinicID {
 		roles = []app.Role{app.RoleContactCenter}
 	}
-	s.roles.SetText(Lf("Roller i %s: %s", c.Name, roleLabels(roles)))
+	s.roles.SetText(Lf("start.roles_in", c.Name, roleLabels(roles)))
 	s.roles.Show()
 	s.proceed.Enable()
 	s.choose.Refresh()
@@ -573,7 +572,7 @@ func (s *startScreen) askCode(on bool) {
 	}
 	s.codeAsked = on
 	if on {
-		s.credForm.Append(L("Engångskod"), s.code)
+		s.credForm.Append(L("start.one_time_code"), s.code)
 	} else {
 		s.credForm.Items = s.credForm.Items[:2]
 		s.credForm.Refresh()

@@ -14,19 +14,19 @@ import (
 // is named (the log file IT asks for). copyText, when set, puts the
 // message on the clipboard (for IT or support).
 func StartProblem(message, logFile string, copyText func(string), quit func()) fyne.CanvasObject {
-	title := widget.NewLabelWithStyle(L("Mottagning kan inte starta"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title := widget.NewLabelWithStyle(L("startproblem.mottagning_cannot_start"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	msg := widget.NewLabel(message)
 	msg.Wrapping = fyne.TextWrapWord
 	icon := widget.NewIcon(theme.ErrorIcon())
-	closeBtn := widget.NewButtonWithIcon(L("Stäng"), theme.CancelIcon(), quit)
+	closeBtn := widget.NewButtonWithIcon(L("common.close"), theme.CancelIcon(), quit)
 	closeBtn.Importance = widget.HighImportance
 	buttons := container.NewHBox(closeBtn)
 	if copyText != nil {
-		buttons.Add(widget.NewButtonWithIcon(L("Kopiera texten"), theme.ContentCopyIcon(), func() { copyText(message) }))
+		buttons.Add(widget.NewButtonWithIcon(L("common.copy_text"), theme.ContentCopyIcon(), func() { copyText(message) }))
 	}
 	body := container.NewVBox(msg)
 	if logFile != "" {
-		l := widget.NewLabel(Lf("Loggfil: %s", logFile))
+		l := widget.NewLabel(Lf("startproblem.log_file", logFile))
 		l.Wrapping = fyne.TextWrapBreak
 		l.TextStyle.Italic = true
 		body.Add(l)

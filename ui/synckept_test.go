@@ -52,8 +52,8 @@ func TestR10_RejectedCaseKeepsItsTextForItsMaker(t *testing.T) {
 	}
 	test.Tap(s.send)
 	f.wait()
-	if w.sendScr != nil || !w.notice.Visible() || w.notice.Text != textQueued {
-		t.Fatalf("after sending offline: notice %q (visible %v), want %q", w.notice.Text, w.notice.Visible(), textQueued)
+	if w.sendScr != nil || !w.notice.Visible() || w.notice.Text != L(textQueued) {
+		t.Fatalf("after sending offline: notice %q (visible %v), want %q", w.notice.Text, w.notice.Visible(), L(textQueued))
 	}
 	ops, err := f.store.PendingOps(f.ctx, 0)
 	i = slices.IndexFunc(ops, func(op app.SyncOp) bool { return op.Kind == app.OpCaseCreate })
@@ -88,8 +88,8 @@ func TestR10_RejectedCaseKeepsItsTextForItsMaker(t *testing.T) {
 	w.open.reply.SetText(reply)
 	test.Tap(w.open.send)
 	f.wait()
-	if !w.open.banner.Visible() || w.open.banner.Text != cvReplyQueued {
-		t.Errorf("after replying offline: banner %q (visible %v), want %q", w.open.banner.Text, w.open.banner.Visible(), cvReplyQueued)
+	if !w.open.banner.Visible() || w.open.banner.Text != L(cvReplyQueued) {
+		t.Errorf("after replying offline: banner %q (visible %v), want %q", w.open.banner.Text, w.open.banner.Visible(), L(cvReplyQueued))
 	}
 	w.closeScreen()
 
@@ -145,9 +145,9 @@ func TestR10_RejectedCaseKeepsItsTextForItsMaker(t *testing.T) {
 	test.Tap(sy.showBtn)
 	got := labels(sy.rejectedBox)
 	all := strings.Join(got, "\n")
-	for _, want := range []string{"Nytt ärende", subject + " · Karin Johansson", text, textCaseGone,
-		"Svar i ärende", replied.Subject + " · " + row.ResidentName, reply, "[" + textOpenCase + "]",
-		"[" + textCopyText + "]", "[" + textSendAsNew + "]", "[" + textSaveLetter + "]", "[" + textDismiss + "]"} {
+	for _, want := range []string{"Nytt ärende", subject + " · Karin Johansson", text, L(textCaseGone),
+		"Svar i ärende", replied.Subject + " · " + row.ResidentName, reply, "[" + L(textOpenCase) + "]",
+		"[" + L(textCopyText) + "]", "[" + L(textSendAsNew) + "]", "[" + L(textSaveLetter) + "]", "[" + L(textDismiss) + "]"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("Ändringar lacks %q:\n%s", want, all)
 		}
@@ -163,14 +163,14 @@ func TestR10_RejectedCaseKeepsItsTextForItsMaker(t *testing.T) {
 
 	// Kopiera texten.
 	rows := sy.rejectedBox.Objects
-	test.Tap(findButton(t, rows[0], textCopyText))
+	test.Tap(findButton(t, rows[0], L(textCopyText)))
 	if got := fyne.CurrentApp().Clipboard().Content(); got != text {
 		t.Errorf("clipboard %q, want the kept text", got)
 	}
 	// Spara som brev: the resident's name and address, the subject, the text.
 	var letterName, letter string
 	sy.save = func(name string, data []byte) { letterName, letter = name, string(data) }
-	test.Tap(findButton(t, rows[0], textSaveLetter))
+	test.Tap(findButton(t, rows[0], L(textSaveLetter)))
 	for _, want := range []string{"Vårdcentralen Centrum", "Karin Johansson", karin.Register.Address.Street, karin.Register.Address.City,
 		"Ärende: " + subject, text} {
 		if !strings.Contains(letter, want) {
@@ -181,14 +181,14 @@ func TestR10_RejectedCaseKeepsItsTextForItsMaker(t *testing.T) {
 		t.Errorf("letter file name %q", letterName)
 	}
 	// Öppna ärendet on the reply: the case, without the refused reply.
-	test.Tap(findButton(t, rows[2], textOpenCase))
+	test.Tap(findButton(t, rows[2], L(textOpenCase)))
 	f.wait()
 	if w.open == nil || w.open.id != replied.ID {
 		t.Fatal("Öppna ärendet did not open the reply's case")
 	}
 	w.closeScreen()
 	// Skicka som nytt ärende: Skicka ärende filled in, the resident looked up.
-	test.Tap(findButton(t, sy.rejectedBox.Objects[0], textSendAsNew))
+	test.Tap(findButton(t, sy.rejectedBox.Objects[0], L(textSendAsNew)))
 	f.wait()
 	s = w.sendScr
 	if s == nil {
@@ -205,22 +205,22 @@ func TestR10_RejectedCaseKeepsItsTextForItsMaker(t *testing.T) {
 
 	// Ta bort ur listan asks first; Behåll keeps the text.
 	w.showChanges()
-	test.Tap(findButton(t, sy.rejectedBox.Objects[0], textDismiss))
+	test.Tap(findButton(t, sy.rejectedBox.Objects[0], L(textDismiss)))
 	f.wait()
 	if ps, _ := f.store.SyncProblems(f.ctx); len(ps) != 3 {
 		t.Fatalf("Ta bort ur listan deleted before confirming: %d problems", len(ps))
 	}
-	if !strings.Contains(strings.Join(labels(sy.rejectedBox), "\n"), textConfirmDelete) {
+	if !strings.Contains(strings.Join(labels(sy.rejectedBox), "\n"), L(textConfirmDelete)) {
 		t.Fatal("no confirmation before deleting a kept text")
 	}
 	capture(t, f.win, "sync_rejected_confirm")
-	test.Tap(findButton(t, sy.rejectedBox.Objects[0], textKeep))
+	test.Tap(findButton(t, sy.rejectedBox.Objects[0], L(textKeep)))
 	f.wait()
 	if ps, _ := f.store.SyncProblems(f.ctx); len(ps) != 3 {
 		t.Fatalf("Behåll deleted: %d problems", len(ps))
 	}
-	test.Tap(findButton(t, sy.rejectedBox.Objects[0], textDismiss))
-	test.Tap(findButton(t, sy.rejectedBox.Objects[0], textYesDelete))
+	test.Tap(findButton(t, sy.rejectedBox.Objects[0], L(textDismiss)))
+	test.Tap(findButton(t, sy.rejectedBox.Objects[0], L(textYesDelete)))
 	f.wait()
 	ps, _ := f.store.SyncProblems(f.ctx)
 	if len(ps) != 2 || slices.ContainsFunc(ps, func(p app.SyncProblem) bool { return p.Op.Kind == app.OpCaseCreate }) {

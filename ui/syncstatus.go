@@ -61,58 +61,57 @@ type ResidentLookup interface {
 
 // Texts of the sync view.
 const (
-	textOnline        = "Online"
-	textOffline       = "Offline"
-	textSyncing       = "Synkroniserar …"
-	textNoPending     = "Inga ändringar väntar"
-	textOnePending    = "1 ändring väntar"
-	textNPending      = "%d ändringar väntar"
-	textLastSync      = "Senast synkad %s"
-	textNeverSynced   = "Inte synkad ännu"
-	textSignInAgain   = "Logga in igen"
-	textSyncNow       = "Försök nu"
-	textShowChanges   = "Visa ändringar"
-	textOneRejected   = "1 avvisad"
-	textNRejected     = "%d avvisade"
-	textOneConflict   = "1 konflikt"
-	textNConflicts    = "%d konflikter"
-	textChangesTab    = "Ändringar"
-	textPendingHead   = "Väntar på att skickas (%d)"
-	textRejectedHead  = "Avvisade ändringar (%d)"
-	textConflictsHead = "Konflikter (%d)"
-	textPendingNone   = "Inga ändringar väntar på att skickas."
-	textRejectedNone  = "Inga ändringar har avvisats."
-	textConflictsNone = "Inga konflikter."
-	textPendingMore   = "Visar de %d äldsta av %d."
-	textChangesIntro  = "Ändringar du gör sparas först på den här datorn och skickas till servern när den kan nås. " +
-		"Servern kontrollerar reglerna igen; en ändring den inte kan göra visas här med orsaken."
-	textMadeAt        = "Gjord %s"
-	textDismiss       = "Ta bort ur listan"
-	textUseServer     = "Använd serverns värde"
-	textUseMine       = "Använd mitt värde igen"
-	textServerValue   = "Serverns värde: %s"
-	textMyValue       = "Ditt värde: %s"
-	textConflictIntro = "Någon annan ändrade samma uppgift under tiden, och servern behöll deras värde."
-	textReapplyFailed = "Ditt värde kunde inte sättas igen. Öppna ärendet och ändra det där."
-	textDismissFailed = "Ändringen kunde inte tas bort ur listan. Försök igen."
-	textPendingFailed = "Listan över väntande ändringar kunde inte läsas. Försök igen."
-	textNobody        = "ingen"
-	textUnknownStaff  = "okänd medarbetare"
-	textOpOther       = "Ändring"
-	textOpenCase      = "Öppna ärendet"
-	textCaseOf        = "%s · %s" // subject · resident
-	textCaseGone      = "Ärendet finns inte på servern och har tagits bort ur ärendelistorna."
-	textKeptText      = "Texten som inte skickades:"
-	textCopyText      = "Kopiera texten"
-	textCopied        = "Texten är kopierad. Klistra in den där du behöver den."
-	textSendAsNew     = "Skicka som nytt ärende"
-	textSaveLetter    = "Spara som brev …"
-	textConfirmDelete = "Texten finns bara här. Kopiera den eller spara den som brev först om den behövs. Ta bort ändringen och texten för gott?"
-	textYesDelete     = "Ja, ta bort"
-	textKeep          = "Behåll"
-	textOthersChange  = "en kollegas ändring"
-	textGoneOne       = "Ärendet ”%s” till %s kunde inte skickas och har tagits bort ur ärendelistorna. Texten finns kvar under Ändringar."
-	textGoneMany      = "%d ärenden kunde inte skickas och har tagits bort ur ärendelistorna. Texterna finns kvar under Ändringar."
+	textOnline        = "syncstatus.online"
+	textOffline       = "syncstatus.offline"
+	textSyncing       = "syncstatus.syncing"
+	textNoPending     = "syncstatus.no_changes_waiting"
+	textOnePending    = "syncstatus.1_change_waiting"
+	textNPending      = "syncstatus.changes_waiting"
+	textLastSync      = "syncstatus.last_synced"
+	textNeverSynced   = "syncstatus.not_synced_yet"
+	textSignInAgain   = "syncstatus.sign_again"
+	textSyncNow       = "syncstatus.try_now"
+	textShowChanges   = "syncstatus.show_changes"
+	textOneRejected   = "syncstatus.1_rejected"
+	textNRejected     = "syncstatus.rejected"
+	textOneConflict   = "syncstatus.1_conflict"
+	textNConflicts    = "syncstatus.conflicts"
+	textChangesTab    = "syncstatus.changes"
+	textPendingHead   = "syncstatus.waiting_sent"
+	textRejectedHead  = "syncstatus.rejected_changes"
+	textConflictsHead = "syncstatus.conflicts_2"
+	textPendingNone   = "syncstatus.no_changes_waiting_sent"
+	textRejectedNone  = "syncstatus.no_changes_have_been_rejected"
+	textConflictsNone = "syncstatus.no_conflicts"
+	textPendingMore   = "syncstatus.showing_oldest"
+	textChangesIntro  = "syncstatus.changes_you_make_saved_computer"
+	textMadeAt        = "syncstatus.made"
+	textDismiss       = "syncstatus.remove_from_list"
+	textUseServer     = "syncstatus.use_server_value"
+	textUseMine       = "syncstatus.use_my_value_again"
+	textServerValue   = "syncstatus.server_value"
+	textMyValue       = "syncstatus.your_value"
+	textConflictIntro = "syncstatus.someone_else_changed_same_detail"
+	textReapplyFailed = "syncstatus.your_value_could_not_set"
+	textDismissFailed = "syncstatus.change_could_not_removed_from"
+	textPendingFailed = "syncstatus.list_waiting_changes_could_not"
+	textNobody        = "syncstatus.nobody"
+	textUnknownStaff  = "syncstatus.unknown_staff_member"
+	textOpOther       = "syncstatus.change"
+	textOpenCase      = "syncstatus.open_case"
+	textCaseOf        = "syncstatus.two_parts_joined" // subject · resident
+	textCaseGone      = "syncstatus.case_not_server_has_been"
+	textKeptText      = "syncstatus.text_was_not_sent"
+	textCopyText      = "common.copy_text"
+	textCopied        = "syncstatus.text_copied_paste_where_you"
+	textSendAsNew     = "syncstatus.send_as_new_case"
+	textSaveLetter    = "syncstatus.save_as_letter"
+	textConfirmDelete = "syncstatus.text_exists_only_here_copy"
+	textYesDelete     = "syncstatus.yes_remove"
+	textKeep          = "syncstatus.keep"
+	textOthersChange  = "syncstatus.colleague_change"
+	textGoneOne       = "syncstatus.case_could_not_sent_has"
+	textGoneMany      = "syncstatus.cases_could_not_sent_have"
 )
 
 // The letter of Spara som brev goes to a resident: Swedish whatever the
@@ -129,17 +128,17 @@ const pendingShown = 200
 
 // opKindTexts name each kind of op in the lists (never its content).
 var opKindTexts = map[app.OpKind]string{
-	app.OpCaseCreate:    K("Nytt ärende"),
-	app.OpCaseMessage:   K("Svar i ärende"),
-	app.OpCaseNote:      K("Anteckning"),
-	app.OpCaseStatus:    K("Status"),
-	app.OpCaseAssign:    K("Tilldelning"),
-	app.OpCaseRead:      K("Läst"),
-	app.OpAccessRecord:  K("Åtkomstlogg"),
-	app.OpTemplatePut:   K("Mall"),
-	app.OpAttachmentPut: K("Bilaga"),
-	app.OpEServicePut:   K("E-tjänst"),
-	app.OpFormSeriesPut: K("Formulär"),
+	app.OpCaseCreate:    K("syncstatus.new_case"),
+	app.OpCaseMessage:   K("syncstatus.reply_case"),
+	app.OpCaseNote:      K("syncstatus.note"),
+	app.OpCaseStatus:    K("common.status"),
+	app.OpCaseAssign:    K("syncstatus.assignment"),
+	app.OpCaseRead:      K("syncstatus.read"),
+	app.OpAccessRecord:  K("common.access_log"),
+	app.OpTemplatePut:   K("syncstatus.template"),
+	app.OpAttachmentPut: K("common.attachment"),
+	app.OpEServicePut:   K("common.e_service"),
+	app.OpFormSeriesPut: K("common.form"),
 }
 
 func opKindText(k app.OpKind) string {
@@ -149,48 +148,46 @@ func opKindText(k app.OpKind) string {
 	return L(textOpOther)
 }
 
-// textResidentOffline is sync.Message for sync.ErrResidentOffline (the
-// test keeps the two equal).
-const textResidentOffline = "Invånaren finns inte på den här datorn, och servern kan inte nås just nu. " +
-	"Att slå upp en invånare som inte har något ärende på mottagningen kräver anslutning. Försök igen när datorn är ansluten."
+// textResidentOffline is the id of sync.Message for sync.ErrResidentOffline
+// (the test keeps the two equal).
+const textResidentOffline = "sync.resident_not_computer_server_cannot"
 
-// syncErrorTexts are the texts sync.Message gives for Status.LastError;
-// they are translated where shown. The test checks that every text of
-// sync.Message is here.
+// syncErrorTexts are the ids of the texts sync.Message gives for
+// Status.LastError, which L translates where it is shown. The test checks
+// that every text of sync.Message is here.
 var syncErrorTexts = []string{
 	K(textResidentOffline),
-	K("Serverns certifikat har ändrats sedan datorn anslöts första gången, så anslutningen avbröts. " +
-		"Det kan betyda att någon utger sig för att vara servern. Kontakta IT-supporten innan du fortsätter."),
-	K("Logga ut och logga in igen när datorn är ansluten, så att dina ändringar kan skickas till servern. Inget har gått förlorat."),
-	K("Servern kan inte nås. Första gången du loggar in på den här datorn måste den vara ansluten; " +
-		"annars: kontrollera användarnamn och lösenord."),
-	K("Servern kan inte nås. Du kan arbeta vidare; ändringarna skickas när anslutningen är tillbaka."),
-	K("Synkroniseringen misslyckades. Den görs om automatiskt."),
+	K("sync.server_certificate_has_changed_since"),
+	K("sync.sign_out_sign_again_while"),
+	K("sync.server_cannot_reached_first_time"),
+	K("sync.server_cannot_reached_you_keep"),
+	K("sync.syncing_failed_retried_automatically"),
 }
 
-// rejectTexts are app.RejectReason's texts by code (the test keeps them
-// equal); an unreachable resident's reason is built from the block.
+// rejectTexts are the ids of app.RejectReason's texts by code (the test
+// keeps them equal), for a refusal that came without a reason; an
+// unreachable resident's reason is built from the block.
 var rejectTexts = map[string]string{
-	"unreachable":    K("Ärendet skickades inte: invånaren kan inte ta emot meddelanden i e-tjänsterna. Skicka ett brev eller ring i stället."),
-	"forbidden":      K("Ändringen gjordes inte: du har inte längre behörighet till detta."),
-	"not_found":      K("Ändringen gjordes inte: ärendet eller uppgiften finns inte på servern."),
-	"conflict":       K("Ändringen gjordes inte: ärendet har ändrats under tiden."),
-	"invalid":        K("Ändringen gjordes inte: uppgifterna är inte giltiga."),
-	"not_answerable": K("Ändringen gjordes inte: ärendet kan inte besvaras."),
-	"unsupported":    K("Ändringen gjordes inte: servern kan inte ta emot den här typen av ändring."),
-	"":               K("Ändringen gjordes inte på servern."),
+	"unreachable":    K("app.rejected_unreachable"),
+	"forbidden":      K("app.rejected_forbidden"),
+	"not_found":      K("app.rejected_not_found"),
+	"conflict":       K("app.rejected_conflict"),
+	"invalid":        K("app.rejected_invalid"),
+	"not_answerable": K("app.rejected_not_answerable"),
+	"unsupported":    K("app.rejected_unsupported"),
+	"":               K("app.rejected_other"),
 }
 
 // textUnreachablePrefix is app.RejectReason's text for an unreachable
 // resident, with the block's message as %s.
-const textUnreachablePrefix = "Ärendet skickades inte: %s"
+const textUnreachablePrefix = "syncstatus.case_was_not_sent"
 
 // Texts of a reply refused because the resident cannot be reached: the
 // server's reason speaks of a case ("Ärendet skickades inte"), which
 // reads wrong above a reply's text.
 const (
-	textReplyUnreachablePrefix = "Svaret skickades inte: %s"
-	textReplyUnreachable       = "Svaret skickades inte: invånaren kan inte ta emot meddelanden i e-tjänsterna. Skicka ett brev eller ring i stället."
+	textReplyUnreachablePrefix = "syncstatus.reply_was_not_sent"
+	textReplyUnreachable       = "syncstatus.reply_was_not_sent_resident"
 )
 
 // rejectText is the reason of a rejected op in the window's language.
@@ -204,11 +201,11 @@ func rejectText(r *app.OpResult) string {
 	if r.Code == "unreachable" && len(r.Blocks) > 0 {
 		return Lf(textUnreachablePrefix, L(r.Blocks[0].Message()))
 	}
-	if t, ok := rejectTexts[r.Code]; ok && (r.Reason == "" || r.Reason == t) {
-		return L(t)
-	}
 	if r.Reason != "" {
-		return L(r.Reason) // a text of a newer server: Swedish when unknown
+		return L(r.Reason) // app's text translated; a newer server's text stays Swedish
+	}
+	if t, ok := rejectTexts[r.Code]; ok {
+		return L(t)
 	}
 	return L(rejectTexts[""])
 }

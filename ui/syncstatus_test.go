@@ -314,7 +314,7 @@ func TestSync_StatusBarOfflineThenOnline(t *testing.T) {
 		t.Fatal("sync with the server down should fail")
 	}
 	s := w.syncScr
-	if s.state.Text != textOffline || s.pending.Text != "2 ändringar väntar" || s.lastSync.Text != textNeverSynced {
+	if s.state.Text != L(textOffline) || s.pending.Text != "2 ändringar väntar" || s.lastSync.Text != L(textNeverSynced) {
 		t.Errorf("offline bar: %q, %q, %q", s.state.Text, s.pending.Text, s.lastSync.Text)
 	}
 	if want := msync.Message(errUnreachable); s.errText.Text != want || !s.errText.Visible() || want == "" {
@@ -330,7 +330,7 @@ func TestSync_StatusBarOfflineThenOnline(t *testing.T) {
 	if err := f.syncNow(t, w); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
-	if s.state.Text != textOnline || s.pending.Text != textNoPending || s.lastSync.Text != "Senast synkad 09:30" {
+	if s.state.Text != L(textOnline) || s.pending.Text != L(textNoPending) || s.lastSync.Text != "Senast synkad 09:30" {
 		t.Errorf("online bar: %q, %q, %q", s.state.Text, s.pending.Text, s.lastSync.Text)
 	}
 	if s.errText.Visible() || s.firstSync.Visible() || s.syncNow.Visible() || s.problems.Visible() {
@@ -359,7 +359,7 @@ func TestSync_StatusBarFollowsTheEngine(t *testing.T) {
 	for {
 		f.wait()
 		s := w.syncScr
-		if s.state.Text == textOffline && s.pending.Text == textOnePending && s.errText.Text == want {
+		if s.state.Text == L(textOffline) && s.pending.Text == L(textOnePending) && s.errText.Text == want {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -454,12 +454,12 @@ func TestSync_RejectedAndConflicts(t *testing.T) {
 	test.Tap(s.showBtn)
 	rejected := strings.Join(labels(s.rejectedBox), "\n")
 	if !strings.Contains(rejected, "Anteckning") || !strings.Contains(rejected, app.RejectReason("forbidden", nil)) ||
-		!strings.Contains(rejected, "["+textDismiss+"]") {
+		!strings.Contains(rejected, "["+L(textDismiss)+"]") {
 		t.Errorf("rejected list %q", rejected)
 	}
 	conflicts := labels(s.conflictsBox)
 	for _, want := range []string{"Serverns värde: Pågående", "Ditt värde: Avslutad",
-		"Serverns värde: Anna Lindqvist", "Ditt värde: Björn Ekström", "[" + textUseServer + "]", "[" + textUseMine + "]"} {
+		"Serverns värde: Anna Lindqvist", "Ditt värde: Björn Ekström", "[" + L(textUseServer) + "]", "[" + L(textUseMine) + "]"} {
 		if !slices.Contains(conflicts, want) {
 			t.Errorf("conflicts %q lack %q", conflicts, want)
 		}
@@ -469,7 +469,7 @@ func TestSync_RejectedAndConflicts(t *testing.T) {
 
 	// Ta bort ur listan.
 	f.server.answer = nil
-	test.Tap(findButton(t, s.rejectedBox, textDismiss))
+	test.Tap(findButton(t, s.rejectedBox, L(textDismiss)))
 	f.wait()
 	if len(f.eng.Status().Rejected) != 0 || s.rejectedHead.Text != "Avvisade ändringar (0)" {
 		t.Errorf("after Ta bort ur listan: %d rejected, heading %q", len(f.eng.Status().Rejected), s.rejectedHead.Text)
@@ -480,7 +480,7 @@ func TestSync_RejectedAndConflicts(t *testing.T) {
 	if err != nil || th.Case.Status != app.StatusOngoing {
 		t.Fatalf("the server's state was not applied: %v %v", err, th.Case.Status)
 	}
-	test.Tap(findButton(t, s.conflictsBox, textUseMine))
+	test.Tap(findButton(t, s.conflictsBox, L(textUseMine)))
 	f.wait()
 	ops, err := f.store.PendingOps(f.ctx, 0)
 	if err != nil {
@@ -497,9 +497,9 @@ func TestSync_RejectedAndConflicts(t *testing.T) {
 		t.Errorf("after re-applying: %d conflicts, heading %q", n, s.conflictsHead.Text)
 	}
 	// Använd serverns värde on the assignee: dismissed, nothing queued.
-	test.Tap(findButton(t, s.conflictsBox, textUseServer))
+	test.Tap(findButton(t, s.conflictsBox, L(textUseServer)))
 	f.wait()
-	if n := len(f.eng.Status().Conflicts); n != 0 || !slices.Contains(labels(s.conflictsBox), textConflictsNone) {
+	if n := len(f.eng.Status().Conflicts); n != 0 || !slices.Contains(labels(s.conflictsBox), L(textConflictsNone)) {
 		t.Errorf("after Använd serverns värde: %d conflicts", n)
 	}
 	if ops, _ := f.store.PendingOps(f.ctx, 0); len(ops) != 1 {
@@ -554,10 +554,10 @@ func TestSync_LookupOfUnseenResident(t *testing.T) {
 	s := w.sendScr
 	test.Type(s.pnr, unknown.String())
 	f.wait()
-	if s.pnrMsg.Text != textResidentOffline || s.panel.Visible() {
+	if s.pnrMsg.Text != L(textResidentOffline) || s.panel.Visible() {
 		t.Errorf("unseen resident offline: %q", s.pnrMsg.Text)
 	}
-	if want := msync.Message(msync.ErrResidentOffline); textResidentOffline != want {
+	if want := msync.Message(msync.ErrResidentOffline); L(textResidentOffline) != want {
 		t.Errorf("textResidentOffline differs from sync.Message: %q", want)
 	}
 	capture(t, f.win, "sync_lookup_offline")
@@ -689,24 +689,26 @@ func TestSync_StandaloneHasNoStatusBar(t *testing.T) {
 		t.Error("standalone workspace has a sync view")
 	}
 	for _, it := range w.tabs.Items {
-		if it.Text == textChangesTab {
+		if it.Text == L(textChangesTab) {
 			t.Error("standalone workspace has the Ändringar tab")
 		}
 	}
 }
 
 // The texts the window translates from sync.Message and app.RejectReason
-// are the ones they make.
+// are the ones they make, and L finds their ids from the Swedish text.
 func TestSync_TextsMatchSyncAndApp(t *testing.T) {
+	loadTables()
 	for _, err := range []error{msync.ErrResidentOffline, msync.ErrPinMismatch, msync.ErrSignInNeeded,
 		msync.ErrFirstSignInOffline, errUnreachable, &apiErr{500}} {
-		if m := msync.Message(err); !slices.Contains(syncErrorTexts, m) {
-			t.Errorf("sync.Message(%v) = %q is not in syncErrorTexts", err, m)
+		m := msync.Message(err)
+		if id, ok := appTextIDs[m]; !ok || !slices.Contains(syncErrorTexts, id) {
+			t.Errorf("sync.Message(%v) = %q is not a text of syncErrorTexts (id %q)", err, m, id)
 		}
 	}
-	for code, text := range rejectTexts {
-		if got := app.RejectReason(code, nil); got != text {
-			t.Errorf("app.RejectReason(%q) = %q, rejectTexts has %q", code, got, text)
+	for code, id := range rejectTexts {
+		if got := app.RejectReason(code, nil); got != svTexts[id] || appTextIDs[got] != id {
+			t.Errorf("app.RejectReason(%q) = %q, rejectTexts has %q = %q", code, got, id, svTexts[id])
 		}
 	}
 	b := app.BlockLoginLocked
@@ -715,7 +717,7 @@ func TestSync_TextsMatchSyncAndApp(t *testing.T) {
 	}
 	for k := range map[app.OpKind]bool{app.OpCaseCreate: true, app.OpCaseMessage: true, app.OpCaseNote: true, app.OpCaseStatus: true,
 		app.OpCaseAssign: true, app.OpCaseRead: true, app.OpAccessRecord: true, app.OpTemplatePut: true, app.OpAttachmentPut: true} {
-		if opKindText(k) == textOpOther {
+		if opKindText(k) == L(textOpOther) {
 			t.Errorf("op kind %s has no name", k)
 		}
 	}

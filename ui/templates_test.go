@@ -162,8 +162,8 @@ func TestTemplates_PersonnummerIsRefusedAtTheFieldThenFixedAndSaved(t *testing.T
 	if !s.save.Disabled() {
 		t.Error("Spara must be disabled while there is an error")
 	}
-	if s.status.Text != textTplFixErrors {
-		t.Errorf("status = %q, want %q", s.status.Text, textTplFixErrors)
+	if s.status.Text != L(textTplFixErrors) {
+		t.Errorf("status = %q, want %q", s.status.Text, L(textTplFixErrors))
 	}
 	test.Tap(s.save) // disabled: nothing happens
 	r.f.wait()
@@ -178,8 +178,8 @@ func TestTemplates_PersonnummerIsRefusedAtTheFieldThenFixedAndSaved(t *testing.T
 	if s.fieldIssueText(app.FieldText) != "" || s.save.Disabled() {
 		t.Fatalf("after the fix: message %q, Spara disabled %v", s.fieldIssueText(app.FieldText), s.save.Disabled())
 	}
-	if s.status.Text != textTplUnsaved {
-		t.Errorf("status = %q, want %q", s.status.Text, textTplUnsaved)
+	if s.status.Text != L(textTplUnsaved) {
+		t.Errorf("status = %q, want %q", s.status.Text, L(textTplUnsaved))
 	}
 	test.Tap(s.save)
 	r.f.wait()
@@ -187,7 +187,7 @@ func TestTemplates_PersonnummerIsRefusedAtTheFieldThenFixedAndSaved(t *testing.T
 	if got.Body != fixed || got.ID != before.ID || !got.UpdatedAt.Equal(now) {
 		t.Errorf("stored %+v: want the fixed text under the same id, changed now", got)
 	}
-	if s.status.Text != textTplSaved || !s.save.Disabled() || s.dirty() {
+	if s.status.Text != L(textTplSaved) || !s.save.Disabled() || s.dirty() {
 		t.Errorf("after saving: status %q, Spara disabled %v, dirty %v", s.status.Text, s.save.Disabled(), s.dirty())
 	}
 }
@@ -309,8 +309,8 @@ func TestTemplates_ConflictKeepsEditsAndTheOtherVersion(t *testing.T) {
 	mine := s.body.Text
 	test.Tap(s.save)
 	r.f.wait()
-	if s.status.Text != textTplConflict || s.status.Importance != widget.DangerImportance {
-		t.Errorf("status = %q, want %q", s.status.Text, textTplConflict)
+	if s.status.Text != L(textTplConflict) || s.status.Importance != widget.DangerImportance {
+		t.Errorf("status = %q, want %q", s.status.Text, L(textTplConflict))
 	}
 	if s.body.Text != mine || !s.dirty() {
 		t.Error("the edits should stay in the form")
@@ -324,8 +324,8 @@ func TestTemplates_ConflictKeepsEditsAndTheOtherVersion(t *testing.T) {
 func TestRoles_AuditorGetsForbiddenText(t *testing.T) {
 	r := openTemplates(t, demo.StaffAuditor, "Vårdcentralen Centrum")
 	s := r.s
-	if s.listMsg.Text != textForbidden || !s.listMsg.Visible() {
-		t.Errorf("list message = %q (visible %v), want %q", s.listMsg.Text, s.listMsg.Visible(), textForbidden)
+	if s.listMsg.Text != L(textForbidden) || !s.listMsg.Visible() {
+		t.Errorf("list message = %q (visible %v), want %q", s.listMsg.Text, s.listMsg.Visible(), L(textForbidden))
 	}
 	if len(s.shown) != 0 || s.newBtn.Visible() || s.form.Visible() {
 		t.Error("a refused list shows no templates, no Ny mall and no form")
@@ -391,8 +391,8 @@ func TestTemplates_LinkInTextWarnsButSaves(t *testing.T) {
 	}
 	test.Tap(s.save)
 	r.f.wait()
-	if s.status.Text != textTplSavedWarn {
-		t.Errorf("status = %q, want %q", s.status.Text, textTplSavedWarn)
+	if s.status.Text != L(textTplSavedWarn) {
+		t.Errorf("status = %q, want %q", s.status.Text, L(textTplSavedWarn))
 	}
 	if got := r.stored(t, "Tid bokad"); !strings.HasPrefix(got.Body, "Läs mer") {
 		t.Error("the text with the link was not stored")
@@ -415,7 +415,7 @@ func TestTemplates_BarePersonnummerWithoutCenturyIsRefused(t *testing.T) {
 	if !strings.Contains(msg, "personnummer") || !strings.Contains(msg, "070-123 45 67") || strings.Contains(msg, "2384") {
 		t.Errorf("message at Text = %q: want the personnummer error with the phone-number advice, without the number", msg)
 	}
-	if !s.save.Disabled() || s.status.Text != textTplFixErrors {
+	if !s.save.Disabled() || s.status.Text != L(textTplFixErrors) {
 		t.Errorf("Spara disabled %v, status %q: a bare personnummer must stop saving", s.save.Disabled(), s.status.Text)
 	}
 	test.Tap(s.save)
@@ -443,7 +443,7 @@ func TestTemplates_RetireKeepsTheTemplateButOffersItNowhere(t *testing.T) {
 		t.Fatal("no Fråga template in the demo clinic")
 	}
 	r.choose(t, name)
-	if s.retire.Hidden || s.retire.Disabled() || s.retire.Text != textTplRetire || !s.retiredNote.Hidden {
+	if s.retire.Hidden || s.retire.Disabled() || s.retire.Text != L(textTplRetire) || !s.retiredNote.Hidden {
 		t.Fatalf("retire button: hidden %v disabled %v text %q; note hidden %v", s.retire.Hidden, s.retire.Disabled(), s.retire.Text, s.retiredNote.Hidden)
 	}
 	test.Type(s.body, " Mer.")
@@ -458,12 +458,12 @@ func TestTemplates_RetireKeepsTheTemplateButOffersItNowhere(t *testing.T) {
 	if !got.Retired {
 		t.Fatal("the template was not taken out of use")
 	}
-	if s.status.Text != textTplRetiredDone || s.retiredNote.Hidden || s.retire.Text != textTplReinstate {
+	if s.status.Text != L(textTplRetiredDone) || s.retiredNote.Hidden || s.retire.Text != L(textTplReinstate) {
 		t.Errorf("after retiring: status %q, note hidden %v, button %q", s.status.Text, s.retiredNote.Hidden, s.retire.Text)
 	}
 	row := slices.IndexFunc(s.shown, func(i int) bool { return s.all[i].Name == name })
-	if row < 0 || !strings.Contains(tplSubtitle(&s.all[s.shown[row]]), textTplRetiredTag) {
-		t.Errorf("the list does not mark the template %q", textTplRetiredTag)
+	if row < 0 || !strings.Contains(tplSubtitle(&s.all[s.shown[row]]), L(textTplRetiredTag)) {
+		t.Errorf("the list does not mark the template %q", L(textTplRetiredTag))
 	}
 	all, err := r.f.store.Templates(context.Background(), r.sess.ClinicID)
 	if err != nil {
@@ -476,7 +476,7 @@ func TestTemplates_RetireKeepsTheTemplateButOffersItNowhere(t *testing.T) {
 
 	test.Tap(s.retire)
 	r.f.wait()
-	if got := r.stored(t, name); got.Retired || s.status.Text != textTplInUseDone {
+	if got := r.stored(t, name); got.Retired || s.status.Text != L(textTplInUseDone) {
 		t.Errorf("taken into use again: retired %v, status %q", got.Retired, s.status.Text)
 	}
 	all, _ = r.f.store.Templates(context.Background(), r.sess.ClinicID)

@@ -20,17 +20,17 @@ type TestNotifier interface {
 
 // Texts of the test-notification screen.
 const (
-	textNotifyTab     = "Aviseringar"
-	textNotifyTitle   = "Skicka testavisering"
-	textNotifyHelp    = "Skicka den fasta aviseringstexten till en e-postadress eller ett mobilnummer, för att kontrollera att mottagningens e-postserver och sms-tjänst fungerar. Adressen sparas inte."
-	textNotifySMS     = "Sms"
-	textNotifyEmail   = "E-post"
-	textNotifyAddress = "Mobilnummer eller e-postadress"
-	textNotifySend    = "Skicka testavisering"
-	textNotifySent    = "Testaviseringen är skickad."
-	textNotifyNoConf  = "Ingen e-postserver eller sms-tjänst är inställd för den kanalen. Be systemförvaltningen ställa in den."
-	textNotifyFailed  = "Testaviseringen kunde inte skickas. Kontrollera inställningarna och försök igen."
-	textNotifyNoAddr  = "Skriv ett mobilnummer eller en e-postadress."
+	textNotifyTab     = "testnotify.notifications"
+	textNotifyTitle   = "testnotify.send_test_notification"
+	textNotifyHelp    = "testnotify.send_fixed_notification_text_e"
+	textNotifySMS     = "common.text_message"
+	textNotifyEmail   = "common.e_mail"
+	textNotifyAddress = "testnotify.mobile_number_or_e_mail"
+	textNotifySend    = "testnotify.send_test_notification"
+	textNotifySent    = "testnotify.test_notification_was_sent"
+	textNotifyNoConf  = "testnotify.no_mail_server_or_text"
+	textNotifyFailed  = "testnotify.test_notification_could_not_sent"
+	textNotifyNoAddr  = "testnotify.enter_mobile_number_or_e"
 )
 
 type testNotifyDeps struct {

@@ -247,9 +247,9 @@ func (u *UI) Close() {
 
 // Tabs of the roles without case handling.
 const (
-	textAuditTab     = "Åtkomstlogg"
-	textStaffTab     = "Roller"
-	textGuardiansTab = "Vårdnadshavare"
+	textAuditTab     = "common.access_log"
+	textStaffTab     = "ui.roles"
+	textGuardiansTab = "common.guardians"
 )
 
 // roleSections builds the tabs a staff member's other roles give.
@@ -503,9 +503,9 @@ func (t *tasks) wait() {
 // Texts shown for errors. The detail goes to the log (ids only, never
 // personal data); the user gets what happened and what to do.
 const (
-	textForbidden   = "Du har inte behörighet att se det här."
-	textCasesFailed = "Något gick fel när ärendena skulle hämtas. Försök igen."
-	textStartFailed = "Något gick fel när medarbetare och mottagningar skulle hämtas. Försök igen."
+	textForbidden   = "ui.you_do_not_have_permission"
+	textCasesFailed = "ui.something_went_wrong_while_loading_2"
+	textStartFailed = "ui.something_went_wrong_while_loading"
 )
 
 // caseListError maps an error from a case list to the text the user sees.

@@ -222,21 +222,21 @@ func TestSignIn_DemoListsEveryAccountWithItsPassword(t *testing.T) {
 
 func TestSignIn_DemoDatabaseSaysSo(t *testing.T) {
 	f := newFixture(t, false, nil)
-	if !strings.Contains(test.RenderToMarkup(f.win.Canvas()), textDemo) {
-		t.Errorf("sign-in screen of a demo database should say %q", textDemo)
+	if !strings.Contains(test.RenderToMarkup(f.win.Canvas()), L(textDemo)) {
+		t.Errorf("sign-in screen of a demo database should say %q", L(textDemo))
 	}
 }
 
 func TestSignIn_EmptyDatabaseExplainsDemo(t *testing.T) {
 	f := newFixture(t, true, nil)
 	s := f.ui.start
-	if s.message.Text != textEmpty || !s.message.Visible() {
-		t.Errorf("message = %q (visible %v), want %q", s.message.Text, s.message.Visible(), textEmpty)
+	if s.message.Text != L(textEmpty) || !s.message.Visible() {
+		t.Errorf("message = %q (visible %v), want %q", s.message.Text, s.message.Visible(), L(textEmpty))
 	}
 	if s.main.Visible() {
 		t.Error("an empty database has nobody to sign in; the form should be hidden")
 	}
-	if strings.Contains(test.RenderToMarkup(f.win.Canvas()), textDemo) {
+	if strings.Contains(test.RenderToMarkup(f.win.Canvas()), L(textDemo)) {
 		t.Error("an empty (non-demo) database must not be called a demo database")
 	}
 }
@@ -248,7 +248,7 @@ func TestSignIn_WrongPasswordIsRateLimited(t *testing.T) {
 	f := newFixture(t, false, nil)
 	s := f.ui.start
 	test.Tap(s.signIn)
-	if !s.errText.Visible() || s.errText.Text != textNeedUsername {
+	if !s.errText.Visible() || s.errText.Text != L(textNeedUsername) {
 		t.Errorf("empty form: %q", s.errText.Text)
 	}
 	for i := 1; i <= app.FreeAttempts; i++ {
@@ -322,7 +322,7 @@ func TestR10_ContactCentreLocksAndUnlocksFromItsOwnTool(t *testing.T) {
 	f.ui.deps.ContactCenter = app.NewContactCenterService(f.store, app.FixedClock(now))
 	f.signIn(t, "Greta Lundgren")
 	w := f.ui.work
-	if w == nil || w.clinicName.Text != textRegionClinic || w.tabs == nil || len(w.tabs.Items) != 1 || w.tabs.Items[0].Text != textCCTab {
+	if w == nil || w.clinicName.Text != L(textRegionClinic) || w.tabs == nil || len(w.tabs.Items) != 1 || w.tabs.Items[0].Text != L(textCCTab) {
 		t.Fatalf("kontaktcenter should land on its own tool; work %v", w != nil)
 	}
 	c := f.ui.contact
@@ -336,7 +336,7 @@ func TestR10_ContactCentreLocksAndUnlocksFromItsOwnTool(t *testing.T) {
 	c.pnr.SetText(karin.PNR.String())
 	test.Tap(c.find)
 	f.wait()
-	if !c.result.Visible() || c.name.Text != karin.Register.FullName() || c.state.Text != textCCUnlocked || c.act.Text != textCCLock {
+	if !c.result.Visible() || c.name.Text != karin.Register.FullName() || c.state.Text != L(textCCUnlocked) || c.act.Text != L(textCCLock) {
 		t.Fatalf("found: result %v, name %q, state %q, button %q", c.result.Visible(), c.name.Text, c.state.Text, c.act.Text)
 	}
 	if !c.act.Disabled() {
@@ -352,7 +352,7 @@ func TestR10_ContactCentreLocksAndUnlocksFromItsOwnTool(t *testing.T) {
 	if err != nil || !got.Account.LoginLocked {
 		t.Fatalf("after Spärra: locked %v, %v", got != nil && got.Account.LoginLocked, err)
 	}
-	if c.state.Text != textCCLocked || c.act.Text != textCCUnlock || c.msg.Text != textCCDidLock || !strings.Contains(c.last.Text, app.ReasonSuspectedUse.Label()) {
+	if c.state.Text != L(textCCLocked) || c.act.Text != L(textCCUnlock) || c.msg.Text != L(textCCDidLock) || !strings.Contains(c.last.Text, app.ReasonSuspectedUse.Label()) {
 		t.Errorf("after the lock: state %q, button %q, message %q, last %q", c.state.Text, c.act.Text, c.msg.Text, c.last.Text)
 	}
 	if !slices.Equal(c.reason.Options, []string{app.ReasonResolved.Label(), app.ReasonOwnWish.Label()}) {
@@ -384,7 +384,7 @@ func TestR10_ContactCentreLocksAndUnlocksFromItsOwnTool(t *testing.T) {
 	c.pnr.SetText("19121212-1212")
 	test.Tap(c.find)
 	f.wait()
-	if c.msg.Text != textCCNotFound || c.result.Visible() {
+	if c.msg.Text != L(textCCNotFound) || c.result.Visible() {
 		t.Errorf("unknown: message %q", c.msg.Text)
 	}
 }
@@ -394,8 +394,8 @@ func TestR10_ContactCentreLocksAndUnlocksFromItsOwnTool(t *testing.T) {
 func TestR16_ClinicCasesNewestFirst(t *testing.T) {
 	f := newFixture(t, false, nil)
 	w := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum")
-	if w.tabs == nil || len(w.tabs.Items) != 2 || w.tabs.Items[0].Text != textClinicCases || !strings.HasPrefix(w.tabs.Items[1].Text, textMyCases) {
-		t.Fatalf("an ärendemottagare and ärendehanterare should see the tabs %q and %q", textClinicCases, textMyCases)
+	if w.tabs == nil || len(w.tabs.Items) != 2 || w.tabs.Items[0].Text != L(textClinicCases) || !strings.HasPrefix(w.tabs.Items[1].Text, L(textMyCases)) {
+		t.Fatalf("an ärendemottagare and ärendehanterare should see the tabs %q and %q", L(textClinicCases), L(textMyCases))
 	}
 	want := f.casesOf(f.clinic("Vårdcentralen Centrum").ID, nil)
 	l := w.clinicCases
@@ -436,7 +436,7 @@ func TestR16_StatusFilterNy(t *testing.T) {
 			t.Errorf("filter Ny shows a case with status %s", r.Status.Label())
 		}
 	}
-	l.status.SetSelected(textAll)
+	l.status.SetSelected(L(textAll))
 	f.wait()
 	if all := f.casesOf(f.clinic("Vårdcentralen Centrum").ID, nil); l.len() != len(all) {
 		t.Errorf("back to Alla: %d rows, want %d", l.len(), len(all))
@@ -469,7 +469,7 @@ func TestRoles_AuditorSeesNoCaseList(t *testing.T) {
 	if w.clinicCases != nil || w.myCases != nil {
 		t.Error("a granskare must not see a case list")
 	}
-	if w.tabs == nil || len(w.tabs.Items) != 1 || w.tabs.Items[0].Text != textAuditTab {
+	if w.tabs == nil || len(w.tabs.Items) != 1 || w.tabs.Items[0].Text != L(textAuditTab) {
 		t.Error("a granskare should see the access log, and only it")
 	}
 	if w.send.Visible() {
@@ -491,8 +491,8 @@ func TestCaseList_ForbiddenShowsSwedishText(t *testing.T) {
 		sess: app.Session{Staff: &auditor, ClinicID: f.clinic("Vårdcentralen Centrum").ID},
 	}, clinicList)
 	f.wait()
-	if !l.errText.Visible() || l.errText.Text != textForbidden {
-		t.Errorf("error text = %q (visible %v), want %q", l.errText.Text, l.errText.Visible(), textForbidden)
+	if !l.errText.Visible() || l.errText.Text != L(textForbidden) {
+		t.Errorf("error text = %q (visible %v), want %q", l.errText.Text, l.errText.Visible(), L(textForbidden))
 	}
 	if l.len() != 0 {
 		t.Error("a refused list must show no rows")
@@ -504,9 +504,9 @@ func TestCaseListError_Texts(t *testing.T) {
 		err  error
 		want string
 	}{
-		{fmt.Errorf("list clinic cases X: %w", app.ErrForbidden), textForbidden},
-		{fmt.Errorf("list cases: %w", app.ErrNotFound), textCasesFailed},
-		{errors.New("disk on fire"), textCasesFailed},
+		{fmt.Errorf("list clinic cases X: %w", app.ErrForbidden), L(textForbidden)},
+		{fmt.Errorf("list cases: %w", app.ErrNotFound), L(textCasesFailed)},
+		{errors.New("disk on fire"), L(textCasesFailed)},
 	} {
 		if got := caseListError(tc.err); got != tc.want {
 			t.Errorf("caseListError(%v) = %q, want %q", tc.err, got, tc.want)
@@ -600,15 +600,15 @@ func TestCaseList_FiltersSearchAndSort(t *testing.T) {
 	if l.len() != len(q) {
 		t.Errorf("type Fråga: %d rows, want %d", l.len(), len(q))
 	}
-	l.typ.SetSelected(textAllTypes)
+	l.typ.SetSelected(L(textAllTypes))
 	// Assignee: Ej tilldelade.
-	l.assignee.SetSelected(textUnassigned)
+	l.assignee.SetSelected(L(textUnassigned))
 	f.wait()
 	un := f.casesOf(centrum, func(c *app.Case) bool { return c.AssigneeID == "" })
 	if l.len() != len(un) {
 		t.Errorf("unassigned: %d rows, want %d", l.len(), len(un))
 	}
-	l.assignee.SetSelected(textAllAssignees)
+	l.assignee.SetSelected(L(textAllAssignees))
 	// Search by personnummer.
 	var r *app.Resident
 	for _, x := range f.ds.Residents {
@@ -647,11 +647,11 @@ func TestCaseList_EveryColumnSortsAndHandlaggareShows(t *testing.T) {
 	w := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum")
 	l := w.clinicCases
 	f.wait()
-	col := slices.IndexFunc(l.cols, func(c column) bool { return c.title == "Handläggare" })
+	col := slices.IndexFunc(l.cols, func(c column) bool { return L(c.title) == "Handläggare" })
 	if col < 0 {
 		t.Fatal("no Handläggare column in Mottagningens ärenden")
 	}
-	if w.myCases != nil && slices.ContainsFunc(w.myCases.cols, func(c column) bool { return c.title == "Handläggare" }) {
+	if w.myCases != nil && slices.ContainsFunc(w.myCases.cols, func(c column) bool { return L(c.title) == "Handläggare" }) {
 		t.Error("Mina ärenden needs no Handläggare column")
 	}
 	names := map[app.ID]string{}
@@ -660,7 +660,7 @@ func TestCaseList_EveryColumnSortsAndHandlaggareShows(t *testing.T) {
 	}
 	for i := 0; i < l.len(); i++ {
 		r := l.row(i)
-		want := textNobodyYet
+		want := L(textNobodyYet)
 		if r.AssigneeID != "" {
 			want = names[r.AssigneeID]
 		}
@@ -685,7 +685,7 @@ func TestCaseList_EveryColumnSortsAndHandlaggareShows(t *testing.T) {
 		for i := 1; i < l.len(); i++ {
 			a, b := l.row(i-1), l.row(i)
 			var bad bool
-			switch l.cols[c].title {
+			switch L(l.cols[c].title) {
 			case "Personnummer":
 				bad = !b.PNR.IsZero() && (a.PNR.IsZero() || b.PNR.String() < a.PNR.String())
 			case "Oläst":
@@ -699,7 +699,7 @@ func TestCaseList_EveryColumnSortsAndHandlaggareShows(t *testing.T) {
 		}
 	}
 	// Invånare: surname first.
-	inv := slices.IndexFunc(l.cols, func(c column) bool { return c.title == "Invånare" })
+	inv := slices.IndexFunc(l.cols, func(c column) bool { return L(c.title) == "Invånare" })
 	for l.sort != app.SortResident || l.rev {
 		l.sortBy(inv)
 		f.wait()
@@ -865,7 +865,7 @@ func TestWorkspace_ReplyAlertNotifiesAndBadges(t *testing.T) {
 		t.Fatalf("notifications: %q", f.notified)
 	}
 	mine := w.tabs.Items[0].Text
-	if !strings.HasPrefix(mine, textMyCases+" (") {
+	if !strings.HasPrefix(mine, L(textMyCases)+" (") {
 		t.Errorf("Mina ärenden tab %q, want an unread count", mine)
 	}
 	if w.myCases.row(0).ID != c.ID || !w.myCases.row(0).UnreadByStaff {
@@ -879,11 +879,11 @@ func TestRoles_TabsPerRole(t *testing.T) {
 		staff string
 		want  []string
 	}{
-		{"Anna Lindqvist", []string{textClinicCases, textMyCases}},
-		{"Björn Ekström", []string{textMyCases}},
-		{"David Sundberg", []string{textTemplates, textGuardiansTab, textNotifyTab}},
-		{"Eva Bergström", []string{textStaffTab}},
-		{"Fredrik Nordin", []string{textAuditTab}},
+		{"Anna Lindqvist", []string{L(textClinicCases), L(textMyCases)}},
+		{"Björn Ekström", []string{L(textMyCases)}},
+		{"David Sundberg", []string{L(textTemplates), L(textGuardiansTab), L(textNotifyTab)}},
+		{"Eva Bergström", []string{L(textStaffTab)}},
+		{"Fredrik Nordin", []string{L(textAuditTab)}},
 	} {
 		t.Run(tc.staff, func(t *testing.T) {
 			f := newFixture(t, false, nil)
@@ -895,7 +895,7 @@ func TestRoles_TabsPerRole(t *testing.T) {
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("tabs %q, want %q", got, tc.want)
 			}
-			if caseRole := tc.want[0] == textClinicCases || tc.want[0] == textMyCases; w.send.Visible() != caseRole {
+			if caseRole := tc.want[0] == L(textClinicCases) || tc.want[0] == L(textMyCases); w.send.Visible() != caseRole {
 				t.Errorf("Skicka ärende visible %v, want %v", w.send.Visible(), caseRole)
 			}
 		})
@@ -921,7 +921,7 @@ func TestTestNotify_LocalAdminSendsToATypedNumber(t *testing.T) {
 	w := f.open(t, "David Sundberg", "Vårdcentralen Centrum")
 	var s *fyne.Container
 	for _, it := range w.tabs.Items {
-		if it.Text == textNotifyTab {
+		if it.Text == L(textNotifyTab) {
 			s, _ = it.Content.(*fyne.Container)
 		}
 	}
@@ -938,15 +938,15 @@ func TestTestNotify_LocalAdminSendsToATypedNumber(t *testing.T) {
 	scr.address.SetText("070-174 06 05")
 	test.Tap(scr.send)
 	f.wait()
-	if len(rec.sent) != 1 || rec.sent[0] != "sms:+46701740605" || scr.result.Text != textNotifySent {
+	if len(rec.sent) != 1 || rec.sent[0] != "sms:+46701740605" || scr.result.Text != L(textNotifySent) {
 		t.Fatalf("sent %v, says %q", rec.sent, scr.result.Text)
 	}
 	none := newTestNotifyScreen(testNotifyDeps{ctx: context.Background(), tasks: &f.ui.tasks, svc: app.NewNotificationAdmin(nil), sess: w.sess})
-	none.channel.SetSelected(textNotifyEmail)
+	none.channel.SetSelected(L(textNotifyEmail))
 	test.Type(none.address, "test@example.com")
 	test.Tap(none.send)
 	f.wait()
-	if none.result.Text != textNotifyNoConf {
+	if none.result.Text != L(textNotifyNoConf) {
 		t.Errorf("not configured: %q", none.result.Text)
 	}
 }

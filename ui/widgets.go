@@ -87,7 +87,7 @@ func (q *question) shown() bool { return q != nil && q.pop.Visible() }
 
 // textChooseOne is the placeholder of a drop-down list with nothing
 // chosen, instead of Fyne's English "(Select one)".
-const textChooseOne = "(Välj)"
+const textChooseOne = "widgets.choose"
 
 // newSelect is widget.NewSelect with a Swedish placeholder; set
 // PlaceHolder after it for a more telling one.
@@ -110,8 +110,8 @@ func fileDialogSize(win fyne.Window) fyne.Size {
 
 // Texts of the length counter.
 const (
-	textCounter    = "%s/%s"
-	textCounterCut = "%s/%s – kortad"
+	textCounter    = "widgets.counter_of_limit"
+	textCounterCut = "widgets.shortened"
 )
 
 // limitEntry keeps e's text within max characters while typing or
@@ -222,12 +222,12 @@ func (e *textArea) AcceptsTab() bool { return false }
 // Names of the buttons that show only an icon, for screen readers (the
 // accessible label; Fyne would otherwise read the icon's file name).
 const (
-	textA11yMoveUp          = "Flytta fältet uppåt"
-	textA11yMoveDown        = "Flytta fältet nedåt"
-	textA11yRemoveItem      = "Ta bort fältet"
-	textA11yRemoveOption    = "Ta bort svarsalternativet"
-	textA11yRemoveCondition = "Ta bort villkoret"
-	textA11yRemoveNamed     = "Ta bort personen ur listan"
+	textA11yMoveUp          = "widgets.move_field_up"
+	textA11yMoveDown        = "widgets.move_field_down"
+	textA11yRemoveItem      = "widgets.remove_field"
+	textA11yRemoveOption    = "widgets.remove_answer_option"
+	textA11yRemoveCondition = "widgets.remove_condition"
+	textA11yRemoveNamed     = "widgets.remove_person_from_list"
 )
 
 // iconButton is a button that shows only an icon and names its action to

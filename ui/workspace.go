@@ -17,15 +17,15 @@ import (
 
 // Texts of the workspace.
 const (
-	textClinicCases = "Mottagningens ärenden"
-	textMyCases     = "Mina ärenden"
-	textSend        = "Skicka ärende"
-	textBulk        = "Massutskick"
-	textTemplates   = "Mallar"
-	textSwitch      = "Byt mottagning"
-	textDemoBadge   = "Demodatabas"
-	textSent        = "Ärendet är skickat."
-	textSaveFailed  = "Filen kunde inte sparas. Välj en annan plats och försök igen."
+	textClinicCases = "workspace.clinic_cases"
+	textMyCases     = "workspace.my_cases"
+	textSend        = "common.send_case"
+	textBulk        = "common.bulk_send"
+	textTemplates   = "workspace.templates"
+	textSwitch      = "workspace.switch_clinic"
+	textDemoBadge   = "workspace.demo_database"
+	textSent        = "workspace.case_has_been_sent"
+	textSaveFailed  = "common.file_could_not_saved_choose"
 )
 
 type workspaceDeps struct {
@@ -503,21 +503,18 @@ func (s *workspaceScreen) saveFile(name string, data []byte) {
 	d.Show()
 }
 
-const textExportTitle = "Exportera PDF"
+const textExportTitle = "common.export_pdf"
 
 // roleTexts say what a role without case handling does in this window.
 var roleTexts = map[app.Role]string{
-	app.RoleLocalAdmin: K("Som lokal administratör hanterar du mottagningens meddelandemallar och standardsvar " +
-		"och kan spärra en vårdnadshavares ombudsbehörighet för ett barn."),
-	app.RolePermissionAdmin: K("Som behörighetsadministratör ger och tar du bort medarbetares roller i mottagningen."),
-	app.RoleAuditor: K("Som granskare läser du mottagningens åtkomstlogg: " +
-		"vem som öppnade vilket ärende eller vilken invånares uppgifter, och när."),
+	app.RoleLocalAdmin:      K("workspace.as_local_administrator_you_manage"),
+	app.RolePermissionAdmin: K("workspace.as_permission_administrator_you_give"),
+	app.RoleAuditor:         K("workspace.as_auditor_you_read_clinic"),
 }
 
 // roleInfoText explains, calmly, why there is no case list.
 func roleInfoText(st *app.Staff, clinic app.Clinic) string {
-	parts := []string{Lf("Ärendelistorna visas för ärendemottagare och ärendehanterare. "+
-		"Dina roller i %s omfattar inte ärendehantering.", clinic.Name)}
+	parts := []string{Lf("workspace.case_lists_shown_case_receivers", clinic.Name)}
 	for _, r := range app.AllClinicRoles {
 		if t, ok := roleTexts[r]; ok && st.Has(clinic.ID, r) {
 			parts = append(parts, L(t))
