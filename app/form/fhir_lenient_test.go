@@ -329,3 +329,67 @@ func TestFHIR_ImportRepairsWhatOneItemGetsWrong(t *testing.T) {
 		t.Errorf("kvar: %+v", it)
 	}
 }
+
+// The PHQ-9 written in the shape NLM publishes it (testdata/fhir/written,
+// sources in its SOURCES.md): a name and no title, the answers of nine
+// questions from one contained ValueSet with LOINC codes and ordinalValue
+// scores, the difficulty question's from a contained expansion, and its
+// condition on the total with an answerInteger in quotes. It imports whole,
+// with a warning for the condition naming the linkId, and the export keeps
+// the shared ValueSet and the scores (issue 17, item 1).
+func TestFHIR_PHQ9AsPublished(t *testing.T) {
+	f, warnings := mustImport(t, "testdata/fhir/written/phq9.json")
+	warned := map[string]string{}
+	for _, w := range warnings {
+		warned[w.LinkID] += w.What + "\n"
+	}
+	wantWarning(t, warned, "/44249-1/69722-7", "enableWhen", `"answerInteger" (en sträng)`, "visas utan det villkoret")
+	wantWarning(t, warned, "", `namnet "PHQ9" används som rubrik`)
+	wantWarning(t, warned, "/44249-1/44261-6", "calculatedExpression")
+	if f.Title != "PHQ9" {
+		t.Errorf("title %q", f.Title)
+	}
+	codes := []string{"44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2", "44252-5", "44253-3", "44260-8"}
+	for _, c := range codes {
+		it := f.Item("/44249-1/" + c)
+		if it == nil || it.Type != TypeChoice || !it.Required || it.ValueSet != "#phq-frequency" || len(it.Options) != 4 {
+			t.Fatalf("%s: %+v", c, it)
+		}
+		for i, o := range it.Options {
+			if o.Score == nil || *o.Score != float64(i) {
+				t.Errorf("%s option %s: score %v, want %d", c, o.Code, o.Score, i)
+			}
+		}
+		if it.Options[0].Code != "LA6568-5" || it.Options[3].Label != "Nearly every day" {
+			t.Errorf("%s options: %+v", c, it.Options)
+		}
+	}
+	d := f.Item("/44249-1/69722-7")
+	if d == nil || len(d.Options) != 4 || d.Options[2].Code != "LA6575-0" || len(d.EnableWhen) != 0 {
+		t.Fatalf("difficulty: %+v", d)
+	}
+	out, err := ExportQuestionnaire(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(out, []byte(`"id": "phq-frequency"`)); n != 1 {
+		t.Errorf("the ValueSet nine questions share is written %d times:\n%s", n, out)
+	}
+	g, _, err := ImportQuestionnaire(out)
+	if err != nil {
+		t.Fatalf("re-import: %v", err)
+	}
+	for _, c := range append(codes, "69722-7") {
+		a, b := f.Item("/44249-1/"+c), g.Item("/44249-1/"+c)
+		if b == nil || a.Label != b.Label || a.ValueSet != b.ValueSet || len(a.Options) != len(b.Options) {
+			t.Errorf("round trip changed %s: %+v → %+v", c, a, b)
+			continue
+		}
+		for i := range a.Options {
+			if a.Options[i].Code != b.Options[i].Code || (a.Options[i].Score == nil) != (b.Options[i].Score == nil) ||
+				a.Options[i].Score != nil && *a.Options[i].Score != *b.Options[i].Score {
+				t.Errorf("round trip changed option %d of %s: %+v → %+v", i, c, a.Options[i], b.Options[i])
+			}
+		}
+	}
+}
