@@ -170,7 +170,7 @@ func kindSamples() []string {
 const (
 	textSearch       = "caselist.search_personnummer_name_or_subject"
 	textUnreadOnly   = "caselist.unread_only"
-	textUnassigned   = "caselist.unassigned"
+	textUnassigned   = "caselist.unassigned_plural"
 	textAllTypes     = "common.all_types"
 	textAllAssignees = "caselist.all_handlers"
 	textSearching    = "caselist.searching"
@@ -193,7 +193,7 @@ var assigneeColumn = column{title: K("caselist.assignee"), samples: fixed("Anna 
 	return L(cvUnknownStaff)
 }}
 
-const textNobodyYet = "caselist.unassigned_2"
+const textNobodyYet = "caselist.unassigned_singular"
 
 // listColumns are the columns of a list and the sort each offers.
 func listColumns(kind listKind) ([]column, []app.CaseSort) {

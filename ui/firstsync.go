@@ -10,8 +10,8 @@ import (
 // status bar while the first pull runs.
 const (
 	textFirstStarting = "firstsync.fetching_your_clinics_cases_from"
-	textFirstSoFar    = "firstsync.fetching_cases_from_server_so"
-	textFirstLeft     = "firstsync.fetching_cases_from_server_so_2"
+	textFirstSoFar    = "firstsync.fetching_cases_so_far"
+	textFirstLeft     = "firstsync.fetching_cases_time_left"
 	textSeconds       = "firstsync.seconds"
 	textMinutes       = "firstsync.min"
 	textListFirstSync = "firstsync.cases_being_fetched_from_server"

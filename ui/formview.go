@@ -32,7 +32,7 @@ const (
 	textFvDTHint     = "formview.yyyy_mm_ddthh_mm"
 	textFvTimeHint   = "formview.hh_mm"
 	textFvPNRHint    = "common.yyyymmdd_nnnn"
-	textFvPhoneHint  = "formview.070_123_45_67"
+	textFvPhoneHint  = "formview.mobile_example"
 	textFvEmailHint  = "formview.name_example_com"
 	textFvScore      = "formview.score"
 	textFvNoScore    = "formview.no_score_yet"

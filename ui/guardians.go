@@ -275,7 +275,7 @@ func (s *guardiansScreen) askBlock(g app.GuardianProxy) {
 func (s *guardiansScreen) askUnblock(g app.GuardianProxy) {
 	c := s.child
 	s.askFor(
-		Lf("guardians.lift_block_2", g.Name),
+		Lf("guardians.lift_block_question", g.Name),
 		Lf("guardians.then_act_as_proxy_1177", g.Name, c.Name),
 		L(textGrdUnblock), widget.HighImportance,
 		func() { s.setBlocked(g, false) })

@@ -30,7 +30,7 @@ const (
 	textPvEService    = "preview.e_service"
 	textPvPersona     = "preview.as_label"
 	textPvLoading     = "common.loading_e_services"
-	textPvListFailed  = "common.something_went_wrong_while_loading"
+	textPvListFailed  = "common.loading_eservices_failed"
 	textPvNoForm      = "preview.e_service_has_no_form"
 	textPvPickService = "preview.choose_e_service"
 	textPvVersion     = "preview.published_version"
@@ -59,7 +59,7 @@ const (
 	textPvEmail       = "common.e_mail"
 	textPvEmailSubj   = "preview.subject"
 	textPvNoCaseData  = "preview.notifications_always_exactly_these_texts"
-	textPvTplFailed   = "common.something_went_wrong_while_loading_2"
+	textPvTplFailed   = "common.loading_templates_failed"
 )
 
 // The personas of the preview, in the order the choice lists them.

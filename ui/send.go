@@ -33,7 +33,7 @@ const (
 	textChooseTemplate = "send.choose_message_template"
 	textLoadingTpl     = "send.loading_message_templates"
 	textNoTemplates    = "send.clinic_has_no_message_templates"
-	textTplFailed      = "common.something_went_wrong_while_loading_2"
+	textTplFailed      = "common.loading_templates_failed"
 	textKindInfo       = "send.information_resident_cannot_reply_case"
 	textKindQuestion   = "send.question_resident_reply_case_waits"
 	textPNRHint        = "common.yyyymmdd_nnnn"

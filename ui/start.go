@@ -43,7 +43,7 @@ const (
 	textServerURL    = "start.server_address"
 	textServerPin    = "start.fingerprint"
 	textServerURLEx  = "https://mottagning.regionen.se:8443"
-	textServerPinEx  = "start.sha_256_64_characters_0"
+	textServerPinEx  = "start.server_pin_hint"
 	textConnect      = "start.connect"
 	textConnecting   = "start.connecting"
 	textNeedURL      = "start.enter_server_address"

@@ -504,8 +504,8 @@ func (t *tasks) wait() {
 // personal data); the user gets what happened and what to do.
 const (
 	textForbidden   = "ui.you_do_not_have_permission"
-	textCasesFailed = "ui.something_went_wrong_while_loading_2"
-	textStartFailed = "ui.something_went_wrong_while_loading"
+	textCasesFailed = "ui.loading_cases_failed"
+	textStartFailed = "ui.loading_staff_failed"
 )
 
 // caseListError maps an error from a case list to the text the user sees.
