@@ -133,7 +133,7 @@ func answerRows(items []form.Item, a form.Answers) []fyne.CanvasObject {
 			for _, x := range vs {
 				s := it.AnswerText(x)
 				if it.Type == form.TypeBoolean {
-					s = L(s) // Ja / Nej
+					s = valueText(it, x) // Ja / Nej in the window's language
 				}
 				parts = append(parts, s)
 			}

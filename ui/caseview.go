@@ -1396,7 +1396,6 @@ func cvTint(c color.Color, a uint8) color.Color {
 // Texts of attachments.
 const (
 	cvAttach       = "caseview.attach_file"
-	cvAttachTitle  = "Bifoga fil"
 	cvRemoveFile   = "common.remove"
 	cvAttachFailed = "caseview.attachment_could_not_loaded_try"
 )

@@ -27,7 +27,6 @@ const (
 	textGrdIntro       = "guardians.here_you_block_guardian_proxy"
 	textGrdPNR         = "guardians.child_personnummer"
 	textGrdMayAct      = "guardians.may_act_as_proxy"
-	textGrdBlocked     = "Spärrad"
 	textGrdMayNotAct   = "guardians.may_not_act_as_proxy"
 	textGrdBlock       = "guardians.block"
 	textGrdUnblock     = "guardians.lift_block"

@@ -250,6 +250,11 @@ func registerEnglish() {
 				slog.Warn("set LANGUAGE", "err", err)
 			}
 		}
+		// Fyne read the locale when package lang was initialised; adding
+		// translations makes it read it again (an empty table adds none).
+		if err := lang.AddTranslationsForLocale([]byte("{}"), fyne.Locale("en")); err != nil {
+			slog.Warn("refresh Fyne's locale", "err", err)
+		}
 	})
 }
 

@@ -20,12 +20,14 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"mottagning/app"
+	"mottagning/app/form"
 	"mottagning/app/personnummer"
 	"mottagning/assets"
 	"mottagning/export"
@@ -563,6 +565,17 @@ func TestLang_EnglishSignInAndCaseList(t *testing.T) {
 	if got := L(textClinicCases); got != "Clinic cases" {
 		t.Fatalf("L(%s) = %q", textClinicCases, got)
 	}
+	// A yes/no answer in a case's form answers (app/form writes Ja/Nej).
+	rows := answerRows([]form.Item{{ID: "feber", Label: "Fever?", Type: form.TypeBoolean}},
+		form.Answers{"feber": {{Bool: true}}})
+	if got := labelTexts(container.NewVBox(rows...)); !slices.Contains(got, "Fever?: Yes") {
+		t.Errorf("a yes/no answer reads %q, want Fever?: Yes", got)
+	}
+	// Fyne's own texts (dialog buttons, file dialogs) follow the window, not
+	// the system's language (the child runs with LANG=sv_SE.UTF-8).
+	if got := lang.L("Cancel"); got != "Cancel" {
+		t.Errorf("Fyne's Cancel shows as %q in an English window", got)
+	}
 	// A text of package app, given in Swedish, is English too.
 	if got := L(app.StatusClosed.Label()); got != "Closed" {
 		t.Fatalf("L(%q) = %q", app.StatusClosed.Label(), got)
@@ -680,5 +693,37 @@ func TestLang_FyneTextsHaveSwedish(t *testing.T) {
 		if v, ok := sv[k]; !ok || v == "" {
 			t.Errorf("fyne-sv.json has no Swedish for Fyne's %q", k)
 		}
+	}
+}
+
+// The tests, too, pass ids to L and Lf: a Swedish text there would pass in
+// a Swedish run and fail in an English one.
+func TestLang_TestsUseIDs(t *testing.T) {
+	sv := table(t, "sv.json", assets.TranslationsSV)
+	paths, err := filepath.Glob("*_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, p := range paths {
+		f, err := parser.ParseFile(fset, p, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) == 0 {
+				return true
+			}
+			if id, ok := call.Fun.(*ast.Ident); !ok || (id.Name != "L" && id.Name != "Lf") {
+				return true
+			}
+			if s, ok := stringLit(call.Args[0]); ok {
+				if _, known := sv[s]; !known && !slices.Contains([]string{"no.such_id", ""}, s) {
+					t.Errorf("%s: %q is not a message id", fset.Position(call.Pos()), s)
+				}
+			}
+			return true
+		})
 	}
 }

@@ -78,7 +78,7 @@ func TestPrepare_DemoSeedShowsProgressThenSignIn(t *testing.T) {
 	if len(seen) < 4 || seen[len(seen)-1] != 1 {
 		t.Errorf("progress values %v: want several steps, ending at 1", seen)
 	}
-	if want := Lf(L(textPrepCount), thousands(total), thousands(total)); p.count.Text != want {
+	if want := Lf(textPrepCount, thousands(total), thousands(total)); p.count.Text != want {
 		t.Errorf("count %q, want %q", p.count.Text, want)
 	}
 	if u.start == nil || win.Content() != u.start.content || u.prepare != nil {

@@ -106,14 +106,14 @@ func TestSync_ListsFollowPulledCases(t *testing.T) {
 	if r := l.row(1); columns[unreadCol].text(l, &r) != "●" || r.Subject != "Fråga om vaccination" {
 		t.Errorf("the new case's row: dot %q, subject %q", columns[unreadCol].text(l, &r), r.Subject)
 	}
-	if got := l.count.Text; got != Lf("%d ärenden", len(clinicBefore)) { // one new, one gone
+	if got := l.count.Text; got != Lf("caselist.cases", len(clinicBefore)) { // one new, one gone
 		t.Errorf("count %q", got)
 	}
 	f.settle(t, "Mina ärenden to show the reply", func() bool {
 		got := w.myCases.rowsForTest()
 		return len(got) == len(mineBefore) && got[0].ID == replied.ID && got[0].UnreadByStaff
 	})
-	if mine := w.tabs.Items[1].Text; mine != Lf("%s (%d)", L(textMyCases), unreadMine+1) {
+	if mine := w.tabs.Items[1].Text; mine != fmt.Sprintf("%s (%d)", L(textMyCases), unreadMine+1) {
 		t.Errorf("Mina ärenden tab %q, want the count %d", mine, unreadMine+1)
 	}
 	if len(f.notified) != 1 || strings.Contains(f.notified[0], "Tack") || strings.Contains(f.notified[0], "vaccination") {

@@ -80,7 +80,7 @@ func TestStartScreenAsksForTheOneTimeCode(t *testing.T) {
 	s.code.SetText("654321")
 	test.Tap(s.signIn)
 	u.tasks.wait()
-	if u.work != nil || s.errText.Text != L("Fel lösenord eller engångskod.") {
+	if u.work != nil || s.errText.Text != L("start.wrong_password_or_one_time") {
 		t.Fatalf("a wrong code: workspace %v, message %q", u.work != nil, s.errText.Text)
 	}
 	s.password.SetText("rätt lösenord")
