@@ -19,7 +19,7 @@ const pageSize = 100
 
 // Texts of the case lists.
 const (
-	textAll      = "caselist.all"
+	textAll      = "caselist.all_statuses"
 	textMore     = "caselist.show_more"
 	textNoCases  = "caselist.no_cases_show"
 	textLoadingC = "caselist.loading_cases"
@@ -173,7 +173,10 @@ const (
 	textUnassigned   = "caselist.unassigned_plural"
 	textAllTypes     = "common.all_types"
 	textAllAssignees = "caselist.all_handlers"
-	textSearching    = "caselist.searching"
+
+	// filterMaxWidth is the widest a filter of the list grows.
+	filterMaxWidth = 240
+	textSearching  = "caselist.searching"
 )
 
 // sortOf maps a column of columns to the sort it offers.
@@ -277,9 +280,11 @@ func newCaseList(d caseListDeps, kind listKind) *caseList {
 	}
 	l.sizeColumns()
 
-	filters := container.NewHBox(l.status, l.typ)
+	// Each filter as wide as its longest choice (a long e-service name
+	// is cut at filterMaxWidth).
+	filters := container.NewHBox(wideSelect(l.status, filterMaxWidth), wideSelect(l.typ, filterMaxWidth))
 	if l.assignee != nil {
-		filters.Add(l.assignee)
+		filters.Add(wideSelect(l.assignee, filterMaxWidth))
 	}
 	filters.Add(l.unread)
 	top := container.NewVBox(

@@ -617,8 +617,8 @@ func TestLang_EnglishSignInAndCaseList(t *testing.T) {
 	if !strings.HasSuffix(l.count.Text, " cases") {
 		t.Errorf("case count %q, want … cases", l.count.Text)
 	}
-	if got := l.status.Selected; got != "All" {
-		t.Errorf("status filter %q, want All", got)
+	if got := l.status.Selected; got != "All statuses" {
+		t.Errorf("status filter %q, want All statuses", got)
 	}
 	// Filtering by a translated status still filters.
 	l.status.SetSelected(L(app.StatusClosed.Label()))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -642,6 +643,30 @@ func TestCaseList_FiltersSearchAndSort(t *testing.T) {
 // the assignee's name, and every column title sorts when tapped: the
 // header buttons as the table shows them, Personnummer, Oläst and
 // Handläggare included; Invånare sorts on the surname.
+// The filters of the case list show their whole choice ("Alla
+// handläggare", not "Alla …"), with the window at its smallest width too:
+// Fyne sizes a select by its placeholder, and three filters reading
+// "Alla …" do not say what they filter.
+func TestCaseList_FiltersShowTheirWholeChoice(t *testing.T) {
+	f := newFixture(t, false, nil)
+	w := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum")
+	l := w.clinicCases
+	f.wait()
+	for _, size := range []fyne.Size{f.win.Canvas().Size(), f.win.Content().MinSize()} {
+		f.win.Resize(size)
+		for _, s := range []*widget.Select{l.status, l.typ, l.assignee} {
+			for _, o := range test.LaidOutObjects(s) {
+				if txt, ok := o.(*canvas.Text); ok && txt.Text != s.Selected {
+					t.Errorf("width %.0f: filter %q shows %q", size.Width, s.Selected, txt.Text)
+				}
+			}
+		}
+	}
+	if got := l.status.Selected; got != "Alla statusar" {
+		t.Errorf("status filter %q, want Alla statusar", got)
+	}
+}
+
 func TestCaseList_EveryColumnSortsAndHandlaggareShows(t *testing.T) {
 	f := newFixture(t, false, nil)
 	w := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum")

@@ -184,6 +184,40 @@ func (m *minHeight) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	}
 }
 
+// optionsWide holds a select at least as wide as its longest option, up
+// to max: in a row of filters each shows all of its choice ("Alla
+// handläggare", not "Alla ..."), whichever language and text size. Fyne
+// sizes a select by its placeholder only. Options set later count too.
+type optionsWide struct {
+	s   *widget.Select
+	max float32
+}
+
+// wideSelect is s in an optionsWide at most max wide.
+func wideSelect(s *widget.Select, max float32) fyne.CanvasObject {
+	return container.New(&optionsWide{s: s, max: max}, s)
+}
+
+func (o *optionsWide) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	m := o.s.MinSize()
+	th := o.s.Theme()
+	size := th.Size(theme.SizeNameText)
+	var w float32
+	for _, opt := range o.s.Options {
+		w = max(w, fyne.MeasureText(opt, size, fyne.TextStyle{}).Width)
+	}
+	pad := th.Size(theme.SizeNameInnerPadding)
+	w += pad*4 + th.Size(theme.SizeNameInlineIcon)
+	return fyne.NewSize(max(m.Width, min(w, o.max)), m.Height)
+}
+
+func (o *optionsWide) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, obj := range objs {
+		obj.Move(fyne.NewPos(0, 0))
+		obj.Resize(size)
+	}
+}
+
 // askDiscard is Avbryt of a screen with a message: leave runs at once when
 // nothing was written (written false), otherwise after "Kasta texten?".
 // It returns the question asked, nil when none.
