@@ -41,5 +41,3 @@ func DateIn(t time.Time) time.Time {
 	y, m, d := t.In(Stockholm).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, Stockholm)
 }
-
-var zeroTime time.Time

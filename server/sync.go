@@ -41,17 +41,6 @@ func (s *Server) syncRoutes(mux *http.ServeMux) {
 	s.attachmentRoutes(mux) // attachments in chunks (attachments.go)
 }
 
-// clinicsOf are the clinics the caller has a role in: the scope of a pull.
-func clinicsOf(c *StaffClaims) map[app.ID]bool {
-	out := map[app.ID]bool{}
-	for id, roles := range c.Roles {
-		if len(roles) > 0 {
-			out[id] = true
-		}
-	}
-	return out
-}
-
 func (s *Server) syncPush(w http.ResponseWriter, r *http.Request) {
 	c := claimsOf(r)
 	var req msync.PushRequest

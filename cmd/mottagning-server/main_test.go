@@ -649,8 +649,6 @@ type mailpit struct {
 	api  string
 }
 
-func freePort(t *testing.T) int { return mailpittest.FreePort(t) }
-
 // startMailpit runs mailpit on loopback ports (skips when not installed).
 func startMailpit(t *testing.T) *mailpit {
 	s := mailpittest.Start(t)
