@@ -1,7 +1,11 @@
 package form
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -80,4 +84,35 @@ func BenchmarkEvaluate(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkFHIRImport takes the published questionnaires of testdata
+// (GAD-7 as NLM exports it, the PHQ-9 with its contained ValueSet) through
+// the import, against the raw baseline of decoding the same bytes with
+// encoding/json (…Raw): what the import costs beyond reading JSON.
+func BenchmarkFHIRImport(b *testing.B) {
+	for _, path := range []string{"testdata/fhir/public/02-gad7.json", "testdata/fhir/written/phq9.json"} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		name := strings.TrimSuffix(filepath.Base(path), ".json")
+		b.Run(name+"Raw", func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				var v any
+				if err := json.Unmarshal(data, &v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, _, err := ImportQuestionnaire(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
