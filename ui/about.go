@@ -145,8 +145,10 @@ func selectable(s string) fyne.CanvasObject {
 // FitWindow is the window size to open at: want (the default, or the
 // size the window was closed at) made to fit room, the screen's work area
 // in Fyne units, with space left for the window's title bar and frame.
-// A window is never made smaller than 640×480 units, the smallest the
-// screens are laid out for; a screen smaller than that gets all it has.
+// A window is never made smaller than 640×480 units; a screen smaller than
+// that gets all it has. The screens themselves fit a 1366×768 laptop at
+// 125 % and a 1080p one at 150 % (TestScreens_FitALaptop): a screen whose
+// content needs more would make Fyne grow the window past the screen.
 func FitWindow(want, room fyne.Size) fyne.Size {
 	const frameW, frameH = 16, 48 // window frame and title bar, in units
 	const minW, minH = 640, 480

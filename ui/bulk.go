@@ -343,8 +343,10 @@ func newBulkScreen(d bulkDeps) *bulkScreen {
 	title.TextStyle.Bold = true
 	header := container.NewBorder(nil, nil, container.NewHBox(title, container.NewCenter(widget.NewLabel(d.clinic.Name))), nil)
 
-	// The left column fits the window without scrolling: the message
-	// text takes what the other fields leave.
+	// The message text takes the room the other fields of the left column
+	// leave; where the window is lower than they need (a laptop at 150 %),
+	// the column scrolls instead of making the window taller than the
+	// screen.
 	subjectRow := container.NewBorder(nil, nil, widget.NewLabel(L(textSubject)), nil, s.subject)
 	left := container.NewBorder(
 		container.NewVBox(
@@ -356,7 +358,7 @@ func newBulkScreen(d bulkDeps) *bulkScreen {
 			heading(L(textStepMessage)), subjectRow, container.NewBorder(nil, nil, nil, subjectCount, s.subjectMsg)),
 		container.NewVBox(container.NewBorder(nil, nil, nil, textCount, s.textMsg), s.edited), nil, nil, s.text)
 	right := container.NewBorder(container.NewVBox(s.tableTitle, s.summary), s.detail, nil, nil, s.table)
-	split := container.NewHSplit(container.NewPadded(left), container.NewPadded(right))
+	split := container.NewHSplit(container.NewVScroll(container.NewPadded(left)), container.NewPadded(right))
 	split.Offset = 0.42
 	footer := container.NewVBox(widget.NewSeparator(), s.errText,
 		container.NewHBox(layout.NewSpacer(), s.progress, s.export, s.cancel, s.send, s.done))

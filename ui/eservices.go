@@ -641,7 +641,7 @@ func (s *eservicesScreen) fillOutline() {
 			if strings.TrimSpace(name) == "" {
 				name = it.ID
 			}
-			text := typeLabel(it.Type) + ": " + name
+			text := typeLabel(it.Type) + ": " + shortened(name, outlineLabelRunes)
 			if it.Required {
 				text += " *"
 			}
@@ -686,6 +686,21 @@ func (s *eservicesScreen) fillOutline() {
 	}
 	s.outline.Objects = rows
 	s.outline.Refresh()
+}
+
+// outlineLabelRunes is the most of a question's text the outline shows:
+// a button's text is not shortened by Fyne, and a long question would make
+// the editor wider than a laptop's screen. The whole text is in the field
+// editor beside it.
+const outlineLabelRunes = 40
+
+// shortened is text cut to at most n runes, the cut marked with "…".
+func shortened(text string, n int) string {
+	r := []rune(text)
+	if len(r) <= n {
+		return text
+	}
+	return strings.TrimRight(string(r[:n-1]), " ") + "…"
 }
 
 // canvasSpacer is an empty object w wide.

@@ -501,7 +501,7 @@ func newSendScreen(d sendDeps) *sendScreen {
 	hint := widget.NewLabelWithStyle(L(textShortcutHint), fyne.TextAlignTrailing, fyne.TextStyle{Italic: true})
 	footer := container.NewVBox(widget.NewSeparator(), s.errText,
 		container.NewHBox(layout.NewSpacer(), s.progress, hint, s.cancel, s.send))
-	body := container.NewGridWithColumns(2, container.NewVScroll(container.NewPadded(left)), container.NewPadded(right))
+	body := container.NewGridWithColumns(2, container.NewVScroll(container.NewPadded(left)), container.NewVScroll(container.NewPadded(right)))
 	s.content = container.NewBorder(
 		container.NewVBox(container.NewPadded(header), widget.NewSeparator()),
 		container.NewPadded(footer), nil, nil, body)

@@ -178,7 +178,7 @@ func newTemplatesScreen(d templatesDeps) *templatesScreen {
 	s.subject = widget.NewEntry()
 	s.subject.PlaceHolder = L(textTplSubjectHint)
 	s.body = newTextArea()
-	s.body.SetMinRowsVisible(8)
+	s.body.SetMinRowsVisible(5)
 	var kindLabels []string
 	for _, k := range app.TemplateKinds {
 		kindLabels = append(kindLabels, L(app.TemplateKindLabel(k)))
@@ -227,7 +227,11 @@ func newTemplatesScreen(d templatesDeps) *templatesScreen {
 		container.NewBorder(nil, nil, widget.NewLabelWithStyle(L(textTplText), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), bodyCount),
 	)
 	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(s.retire, s.revert, s.save), s.status)
-	s.form = container.NewBorder(head, container.NewVBox(s.fieldIssues[app.FieldText], buttons), nil, nil, s.body)
+	// The text takes the room the fields leave; a window lower than the
+	// fields need (a laptop at 150 %) scrolls them, with the buttons kept
+	// in view, instead of growing taller than the screen.
+	fields := container.NewBorder(head, s.fieldIssues[app.FieldText], nil, nil, s.body)
+	s.form = container.NewBorder(nil, buttons, nil, nil, container.NewVScroll(fields))
 	s.form.Hide()
 	s.pick = widget.NewLabel(L(textTplPick))
 	s.pick.Wrapping = fyne.TextWrapWord

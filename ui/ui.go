@@ -197,9 +197,10 @@ type UI struct {
 	work  *workspaceScreen
 	// previewPick is the e-service the preview opens on (Preselect).
 	previewPick string
-	lock        *lockScreen    // non-nil while locked
-	contact     *contactScreen // the kontaktcenter's tool, while shown
-	prepare     *prepareScreen // Deps.Prepare running
+	lock        *lockScreen      // non-nil while locked
+	contact     *contactScreen   // the kontaktcenter's tool, while shown
+	eservices   *eservicesScreen // E-tjänster of the open workspace; nil without lokal administratör
+	prepare     *prepareScreen   // Deps.Prepare running
 
 	idleMu       sync.Mutex
 	lastActivity time.Time
@@ -256,6 +257,7 @@ const (
 func (u *UI) roleSections(sess app.Session, clinic app.Clinic) []section {
 	var out []section
 	st := sess.Staff
+	u.eservices = nil
 	if clinic.ID == regionClinicID {
 		// The whole region: the kontaktcenter's tool only.
 		if st.HasRegion(app.RoleContactCenter) && u.deps.ContactCenter != nil {
@@ -279,9 +281,9 @@ func (u *UI) roleSections(sess app.Session, clinic app.Clinic) []section {
 			people = r
 		}
 		if st.Has(clinic.ID, app.RoleLocalAdmin) {
-			e := newEServicesScreen(eservicesDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.EServices, dir: u.deps.Directory,
+			u.eservices = newEServicesScreen(eservicesDeps{ctx: u.ctx, tasks: &u.tasks, svc: u.deps.EServices, dir: u.deps.Directory,
 				residents: people, sess: sess, clinic: clinic, clock: u.deps.Clock})
-			out = append(out, section{L(textEsTab), e.content})
+			out = append(out, section{L(textEsTab), u.eservices.content})
 		}
 	}
 	if st.Has(clinic.ID, app.RolePermissionAdmin) && u.deps.StaffAdmin != nil {

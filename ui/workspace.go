@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -147,8 +148,13 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 	}
 	right.Add(s.lockBtn)
 	right.Add(s.signOut)
-	header := container.NewBorder(nil, nil,
-		container.NewHBox(s.clinicName, container.NewCenter(s.staffName), s.notice), container.NewCenter(right))
+	// The staff name takes the room the clinic and the buttons leave and is
+	// shortened (…) where there is too little, so that the buttons need not
+	// make the window wider than a laptop's screen.
+	s.staffName.Truncation = fyne.TextTruncateEllipsis
+	middle := container.NewBorder(nil, nil, nil, container.NewCenter(s.notice),
+		container.NewVBox(layout.NewSpacer(), s.staffName, layout.NewSpacer()))
+	header := container.NewBorder(nil, nil, s.clinicName, container.NewCenter(right), middle)
 
 	var items []*container.TabItem
 	lists := caseListDeps{ctx: d.ctx, tasks: d.tasks, dir: d.dir, cases: d.cases, sess: sess, onOpen: s.openCase}
