@@ -156,9 +156,9 @@ package: deps-run
 	@# put the file back, so that both packages carry the committed build
 	@# number and the tree stays clean (a new build is a commit).
 	cp FyneApp.toml dist/.FyneApp.toml
-	"$(GOBIN)/fyne" package -os linux -release; s=$$?; cp dist/.FyneApp.toml FyneApp.toml; exit $$s
+	s=0; "$(GOBIN)/fyne" package -os linux -release || s=$$?; cp dist/.FyneApp.toml FyneApp.toml; exit $$s
 	mv Mottagning.tar.xz dist/mottagning-$(APP_VERSION)-linux-amd64.tar.xz
-	CC=x86_64-w64-mingw32-gcc CGO_ENABLED=1 "$(GOBIN)/fyne" package -os windows -release -tags accessibility; s=$$?; cp dist/.FyneApp.toml FyneApp.toml; exit $$s
+	s=0; CC=x86_64-w64-mingw32-gcc CGO_ENABLED=1 "$(GOBIN)/fyne" package -os windows -release -tags accessibility || s=$$?; cp dist/.FyneApp.toml FyneApp.toml; exit $$s
 	mv Mottagning.exe dist/mottagning-$(APP_VERSION)-windows-amd64.exe
 	rm dist/.FyneApp.toml
 	@ls -l dist

@@ -700,6 +700,9 @@ func shortened(text string, n int) string {
 	if len(r) <= n {
 		return text
 	}
+	if n < 1 {
+		return ""
+	}
 	return strings.TrimRight(string(r[:n-1]), " ") + "…"
 }
 

@@ -46,6 +46,12 @@ func TestScreens_FitALaptop(t *testing.T) {
 		f := newFixture(t, false, nil)
 		w := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum")
 		check(t, f, "Mottagningens ärenden")
+		for _, text := range []string{L(textQueued), L(cvFlushFailed)} {
+			w.notice.SetText(text)
+			w.notice.Show()
+			check(t, f, "the top bar saying "+text)
+		}
+		w.notice.Hide()
 
 		w.openCase(w.clinicCases.row(0))
 		check(t, f, "an open case")
@@ -117,6 +123,8 @@ func TestShortened(t *testing.T) {
 		{"Röker du?", 40, "Röker du?"},
 		{"Hur ofta har du känt dig nedstämd de senaste två veckorna?", 20, "Hur ofta har du kän…"},
 		{"Åäö åäö åäö", 5, "Åäö…"},
+		{"Åäö", 1, "…"},
+		{"Åäö", 0, ""},
 	} {
 		if got := shortened(tc.in, tc.n); got != tc.want {
 			t.Errorf("shortened(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)

@@ -257,7 +257,7 @@ const (
 func (u *UI) roleSections(sess app.Session, clinic app.Clinic) []section {
 	var out []section
 	st := sess.Staff
-	u.eservices = nil
+	u.contact, u.eservices = nil, nil
 	if clinic.ID == regionClinicID {
 		// The whole region: the kontaktcenter's tool only.
 		if st.HasRegion(app.RoleContactCenter) && u.deps.ContactCenter != nil {
@@ -392,7 +392,7 @@ func (u *UI) showStart(pre *Preselect, resume *app.Staff) {
 	if u.work != nil {
 		u.work.leave()
 	}
-	u.work = nil
+	u.work, u.contact, u.eservices = nil, nil, nil
 	var demoPW func(string) string
 	if u.deps.Demo {
 		demoPW = u.deps.DemoPassword

@@ -639,10 +639,6 @@ func TestCaseList_FiltersSearchAndSort(t *testing.T) {
 	}
 }
 
-// Issue 18, item 4: Mottagningens ärenden has a Handläggare column with
-// the assignee's name, and every column title sorts when tapped: the
-// header buttons as the table shows them, Personnummer, Oläst and
-// Handläggare included; Invånare sorts on the surname.
 // The filters of the case list show their whole choice ("Alla
 // handläggare", not "Alla …"), with the window at its smallest width too:
 // Fyne sizes a select by its placeholder, and three filters reading
@@ -667,6 +663,10 @@ func TestCaseList_FiltersShowTheirWholeChoice(t *testing.T) {
 	}
 }
 
+// Issue 18, item 4: Mottagningens ärenden has a Handläggare column with
+// the assignee's name, and every column title sorts when tapped: the
+// header buttons as the table shows them, Personnummer, Oläst and
+// Handläggare included; Invånare sorts on the surname.
 func TestCaseList_EveryColumnSortsAndHandlaggareShows(t *testing.T) {
 	f := newFixture(t, false, nil)
 	w := f.open(t, "Anna Lindqvist", "Vårdcentralen Centrum")

@@ -128,8 +128,12 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 	if d.bulk == nil {
 		s.bulkBtn.Hide()
 	}
+	// The notice has a row of its own under the top bar, wrapped: beside
+	// the buttons its longer texts made the window wider than a laptop's
+	// screen.
 	s.notice = widget.NewLabel("")
 	s.notice.Importance = widget.SuccessImportance
+	s.notice.Wrapping = fyne.TextWrapWord
 	s.notice.Hide()
 	right := container.NewHBox()
 	if d.demo {
@@ -152,8 +156,7 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 	// shortened (…) where there is too little, so that the buttons need not
 	// make the window wider than a laptop's screen.
 	s.staffName.Truncation = fyne.TextTruncateEllipsis
-	middle := container.NewBorder(nil, nil, nil, container.NewCenter(s.notice),
-		container.NewVBox(layout.NewSpacer(), s.staffName, layout.NewSpacer()))
+	middle := container.NewVBox(layout.NewSpacer(), s.staffName, layout.NewSpacer())
 	header := container.NewBorder(nil, nil, s.clinicName, container.NewCenter(right), middle)
 
 	var items []*container.TabItem
@@ -202,7 +205,7 @@ func newWorkspaceScreen(d workspaceDeps, sess app.Session, clinic app.Clinic) *w
 	}
 	s.main = container.NewStack(body)
 	s.content = container.NewBorder(
-		container.NewVBox(container.NewPadded(header), widget.NewSeparator()), bar, nil, nil,
+		container.NewVBox(container.NewPadded(header), s.notice, widget.NewSeparator()), bar, nil, nil,
 		container.NewPadded(s.main))
 	s.bindKeys()
 	return s
