@@ -177,11 +177,9 @@ func (m *minHeight) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	return fyne.NewSize(s.Width, max(s.Height, m.h))
 }
 
+// Layout lays the objects over the whole size, as Fyne's stack does.
 func (m *minHeight) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	for _, o := range objs {
-		o.Move(fyne.NewPos(0, 0))
-		o.Resize(size)
-	}
+	layout.NewStackLayout().Layout(objs, size)
 }
 
 // optionsWide holds a select at least as wide as its longest option, up
@@ -212,10 +210,7 @@ func (o *optionsWide) MinSize(objs []fyne.CanvasObject) fyne.Size {
 }
 
 func (o *optionsWide) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	for _, obj := range objs {
-		obj.Move(fyne.NewPos(0, 0))
-		obj.Resize(size)
-	}
+	layout.NewStackLayout().Layout(objs, size)
 }
 
 // askDiscard is Avbryt of a screen with a message: leave runs at once when
